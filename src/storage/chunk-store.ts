@@ -91,27 +91,23 @@ export class ChunkStore {
     return this.pins.has(hash);
   }
 
-  removeIfUnpinned(hash: string): Promise<boolean> {
-    return this.removeUnlessPinnedBeyond(hash, 0);
-  }
-
   /**
-   * Deletes the chunks this upload created that no DB row references. Call it BEFORE
-   * unpinning `refs`: the caller's own pins (one per ref) are discounted, any other pin
-   * keeps the file (another upload produced the same bytes and has not committed yet).
+   * Deletes the chunks this upload created that no DB row references and nobody pins.
+   * Unpin `refs` first: a file still pinned (by this caller, or by another upload that
+   * produced the same bytes and has not committed yet) is kept. Getting the order wrong
+   * only leaks a file for GC to find, never deletes one in use.
    */
   async discard(
     refs: Array<ChunkRef & { created: boolean }>,
     isReferenced: (hash: string) => boolean,
   ): Promise<void> {
-    const own = new Map<string, number>();
-    for (const r of refs) own.set(r.hash, (own.get(r.hash) ?? 0) + 1);
     const created = new Set(refs.filter((r) => r.created).map((r) => r.hash));
     const errors: unknown[] = [];
     for (const hash of created) {
+      // Checked right before each removal: isReferenced and the pin check run in one tick.
       if (isReferenced(hash)) continue;
       try {
-        await this.removeUnlessPinnedBeyond(hash, own.get(hash) ?? 0);
+        await this.removeIfUnpinned(hash);
       } catch (err) {
         errors.push(err);
       }
@@ -145,11 +141,11 @@ export class ChunkStore {
   }
 
   /** Pin check and registration in `deleting` happen in one synchronous step: that is the race guard. */
-  private removeUnlessPinnedBeyond(hash: string, allowedPins: number): Promise<boolean> {
+  removeIfUnpinned(hash: string): Promise<boolean> {
     const target = this.chunkPath(hash);
     const inProgress = this.deleting.get(hash);
     if (inProgress) return inProgress;
-    if ((this.pins.get(hash) ?? 0) > allowedPins) return Promise.resolve(false);
+    if (this.pins.has(hash)) return Promise.resolve(false);
     const p = (async () => {
       try {
         await fs.unlink(target);

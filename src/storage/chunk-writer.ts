@@ -1,0 +1,197 @@
+// The bounded-concurrency chunk writer: a PUT body is copied into pool buffers and each
+// full buffer is written (hash + write + fsync) while reading continues into the next.
+// Every wait for a buffer happens before the next body pull, so when the pool or this
+// request's share of it is exhausted we simply stop reading and TCP pushes back on the client.
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { createHasher, type ChecksumAlgorithm } from '../s3/checksums.js';
+import { S3Error } from '../s3/errors.js';
+import type { ChunkRef, ChunkStore } from './chunk-store.js';
+import type { BufferPool } from './pool.js';
+
+export interface WriteOptions {
+  pool: BufferPool;
+  store: ChunkStore;
+  /** Per-request cap on buffers held at once (>= 1); also bounds in-flight chunk writes. */
+  maxBuffers: number;
+  /** Computed in order over the whole stream, alongside MD5. */
+  checksums?: ChecksumAlgorithm[];
+  /** Fewer or more bytes than this -> IncompleteBody. */
+  expectedSize?: number;
+  /** More bytes than this -> EntityTooLarge. */
+  maxSize?: number;
+  signal?: AbortSignal;
+  /** Used when discarding after a failure: a created chunk some DB row references is kept. */
+  isReferenced?: (hash: string) => boolean;
+}
+
+export type WrittenChunk = ChunkRef & { offset: number; created: boolean };
+
+export interface WriteResult {
+  size: number;
+  md5: Buffer;
+  checksums: Partial<Record<ChecksumAlgorithm, Buffer>>;
+  chunks: WrittenChunk[];
+}
+
+/**
+ * Resolves with the chunks still PINNED: the caller unpins them after its DB transaction
+ * committed or failed. On failure everything this call did is undone before it rejects
+ * with the first error.
+ */
+export async function writeChunks(
+  body: AsyncIterable<Buffer> | NodeJS.ReadableStream,
+  opts: WriteOptions,
+): Promise<WriteResult> {
+  const { pool, store } = opts;
+  if (!Number.isSafeInteger(opts.maxBuffers) || opts.maxBuffers < 1) {
+    throw new RangeError(`maxBuffers must be an integer >= 1, got ${opts.maxBuffers}`);
+  }
+  if (opts.expectedSize !== undefined && opts.maxSize !== undefined && opts.expectedSize > opts.maxSize) {
+    throw new S3Error('EntityTooLarge', { ProposedSize: opts.expectedSize, MaxSizeAllowed: opts.maxSize });
+  }
+  opts.signal?.throwIfAborted();
+
+  const md5 = createHash('md5');
+  const algorithms = [...new Set(opts.checksums ?? [])];
+  const hashers = algorithms.map((a) => createHasher(a));
+  const chunks: WrittenChunk[] = [];
+  // Successful puts in completion order; on failure these are what we must undo.
+  const written: Array<ChunkRef & { created: boolean }> = [];
+  const inflight = new Set<Promise<void>>();
+  let held = 0;
+
+  // First error wins. `failed` lets every wait (body pull, buffer, write slot) bail out at once.
+  let failure: { error: unknown } | undefined;
+  let rejectFailed!: (err: unknown) => void;
+  const failed = new Promise<never>((_, reject) => (rejectFailed = reject));
+  failed.catch(() => undefined);
+  const stop = new AbortController();
+  const fail = (error: unknown) => {
+    if (failure) return;
+    failure = { error };
+    stop.abort(error);
+    rejectFailed(error);
+  };
+  const onAbort = () => fail(opts.signal!.reason ?? new DOMException('The operation was aborted', 'AbortError'));
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const race = <T>(p: Promise<T>): Promise<T> => Promise.race([p, failed]);
+
+  const acquire = async (): Promise<Buffer> => {
+    while (held >= opts.maxBuffers) await race(Promise.race(inflight));
+    held++;
+    try {
+      return await pool.acquire(stop.signal);
+    } catch (err) {
+      held--;
+      throw err;
+    }
+  };
+
+  let dispatched = 0;
+  const dispatch = (buf: Buffer, length: number) => {
+    const index = chunks.length;
+    const offset = dispatched;
+    dispatched += length;
+    chunks.length++;
+    const task = (async () => {
+      try {
+        const ref = await store.put(buf.subarray(0, length));
+        written.push(ref);
+        chunks[index] = { ...ref, offset };
+      } catch (err) {
+        fail(err);
+      } finally {
+        pool.release(buf);
+        held--;
+      }
+    })();
+    inflight.add(task);
+    void task.finally(() => inflight.delete(task));
+  };
+
+  let current: Buffer | undefined;
+  let filled = 0;
+  let size = 0;
+  const iterator = iterate(body);
+  try {
+    for (;;) {
+      const step = await race(iterator.next());
+      if (step.done) break;
+      const piece = toBuffer(step.value);
+      if (piece.length === 0) continue;
+      size += piece.length;
+      if (opts.maxSize !== undefined && size > opts.maxSize) {
+        throw new S3Error('EntityTooLarge', { MaxSizeAllowed: opts.maxSize });
+      }
+      if (opts.expectedSize !== undefined && size > opts.expectedSize) throw new S3Error('IncompleteBody');
+      md5.update(piece);
+      for (const h of hashers) h.update(piece);
+
+      let at = 0;
+      while (at < piece.length) {
+        if (!current) {
+          current = await acquire();
+          filled = 0;
+        }
+        const n = piece.copy(current, filled, at);
+        filled += n;
+        at += n;
+        if (filled === current.length) {
+          dispatch(current, filled);
+          current = undefined;
+        }
+      }
+    }
+    if (opts.expectedSize !== undefined && size < opts.expectedSize) throw new S3Error('IncompleteBody');
+    if (current) {
+      const last = current;
+      current = undefined;
+      if (filled > 0) dispatch(last, filled);
+      else {
+        pool.release(last);
+        held--;
+      }
+    }
+    await race(Promise.all(inflight));
+  } catch (err) {
+    fail(err);
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+
+  if (!failure) {
+    const checksums: Partial<Record<ChecksumAlgorithm, Buffer>> = {};
+    algorithms.forEach((a, i) => (checksums[a] = hashers[i].digest()));
+    return { size, md5: md5.digest(), checksums, chunks };
+  }
+
+  // Undo: stop pulling (without destroying the body; the HTTP layer decides what to do with
+  // the connection), let in-flight writes land, give buffers back, drop what we created.
+  void Promise.resolve(iterator.return?.()).catch(() => undefined);
+  if (current) {
+    pool.release(current);
+    held--;
+  }
+  await Promise.allSettled([...inflight]);
+  for (const ref of written) store.unpin(ref.hash);
+  await store.discard(written, opts.isReferenced ?? (() => false)).catch(() => undefined);
+  throw failure.error;
+}
+
+function iterate(body: AsyncIterable<unknown> | NodeJS.ReadableStream): AsyncIterator<unknown> {
+  const readable = body as Partial<Readable>;
+  // Readable's default iterator destroys the stream on early exit, which for an HTTP
+  // request kills the socket before the error response can be sent.
+  if (typeof readable.iterator === 'function') {
+    return readable.iterator.call(body, { destroyOnReturn: false })[Symbol.asyncIterator]();
+  }
+  return (body as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+}
+
+function toBuffer(value: unknown): Buffer {
+  if (Buffer.isBuffer(value)) return value;
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  if (typeof value === 'string') return Buffer.from(value);
+  throw new TypeError(`body yielded a ${typeof value}, expected bytes`);
+}
