@@ -1,0 +1,283 @@
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import zlib from 'node:zlib';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { S3Error } from '../../src/s3/errors.js';
+import { ChunkStore } from '../../src/storage/chunk-store.js';
+import { writeChunks } from '../../src/storage/chunk-writer.js';
+import { BufferPool } from '../../src/storage/pool.js';
+
+const MiB = 1024 * 1024;
+let dataDir: string;
+let store: ChunkStore;
+
+beforeEach(async () => {
+  dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'cairn-writer-'));
+  store = new ChunkStore({ dataDir, durability: 'relaxed' });
+  await store.init();
+});
+afterEach(async () => {
+  await fs.rm(dataDir, { recursive: true, force: true });
+});
+
+async function* pieces(data: Buffer, sizes = [1, 65_536, 100_003, 7, 1_500_000]): AsyncGenerator<Buffer> {
+  let at = 0;
+  for (let i = 0; at < data.length; i++) {
+    const n = sizes[i % sizes.length];
+    yield data.subarray(at, at + n);
+    at += n;
+  }
+}
+
+async function chunkFiles(): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (dir: string) => {
+    for (const e of await fs.readdir(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) await walk(p);
+      else out.push(p);
+    }
+  };
+  await walk(path.join(dataDir, 'chunks'));
+  return out;
+}
+
+/** A per-request view of the global pool that records how many buffers this request holds. */
+function countingPool(pool: BufferPool) {
+  const view = {
+    held: 0,
+    peak: 0,
+    bufferSize: pool.bufferSize,
+    async acquire(signal?: AbortSignal) {
+      const b = await pool.acquire(signal);
+      view.held++;
+      view.peak = Math.max(view.peak, view.held);
+      return b;
+    },
+    release(b: Buffer) {
+      view.held--;
+      pool.release(b);
+    },
+    stats: () => pool.stats(),
+  };
+  return view;
+}
+
+function slowStore(delayMs: number, onPut?: (n: number) => void) {
+  const slow = Object.create(store) as ChunkStore;
+  let calls = 0;
+  slow.put = async (data: Buffer) => {
+    onPut?.(++calls);
+    await sleep(delayMs);
+    return store.put(data);
+  };
+  return slow;
+}
+
+describe('writeChunks', () => {
+  it('writes a 50 MiB stream into 1 MiB chunks with correct digests', async () => {
+    const data = randomBytes(50 * MiB + 12_345);
+    const pool = new BufferPool({ bufferSize: MiB, buffers: 4 });
+    const result = await writeChunks(pieces(data), {
+      pool,
+      store,
+      maxBuffers: 3,
+      checksums: ['CRC32', 'SHA256', 'CRC64NVME'],
+      expectedSize: data.length,
+    });
+    expect(result.size).toBe(data.length);
+    expect(result.md5.toString('hex')).toBe(createHash('md5').update(data).digest('hex'));
+    expect(result.checksums.SHA256!.toString('hex')).toBe(createHash('sha256').update(data).digest('hex'));
+    expect(result.checksums.CRC32!.readUInt32BE(0)).toBe(zlib.crc32(data));
+    expect(result.checksums.CRC64NVME).toHaveLength(8);
+    expect(result.chunks).toHaveLength(51);
+    let offset = 0;
+    const parts: Buffer[] = [];
+    for (const c of result.chunks) {
+      expect(c.offset).toBe(offset);
+      expect(c.size).toBe(Math.min(MiB, data.length - offset));
+      offset += c.size;
+      parts.push(await fs.readFile(store.chunkPath(c.hash)));
+      expect(store.isPinned(c.hash)).toBe(true);
+      store.unpin(c.hash);
+    }
+    expect(Buffer.concat(parts).equals(data)).toBe(true);
+    expect(pool.stats()).toMatchObject({ inUse: 0, waiters: 0 });
+  });
+
+  it('dedups repeated chunks and reports created correctly', async () => {
+    const block = randomBytes(1024);
+    const data = Buffer.concat([block, block, block]);
+    const pool = new BufferPool({ bufferSize: 1024, buffers: 4 });
+    const r = await writeChunks(pieces(data), { pool, store, maxBuffers: 1 });
+    expect(r.chunks.map((c) => c.created)).toEqual([true, false, false]);
+    expect(new Set(r.chunks.map((c) => c.hash)).size).toBe(1);
+    for (const c of r.chunks) store.unpin(c.hash);
+    expect(store.isPinned(r.chunks[0].hash)).toBe(false);
+  });
+
+  it('handles an empty body', async () => {
+    const pool = new BufferPool({ bufferSize: 1024, buffers: 1 });
+    const r = await writeChunks(Readable.from([]), { pool, store, maxBuffers: 1, checksums: ['CRC32'], expectedSize: 0 });
+    expect(r).toEqual({
+      size: 0,
+      md5: createHash('md5').digest(),
+      checksums: { CRC32: Buffer.alloc(4) },
+      chunks: [],
+    });
+    expect(await chunkFiles()).toEqual([]);
+  });
+
+  it('an exact multiple of the buffer size leaves no empty trailing chunk', async () => {
+    const data = randomBytes(4096);
+    const pool = new BufferPool({ bufferSize: 1024, buffers: 2 });
+    const r = await writeChunks(Readable.from([data]), { pool, store, maxBuffers: 2 });
+    expect(r.chunks.map((c) => c.size)).toEqual([1024, 1024, 1024, 1024]);
+    for (const c of r.chunks) store.unpin(c.hash);
+    expect(pool.stats().inUse).toBe(0);
+  });
+
+  it('8 concurrent uploads never hold more than the pool, nor more than maxBuffers each', async () => {
+    const pool = new BufferPool({ bufferSize: 256 * 1024, buffers: 4 });
+    let globalPeak = 0;
+    const sampler = setInterval(() => (globalPeak = Math.max(globalPeak, pool.stats().inUse)), 1);
+    const slow = slowStore(5, () => (globalPeak = Math.max(globalPeak, pool.stats().inUse)));
+    const views = Array.from({ length: 8 }, () => countingPool(pool));
+    const inputs = views.map(() => randomBytes(3 * MiB + 777));
+    try {
+      const results = await Promise.all(
+        views.map((view, i) =>
+          writeChunks(pieces(inputs[i], [40_000, 333_333]), {
+            pool: view as unknown as BufferPool,
+            store: slow,
+            maxBuffers: 2,
+          }),
+        ),
+      );
+      for (const [i, r] of results.entries()) {
+        expect(r.md5.equals(createHash('md5').update(inputs[i]).digest())).toBe(true);
+        for (const c of r.chunks) store.unpin(c.hash);
+      }
+    } finally {
+      clearInterval(sampler);
+    }
+    expect(globalPeak).toBeGreaterThan(0);
+    expect(globalPeak).toBeLessThanOrEqual(4);
+    for (const v of views) {
+      expect(v.peak).toBeLessThanOrEqual(2);
+      expect(v.held).toBe(0);
+    }
+    expect(pool.stats()).toMatchObject({ inUse: 0, waiters: 0 });
+  });
+
+  it('stops pulling the body while the store is slow (back-pressure)', async () => {
+    const bufferSize = 256 * 1024;
+    const maxBuffers = 2;
+    const hwm = 16 * 1024;
+    const total = 6 * MiB;
+    const pool = new BufferPool({ bufferSize, buffers: 8 });
+    let pulled = 0;
+    let stored = 0;
+    let worstLead = 0;
+    const body = new Readable({
+      highWaterMark: hwm,
+      read() {
+        const n = Math.min(hwm, total - pulled);
+        if (n === 0) return this.push(null);
+        pulled += n;
+        this.push(randomBytes(n));
+      },
+    });
+    const slow = Object.create(store) as ChunkStore;
+    slow.put = async (data: Buffer) => {
+      worstLead = Math.max(worstLead, pulled - stored);
+      await sleep(20);
+      worstLead = Math.max(worstLead, pulled - stored);
+      const ref = await store.put(data);
+      stored += data.length;
+      return ref;
+    };
+    const r = await writeChunks(body, { pool, store: slow, maxBuffers });
+    expect(r.size).toBe(total);
+    expect(worstLead).toBeGreaterThan(bufferSize);
+    expect(worstLead).toBeLessThanOrEqual((maxBuffers + 1) * bufferSize + hwm);
+    for (const c of r.chunks) store.unpin(c.hash);
+  });
+
+  it('a body error midway undoes everything', async () => {
+    const pool = new BufferPool({ bufferSize: 256 * 1024, buffers: 4 });
+    async function* broken() {
+      for (let i = 0; i < 20; i++) yield randomBytes(100_000);
+      throw new Error('connection reset');
+    }
+    await expect(writeChunks(broken(), { pool, store, maxBuffers: 3 })).rejects.toThrow('connection reset');
+    expect(pool.stats()).toMatchObject({ inUse: 0, waiters: 0 });
+    expect(await chunkFiles()).toEqual([]);
+    expect(await fs.readdir(path.join(dataDir, 'tmp'))).toEqual([]);
+  });
+
+  it('a store error aborts, keeps chunks that rows reference or it did not create, removes the rest', async () => {
+    const pool = new BufferPool({ bufferSize: 1024, buffers: 4 });
+    const data = randomBytes(10 * 1024);
+    const keptByRow = createHash('sha256').update(data.subarray(0, 1024)).digest('hex');
+    const other = await store.put(Buffer.from(data.subarray(1024, 2048))); // another upload, not yet committed
+    const failing = Object.create(store) as ChunkStore;
+    let calls = 0;
+    failing.put = async (d: Buffer) => {
+      if (++calls === 6) throw new Error('ENOSPC: no space left on device');
+      return store.put(d);
+    };
+    await expect(
+      writeChunks(pieces(data, [700]), { pool, store: failing, maxBuffers: 2, isReferenced: (h) => h === keptByRow }),
+    ).rejects.toThrow('ENOSPC');
+    expect(pool.stats()).toMatchObject({ inUse: 0, waiters: 0 });
+    const left = (await chunkFiles()).map((f) => path.basename(f)).sort();
+    expect(left).toEqual([keptByRow, other.hash].sort());
+    expect(store.isPinned(keptByRow)).toBe(false);
+    expect(store.isPinned(other.hash)).toBe(true);
+    store.unpin(other.hash);
+  });
+
+  it('aborts when the signal fires while waiting for a buffer', async () => {
+    const pool = new BufferPool({ bufferSize: 1024, buffers: 1 });
+    const hog = await pool.acquire();
+    const ac = new AbortController();
+    const p = writeChunks(Readable.from([randomBytes(5000)]), { pool, store, maxBuffers: 2, signal: ac.signal });
+    await sleep(10);
+    expect(pool.stats().waiters).toBe(1);
+    ac.abort(new Error('client disconnected'));
+    await expect(p).rejects.toThrow('client disconnected');
+    pool.release(hog);
+    expect(pool.stats()).toMatchObject({ inUse: 0, waiters: 0 });
+    expect(await chunkFiles()).toEqual([]);
+  });
+
+  it('enforces size limits without destroying the body', async () => {
+    const pool = new BufferPool({ bufferSize: 1024, buffers: 2 });
+    const code = (p: Promise<unknown>) =>
+      p.then(
+        () => 'resolved',
+        (e) => (e instanceof S3Error ? e.code : String(e)),
+      );
+    const body = new Readable({ read() {} });
+    body.push(randomBytes(3000));
+    const tooLarge = code(writeChunks(body, { pool, store, maxBuffers: 2, maxSize: 2048 }));
+    expect(await tooLarge).toBe('EntityTooLarge');
+    expect(body.destroyed).toBe(false);
+    expect(await code(writeChunks(Readable.from([randomBytes(100)]), { pool, store, maxBuffers: 1, expectedSize: 101 }))).toBe(
+      'IncompleteBody',
+    );
+    expect(await code(writeChunks(Readable.from([randomBytes(102)]), { pool, store, maxBuffers: 1, expectedSize: 101 }))).toBe(
+      'IncompleteBody',
+    );
+    expect(await code(writeChunks(Readable.from([]), { pool, store, maxBuffers: 1, expectedSize: 5000, maxSize: 4096 }))).toBe(
+      'EntityTooLarge',
+    );
+    expect(pool.stats()).toMatchObject({ inUse: 0, waiters: 0 });
+    expect(await chunkFiles()).toEqual([]);
+  });
+});
