@@ -1,0 +1,85 @@
+import Koa from 'koa';
+import { randomBytes } from 'node:crypto';
+import type { AppDeps, S3State, S3Context } from './http/context.js';
+import { writeError } from './http/errors.js';
+import { resolveOperation } from './http/router.js';
+import { parseEndpoint } from './s3/endpoint.js';
+import { authenticate } from './auth/authenticate.js';
+import { S3Error } from './s3/errors.js';
+
+export type { AppDeps } from './http/context.js';
+
+/**
+ * Builds the S3 Koa app from its dependencies. It does not listen: the server and the tests
+ * decide where it runs. No body parser and no compression: S3 bodies are raw streams.
+ */
+export function createApp(deps: AppDeps): Koa<S3State> {
+  const app = new Koa<S3State>();
+  app.proxy = false;
+  // Stream errors after headers went out reach here; the request log line already has them.
+  app.on('error', (err: Error) => deps.log.debug({ err: err.message }, 'response stream error'));
+  app.use(async (ctx: S3Context) => {
+    const started = performance.now();
+    ctx.state.requestId = randomBytes(8).toString('hex').toUpperCase();
+    ctx.state.bytesIn = 0;
+    ctx.set('x-amz-request-id', ctx.state.requestId);
+    ctx.set('x-amz-id-2', ctx.state.requestId);
+    ctx.set('Server', 'cairn');
+    ctx.req.on('data', (d: Buffer) => (ctx.state.bytesIn += d.length));
+    ctx.res.once('close', () => logRequest(ctx, deps, started));
+    try {
+      await handle(ctx, deps);
+    } catch (err) {
+      writeError(ctx, deps, err);
+    }
+    // Koa answers an empty 200 with the text "OK"; S3 answers with an empty body.
+    if (ctx.body === undefined && ctx.status === 200 && ctx.method !== 'HEAD') {
+      ctx.body = '';
+      ctx.status = 200;
+      ctx.remove('Content-Type');
+    }
+  });
+  return app;
+}
+
+async function handle(ctx: S3Context, deps: AppDeps): Promise<void> {
+  const url = ctx.req.url ?? '/';
+  const q = url.indexOf('?');
+  ctx.state.rawPath = q === -1 ? url : url.slice(0, q);
+  ctx.state.rawQuery = q === -1 ? '' : url.slice(q + 1);
+  ctx.state.query = new URLSearchParams(ctx.state.rawQuery);
+  const { bucket, key } = parseEndpoint(ctx.state.rawPath, ctx.req.headers.host, deps.config.domain);
+  ctx.state.bucket = bucket;
+  ctx.state.key = key;
+  ctx.state.auth = authenticate(
+    { method: ctx.method, rawPath: ctx.state.rawPath, rawQuery: ctx.state.rawQuery, headers: ctx.req.headers, host: ctx.req.headers.host },
+    { lookup: deps.lookupSecret, region: deps.config.region },
+  );
+  const op = resolveOperation(ctx);
+  ctx.state.operation = op.name;
+  if (ctx.state.auth === null) {
+    // Anonymous: only reads of a bucket made public on purpose.
+    const publicBucket = bucket !== undefined && deps.repo.getBucket(bucket)?.publicRead === true;
+    if (!op.publicRead || !publicBucket) throw new S3Error('AccessDenied');
+  }
+  await op.handler(ctx, deps);
+}
+
+function logRequest(ctx: S3Context, deps: AppDeps, started: number): void {
+  deps.log.info(
+    {
+      reqId: ctx.state.requestId,
+      op: ctx.state.operation,
+      method: ctx.method,
+      bucket: ctx.state.bucket,
+      key: ctx.state.key,
+      status: ctx.res.statusCode,
+      bytesIn: ctx.state.bytesIn,
+      bytesOut: ctx.res.socket?.bytesWritten !== undefined ? Number(ctx.response.length ?? 0) : 0,
+      ms: Math.round((performance.now() - started) * 10) / 10,
+      accessKeyId: ctx.state.auth?.accessKeyId,
+      aborted: !ctx.res.writableFinished || undefined,
+    },
+    'request',
+  );
+}

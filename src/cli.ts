@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import pino from 'pino';
+import { ConfigError, loadConfig, type ConfigInput } from './config.js';
+import { startServer } from './server.js';
+
+const program = new Command();
+program
+  .name('cairn')
+  .description('cairn: an S3-compatible object gateway that keeps checksummed chunk files on disk and their records in SQLite')
+  .version('0.1.0');
+
+program
+  .command('serve')
+  .description('Start the S3 gateway (SQLite + a data folder; no other service needed)')
+  .addOption(new Option('-p, --port <port>', 'port to listen on [env CAIRN_PORT, default 9000]'))
+  .addOption(new Option('--host <host>', 'address to bind [env CAIRN_HOST, default 0.0.0.0]'))
+  .addOption(new Option('-d, --data-dir <dir>', 'where cairn.db and chunk files live [env CAIRN_DATA_DIR, default ./data]'))
+  .addOption(new Option('--region <region>', 'region reported to clients [env CAIRN_REGION, default us-east-1]'))
+  .addOption(new Option('--domain <domain>', 'enables virtual-host style: <bucket>.<domain> [env CAIRN_DOMAIN]'))
+  .addOption(new Option('--chunk-size <size>', 'chunk and write-buffer size, e.g. 8MiB [env CAIRN_CHUNK_SIZE, default 8MiB]'))
+  .addOption(new Option('--write-buffers <n>', 'global write-buffer pool size; data-path memory = n x chunk size [env CAIRN_WRITE_BUFFERS, default 16]'))
+  .addOption(new Option('--max-buffers-per-request <n>', 'buffers one upload may hold at once [env CAIRN_MAX_BUFFERS_PER_REQUEST, default 4]'))
+  .addOption(new Option('--durability <mode>', 'fsync: acknowledged data survives a crash; relaxed: skip fsyncs [env CAIRN_DURABILITY, default fsync]').choices(['fsync', 'relaxed']))
+  .addOption(new Option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent [env CAIRN_LOG_LEVEL, default info]'))
+  .addHelpText(
+    'after',
+    '\nRoot credentials come from CAIRN_ACCESS_KEY_ID and CAIRN_SECRET_ACCESS_KEY; when unset, a pair is\n' +
+      'generated on first start, kept in <data-dir>/credentials.json and printed once.',
+  )
+  .action(async (flags: Record<string, unknown>) => {
+    let config;
+    try {
+      config = loadConfig(flags as Partial<Record<keyof ConfigInput, unknown>>);
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        process.stderr.write(`cairn: ${err.message}\n`);
+        process.exit(2);
+      }
+      throw err;
+    }
+    const log = pino({
+      level: config.logLevel,
+      ...(process.stdout.isTTY ? { transport: { target: 'pino-pretty', options: { colorize: true } } } : {}),
+    });
+    try {
+      const running = await startServer(config, { log });
+      if (running.credentials.generated) {
+        process.stdout.write(
+          `\nGenerated root credentials (kept in ${running.dataDir}/credentials.json; shown once):\n` +
+            `  AWS_ACCESS_KEY_ID=${running.credentials.accessKeyId}\n  AWS_SECRET_ACCESS_KEY=${running.credentials.secretAccessKey}\n\n`,
+        );
+      }
+      log.info({ endpoint: running.url, dataDir: running.dataDir, region: config.region, durability: config.durability }, `cairn ready on ${running.url}, data in ${running.dataDir}`);
+      const stop = (signal: string) => {
+        log.info({ signal }, 'shutting down');
+        running.close().then(() => process.exit(0), () => process.exit(1));
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      const hint = e.code === 'EADDRINUSE' ? `port ${config.port} is already in use (set --port or CAIRN_PORT)` : e.code === 'EACCES' ? `permission denied: ${e.message}` : e.message;
+      process.stderr.write(`cairn: cannot start: ${hint}\n`);
+      process.exit(1);
+    }
+  });
+
+program.parseAsync(process.argv);

@@ -1,0 +1,95 @@
+import { z } from 'zod';
+
+// One typed config: flags > CAIRN_* environment > defaults. Validated once at start-up so a
+// bad value stops the server with a message naming the setting instead of failing later.
+
+const MiB = 1024 * 1024;
+
+/** Accepts plain bytes or a size with a unit (8MiB, 512KiB, 1GiB, 8M). */
+export function parseSize(value: string): number {
+  const m = /^\s*(\d+)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib)?\s*$/i.exec(value);
+  if (!m) throw new Error(`not a size: "${value}" (use bytes or a unit such as 8MiB)`);
+  const n = Number(m[1]);
+  const unit = (m[2] ?? 'b').toLowerCase();
+  const mult = unit.startsWith('k') ? 1024 : unit.startsWith('m') ? MiB : unit.startsWith('g') ? 1024 * MiB : 1;
+  return n * mult;
+}
+
+const sizeSchema = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  if (typeof v === 'number') return v;
+  try {
+    return parseSize(v);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+    return z.NEVER;
+  }
+});
+
+const intSchema = z.coerce.number().int();
+
+export const configSchema = z
+  .object({
+    port: intSchema.min(0).max(65535).default(9000),
+    host: z.string().min(1).default('0.0.0.0'),
+    dataDir: z.string().min(1).default('./data'),
+    region: z.string().regex(/^[a-z0-9-]+$/, 'a region name such as us-east-1').default('us-east-1'),
+    domain: z.string().min(1).optional(),
+    accessKeyId: z.string().min(3).max(128).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, . _ -').optional(),
+    secretAccessKey: z.string().min(8).max(256).optional(),
+    chunkSize: sizeSchema.pipe(z.number().int().min(64 * 1024, 'at least 64KiB').max(64 * MiB, 'at most 64MiB')).default(8 * MiB),
+    writeBuffers: intSchema.min(1).max(4096).default(16),
+    maxBuffersPerRequest: intSchema.min(1).max(4096).default(4),
+    durability: z.enum(['fsync', 'relaxed']).default('fsync'),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .refine((c) => (c.accessKeyId === undefined) === (c.secretAccessKey === undefined), {
+    message: 'CAIRN_ACCESS_KEY_ID and CAIRN_SECRET_ACCESS_KEY must be set together',
+    path: ['accessKeyId'],
+  });
+
+export type Config = z.output<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** Environment variable for each setting; the CLI maps flags onto the same names. */
+export const ENV_NAMES: Record<keyof ConfigInput, string> = {
+  port: 'CAIRN_PORT',
+  host: 'CAIRN_HOST',
+  dataDir: 'CAIRN_DATA_DIR',
+  region: 'CAIRN_REGION',
+  domain: 'CAIRN_DOMAIN',
+  accessKeyId: 'CAIRN_ACCESS_KEY_ID',
+  secretAccessKey: 'CAIRN_SECRET_ACCESS_KEY',
+  chunkSize: 'CAIRN_CHUNK_SIZE',
+  writeBuffers: 'CAIRN_WRITE_BUFFERS',
+  maxBuffersPerRequest: 'CAIRN_MAX_BUFFERS_PER_REQUEST',
+  durability: 'CAIRN_DURABILITY',
+  logLevel: 'CAIRN_LOG_LEVEL',
+};
+
+export class ConfigError extends Error {}
+
+/** Merges flags over environment, validates, and throws ConfigError listing every bad setting. */
+export function loadConfig(flags: Partial<Record<keyof ConfigInput, unknown>> = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const merged: Record<string, unknown> = {};
+  for (const [key, envName] of Object.entries(ENV_NAMES) as Array<[keyof ConfigInput, string]>) {
+    const fromFlag = flags[key];
+    const fromEnv = env[envName];
+    if (fromFlag !== undefined) merged[key] = fromFlag;
+    else if (fromEnv !== undefined && fromEnv !== '') merged[key] = fromEnv;
+  }
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const key = issue.path[0] as keyof ConfigInput | undefined;
+      const name = key ? `${ENV_NAMES[key]} (--${kebab(key)})` : 'config';
+      const given = key ? merged[key] : undefined;
+      return `  ${name}: ${issue.message}${given !== undefined && key !== 'secretAccessKey' ? ` (got "${String(given)}")` : ''}`;
+    });
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
+
+function kebab(s: string): string {
+  return s.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+}

@@ -1,0 +1,34 @@
+import Database from 'better-sqlite3';
+import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import * as schema from './schema.js';
+
+export type Db = BetterSQLite3Database<typeof schema>;
+
+// src/db/client.ts and dist/db/client.js both sit two levels below the package root.
+const MIGRATIONS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
+
+export interface OpenedDb {
+  db: Db;
+  sqlite: Database.Database;
+  close(): void;
+}
+
+/**
+ * Opens <dataDir>/cairn.db in WAL mode and applies pending migrations.
+ * With fsync durability, synchronous=FULL: better-sqlite3's WAL default (NORMAL) may lose the
+ * last commits on power loss, and a commit is what acknowledges a PUT.
+ */
+export function openDb(file: string, opts: { durability: 'fsync' | 'relaxed'; readonly?: boolean; migrate?: boolean } = { durability: 'fsync' }): OpenedDb {
+  const sqlite = new Database(file, { readonly: opts.readonly ?? false });
+  if (!opts.readonly) sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma(`synchronous = ${opts.durability === 'fsync' ? 'FULL' : 'NORMAL'}`);
+  sqlite.pragma('foreign_keys = ON');
+  // Readers (CLI, admin) may run beside the server: wait for a writer instead of failing.
+  sqlite.pragma('busy_timeout = 5000');
+  const db = drizzle(sqlite, { schema });
+  if (!opts.readonly && opts.migrate !== false) migrate(db, { migrationsFolder: MIGRATIONS });
+  return { db, sqlite, close: () => sqlite.close() };
+}

@@ -1,0 +1,208 @@
+import { and, asc, desc, eq, gt, gte, lt, lte, sql, inArray } from 'drizzle-orm';
+import type { Db } from './client.js';
+import { buckets, chunks, objectChunks, objects } from './schema.js';
+
+// Every query cairn runs lives here. Methods are synchronous (better-sqlite3); anything that
+// must be atomic runs inside db.transaction so readers see the old state or the new, never a mix.
+
+export type BucketRow = typeof buckets.$inferSelect;
+export type ObjectRow = typeof objects.$inferSelect;
+export type ObjectChunkRow = typeof objectChunks.$inferSelect;
+export type NewObject = Omit<typeof objects.$inferInsert, 'id' | 'bucketId' | 'key'>;
+
+export interface ChunkPlacement {
+  hash: string;
+  size: number;
+  crc32c: number;
+  offset: number;
+}
+
+export interface CommitResult {
+  object: ObjectRow;
+  /** Chunk hashes whose refcount reached zero: their rows are gone; the caller removes the files. */
+  freed: string[];
+}
+
+/** Smallest string greater than every string that starts with `prefix` (UTF-8 byte order). */
+export function prefixUpperBound(prefix: string): string | undefined {
+  const cps = Array.from(prefix);
+  while (cps.length > 0) {
+    const last = cps.pop()!.codePointAt(0)!;
+    if (last < 0x10ffff) {
+      // Skip the surrogate block: a lone surrogate cannot be stored as UTF-8.
+      const next = last + 1 === 0xd800 ? 0xe000 : last + 1;
+      return cps.join('') + String.fromCodePoint(next);
+    }
+  }
+  return undefined;
+}
+
+export class Repository {
+  constructor(readonly db: Db) {}
+
+  // ---- buckets ----
+
+  getBucket(name: string): BucketRow | undefined {
+    return this.db.select().from(buckets).where(eq(buckets.name, name)).get();
+  }
+
+  listBuckets(): BucketRow[] {
+    return this.db.select().from(buckets).orderBy(asc(buckets.name)).all();
+  }
+
+  /** Returns false when the bucket already exists (no change made). */
+  createBucket(b: { name: string; region: string; publicRead: boolean }): boolean {
+    const res = this.db
+      .insert(buckets)
+      .values({ ...b, createdAt: Date.now() })
+      .onConflictDoNothing()
+      .run();
+    return res.changes === 1;
+  }
+
+  /** Deletes an empty bucket; returns 'not-empty' without change when objects remain. */
+  deleteBucket(id: number): 'deleted' | 'not-empty' {
+    return this.db.transaction((tx) => {
+      const any = tx.select({ id: objects.id }).from(objects).where(eq(objects.bucketId, id)).limit(1).get();
+      if (any) return 'not-empty';
+      tx.delete(buckets).where(eq(buckets.id, id)).run();
+      return 'deleted';
+    });
+  }
+
+  setBucketPublic(id: number, publicRead: boolean): void {
+    this.db.update(buckets).set({ publicRead }).where(eq(buckets.id, id)).run();
+  }
+
+  // ---- objects ----
+
+  getObject(bucketId: number, key: string): ObjectRow | undefined {
+    return this.db
+      .select()
+      .from(objects)
+      .where(and(eq(objects.bucketId, bucketId), eq(objects.key, key)))
+      .get();
+  }
+
+  chunkList(objectId: number): ObjectChunkRow[] {
+    return this.db.select().from(objectChunks).where(eq(objectChunks.objectId, objectId)).orderBy(asc(objectChunks.seq)).all();
+  }
+
+  /** The chunks holding bytes [start, end], found with an index seek to the first one. */
+  chunksForRange(objectId: number, start: number, end: number): Array<ObjectChunkRow & { crc32c: number }> {
+    const first = this.db
+      .select({ offset: objectChunks.offset })
+      .from(objectChunks)
+      .where(and(eq(objectChunks.objectId, objectId), lte(objectChunks.offset, start)))
+      .orderBy(desc(objectChunks.offset))
+      .limit(1)
+      .get();
+    return this.db
+      .select({
+        objectId: objectChunks.objectId,
+        seq: objectChunks.seq,
+        offset: objectChunks.offset,
+        size: objectChunks.size,
+        chunkHash: objectChunks.chunkHash,
+        crc32c: chunks.crc32c,
+      })
+      .from(objectChunks)
+      .innerJoin(chunks, eq(chunks.hash, objectChunks.chunkHash))
+      .where(and(eq(objectChunks.objectId, objectId), gte(objectChunks.offset, first?.offset ?? 0), lte(objectChunks.offset, end)))
+      .orderBy(asc(objectChunks.offset))
+      .all();
+  }
+
+  /** Keys > afterKey within prefix, in S3 order, from the (bucket_id, key) index. */
+  listKeys(bucketId: number, prefix: string, afterKey: string | undefined, limit: number): ObjectRow[] {
+    const conds = [eq(objects.bucketId, bucketId)];
+    if (prefix) {
+      conds.push(gte(objects.key, prefix));
+      const upper = prefixUpperBound(prefix);
+      if (upper !== undefined) conds.push(lt(objects.key, upper));
+    }
+    if (afterKey !== undefined) conds.push(gt(objects.key, afterKey));
+    return this.db.select().from(objects).where(and(...conds)).orderBy(asc(objects.key)).limit(limit).all();
+  }
+
+  chunkCrcs(hashes: string[]): Map<string, number> {
+    const out = new Map<string, number>();
+    for (let i = 0; i < hashes.length; i += 500) {
+      for (const r of this.db.select({ hash: chunks.hash, crc32c: chunks.crc32c }).from(chunks).where(inArray(chunks.hash, hashes.slice(i, i + 500))).all()) {
+        out.set(r.hash, r.crc32c);
+      }
+    }
+    return out;
+  }
+
+  isChunkReferenced(hash: string): boolean {
+    return this.db.select({ hash: chunks.hash }).from(chunks).where(eq(chunks.hash, hash)).get() !== undefined;
+  }
+
+  /**
+   * Makes an object visible: one transaction adds references to its chunks, writes its row and
+   * chunk list, and retires the object it replaces. The chunks' files must already be durable.
+   */
+  commitObject(bucketId: number, key: string, row: NewObject, placements: ChunkPlacement[]): CommitResult {
+    return this.db.transaction((tx) => {
+      const now = Date.now();
+      for (const c of placements) {
+        tx.insert(chunks)
+          .values({ hash: c.hash, size: c.size, crc32c: c.crc32c, refcount: 1, createdAt: now })
+          .onConflictDoUpdate({ target: chunks.hash, set: { refcount: sql`${chunks.refcount} + 1` } })
+          .run();
+      }
+      const freed = this.retire(tx as unknown as Db, bucketId, key);
+      const object = tx.insert(objects).values({ ...row, bucketId, key }).returning().get();
+      // Batched so a large chunk list is a handful of statements, not one per chunk.
+      for (let i = 0; i < placements.length; i += 200) {
+        const batch = placements.slice(i, i + 200).map((c, j) => ({
+          objectId: object.id,
+          seq: i + j,
+          offset: c.offset,
+          size: c.size,
+          chunkHash: c.hash,
+        }));
+        tx.insert(objectChunks).values(batch).run();
+      }
+      return { object, freed };
+    });
+  }
+
+  /** Removes an object; returns whether it existed and the chunks freed. */
+  deleteObject(bucketId: number, key: string): { deleted: boolean; freed: string[] } {
+    return this.db.transaction((tx) => {
+      const existed = tx.select({ id: objects.id }).from(objects).where(and(eq(objects.bucketId, bucketId), eq(objects.key, key))).get();
+      if (!existed) return { deleted: false, freed: [] };
+      return { deleted: true, freed: this.retire(tx as unknown as Db, bucketId, key) };
+    });
+  }
+
+  /** Drops the object at (bucket, key) if any, decrementing its chunks; returns hashes now unreferenced. */
+  private retire(tx: Db, bucketId: number, key: string): string[] {
+    const old = tx.select({ id: objects.id }).from(objects).where(and(eq(objects.bucketId, bucketId), eq(objects.key, key))).get();
+    if (!old) return [];
+    const counts = tx
+      .select({ hash: objectChunks.chunkHash, n: sql<number>`count(*)` })
+      .from(objectChunks)
+      .where(eq(objectChunks.objectId, old.id))
+      .groupBy(objectChunks.chunkHash)
+      .all();
+    tx.delete(objectChunks).where(eq(objectChunks.objectId, old.id)).run();
+    tx.delete(objects).where(eq(objects.id, old.id)).run();
+    for (const { hash, n } of counts) {
+      tx.update(chunks).set({ refcount: sql`${chunks.refcount} - ${n}` }).where(eq(chunks.hash, hash)).run();
+    }
+    const hashes = counts.map((c) => c.hash);
+    const freed: string[] = [];
+    for (let i = 0; i < hashes.length; i += 500) {
+      const gone = tx
+        .delete(chunks)
+        .where(and(inArray(chunks.hash, hashes.slice(i, i + 500)), lte(chunks.refcount, 0)))
+        .returning({ hash: chunks.hash })
+        .all();
+      freed.push(...gone.map((g) => g.hash));
+    }
+    return freed;
+  }
+}

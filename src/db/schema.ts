@@ -1,0 +1,78 @@
+import { sqliteTable, integer, text, primaryKey, index, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+// Times are integer milliseconds since the epoch: sortable, indexable, no timezone parsing.
+
+export const buckets = sqliteTable('buckets', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  name: text('name').notNull().unique(),
+  region: text('region').notNull(),
+  /** Set by `x-amz-acl: public-read` at creation: anonymous reads and listings allowed. */
+  publicRead: integer('public_read', { mode: 'boolean' }).notNull().default(false),
+  createdAt: integer('created_at').notNull(),
+});
+
+export const objects = sqliteTable(
+  'objects',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    bucketId: integer('bucket_id')
+      .notNull()
+      .references(() => buckets.id),
+    // SQLite compares TEXT with memcmp over UTF-8, which is exactly S3's listing order.
+    key: text('key').notNull(),
+    size: integer('size').notNull(),
+    etag: text('etag').notNull(),
+    contentType: text('content_type'),
+    contentEncoding: text('content_encoding'),
+    contentDisposition: text('content_disposition'),
+    contentLanguage: text('content_language'),
+    cacheControl: text('cache_control'),
+    expires: text('expires'),
+    storageClass: text('storage_class').notNull().default('STANDARD'),
+    /** x-amz-meta-* as a JSON object of lower-case names; small (<= 2 KB) and read whole. */
+    userMetadata: text('user_metadata').notNull().default('{}'),
+    checksumAlgorithm: text('checksum_algorithm'),
+    checksumValue: text('checksum_value'),
+    checksumType: text('checksum_type'),
+    /** Number of parts for a multipart object (ETag suffix), null for a single PUT. */
+    partCount: integer('part_count'),
+    lastModified: integer('last_modified').notNull(),
+  },
+  (t) => [
+    uniqueIndex('objects_bucket_key').on(t.bucketId, t.key),
+    index('objects_bucket_size').on(t.bucketId, t.size),
+    index('objects_bucket_modified').on(t.bucketId, t.lastModified),
+  ],
+);
+
+export const chunks = sqliteTable('chunks', {
+  /** SHA-256 of the chunk's bytes, hex: also its file name under chunks/ab/cd/. */
+  hash: text('hash').primaryKey(),
+  size: integer('size').notNull(),
+  /** CRC32C of the bytes: verified on every read, far cheaper than re-hashing SHA-256. */
+  crc32c: integer('crc32c').notNull(),
+  /** Number of (object, seq) rows that point at this chunk. At 0 the row and file go. */
+  refcount: integer('refcount').notNull(),
+  createdAt: integer('created_at').notNull(),
+});
+
+export const objectChunks = sqliteTable(
+  'object_chunks',
+  {
+    objectId: integer('object_id')
+      .notNull()
+      .references(() => objects.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    offset: integer('offset').notNull(),
+    size: integer('size').notNull(),
+    chunkHash: text('chunk_hash')
+      .notNull()
+      .references(() => chunks.hash),
+  },
+  (t) => [
+    primaryKey({ columns: [t.objectId, t.seq] }),
+    // A range read seeks to the chunk holding its first byte.
+    uniqueIndex('object_chunks_offset').on(t.objectId, t.offset),
+    index('object_chunks_hash').on(t.chunkHash),
+  ],
+);

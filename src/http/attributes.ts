@@ -1,0 +1,58 @@
+import { S3Error } from '../s3/errors.js';
+import { extractUserMetadata } from '../s3/names.js';
+import type { ObjectRow } from '../db/repository.js';
+import type { ObjectAttributes } from '../storage/object-service.js';
+import { header, type S3Context } from './context.js';
+
+// Object headers in (PutObject, CopyObject REPLACE) and out (GetObject, HeadObject).
+
+const STORAGE_CLASSES = new Set([
+  'STANDARD', 'REDUCED_REDUNDANCY', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING',
+  'GLACIER', 'DEEP_ARCHIVE', 'GLACIER_IR', 'OUTPOSTS', 'SNOW', 'EXPRESS_ONEZONE',
+]);
+
+export const DEFAULT_CONTENT_TYPE = 'binary/octet-stream';
+
+export function attributesFromRequest(ctx: S3Context, contentEncoding?: string): ObjectAttributes {
+  const storageClass = header(ctx, 'x-amz-storage-class');
+  if (storageClass !== undefined && !STORAGE_CLASSES.has(storageClass)) throw new S3Error('InvalidStorageClass', { StorageClassRequested: storageClass });
+  return {
+    contentType: header(ctx, 'content-type'),
+    contentEncoding,
+    contentDisposition: header(ctx, 'content-disposition'),
+    contentLanguage: header(ctx, 'content-language'),
+    cacheControl: header(ctx, 'cache-control'),
+    expires: header(ctx, 'expires'),
+    // Every object lives on the same disks; the class is recorded and echoed, not acted on.
+    storageClass: storageClass ?? 'STANDARD',
+    userMetadata: extractUserMetadata(ctx.req.headers),
+  };
+}
+
+const OVERRIDES: Array<[string, string]> = [
+  ['response-content-type', 'Content-Type'],
+  ['response-content-language', 'Content-Language'],
+  ['response-expires', 'Expires'],
+  ['response-cache-control', 'Cache-Control'],
+  ['response-content-disposition', 'Content-Disposition'],
+  ['response-content-encoding', 'Content-Encoding'],
+];
+
+export function writeObjectHeaders(ctx: S3Context, obj: ObjectRow): void {
+  ctx.set('ETag', obj.etag);
+  ctx.set('Last-Modified', new Date(obj.lastModified).toUTCString());
+  ctx.set('Accept-Ranges', 'bytes');
+  ctx.set('Content-Type', obj.contentType ?? DEFAULT_CONTENT_TYPE);
+  if (obj.contentEncoding) ctx.set('Content-Encoding', obj.contentEncoding);
+  if (obj.contentDisposition) ctx.set('Content-Disposition', obj.contentDisposition);
+  if (obj.contentLanguage) ctx.set('Content-Language', obj.contentLanguage);
+  if (obj.cacheControl) ctx.set('Cache-Control', obj.cacheControl);
+  if (obj.expires) ctx.set('Expires', obj.expires);
+  if (obj.storageClass !== 'STANDARD') ctx.set('x-amz-storage-class', obj.storageClass);
+  const meta = JSON.parse(obj.userMetadata) as Record<string, string>;
+  for (const [name, value] of Object.entries(meta)) ctx.set(`x-amz-meta-${name}`, value);
+  for (const [param, name] of OVERRIDES) {
+    const v = ctx.state.query.get(param);
+    if (v !== null) ctx.set(name, v);
+  }
+}

@@ -1,0 +1,116 @@
+import type { Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
+import { S3Error } from '../s3/errors.js';
+import { checksumFromHeaders, createHasher, parseChecksumAlgorithm, type ChecksumAlgorithm } from '../s3/checksums.js';
+import { AwsChunkedDecoder } from '../auth/aws-chunked.js';
+import { header, type S3Context } from './context.js';
+
+// Turns the raw request into the object's payload: decodes aws-chunked framing (detected from
+// a STREAMING-* x-amz-content-sha256 as well as Content-Encoding, since restic sends no
+// Content-Encoding), and gathers what must be verified once the payload has been read.
+
+export interface Payload {
+  stream: Readable;
+  /** Decoded payload length when the client declared it. */
+  size?: number;
+  checksum?: { algorithm: ChecksumAlgorithm; expected: () => string | undefined };
+  contentMd5?: Buffer;
+  payloadSha256?: string;
+  /** Content-Encoding to store, with aws-chunked removed. */
+  contentEncoding?: string;
+}
+
+export function requestPayload(ctx: S3Context, opts: { requireLength: boolean }): Payload {
+  const auth = ctx.state.auth;
+  const mode = auth?.payload.kind ?? 'unsigned';
+  const encodings = (header(ctx, 'content-encoding') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const sha = header(ctx, 'x-amz-content-sha256') ?? '';
+  const chunked = mode === 'streaming-signed' || mode === 'streaming-unsigned-trailer' || sha.startsWith('STREAMING-') || encodings.includes('aws-chunked');
+  const storedEncoding = encodings.filter((e) => e !== 'aws-chunked').join(',') || undefined;
+
+  const contentLength = parseLength(header(ctx, 'content-length'), 'Content-Length');
+  const contentMd5 = parseContentMd5(header(ctx, 'content-md5'));
+
+  let stream: Readable = ctx.req;
+  let size: number | undefined;
+  let trailerSource: AwsChunkedDecoder | undefined;
+  if (chunked) {
+    size = parseLength(header(ctx, 'x-amz-decoded-content-length'), 'x-amz-decoded-content-length');
+    const signed = auth?.payload.kind === 'streaming-signed' ? auth.payload : undefined;
+    const decoder = new AwsChunkedDecoder({
+      signing: signed?.seed,
+      expectTrailer: signed ? signed.trailer : mode === 'streaming-unsigned-trailer' || sha.includes('TRAILER') || header(ctx, 'x-amz-trailer') !== undefined,
+      signedTrailer: signed?.trailer,
+      decodedLength: size,
+    });
+    // Errors on the raw request (client gone) must reach the decoder's consumer too.
+    ctx.req.on('error', (err) => decoder.destroy(err));
+    ctx.req.on('aborted', () => decoder.destroy(new S3Error('IncompleteBody')));
+    stream = ctx.req.pipe(decoder);
+    trailerSource = decoder;
+  } else {
+    size = contentLength;
+    if (size === undefined && opts.requireLength && header(ctx, 'transfer-encoding') === undefined) {
+      throw new S3Error('MissingContentLength');
+    }
+  }
+
+  let checksum: Payload['checksum'];
+  const fromHeader = checksumFromHeaders(ctx.req.headers);
+  const trailerName = header(ctx, 'x-amz-trailer')?.trim().toLowerCase();
+  if (fromHeader) {
+    checksum = { algorithm: fromHeader.algorithm, expected: () => fromHeader.expected };
+  } else if (trailerName?.startsWith('x-amz-checksum-')) {
+    const algorithm = parseChecksumAlgorithm(trailerName.slice('x-amz-checksum-'.length))!;
+    const src = trailerSource;
+    checksum = { algorithm, expected: () => src?.trailers[trailerName] };
+  } else {
+    const declared = parseChecksumAlgorithm(header(ctx, 'x-amz-sdk-checksum-algorithm') ?? header(ctx, 'x-amz-checksum-algorithm'));
+    if (declared) checksum = { algorithm: declared, expected: () => undefined };
+  }
+
+  const payloadSha256 = auth?.payload.kind === 'sha256' ? auth.payload.expectedHex : undefined;
+  return { stream, size, checksum, contentMd5, payloadSha256, contentEncoding: storedEncoding };
+}
+
+/** Reads a small request body (XML) whole, capped, and verifies its digests. */
+export async function readSmallBody(ctx: S3Context, limit = 1024 * 1024): Promise<{ body: Buffer; payload: Payload }> {
+  const payload = requestPayload(ctx, { requireLength: false });
+  if (payload.size !== undefined && payload.size > limit) throw new S3Error('MalformedXML', {}, 'The XML you provided was larger than the maximum allowed size.');
+  const parts: Buffer[] = [];
+  let total = 0;
+  for await (const piece of payload.stream) {
+    total += (piece as Buffer).length;
+    if (total > limit) throw new S3Error('MalformedXML', {}, 'The XML you provided was larger than the maximum allowed size.');
+    parts.push(piece as Buffer);
+  }
+  const body = Buffer.concat(parts);
+  if (payload.size !== undefined && body.length !== payload.size) throw new S3Error('IncompleteBody');
+  if (payload.payloadSha256 && createHash('sha256').update(body).digest('hex') !== payload.payloadSha256.toLowerCase()) {
+    throw new S3Error('XAmzContentSHA256Mismatch');
+  }
+  if (payload.contentMd5 && !createHash('md5').update(body).digest().equals(payload.contentMd5)) throw new S3Error('BadDigest');
+  if (payload.checksum) {
+    const h = createHasher(payload.checksum.algorithm);
+    h.update(body);
+    const expected = payload.checksum.expected();
+    if (expected !== undefined && expected !== h.digest().toString('base64')) throw new S3Error('BadDigest');
+  }
+  return { body, payload };
+}
+
+function parseLength(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,16}$/.test(value.trim())) throw new S3Error('InvalidArgument', { ArgumentName: name, ArgumentValue: value });
+  return Number(value.trim());
+}
+
+export function parseContentMd5(value: string | undefined): Buffer | undefined {
+  if (value === undefined) return undefined;
+  const buf = Buffer.from(value.trim(), 'base64');
+  if (buf.length !== 16 || buf.toString('base64') !== value.trim()) throw new S3Error('InvalidDigest', { 'Content-MD5': value });
+  return buf;
+}

@@ -1,0 +1,53 @@
+import type { S3Context, AppDeps } from './context.js';
+import { S3Error } from '../s3/errors.js';
+import { errorXml } from '../s3/xml.js';
+
+// The one place that writes error responses. Unknown errors become InternalError: the log
+// keeps the detail (with the request id); the client never sees paths, stacks or secrets.
+
+export function writeError(ctx: S3Context, deps: AppDeps, err: unknown): void {
+  let e: S3Error;
+  if (err instanceof S3Error) {
+    e = err;
+  } else {
+    deps.log.error({ err, reqId: ctx.state.requestId }, 'internal error');
+    e = new S3Error('InternalError');
+  }
+  // Headers a handler set before failing (Content-Length, ETag...) belong to the lost response.
+  for (const name of ctx.res.getHeaderNames()) {
+    if (name !== 'x-amz-request-id' && name !== 'x-amz-id-2') ctx.res.removeHeader(name);
+  }
+  // 304 and HEAD responses carry no body (HEAD errors are status-only in S3 too). Koa turns a
+  // null body into 204, so the status is set after the body.
+  if (e.status === 304 || ctx.method === 'HEAD') {
+    ctx.body = null;
+    ctx.status = e.status;
+    for (const [k, v] of Object.entries(e.headers)) ctx.set(k, v);
+    return;
+  }
+  const resource = ctx.state.rawPath ? safeDecode(ctx.state.rawPath) : '/';
+  ctx.body = errorXml({
+    code: e.code,
+    message: e.message,
+    requestId: ctx.state.requestId,
+    resource,
+    details: { ...defaultDetails(ctx, e), ...e.details },
+  });
+  ctx.type = 'application/xml';
+  ctx.status = e.status;
+  for (const [k, v] of Object.entries(e.headers)) ctx.set(k, v);
+}
+
+function defaultDetails(ctx: S3Context, e: S3Error): Record<string, string | undefined> {
+  if (e.code === 'NoSuchBucket' || e.code === 'BucketNotEmpty' || e.code === 'BucketAlreadyOwnedByYou') return { BucketName: ctx.state.bucket };
+  if (e.code === 'NoSuchKey') return { Key: ctx.state.key };
+  return {};
+}
+
+function safeDecode(p: string): string {
+  try {
+    return decodeURIComponent(p);
+  } catch {
+    return p;
+  }
+}

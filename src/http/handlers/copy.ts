@@ -1,0 +1,45 @@
+import type { Handler } from '../context.js';
+import { header } from '../context.js';
+import { S3Error } from '../../s3/errors.js';
+import { parseCopySource } from '../../s3/endpoint.js';
+import { validateKey } from '../../s3/names.js';
+import { checkConditions } from '../../s3/conditional.js';
+import { copyObjectResultXml } from '../../s3/xml.js';
+import { checksumHeader, type ChecksumAlgorithm } from '../../s3/checksums.js';
+import { attributesFromRequest } from '../attributes.js';
+
+/** CopyObject (PUT /bucket/key with x-amz-copy-source): the copy shares the source's chunks. */
+export const copyObject: Handler = async (ctx, deps) => {
+  const dstKey = ctx.state.key!;
+  validateKey(dstKey);
+  const source = parseCopySource(header(ctx, 'x-amz-copy-source')!);
+  // Buckets are unversioned: only the "null" version exists.
+  if (source.versionId !== undefined && source.versionId !== 'null') {
+    throw new S3Error('InvalidArgument', { ArgumentName: 'x-amz-copy-source', ArgumentValue: source.versionId }, 'Invalid version id specified');
+  }
+  const directive = (header(ctx, 'x-amz-metadata-directive') ?? 'COPY').toUpperCase();
+  if (directive !== 'COPY' && directive !== 'REPLACE') {
+    throw new S3Error('InvalidArgument', { ArgumentName: 'x-amz-metadata-directive', ArgumentValue: directive }, 'Unknown metadata directive.');
+  }
+  const conditions = {
+    ifMatch: header(ctx, 'x-amz-copy-source-if-match'),
+    ifNoneMatch: header(ctx, 'x-amz-copy-source-if-none-match'),
+    ifModifiedSince: header(ctx, 'x-amz-copy-source-if-modified-since'),
+    ifUnmodifiedSince: header(ctx, 'x-amz-copy-source-if-unmodified-since'),
+  };
+  const obj = await deps.objects.copyObject({
+    srcBucket: source.bucket,
+    srcKey: source.key,
+    dstBucket: ctx.state.bucket!,
+    dstKey,
+    check: (src) => checkConditions(conditions, { etag: src.etag, lastModified: new Date(src.lastModified) }, 'copy'),
+    replace: directive === 'REPLACE' ? attributesFromRequest(ctx, header(ctx, 'content-encoding')) : undefined,
+  });
+  const checksum =
+    obj.checksumAlgorithm && obj.checksumValue
+      ? { header: 'Checksum' + obj.checksumAlgorithm, value: obj.checksumValue }
+      : undefined;
+  if (checksum) ctx.set(checksumHeader(obj.checksumAlgorithm as ChecksumAlgorithm), obj.checksumValue!);
+  ctx.type = 'application/xml';
+  ctx.body = copyObjectResultXml(obj.etag, new Date(obj.lastModified), checksum);
+};

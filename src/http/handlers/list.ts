@@ -1,0 +1,46 @@
+import type { Handler, S3Context, AppDeps } from '../context.js';
+import { encodeContinuationToken, paginate, parseListParams } from '../../s3/list-params.js';
+import { listObjectsXml, type ListEntry } from '../../s3/xml.js';
+
+/** ListObjects (v1, marker paging: rclone's and s3cmd's default). */
+export const listObjects: Handler = async (ctx, deps) => list(ctx, deps, 1);
+
+/** ListObjectsV2 (continuation tokens: every `aws s3` command and the SDK). */
+export const listObjectsV2: Handler = async (ctx, deps) => list(ctx, deps, 2);
+
+async function list(ctx: S3Context, deps: AppDeps, version: 1 | 2): Promise<void> {
+  const bucket = deps.objects.requireBucket(ctx.state.bucket!);
+  const p = parseListParams(ctx.state.query, version);
+  // Each batch is one index seek on (bucket_id, key); common prefixes are skipped by seeking.
+  const page = paginate(p, (after, limit) => deps.repo.listKeys(bucket.id, p.prefix, after, limit));
+  const withOwner = version === 1 || p.fetchOwner;
+  const contents: ListEntry[] = page.contents.map((o) => ({
+    key: o.key,
+    lastModified: new Date(o.lastModified),
+    etag: o.etag,
+    size: o.size,
+    storageClass: o.storageClass,
+    checksumAlgorithm: o.checksumAlgorithm ?? undefined,
+    owner: withOwner ? deps.owner : undefined,
+  }));
+  const truncatedAt = page.isTruncated ? page.lastKey : undefined;
+  ctx.type = 'application/xml';
+  ctx.body = listObjectsXml({
+    version,
+    bucket: bucket.name,
+    prefix: p.prefix,
+    delimiter: p.delimiter,
+    maxKeys: p.maxKeys,
+    encodingType: p.encodingType,
+    isTruncated: page.isTruncated,
+    contents,
+    commonPrefixes: page.commonPrefixes,
+    marker: p.marker,
+    nextMarker: version === 1 && p.delimiter !== undefined ? truncatedAt : undefined,
+    continuationToken: p.continuationToken,
+    nextContinuationToken: version === 2 && truncatedAt !== undefined ? encodeContinuationToken(truncatedAt) : undefined,
+    startAfter: p.startAfter,
+    keyCount: contents.length + page.commonPrefixes.length,
+    fetchOwner: p.fetchOwner,
+  });
+}

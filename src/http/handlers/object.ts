@@ -1,0 +1,125 @@
+import type { Handler, S3Context } from '../context.js';
+import { header } from '../context.js';
+import { S3Error } from '../../s3/errors.js';
+import { validateKey } from '../../s3/names.js';
+import { parseRange } from '../../s3/range.js';
+import { checkConditions } from '../../s3/conditional.js';
+import { checksumHeader, type ChecksumAlgorithm } from '../../s3/checksums.js';
+import type { ObjectRow } from '../../db/repository.js';
+import { requestPayload } from '../body.js';
+import { attributesFromRequest, writeObjectHeaders } from '../attributes.js';
+
+/** PutObject (PUT /bucket/key). */
+export const putObject: Handler = async (ctx, deps) => {
+  const key = ctx.state.key!;
+  validateKey(key);
+  deps.objects.requireBucket(ctx.state.bucket!);
+  const payload = requestPayload(ctx, { requireLength: true });
+  const attributes = attributesFromRequest(ctx, payload.contentEncoding);
+  const abort = new AbortController();
+  // A client that disconnects mid-upload must release its buffers and leave nothing behind.
+  const onClose = () => {
+    if (!ctx.req.complete) abort.abort(new S3Error('IncompleteBody'));
+  };
+  ctx.req.once('close', onClose);
+  try {
+    const obj = await deps.objects.putObject({
+      bucket: ctx.state.bucket!,
+      key,
+      body: payload.stream,
+      size: payload.size,
+      attributes,
+      contentMd5: payload.contentMd5,
+      checksum: payload.checksum,
+      payloadSha256: payload.payloadSha256,
+      signal: abort.signal,
+    });
+    ctx.set('ETag', obj.etag);
+    setChecksumHeaders(ctx, obj);
+    ctx.status = 200;
+  } finally {
+    ctx.req.off('close', onClose);
+  }
+};
+
+function conditionsFrom(ctx: S3Context) {
+  return {
+    ifMatch: header(ctx, 'if-match'),
+    ifNoneMatch: header(ctx, 'if-none-match'),
+    ifModifiedSince: header(ctx, 'if-modified-since'),
+    ifUnmodifiedSince: header(ctx, 'if-unmodified-since'),
+  };
+}
+
+function setChecksumHeaders(ctx: S3Context, obj: ObjectRow): void {
+  if (!obj.checksumAlgorithm || !obj.checksumValue) return;
+  ctx.set(checksumHeader(obj.checksumAlgorithm as ChecksumAlgorithm), obj.checksumValue);
+  if (obj.checksumType) ctx.set('x-amz-checksum-type', obj.checksumType);
+}
+
+/** Resolves the object and the byte range a GET/HEAD answers, applying S3's precedence. */
+function prepareRead(ctx: S3Context, deps: Parameters<Handler>[1]): { obj: ObjectRow; range?: { start: number; end: number } } {
+  const bucket = deps.objects.requireBucket(ctx.state.bucket!);
+  const obj = deps.objects.headObject(bucket, ctx.state.key!);
+  try {
+    checkConditions(conditionsFrom(ctx), { etag: obj.etag, lastModified: new Date(obj.lastModified) }, 'read');
+  } catch (err) {
+    // A 304 still names the representation it refers to.
+    if (err instanceof S3Error && err.code === 'NotModified') {
+      throw new S3Error('NotModified', {}, undefined, { ETag: obj.etag, 'Last-Modified': new Date(obj.lastModified).toUTCString() });
+    }
+    throw err;
+  }
+  if (ctx.state.query.has('partNumber')) {
+    throw new S3Error('NotImplemented', {}, 'partNumber reads are not implemented yet.');
+  }
+  const range = parseRange(header(ctx, 'range'), obj.size);
+  writeObjectHeaders(ctx, obj);
+  // Clients verify any checksum they get, even on a 206: only a whole-object answer has one.
+  if (!range && header(ctx, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED') setChecksumHeaders(ctx, obj);
+  if (range) {
+    ctx.status = 206;
+    ctx.set('Content-Range', `bytes ${range.start}-${range.end}/${obj.size}`);
+  } else {
+    ctx.status = 200;
+  }
+  return { obj, range };
+}
+
+/** GetObject (GET /bucket/key), with Range, conditions and response-* overrides. */
+export const getObject: Handler = async (ctx, deps) => {
+  const { obj, range } = prepareRead(ctx, deps);
+  const start = range?.start ?? 0;
+  const end = range?.end ?? obj.size - 1;
+  const length = obj.size === 0 ? 0 : end - start + 1;
+  if (length === 0) {
+    ctx.body = Buffer.alloc(0);
+    ctx.status = 200;
+    return;
+  }
+  const stream = deps.objects.openRead(obj, start, end);
+  stream.on('error', (err) => {
+    // Bytes that fail verification are never sent: cut the connection so the client sees a
+    // short response instead of a clean end.
+    deps.log.error({ err, reqId: ctx.state.requestId, bucket: ctx.state.bucket, key: ctx.state.key }, 'read aborted');
+    ctx.req.socket.destroy();
+  });
+  const status = ctx.status;
+  ctx.body = stream;
+  ctx.status = status;
+  ctx.length = length;
+};
+
+/** HeadObject (HEAD /bucket/key). */
+export const headObject: Handler = async (ctx, deps) => {
+  const { obj, range } = prepareRead(ctx, deps);
+  const length = range ? range.end - range.start + 1 : obj.size;
+  ctx.set('Content-Length', String(length));
+};
+
+/** DeleteObject (DELETE /bucket/key): 204 whether or not the key existed. */
+export const deleteObject: Handler = async (ctx, deps) => {
+  const bucket = deps.objects.requireBucket(ctx.state.bucket!);
+  await deps.objects.deleteObject(bucket, ctx.state.key!);
+  ctx.status = 204;
+};

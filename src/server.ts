@@ -1,0 +1,86 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pino, { type Logger } from 'pino';
+import { createApp } from './app.js';
+import type { Config } from './config.js';
+import { openDb, type OpenedDb } from './db/client.js';
+import { Repository } from './db/repository.js';
+import { BufferPool } from './storage/pool.js';
+import { ChunkStore } from './storage/chunk-store.js';
+import { ObjectService } from './storage/object-service.js';
+import { loadRootCredentials, type RootCredentials } from './auth/credentials.js';
+import { timingSafeEqual } from 'node:crypto';
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  server: http.Server;
+  credentials: RootCredentials;
+  pool: BufferPool;
+  store: ChunkStore;
+  repo: Repository;
+  db: OpenedDb;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+/** Opens the data dir (SQLite + chunk files), builds the app and listens. */
+export async function startServer(config: Config, opts: { log?: Logger } = {}): Promise<RunningServer> {
+  const log = opts.log ?? pino({ level: config.logLevel });
+  const dataDir = path.resolve(config.dataDir);
+  fs.mkdirSync(dataDir, { recursive: true });
+  const credentials = loadRootCredentials(dataDir, config);
+  const db = openDb(path.join(dataDir, 'cairn.db'), { durability: config.durability });
+  const repo = new Repository(db.db);
+  const store = new ChunkStore({ dataDir, durability: config.durability });
+  const { sweptTmpFiles } = await store.init();
+  if (sweptTmpFiles > 0) log.warn({ sweptTmpFiles }, 'removed temporary chunk files left by an earlier run');
+  const pool = new BufferPool({ bufferSize: config.chunkSize, buffers: config.writeBuffers });
+  const objects = new ObjectService({
+    repo,
+    store,
+    pool,
+    maxBuffersPerRequest: Math.min(config.maxBuffersPerRequest, config.writeBuffers),
+    onWarn: (msg, err) => log.warn({ err }, msg),
+  });
+  const rootKey = Buffer.from(credentials.accessKeyId);
+  const app = createApp({
+    config,
+    repo,
+    objects,
+    log,
+    owner: { id: credentials.accessKeyId, displayName: 'cairn' },
+    lookupSecret: (id) => {
+      const given = Buffer.from(id);
+      return given.length === rootKey.length && timingSafeEqual(given, rootKey) ? credentials.secretAccessKey : undefined;
+    },
+  });
+  const server = http.createServer({ requestTimeout: 0, keepAliveTimeout: 65_000 }, app.callback());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
+  return {
+    url,
+    port,
+    server,
+    credentials,
+    pool,
+    store,
+    repo,
+    db,
+    dataDir,
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      db.close();
+    },
+  };
+}
