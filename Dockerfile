@@ -1,0 +1,25 @@
+# Production image: compiled JavaScript and production dependencies only.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY migrations ./migrations
+RUN npm ci && npm run build
+
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production CAIRN_DATA_DIR=/data CAIRN_PORT=9000 CAIRN_HOST=0.0.0.0
+COPY package.json package-lock.json ./
+# --ignore-scripts skips `prepare` (the TypeScript build needs dev dependencies; dist/ comes
+# from the build stage); the native modules are then built or fetched explicitly.
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ \
+ && npm ci --omit=dev --ignore-scripts && npm rebuild better-sqlite3 aws-crt \
+ && apt-get purge -y python3 make g++ && apt-get autoremove -y && rm -rf /var/lib/apt/lists/* /root/.npm
+COPY --from=build /app/dist ./dist
+COPY migrations ./migrations
+RUN mkdir -p /data && chown node:node /data
+VOLUME /data
+EXPOSE 9000
+USER node
+CMD ["node", "dist/cli.js", "serve"]
