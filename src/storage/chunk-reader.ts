@@ -23,24 +23,20 @@ export function readObjectRange(
   const selected = end < start ? [] : chunks.slice(firstChunkAt(chunks, start), firstChunkAt(chunks, end) + 1);
 
   async function* generate(): AsyncGenerator<Buffer> {
-    // Reads already started for the chunks after the one being sent; bounded by readAhead.
+    // Reads started ahead of need: the chunk about to be sent plus at most readAhead after it.
     const pending: Array<Promise<Buffer>> = [];
     let next = 0;
-    const fill = () => {
+    let expectedOffset = selected.length > 0 ? selected[0].offset : 0;
+    for (const chunk of selected) {
+      if (chunk.offset !== expectedOffset) throw new Error(`chunk list inconsistent at offset ${chunk.offset}`);
+      expectedOffset += chunk.size;
       while (pending.length < readAhead + 1 && next < selected.length) {
         const p = store.read(selected[next++]);
         // Errors surface when this chunk's turn comes, not as unhandled rejections now.
         p.catch(() => undefined);
         pending.push(p);
       }
-    };
-    let expectedOffset = selected.length > 0 ? selected[0].offset : 0;
-    fill();
-    for (const chunk of selected) {
-      if (chunk.offset !== expectedOffset) throw new Error(`chunk list inconsistent at offset ${chunk.offset}`);
-      expectedOffset += chunk.size;
       const data = await pending.shift()!;
-      fill();
       const from = Math.max(start - chunk.offset, 0);
       const to = Math.min(end - chunk.offset + 1, chunk.size);
       yield data.subarray(from, to);
