@@ -1,0 +1,47 @@
+import { execFileSync, spawn } from 'node:child_process';
+
+/**
+ * Whether a real command-line client is installed. Under CI=true a missing client is a
+ * failure, never a skip: CI must prove every client works.
+ */
+export function hasClient(cmd: string, versionArgs: string[] = ['--version']): boolean {
+  try {
+    execFileSync(cmd, versionArgs, { stdio: 'ignore', timeout: 30_000 });
+    return true;
+  } catch {
+    if (process.env.CI === 'true') throw new Error(`${cmd} is required in CI but is not installed`);
+    return false;
+  }
+}
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a client to completion (bounded by timeoutMs), capturing its output. */
+export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: Buffer | string; timeoutMs?: number; cwd?: string } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+    });
+    if (opts.input !== undefined) child.stdin.end(opts.input);
+    else child.stdin.end();
+  });
+}
+
+/** Like run(), but throws with the client's stderr when it exits non-zero. */
+export async function runOk(cmd: string, args: string[], opts: Parameters<typeof run>[2] = {}): Promise<RunResult> {
+  const r = await run(cmd, args, opts);
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.code}\n${r.stderr}\n${r.stdout}`);
+  return r;
+}
