@@ -64,8 +64,11 @@ export function parseCopySource(header: string): { bucket: string; key: string; 
     versionId = decodeOnce(src.slice(v + '?versionId='.length), 'x-amz-copy-source');
     src = src.slice(0, v);
   }
-  if (src.startsWith('/')) src = src.slice(1);
-  const decoded = decodeOnce(src, 'x-amz-copy-source');
+  const literalSlash = src.startsWith('/');
+  if (literalSlash) src = src.slice(1);
+  let decoded = decodeOnce(src, 'x-amz-copy-source');
+  // A fully encoded '/b/k' arrives as '%2Fb%2Fk'; still only one leading '/' goes.
+  if (!literalSlash && decoded.startsWith('/')) decoded = decoded.slice(1);
   const slash = decoded.indexOf('/');
   const bucket = slash === -1 ? decoded : decoded.slice(0, slash);
   const key = slash === -1 ? '' : decoded.slice(slash + 1);
