@@ -113,8 +113,9 @@ export async function writeChunks(
   let current: Buffer | undefined;
   let filled = 0;
   let size = 0;
-  const iterator = iterate(body);
+  let iterator: AsyncIterator<unknown> | undefined;
   try {
+    iterator = iterate(body);
     for (;;) {
       const step = await race(iterator.next());
       if (step.done) break;
@@ -168,7 +169,7 @@ export async function writeChunks(
 
   // Undo: stop pulling (without destroying the body; the HTTP layer decides what to do with
   // the connection), let in-flight writes land, give buffers back, drop what we created.
-  void Promise.resolve(iterator.return?.()).catch(() => undefined);
+  void Promise.resolve(iterator?.return?.()).catch(() => undefined);
   if (current) {
     pool.release(current);
     held--;
