@@ -10,8 +10,7 @@ function decodeOnce(s: string, what: string): string {
   try {
     return decodeURIComponent(s);
   } catch {
-    // S3 answers InvalidURI here; that code is not in the table yet.
-    throw new S3Error('InvalidArgument', { ArgumentName: what, ArgumentValue: s }, "Couldn't parse the specified URI.");
+    throw new S3Error('InvalidURI', { URI: s });
   }
 }
 

@@ -44,9 +44,9 @@ describe('parseEndpoint: path style', () => {
   });
 
   it('rejects bad percent-encoding', () => {
-    expect(code(() => parseEndpoint('/bucket/%zz', undefined))).toBe('InvalidArgument');
-    expect(code(() => parseEndpoint('/bucket/%E2%82', undefined))).toBe('InvalidArgument'); // truncated UTF-8
-    expect(code(() => parseEndpoint('/bucket/a%', undefined))).toBe('InvalidArgument');
+    expect(code(() => parseEndpoint('/bucket/%zz', undefined))).toBe('InvalidURI');
+    expect(code(() => parseEndpoint('/bucket/%E2%82', undefined))).toBe('InvalidURI'); // truncated UTF-8
+    expect(code(() => parseEndpoint('/bucket/a%', undefined))).toBe('InvalidURI');
   });
 });
 
@@ -100,7 +100,11 @@ describe('parseCopySource', () => {
     expect(parseCopySource(header)).toEqual(want);
   });
 
-  it.each(['', 'b', 'b/', '/b', '/b/', '/', 'b/%zz'])('rejects %j', (header) => {
+  it.each(['', 'b', 'b/', '/b', '/b/', '/'])('rejects %j', (header) => {
     expect(code(() => parseCopySource(header))).toBe('InvalidArgument');
+  });
+
+  it('rejects bad percent-encoding with InvalidURI', () => {
+    expect(code(() => parseCopySource('b/%zz'))).toBe('InvalidURI');
   });
 });
