@@ -57,7 +57,10 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
       return given.length === rootKey.length && timingSafeEqual(given, rootKey) ? credentials.secretAccessKey : undefined;
     },
   });
+  // No total request timeout (a 5 GiB PUT may take minutes), but an idle socket is closed:
+  // a client that stops sending mid-upload must not hold pool buffers forever.
   const server = http.createServer({ requestTimeout: 0, keepAliveTimeout: 65_000 }, app.callback());
+  server.setTimeout(120_000, (socket) => socket.destroy());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());

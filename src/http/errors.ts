@@ -17,6 +17,9 @@ export function writeError(ctx: S3Context, deps: AppDeps, err: unknown): void {
   for (const name of ctx.res.getHeaderNames()) {
     if (name !== 'x-amz-request-id' && name !== 'x-amz-id-2') ctx.res.removeHeader(name);
   }
+  // The chunk writer stops reading a failed upload without draining it: close the connection
+  // after this answer rather than reading the rest of a body nobody will store.
+  if (!ctx.req.complete) ctx.set('Connection', 'close');
   // 304 and HEAD responses carry no body (HEAD errors are status-only in S3 too). Koa turns a
   // null body into 204, so the status is set after the body.
   if (e.status === 304 || ctx.method === 'HEAD') {
