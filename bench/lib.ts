@@ -1,0 +1,83 @@
+import { spawn, execSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { S3Client } from '@aws-sdk/client-s3';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const BENCH_KEY = 'CAIRNBENCHKEY000001';
+export const BENCH_SECRET = 'cairn-bench-secret-0123456789abcdefghij';
+
+export interface CairnProcess {
+  url: string;
+  dataDir: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts the built server (dist/) as its own process on a temp data dir, loopback only. */
+export async function startCairn(env: Record<string, string> = {}): Promise<CairnProcess> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-bench-'));
+  const port = 19000 + Math.floor(Math.random() * 1000);
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli.js'), 'serve'], {
+    env: {
+      ...process.env,
+      CAIRN_PORT: String(port),
+      CAIRN_HOST: '127.0.0.1',
+      CAIRN_DATA_DIR: dataDir,
+      CAIRN_ACCESS_KEY_ID: BENCH_KEY,
+      CAIRN_SECRET_ACCESS_KEY: BENCH_SECRET,
+      CAIRN_LOG_LEVEL: 'warn',
+      ...env,
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    try {
+      await fetch(url + '/');
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return {
+    url,
+    dataDir,
+    child,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function sdkClient(url: string): S3Client {
+  return new S3Client({
+    endpoint: url,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: BENCH_KEY, secretAccessKey: BENCH_SECRET },
+  });
+}
+
+export function machine(): string {
+  const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
+  const commit = execSync('git rev-parse --short HEAD', { cwd: ROOT }).toString().trim();
+  return `${os.cpus().length} x ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}, commit ${commit}, ${new Date().toISOString()}`;
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+/** A file of random bytes (random, so chunk dedup cannot flatter the figures). */
+export function randomFile(bytes: number): string {
+  const file = path.join(os.tmpdir(), `cairn-bench-${bytes}.bin`);
+  if (fs.existsSync(file) && fs.statSync(file).size === bytes) return file;
+  execSync(`head -c ${bytes} /dev/urandom > ${file}`);
+  return file;
+}
