@@ -28,8 +28,9 @@ export function loadRootCredentials(dataDir: string, fromConfig?: { accessKeyId?
     }
     return { accessKeyId: saved.accessKeyId, secretAccessKey: saved.secretAccessKey, generated: false };
   }
-  const bytes = randomBytes(16);
-  const accessKeyId = 'CA' + Array.from(bytes, (b) => ALNUM[b % ALNUM.length]).join('').slice(0, 18);
+  const bytes = randomBytes(18);
+  // 20 characters, like an AWS access key id, so clients that check the shape accept it.
+  const accessKeyId = 'CA' + Array.from(bytes, (b) => ALNUM[b % ALNUM.length]).join('');
   const secretAccessKey = randomBytes(30).toString('base64').replace(/[+/]/g, (c) => (c === '+' ? 'x' : 'y'));
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, JSON.stringify({ accessKeyId, secretAccessKey }, null, 2) + '\n', { mode: 0o600 });
