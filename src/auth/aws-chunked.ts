@@ -152,7 +152,8 @@ export class AwsChunkedDecoder extends Transform {
     }
     const { decodedLength } = this.opts;
     if (decodedLength !== undefined && this.decoded + size > decodedLength) {
-      throw invalid('The aws-chunked body is longer than x-amz-decoded-content-length.');
+      // S3 answers IncompleteBody for a mismatch in either direction, not InvalidRequest.
+      throw new S3Error('IncompleteBody', {}, 'The aws-chunked body is longer than x-amz-decoded-content-length.');
     }
     this.decoded += size;
     if (size === 0) {

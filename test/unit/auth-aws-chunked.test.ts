@@ -116,7 +116,7 @@ describe('AwsChunkedDecoder: unsigned with trailer (STREAMING-UNSIGNED-PAYLOAD-T
 
   it('x-amz-decoded-content-length mismatch', async () => {
     expect((await run([UNSIGNED_TRAILER], { expectTrailer: true, decodedLength: 2000 })).error?.code).toBe('IncompleteBody');
-    expect((await run([UNSIGNED_TRAILER], { expectTrailer: true, decodedLength: 100 })).error?.code).toBe('InvalidRequest');
+    expect((await run([UNSIGNED_TRAILER], { expectTrailer: true, decodedLength: 100 })).error?.code).toBe('IncompleteBody');
   });
 
   it('malformed framing -> InvalidRequest', async () => {
