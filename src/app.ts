@@ -48,11 +48,20 @@ async function handle(ctx: S3Context, deps: AppDeps): Promise<void> {
   ctx.state.rawPath = q === -1 ? url : url.slice(0, q);
   ctx.state.rawQuery = q === -1 ? '' : url.slice(q + 1);
   ctx.state.query = new URLSearchParams(ctx.state.rawQuery);
-  const { bucket, key } = parseEndpoint(ctx.state.rawPath, ctx.req.headers.host, deps.config.domain);
+  const { bucket, key, virtualHost } = parseEndpoint(ctx.state.rawPath, ctx.req.headers.host, deps.config.domain);
   ctx.state.bucket = bucket;
   ctx.state.key = key;
   ctx.state.auth = authenticate(
-    { method: ctx.method, rawPath: ctx.state.rawPath, rawQuery: ctx.state.rawQuery, headers: ctx.req.headers, host: ctx.req.headers.host },
+    {
+      method: ctx.method,
+      rawPath: ctx.state.rawPath,
+      rawQuery: ctx.state.rawQuery,
+      // Distinct values: signatures join a repeated header with ',', node's joined form uses ', '.
+      headers: ctx.req.headersDistinct,
+      host: ctx.req.headers.host,
+      // SigV2 signs '/<bucket>/...' even when the bucket came from the Host header.
+      virtualHostBucket: virtualHost ? bucket : undefined,
+    },
     { lookup: deps.lookupSecret, region: deps.config.region },
   );
   const op = resolveOperation(ctx);

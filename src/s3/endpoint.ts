@@ -28,7 +28,7 @@ function hostname(host: string): string {
  * ('//', '%2F', '../' are all legal in keys). '/bucket' and '/bucket/' have no key;
  * '/bucket//x' has key '/x'.
  */
-export function parseEndpoint(rawPath: string, host: string | undefined, domain?: string): { bucket?: string; key?: string } {
+export function parseEndpoint(rawPath: string, host: string | undefined, domain?: string): { bucket?: string; key?: string; virtualHost?: boolean } {
   const q = rawPath.indexOf('?');
   const path = q === -1 ? rawPath : rawPath.slice(0, q);
   const rest = path.startsWith('/') ? path.slice(1) : path;
@@ -38,7 +38,7 @@ export function parseEndpoint(rawPath: string, host: string | undefined, domain?
     const d = hostname(domain);
     if (h.length > d.length + 1 && h.endsWith(`.${d}`)) {
       const bucket = h.slice(0, h.length - d.length - 1);
-      return rest === '' ? { bucket } : { bucket, key: decodeOnce(rest, 'key') };
+      return rest === '' ? { bucket, virtualHost: true } : { bucket, key: decodeOnce(rest, 'key'), virtualHost: true };
     }
   }
 

@@ -52,12 +52,12 @@ describe('parseEndpoint: path style', () => {
 
 describe('parseEndpoint: virtual-host style', () => {
   const domain = 's3.example.test';
-  it.each<[string, string | undefined, { bucket?: string; key?: string }]>([
-    ['/key', 'bucket.s3.example.test', { bucket: 'bucket', key: 'key' }],
-    ['/a%20b/c', 'bucket.s3.example.test:9000', { bucket: 'bucket', key: 'a b/c' }],
-    ['/', 'my.dotted.bucket.s3.example.test', { bucket: 'my.dotted.bucket' }],
-    ['/?list-type=2', 'Bucket.S3.Example.Test', { bucket: 'bucket' }],
-    ['//x', 'b1.s3.example.test', { bucket: 'b1', key: '/x' }],
+  it.each<[string, string | undefined, { bucket?: string; key?: string; virtualHost?: boolean }]>([
+    ['/key', 'bucket.s3.example.test', { bucket: 'bucket', key: 'key', virtualHost: true }],
+    ['/a%20b/c', 'bucket.s3.example.test:9000', { bucket: 'bucket', key: 'a b/c', virtualHost: true }],
+    ['/', 'my.dotted.bucket.s3.example.test', { bucket: 'my.dotted.bucket', virtualHost: true }],
+    ['/?list-type=2', 'Bucket.S3.Example.Test', { bucket: 'bucket', virtualHost: true }],
+    ['//x', 'b1.s3.example.test', { bucket: 'b1', key: '/x', virtualHost: true }],
     // The bare domain, other hosts and a missing Host fall back to path style.
     ['/bucket/key', 's3.example.test:9000', { bucket: 'bucket', key: 'key' }],
     ['/bucket/key', '127.0.0.1:9000', { bucket: 'bucket', key: 'key' }],
