@@ -1,6 +1,9 @@
 import { and, asc, desc, eq, gt, gte, lt, lte, sql, inArray } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { buckets, chunks, objectChunks, objects } from './schema.js';
+import { addRefs, dropRefs, type ChunkPlacement } from './chunk-refs.js';
+
+export type { ChunkPlacement } from './chunk-refs.js';
 
 // Every query cairn runs lives here. Methods are synchronous (better-sqlite3); anything that
 // must be atomic runs inside db.transaction so readers see the old state or the new, never a mix.
@@ -9,13 +12,6 @@ export type BucketRow = typeof buckets.$inferSelect;
 export type ObjectRow = typeof objects.$inferSelect;
 export type ObjectChunkRow = typeof objectChunks.$inferSelect;
 export type NewObject = Omit<typeof objects.$inferInsert, 'id' | 'bucketId' | 'key'>;
-
-export interface ChunkPlacement {
-  hash: string;
-  size: number;
-  crc32c: number;
-  offset: number;
-}
 
 export interface CommitResult {
   object: ObjectRow;
@@ -145,15 +141,8 @@ export class Repository {
    */
   commitObject(bucketId: number, key: string, row: NewObject, placements: ChunkPlacement[]): CommitResult {
     return this.db.transaction((tx) => {
-      const now = Date.now();
-      for (const c of placements) {
-        tx.insert(chunks)
-          .values({ hash: c.hash, size: c.size, crc32c: c.crc32c, refcount: 1, createdAt: now })
-          .onConflictDoUpdate({ target: chunks.hash, set: { refcount: sql`${chunks.refcount} + 1` } })
-          .run();
-      }
-      const freed = this.retire(tx as unknown as Db, bucketId, key);
-      const object = tx.insert(objects).values({ ...row, bucketId, key }).returning().get();
+      addRefs(tx as unknown as Db, placements);
+      const { object, freed } = this.replaceObject(tx as unknown as Db, bucketId, key, row);
       // Batched so a large chunk list is a handful of statements, not one per chunk.
       for (let i = 0; i < placements.length; i += 200) {
         const batch = placements.slice(i, i + 200).map((c, j) => ({
@@ -178,6 +167,13 @@ export class Repository {
     });
   }
 
+  /** Retires the object at (bucket, key) and inserts the new row; the caller adds its chunk list. Runs inside tx. */
+  replaceObject(tx: Db, bucketId: number, key: string, row: NewObject): CommitResult {
+    const freed = this.retire(tx, bucketId, key);
+    const object = tx.insert(objects).values({ ...row, bucketId, key }).returning().get();
+    return { object, freed };
+  }
+
   /** Drops the object at (bucket, key) if any, decrementing its chunks; returns hashes now unreferenced. */
   private retire(tx: Db, bucketId: number, key: string): string[] {
     const old = tx.select({ id: objects.id }).from(objects).where(and(eq(objects.bucketId, bucketId), eq(objects.key, key))).get();
@@ -190,19 +186,6 @@ export class Repository {
       .all();
     tx.delete(objectChunks).where(eq(objectChunks.objectId, old.id)).run();
     tx.delete(objects).where(eq(objects.id, old.id)).run();
-    for (const { hash, n } of counts) {
-      tx.update(chunks).set({ refcount: sql`${chunks.refcount} - ${n}` }).where(eq(chunks.hash, hash)).run();
-    }
-    const hashes = counts.map((c) => c.hash);
-    const freed: string[] = [];
-    for (let i = 0; i < hashes.length; i += 500) {
-      const gone = tx
-        .delete(chunks)
-        .where(and(inArray(chunks.hash, hashes.slice(i, i + 500)), lte(chunks.refcount, 0)))
-        .returning({ hash: chunks.hash })
-        .all();
-      freed.push(...gone.map((g) => g.hash));
-    }
-    return freed;
+    return dropRefs(tx, counts);
   }
 }

@@ -76,3 +76,84 @@ export const objectChunks = sqliteTable(
     index('object_chunks_hash').on(t.chunkHash),
   ],
 );
+
+/** Upload in progress. Invisible to GET and listings until CompleteMultipartUpload. */
+export const multipartUploads = sqliteTable(
+  'multipart_uploads',
+  {
+    /** Random, unguessable id handed to the client. */
+    id: text('id').primaryKey(),
+    bucketId: integer('bucket_id')
+      .notNull()
+      .references(() => buckets.id),
+    key: text('key').notNull(),
+    initiated: integer('initiated').notNull(),
+    contentType: text('content_type'),
+    contentEncoding: text('content_encoding'),
+    contentDisposition: text('content_disposition'),
+    contentLanguage: text('content_language'),
+    cacheControl: text('cache_control'),
+    expires: text('expires'),
+    storageClass: text('storage_class').notNull().default('STANDARD'),
+    userMetadata: text('user_metadata').notNull().default('{}'),
+    checksumAlgorithm: text('checksum_algorithm'),
+    checksumType: text('checksum_type'),
+  },
+  (t) => [index('multipart_uploads_bucket_key').on(t.bucketId, t.key, t.id), index('multipart_uploads_initiated').on(t.initiated)],
+);
+
+export const uploadParts = sqliteTable(
+  'upload_parts',
+  {
+    uploadId: text('upload_id')
+      .notNull()
+      .references(() => multipartUploads.id, { onDelete: 'cascade' }),
+    partNumber: integer('part_number').notNull(),
+    size: integer('size').notNull(),
+    etag: text('etag').notNull(),
+    /** Base64 checksum of the part in the upload's algorithm, when it has one. */
+    checksumValue: text('checksum_value'),
+    lastModified: integer('last_modified').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.uploadId, t.partNumber] })],
+);
+
+/** A part's chunk list (offsets within the part). Holds chunk references like object_chunks. */
+export const partChunks = sqliteTable(
+  'part_chunks',
+  {
+    uploadId: text('upload_id').notNull(),
+    partNumber: integer('part_number').notNull(),
+    seq: integer('seq').notNull(),
+    offset: integer('offset').notNull(),
+    size: integer('size').notNull(),
+    chunkHash: text('chunk_hash')
+      .notNull()
+      .references(() => chunks.hash),
+  },
+  (t) => [primaryKey({ columns: [t.uploadId, t.partNumber, t.seq] })],
+);
+
+/** Part boundaries of a multipart object: GET ?partNumber=N and composite checksums. */
+export const objectParts = sqliteTable(
+  'object_parts',
+  {
+    objectId: integer('object_id')
+      .notNull()
+      .references(() => objects.id, { onDelete: 'cascade' }),
+    partNumber: integer('part_number').notNull(),
+    offset: integer('offset').notNull(),
+    size: integer('size').notNull(),
+    checksumValue: text('checksum_value'),
+  },
+  (t) => [primaryKey({ columns: [t.objectId, t.partNumber] })],
+);
+
+/** Recently completed uploads, so a retried Complete gets the same answer as the first. */
+export const completedUploads = sqliteTable('completed_uploads', {
+  uploadId: text('upload_id').primaryKey(),
+  bucketId: integer('bucket_id').notNull(),
+  key: text('key').notNull(),
+  etag: text('etag').notNull(),
+  completedAt: integer('completed_at').notNull(),
+});
