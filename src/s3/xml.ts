@@ -125,19 +125,19 @@ export function parseXml(body: string): any {
   return doc;
 }
 
-function asArray<T>(v: T | T[] | undefined): T[] {
+export function asArray<T>(v: T | T[] | undefined): T[] {
   if (v === undefined) return [];
   return Array.isArray(v) ? v : [v];
 }
 
 /** Text content of a leaf element; a nested element where text belongs is a schema error. */
-function leafText(v: unknown): string | undefined {
+export function leafText(v: unknown): string | undefined {
   if (v === undefined) return undefined;
   if (typeof v === 'string') return v;
   throw new S3Error('MalformedXML');
 }
 
-function rootOf(xml: string, name: string): Record<string, unknown> {
+export function rootOf(xml: string, name: string): Record<string, unknown> {
   const doc = parseXml(xml);
   if (!(name in doc)) throw new S3Error('MalformedXML');
   const root = doc[name];
@@ -197,21 +197,21 @@ export function escapeXml(s: string): string {
   });
 }
 
-function el(name: string, text: string | number | boolean): string {
+export function el(name: string, text: string | number | boolean): string {
   const s = escapeXml(String(text));
   return s === '' ? `<${name}></${name}>` : `<${name}>${s}</${name}>`;
 }
 
-function doc(root: string, inner: string, xmlns = true): string {
+export function doc(root: string, inner: string, xmlns = true): string {
   const open = xmlns ? `<${root} xmlns="${S3_XMLNS}">` : `<${root}>`;
   return `${DECLARATION}${open}${inner}</${root}>`;
 }
 
-function iso(d: Date): string {
+export function iso(d: Date): string {
   return d.toISOString();
 }
 
-function ownerXml(owner: Owner): string {
+export function ownerXml(owner: Owner): string {
   return `<Owner>${el('ID', owner.id)}${el('DisplayName', owner.displayName)}</Owner>`;
 }
 

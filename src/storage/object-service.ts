@@ -1,10 +1,9 @@
 import type { Readable } from 'node:stream';
 import { S3Error } from '../s3/errors.js';
-import type { ChecksumAlgorithm } from '../s3/checksums.js';
 import type { BucketRow, NewObject, ObjectRow, Repository } from '../db/repository.js';
 import type { BufferPool } from './pool.js';
 import type { ChunkStore } from './chunk-store.js';
-import { writeChunks } from './chunk-writer.js';
+import { receivePayload, settle, type PayloadInput, type ReceiveDeps } from './receive.js';
 import { readObjectRange } from './chunk-reader.js';
 
 // Orchestrates object writes, reads, copies and deletes over the chunk store and the
@@ -24,20 +23,24 @@ export interface ObjectAttributes {
   userMetadata: Record<string, string>;
 }
 
-export interface PutObjectInput {
+export interface PutObjectInput extends PayloadInput {
   bucket: string;
   key: string;
-  body: Readable | AsyncIterable<Buffer>;
-  /** Declared payload length (Content-Length or x-amz-decoded-content-length), when known. */
-  size?: number;
   attributes: ObjectAttributes;
-  /** Content-MD5 header, already decoded to 16 bytes. */
-  contentMd5?: Buffer;
-  /** Requested checksum; `expected` is read after the body ends, so a trailer value works. */
-  checksum?: { algorithm: ChecksumAlgorithm; expected: () => string | undefined };
-  /** Hex SHA-256 from a signed x-amz-content-sha256: verified once the body is read. */
-  payloadSha256?: string;
-  signal?: AbortSignal;
+}
+
+/** The row columns an object's attributes map to (PutObject, CopyObject REPLACE, multipart). */
+export function attributeColumns(a: ObjectAttributes) {
+  return {
+    contentType: a.contentType ?? null,
+    contentEncoding: a.contentEncoding ?? null,
+    contentDisposition: a.contentDisposition ?? null,
+    contentLanguage: a.contentLanguage ?? null,
+    cacheControl: a.cacheControl ?? null,
+    expires: a.expires ?? null,
+    storageClass: a.storageClass ?? 'STANDARD',
+    userMetadata: JSON.stringify(a.userMetadata),
+  };
 }
 
 export interface ObjectServiceDeps {
@@ -49,7 +52,17 @@ export interface ObjectServiceDeps {
 }
 
 export class ObjectService {
-  constructor(private readonly deps: ObjectServiceDeps) {}
+  readonly receiveDeps: ReceiveDeps;
+
+  constructor(private readonly deps: ObjectServiceDeps) {
+    this.receiveDeps = {
+      store: deps.store,
+      pool: deps.pool,
+      maxBuffersPerRequest: deps.maxBuffersPerRequest,
+      isReferenced: (hash) => deps.repo.isChunkReferenced(hash),
+      onWarn: deps.onWarn,
+    };
+  }
 
   requireBucket(name: string): BucketRow {
     const bucket = this.deps.repo.getBucket(name);
@@ -72,68 +85,28 @@ export class ObjectService {
 
   async putObject(input: PutObjectInput): Promise<ObjectRow> {
     const bucket = this.requireBucket(input.bucket);
-    if (input.size !== undefined && input.size > MAX_PUT_SIZE) throw new S3Error('EntityTooLarge', { ProposedSize: input.size, MaxSizeAllowed: MAX_PUT_SIZE });
-    const algorithms: ChecksumAlgorithm[] = [];
-    if (input.checksum) algorithms.push(input.checksum.algorithm);
-    if (input.payloadSha256 && !algorithms.includes('SHA256')) algorithms.push('SHA256');
-
-    const { repo, store, pool } = this.deps;
-    const written = await writeChunks(input.body, {
-      pool,
-      store,
-      maxBuffers: this.deps.maxBuffersPerRequest,
-      checksums: algorithms,
-      expectedSize: input.size,
-      maxSize: MAX_PUT_SIZE,
-      signal: input.signal,
-      isReferenced: (hash) => repo.isChunkReferenced(hash),
-    });
-    const pinned = written.chunks;
+    const received = await receivePayload(this.receiveDeps, input, { maxSize: MAX_PUT_SIZE });
+    let committed = false;
     try {
-      if (input.payloadSha256 && written.checksums.SHA256!.toString('hex') !== input.payloadSha256.toLowerCase()) {
-        throw new S3Error('XAmzContentSHA256Mismatch', {
-          ClientComputedContentSHA256: input.payloadSha256,
-          S3ComputedContentSHA256: written.checksums.SHA256!.toString('hex'),
-        });
-      }
-      if (input.contentMd5 && !input.contentMd5.equals(written.md5)) {
-        throw new S3Error('BadDigest', { ExpectedDigest: input.contentMd5.toString('base64') });
-      }
-      let checksumValue: string | undefined;
-      if (input.checksum) {
-        checksumValue = written.checksums[input.checksum.algorithm]!.toString('base64');
-        const expected = input.checksum.expected();
-        if (expected !== undefined && expected !== checksumValue) {
-          throw new S3Error('BadDigest', {}, `The ${input.checksum.algorithm} you specified did not match the calculated checksum.`);
-        }
-      }
       const a = input.attributes;
+      const alg = input.checksum?.algorithm;
       const row: NewObject = {
-        size: written.size,
-        etag: `"${written.md5.toString('hex')}"`,
-        contentType: a.contentType ?? null,
-        contentEncoding: a.contentEncoding ?? null,
-        contentDisposition: a.contentDisposition ?? null,
-        contentLanguage: a.contentLanguage ?? null,
-        cacheControl: a.cacheControl ?? null,
-        expires: a.expires ?? null,
-        storageClass: a.storageClass ?? 'STANDARD',
-        userMetadata: JSON.stringify(a.userMetadata),
-        checksumAlgorithm: input.checksum?.algorithm ?? null,
-        checksumValue: checksumValue ?? null,
-        checksumType: input.checksum ? 'FULL_OBJECT' : null,
+        size: received.size,
+        etag: `"${received.md5.toString('hex')}"`,
+        ...attributeColumns(a),
+        checksumAlgorithm: alg ?? null,
+        checksumValue: alg ? received.checksumValues[alg]! : null,
+        checksumType: alg ? 'FULL_OBJECT' : null,
         partCount: null,
         lastModified: Date.now(),
       };
-      const placements = pinned.map((c) => ({ hash: c.hash, size: c.size, crc32c: c.crc32c, offset: c.offset }));
-      const { object, freed } = repo.commitObject(bucket.id, input.key, row, placements);
-      this.unpinAll(pinned);
+      const placements = received.chunks.map((c) => ({ hash: c.hash, size: c.size, crc32c: c.crc32c, offset: c.offset }));
+      const { object, freed } = this.deps.repo.commitObject(bucket.id, input.key, row, placements);
+      committed = true;
       await this.removeFreed(freed);
       return object;
-    } catch (err) {
-      this.unpinAll(pinned);
-      await store.discard(pinned, (hash) => repo.isChunkReferenced(hash)).catch((e) => this.deps.onWarn?.('discarding chunks failed', e));
-      throw err;
+    } finally {
+      await settle(this.receiveDeps, received.chunks, committed);
     }
   }
 
@@ -167,18 +140,7 @@ export class ObjectService {
       const row: NewObject = {
         ...srcObj,
         lastModified: Date.now(),
-        ...(a
-          ? {
-              contentType: a.contentType ?? null,
-              contentEncoding: a.contentEncoding ?? null,
-              contentDisposition: a.contentDisposition ?? null,
-              contentLanguage: a.contentLanguage ?? null,
-              cacheControl: a.cacheControl ?? null,
-              expires: a.expires ?? null,
-              storageClass: a.storageClass ?? srcObj.storageClass,
-              userMetadata: JSON.stringify(a.userMetadata),
-            }
-          : {}),
+        ...(a ? { ...attributeColumns(a), storageClass: a.storageClass ?? srcObj.storageClass } : {}),
       };
       delete (row as Partial<ObjectRow>).id;
       delete (row as Partial<ObjectRow>).bucketId;
@@ -196,11 +158,7 @@ export class ObjectService {
     return deleted;
   }
 
-  private unpinAll(chunks: Array<{ hash: string }>): void {
-    for (const c of chunks) this.deps.store.unpin(c.hash);
-  }
-
-  private async removeFreed(hashes: string[]): Promise<void> {
+  async removeFreed(hashes: string[]): Promise<void> {
     for (const hash of hashes) {
       // A failure here leaves an orphan file, never a broken object: GC can take it later.
       await this.deps.store.removeIfUnpinned(hash).catch((e) => this.deps.onWarn?.(`removing chunk ${hash} failed`, e));
