@@ -13,9 +13,15 @@ const STORAGE_CLASSES = new Set([
 
 export const DEFAULT_CONTENT_TYPE = 'binary/octet-stream';
 
-export function attributesFromRequest(ctx: S3Context, contentEncoding?: string): ObjectAttributes {
+/** x-amz-storage-class, validated; undefined when the request names none. */
+export function storageClassFromRequest(ctx: S3Context): string | undefined {
   const storageClass = header(ctx, 'x-amz-storage-class');
   if (storageClass !== undefined && !STORAGE_CLASSES.has(storageClass)) throw new S3Error('InvalidStorageClass', { StorageClassRequested: storageClass });
+  return storageClass;
+}
+
+export function attributesFromRequest(ctx: S3Context, contentEncoding?: string): ObjectAttributes {
+  const storageClass = storageClassFromRequest(ctx);
   return {
     contentType: header(ctx, 'content-type'),
     contentEncoding,

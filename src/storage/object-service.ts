@@ -122,6 +122,8 @@ export class ObjectService {
     check: (src: ObjectRow) => void;
     /** New attributes (REPLACE), or undefined to keep the source's (COPY). */
     replace?: ObjectAttributes;
+    /** The request's x-amz-storage-class, whatever the directive: S3 stores a copy without one as STANDARD. */
+    storageClass?: string;
   }): Promise<ObjectRow> {
     const src = this.requireBucket(opts.srcBucket);
     const dst = this.requireBucket(opts.dstBucket);
@@ -130,7 +132,7 @@ export class ObjectService {
       const srcObj = repo.getObject(src.id, opts.srcKey);
       if (!srcObj) throw new S3Error('NoSuchKey', { Key: opts.srcKey });
       opts.check(srcObj);
-      if (src.id === dst.id && opts.srcKey === opts.dstKey && !opts.replace) {
+      if (src.id === dst.id && opts.srcKey === opts.dstKey && !opts.replace && opts.storageClass === undefined) {
         throw new S3Error('InvalidRequest', {}, 'This copy request is illegal because it is trying to copy an object to itself without changing the object\'s metadata, storage class, website redirect location or encryption attributes.');
       }
       const list = repo.chunkList(srcObj.id);
@@ -140,7 +142,8 @@ export class ObjectService {
       const row: NewObject = {
         ...srcObj,
         lastModified: Date.now(),
-        ...(a ? { ...attributeColumns(a), storageClass: a.storageClass ?? srcObj.storageClass } : {}),
+        ...(a ? attributeColumns(a) : {}),
+        storageClass: opts.storageClass ?? 'STANDARD',
       };
       delete (row as Partial<ObjectRow>).id;
       delete (row as Partial<ObjectRow>).bucketId;

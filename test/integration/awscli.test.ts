@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { hasClient, run, runOk, type RunResult } from '../helpers/clients.js';
 import { startTestServer, tmpFiles, type TestServer } from '../helpers/server.js';
 
@@ -263,6 +263,27 @@ describe.skipIf(!hasClient('aws'))('aws CLI v1 (path style, SigV4, plain HTTP)',
     expect(ls.stdout.trim()).toBe('');
     // The source of the first copy is untouched.
     expect((await json(['s3api', 'head-object', '--bucket', 'cli', '--key', 'copy/src.bin'])).ContentLength).toBe(data.length);
+  });
+
+  it('cp s3->s3 sets the storage class it is given, in place too; a copy without one is STANDARD', async () => {
+    await aws(['s3', 'cp', file('sc.txt', Buffer.from('storage class')), 's3://cli/sc/a', '--storage-class', 'STANDARD_IA', '--metadata', 'keep=me']);
+    const cls = async (key: string) => (await json(['s3api', 'head-object', '--bucket', 'cli', '--key', key])).StorageClass ?? 'STANDARD';
+    expect(await cls('sc/a')).toBe('STANDARD_IA');
+    // Changing the class of an object in place is a copy onto itself (S3 allows it when the class is given).
+    await aws(['s3', 'cp', 's3://cli/sc/a', 's3://cli/sc/a', '--storage-class', 'GLACIER_IR']);
+    const head = await json(['s3api', 'head-object', '--bucket', 'cli', '--key', 'sc/a']);
+    expect(head.StorageClass).toBe('GLACIER_IR');
+    expect(head.Metadata).toEqual({ keep: 'me' });
+    const got = await s3.send(new GetObjectCommand({ Bucket: 'cli', Key: 'sc/a' }));
+    expect(await got.Body!.transformToString()).toBe('storage class');
+    // COPY directive with an explicit class, then without one (S3: "the copied object will be stored in STANDARD").
+    await aws(['s3api', 'copy-object', '--bucket', 'cli', '--key', 'sc/b', '--copy-source', 'cli/sc/a', '--storage-class', 'REDUCED_REDUNDANCY']);
+    await aws(['s3', 'cp', 's3://cli/sc/a', 's3://cli/sc/c']);
+    expect(await cls('sc/b')).toBe('REDUCED_REDUNDANCY');
+    expect(await cls('sc/c')).toBe('STANDARD');
+    // Onto itself with nothing changed is still refused.
+    const same = await awsFail(['s3api', 'copy-object', '--bucket', 'cli', '--key', 'sc/a', '--copy-source', 'cli/sc/a']);
+    expect(same.stderr).toContain('InvalidRequest');
   });
 
   it('s3api delete-objects deletes a batch, reports missing keys as deleted', async () => {

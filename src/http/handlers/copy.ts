@@ -6,7 +6,7 @@ import { validateKey } from '../../s3/names.js';
 import { checkConditions } from '../../s3/conditional.js';
 import { copyObjectResultXml } from '../../s3/xml.js';
 import { checksumHeader, type ChecksumAlgorithm } from '../../s3/checksums.js';
-import { attributesFromRequest } from '../attributes.js';
+import { attributesFromRequest, storageClassFromRequest } from '../attributes.js';
 
 /** CopyObject (PUT /bucket/key with x-amz-copy-source): the copy shares the source's chunks. */
 export const copyObject: Handler = async (ctx, deps) => {
@@ -34,6 +34,7 @@ export const copyObject: Handler = async (ctx, deps) => {
     dstKey,
     check: (src) => checkConditions(conditions, { etag: src.etag, lastModified: new Date(src.lastModified) }, 'copy'),
     replace: directive === 'REPLACE' ? attributesFromRequest(ctx, header(ctx, 'content-encoding')) : undefined,
+    storageClass: storageClassFromRequest(ctx),
   });
   const checksum =
     obj.checksumAlgorithm && obj.checksumValue
