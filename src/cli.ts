@@ -22,6 +22,7 @@ program
   .addOption(new Option('--write-buffers <n>', 'global write-buffer pool size; data-path memory = n x chunk size [env CAIRN_WRITE_BUFFERS, default 16]'))
   .addOption(new Option('--max-buffers-per-request <n>', 'buffers one upload may hold at once [env CAIRN_MAX_BUFFERS_PER_REQUEST, default 4]'))
   .addOption(new Option('--durability <mode>', 'fsync: acknowledged data survives a crash; relaxed: skip fsyncs [env CAIRN_DURABILITY, default fsync]').choices(['fsync', 'relaxed']))
+  .addOption(new Option('--multipart-expiry <duration>', 'remove multipart uploads never completed after this long, e.g. 7d, 12h [env CAIRN_MULTIPART_EXPIRY, default 7d]'))
   .addOption(new Option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent [env CAIRN_LOG_LEVEL, default info]'))
   .addHelpText(
     'after',

@@ -25,6 +25,25 @@ const sizeSchema = z.union([z.number(), z.string()]).transform((v, ctx) => {
   }
 });
 
+/** Accepts seconds or a duration with a unit (7d, 12h, 30m, 45s); returns milliseconds. */
+export function parseDuration(value: string): number {
+  const m = /^\s*(\d+)\s*(ms|s|m|h|d)?\s*$/i.exec(value);
+  if (!m) throw new Error(`not a duration: "${value}" (use seconds or a unit such as 7d, 12h, 30m)`);
+  const unit = (m[2] ?? 's').toLowerCase();
+  const mult = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit]!;
+  return Number(m[1]) * mult;
+}
+
+const durationSchema = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  if (typeof v === 'number') return v;
+  try {
+    return parseDuration(v);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+    return z.NEVER;
+  }
+});
+
 const intSchema = z.coerce.number().int();
 
 export const configSchema = z
@@ -40,6 +59,8 @@ export const configSchema = z
     writeBuffers: intSchema.min(1).max(4096).default(16),
     maxBuffersPerRequest: intSchema.min(1).max(4096).default(4),
     durability: z.enum(['fsync', 'relaxed']).default('fsync'),
+    /** Uploads never completed are removed after this long (ms). */
+    multipartExpiry: durationSchema.pipe(z.number().int().min(1000, 'at least 1s')).default(7 * 86_400_000),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .refine((c) => (c.accessKeyId === undefined) === (c.secretAccessKey === undefined), {
@@ -63,6 +84,7 @@ export const ENV_NAMES: Record<keyof ConfigInput, string> = {
   writeBuffers: 'CAIRN_WRITE_BUFFERS',
   maxBuffersPerRequest: 'CAIRN_MAX_BUFFERS_PER_REQUEST',
   durability: 'CAIRN_DURABILITY',
+  multipartExpiry: 'CAIRN_MULTIPART_EXPIRY',
   logLevel: 'CAIRN_LOG_LEVEL',
 };
 

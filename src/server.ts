@@ -10,6 +10,8 @@ import { Repository } from './db/repository.js';
 import { BufferPool } from './storage/pool.js';
 import { ChunkStore } from './storage/chunk-store.js';
 import { ObjectService } from './storage/object-service.js';
+import { MultipartService } from './storage/multipart-service.js';
+import { MultipartRepository } from './db/multipart-repository.js';
 import { loadRootCredentials, type RootCredentials } from './auth/credentials.js';
 import { timingSafeEqual } from 'node:crypto';
 
@@ -45,11 +47,24 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
     maxBuffersPerRequest: Math.min(config.maxBuffersPerRequest, config.writeBuffers),
     onWarn: (msg, err) => log.warn({ err }, msg),
   });
+  const mp = new MultipartRepository(db.db, repo);
+  const multipart = new MultipartService(repo, mp, objects);
+  // Uploads never completed expire; swept at start-up and then hourly (or sooner for short expiries).
+  const sweep = () =>
+    multipart.expire(config.multipartExpiry).then(
+      (n) => n > 0 && log.info({ expiredUploads: n }, 'removed expired multipart uploads'),
+      (err) => log.warn({ err }, 'multipart expiry sweep failed'),
+    );
+  void sweep();
+  const sweepTimer = setInterval(sweep, Math.min(3_600_000, Math.max(1000, Math.floor(config.multipartExpiry / 2))));
+  sweepTimer.unref();
   const rootKey = Buffer.from(credentials.accessKeyId);
   const app = createApp({
     config,
     repo,
     objects,
+    multipart,
+    mp,
     log,
     owner: { id: credentials.accessKeyId, displayName: 'cairn' },
     lookupSecret: (id) => {
@@ -79,6 +94,7 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
     db,
     dataDir,
     close: async () => {
+      clearInterval(sweepTimer);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

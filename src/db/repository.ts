@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, gte, lt, lte, sql, inArray } from 'drizzle-orm';
 import type { Db } from './client.js';
-import { buckets, chunks, objectChunks, objects } from './schema.js';
+import { buckets, chunks, multipartUploads, objectChunks, objects } from './schema.js';
 import { addRefs, dropRefs, type ChunkPlacement } from './chunk-refs.js';
 
 export type { ChunkPlacement } from './chunk-refs.js';
@@ -60,7 +60,9 @@ export class Repository {
   deleteBucket(id: number): 'deleted' | 'not-empty' {
     return this.db.transaction((tx) => {
       const any = tx.select({ id: objects.id }).from(objects).where(eq(objects.bucketId, id)).limit(1).get();
-      if (any) return 'not-empty';
+      // An upload started since the caller looked also keeps the bucket.
+      const upload = tx.select({ id: multipartUploads.id }).from(multipartUploads).where(eq(multipartUploads.bucketId, id)).limit(1).get();
+      if (any || upload) return 'not-empty';
       tx.delete(buckets).where(eq(buckets.id, id)).run();
       return 'deleted';
     });

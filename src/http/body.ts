@@ -20,7 +20,11 @@ export interface Payload {
   contentEncoding?: string;
 }
 
-export function requestPayload(ctx: S3Context, opts: { requireLength: boolean }): Payload {
+/**
+ * `checksumHeaders: false` when x-amz-checksum-* headers describe something other than this
+ * body (CompleteMultipartUpload: the whole object's checksum).
+ */
+export function requestPayload(ctx: S3Context, opts: { requireLength: boolean; checksumHeaders?: boolean }): Payload {
   const auth = ctx.state.auth;
   const mode = auth?.payload.kind ?? 'unsigned';
   const encodings = (header(ctx, 'content-encoding') ?? '')
@@ -59,7 +63,7 @@ export function requestPayload(ctx: S3Context, opts: { requireLength: boolean })
   }
 
   let checksum: Payload['checksum'];
-  const fromHeader = checksumFromHeaders(ctx.req.headers);
+  const fromHeader = opts.checksumHeaders === false ? undefined : checksumFromHeaders(ctx.req.headers);
   const trailerName = header(ctx, 'x-amz-trailer')?.trim().toLowerCase();
   if (fromHeader) {
     checksum = { algorithm: fromHeader.algorithm, expected: () => fromHeader.expected };
@@ -67,7 +71,7 @@ export function requestPayload(ctx: S3Context, opts: { requireLength: boolean })
     const algorithm = parseChecksumAlgorithm(trailerName.slice('x-amz-checksum-'.length))!;
     const src = trailerSource;
     checksum = { algorithm, expected: () => src?.trailers[trailerName] };
-  } else {
+  } else if (opts.checksumHeaders !== false) {
     const declared = parseChecksumAlgorithm(header(ctx, 'x-amz-sdk-checksum-algorithm') ?? header(ctx, 'x-amz-checksum-algorithm'));
     if (declared) checksum = { algorithm: declared, expected: () => undefined };
   }
@@ -77,8 +81,8 @@ export function requestPayload(ctx: S3Context, opts: { requireLength: boolean })
 }
 
 /** Reads a small request body (XML) whole, capped, and verifies its digests. */
-export async function readSmallBody(ctx: S3Context, limit = 1024 * 1024): Promise<{ body: Buffer; payload: Payload }> {
-  const payload = requestPayload(ctx, { requireLength: false });
+export async function readSmallBody(ctx: S3Context, limit = 1024 * 1024, opts: { checksumHeaders?: boolean } = {}): Promise<{ body: Buffer; payload: Payload }> {
+  const payload = requestPayload(ctx, { requireLength: false, checksumHeaders: opts.checksumHeaders });
   if (payload.size !== undefined && payload.size > limit) throw new S3Error('MalformedXML', {}, 'The XML you provided was larger than the maximum allowed size.');
   const parts: Buffer[] = [];
   let total = 0;

@@ -4,12 +4,16 @@ import type { AuthResult } from '../auth/types.js';
 import type { Config } from '../config.js';
 import type { Repository } from '../db/repository.js';
 import type { ObjectService } from '../storage/object-service.js';
+import type { MultipartService } from '../storage/multipart-service.js';
+import type { MultipartRepository } from '../db/multipart-repository.js';
 
 /** What every handler may use; built once in app.ts. */
 export interface AppDeps {
   config: Config;
   repo: Repository;
   objects: ObjectService;
+  multipart: MultipartService;
+  mp: MultipartRepository;
   /** Secret for an access key id, or undefined when the key is unknown. */
   lookupSecret: (accessKeyId: string) => string | undefined;
   /** The owner shown in listings and ACLs. */

@@ -7,6 +7,15 @@ import { deleteObject, getObject, headObject, putObject } from './handlers/objec
 import { copyObject } from './handlers/copy.js';
 import { deleteObjects } from './handlers/delete.js';
 import { listObjects, listObjectsV2 } from './handlers/list.js';
+import {
+  abortMultipartUpload,
+  completeMultipartUpload,
+  createMultipartUpload,
+  listMultipartUploads,
+  listParts,
+  uploadPart,
+  uploadPartCopy,
+} from './handlers/multipart.js';
 
 // S3 tells operations apart by method, by whether a bucket and a key are present, and by
 // sub-resource query parameters, not by path shape, so the S3 side resolves one operation
@@ -34,8 +43,6 @@ const UNSUPPORTED = [
   'legal-hold', 'torrent', 'restore', 'select', 'attributes', 'policyStatus', 'session',
 ];
 
-// Multipart operations arrive with the multipart issue; until then they answer NotImplemented.
-const multipart = (name: string) => notImplemented(name);
 
 export function resolveOperation(ctx: S3Context): Operation {
   const { bucket, key, query } = ctx.state;
@@ -66,7 +73,7 @@ export function resolveOperation(ctx: S3Context): Operation {
         if (has('location')) return { name: 'GetBucketLocation', handler: getBucketLocation, publicRead: true };
         if (has('versioning')) return { name: 'GetBucketVersioning', handler: getBucketVersioning };
         if (has('acl')) return { name: 'GetBucketAcl', handler: getAcl };
-        if (has('uploads')) return multipart('ListMultipartUploads');
+        if (has('uploads')) return { name: 'ListMultipartUploads', handler: listMultipartUploads };
         if (query.get('list-type') === '2') return { name: 'ListObjectsV2', handler: listObjectsV2, publicRead: true };
         return { name: 'ListObjects', handler: listObjects, publicRead: true };
       default:
@@ -78,21 +85,23 @@ export function resolveOperation(ctx: S3Context): Operation {
   switch (method) {
     case 'PUT':
       if (has('acl')) return notImplemented('PutObjectAcl');
-      if (has('uploadId') || has('partNumber')) return multipart(header(ctx, 'x-amz-copy-source') ? 'UploadPartCopy' : 'UploadPart');
+      if (has('uploadId') || has('partNumber')) {
+        return header(ctx, 'x-amz-copy-source') !== undefined ? { name: 'UploadPartCopy', handler: uploadPartCopy } : { name: 'UploadPart', handler: uploadPart };
+      }
       if (header(ctx, 'x-amz-copy-source') !== undefined) return { name: 'CopyObject', handler: copyObject };
       return { name: 'PutObject', handler: putObject };
     case 'GET':
       if (has('acl')) return { name: 'GetObjectAcl', handler: getAcl };
-      if (has('uploadId')) return multipart('ListParts');
+      if (has('uploadId')) return { name: 'ListParts', handler: listParts };
       return { name: 'GetObject', handler: getObject, publicRead: true };
     case 'HEAD':
       return { name: 'HeadObject', handler: headObject, publicRead: true };
     case 'DELETE':
-      if (has('uploadId')) return multipart('AbortMultipartUpload');
+      if (has('uploadId')) return { name: 'AbortMultipartUpload', handler: abortMultipartUpload };
       return { name: 'DeleteObject', handler: deleteObject };
     case 'POST':
-      if (has('uploads')) return multipart('CreateMultipartUpload');
-      if (has('uploadId')) return multipart('CompleteMultipartUpload');
+      if (has('uploads')) return { name: 'CreateMultipartUpload', handler: createMultipartUpload };
+      if (has('uploadId')) return { name: 'CompleteMultipartUpload', handler: completeMultipartUpload };
       throw new S3Error('MethodNotAllowed');
     default:
       throw new S3Error('MethodNotAllowed');

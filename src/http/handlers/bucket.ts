@@ -37,6 +37,12 @@ export const headBucket: Handler = async (ctx, deps) => {
 /** DeleteBucket (DELETE /bucket): only an empty bucket. */
 export const deleteBucket: Handler = async (ctx, deps) => {
   const bucket = deps.objects.requireBucket(ctx.state.bucket!);
+  // Uploads in progress do not keep a bucket alive (as in S3): they are aborted with it.
+  if (deps.repo.listKeys(bucket.id, '', undefined, 1).length === 0) {
+    for (const u of deps.mp.listUploads(bucket.id, '', undefined, 10_000)) {
+      await deps.multipart.abort(bucket, u.key, u.id).catch(() => undefined);
+    }
+  }
   if (deps.repo.deleteBucket(bucket.id) === 'not-empty') throw new S3Error('BucketNotEmpty', { BucketName: bucket.name });
   ctx.status = 204;
 };

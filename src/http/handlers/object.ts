@@ -70,11 +70,9 @@ function prepareRead(ctx: S3Context, deps: Parameters<Handler>[1]): { obj: Objec
     }
     throw err;
   }
-  if (ctx.state.query.has('partNumber')) {
-    throw new S3Error('NotImplemented', {}, 'partNumber reads are not implemented yet.');
-  }
-  const range = parseRange(header(ctx, 'range'), obj.size);
+  const range = ctx.state.query.has('partNumber') ? partRange(ctx, deps, obj) : parseRange(header(ctx, 'range'), obj.size);
   writeObjectHeaders(ctx, obj);
+  if (obj.partCount) ctx.set('x-amz-mp-parts-count', String(obj.partCount));
   // Clients verify any checksum they get, even on a 206: only a whole-object answer has one.
   if (!range && header(ctx, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED') setChecksumHeaders(ctx, obj);
   if (range) {
@@ -84,6 +82,22 @@ function prepareRead(ctx: S3Context, deps: Parameters<Handler>[1]): { obj: Objec
     ctx.status = 200;
   }
   return { obj, range };
+}
+
+/** GET/HEAD ?partNumber=N: the bytes of part N of a multipart object (a plain object has one part). */
+function partRange(ctx: S3Context, deps: Parameters<Handler>[1], obj: ObjectRow): { start: number; end: number } | undefined {
+  if (header(ctx, 'range') !== undefined) throw new S3Error('InvalidRequest', {}, 'Cannot specify both Range header and partNumber query parameter');
+  const raw = ctx.state.query.get('partNumber') ?? '';
+  const n = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN;
+  if (!(n >= 1 && n <= 10_000)) throw new S3Error('InvalidArgument', { ArgumentName: 'partNumber', ArgumentValue: raw }, 'Part number must be an integer between 1 and 10000, inclusive');
+  if (!obj.partCount) {
+    if (n !== 1) throw new S3Error('InvalidPartNumber', { PartNumberRequested: n, ActualPartCount: 1 });
+    return undefined;
+  }
+  const part = deps.mp.objectPart(obj.id, n);
+  if (!part) throw new S3Error('InvalidPartNumber', { PartNumberRequested: n, ActualPartCount: obj.partCount });
+  if (part.size === 0) return undefined;
+  return { start: part.offset, end: part.offset + part.size - 1 };
 }
 
 /** GetObject (GET /bucket/key), with Range, conditions and response-* overrides. */

@@ -1,0 +1,275 @@
+import { randomBytes, createHash } from 'node:crypto';
+import { S3Error } from '../s3/errors.js';
+import type { ChecksumAlgorithm } from '../s3/checksums.js';
+import { combineCrcs, compositeChecksum, multipartEtag, type ChecksumType } from '../s3/multipart-checksums.js';
+import type { CompletePart } from '../s3/multipart-xml.js';
+import type { BucketRow, NewObject, ObjectRow, Repository } from '../db/repository.js';
+import type { MultipartRepository, PartRow, UploadRow, CompletedPart } from '../db/multipart-repository.js';
+import type { ChunkPlacement } from '../db/chunk-refs.js';
+import { attributeColumns, type ObjectAttributes, type ObjectService } from './object-service.js';
+import { receivePayload, settle, type PayloadInput } from './receive.js';
+import { createHasher } from '../s3/checksums.js';
+import { readObjectRange } from './chunk-reader.js';
+
+// Multipart orchestration: parts go through the same bounded chunk writer as PutObject and
+// become chunk lists; Complete links them into the object in one transaction.
+
+export const MAX_PART_SIZE = 5 * 1024 ** 3;
+export const MIN_PART_SIZE = 5 * 1024 ** 2;
+export const MAX_PART_NUMBER = 10_000;
+
+export interface PartResult {
+  etag: string;
+  lastModified: Date;
+  checksum?: { algorithm: ChecksumAlgorithm; value: string };
+}
+
+export class MultipartService {
+  constructor(
+    private readonly repo: Repository,
+    private readonly mp: MultipartRepository,
+    private readonly objects: ObjectService,
+  ) {}
+
+  create(bucket: BucketRow, key: string, attributes: ObjectAttributes, checksum?: { algorithm: ChecksumAlgorithm; type: ChecksumType }): string {
+    // 32 random bytes, url-safe: unguessable, and safe in a query string unescaped.
+    const id = randomBytes(32).toString('base64url');
+    this.mp.createUpload({
+      id,
+      bucketId: bucket.id,
+      key,
+      initiated: Date.now(),
+      ...attributeColumns(attributes),
+      checksumAlgorithm: checksum?.algorithm ?? null,
+      checksumType: checksum?.type ?? null,
+    });
+    return id;
+  }
+
+  /** The upload, checked against the bucket and key it was created for. */
+  requireUpload(bucket: BucketRow, key: string, uploadId: string): UploadRow {
+    const upload = this.mp.getUpload(uploadId);
+    if (!upload || upload.bucketId !== bucket.id || upload.key !== key) throw new S3Error('NoSuchUpload', { UploadId: uploadId });
+    return upload;
+  }
+
+  async uploadPart(bucket: BucketRow, key: string, uploadId: string, partNumber: number, input: PayloadInput): Promise<PartResult> {
+    const upload = this.requireUpload(bucket, key, uploadId);
+    const alg = upload.checksumAlgorithm as ChecksumAlgorithm | null;
+    if (alg && input.checksum && input.checksum.algorithm !== alg) {
+      throw new S3Error('InvalidRequest', {}, `Checksum Type mismatch occurred, expected checksum Type: ${alg.toLowerCase()}, actual checksum Type: ${input.checksum.algorithm.toLowerCase()}`);
+    }
+    const received = await receivePayload(this.objects.receiveDeps, input, { maxSize: MAX_PART_SIZE, alsoCompute: alg ? [alg] : [] });
+    const placements = received.chunks.map((c) => ({ hash: c.hash, size: c.size, crc32c: c.crc32c, offset: c.offset }));
+    const etag = `"${received.md5.toString('hex')}"`;
+    const checksumValue = alg ? received.checksumValues[alg]! : null;
+    return this.commitPart(uploadId, partNumber, { size: received.size, etag, checksumValue }, placements, received.chunks, alg);
+  }
+
+  /**
+   * UploadPartCopy: whole source chunks inside the range are shared; only the edge chunks
+   * cut by the range are re-written. The bytes are still read once, for the part's MD5.
+   */
+  async uploadPartCopy(
+    bucket: BucketRow,
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    src: ObjectRow,
+    range: { start: number; end: number } | undefined,
+  ): Promise<PartResult> {
+    const upload = this.requireUpload(bucket, key, uploadId);
+    const alg = upload.checksumAlgorithm as ChecksumAlgorithm | null;
+    const start = range?.start ?? 0;
+    const end = range?.end ?? src.size - 1;
+    const size = src.size === 0 ? 0 : end - start + 1;
+    if (size > MAX_PART_SIZE) throw new S3Error('EntityTooLarge', { ProposedSize: size, MaxSizeAllowed: MAX_PART_SIZE });
+    const store = this.objects.receiveDeps.store;
+    const rows = size === 0 ? [] : this.repo.chunksForRange(src.id, start, end);
+    const held: Array<{ hash: string; size: number; crc32c: number; offset: number; created: boolean }> = [];
+    // Pin shared chunks first: the source may be deleted while we read.
+    for (const r of rows) {
+      store.pin(r.chunkHash);
+      held.push({ hash: r.chunkHash, size: r.size, crc32c: r.crc32c, offset: r.offset - start, created: false });
+    }
+    let committed = false;
+    try {
+      const md5 = createHash('md5');
+      const hasher = alg ? createHasher(alg) : undefined;
+      if (size > 0) {
+        for await (const piece of readObjectRange(store, rows.map((r) => ({ hash: r.chunkHash, size: r.size, crc32c: r.crc32c, offset: r.offset })), start, end)) {
+          md5.update(piece as Buffer);
+          hasher?.update(piece as Buffer);
+        }
+      }
+      const placements: ChunkPlacement[] = [];
+      for (const r of rows) {
+        const cs = Math.max(start, r.offset);
+        const ce = Math.min(end + 1, r.offset + r.size);
+        if (cs === r.offset && ce === r.offset + r.size) {
+          placements.push({ hash: r.chunkHash, size: r.size, crc32c: r.crc32c, offset: r.offset - start });
+        } else {
+          const whole = await store.read({ hash: r.chunkHash, size: r.size, crc32c: r.crc32c });
+          const put = await store.put(whole.subarray(cs - r.offset, ce - r.offset));
+          held.push({ ...put, offset: cs - start });
+          placements.push({ hash: put.hash, size: put.size, crc32c: put.crc32c, offset: cs - start });
+        }
+      }
+      const etag = `"${md5.digest('hex')}"`;
+      const checksumValue = hasher ? hasher.digest().toString('base64') : null;
+      const result = await this.commitPart(uploadId, partNumber, { size, etag, checksumValue }, placements, [], alg);
+      committed = true;
+      return result;
+    } finally {
+      await settle(this.objects.receiveDeps, held, committed);
+    }
+  }
+
+  private async commitPart(
+    uploadId: string,
+    partNumber: number,
+    part: { size: number; etag: string; checksumValue: string | null },
+    placements: ChunkPlacement[],
+    pinned: Parameters<typeof settle>[1],
+    alg: ChecksumAlgorithm | null,
+  ): Promise<PartResult> {
+    let committed = false;
+    try {
+      const lastModified = Date.now();
+      const res = this.mp.commitPart(uploadId, { partNumber, lastModified, ...part }, placements);
+      // Aborted or completed while the part was being written.
+      if (!res) throw new S3Error('NoSuchUpload', { UploadId: uploadId });
+      committed = true;
+      await this.objects.removeFreed(res.freed);
+      return {
+        etag: part.etag,
+        lastModified: new Date(lastModified),
+        checksum: alg && part.checksumValue ? { algorithm: alg, value: part.checksumValue } : undefined,
+      };
+    } finally {
+      if (pinned.length > 0) await settle(this.objects.receiveDeps, pinned, committed);
+    }
+  }
+
+  /**
+   * CompleteMultipartUpload. A retry of an upload that already completed into the current
+   * object answers like the first call did.
+   */
+  async complete(
+    bucket: BucketRow,
+    key: string,
+    uploadId: string,
+    listed: CompletePart[],
+    expected?: { algorithm: ChecksumAlgorithm; value: string; type?: string },
+  ): Promise<ObjectRow> {
+    const upload = this.mp.getUpload(uploadId);
+    if (!upload) {
+      const done = this.mp.getCompleted(uploadId);
+      const current = done && done.bucketId === bucket.id && done.key === key ? this.repo.getObject(bucket.id, key) : undefined;
+      if (current && current.etag === done!.etag) return current;
+      throw new S3Error('NoSuchUpload', { UploadId: uploadId });
+    }
+    this.requireUpload(bucket, key, uploadId);
+    const result = this.mp.complete(uploadId, (u, parts) => decideCompletion(u, parts, listed, expected));
+    if (!result) throw new S3Error('NoSuchUpload', { UploadId: uploadId });
+    await this.objects.removeFreed(result.freed);
+    return result.object;
+  }
+
+  async abort(bucket: BucketRow, key: string, uploadId: string): Promise<void> {
+    this.requireUpload(bucket, key, uploadId);
+    const res = this.mp.abort(uploadId);
+    if (!res) throw new S3Error('NoSuchUpload', { UploadId: uploadId });
+    await this.objects.removeFreed(res.freed);
+  }
+
+  /** Removes uploads initiated more than maxAgeMs ago; returns how many. */
+  async expire(maxAgeMs: number): Promise<number> {
+    const before = Date.now() - maxAgeMs;
+    let n = 0;
+    for (;;) {
+      const ids = this.mp.expiredUploads(before, 100);
+      for (const id of ids) {
+        const res = this.mp.abort(id);
+        if (res) {
+          n++;
+          await this.objects.removeFreed(res.freed);
+        }
+      }
+      if (ids.length < 100) break;
+    }
+    this.mp.pruneCompleted(before);
+    return n;
+  }
+}
+
+/** Validates a Complete request against the stored parts and builds the object row. */
+function decideCompletion(
+  upload: UploadRow,
+  parts: PartRow[],
+  listed: CompletePart[],
+  expected?: { algorithm: ChecksumAlgorithm; value: string; type?: string },
+): { row: NewObject; used: CompletedPart[] } {
+  const byNumber = new Map(parts.map((p) => [p.partNumber, p]));
+  const alg = upload.checksumAlgorithm as ChecksumAlgorithm | null;
+  const used: CompletedPart[] = [];
+  let offset = 0;
+  let prev = 0;
+  // The list's shape is judged first, then each part against what was uploaded.
+  for (const l of listed) {
+    if (l.partNumber < 1 || l.partNumber > MAX_PART_NUMBER) throw new S3Error('InvalidArgument', { ArgumentName: 'PartNumber', ArgumentValue: l.partNumber }, 'Part number must be an integer between 1 and 10000, inclusive');
+    if (l.partNumber <= prev) throw new S3Error('InvalidPartOrder', { UploadId: upload.id });
+    prev = l.partNumber;
+  }
+  for (const [i, l] of listed.entries()) {
+    const stored = byNumber.get(l.partNumber);
+    if (!stored || stored.etag.replace(/"/g, '') !== l.etag.toLowerCase()) {
+      throw new S3Error('InvalidPart', { UploadId: upload.id, PartNumber: l.partNumber, ETag: l.etag });
+    }
+    if (alg && l.checksums[alg] !== undefined && l.checksums[alg] !== stored.checksumValue) {
+      throw new S3Error('InvalidPart', { UploadId: upload.id, PartNumber: l.partNumber }, `The ${alg.toLowerCase()} checksum of part ${l.partNumber} does not match the uploaded part.`);
+    }
+    if (i < listed.length - 1 && stored.size < MIN_PART_SIZE) {
+      throw new S3Error('EntityTooSmall', { ProposedSize: stored.size, MinSizeAllowed: MIN_PART_SIZE, PartNumber: l.partNumber, ETag: l.etag });
+    }
+    used.push({ partNumber: l.partNumber, size: stored.size, offset, checksumValue: stored.checksumValue });
+    offset += stored.size;
+  }
+  let checksumValue: string | null = null;
+  const type = upload.checksumType as ChecksumType | null;
+  if (alg && used.every((p) => p.checksumValue)) {
+    const values = used.map((p) => p.checksumValue!);
+    checksumValue =
+      type === 'FULL_OBJECT'
+        ? combineCrcs(alg as 'CRC32' | 'CRC32C' | 'CRC64NVME', used.map((p) => ({ checksumBase64: p.checksumValue!, size: p.size })))
+        : compositeChecksum(alg, values);
+  }
+  if (expected) {
+    if (!alg || expected.algorithm !== alg) {
+      throw new S3Error('InvalidRequest', {}, `The upload was created using ${alg ? `a ${alg.toLowerCase()}` : 'no'} checksum algorithm; the request specified ${expected.algorithm.toLowerCase()}.`);
+    }
+    // Clients may send the composite value with or without its part-count suffix.
+    const bare = (v: string) => v.replace(/-\d+$/, '');
+    if (checksumValue === null || bare(expected.value) !== bare(checksumValue)) {
+      throw new S3Error('BadDigest', {}, `The ${alg} you specified did not match the calculated checksum.`);
+    }
+  }
+  const row: NewObject = {
+    size: offset,
+    etag: multipartEtag(used.map((p) => byNumber.get(p.partNumber)!.etag)),
+    contentType: upload.contentType,
+    contentEncoding: upload.contentEncoding,
+    contentDisposition: upload.contentDisposition,
+    contentLanguage: upload.contentLanguage,
+    cacheControl: upload.cacheControl,
+    expires: upload.expires,
+    storageClass: upload.storageClass,
+    userMetadata: upload.userMetadata,
+    checksumAlgorithm: checksumValue ? alg : null,
+    checksumValue,
+    checksumType: checksumValue ? type : null,
+    partCount: used.length,
+    lastModified: Date.now(),
+  };
+  return { row, used };
+}
