@@ -2,6 +2,19 @@ import { sqliteTable, integer, text, primaryKey, index, uniqueIndex } from 'driz
 
 // Times are integer milliseconds since the epoch: sortable, indexable, no timezone parsing.
 
+/** Headers and metadata stored with an object, and with an upload until it completes. */
+const attributeColumns = () => ({
+  contentType: text('content_type'),
+  contentEncoding: text('content_encoding'),
+  contentDisposition: text('content_disposition'),
+  contentLanguage: text('content_language'),
+  cacheControl: text('cache_control'),
+  expires: text('expires'),
+  storageClass: text('storage_class').notNull().default('STANDARD'),
+  /** x-amz-meta-* as a JSON object of lower-case names; small (<= 2 KB) and read whole. */
+  userMetadata: text('user_metadata').notNull().default('{}'),
+});
+
 export const buckets = sqliteTable('buckets', {
   id: integer('id').primaryKey({ autoIncrement: true }),
   name: text('name').notNull().unique(),
@@ -22,15 +35,7 @@ export const objects = sqliteTable(
     key: text('key').notNull(),
     size: integer('size').notNull(),
     etag: text('etag').notNull(),
-    contentType: text('content_type'),
-    contentEncoding: text('content_encoding'),
-    contentDisposition: text('content_disposition'),
-    contentLanguage: text('content_language'),
-    cacheControl: text('cache_control'),
-    expires: text('expires'),
-    storageClass: text('storage_class').notNull().default('STANDARD'),
-    /** x-amz-meta-* as a JSON object of lower-case names; small (<= 2 KB) and read whole. */
-    userMetadata: text('user_metadata').notNull().default('{}'),
+    ...attributeColumns(),
     checksumAlgorithm: text('checksum_algorithm'),
     checksumValue: text('checksum_value'),
     checksumType: text('checksum_type'),
@@ -88,14 +93,7 @@ export const multipartUploads = sqliteTable(
       .references(() => buckets.id),
     key: text('key').notNull(),
     initiated: integer('initiated').notNull(),
-    contentType: text('content_type'),
-    contentEncoding: text('content_encoding'),
-    contentDisposition: text('content_disposition'),
-    contentLanguage: text('content_language'),
-    cacheControl: text('cache_control'),
-    expires: text('expires'),
-    storageClass: text('storage_class').notNull().default('STANDARD'),
-    userMetadata: text('user_metadata').notNull().default('{}'),
+    ...attributeColumns(),
     checksumAlgorithm: text('checksum_algorithm'),
     checksumType: text('checksum_type'),
   },

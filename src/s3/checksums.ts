@@ -22,7 +22,8 @@ export interface Hasher {
   digest(): Buffer;
 }
 
-const DIGEST_BYTES: Record<ChecksumAlgorithm, number> = {
+/** Raw digest length of each algorithm. */
+export const DIGEST_BYTES: Record<ChecksumAlgorithm, number> = {
   CRC32: 4,
   CRC32C: 4,
   CRC64NVME: 8,

@@ -12,7 +12,7 @@
 // A COMPOSITE value is base64(hash(concat(raw part checksums))) + '-' + partCount; a
 // FULL_OBJECT value is the plain checksum of the whole object, no suffix.
 import { createHash } from 'node:crypto';
-import { createHasher, type ChecksumAlgorithm } from './checksums.js';
+import { createHasher, DIGEST_BYTES, type ChecksumAlgorithm } from './checksums.js';
 import { S3Error } from './errors.js';
 
 export type ChecksumType = 'COMPOSITE' | 'FULL_OBJECT';
@@ -27,14 +27,6 @@ const SUPPORTED: Record<ChecksumAlgorithm, readonly ChecksumType[]> = {
   SHA256: ['COMPOSITE'],
 };
 
-/** Raw digest length of each algorithm, to reject a part checksum of the wrong size. */
-const DIGEST_BYTES: Record<ChecksumAlgorithm, number> = {
-  CRC32: 4,
-  CRC32C: 4,
-  CRC64NVME: 8,
-  SHA1: 20,
-  SHA256: 32,
-};
 
 /**
  * The checksum type of a multipart upload, from CreateMultipartUpload's algorithm and its

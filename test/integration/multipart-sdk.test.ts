@@ -13,32 +13,17 @@ import {
   ListPartsCommand,
   PutObjectCommand,
   S3Client,
-  S3ServiceException,
   UploadPartCommand,
   UploadPartCopyCommand,
   type ChecksumAlgorithm,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { bodyOf, s3Error } from '../helpers/sdk.js';
 import { startTestServer, tmpFiles, type TestServer } from '../helpers/server.js';
 
 const MiB = 1024 * 1024;
 const md5 = (b: Buffer) => createHash('md5').update(b).digest();
 
-async function bodyOf(res: { Body?: unknown }): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const p of res.Body as AsyncIterable<Uint8Array>) parts.push(Buffer.from(p));
-  return Buffer.concat(parts);
-}
-
-async function s3Error(p: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof S3ServiceException) return e;
-    throw e;
-  }
-  throw new Error('expected the request to fail');
-}
 
 function streamOf(data: Buffer, piece = 256 * 1024): Readable {
   return Readable.from((function* () {

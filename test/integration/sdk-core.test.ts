@@ -17,27 +17,12 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
-  S3ServiceException,
 } from '@aws-sdk/client-s3';
+import { bodyOf, s3Error } from '../helpers/sdk.js';
 import { startTestServer, tmpFiles, chunkFiles, type TestServer } from '../helpers/server.js';
 
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
 
-async function bodyOf(res: { Body?: unknown }): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const p of res.Body as AsyncIterable<Uint8Array>) parts.push(Buffer.from(p));
-  return Buffer.concat(parts);
-}
-
-async function s3Error(p: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof S3ServiceException) return e;
-    throw e;
-  }
-  throw new Error('expected the request to fail');
-}
 
 describe('SDK v3 with default settings (CRC32 on, streams as aws-chunked)', () => {
   let srv: TestServer;

@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseCopySource, parseEndpoint } from '../../src/s3/endpoint.js';
-import { S3Error } from '../../src/s3/errors.js';
+import { code } from '../helpers/errors.js';
 
-function code(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof S3Error) return e.code;
-    throw e;
-  }
-  return undefined;
-}
 
 describe('parseEndpoint: path style', () => {
   it.each<[string, { bucket?: string; key?: string }]>([

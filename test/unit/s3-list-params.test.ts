@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { S3Error } from '../../src/s3/errors.js';
 import {
   compareKeys,
   encodeContinuationToken,
@@ -8,16 +7,8 @@ import {
   skipPrefixKey,
   type ListParams,
 } from '../../src/s3/list-params.js';
+import { err } from '../helpers/errors.js';
 
-function err(fn: () => unknown): S3Error | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof S3Error) return e;
-    throw e;
-  }
-  return undefined;
-}
 
 const q = (s: string) => new URLSearchParams(s);
 

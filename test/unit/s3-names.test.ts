@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { S3Error } from '../../src/s3/errors.js';
 import { extractUserMetadata, validateBucketName, validateKey } from '../../src/s3/names.js';
+import { err } from '../helpers/errors.js';
 
-function err(fn: () => unknown): S3Error | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof S3Error) return e;
-    throw e;
-  }
-  return undefined;
-}
 
 describe('validateBucketName', () => {
   const valid = ['abc', 'my-bucket', 'my.bucket.name', '123', 'a1b2c3', 'a'.repeat(63), 'x-n--y', 'a-s3alias-b', '1.2.3', '1.2.3.4.5', 'xn-ok'];

@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { S3Error } from '../../src/s3/errors.js';
 import { parseRange } from '../../src/s3/range.js';
+import { err } from '../helpers/errors.js';
 
-function err(fn: () => unknown): S3Error | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof S3Error) return e;
-    throw e;
-  }
-  return undefined;
-}
 
 describe('parseRange', () => {
   it.each([

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { S3Error } from '../../src/s3/errors.js';
 import {
   aclXml,
   copyObjectResultXml,
@@ -14,21 +13,13 @@ import {
   versioningXml,
   type ListResult,
 } from '../../src/s3/xml.js';
+import { code } from '../helpers/errors.js';
 
 const DECL = '<?xml version="1.0" encoding="UTF-8"?>\n';
 const NS = 'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"';
 const owner = { id: 'abc123', displayName: 'cairn' };
 const t0 = new Date('2009-10-12T17:50:30Z');
 
-function code(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof S3Error) return e.code;
-    throw e;
-  }
-  return undefined;
-}
 
 describe('parseXml safety', () => {
   it('rejects DOCTYPE and entity declarations (billion laughs, XXE)', () => {
