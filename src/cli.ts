@@ -23,11 +23,17 @@ program
   .addOption(new Option('--max-buffers-per-request <n>', 'buffers one upload may hold at once [env CAIRN_MAX_BUFFERS_PER_REQUEST, default 4]'))
   .addOption(new Option('--durability <mode>', 'fsync: acknowledged data survives a crash; relaxed: skip fsyncs [env CAIRN_DURABILITY, default fsync]').choices(['fsync', 'relaxed']))
   .addOption(new Option('--multipart-expiry <duration>', 'remove multipart uploads never completed after this long, e.g. 7d, 12h [env CAIRN_MULTIPART_EXPIRY, default 7d]'))
+  .addOption(new Option('--admin-port <port>', 'admin API port: records, stats, /metrics, /health [env CAIRN_ADMIN_PORT, default 9001]'))
+  .addOption(new Option('--admin-host <host>', 'admin API address [env CAIRN_ADMIN_HOST, default 127.0.0.1]'))
+  .addOption(new Option('--gc-interval <duration>', 'background GC period, 0 = off [env CAIRN_GC_INTERVAL, default 1h]'))
+  .addOption(new Option('--gc-grace <duration>', 'orphan chunk/temp files younger than this are kept [env CAIRN_GC_GRACE, default 1h]'))
+  .addOption(new Option('--scrub-interval <duration>', 'background scrub period, 0 = off [env CAIRN_SCRUB_INTERVAL, default 24h]'))
   .addOption(new Option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent [env CAIRN_LOG_LEVEL, default info]'))
   .addHelpText(
     'after',
     '\nRoot credentials come from CAIRN_ACCESS_KEY_ID and CAIRN_SECRET_ACCESS_KEY; when unset, a pair is\n' +
-      'generated on first start, kept in <data-dir>/credentials.json and printed once.',
+      'generated on first start, kept in <data-dir>/credentials.json and printed once. The admin API token\n' +
+      'comes from CAIRN_ADMIN_TOKEN, or is generated the same way (kept in <data-dir>/admin-token).',
   )
   .action(async (flags: Record<string, unknown>) => {
     let config;

@@ -61,6 +61,15 @@ export const configSchema = z
     durability: z.enum(['fsync', 'relaxed']).default('fsync'),
     /** Uploads never completed are removed after this long (ms). */
     multipartExpiry: durationSchema.pipe(z.number().int().min(1000, 'at least 1s')).default(7 * 86_400_000),
+    adminPort: intSchema.min(0).max(65535).default(9001),
+    adminHost: z.string().min(1).default('127.0.0.1'),
+    adminToken: z.string().min(16, 'at least 16 characters').optional(),
+    /** Background GC period (ms); 0 turns it off. */
+    gcInterval: durationSchema.pipe(z.number().int().min(0)).default(3_600_000),
+    /** Orphan chunk and temp files younger than this are never collected (ms). */
+    gcGrace: durationSchema.pipe(z.number().int().min(0)).default(3_600_000),
+    /** Background scrub period (ms); 0 turns it off. */
+    scrubInterval: durationSchema.pipe(z.number().int().min(0)).default(86_400_000),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .refine((c) => (c.accessKeyId === undefined) === (c.secretAccessKey === undefined), {
@@ -85,6 +94,12 @@ export const ENV_NAMES: Record<keyof ConfigInput, string> = {
   maxBuffersPerRequest: 'CAIRN_MAX_BUFFERS_PER_REQUEST',
   durability: 'CAIRN_DURABILITY',
   multipartExpiry: 'CAIRN_MULTIPART_EXPIRY',
+  adminPort: 'CAIRN_ADMIN_PORT',
+  adminHost: 'CAIRN_ADMIN_HOST',
+  adminToken: 'CAIRN_ADMIN_TOKEN',
+  gcInterval: 'CAIRN_GC_INTERVAL',
+  gcGrace: 'CAIRN_GC_GRACE',
+  scrubInterval: 'CAIRN_SCRUB_INTERVAL',
   logLevel: 'CAIRN_LOG_LEVEL',
 };
 

@@ -155,3 +155,24 @@ export const completedUploads = sqliteTable('completed_uploads', {
   etag: text('etag').notNull(),
   completedAt: integer('completed_at').notNull(),
 });
+
+/** Access keys besides the root pair. The secret is kept: SigV4 verification needs it. */
+export const accessKeys = sqliteTable('access_keys', {
+  id: text('id').primaryKey(),
+  secret: text('secret').notNull(),
+  description: text('description').notNull().default(''),
+  createdAt: integer('created_at').notNull(),
+});
+
+/** What a key may do: per bucket ('*' = every bucket), 'read' or 'write' (write includes read). */
+export const keyGrants = sqliteTable(
+  'key_grants',
+  {
+    accessKeyId: text('access_key_id')
+      .notNull()
+      .references(() => accessKeys.id, { onDelete: 'cascade' }),
+    bucket: text('bucket').notNull(),
+    permission: text('permission', { enum: ['read', 'write'] }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accessKeyId, t.bucket] })],
+);
