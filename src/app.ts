@@ -64,6 +64,7 @@ async function handle(ctx: S3Context, deps: AppDeps): Promise<void> {
     },
     { lookup: deps.lookupSecret, region: deps.config.region },
   );
+  if (ctx.state.auth?.presigned) hoistQueryHeaders(ctx);
   const op = resolveOperation(ctx);
   ctx.state.operation = op.name;
   if (ctx.state.auth === null) {
@@ -72,6 +73,22 @@ async function handle(ctx: S3Context, deps: AppDeps): Promise<void> {
     if (!op.publicRead || !publicBucket) throw new S3Error('AccessDenied');
   }
   await op.handler(ctx, deps);
+}
+
+// Auth parameters, and checksums: the SDK presigns the CRC32 of an empty body, so S3 does not
+// enforce a checksum given in a presigned URL (S3-CLIENTS.md).
+const NOT_HOISTED = /^x-amz-(algorithm|credential|date|expires|signedheaders|signature|security-token|content-sha256|checksum-.*|sdk-checksum-algorithm)$/;
+
+/**
+ * Presigners move x-amz-* headers (x-amz-meta-*, x-amz-storage-class, x-amz-acl...) into the
+ * query, where they are signed; S3 applies them as if they were headers. A real header wins.
+ */
+function hoistQueryHeaders(ctx: S3Context): void {
+  for (const [name, value] of ctx.state.query) {
+    const lower = name.toLowerCase();
+    if (!lower.startsWith('x-amz-') || NOT_HOISTED.test(lower) || ctx.req.headers[lower] !== undefined) continue;
+    ctx.req.headers[lower] = value;
+  }
 }
 
 function logRequest(ctx: S3Context, deps: AppDeps, started: number): void {

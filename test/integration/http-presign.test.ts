@@ -144,6 +144,23 @@ describe.skipIf(!hasClient('curl'))('curl: presigned URLs, --aws-sigv4, anonymou
       expect(sha256(await bodyOf(got))).toBe(sha256(body));
     });
 
+    it('PUT applies the x-amz-* headers the SDK hoisted into the query (metadata, storage class)', async () => {
+      const u = await getSignedUrl(
+        s3,
+        new PutObjectCommand({ Bucket: 'priv', Key: 'hoisted', Metadata: { color: 'blue', 'two-words': 'a b' }, StorageClass: 'STANDARD_IA' }),
+        { expiresIn: 300 },
+      );
+      const q = new URL(u).searchParams;
+      expect(q.get('x-amz-meta-color')).toBe('blue');
+      expect(q.get('X-Amz-SignedHeaders')).toBe('host');
+      const r = await curl(['-T', file('hoisted.txt', Buffer.from('hoisted')), u]);
+      expect(r.status, r.body.toString()).toBe(200);
+      const head = await s3.send(new HeadObjectCommand({ Bucket: 'priv', Key: 'hoisted' }));
+      expect(head.Metadata).toEqual({ color: 'blue', 'two-words': 'a b' });
+      expect(head.StorageClass).toBe('STANDARD_IA');
+      expect(head.ContentLength).toBe(7);
+    });
+
     it('PUT of an odd key with a signed Content-Type', async () => {
       const body = Buffer.from('typed body');
       const Key = 'put/ä b+c%.txt';
