@@ -71,6 +71,10 @@ async function handle(ctx: S3Context, deps: AppDeps): Promise<void> {
     // Anonymous: only reads of a bucket made public on purpose.
     const publicBucket = bucket !== undefined && deps.repo.getBucket(bucket)?.publicRead === true;
     if (!op.publicRead || !publicBucket) throw new S3Error('AccessDenied');
+    // Overrides would let anyone serve a public object as, say, text/html.
+    if (op.name === 'GetObject' && [...ctx.state.query.keys()].some((k) => k.startsWith('response-'))) {
+      throw new S3Error('InvalidRequest', {}, 'Request specific response headers cannot be used for anonymous GET requests.');
+    }
   }
   await op.handler(ctx, deps);
 }

@@ -270,6 +270,17 @@ describe.skipIf(!hasClient('curl'))('curl: presigned URLs, --aws-sigv4, anonymou
       expect(v2.body.toString()).toContain('<EncodingType>url</EncodingType>');
     });
 
+    it('public-read bucket: anonymous GET cannot override response headers (S3: signed requests only)', async () => {
+      const r = await curl([url('/pub/hello.txt?response-content-type=text/html')]);
+      const text = expectXmlError(r, 400, 'InvalidRequest');
+      expect(text).toContain('Request specific response headers cannot be used for anonymous GET requests.');
+      expectXmlError(await curl([url('/pub/hello.txt?response-content-disposition=attachment')]), 400, 'InvalidRequest');
+      // Signed, the same override is honoured.
+      const signed = await curl([...sigv4, url('/pub/hello.txt?response-content-type=text%2Fhtml')]);
+      expect(signed.status, signed.body.toString()).toBe(200);
+      expect(signed.headers['content-type']).toBe('text/html');
+    });
+
     it('public-read bucket: anonymous writes are AccessDenied and change nothing', async () => {
       expectXmlError(await curl(['-X', 'PUT', '--data-binary', 'evil', url('/pub/hello.txt')]), 403, 'AccessDenied');
       expectXmlError(await curl(['-X', 'PUT', '--data-binary', 'evil', url('/pub/new.txt')]), 403, 'AccessDenied');
