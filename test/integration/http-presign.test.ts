@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   CreateBucketCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
@@ -161,6 +162,14 @@ describe.skipIf(!hasClient('curl'))('curl: presigned URLs, --aws-sigv4, anonymou
       expect(head.ContentLength).toBe(7);
     });
 
+    it('DELETE removes the object', async () => {
+      await s3.send(new PutObjectCommand({ Bucket: 'priv', Key: 'to delete', Body: 'x' }));
+      const u = await getSignedUrl(s3, new DeleteObjectCommand({ Bucket: 'priv', Key: 'to delete' }), { expiresIn: 300 });
+      const r = await curl(['-X', 'DELETE', u]);
+      expect(r.status, r.body.toString()).toBe(204);
+      expect((await curl([...sigv4, '-I', url('/priv/to%20delete')])).status).toBe(404);
+    });
+
     it('PUT of an odd key with a signed Content-Type', async () => {
       const body = Buffer.from('typed body');
       const Key = 'put/ä b+c%.txt';
@@ -254,6 +263,9 @@ describe.skipIf(!hasClient('curl'))('curl: presigned URLs, --aws-sigv4, anonymou
       expect(part.status).toBe(206);
       expect(part.body.toString()).toBe('hello, pub');
       expect(part.headers['content-range']).toBe('bytes 0-9/20');
+      const suffix = await curl(['-r', '-6', url('/pub/hello.txt')]);
+      expect(suffix.status).toBe(206);
+      expect(suffix.body.toString()).toBe('world\n');
       const odd = await curl([url('/pub/sp%20ace/%C3%BC.txt')]);
       expect(odd.status).toBe(200);
       expect(odd.body.toString()).toBe('odd public\n');
@@ -291,6 +303,9 @@ describe.skipIf(!hasClient('curl'))('curl: presigned URLs, --aws-sigv4, anonymou
       const r = await curl([url('/pub/hello.txt')]);
       expect(r.body.toString()).toBe('hello, public world\n');
       expect((await curl(['-I', url('/pub/new.txt')])).status).toBe(404);
+      // A bad signature is never downgraded to an anonymous request, even where anonymous reads work.
+      const u = await getSignedUrl(s3, new GetObjectCommand({ Bucket: 'pub', Key: 'hello.txt' }), { expiresIn: 300 });
+      expectXmlError(await curl([u.replace(/X-Amz-Signature=[0-9a-f]/, 'X-Amz-Signature=g')]), 403, 'SignatureDoesNotMatch');
     });
 
     it('private bucket: anonymous GET, HEAD and list are refused', async () => {
