@@ -47,6 +47,13 @@ export const objects = sqliteTable(
     uniqueIndex('objects_bucket_key').on(t.bucketId, t.key),
     index('objects_bucket_size').on(t.bucketId, t.size),
     index('objects_bucket_modified').on(t.bucketId, t.lastModified),
+    // Record queries across buckets (admin API, `cairn find`): each sort order and the selective
+    // filters get an index; SQLite appends the rowid, so (column, id) keyset pages seek directly.
+    index('objects_key').on(t.key),
+    index('objects_size').on(t.size),
+    index('objects_modified').on(t.lastModified),
+    index('objects_content_type').on(t.contentType),
+    index('objects_etag').on(t.etag),
   ],
 );
 
@@ -129,7 +136,11 @@ export const partChunks = sqliteTable(
       .notNull()
       .references(() => chunks.hash),
   },
-  (t) => [primaryKey({ columns: [t.uploadId, t.partNumber, t.seq] })],
+  (t) => [
+    primaryKey({ columns: [t.uploadId, t.partNumber, t.seq] }),
+    // Which uploads hold a chunk (chunk records, GC, scrub) without scanning every part.
+    index('part_chunks_hash').on(t.chunkHash),
+  ],
 );
 
 /** Part boundaries of a multipart object: GET ?partNumber=N and composite checksums. */
