@@ -6,6 +6,7 @@ import { resolveOperation } from './http/router.js';
 import { parseEndpoint } from './s3/endpoint.js';
 import { authenticate } from './auth/authenticate.js';
 import { S3Error } from './s3/errors.js';
+import { authorize } from './auth/authorize.js';
 
 export type { AppDeps } from './http/context.js';
 
@@ -65,6 +66,13 @@ async function handle(ctx: S3Context, deps: AppDeps): Promise<void> {
     { lookup: deps.lookupSecret, region: deps.config.region },
   );
   if (ctx.state.auth?.presigned) hoistQueryHeaders(ctx);
+  ctx.state.principal = null;
+  if (ctx.state.auth) {
+    // Grants are read per request: a key revoked since its secret was looked up is unknown now.
+    const principal = deps.principalFor(ctx.state.auth.accessKeyId);
+    if (!principal) throw new S3Error('InvalidAccessKeyId', { AWSAccessKeyId: ctx.state.auth.accessKeyId });
+    ctx.state.principal = principal;
+  }
   const op = resolveOperation(ctx);
   ctx.state.operation = op.name;
   if (ctx.state.auth === null) {
@@ -76,6 +84,8 @@ async function handle(ctx: S3Context, deps: AppDeps): Promise<void> {
       throw new S3Error('InvalidRequest', {}, 'Request specific response headers cannot be used for anonymous GET requests.');
     }
   }
+  // Signed requests: the key's grants on the bucket (anonymous ones are checked above).
+  if (ctx.state.principal) authorize(ctx.state.principal, op.access, bucket);
   await op.handler(ctx, deps);
 }
 

@@ -12,6 +12,7 @@ import { ChunkStore } from './storage/chunk-store.js';
 import { ObjectService } from './storage/object-service.js';
 import { MultipartService } from './storage/multipart-service.js';
 import { MultipartRepository } from './db/multipart-repository.js';
+import { KeysRepository } from './db/keys-repository.js';
 import { loadRootCredentials, type RootCredentials } from './auth/credentials.js';
 import { timingSafeEqual } from 'node:crypto';
 
@@ -23,6 +24,8 @@ export interface RunningServer {
   pool: BufferPool;
   store: ChunkStore;
   repo: Repository;
+  /** Access keys besides root (grants checked on every S3 request). */
+  keys: KeysRepository;
   db: OpenedDb;
   dataDir: string;
   close(): Promise<void>;
@@ -59,6 +62,11 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
   const sweepTimer = setInterval(sweep, Math.min(3_600_000, Math.max(1000, Math.floor(config.multipartExpiry / 2))));
   sweepTimer.unref();
   const rootKey = Buffer.from(credentials.accessKeyId);
+  const isRoot = (id: string) => {
+    const given = Buffer.from(id);
+    return given.length === rootKey.length && timingSafeEqual(given, rootKey);
+  };
+  const keys = new KeysRepository(db.db);
   const app = createApp({
     config,
     repo,
@@ -67,9 +75,11 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
     mp,
     log,
     owner: { id: credentials.accessKeyId, displayName: 'cairn' },
-    lookupSecret: (id) => {
-      const given = Buffer.from(id);
-      return given.length === rootKey.length && timingSafeEqual(given, rootKey) ? credentials.secretAccessKey : undefined;
+    lookupSecret: (id) => (isRoot(id) ? credentials.secretAccessKey : keys.secretFor(id)),
+    principalFor: (id) => {
+      if (isRoot(id)) return { kind: 'root', accessKeyId: id };
+      const key = keys.get(id);
+      return key && { kind: 'key', accessKeyId: id, grants: key.grants };
     },
   });
   // No total request timeout (a 5 GiB PUT may take minutes), but an idle socket is closed:
@@ -91,6 +101,7 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
     pool,
     store,
     repo,
+    keys,
     db,
     dataDir,
     close: async () => {

@@ -1,6 +1,7 @@
 import type { ParameterizedContext } from 'koa';
 import type { Logger } from 'pino';
 import type { AuthResult } from '../auth/types.js';
+import type { Principal } from '../auth/authorize.js';
 import type { Config } from '../config.js';
 import type { Repository } from '../db/repository.js';
 import type { ObjectService } from '../storage/object-service.js';
@@ -16,6 +17,11 @@ export interface AppDeps {
   mp: MultipartRepository;
   /** Secret for an access key id, or undefined when the key is unknown. */
   lookupSecret: (accessKeyId: string) => string | undefined;
+  /**
+   * Who an authenticated access key is: root, or a key with its current grants (read per
+   * request). Undefined when the key no longer exists (revoked since its signature was checked).
+   */
+  principalFor: (accessKeyId: string) => Principal | undefined;
   /** The owner shown in listings and ACLs. */
   owner: { id: string; displayName: string };
   log: Logger;
@@ -32,6 +38,8 @@ export interface S3State {
   key?: string;
   /** null for an anonymous request. */
   auth: AuthResult | null;
+  /** Set with `auth`: null for an anonymous request. Handlers check extra buckets with requireAccess(). */
+  principal: Principal | null;
   operation?: string;
   bytesIn: number;
 }

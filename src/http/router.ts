@@ -1,6 +1,7 @@
 import type { Handler, S3Context } from './context.js';
 import { header } from './context.js';
 import { S3Error } from '../s3/errors.js';
+import type { Access } from '../auth/authorize.js';
 import { listBuckets } from './handlers/service.js';
 import { createBucket, deleteBucket, getAcl, getBucketLocation, getBucketVersioning, headBucket } from './handlers/bucket.js';
 import { deleteObject, getObject, headObject, putObject } from './handlers/object.js';
@@ -26,10 +27,13 @@ export interface Operation {
   handler: Handler;
   /** Allowed without credentials on a bucket made public-read on purpose. */
   publicRead?: boolean;
+  /** What an access key needs on the request's bucket (src/auth/authorize.ts); checked in app.ts. */
+  access: Access;
 }
 
-const notImplemented = (name: string): Operation => ({
+const notImplemented = (name: string, access: Access): Operation => ({
   name,
+  access,
   handler: async () => {
     throw new S3Error('NotImplemented', {}, `${name} is not implemented by cairn.`);
   },
@@ -49,59 +53,61 @@ export function resolveOperation(ctx: S3Context): Operation {
   const method = ctx.method;
   const has = (p: string) => query.has(p);
   const unsupported = UNSUPPORTED.find(has);
+  // An unimplemented sub-resource still needs a grant: reading it or changing it.
+  const unsupportedAccess: Access = method === 'GET' || method === 'HEAD' ? 'read' : 'write';
 
   if (bucket === undefined) {
-    if (method === 'GET') return { name: 'ListBuckets', handler: listBuckets };
+    if (method === 'GET') return { name: 'ListBuckets', handler: listBuckets, access: 'service' };
     throw new S3Error('MethodNotAllowed');
   }
 
   if (key === undefined) {
-    if (unsupported) return notImplemented(`Bucket ${unsupported} configuration`);
+    if (unsupported) return notImplemented(`Bucket ${unsupported} configuration`, unsupportedAccess);
     switch (method) {
       case 'PUT':
-        if (has('acl')) return notImplemented('PutBucketAcl');
-        if (has('versioning')) return notImplemented('PutBucketVersioning');
-        return { name: 'CreateBucket', handler: createBucket };
+        if (has('acl')) return notImplemented('PutBucketAcl', 'write');
+        if (has('versioning')) return notImplemented('PutBucketVersioning', 'write');
+        return { name: 'CreateBucket', handler: createBucket, access: 'admin' };
       case 'HEAD':
-        return { name: 'HeadBucket', handler: headBucket, publicRead: true };
+        return { name: 'HeadBucket', handler: headBucket, publicRead: true, access: 'read' };
       case 'DELETE':
-        return { name: 'DeleteBucket', handler: deleteBucket };
+        return { name: 'DeleteBucket', handler: deleteBucket, access: 'admin' };
       case 'POST':
-        if (has('delete')) return { name: 'DeleteObjects', handler: deleteObjects };
+        if (has('delete')) return { name: 'DeleteObjects', handler: deleteObjects, access: 'write' };
         throw new S3Error('MethodNotAllowed');
       case 'GET':
-        if (has('location')) return { name: 'GetBucketLocation', handler: getBucketLocation, publicRead: true };
-        if (has('versioning')) return { name: 'GetBucketVersioning', handler: getBucketVersioning };
-        if (has('acl')) return { name: 'GetBucketAcl', handler: getAcl };
-        if (has('uploads')) return { name: 'ListMultipartUploads', handler: listMultipartUploads };
-        if (query.get('list-type') === '2') return { name: 'ListObjectsV2', handler: listObjectsV2, publicRead: true };
-        return { name: 'ListObjects', handler: listObjects, publicRead: true };
+        if (has('location')) return { name: 'GetBucketLocation', handler: getBucketLocation, publicRead: true, access: 'read' };
+        if (has('versioning')) return { name: 'GetBucketVersioning', handler: getBucketVersioning, access: 'read' };
+        if (has('acl')) return { name: 'GetBucketAcl', handler: getAcl, access: 'read' };
+        if (has('uploads')) return { name: 'ListMultipartUploads', handler: listMultipartUploads, access: 'read' };
+        if (query.get('list-type') === '2') return { name: 'ListObjectsV2', handler: listObjectsV2, publicRead: true, access: 'read' };
+        return { name: 'ListObjects', handler: listObjects, publicRead: true, access: 'read' };
       default:
         throw new S3Error('MethodNotAllowed');
     }
   }
 
-  if (unsupported) return notImplemented(`Object ${unsupported}`);
+  if (unsupported) return notImplemented(`Object ${unsupported}`, unsupportedAccess);
   switch (method) {
     case 'PUT':
-      if (has('acl')) return notImplemented('PutObjectAcl');
+      if (has('acl')) return notImplemented('PutObjectAcl', 'write');
       if (has('uploadId') || has('partNumber')) {
-        return header(ctx, 'x-amz-copy-source') !== undefined ? { name: 'UploadPartCopy', handler: uploadPartCopy } : { name: 'UploadPart', handler: uploadPart };
+        return header(ctx, 'x-amz-copy-source') !== undefined ? { name: 'UploadPartCopy', handler: uploadPartCopy, access: 'write' } : { name: 'UploadPart', handler: uploadPart, access: 'write' };
       }
-      if (header(ctx, 'x-amz-copy-source') !== undefined) return { name: 'CopyObject', handler: copyObject };
-      return { name: 'PutObject', handler: putObject };
+      if (header(ctx, 'x-amz-copy-source') !== undefined) return { name: 'CopyObject', handler: copyObject, access: 'write' };
+      return { name: 'PutObject', handler: putObject, access: 'write' };
     case 'GET':
-      if (has('acl')) return { name: 'GetObjectAcl', handler: getAcl };
-      if (has('uploadId')) return { name: 'ListParts', handler: listParts };
-      return { name: 'GetObject', handler: getObject, publicRead: true };
+      if (has('acl')) return { name: 'GetObjectAcl', handler: getAcl, access: 'read' };
+      if (has('uploadId')) return { name: 'ListParts', handler: listParts, access: 'read' };
+      return { name: 'GetObject', handler: getObject, publicRead: true, access: 'read' };
     case 'HEAD':
-      return { name: 'HeadObject', handler: headObject, publicRead: true };
+      return { name: 'HeadObject', handler: headObject, publicRead: true, access: 'read' };
     case 'DELETE':
-      if (has('uploadId')) return { name: 'AbortMultipartUpload', handler: abortMultipartUpload };
-      return { name: 'DeleteObject', handler: deleteObject };
+      if (has('uploadId')) return { name: 'AbortMultipartUpload', handler: abortMultipartUpload, access: 'write' };
+      return { name: 'DeleteObject', handler: deleteObject, access: 'write' };
     case 'POST':
-      if (has('uploads')) return { name: 'CreateMultipartUpload', handler: createMultipartUpload };
-      if (has('uploadId')) return { name: 'CompleteMultipartUpload', handler: completeMultipartUpload };
+      if (has('uploads')) return { name: 'CreateMultipartUpload', handler: createMultipartUpload, access: 'write' };
+      if (has('uploadId')) return { name: 'CompleteMultipartUpload', handler: completeMultipartUpload, access: 'write' };
       throw new S3Error('MethodNotAllowed');
     default:
       throw new S3Error('MethodNotAllowed');

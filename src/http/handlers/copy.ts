@@ -7,12 +7,15 @@ import { checkConditions } from '../../s3/conditional.js';
 import { copyObjectResultXml } from '../../s3/xml.js';
 import { checksumHeader, type ChecksumAlgorithm } from '../../s3/checksums.js';
 import { attributesFromRequest, storageClassFromRequest } from '../attributes.js';
+import { requireAccess } from '../../auth/authorize.js';
 
 /** CopyObject (PUT /bucket/key with x-amz-copy-source): the copy shares the source's chunks. */
 export const copyObject: Handler = async (ctx, deps) => {
   const dstKey = ctx.state.key!;
   validateKey(dstKey);
   const source = parseCopySource(header(ctx, 'x-amz-copy-source')!);
+  // Write on the destination was checked with the operation; the source needs read.
+  requireAccess(ctx, source.bucket, 'read');
   // Buckets are unversioned: only the "null" version exists.
   if (source.versionId !== undefined && source.versionId !== 'null') {
     throw new S3Error('InvalidArgument', { ArgumentName: 'x-amz-copy-source', ArgumentValue: source.versionId }, 'Invalid version id specified');

@@ -3,6 +3,7 @@ import { header } from '../context.js';
 import { S3Error } from '../../s3/errors.js';
 import { validateKey } from '../../s3/names.js';
 import { parseCopySource } from '../../s3/endpoint.js';
+import { requireAccess } from '../../auth/authorize.js';
 import { checkConditions } from '../../s3/conditional.js';
 import { checksumFromHeaders, checksumHeader, parseChecksumAlgorithm, type ChecksumAlgorithm } from '../../s3/checksums.js';
 import { resolveChecksumType } from '../../s3/multipart-checksums.js';
@@ -101,6 +102,8 @@ export const uploadPartCopy: Handler = async (ctx, deps) => {
   const partNumber = partNumberParam(ctx);
   const bucket = deps.objects.requireBucket(ctx.state.bucket!);
   const source = parseCopySource(header(ctx, 'x-amz-copy-source')!);
+  // Write on the destination was checked with the operation; the source needs read.
+  requireAccess(ctx, source.bucket, 'read');
   if (source.versionId !== undefined && source.versionId !== 'null') {
     throw new S3Error('InvalidArgument', { ArgumentName: 'x-amz-copy-source', ArgumentValue: source.versionId }, 'Invalid version id specified');
   }
