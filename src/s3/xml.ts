@@ -207,8 +207,13 @@ export function doc(root: string, inner: string, xmlns = true): string {
   return `${DECLARATION}${open}${inner}</${root}>`;
 }
 
+/**
+ * S3 writes whole seconds ('...:30.000Z'), as in the HTTP Last-Modified of the same object.
+ * Milliseconds here would differ from the mtime the aws CLI sets from them on download, and
+ * `sync --exact-timestamps` would fetch everything again.
+ */
 export function iso(d: Date): string {
-  return d.toISOString();
+  return new Date(Math.floor(d.getTime() / 1000) * 1000).toISOString();
 }
 
 export function ownerXml(owner: Owner): string {
