@@ -82,5 +82,13 @@ export async function settle(deps: ReceiveDeps, chunks: WriteResult['chunks'], c
   for (const c of chunks) deps.store.unpin(c.hash);
   if (!committed) {
     await deps.store.discard(chunks, deps.isReferenced).catch((e) => deps.onWarn?.('discarding chunks failed', e));
+    return;
+  }
+  // Between our commit and this unpin a concurrent request (a re-sent part, an Abort, a PUT
+  // of the same key) may have dropped the last reference to our chunks; its removal skipped
+  // them because we still pinned them, so the deletion falls to us.
+  for (const hash of new Set(chunks.map((c) => c.hash))) {
+    if (deps.isReferenced(hash)) continue;
+    await deps.store.removeIfUnpinned(hash).catch((e) => deps.onWarn?.(`removing chunk ${hash} failed`, e));
   }
 }
