@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, gte, lt, lte, sql, inArray } from 'drizzle-orm';
 import type { Db } from './client.js';
-import { buckets, chunks, multipartUploads, objectChunks, objects } from './schema.js';
+import { buckets, chunks, multipartUploads, objectChunks, objectParts, objects } from './schema.js';
 import { addRefs, dropRefs, type ChunkPlacement } from './chunk-refs.js';
 
 export type { ChunkPlacement } from './chunk-refs.js';
@@ -12,6 +12,9 @@ export type BucketRow = typeof buckets.$inferSelect;
 export type ObjectRow = typeof objects.$inferSelect;
 export type ObjectChunkRow = typeof objectChunks.$inferSelect;
 export type NewObject = Omit<typeof objects.$inferInsert, 'id' | 'bucketId' | 'key'>;
+
+/** One part of a multipart object's layout (kept by CopyObject along with the -N ETag). */
+export type ObjectPartInput = Omit<typeof objectParts.$inferInsert, 'objectId'>;
 
 export interface CommitResult {
   object: ObjectRow;
@@ -141,7 +144,7 @@ export class Repository {
    * Makes an object visible: one transaction adds references to its chunks, writes its row and
    * chunk list, and retires the object it replaces. The chunks' files must already be durable.
    */
-  commitObject(bucketId: number, key: string, row: NewObject, placements: ChunkPlacement[]): CommitResult {
+  commitObject(bucketId: number, key: string, row: NewObject, placements: ChunkPlacement[], parts: ObjectPartInput[] = []): CommitResult {
     return this.db.transaction((tx) => {
       addRefs(tx as unknown as Db, placements);
       const { object, freed } = this.replaceObject(tx as unknown as Db, bucketId, key, row);
@@ -156,8 +159,21 @@ export class Repository {
         }));
         tx.insert(objectChunks).values(batch).run();
       }
+      for (let i = 0; i < parts.length; i += 500) {
+        tx.insert(objectParts).values(parts.slice(i, i + 500).map((p) => ({ ...p, objectId: object.id }))).run();
+      }
       return { object, freed };
     });
+  }
+
+  /** Part boundaries of a multipart object (empty for a single PUT). */
+  objectPartList(objectId: number): ObjectPartInput[] {
+    return this.db
+      .select({ partNumber: objectParts.partNumber, offset: objectParts.offset, size: objectParts.size, checksumValue: objectParts.checksumValue })
+      .from(objectParts)
+      .where(eq(objectParts.objectId, objectId))
+      .orderBy(asc(objectParts.partNumber))
+      .all();
   }
 
   /** Removes an object; returns whether it existed and the chunks freed. */

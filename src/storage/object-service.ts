@@ -149,7 +149,10 @@ export class ObjectService {
       delete (row as Partial<ObjectRow>).bucketId;
       delete (row as Partial<ObjectRow>).key;
       const placements = list.map((c) => ({ hash: c.chunkHash, size: c.size, offset: c.offset, crc32c: crcs.get(c.chunkHash)! }));
-      return repo.commitObject(dst.id, opts.dstKey, row, placements);
+      // The copy keeps the source's "-N" ETag and parts count, so it keeps the part layout too
+      // (GET ?partNumber=N). Read before the commit: a copy onto itself retires the source row.
+      const parts = srcObj.partCount ? repo.objectPartList(srcObj.id) : [];
+      return repo.commitObject(dst.id, opts.dstKey, row, placements, parts);
     });
     await this.removeFreed(result.freed);
     return result.object;
