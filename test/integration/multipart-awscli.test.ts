@@ -165,6 +165,14 @@ describe.skipIf(!hasClient('aws'))('aws CLI v1 multipart (path style, plain HTTP
     // Whole-chunk ranges share the source's chunk files: no new chunk file appeared for the copy.
     const files = new Set(chunkFiles(srv));
     expect(files.size).toBe(13 + 128);
+
+    // s3api copy-object is one CopyObject; onto itself with new metadata it keeps the
+    // "-13" ETag, and with it the part layout that ?partNumber reads.
+    await aws(['s3api', 'copy-object', '--bucket', 'mpu', '--key', 'copy/f100.bin', '--copy-source', 'mpu/copy/f100.bin', '--metadata-directive', 'REPLACE', '--metadata', 'k=v']);
+    const replaced = await json(['s3api', 'head-object', '--bucket', 'mpu', '--key', 'copy/f100.bin', '--part-number', '2']);
+    expect(replaced.Metadata).toEqual({ k: 'v' });
+    expect(replaced.ETag).toBe(f100.multipartEtag);
+    expect([replaced.PartsCount, replaced.ContentLength, replaced.ContentRange]).toEqual([13, PART, `bytes ${PART}-${2 * PART - 1}/${f100.size}`]);
   }, 120_000);
 
   it('sync uploads a tree with a 40 MiB file once; a second sync transfers nothing', async () => {

@@ -188,6 +188,10 @@ describe.skipIf(!hasClient('rclone', ['version']))('rclone 1.60 multipart agains
     const ha = await head('copies/by-copyobject.bin');
     expect(ha.ContentLength).toBe(BIG_SIZE);
     expect(ha.Metadata?.md5chksum).toBe(Buffer.from(big.md5, 'hex').toString('base64'));
+    // CopyObject keeps the source's ETag, so it keeps its part layout: ?partNumber works on the copy.
+    expect(ha.ETag).toBe(big.etag);
+    const pa = await head('copies/by-copyobject.bin', 60);
+    expect([pa.PartsCount, pa.ContentLength, pa.ContentRange]).toEqual([60, RCLONE_PART, `bytes ${59 * RCLONE_PART}-${BIG_SIZE - 1}/${BIG_SIZE}`]);
     const hb = await head('copies/by-partcopy.bin');
     expect(hb.ContentLength).toBe(BIG_SIZE);
     // Six 50 MiB UploadPartCopy parts.
