@@ -122,4 +122,11 @@ function logRequest(ctx: S3Context, deps: AppDeps, started: number): void {
     },
     'request',
   );
+  deps.metrics?.observeRequest({
+    operation: ctx.state.operation,
+    status: ctx.res.statusCode,
+    seconds: (performance.now() - started) / 1000,
+    bytesIn: ctx.state.bytesIn,
+    bytesOut: ctx.method === 'HEAD' ? 0 : Number(ctx.response.length ?? 0),
+  });
 }

@@ -58,7 +58,13 @@ program
             `  AWS_ACCESS_KEY_ID=${running.credentials.accessKeyId}\n  AWS_SECRET_ACCESS_KEY=${running.credentials.secretAccessKey}\n\n`,
         );
       }
-      log.info({ endpoint: running.url, dataDir: running.dataDir, region: config.region, durability: config.durability }, `cairn ready on ${running.url}, data in ${running.dataDir}`);
+      if (running.adminTokenGenerated) {
+        process.stdout.write(
+          `Generated admin API token (kept in ${running.dataDir}/admin-token; shown once):\n` +
+            `  CAIRN_ADMIN_TOKEN=${running.adminToken}\n  admin API: ${running.adminUrl}\n\n`,
+        );
+      }
+      log.info({ endpoint: running.url, admin: running.adminUrl, dataDir: running.dataDir, region: config.region, durability: config.durability }, `cairn ready on ${running.url}, data in ${running.dataDir}`);
       const stop = (signal: string) => {
         log.info({ signal }, 'shutting down');
         running.close().then(() => process.exit(0), () => process.exit(1));

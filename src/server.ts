@@ -15,6 +15,9 @@ import { MultipartRepository } from './db/multipart-repository.js';
 import { KeysRepository } from './db/keys-repository.js';
 import { loadRootCredentials, type RootCredentials } from './auth/credentials.js';
 import { timingSafeEqual } from 'node:crypto';
+import { Metrics } from './admin/metrics.js';
+import { loadAdminToken } from './admin/token.js';
+import { startAdminServer } from './admin/server.js';
 
 export interface RunningServer {
   url: string;
@@ -28,6 +31,13 @@ export interface RunningServer {
   keys: KeysRepository;
   db: OpenedDb;
   dataDir: string;
+  /** The admin API (records, stats, /metrics, /health) and its bearer token. */
+  adminUrl: string;
+  adminToken: string;
+  /** True when this start generated the admin token (the CLI prints it, once). */
+  adminTokenGenerated: boolean;
+  /** This server's Prometheus metrics; GC and scrub report through recordGc / recordScrub. */
+  metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -43,6 +53,8 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
   const { sweptTmpFiles } = await store.init();
   if (sweptTmpFiles > 0) log.warn({ sweptTmpFiles }, 'removed temporary chunk files left by an earlier run');
   const pool = new BufferPool({ bufferSize: config.chunkSize, buffers: config.writeBuffers });
+  const metrics = new Metrics({ pool });
+  const adminToken = loadAdminToken(dataDir, config.adminToken);
   const objects = new ObjectService({
     repo,
     store,
@@ -50,6 +62,7 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
     maxBuffersPerRequest: Math.min(config.maxBuffersPerRequest, config.writeBuffers),
     onWarn: (msg, err) => log.warn({ err }, msg),
   });
+  objects.receiveDeps.onChunks = (written) => metrics.recordChunks(written);
   const mp = new MultipartRepository(db.db, repo);
   const multipart = new MultipartService(repo, mp, objects);
   // Uploads never completed expire; swept at start-up and then hourly (or sooner for short expiries).
@@ -74,6 +87,7 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
     multipart,
     mp,
     log,
+    metrics,
     owner: { id: credentials.accessKeyId, displayName: 'cairn' },
     lookupSecret: (id) => (isRoot(id) ? credentials.secretAccessKey : keys.secretFor(id)),
     principalFor: (id) => {
@@ -93,6 +107,23 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
   const port = (server.address() as AddressInfo).port;
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
+  const closeS3 = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  let admin;
+  try {
+    admin = await startAdminServer(
+      { db: db.db, repo, pool, metrics, keys, token: adminToken.token, log, region: config.region, credentials, s3Url: url },
+      { port: config.adminPort, host: config.adminHost },
+    );
+  } catch (err) {
+    clearInterval(sweepTimer);
+    await closeS3();
+    db.close();
+    throw err;
+  }
   return {
     url,
     port,
@@ -104,8 +135,13 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
     keys,
     db,
     dataDir,
+    adminUrl: admin.url,
+    adminToken: adminToken.token,
+    adminTokenGenerated: adminToken.generated,
+    metrics,
     close: async () => {
       clearInterval(sweepTimer);
+      await admin.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

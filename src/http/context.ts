@@ -7,6 +7,7 @@ import type { Repository } from '../db/repository.js';
 import type { ObjectService } from '../storage/object-service.js';
 import type { MultipartService } from '../storage/multipart-service.js';
 import type { MultipartRepository } from '../db/multipart-repository.js';
+import type { RequestSample } from '../admin/metrics.js';
 
 /** What every handler may use; built once in app.ts. */
 export interface AppDeps {
@@ -25,6 +26,8 @@ export interface AppDeps {
   /** The owner shown in listings and ACLs. */
   owner: { id: string; displayName: string };
   log: Logger;
+  /** Per-request Prometheus samples (admin /metrics); absent in tests that build the app alone. */
+  metrics?: { observeRequest(sample: RequestSample): void };
 }
 
 /** Per-request state set by the middleware before the handler runs. */

@@ -28,6 +28,8 @@ export interface ReceiveDeps {
   maxBuffersPerRequest: number;
   isReferenced: (hash: string) => boolean;
   onWarn?: (msg: string, err?: unknown) => void;
+  /** Every chunk a payload wrote; `created` false = the content existed already (a dedup hit). Metrics. */
+  onChunks?: (chunks: ReadonlyArray<{ size: number; created: boolean }>) => void;
 }
 
 export interface Received extends WriteResult {
@@ -52,6 +54,7 @@ export async function receivePayload(deps: ReceiveDeps, input: PayloadInput, opt
     signal: input.signal,
     isReferenced: deps.isReferenced,
   });
+  deps.onChunks?.(written.chunks);
   try {
     const checksumValues: Received['checksumValues'] = {};
     for (const [alg, digest] of Object.entries(written.checksums) as Array<[ChecksumAlgorithm, Buffer]>) checksumValues[alg] = digest.toString('base64');

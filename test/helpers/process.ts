@@ -20,7 +20,8 @@ export interface ServeProcess {
 export async function spawnServe(env: Record<string, string>, args: string[] = []): Promise<ServeProcess> {
   if (!fs.existsSync(CLI)) throw new Error('dist/cli.js is missing: run `npm run build` (npm test does)');
   const child = spawn(process.execPath, [CLI, 'serve', '--host', '127.0.0.1', ...args], {
-    env: { ...process.env, CAIRN_LOG_LEVEL: 'info', ...env },
+    // Admin port 0: test files run in parallel and must not race for the default 9001.
+    env: { ...process.env, CAIRN_LOG_LEVEL: 'info', CAIRN_ADMIN_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -24,6 +24,8 @@ export async function startTestServer(overrides: Partial<Record<keyof ConfigInpu
     {
       port: 0,
       host: '127.0.0.1',
+      // Many servers run at once in one test process: never the fixed default admin port.
+      adminPort: 0,
       dataDir,
       accessKeyId: TEST_ACCESS_KEY,
       secretAccessKey: TEST_SECRET,

@@ -1,0 +1,86 @@
+import type Koa from 'koa';
+import type { Logger } from 'pino';
+import { QueryError } from './queries.js';
+
+// JSON plumbing of the admin API: one error shape, one place that writes it, small JSON bodies.
+// Errors never carry paths, stacks or SQL: an unexpected one is logged and answered InternalError.
+
+export type AdminErrorCode =
+  | 'BadFilter'
+  | 'BadRequest'
+  | 'Unauthorized'
+  | 'NotFound'
+  | 'MethodNotAllowed'
+  | 'Conflict'
+  | 'PayloadTooLarge'
+  | 'NotImplemented'
+  | 'InternalError';
+
+const STATUS: Record<AdminErrorCode, number> = {
+  BadFilter: 400,
+  BadRequest: 400,
+  Unauthorized: 401,
+  NotFound: 404,
+  MethodNotAllowed: 405,
+  Conflict: 409,
+  PayloadTooLarge: 413,
+  NotImplemented: 501,
+  InternalError: 500,
+};
+
+export class AdminError extends Error {
+  constructor(
+    readonly code: AdminErrorCode,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'AdminError';
+  }
+}
+
+export function sendError(ctx: Koa.Context, code: AdminErrorCode, message: string, field?: string): void {
+  ctx.status = STATUS[code];
+  ctx.body = { error: { code, message, ...(field !== undefined ? { field } : {}) } };
+}
+
+/** Outermost middleware: maps thrown errors (and bodiless 404/405 from the router) to JSON. */
+export function errorMiddleware(log: Logger): Koa.Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.body === undefined || ctx.body === null) {
+        if (ctx.status === 404) sendError(ctx, 'NotFound', 'no such endpoint');
+        else if (ctx.status === 405) sendError(ctx, 'MethodNotAllowed', `${ctx.method} is not allowed here`);
+      }
+    } catch (err) {
+      if (err instanceof AdminError) return sendError(ctx, err.code, err.message, err.field);
+      if (err instanceof QueryError) return sendError(ctx, 'BadFilter', `${err.field}: ${err.message}`, err.field);
+      log.error({ err, method: ctx.method, path: ctx.path }, 'admin request failed');
+      sendError(ctx, 'InternalError', 'internal error (see the server log)');
+    }
+  };
+}
+
+const MAX_BODY = 64 * 1024;
+
+/** Reads a small JSON object body; an empty body is {}. */
+export async function readJson(ctx: Koa.Context): Promise<Record<string, unknown>> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY) throw new AdminError('PayloadTooLarge', `the body is larger than ${MAX_BODY} bytes`);
+    parts.push(chunk);
+  }
+  const text = Buffer.concat(parts).toString('utf8').trim();
+  if (text === '') return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new AdminError('BadRequest', 'the body is not valid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new AdminError('BadRequest', 'the body must be a JSON object');
+  return value as Record<string, unknown>;
+}

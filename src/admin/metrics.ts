@@ -1,0 +1,179 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+// Prometheus metrics of one server. Each server owns its Registry (never prom-client's global
+// one): tests start many servers in one process and each must count only its own traffic.
+
+/** What the S3 app reports once per request, when the response closes. */
+export interface RequestSample {
+  operation: string | undefined;
+  status: number;
+  seconds: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+/** The written chunks of one payload; `created` false means the chunk existed already (dedup hit). */
+export type ChunkSample = ReadonlyArray<{ size: number; created: boolean }>;
+
+// Structural forms of GcResult / ScrubResult (src/storage/gc.ts, scrub.ts): the fields counted here.
+export interface GcSample {
+  dryRun: boolean;
+  orphanChunks: number;
+  orphanBytes: number;
+  expiredUploads: number;
+  tmpFiles: number;
+  tmpBytes: number;
+  freedBytes: number;
+  durationMs: number;
+}
+export interface ScrubSample {
+  checked: number;
+  bytes: number;
+  broken: Array<{ problem: 'corrupt' | 'missing' }>;
+  durationMs: number;
+}
+
+export interface PoolLike {
+  readonly bufferSize: number;
+  stats(): { total: number; inUse: number; waiters: number };
+}
+
+// Seconds: from a cached HEAD to a multi-GiB PUT.
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly requests: Counter<'operation' | 'status'>;
+  private readonly latency: Histogram<'operation'>;
+  private readonly bytesIn: Counter<'operation'>;
+  private readonly bytesOut: Counter<'operation'>;
+  private readonly chunkWrites: Counter;
+  private readonly chunkBytes: Counter;
+  private readonly dedupHits: Counter;
+  private readonly dedupBytes: Counter;
+  private readonly gcRuns: Counter<'mode'>;
+  private readonly gcOrphans: Counter;
+  private readonly gcFreed: Counter;
+  private readonly gcUploads: Counter;
+  private readonly gcTmpFiles: Counter;
+  private readonly gcLastRun: Gauge;
+  private readonly gcLastDuration: Gauge;
+  private readonly gcLastOrphans: Gauge;
+  private readonly scrubRuns: Counter;
+  private readonly scrubChecked: Counter;
+  private readonly scrubBytes: Counter;
+  private readonly scrubBroken: Counter<'problem'>;
+  private readonly scrubLastRun: Gauge;
+  private readonly scrubLastDuration: Gauge;
+  private readonly scrubLastBroken: Gauge;
+
+  constructor(opts: { pool?: PoolLike } = {}) {
+    const registers = [this.registry];
+    const counter = <L extends string>(name: string, help: string, labelNames: L[] = []) => new Counter<L>({ name, help, labelNames, registers });
+    const gauge = (name: string, help: string) => new Gauge({ name, help, registers });
+
+    this.requests = counter('cairn_s3_requests_total', 'S3 requests by operation and HTTP status', ['operation', 'status']);
+    this.latency = new Histogram({
+      name: 'cairn_s3_request_duration_seconds',
+      help: 'S3 request duration, from arrival to the response closing',
+      labelNames: ['operation'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.bytesIn = counter('cairn_s3_received_bytes_total', 'Request body bytes received (as sent on the wire)', ['operation']);
+    this.bytesOut = counter('cairn_s3_sent_bytes_total', 'Response body bytes sent', ['operation']);
+
+    this.chunkWrites = counter('cairn_chunk_writes_total', 'Chunk files written (new content)');
+    this.chunkBytes = counter('cairn_chunk_written_bytes_total', 'Bytes of chunk files written');
+    this.dedupHits = counter('cairn_chunk_dedup_hits_total', 'Chunks received whose content was already stored (not written again)');
+    this.dedupBytes = counter('cairn_chunk_dedup_bytes_total', 'Bytes received that dedup did not write again');
+
+    this.gcRuns = counter('cairn_gc_runs_total', 'Garbage collections, by mode (run or dry_run)', ['mode']);
+    this.gcOrphans = counter('cairn_gc_orphan_chunks_removed_total', 'Orphan chunk files removed by GC');
+    this.gcFreed = counter('cairn_gc_freed_bytes_total', 'Bytes freed by GC (orphan chunks and temp files)');
+    this.gcUploads = counter('cairn_gc_expired_uploads_total', 'Expired multipart uploads removed by GC');
+    this.gcTmpFiles = counter('cairn_gc_tmp_files_removed_total', 'Stray temporary files removed by GC');
+    this.gcLastRun = gauge('cairn_gc_last_run_timestamp_seconds', 'When the last GC (or dry run) finished');
+    this.gcLastDuration = gauge('cairn_gc_last_duration_seconds', 'How long the last GC took');
+    this.gcLastOrphans = gauge('cairn_gc_last_orphan_chunks', 'Orphan chunks found by the last GC (or dry run)');
+
+    this.scrubRuns = counter('cairn_scrub_runs_total', 'Scrubs completed');
+    this.scrubChecked = counter('cairn_scrub_checked_chunks_total', 'Chunks re-read and verified by scrubs');
+    this.scrubBytes = counter('cairn_scrub_checked_bytes_total', 'Bytes re-read by scrubs');
+    this.scrubBroken = counter('cairn_scrub_broken_chunks_total', 'Broken chunks found by scrubs, by problem (corrupt or missing)', ['problem']);
+    this.scrubLastRun = gauge('cairn_scrub_last_run_timestamp_seconds', 'When the last scrub finished');
+    this.scrubLastDuration = gauge('cairn_scrub_last_duration_seconds', 'How long the last scrub took');
+    this.scrubLastBroken = gauge('cairn_scrub_last_broken_chunks', 'Broken chunks found by the last scrub');
+    // Explicit zeros: an alert on "corrupt > 0" needs the series to exist before the first finding.
+    this.scrubBroken.inc({ problem: 'corrupt' }, 0);
+    this.scrubBroken.inc({ problem: 'missing' }, 0);
+
+    const pool = opts.pool;
+    if (pool) {
+      // Read at scrape time: the pool is the source of truth, nothing to keep in sync.
+      const poolGauge = (name: string, help: string, read: () => number) =>
+        new Gauge({
+          name,
+          help,
+          registers,
+          collect() {
+            this.set(read());
+          },
+        });
+      poolGauge('cairn_pool_buffers', 'Write buffers in the global pool (its capacity)', () => pool.stats().total);
+      poolGauge('cairn_pool_buffers_in_use', 'Write buffers lent to uploads right now', () => pool.stats().inUse);
+      poolGauge('cairn_pool_waiters', 'Uploads waiting for a write buffer right now', () => pool.stats().waiters);
+      poolGauge('cairn_pool_buffer_size_bytes', 'Size of each write buffer (the chunk size)', () => pool.bufferSize);
+    }
+  }
+
+  observeRequest(r: RequestSample): void {
+    const operation = r.operation ?? 'Unknown';
+    this.requests.inc({ operation, status: String(r.status) });
+    this.latency.observe({ operation }, r.seconds);
+    if (r.bytesIn > 0) this.bytesIn.inc({ operation }, r.bytesIn);
+    if (r.bytesOut > 0) this.bytesOut.inc({ operation }, r.bytesOut);
+  }
+
+  recordChunks(chunks: ChunkSample): void {
+    for (const c of chunks) {
+      if (c.created) {
+        this.chunkWrites.inc();
+        this.chunkBytes.inc(c.size);
+      } else {
+        this.dedupHits.inc();
+        this.dedupBytes.inc(c.size);
+      }
+    }
+  }
+
+  recordGc(result: GcSample): void {
+    this.gcRuns.inc({ mode: result.dryRun ? 'dry_run' : 'run' });
+    this.gcLastRun.set(Date.now() / 1000);
+    this.gcLastDuration.set(result.durationMs / 1000);
+    this.gcLastOrphans.set(result.orphanChunks);
+    if (result.dryRun) return;
+    this.gcOrphans.inc(result.orphanChunks);
+    this.gcFreed.inc(result.freedBytes);
+    this.gcUploads.inc(result.expiredUploads);
+    this.gcTmpFiles.inc(result.tmpFiles);
+  }
+
+  recordScrub(result: ScrubSample): void {
+    this.scrubRuns.inc();
+    this.scrubChecked.inc(result.checked);
+    this.scrubBytes.inc(result.bytes);
+    for (const b of result.broken) this.scrubBroken.inc({ problem: b.problem });
+    this.scrubLastRun.set(Date.now() / 1000);
+    this.scrubLastDuration.set(result.durationMs / 1000);
+    this.scrubLastBroken.set(result.broken.length);
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
