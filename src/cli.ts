@@ -73,7 +73,7 @@ program
       process.once('SIGTERM', () => stop('SIGTERM'));
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      const hint = e.code === 'EADDRINUSE' ? `port ${config.port} is already in use (set --port or CAIRN_PORT)` : e.code === 'EACCES' ? `permission denied: ${e.message}` : e.message;
+      const hint = e.code === 'EADDRINUSE' ? ((e as { port?: number }).port === config.adminPort && config.adminPort !== config.port ? `admin port ${config.adminPort} is already in use (set --admin-port or CAIRN_ADMIN_PORT)` : `port ${config.port} is already in use (set --port or CAIRN_PORT)`) : e.code === 'EACCES' ? `permission denied: ${e.message}` : e.message;
       process.stderr.write(`cairn: cannot start: ${hint}\n`);
       process.exit(1);
     }
