@@ -428,7 +428,8 @@ describe('multipart bad input over raw HTTP', () => {
       if (!sock.write(parts[1]!.subarray(i, i + 256 * 1024))) await new Promise((r) => sock.once('drain', r));
     }
     // The server has written chunks of part 2 (and holds buffers) when the client vanishes.
-    await waitFor(() => chunkFiles(srv).length >= chunksBefore + 5, 'chunks of the dying part');
+    // Part 3 makes at most 4 chunk files: at least 4 of these are part 2's.
+    await waitFor(() => chunkFiles(srv).length >= chunksBefore + 8, 'chunks of the dying part');
     sock.destroy();
     const r3 = await third;
     expect(r3.status, r3.text).toBe(200);
