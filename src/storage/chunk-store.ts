@@ -2,6 +2,10 @@
 // Pins guard the window between "the file exists" and "a committed DB row references it":
 // garbage collection may only delete a chunk nobody pins, so a put that dedups onto an
 // existing file can never have that file vanish before its metadata commits.
+// Pins live in this process only. A GC in another process (the CLI on a live data dir) is
+// kept off in-flight chunks by file mtimes instead: a put that dedups bumps the file's mtime,
+// touchPinned() keeps long uploads' chunks fresh, and collectOrphan() only removes files
+// older than its grace period, deciding after moving the file aside (see collectOrphan).
 import { randomUUID, webcrypto } from 'node:crypto';
 import { constants as fsc } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -16,14 +20,18 @@ export interface ChunkRef {
 export type Durability = 'fsync' | 'relaxed';
 
 const HASH_RE = /^[0-9a-f]{64}$/;
+/** `<sha256>.gc-<ms>-<rand>`: a chunk file collectOrphan() has moved aside while it decides. */
+export const ASIDE_RE = /^([0-9a-f]{64})\.gc-(\d+)-[0-9a-f]+$/;
 
 export class ChunkStore {
   readonly dataDir: string;
   readonly durability: Durability;
-  private readonly chunksDir: string;
-  private readonly tmpDir: string;
+  readonly chunksDir: string;
+  readonly tmpDir: string;
   private readonly pins = new Map<string, number>();
   private readonly deleting = new Map<string, Promise<boolean>>();
+  // tmp/ names this process is writing right now: GC must not sweep them whatever their age.
+  private readonly tmpInFlight = new Set<string>();
   // Shard directories known to exist (and, under fsync, to be durable); never removed.
   private readonly dirs = new Map<string, Promise<void>>();
 
@@ -68,7 +76,10 @@ export class ChunkStore {
       const target = this.chunkPath(hash);
       const existing = await statOrUndefined(target);
       // A wrong-size file can only be the leftover of a relaxed-durability crash: replace it.
-      if (existing && existing.size === data.length) return { ...ref, created: false };
+      // Bumping the mtime is what keeps a GC in another process off this file until our row
+      // commits, and it doubles as the existence check that counts: such a GC moves a file
+      // aside before deciding, so if the touch failed with ENOENT we write a fresh copy.
+      if (existing && existing.size === data.length && (await touch(target))) return { ...ref, created: false };
       await this.writeNew(target, hash, data);
       return { ...ref, created: true };
     } catch (err) {
@@ -90,6 +101,23 @@ export class ChunkStore {
 
   isPinned(hash: string): boolean {
     return this.pins.has(hash);
+  }
+
+  /**
+   * Bumps the mtime of every pinned chunk file. Run periodically (background jobs): an upload
+   * slower than the GC grace period keeps its uncommitted chunks fresh for a GC in another process.
+   */
+  async touchPinned(): Promise<number> {
+    let n = 0;
+    for (const hash of [...this.pins.keys()]) {
+      if (await touch(this.chunkPath(hash)).catch(() => false)) n++;
+    }
+    return n;
+  }
+
+  /** Whether this process is writing tmp/<name> right now. */
+  isTmpInFlight(name: string): boolean {
+    return this.tmpInFlight.has(name);
   }
 
   /**
@@ -161,10 +189,108 @@ export class ChunkStore {
     return p;
   }
 
+  /**
+   * GC's removal of a chunk file that no row references: true when it was removed.
+   *
+   * In this process the guard is the same as removeIfUnpinned's: the pin check, the DB check
+   * (`isReferenced`, synchronous) and the registration in `deleting` happen in one synchronous
+   * step, and a put() arriving later waits for the outcome before looking at the file.
+   *
+   * Another process (the server, when this is the CLI) has no pins we can see. Its put() of
+   * the same bytes bumps the file's mtime before trusting the file, and its touchPinned()
+   * refreshes chunks held by slow uploads. So: only a file older than `graceMs` is a
+   * candidate; it is renamed aside (atomic), and only then is its mtime (same inode) and the
+   * DB row checked again. A touch that landed before the rename shows up in the mtime and the
+   * file goes back; a touch after the rename fails with ENOENT and that put writes a fresh copy.
+   */
+  collectOrphan(hash: string, opts: { graceMs: number; isReferenced: (hash: string) => boolean }): Promise<{ removed: boolean; size: number }> {
+    const target = this.chunkPath(hash);
+    if (this.deleting.has(hash) || this.pins.has(hash) || opts.isReferenced(hash)) return Promise.resolve({ removed: false, size: 0 });
+    const p = (async () => {
+      const cutoff = Date.now() - opts.graceMs;
+      const before = await statOrUndefined(target);
+      if (!before || before.mtimeMs > cutoff) return { removed: false, size: 0 };
+      const aside = `${target}.gc-${Date.now()}-${randomUUID().slice(0, 8)}`;
+      try {
+        await fs.rename(target, aside);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { removed: false, size: 0 };
+        throw err;
+      }
+      const after = await fs.stat(aside);
+      if (after.mtimeMs > cutoff || opts.isReferenced(hash)) {
+        await this.restoreAside(aside, target);
+        return { removed: false, size: 0 };
+      }
+      await fs.unlink(aside);
+      await this.syncDir(path.dirname(target));
+      return { removed: true, size: after.size };
+    })();
+    this.deleting.set(
+      hash,
+      p.then((r) => r.removed).finally(() => this.deleting.delete(hash)),
+    );
+    return p;
+  }
+
+  /**
+   * Puts a file collectOrphan() moved aside back under its name, unless a fresh copy is
+   * already there (written by a put that found the name empty). Also used by GC on asides a
+   * crashed GC left behind: putting back is always safe, a true orphan is collected next time.
+   */
+  async restoreAside(aside: string, target: string): Promise<void> {
+    try {
+      await fs.link(aside, target);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    await fs.unlink(aside);
+    await this.syncDir(path.dirname(target));
+  }
+
+  /**
+   * Scrub: moves a chunk file that fails verification to `<dir>/<sha256>`, so a read of it
+   * fails as missing and the next put of the same bytes writes a good copy (repairing every
+   * object that shares the chunk). The file is verified again first, with puts of this hash
+   * held back, so a file replaced since the caller's read is never moved. Returns the new path,
+   * or undefined when the file is gone or now verifies.
+   */
+  async quarantine(ref: ChunkRef, dir: string): Promise<string | undefined> {
+    for (let busy = this.deleting.get(ref.hash); busy; busy = this.deleting.get(ref.hash)) {
+      await busy.catch(() => undefined);
+    }
+    const target = this.chunkPath(ref.hash);
+    const p = (async () => {
+      try {
+        await this.read(ref, { verifyHash: true });
+        return undefined;
+      } catch (err) {
+        if (!/^chunk corrupt:/.test((err as Error).message)) {
+          if (/^chunk missing:/.test((err as Error).message)) return undefined;
+          throw err;
+        }
+      }
+      await fs.mkdir(dir, { recursive: true });
+      let dest = path.join(dir, ref.hash);
+      if (await statOrUndefined(dest)) dest = `${dest}.${Date.now()}`;
+      await fs.rename(target, dest);
+      await this.syncDir(path.dirname(target));
+      await this.syncDir(dir);
+      return dest;
+    })();
+    this.deleting.set(
+      ref.hash,
+      p.then((d) => d !== undefined).finally(() => this.deleting.delete(ref.hash)),
+    );
+    return p;
+  }
+
   private async writeNew(target: string, hash: string, data: Buffer): Promise<void> {
     // Random name: concurrent writers of the same chunk must not share a tmp file, and
     // nothing user-controlled (object keys) may reach the file system.
-    const tmp = path.join(this.tmpDir, randomUUID());
+    const name = randomUUID();
+    const tmp = path.join(this.tmpDir, name);
+    this.tmpInFlight.add(name);
     let renamed = false;
     try {
       const fh = await fs.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o644);
@@ -186,6 +312,7 @@ export class ChunkStore {
       await this.syncDir(path.dirname(target));
     } finally {
       if (!renamed) await fs.rm(tmp, { force: true }).catch(() => undefined);
+      this.tmpInFlight.delete(name);
     }
   }
 
@@ -223,5 +350,19 @@ async function statOrUndefined(p: string) {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
+  }
+}
+
+/** Sets a file's times to now; false when it does not exist. */
+async function touch(p: string): Promise<boolean> {
+  const now = new Date();
+  try {
+    await fs.utimes(p, now, now);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    // Not ours to touch (EPERM on a file another user wrote): the file is there, which is what
+    // the caller needs; only the cross-process freshness hint is lost.
+    return true;
   }
 }
