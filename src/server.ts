@@ -11,6 +11,9 @@ import { BufferPool } from './storage/pool.js';
 import { ChunkStore } from './storage/chunk-store.js';
 import { ObjectService } from './storage/object-service.js';
 import { MultipartService } from './storage/multipart-service.js';
+import { startBackgroundJobs } from './storage/jobs.js';
+import { runGc } from './storage/gc.js';
+import { runScrub } from './storage/scrub.js';
 import { MultipartRepository } from './db/multipart-repository.js';
 import { KeysRepository } from './db/keys-repository.js';
 import { loadRootCredentials, type RootCredentials } from './auth/credentials.js';
@@ -65,15 +68,19 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
   objects.receiveDeps.onChunks = (written) => metrics.recordChunks(written);
   const mp = new MultipartRepository(db.db, repo);
   const multipart = new MultipartService(repo, mp, objects);
-  // Uploads never completed expire; swept at start-up and then hourly (or sooner for short expiries).
-  const sweep = () =>
-    multipart.expire(config.multipartExpiry).then(
-      (n) => n > 0 && log.info({ expiredUploads: n }, 'removed expired multipart uploads'),
-      (err) => log.warn({ err }, 'multipart expiry sweep failed'),
-    );
-  void sweep();
-  const sweepTimer = setInterval(sweep, Math.min(3_600_000, Math.max(1000, Math.floor(config.multipartExpiry / 2))));
-  sweepTimer.unref();
+  // Multipart expiry sweep (at start-up, then every min(1h, expiry/2)), GC, slow scrub.
+  const stopJobs = startBackgroundJobs(
+    { dataDir, repo, mp, multipart, store },
+    {
+      gcIntervalMs: config.gcInterval,
+      gcGraceMs: config.gcGrace,
+      scrubIntervalMs: config.scrubInterval,
+      multipartExpiryMs: config.multipartExpiry,
+      log,
+      onGc: (r) => metrics.recordGc(r),
+      onScrub: (r) => metrics.recordScrub(r),
+    },
+  );
   const rootKey = Buffer.from(credentials.accessKeyId);
   const isRoot = (id: string) => {
     const given = Buffer.from(id);
@@ -115,11 +122,15 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
   let admin;
   try {
     admin = await startAdminServer(
-      { db: db.db, repo, pool, metrics, keys, token: adminToken.token, log, region: config.region, credentials, s3Url: url },
+      {
+        db: db.db, repo, pool, metrics, keys, token: adminToken.token, log, region: config.region, credentials, s3Url: url,
+        gc: ({ dryRun }) => runGc({ dataDir, repo, mp, multipart, store }, { graceMs: config.gcGrace, multipartExpiryMs: config.multipartExpiry, dryRun }),
+        scrub: ({ quarantine }) => runScrub({ dataDir, repo, store }, { quarantine }),
+      },
       { port: config.adminPort, host: config.adminHost },
     );
   } catch (err) {
-    clearInterval(sweepTimer);
+    await stopJobs();
     await closeS3();
     db.close();
     throw err;
@@ -140,7 +151,7 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
     adminTokenGenerated: adminToken.generated,
     metrics,
     close: async () => {
-      clearInterval(sweepTimer);
+      await stopJobs();
       await admin.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -3,9 +3,11 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runGc, type GcDeps, type GcResult } from '../../src/storage/gc.js';
 import { runScrub } from '../../src/storage/scrub.js';
+import { startBackgroundJobs } from '../../src/storage/jobs.js';
 import { age, CHUNK, chunkHashes, openStorageEnv, type StorageEnv } from '../helpers/storage-env.js';
 
 const HOUR = 3_600_000;
@@ -272,5 +274,43 @@ describe('gc and an upload in flight', () => {
     expect(ref.created).toBe(true);
     expect((await env.store.read(ref, { verifyHash: true })).equals(data)).toBe(true);
     env.store.unpin(hash);
+  });
+});
+
+describe('background jobs', () => {
+  it('run GC and scrub on their schedules, report through the callbacks, and stop cleanly', async () => {
+    const data = randomBytes(CHUNK + 1);
+    await env.put('obj', data);
+    const orphan = await writeOrphan(randomBytes(10), 2 * HOUR);
+    const gcs: GcResult[] = [];
+    const scrubs: Array<{ checked: number }> = [];
+    const stop = startBackgroundJobs(
+      { ...deps(), multipart: env.multipart },
+      { gcIntervalMs: 50, gcGraceMs: HOUR, scrubIntervalMs: 50, scrubPauseMs: 1, multipartExpiryMs: 7 * DAY, log: pino({ level: 'silent' }), onGc: (r) => gcs.push(r), onScrub: (r) => scrubs.push(r) },
+    );
+    try {
+      await until(() => gcs.length >= 2 && scrubs.length >= 2, 'two GC and two scrub runs');
+    } finally {
+      await stop();
+    }
+    expect(gcs[0]).toMatchObject({ dryRun: false, orphanChunks: 1, orphanBytes: 10 });
+    expect(gcs[1].orphanChunks).toBe(0);
+    expect(await env.store.exists(orphan)).toBe(false);
+    expect(scrubs.at(-1)).toMatchObject({ checked: 2, broken: [] });
+    // Nothing runs after stop().
+    const n = gcs.length;
+    await sleep(150);
+    expect(gcs.length).toBe(n);
+  });
+
+  it('0 turns GC and scrub off', async () => {
+    let runs = 0;
+    const stop = startBackgroundJobs(
+      { ...deps(), multipart: env.multipart },
+      { gcIntervalMs: 0, gcGraceMs: HOUR, scrubIntervalMs: 0, multipartExpiryMs: 7 * DAY, log: pino({ level: 'silent' }), onGc: () => runs++, onScrub: () => runs++ },
+    );
+    await sleep(100);
+    await stop();
+    expect(runs).toBe(0);
   });
 });
