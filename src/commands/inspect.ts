@@ -1,0 +1,94 @@
+import type { Command } from 'commander';
+import { isSha256, type ChunkRecord, type ObjectRecord } from '../admin/queries.js';
+import { openBackend } from './backend.js';
+import { handle, requireObjectTarget, withTarget, type TargetFlags } from './common.js';
+import { fields, humanSize, humanTime, out, printJson, table } from './output.js';
+
+const crcHex = (n: number) => (n >>> 0).toString(16).padStart(8, '0');
+
+export function objectReport(r: ObjectRecord): string {
+  const pairs: Array<[string, string]> = [
+    ['Object', `${r.bucket}/${r.key}`],
+    ['Size', `${humanSize(r.size)} (${r.size} bytes)`],
+    ['ETag', r.etag],
+    ['Last modified', humanTime(r.lastModified)],
+    ['Content type', r.contentType],
+    ['Storage class', r.storageClass],
+  ];
+  if (r.checksumAlgorithm) pairs.push(['Checksum', `${r.checksumAlgorithm} ${r.checksumValue ?? ''}${r.checksumType ? ` (${r.checksumType})` : ''}`]);
+  if (r.partCount !== null) pairs.push(['Parts', String(r.partCount)]);
+  for (const [name, value] of [
+    ['Content encoding', r.contentEncoding],
+    ['Content disposition', r.contentDisposition],
+    ['Content language', r.contentLanguage],
+    ['Cache control', r.cacheControl],
+    ['Expires', r.expires],
+  ] as const) {
+    if (value) pairs.push([name, value]);
+  }
+  for (const [k, v] of Object.entries(r.metadata)) pairs.push([`x-amz-meta-${k}`, v]);
+  let s = fields(pairs);
+  s += `\nChunks (${r.chunks.length}):\n`;
+  s += r.chunks.length === 0
+    ? '  (none: empty object)\n'
+    : table(
+        ['SEQ', 'OFFSET', 'SIZE', 'SHA256', 'CRC32C', 'REFS', 'SHARED'],
+        r.chunks.map((c) => [String(c.seq), String(c.offset), humanSize(c.size), c.sha256, crcHex(c.crc32c), String(c.refcount), c.shared ? 'yes' : 'no']),
+        ['right', 'right', 'right', 'left', 'left', 'right'],
+      );
+  if (r.parts.length > 0) {
+    s += `\nParts (${r.parts.length}):\n`;
+    s += table(
+      ['PART', 'OFFSET', 'SIZE', 'CHECKSUM'],
+      r.parts.map((p) => [String(p.partNumber), String(p.offset), humanSize(p.size), p.checksum ?? '-']),
+      ['right', 'right', 'right'],
+    );
+  }
+  return s;
+}
+
+export function chunkReport(c: ChunkRecord): string {
+  let s = fields([
+    ['Chunk', c.sha256],
+    ['Size', `${humanSize(c.size)} (${c.size} bytes)`],
+    ['CRC32C', crcHex(c.crc32c)],
+    ['References', String(c.refcount)],
+    ['Created', humanTime(c.createdAt)],
+  ]);
+  s += `\nUsed by objects (${c.objects.length}${c.truncated ? '+' : ''}):\n`;
+  s += c.objects.length === 0 ? '  (none)\n' : table(['OBJECT', 'SEQ', 'OFFSET'], c.objects.map((o) => [`${o.bucket}/${o.key}`, String(o.seq), String(o.offset)]), ['left', 'right', 'right']);
+  if (c.uploads.length > 0) {
+    s += `\nUsed by multipart uploads (${c.uploads.length}):\n`;
+    s += table(['UPLOAD', 'OBJECT', 'PART'], c.uploads.map((u) => [u.uploadId, `${u.bucket}/${u.key}`, String(u.partNumber)]), ['left', 'left', 'right']);
+  }
+  return s;
+}
+
+export function register(program: Command): void {
+  withTarget(
+    program
+      .command('inspect')
+      .argument('<bucket/key | sha256>', 'an object (bucket/key or s3://bucket/key), or a chunk by its SHA-256')
+      .description("Show an object's record: attributes, metadata, checksums, its chunk table and parts (or a chunk and who uses it)"),
+  )
+    .addHelpText('after', '\n--json prints the admin API shape: an ObjectRecord, or a ChunkRecord for a SHA-256.')
+    .action(
+      handle(async (arg: string, flags: TargetFlags) => {
+        const backend = openBackend(flags, { write: false });
+        try {
+          if (isSha256(arg)) {
+            const rec = await backend.chunkRecord(arg);
+            if (flags.json) printJson(rec);
+            else out(chunkReport(rec));
+            return;
+          }
+          const { bucket, key } = requireObjectTarget(arg);
+          const rec = await backend.objectRecord(bucket, key);
+          if (flags.json) printJson(rec);
+          else out(objectReport(rec));
+        } finally {
+          backend.close();
+        }
+      }),
+    );
+}

@@ -1,0 +1,35 @@
+import type { Command } from 'commander';
+import { openBackend } from './backend.js';
+import { handle, withTarget, type TargetFlags } from './common.js';
+import { fields, humanSize, out, printJson } from './output.js';
+
+export function register(program: Command): void {
+  withTarget(
+    program.command('stats').description('Store totals: buckets, objects, logical and stored bytes, chunks, dedup ratio, multipart uploads'),
+  )
+    .addHelpText('after', '\n--json prints the admin API shape (StoreStats; with --url also the write-buffer pool).')
+    .action(
+      handle(async (flags: TargetFlags) => {
+        const backend = openBackend(flags, { write: false });
+        try {
+          const s = await backend.stats();
+          if (flags.json) return printJson(s);
+          const pairs: Array<[string, string]> = [
+            ['Buckets', String(s.buckets)],
+            ['Objects', String(s.objects)],
+            ['Logical size', `${humanSize(s.logicalBytes)} (${s.logicalBytes} bytes)`],
+            ['Stored size', `${humanSize(s.physicalBytes)} (${s.physicalBytes} bytes)`],
+            ['Chunks', String(s.chunks)],
+            ['Dedup ratio', `${s.dedupRatio.toFixed(2)}x`],
+            ['Multipart uploads', `${s.multipartUploads} (${s.multipartParts} parts)`],
+          ];
+          if (s.pool) {
+            pairs.push(['Write buffers', `${s.pool.inUse}/${s.pool.total} in use, ${s.pool.free} free, ${s.pool.waiters} waiting (${humanSize(s.pool.bufferSize)} each)`]);
+          }
+          out(fields(pairs));
+        } finally {
+          backend.close();
+        }
+      }),
+    );
+}
