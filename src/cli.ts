@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import pino from 'pino';
 import { ConfigError, loadConfig, type ConfigInput } from './config.js';
 import { startServer } from './server.js';
+import { registerCommands } from './commands/index.js';
 
 const program = new Command();
 program
@@ -78,5 +79,7 @@ program
       process.exit(1);
     }
   });
+
+registerCommands(program);
 
 program.parseAsync(process.argv);
