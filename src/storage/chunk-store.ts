@@ -226,10 +226,7 @@ export class ChunkStore {
       await this.syncDir(path.dirname(target));
       return { removed: true, size: after.size };
     })();
-    this.deleting.set(
-      hash,
-      p.then((r) => r.removed).finally(() => this.deleting.delete(hash)),
-    );
+    this.register(hash, p.then((r) => r.removed));
     return p;
   }
 
@@ -278,11 +275,16 @@ export class ChunkStore {
       await this.syncDir(dir);
       return dest;
     })();
-    this.deleting.set(
-      ref.hash,
-      p.then((d) => d !== undefined).finally(() => this.deleting.delete(ref.hash)),
-    );
+    this.register(ref.hash, p.then((d) => d !== undefined));
     return p;
+  }
+
+  /** Holds puts of `hash` back until `outcome` settles. The caller handles the operation's own errors. */
+  private register(hash: string, outcome: Promise<boolean>): void {
+    const entry = outcome.finally(() => this.deleting.delete(hash));
+    // Waiters catch; this keeps a failure from also surfacing as an unhandled rejection.
+    entry.catch(() => undefined);
+    this.deleting.set(hash, entry);
   }
 
   private async writeNew(target: string, hash: string, data: Buffer): Promise<void> {
