@@ -124,8 +124,8 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
     admin = await startAdminServer(
       {
         db: db.db, repo, pool, metrics, keys, token: adminToken.token, log, region: config.region, credentials, s3Url: url,
-        gc: ({ dryRun }) => runGc({ dataDir, repo, mp, multipart, store }, { graceMs: config.gcGrace, multipartExpiryMs: config.multipartExpiry, dryRun }),
-        scrub: ({ quarantine }) => runScrub({ dataDir, repo, store }, { quarantine }),
+        gc: ({ dryRun, signal }) => runGc({ dataDir, repo, mp, multipart, store }, { graceMs: config.gcGrace, multipartExpiryMs: config.multipartExpiry, dryRun, signal }),
+        scrub: ({ quarantine, signal }) => runScrub({ dataDir, repo, store }, { quarantine, signal }),
       },
       { port: config.adminPort, host: config.adminHost },
     );

@@ -15,8 +15,10 @@ import type { BufferPool } from '../storage/pool.js';
 import type { GcSample, Metrics, ScrubSample } from './metrics.js';
 import { AdminError, errorMiddleware, readJson, sendError } from './http.js';
 import { bearerMatches } from './token.js';
+import { AggregateWorkers } from './aggregates.js';
 import {
   bucketSummaries,
+  bucketSummariesVia,
   bucketSummary,
   chunkRecord,
   findObjects,
@@ -25,6 +27,7 @@ import {
   parseObjectQuery,
   QueryError,
   storeStats,
+  storeStatsVia,
 } from './queries.js';
 
 // The admin listener: a JSON API over the records (docs/admin-contract.md), /metrics and
@@ -44,16 +47,46 @@ export interface AdminDeps<G extends GcSample = GcSample, S extends ScrubSample 
   s3Url: string;
   /** Absent: the /v1/keys endpoints answer 501. */
   keys?: KeysRepository;
-  /** Runs a GC now; absent: /v1/gc answers 501. The admin server records the result in metrics. */
-  gc?: (opts: { dryRun: boolean }) => Promise<G>;
-  /** Runs a scrub now; absent: /v1/verify answers 501. The admin server records the result in metrics. */
-  scrub?: (opts: { quarantine: boolean }) => Promise<S>;
+  /**
+   * Runs a GC now; absent: /v1/gc answers 501. The admin server records the result in metrics and
+   * aborts the run (signal) when it closes.
+   */
+  gc?: (opts: { dryRun: boolean; signal: AbortSignal }) => Promise<G>;
+  /** Runs a scrub now; absent: /v1/verify answers 501. Recorded and aborted like gc. */
+  scrub?: (opts: { quarantine: boolean; signal: AbortSignal }) => Promise<S>;
+}
+
+/**
+ * Work that outlives a request's handler: GC and verify runs started over the API (one of each
+ * at a time) and aggregate workers. All stopped when the listener closes.
+ */
+class AdminJobs {
+  readonly stop = new AbortController();
+  private readonly running = new Map<string, Promise<unknown>>();
+
+  constructor(readonly aggregates: AggregateWorkers) {}
+
+  async run<T>(name: 'gc' | 'verify', job: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    if (this.running.has(name)) throw new AdminError('Conflict', `a ${name} started over the admin API is still running`);
+    const p = job(this.stop.signal);
+    this.running.set(name, p);
+    try {
+      return await p;
+    } finally {
+      this.running.delete(name);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.stop.abort();
+    await Promise.allSettled([...this.running.values(), this.aggregates.close()]);
+  }
 }
 
 /** 7 days: the longest expiry SigV4 allows. */
 const MAX_PRESIGN_SECONDS = 604_800;
 
-export function createAdminApp(deps: AdminDeps): Koa {
+export function createAdminApp(deps: AdminDeps, jobs = new AdminJobs(AggregateWorkers.forDb(deps.db))): Koa {
   const app = new Koa();
   app.proxy = false;
   app.on('error', (err: Error) => deps.log.debug({ err: err.message }, 'admin response stream error'));
@@ -83,8 +116,10 @@ export function createAdminApp(deps: AdminDeps): Koa {
     ctx.body = await deps.metrics.text();
   });
 
-  router.get('/v1/buckets', (ctx) => {
-    ctx.body = { buckets: bucketSummaries(db) };
+  // Sums over every row: off the event loop when the DB is a file (see aggregates.ts).
+  const aggregates = jobs.aggregates;
+  router.get('/v1/buckets', async (ctx) => {
+    ctx.body = { buckets: aggregates.available ? await bucketSummariesVia(db, aggregates.run) : bucketSummaries(db) };
   });
 
   router.post('/v1/buckets', async (ctx) => {
@@ -136,9 +171,10 @@ export function createAdminApp(deps: AdminDeps): Koa {
     ctx.body = record;
   });
 
-  router.get('/v1/stats', (ctx) => {
+  router.get('/v1/stats', async (ctx) => {
+    const stats = aggregates.available ? await storeStatsVia(aggregates.run) : storeStats(db);
     const p = deps.pool.stats();
-    ctx.body = { ...storeStats(db), pool: { total: p.total, free: p.free, inUse: p.inUse, waiters: p.waiters, bufferSize: deps.pool.bufferSize } };
+    ctx.body = { ...stats, pool: { total: p.total, free: p.free, inUse: p.inUse, waiters: p.waiters, bufferSize: deps.pool.bufferSize } };
   });
 
   router.get('/v1/keys', (ctx) => {
@@ -183,7 +219,8 @@ export function createAdminApp(deps: AdminDeps): Koa {
   router.post('/v1/gc', async (ctx) => {
     if (!deps.gc) throw new AdminError('NotImplemented', 'garbage collection is not available in this build');
     const body = parseBody(z.object({ dryRun: z.boolean().default(false) }), await readJson(ctx));
-    const result = await deps.gc({ dryRun: body.dryRun });
+    const gc = deps.gc;
+    const result = await jobs.run('gc', (signal) => gc({ dryRun: body.dryRun, signal }));
     deps.metrics.recordGc(result);
     ctx.body = result;
   });
@@ -191,7 +228,8 @@ export function createAdminApp(deps: AdminDeps): Koa {
   router.post('/v1/verify', async (ctx) => {
     if (!deps.scrub) throw new AdminError('NotImplemented', 'verify (scrub) is not available in this build');
     const body = parseBody(z.object({ quarantine: z.boolean().default(true) }), await readJson(ctx));
-    const result = await deps.scrub({ quarantine: body.quarantine });
+    const scrub = deps.scrub;
+    const result = await jobs.run('verify', (signal) => scrub({ quarantine: body.quarantine, signal }));
     deps.metrics.recordScrub(result);
     ctx.body = result;
   });
@@ -209,7 +247,8 @@ export interface AdminServer {
 }
 
 export async function startAdminServer(deps: AdminDeps, opts: { port: number; host: string }): Promise<AdminServer> {
-  const server = http.createServer(createAdminApp(deps).callback());
+  const jobs = new AdminJobs(AggregateWorkers.forDb(deps.db));
+  const server = http.createServer(createAdminApp(deps, jobs).callback());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => resolve());
@@ -220,11 +259,13 @@ export async function startAdminServer(deps: AdminDeps, opts: { port: number; ho
     url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`,
     port,
     server,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      }),
+      });
+      await jobs.close();
+    },
   };
 }
 
