@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import {
   AbortMultipartUploadCommand,
   CopyObjectCommand,
@@ -14,6 +16,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { bodyOf, s3Error } from '../helpers/sdk.js';
 import { crc32c } from '../../src/s3/checksums.js';
+import { loadAdminToken } from '../../src/admin/token.js';
 import { bucketSummaries, storeStats, type BucketSummary, type ChunkRecord, type ObjectRecord, type ObjectSummary, type StoreStats } from '../../src/admin/queries.js';
 
 // The admin listener end to end: token, /health, /metrics moving with S3 traffic, and records
@@ -81,6 +84,23 @@ describe('admin listener', () => {
     expect(srv.adminUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(srv.adminUrl).not.toBe(srv.url);
     expect(srv.adminToken.length).toBeGreaterThanOrEqual(16);
+  });
+
+  it('generates the token once into <dataDir>/admin-token (0600); CAIRN_ADMIN_TOKEN wins', async () => {
+    const file = path.join(srv.dataDir, 'admin-token');
+    expect(srv.adminTokenGenerated).toBe(true);
+    expect(fs.readFileSync(file, 'utf8').trim()).toBe(srv.adminToken);
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    // The next start (same data dir) keeps it and does not print it again.
+    expect(loadAdminToken(srv.dataDir)).toEqual({ token: srv.adminToken, generated: false });
+    const given = await startTestServer({ adminToken: 'a-configured-admin-token-123' });
+    try {
+      expect(given).toMatchObject({ adminToken: 'a-configured-admin-token-123', adminTokenGenerated: false });
+      expect(fs.existsSync(path.join(given.dataDir, 'admin-token'))).toBe(false);
+      expect((await fetch(given.adminUrl + '/v1/buckets', { headers: { authorization: 'Bearer a-configured-admin-token-123' } })).status).toBe(200);
+    } finally {
+      await given.stop();
+    }
   });
 
   it('GET /health needs no token', async () => {
