@@ -2,9 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { openDb, type OpenedDb } from '../db/client.js';
 import { Repository } from '../db/repository.js';
-import { MultipartRepository } from '../db/multipart-repository.js';
 import { KeysRepository, type AccessKeyInfo, type Grant } from '../db/keys-repository.js';
-import { ChunkStore } from '../storage/chunk-store.js';
 import {
   bucketSummaries,
   bucketSummary,
@@ -144,9 +142,14 @@ export class LocalBackend implements Backend {
     if (!this.opts.write) throw new Error('internal: this command opened the data dir read-only');
   }
 
-  /** What gc and verify need. Never listens, never sweeps tmp/ at open (a running server may be writing there). */
-  private services() {
+  /**
+   * What gc and verify need, loaded on use (the chunk store pulls in the checksum native code;
+   * listing commands start faster without it). Never listens, never sweeps tmp/ at open: a
+   * running server may be writing there.
+   */
+  private async services() {
     this.writable();
+    const [{ ChunkStore }, { MultipartRepository }] = await Promise.all([import('../storage/chunk-store.js'), import('../db/multipart-repository.js')]);
     const repo = new Repository(this.db);
     const store = new ChunkStore({ dataDir: this.dataDir, durability: durability() });
     return { repo, store, mp: new MultipartRepository(this.db, repo) };
@@ -240,8 +243,7 @@ export class LocalBackend implements Backend {
   }
 
   async gc(opts: GcOptions, onProgress?: OnProgress) {
-    const s = this.services();
-    // Loaded on use: listing commands never pull in the maintenance code.
+    const s = await this.services();
     const { runGc } = await import('../storage/gc.js');
     return runGc(
       { dataDir: this.dataDir, repo: s.repo, mp: s.mp, store: s.store },
@@ -250,7 +252,7 @@ export class LocalBackend implements Backend {
   }
 
   async verify(opts: { quarantine: boolean }, onProgress?: OnProgress) {
-    const s = this.services();
+    const s = await this.services();
     const { runScrub } = await import('../storage/scrub.js');
     return runScrub({ dataDir: this.dataDir, repo: s.repo, store: s.store }, { quarantine: opts.quarantine, onProgress });
   }
