@@ -1,8 +1,6 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
-import pino from 'pino';
 import { ConfigError, loadConfig, type ConfigInput } from './config.js';
-import { startServer } from './server.js';
 import { registerCommands } from './commands/index.js';
 
 const program = new Command();
@@ -47,6 +45,8 @@ program
       }
       throw err;
     }
+    // Loaded here, not at the top: the record commands should not pay for the server's imports.
+    const [{ default: pino }, { startServer }] = await Promise.all([import('pino'), import('./server.js')]);
     const log = pino({
       level: config.logLevel,
       ...(process.stdout.isTTY ? { transport: { target: 'pino-pretty', options: { colorize: true } } } : {}),
