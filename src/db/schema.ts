@@ -187,3 +187,13 @@ export const keyGrants = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.accessKeyId, t.bucket] })],
 );
+
+/** A bucket's CORS configuration (PutBucketCors): its rules as JSON, in document order; read whole. */
+export const bucketCors = sqliteTable('bucket_cors', {
+  bucketId: integer('bucket_id')
+    .primaryKey()
+    .references(() => buckets.id, { onDelete: 'cascade' }),
+  /** CorsRule[] (src/s3/cors.ts). */
+  rules: text('rules').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
