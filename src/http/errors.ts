@@ -42,7 +42,7 @@ export function writeError(ctx: S3Context, deps: AppDeps, err: unknown): void {
 }
 
 function defaultDetails(ctx: S3Context, e: S3Error): Record<string, string | undefined> {
-  if (e.code === 'NoSuchBucket' || e.code === 'BucketNotEmpty' || e.code === 'BucketAlreadyOwnedByYou') return { BucketName: ctx.state.bucket };
+  if (e.code === 'NoSuchBucket' || e.code === 'BucketNotEmpty' || e.code === 'BucketAlreadyOwnedByYou' || e.code === 'NoSuchCORSConfiguration') return { BucketName: ctx.state.bucket };
   if (e.code === 'NoSuchKey') return { Key: ctx.state.key };
   return {};
 }
