@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, gt, gte, lt, lte, sql, inArray } from 'drizzle-orm';
 import type { Db } from './client.js';
-import { buckets, chunks, multipartUploads, objectChunks, objectParts, objects } from './schema.js';
+import { bucketCors, buckets, chunks, multipartUploads, objectChunks, objectParts, objects } from './schema.js';
+import type { CorsRule } from '../s3/cors.js';
 import { addRefs, dropRefs, type ChunkPlacement } from './chunk-refs.js';
 
 export type { ChunkPlacement } from './chunk-refs.js';
@@ -66,6 +67,8 @@ export class Repository {
       // An upload started since the caller looked also keeps the bucket.
       const upload = tx.select({ id: multipartUploads.id }).from(multipartUploads).where(eq(multipartUploads.bucketId, id)).limit(1).get();
       if (any || upload) return 'not-empty';
+      // Also an ON DELETE CASCADE; said here too so no connection's foreign_keys setting matters.
+      tx.delete(bucketCors).where(eq(bucketCors.bucketId, id)).run();
       tx.delete(buckets).where(eq(buckets.id, id)).run();
       return 'deleted';
     });
@@ -73,6 +76,39 @@ export class Repository {
 
   setBucketPublic(id: number, publicRead: boolean): void {
     this.db.update(buckets).set({ publicRead }).where(eq(buckets.id, id)).run();
+  }
+
+  // ---- bucket CORS ----
+
+  /** The bucket's CORS rules, or undefined when it has no configuration. */
+  getBucketCors(bucketId: number): CorsRule[] | undefined {
+    const row = this.db.select({ rules: bucketCors.rules }).from(bucketCors).where(eq(bucketCors.bucketId, bucketId)).get();
+    return row ? (JSON.parse(row.rules) as CorsRule[]) : undefined;
+  }
+
+  /** The CORS rules of the bucket named `name` (one indexed join: every request with an Origin asks). */
+  getBucketCorsByName(name: string): CorsRule[] | undefined {
+    const row = this.db
+      .select({ rules: bucketCors.rules })
+      .from(bucketCors)
+      .innerJoin(buckets, eq(buckets.id, bucketCors.bucketId))
+      .where(eq(buckets.name, name))
+      .get();
+    return row ? (JSON.parse(row.rules) as CorsRule[]) : undefined;
+  }
+
+  /** Sets (replaces) the bucket's CORS rules; false when the bucket is gone. */
+  putBucketCors(bucketId: number, rules: CorsRule[]): boolean {
+    return this.db.transaction((tx) => {
+      if (!tx.select({ id: buckets.id }).from(buckets).where(eq(buckets.id, bucketId)).get()) return false;
+      const values = { bucketId, rules: JSON.stringify(rules), updatedAt: Date.now() };
+      tx.insert(bucketCors).values(values).onConflictDoUpdate({ target: bucketCors.bucketId, set: { rules: values.rules, updatedAt: values.updatedAt } }).run();
+      return true;
+    });
+  }
+
+  deleteBucketCors(bucketId: number): void {
+    this.db.delete(bucketCors).where(eq(bucketCors.bucketId, bucketId)).run();
   }
 
   // ---- objects ----
