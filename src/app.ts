@@ -7,6 +7,7 @@ import { parseEndpoint } from './s3/endpoint.js';
 import { authenticate } from './auth/authenticate.js';
 import { S3Error } from './s3/errors.js';
 import { authorize } from './auth/authorize.js';
+import { applyCorsHeaders, preflight } from './http/handlers/cors.js';
 
 export type { AppDeps } from './http/context.js';
 
@@ -33,6 +34,8 @@ export function createApp(deps: AppDeps): Koa<S3State> {
     } catch (err) {
       writeError(ctx, deps, err);
     }
+    // After writeError, which clears headers: a cross-origin caller must be able to read errors too.
+    applyCorsHeaders(ctx, deps);
     // Koa answers an empty 200 with the text "OK"; S3 answers with an empty body.
     if (ctx.body === undefined && ctx.status === 200 && ctx.method !== 'HEAD') {
       ctx.body = '';
@@ -52,6 +55,15 @@ async function handle(ctx: S3Context, deps: AppDeps): Promise<void> {
   const { bucket, key, virtualHost } = parseEndpoint(ctx.state.rawPath, ctx.req.headers.host, deps.config.domain);
   ctx.state.bucket = bucket;
   ctx.state.key = key;
+  if (ctx.method === 'OPTIONS') {
+    // A CORS preflight carries no credentials (a presigned URL's are not checked either): the
+    // bucket's CORS rules alone decide (src/http/handlers/cors.ts).
+    ctx.state.auth = null;
+    ctx.state.principal = null;
+    ctx.state.operation = 'CorsPreflight';
+    await preflight(ctx, deps);
+    return;
+  }
   ctx.state.auth = authenticate(
     {
       method: ctx.method,

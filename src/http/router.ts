@@ -6,6 +6,7 @@ import { listBuckets } from './handlers/service.js';
 import { createBucket, deleteBucket, getAcl, getBucketLocation, getBucketVersioning, headBucket } from './handlers/bucket.js';
 import { deleteObject, getObject, headObject, putObject } from './handlers/object.js';
 import { copyObject } from './handlers/copy.js';
+import { deleteBucketCors, getBucketCors, putBucketCors } from './handlers/cors.js';
 import { deleteObjects } from './handlers/delete.js';
 import { listObjects, listObjectsV2 } from './handlers/list.js';
 import {
@@ -41,7 +42,7 @@ const notImplemented = (name: string, access: Access): Operation => ({
 
 /** Sub-resources S3 has that cairn does not implement: they answer NotImplemented. */
 const UNSUPPORTED = [
-  'policy', 'cors', 'lifecycle', 'tagging', 'website', 'logging', 'notification', 'replication',
+  'policy', 'lifecycle', 'tagging', 'website', 'logging', 'notification', 'replication',
   'encryption', 'object-lock', 'ownershipControls', 'publicAccessBlock', 'versions', 'accelerate',
   'requestPayment', 'analytics', 'metrics', 'inventory', 'intelligent-tiering', 'retention',
   'legal-hold', 'torrent', 'restore', 'select', 'attributes', 'policyStatus', 'session',
@@ -65,12 +66,14 @@ export function resolveOperation(ctx: S3Context): Operation {
     if (unsupported) return notImplemented(`Bucket ${unsupported} configuration`, unsupportedAccess);
     switch (method) {
       case 'PUT':
+        if (has('cors')) return { name: 'PutBucketCors', handler: putBucketCors, access: 'write' };
         if (has('acl')) return notImplemented('PutBucketAcl', 'write');
         if (has('versioning')) return notImplemented('PutBucketVersioning', 'write');
         return { name: 'CreateBucket', handler: createBucket, access: 'admin' };
       case 'HEAD':
         return { name: 'HeadBucket', handler: headBucket, publicRead: true, access: 'read' };
       case 'DELETE':
+        if (has('cors')) return { name: 'DeleteBucketCors', handler: deleteBucketCors, access: 'write' };
         return { name: 'DeleteBucket', handler: deleteBucket, access: 'admin' };
       case 'POST':
         if (has('delete')) return { name: 'DeleteObjects', handler: deleteObjects, access: 'write' };
@@ -79,6 +82,7 @@ export function resolveOperation(ctx: S3Context): Operation {
         if (has('location')) return { name: 'GetBucketLocation', handler: getBucketLocation, publicRead: true, access: 'read' };
         if (has('versioning')) return { name: 'GetBucketVersioning', handler: getBucketVersioning, access: 'read' };
         if (has('acl')) return { name: 'GetBucketAcl', handler: getAcl, access: 'read' };
+        if (has('cors')) return { name: 'GetBucketCors', handler: getBucketCors, access: 'read' };
         if (has('uploads')) return { name: 'ListMultipartUploads', handler: listMultipartUploads, access: 'read' };
         if (query.get('list-type') === '2') return { name: 'ListObjectsV2', handler: listObjectsV2, publicRead: true, access: 'read' };
         return { name: 'ListObjects', handler: listObjects, publicRead: true, access: 'read' };
@@ -88,6 +92,8 @@ export function resolveOperation(ctx: S3Context): Operation {
   }
 
   if (unsupported) return notImplemented(`Object ${unsupported}`, unsupportedAccess);
+  // CORS is a bucket sub-resource only.
+  if (has('cors')) return notImplemented('Object cors', unsupportedAccess);
   switch (method) {
     case 'PUT':
       if (has('acl')) return notImplemented('PutObjectAcl', 'write');
