@@ -8,7 +8,7 @@ import type { Config } from './config.js';
 import { openDb, type OpenedDb } from './db/client.js';
 import { Repository } from './db/repository.js';
 import { BufferPool } from './storage/pool.js';
-import { ChunkStore } from './storage/chunk-store.js';
+import { ChunkStore, type ChunkFsOps } from './storage/chunk-store.js';
 import { ObjectService } from './storage/object-service.js';
 import { MultipartService } from './storage/multipart-service.js';
 import { startBackgroundJobs } from './storage/jobs.js';
@@ -45,14 +45,14 @@ export interface RunningServer {
 }
 
 /** Opens the data dir (SQLite + chunk files), builds the app and listens. */
-export async function startServer(config: Config, opts: { log?: Logger } = {}): Promise<RunningServer> {
+export async function startServer(config: Config, opts: { log?: Logger; /** Test-only: fault injection into chunk writes. */ fsOps?: Partial<ChunkFsOps> } = {}): Promise<RunningServer> {
   const log = opts.log ?? pino({ level: config.logLevel });
   const dataDir = path.resolve(config.dataDir);
   fs.mkdirSync(dataDir, { recursive: true });
   const credentials = loadRootCredentials(dataDir, config);
   const db = openDb(path.join(dataDir, 'cairn.db'), { durability: config.durability });
   const repo = new Repository(db.db);
-  const store = new ChunkStore({ dataDir, durability: config.durability });
+  const store = new ChunkStore({ dataDir, durability: config.durability, fsOps: opts.fsOps });
   const { sweptTmpFiles } = await store.init();
   if (sweptTmpFiles > 0) log.warn({ sweptTmpFiles }, 'removed temporary chunk files left by an earlier run');
   const pool = new BufferPool({ bufferSize: config.chunkSize, buffers: config.writeBuffers });

@@ -8,7 +8,7 @@
 // older than its grace period, deciding after moving the file aside (see collectOrphan).
 import { randomUUID, webcrypto } from 'node:crypto';
 import { constants as fsc } from 'node:fs';
-import fs from 'node:fs/promises';
+import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32c } from '../s3/checksums.js';
 
@@ -18,6 +18,28 @@ export interface ChunkRef {
   crc32c: number;
 }
 export type Durability = 'fsync' | 'relaxed';
+
+/**
+ * The calls a chunk write makes to put bytes on disk and make them durable. A test-only seam:
+ * fault tests wrap them to fail with ENOSPC or EIO; the server never passes its own.
+ */
+export interface ChunkFsOps {
+  open(file: string, flags: number, mode?: number): Promise<FileHandle>;
+  write(fh: FileHandle, data: Buffer, offset: number, length: number): Promise<{ bytesWritten: number }>;
+  /** fdatasync of a chunk file. */
+  datasync(fh: FileHandle): Promise<void>;
+  /** fsync of a directory. */
+  fsync(fh: FileHandle): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+}
+
+export const defaultFsOps: ChunkFsOps = {
+  open: (file, flags, mode) => fs.open(file, flags, mode),
+  write: (fh, data, offset, length) => fh.write(data, offset, length),
+  datasync: (fh) => fh.datasync(),
+  fsync: (fh) => fh.sync(),
+  rename: (from, to) => fs.rename(from, to),
+};
 
 const HASH_RE = /^[0-9a-f]{64}$/;
 /** `<sha256>.gc-<ms>-<rand>`: a chunk file collectOrphan() has moved aside while it decides. */
@@ -34,10 +56,19 @@ export class ChunkStore {
   private readonly tmpInFlight = new Set<string>();
   // Shard directories known to exist (and, under fsync, to be durable); never removed.
   private readonly dirs = new Map<string, Promise<void>>();
+  // Chunks being written by this process, until their directory fsync is done: a put of the same
+  // bytes waits rather than trusting a file that is renamed into place but not yet durable.
+  private readonly writing = new Map<string, Promise<void>>();
+  // Chunk files whose directory fsync failed after the rename: their name may not survive a
+  // crash, and a later fsync succeeding says nothing about them (Linux reports a writeback error
+  // once). A put of the same bytes writes them again instead of deduplicating onto them.
+  private readonly untrusted = new Set<string>();
+  private readonly ops: ChunkFsOps;
 
-  constructor(opts: { dataDir: string; durability: Durability }) {
+  constructor(opts: { dataDir: string; durability: Durability; fsOps?: Partial<ChunkFsOps> }) {
     this.dataDir = opts.dataDir;
     this.durability = opts.durability;
+    this.ops = { ...defaultFsOps, ...opts.fsOps };
     this.chunksDir = path.join(opts.dataDir, 'chunks');
     this.tmpDir = path.join(opts.dataDir, 'tmp');
   }
@@ -71,17 +102,28 @@ export class ChunkStore {
     // Pin before looking: from here on no removeIfUnpinned can start for this hash.
     this.pin(hash);
     try {
-      const inProgress = this.deleting.get(hash);
-      if (inProgress) await inProgress.catch(() => undefined);
       const target = this.chunkPath(hash);
-      const existing = await statOrUndefined(target);
-      // A wrong-size file can only be the leftover of a relaxed-durability crash: replace it.
-      // Bumping the mtime is what keeps a GC in another process off this file until our row
-      // commits, and it doubles as the existence check that counts: such a GC moves a file
-      // aside before deciding, so if the touch failed with ENOENT we write a fresh copy.
-      if (existing && existing.size === data.length && (await touch(target))) return { ...ref, created: false };
-      await this.writeNew(target, hash, data);
-      return { ...ref, created: true };
+      for (;;) {
+        const busy = this.deleting.get(hash) ?? this.writing.get(hash);
+        if (busy) {
+          await busy.catch(() => undefined);
+          continue;
+        }
+        const existing = await statOrUndefined(target);
+        // A wrong-size file can only be the leftover of a relaxed-durability crash: replace it.
+        // Bumping the mtime is what keeps a GC in another process off this file until our row
+        // commits, and it doubles as the existence check that counts: such a GC moves a file
+        // aside before deciding, so if the touch failed with ENOENT we write a fresh copy.
+        if (existing && existing.size === data.length && !this.untrusted.has(hash) && (await touch(target))) return { ...ref, created: false };
+        // Looked while another put of these bytes started writing them: wait for it instead.
+        if (this.writing.has(hash) || this.deleting.has(hash)) continue;
+        const write = this.writeNew(target, hash, data);
+        const entry = write.finally(() => this.writing.delete(hash));
+        entry.catch(() => undefined);
+        this.writing.set(hash, entry);
+        await write;
+        return { ...ref, created: true };
+      }
     } catch (err) {
       this.unpin(hash);
       throw err;
@@ -295,23 +337,34 @@ export class ChunkStore {
     this.tmpInFlight.add(name);
     let renamed = false;
     try {
-      const fh = await fs.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o644);
+      // A failed write or fdatasync is final for this chunk: the tmp file goes, the put rejects
+      // and nothing retries the fsync (after a failed fsync the kernel may have dropped the dirty
+      // pages, so a second fsync "succeeding" proves nothing). A later put writes afresh.
+      const fh = await this.ops.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o644);
       try {
         let off = 0;
         while (off < data.length) {
-          const { bytesWritten } = await fh.write(data, off, data.length - off);
+          const { bytesWritten } = await this.ops.write(fh, data, off, data.length - off);
           off += bytesWritten;
         }
-        if (this.durability === 'fsync') await fh.datasync();
+        if (this.durability === 'fsync') await this.ops.datasync(fh);
       } finally {
         await fh.close();
       }
       await this.ensureShardDir(hash);
-      await fs.rename(tmp, target);
+      await this.ops.rename(tmp, target);
       renamed = true;
       // The rename is durable once the target directory is; tmp/'s stale entry (if a
       // crash loses it) is swept by init().
-      await this.syncDir(path.dirname(target));
+      try {
+        await this.syncDir(path.dirname(target));
+      } catch (err) {
+        // The file stays (another process's committed row may already use a file of this name)
+        // but is not trusted for dedup until a write of it completes here.
+        this.untrusted.add(hash);
+        throw err;
+      }
+      this.untrusted.delete(hash);
     } finally {
       if (!renamed) await fs.rm(tmp, { force: true }).catch(() => undefined);
       this.tmpInFlight.delete(name);
@@ -337,9 +390,9 @@ export class ChunkStore {
 
   private async syncDir(dir: string): Promise<void> {
     if (this.durability !== 'fsync') return;
-    const fh = await fs.open(dir, fsc.O_RDONLY);
+    const fh = await this.ops.open(dir, fsc.O_RDONLY);
     try {
-      await fh.sync();
+      await this.ops.fsync(fh);
     } finally {
       await fh.close();
     }
