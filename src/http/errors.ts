@@ -9,7 +9,11 @@ export function writeError(ctx: S3Context, deps: AppDeps, err: unknown): void {
   let e: S3Error;
   if (err instanceof S3Error) {
     e = err;
+  } else if (isOutOfSpace(err)) {
+    deps.log.error({ err, reqId: ctx.state.requestId }, 'out of disk space: request refused');
+    e = new S3Error('InsufficientStorage');
   } else {
+    // EIO and every other failure (a failed fsync included) is an InternalError: the write is lost.
     deps.log.error({ err, reqId: ctx.state.requestId }, 'internal error');
     e = new S3Error('InternalError');
   }
@@ -39,6 +43,15 @@ export function writeError(ctx: S3Context, deps: AppDeps, err: unknown): void {
   ctx.type = 'application/xml';
   ctx.status = e.status;
   for (const [k, v] of Object.entries(e.headers)) ctx.set(k, v);
+}
+
+/** A full disk or quota: from a chunk write (errno) or an SQLite commit (better-sqlite3's code). */
+function isOutOfSpace(err: unknown): boolean {
+  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 3; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL') return true;
+  }
+  return false;
 }
 
 function defaultDetails(ctx: S3Context, e: S3Error): Record<string, string | undefined> {

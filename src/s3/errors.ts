@@ -16,6 +16,10 @@ export const S3_ERRORS = {
   EntityTooSmall: [400, 'Your proposed upload is smaller than the minimum allowed object size.'],
   ExpiredToken: [400, 'The provided token has expired.'],
   IncompleteBody: [400, 'You did not provide the number of bytes specified by the Content-Length HTTP header.'],
+  // Not an AWS code (AWS never runs out of disk); MinIO answers a full disk with 507 too. Chosen
+  // over SlowDown (503): a full disk is not throttling, and SDKs retry a 503 by re-sending the
+  // whole body to a server that cannot store it. ENOSPC, EDQUOT and SQLITE_FULL map here.
+  InsufficientStorage: [507, 'There is not enough free space on the server to store this object.'],
   InternalError: [500, 'We encountered an internal error. Please try again.'],
   InvalidAccessKeyId: [403, 'The AWS access key Id you provided does not exist in our records.'],
   InvalidArgument: [400, 'Invalid Argument'],
