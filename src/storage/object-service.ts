@@ -76,11 +76,35 @@ export class ObjectService {
     return obj;
   }
 
-  /** Streams bytes [start, end] of an object, each chunk verified before it is sent. */
+  /**
+   * Streams bytes [start, end] of an object, each chunk verified before it is sent. Call it in the
+   * same tick as the lookup of `obj`: the chunks are pinned here, synchronously, for the life of the
+   * stream, so an overwrite, delete or multipart completion committing meanwhile cannot remove a
+   * chunk this read still needs (a GET that started returns the old object whole). Whichever of
+   * them dropped the last reference skipped the pinned file; the read removes it when it ends.
+   */
   openRead(obj: ObjectRow, start: number, end: number): Readable {
     const rows = obj.size === 0 ? [] : this.deps.repo.chunksForRange(obj.id, start, end);
     const refs = rows.map((r) => ({ hash: r.chunkHash, size: r.size, crc32c: r.crc32c, offset: r.offset }));
-    return readObjectRange(this.deps.store, refs, start, end);
+    const { store, repo } = this.deps;
+    const hashes = [...new Set(refs.map((r) => r.hash))];
+    for (const hash of hashes) store.pin(hash);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      for (const hash of hashes) store.unpin(hash);
+      void this.removeFreed(hashes.filter((hash) => !repo.isChunkReferenced(hash)));
+    };
+    try {
+      const stream = readObjectRange(store, refs, start, end);
+      // 'close' follows the end, an error and a destroy (Koa destroys the body when the response ends).
+      stream.once('close', release);
+      return stream;
+    } catch (err) {
+      release();
+      throw err;
+    }
   }
 
   async putObject(input: PutObjectInput): Promise<ObjectRow> {
