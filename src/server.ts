@@ -124,8 +124,9 @@ export async function startServer(config: Config, opts: { log?: Logger; /** Test
     admin = await startAdminServer(
       {
         db: db.db, repo, pool, metrics, keys, token: adminToken.token, log, region: config.region, credentials, s3Url: url,
+        s3Wildcard: config.host === '0.0.0.0' || config.host === '::',
         gc: ({ dryRun, signal }) => runGc({ dataDir, repo, mp, multipart, store }, { graceMs: config.gcGrace, multipartExpiryMs: config.multipartExpiry, dryRun, signal }),
-        scrub: ({ quarantine, signal }) => runScrub({ dataDir, repo, store }, { quarantine, signal }),
+        scrub: ({ quarantine, signal, onProgress }) => runScrub({ dataDir, repo, store }, { quarantine, signal, onProgress }),
       },
       { port: config.adminPort, host: config.adminHost },
     );

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type Koa from 'koa';
 import type { Logger } from 'pino';
 import { QueryError } from './queries.js';
@@ -9,6 +10,7 @@ export type AdminErrorCode =
   | 'BadFilter'
   | 'BadRequest'
   | 'Unauthorized'
+  | 'Forbidden'
   | 'NotFound'
   | 'MethodNotAllowed'
   | 'Conflict'
@@ -20,6 +22,7 @@ const STATUS: Record<AdminErrorCode, number> = {
   BadFilter: 400,
   BadRequest: 400,
   Unauthorized: 401,
+  Forbidden: 403,
   NotFound: 404,
   MethodNotAllowed: 405,
   Conflict: 409,
@@ -64,7 +67,10 @@ export function errorMiddleware(log: Logger): Koa.Middleware {
 
 const MAX_BODY = 64 * 1024;
 
-/** Reads a small JSON object body; an empty body is {}. */
+/**
+ * Reads a small JSON object body; an empty body is {}. A SigV4-signed request that promised a body
+ * hash (x-amz-content-sha256, kept in ctx.state.bodySha256 by the auth step) must match it.
+ */
 export async function readJson(ctx: Koa.Context): Promise<Record<string, unknown>> {
   const parts: Buffer[] = [];
   let size = 0;
@@ -73,7 +79,12 @@ export async function readJson(ctx: Koa.Context): Promise<Record<string, unknown
     if (size > MAX_BODY) throw new AdminError('PayloadTooLarge', `the body is larger than ${MAX_BODY} bytes`);
     parts.push(chunk);
   }
-  const text = Buffer.concat(parts).toString('utf8').trim();
+  const raw = Buffer.concat(parts);
+  const expected = (ctx.state as { bodySha256?: string }).bodySha256;
+  if (expected !== undefined && createHash('sha256').update(raw).digest('hex') !== expected) {
+    throw new AdminError('BadRequest', 'the body does not match its signed hash (x-amz-content-sha256)');
+  }
+  const text = raw.toString('utf8').trim();
   if (text === '') return {};
   let value: unknown;
   try {

@@ -9,8 +9,23 @@ import type { Repository } from '../db/repository.js';
 import type { KeysRepository } from '../db/keys-repository.js';
 import { KeyValidationError } from '../db/keys-repository.js';
 import { validateBucketName } from '../s3/names.js';
-import { presignRequest } from '../auth/sigv4.js';
+import { presignRequest, signRequest } from '../auth/sigv4.js';
 import { percentDecode, uriEncode } from '../auth/encoding.js';
+import { createHash } from 'node:crypto';
+import { authenticate } from '../auth/authenticate.js';
+import { S3Error } from '../s3/errors.js';
+import { encodeContinuationToken, paginate, parseListParams } from '../s3/list-params.js';
+import {
+  canManageBuckets,
+  canRead,
+  canWrite,
+  consoleMiddleware,
+  findConsoleDir,
+  isAdmin,
+  requireThat,
+  seesAll,
+  type AdminPrincipal,
+} from './console.js';
 import type { BufferPool } from '../storage/pool.js';
 import type { GcSample, Metrics, ScrubSample } from './metrics.js';
 import { AdminError, errorMiddleware, readJson, sendError } from './http.js';
@@ -45,6 +60,13 @@ export interface AdminDeps<G extends GcSample = GcSample, S extends ScrubSample 
   /** Presigned URLs are signed with the root credentials for the S3 endpoint. */
   credentials: { accessKeyId: string; secretAccessKey: string };
   s3Url: string;
+  /**
+   * The S3 listener binds every address (0.0.0.0 / ::): URLs handed to a browser use the host name
+   * it reached the admin listener with (a LAN address) and the S3 port, not s3Url's loopback host.
+   */
+  s3Wildcard?: boolean;
+  /** The built web console (index.html and assets); default: found beside the code (dist/console); null: none. */
+  consoleDir?: string | null;
   /** Absent: the /v1/keys endpoints answer 501. */
   keys?: KeysRepository;
   /**
@@ -53,7 +75,18 @@ export interface AdminDeps<G extends GcSample = GcSample, S extends ScrubSample 
    */
   gc?: (opts: { dryRun: boolean; signal: AbortSignal }) => Promise<G>;
   /** Runs a scrub now; absent: /v1/verify answers 501. Recorded and aborted like gc. */
-  scrub?: (opts: { quarantine: boolean; signal: AbortSignal }) => Promise<S>;
+  scrub?: (opts: { quarantine: boolean; signal: AbortSignal; onProgress?: (done: number, total: number) => void }) => Promise<S>;
+}
+
+/** A verify started with `background: true`, polled with GET /v1/verify (the console's progress bar). */
+interface VerifyState {
+  running: boolean;
+  startedAt: string;
+  finishedAt?: string;
+  done: number;
+  total: number;
+  result?: unknown;
+  error?: string;
 }
 
 /**
@@ -65,6 +98,10 @@ class AdminJobs {
   private readonly running = new Map<string, Promise<unknown>>();
 
   constructor(readonly aggregates: AggregateWorkers) {}
+
+  busy(name: 'gc' | 'verify'): boolean {
+    return this.running.has(name);
+  }
 
   async run<T>(name: 'gc' | 'verify', job: (signal: AbortSignal) => Promise<T>): Promise<T> {
     if (this.running.has(name)) throw new AdminError('Conflict', `a ${name} started over the admin API is still running`);
@@ -96,22 +133,57 @@ export function createAdminApp(deps: AdminDeps, jobs = new AdminJobs(AggregateWo
     deps.log.debug({ admin: true, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round((performance.now() - started) * 10) / 10 }, 'admin request');
   });
   app.use(errorMiddleware(deps.log));
+  // The console's files need no token (they hold no data); the API below does.
+  const consoleDir = deps.consoleDir === undefined ? findConsoleDir() : (deps.consoleDir ?? undefined);
+  app.use(consoleMiddleware(consoleDir, (ctx) => {
+    const s3 = new URL(s3UrlFor(deps, ctx)).origin;
+    return `default-src 'self'; connect-src 'self' ${s3}; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'`;
+  }));
+  const lookupSecret = (id: string) => (id === deps.credentials.accessKeyId ? deps.credentials.secretAccessKey : deps.keys?.secretFor(id));
   app.use(async (ctx, next) => {
     if (ctx.path === '/health') {
       ctx.body = { status: 'ok' };
       return;
     }
-    if (!bearerMatches(ctx.get('authorization'), deps.token)) {
-      ctx.set('WWW-Authenticate', 'Bearer realm="cairn-admin"');
-      return sendError(ctx, 'Unauthorized', 'a valid bearer token is required (Authorization: Bearer <CAIRN_ADMIN_TOKEN>)');
+    const authorization = ctx.get('authorization');
+    if (authorization.startsWith('AWS4-HMAC-SHA256 ')) {
+      // An access key pair (the console signed in with one): SigV4 over the admin request, as S3 checks it.
+      let principal: AdminPrincipal | undefined;
+      try {
+        const auth = authenticate(
+          { method: ctx.method, rawPath: (ctx.req.url ?? '/').split('?')[0]!, rawQuery: ctx.querystring, headers: ctx.req.headersDistinct, host: ctx.req.headers.host },
+          { lookup: lookupSecret, region: deps.region },
+        );
+        if (auth) {
+          if (auth.payload.kind === 'sha256') ctx.state.bodySha256 = auth.payload.expectedHex;
+          if (auth.accessKeyId === deps.credentials.accessKeyId) principal = { kind: 'root', accessKeyId: auth.accessKeyId };
+          else {
+            const key = deps.keys?.get(auth.accessKeyId);
+            if (key) principal = { kind: 'key', accessKeyId: key.id, grants: key.grants };
+          }
+        }
+      } catch (err) {
+        if (!(err instanceof S3Error)) throw err;
+        return sendError(ctx, 'Unauthorized', `the access key signature was refused: ${err.message} (${err.code})`);
+      }
+      if (!principal) return sendError(ctx, 'Unauthorized', 'unknown access key');
+      ctx.state.principal = principal;
+      return next();
     }
+    if (!bearerMatches(authorization, deps.token)) {
+      ctx.set('WWW-Authenticate', 'Bearer realm="cairn-admin"');
+      return sendError(ctx, 'Unauthorized', 'a valid bearer token is required (Authorization: Bearer <CAIRN_ADMIN_TOKEN>), or a request signed with an access key (SigV4)');
+    }
+    ctx.state.principal = { kind: 'admin' } satisfies AdminPrincipal;
     await next();
   });
+  const who = (ctx: Koa.Context): AdminPrincipal => ctx.state.principal as AdminPrincipal;
 
   const router = new Router();
   const db = deps.db;
 
   router.get('/metrics', async (ctx) => {
+    requireThat(seesAll(who(ctx)), 'read server-wide metrics (it needs a grant on every bucket, \'*\')');
     ctx.type = deps.metrics.contentType;
     ctx.body = await deps.metrics.text();
   });
@@ -119,10 +191,70 @@ export function createAdminApp(deps: AdminDeps, jobs = new AdminJobs(AggregateWo
   // Sums over every row: off the event loop when the DB is a file (see aggregates.ts).
   const aggregates = jobs.aggregates;
   router.get('/v1/buckets', async (ctx) => {
-    ctx.body = { buckets: aggregates.available ? await bucketSummariesVia(db, aggregates.run) : bucketSummaries(db) };
+    const all = aggregates.available ? await bucketSummariesVia(db, aggregates.run) : bucketSummaries(db);
+    const p = who(ctx);
+    ctx.body = { buckets: all.filter((b) => canRead(p, b.name)) };
+  });
+
+  // What the console needs to know after signing in: where S3 is, and what this principal may do.
+  router.get('/v1/config', (ctx) => {
+    const p = who(ctx);
+    ctx.body = {
+      s3Url: s3UrlFor(deps, ctx),
+      region: deps.region,
+      principal: p.kind === 'key' ? { kind: 'key', accessKeyId: p.accessKeyId, grants: p.grants } : { kind: p.kind, ...(p.kind === 'root' ? { accessKeyId: p.accessKeyId } : {}) },
+      can: { admin: isAdmin(p), manageBuckets: canManageBuckets(p), seeAll: seesAll(p) },
+      chunkSize: deps.pool.bufferSize,
+    };
+  });
+
+  // Folder-style listing (delimiter), the S3 ListObjectsV2 walk as JSON: one index seek per page.
+  router.get('/v1/list', (ctx) => {
+    const params = queryParams(ctx.querystring);
+    for (const name of Object.keys(params)) {
+      if (!['bucket', 'prefix', 'delimiter', 'cursor', 'limit'].includes(name)) throw new QueryError(name, 'unknown parameter');
+    }
+    if (!params.bucket) throw new QueryError('bucket', 'required');
+    requireThat(canRead(who(ctx), params.bucket), `read bucket ${params.bucket}`);
+    const bucket = requireBucket(deps, params.bucket);
+    if (params.limit !== undefined && !/^\d{1,4}$/.test(params.limit)) throw new QueryError('limit', 'an integer 1..1000');
+    const q = new URLSearchParams({ 'list-type': '2', prefix: params.prefix ?? '', delimiter: params.delimiter ?? '', 'max-keys': String(Math.max(1, Math.min(Number(params.limit ?? 1000), 1000))) });
+    if (params.cursor) q.set('continuation-token', params.cursor);
+    let lp;
+    try {
+      lp = parseListParams(q, 2);
+    } catch (err) {
+      if (err instanceof S3Error) throw new QueryError('cursor', 'not a cursor of this listing');
+      throw err;
+    }
+    const page = paginate(lp, (after, limit) => deps.repo.listKeys(bucket.id, lp.prefix, after, limit));
+    ctx.body = {
+      bucket: bucket.name,
+      prefix: lp.prefix,
+      prefixes: page.commonPrefixes,
+      objects: page.contents.map((o) => ({
+        key: o.key,
+        size: o.size,
+        etag: o.etag,
+        lastModified: new Date(o.lastModified).toISOString(),
+        contentType: o.contentType ?? 'binary/octet-stream',
+      })),
+      ...(page.isTruncated && page.lastKey !== undefined ? { nextCursor: encodeContinuationToken(page.lastKey) } : {}),
+    };
+  });
+
+  // A bucket CORS rule for the console's origin, so the browser may upload and download over S3.
+  // Set through the S3 API itself (PutBucketCors, signed with the root credentials).
+  router.put('/v1/buckets/:name/cors', async (ctx) => {
+    const name = ctx.params.name!;
+    requireThat(canWrite(who(ctx), name), `change bucket ${name}`);
+    requireBucket(deps, name);
+    const body = parseBody(z.object({ origins: z.array(z.string().regex(/^https?:\/\/[^\s/<>&]+$|^\*$/, 'an origin such as http://nas.local:9001, or *')).min(1).max(20) }), await readJson(ctx));
+    ctx.body = await putBucketCors(deps, name, body.origins);
   });
 
   router.post('/v1/buckets', async (ctx) => {
+    requireThat(canManageBuckets(who(ctx)), "create buckets (it needs write on every bucket, '*')");
     const body = parseBody(z.object({ name: z.string(), public: z.boolean().default(false) }), await readJson(ctx));
     try {
       validateBucketName(body.name);
@@ -137,6 +269,7 @@ export function createAdminApp(deps: AdminDeps, jobs = new AdminJobs(AggregateWo
   });
 
   router.delete('/v1/buckets/:name', (ctx) => {
+    requireThat(canManageBuckets(who(ctx)), "delete buckets (it needs write on every bucket, '*')");
     const bucket = requireBucket(deps, ctx.params.name!);
     if (deps.repo.deleteBucket(bucket.id) === 'not-empty') {
       throw new AdminError('Conflict', `bucket ${bucket.name} is not empty (objects or multipart uploads remain)`);
@@ -145,6 +278,7 @@ export function createAdminApp(deps: AdminDeps, jobs = new AdminJobs(AggregateWo
   });
 
   router.put('/v1/buckets/:name/public', async (ctx) => {
+    requireThat(canManageBuckets(who(ctx)), "make buckets public or private (it needs write on every bucket, '*')");
     const bucket = requireBucket(deps, ctx.params.name!);
     const body = parseBody(z.object({ public: z.boolean() }), await readJson(ctx));
     deps.repo.setBucketPublic(bucket.id, body.public);
@@ -152,12 +286,19 @@ export function createAdminApp(deps: AdminDeps, jobs = new AdminJobs(AggregateWo
   });
 
   router.get('/v1/objects', (ctx) => {
-    ctx.body = findObjects(db, parseObjectQuery(queryParams(ctx.querystring)));
+    const q = parseObjectQuery(queryParams(ctx.querystring));
+    const p = who(ctx);
+    if (!seesAll(p)) {
+      if (q.bucket === undefined) throw new AdminError('Forbidden', 'an access key limited to some buckets must name one (bucket=)', 'bucket');
+      requireThat(canRead(p, q.bucket), `read bucket ${q.bucket}`);
+    }
+    ctx.body = findObjects(db, q);
   });
 
   // The key is the rest of the raw path, decoded once: router params would mangle '/', '%2F', '+'.
   router.get(/^\/v1\/objects\/[^/]+\/./, (ctx) => {
     const { bucket, key } = objectPath(ctx.path);
+    requireThat(canRead(who(ctx), bucket), `read bucket ${bucket}`);
     const record = objectRecord(db, bucket, key);
     if (!record) throw new AdminError('NotFound', 'no such object');
     ctx.body = record;
@@ -168,20 +309,30 @@ export function createAdminApp(deps: AdminDeps, jobs = new AdminJobs(AggregateWo
     if (!isSha256(hash)) throw new QueryError('sha256', 'a SHA-256 in hex (64 digits)');
     const record = chunkRecord(db, hash);
     if (!record) throw new AdminError('NotFound', 'no such chunk');
+    const p = who(ctx);
+    if (!seesAll(p)) {
+      // Only the references this key may read; a chunk none of them use is not its business.
+      record.objects = record.objects.filter((o) => canRead(p, o.bucket));
+      record.uploads = record.uploads.filter((u) => canRead(p, u.bucket));
+      if (record.objects.length === 0 && record.uploads.length === 0) throw new AdminError('NotFound', 'no such chunk');
+    }
     ctx.body = record;
   });
 
   router.get('/v1/stats', async (ctx) => {
+    requireThat(seesAll(who(ctx)), "read store-wide totals (it needs a grant on every bucket, '*')");
     const stats = aggregates.available ? await storeStatsVia(aggregates.run) : storeStats(db);
     const p = deps.pool.stats();
     ctx.body = { ...stats, pool: { total: p.total, free: p.free, inUse: p.inUse, waiters: p.waiters, bufferSize: deps.pool.bufferSize } };
   });
 
   router.get('/v1/keys', (ctx) => {
+    requireThat(isAdmin(who(ctx)), 'manage access keys (the admin token or the root key pair can)');
     ctx.body = { keys: requireKeys(deps).list() };
   });
 
   router.post('/v1/keys', async (ctx) => {
+    requireThat(isAdmin(who(ctx)), 'manage access keys (the admin token or the root key pair can)');
     const keys = requireKeys(deps);
     const body = await readJson(ctx);
     try {
@@ -195,16 +346,24 @@ export function createAdminApp(deps: AdminDeps, jobs = new AdminJobs(AggregateWo
   });
 
   router.delete('/v1/keys/:id', (ctx) => {
+    requireThat(isAdmin(who(ctx)), 'manage access keys (the admin token or the root key pair can)');
     if (!requireKeys(deps).revoke(ctx.params.id!)) throw new AdminError('NotFound', 'no such access key');
     ctx.status = 204;
   });
 
   router.post('/v1/presign', async (ctx) => {
+    // Signed with the root credentials: a URL outlives a revoked key, so keys sign their own.
+    requireThat(isAdmin(who(ctx)), 'presign with the root credentials (sign the URL with the access key itself)');
     const body = parseBody(
       z.object({
         bucket: z.string(),
         key: z.string().min(1, 'must not be empty'),
         expires: z.number().int().min(1, 'at least 1 second').max(MAX_PRESIGN_SECONDS, `at most ${MAX_PRESIGN_SECONDS} seconds (7 days)`).default(3600),
+        // The console uploads, deletes and runs multipart uploads through presigned URLs.
+        method: z.enum(['GET', 'HEAD', 'PUT', 'POST', 'DELETE']).default('GET'),
+        query: z
+          .record(z.string().refine((n) => !RESERVED_QUERY.test(n), 'signature parameters are added by the server'), z.string())
+          .optional(),
       }),
       await readJson(ctx),
     );
@@ -213,10 +372,11 @@ export function createAdminApp(deps: AdminDeps, jobs = new AdminJobs(AggregateWo
     } catch {
       throw new AdminError('BadRequest', `not a valid bucket name: "${body.bucket}"`, 'bucket');
     }
-    ctx.body = { url: presignUrl(deps, body.bucket, body.key, body.expires) };
+    ctx.body = { url: presignUrl(deps, body.bucket, body.key, body.expires, { method: body.method, query: body.query, s3Url: s3UrlFor(deps, ctx) }) };
   });
 
   router.post('/v1/gc', async (ctx) => {
+    requireThat(isAdmin(who(ctx)), 'run garbage collection (the admin token or the root key pair can)');
     if (!deps.gc) throw new AdminError('NotImplemented', 'garbage collection is not available in this build');
     const body = parseBody(z.object({ dryRun: z.boolean().default(false) }), await readJson(ctx));
     const gc = deps.gc;
@@ -227,11 +387,46 @@ export function createAdminApp(deps: AdminDeps, jobs = new AdminJobs(AggregateWo
 
   router.post('/v1/verify', async (ctx) => {
     if (!deps.scrub) throw new AdminError('NotImplemented', 'verify (scrub) is not available in this build');
-    const body = parseBody(z.object({ quarantine: z.boolean().default(true) }), await readJson(ctx));
+    requireThat(isAdmin(who(ctx)), 'run verify (the admin token or the root key pair can)');
+    const body = parseBody(z.object({ quarantine: z.boolean().default(true), background: z.boolean().default(false) }), await readJson(ctx));
     const scrub = deps.scrub;
+    if (body.background) {
+      // Answer at once; GET /v1/verify reports progress and, at the end, the result.
+      if (jobs.busy('verify')) throw new AdminError('Conflict', 'a verify started over the admin API is still running');
+      const state: VerifyState = { running: true, startedAt: new Date().toISOString(), done: 0, total: 0 };
+      verifyState = state;
+      const onProgress = (done: number, total: number) => {
+        state.done = done;
+        state.total = total;
+      };
+      jobs
+        .run('verify', (signal) => scrub({ quarantine: body.quarantine, signal, onProgress }))
+        .then(
+          (result) => {
+            deps.metrics.recordScrub(result);
+            state.result = result;
+          },
+          (err: Error) => {
+            state.error = err.message;
+          },
+        )
+        .finally(() => {
+          state.running = false;
+          state.finishedAt = new Date().toISOString();
+        });
+      ctx.status = 202;
+      ctx.body = state;
+      return;
+    }
     const result = await jobs.run('verify', (signal) => scrub({ quarantine: body.quarantine, signal }));
     deps.metrics.recordScrub(result);
     ctx.body = result;
+  });
+
+  let verifyState: VerifyState | undefined;
+  router.get('/v1/verify', (ctx) => {
+    requireThat(isAdmin(who(ctx)), 'run verify (the admin token or the root key pair can)');
+    ctx.body = verifyState ?? { running: false, done: 0, total: 0 };
   });
 
   app.use(router.routes());
@@ -306,13 +501,74 @@ function requireKeys(deps: AdminDeps): KeysRepository {
   return deps.keys;
 }
 
-/** A path-style SigV4 GET URL for the S3 endpoint, signed with the root credentials. */
-function presignUrl(deps: AdminDeps, bucket: string, key: string, expiresSeconds: number): string {
+const RESERVED_QUERY = /^(x-amz-(algorithm|credential|date|expires|signedheaders|signature|security-token)|awsaccesskeyid|signature|expires)$/i;
+
+/** The S3 URL as the client should reach it (see AdminDeps.s3Wildcard). */
+function s3UrlFor(deps: AdminDeps, ctx: Koa.Context): string {
+  if (!deps.s3Wildcard) return deps.s3Url;
   const base = new URL(deps.s3Url);
+  const host = ctx.hostname;
+  if (!host || !/^[A-Za-z0-9.:[\]-]+$/.test(host)) return deps.s3Url;
+  base.hostname = host;
+  return base.origin;
+}
+
+/** A path-style SigV4 URL (GET unless told) for the S3 endpoint, signed with the root credentials. */
+function presignUrl(
+  deps: AdminDeps,
+  bucket: string,
+  key: string,
+  expiresSeconds: number,
+  opts: { method?: string; query?: Record<string, string>; s3Url?: string } = {},
+): string {
+  const base = new URL(opts.s3Url ?? deps.s3Url);
   const rawPath = `/${bucket}/${key.split('/').map((s) => uriEncode(s)).join('/')}`;
+  const rawQuery = Object.entries(opts.query ?? {})
+    .map(([k, v]) => (v === '' ? uriEncode(k) : `${uriEncode(k)}=${uriEncode(v)}`))
+    .join('&');
   const signed = presignRequest(
-    { method: 'GET', rawPath, rawQuery: '', headers: {}, host: base.host },
+    { method: opts.method ?? 'GET', rawPath, rawQuery, headers: {}, host: base.host },
     { accessKeyId: deps.credentials.accessKeyId, secretAccessKey: deps.credentials.secretAccessKey, region: deps.region, date: new Date(), expiresSeconds },
   );
   return `${base.origin}${signed.request.rawPath}?${signed.request.rawQuery}`;
+}
+
+/**
+ * PutBucketCors on the S3 listener for `origins`: every method the console uses, any header, ETag
+ * exposed (multipart parts). Answers what S3 said; NotImplemented when this build has no bucket CORS.
+ */
+async function putBucketCors(deps: AdminDeps, bucket: string, origins: string[]): Promise<{ bucket: string; origins: string[] }> {
+  const xmlEscape = (v: string) => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const xml =
+    '<?xml version="1.0" encoding="UTF-8"?><CORSConfiguration><CORSRule>' +
+    origins.map((o) => `<AllowedOrigin>${xmlEscape(o)}</AllowedOrigin>`).join('') +
+    ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'].map((m) => `<AllowedMethod>${m}</AllowedMethod>`).join('') +
+    '<AllowedHeader>*</AllowedHeader><ExposeHeader>ETag</ExposeHeader><ExposeHeader>x-amz-request-id</ExposeHeader>' +
+    '<MaxAgeSeconds>3600</MaxAgeSeconds></CORSRule></CORSConfiguration>';
+  const base = new URL(deps.s3Url);
+  const body = Buffer.from(xml, 'utf8');
+  const signed = signRequest(
+    {
+      method: 'PUT',
+      rawPath: `/${bucket}`,
+      rawQuery: 'cors=',
+      host: base.host,
+      headers: {
+        host: base.host,
+        'content-md5': createHash('md5').update(body).digest('base64'),
+        'content-type': 'application/xml',
+        'x-amz-content-sha256': createHash('sha256').update(body).digest('hex'),
+      },
+    },
+    { accessKeyId: deps.credentials.accessKeyId, secretAccessKey: deps.credentials.secretAccessKey, region: deps.region, date: new Date() },
+  );
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(signed.request.headers)) if (k !== 'host' && typeof v === 'string') headers[k] = v;
+  const res = await fetch(`${base.origin}/${bucket}?cors=`, { method: 'PUT', headers, body });
+  const text = await res.text();
+  if (res.ok) return { bucket, origins };
+  const code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1] ?? String(res.status);
+  if (res.status === 501 || code === 'NotImplemented') throw new AdminError('NotImplemented', 'bucket CORS is not available in this build of the S3 listener');
+  const message = /<Message>([^<]*)<\/Message>/.exec(text)?.[1] ?? res.statusText;
+  throw new AdminError('BadRequest', `the S3 listener refused the CORS rule: ${message} (${code})`);
 }

@@ -1,0 +1,179 @@
+// The console's client: admin API calls (bearer token, or SigV4 with an access key pair) and the
+// S3 URLs the browser uploads, downloads and deletes through (presigned by the admin API with the
+// token, or by the browser itself with a key pair).
+import { ApiError } from './lib/errors.js';
+import { buildQuery, objectPath, presign, signHeaders, type Credentials } from './lib/sigv4.js';
+import { parseS3Error } from './lib/upload.js';
+
+export type Auth = { kind: 'token'; token: string } | { kind: 'key'; accessKeyId: string; secretAccessKey: string };
+
+export interface Grant {
+  bucket: string;
+  permission: 'read' | 'write';
+}
+export interface ConsoleConfig {
+  s3Url: string;
+  region: string;
+  principal: { kind: 'admin' | 'root' | 'key'; accessKeyId?: string; grants?: Grant[] };
+  can: { admin: boolean; manageBuckets: boolean; seeAll: boolean };
+  chunkSize: number;
+}
+export interface BucketSummary {
+  name: string;
+  region: string;
+  public: boolean;
+  createdAt: string;
+  objects: number;
+  logicalBytes: number;
+  physicalBytes: number;
+}
+export interface ObjectSummary {
+  bucket: string;
+  key: string;
+  size: number;
+  etag: string;
+  lastModified: string;
+  contentType: string;
+  storageClass: string;
+  checksumAlgorithm: string | null;
+  checksumValue: string | null;
+  checksumType: string | null;
+  partCount: number | null;
+  metadata: Record<string, string>;
+}
+export interface ChunkEntry {
+  seq: number;
+  offset: number;
+  size: number;
+  sha256: string;
+  crc32c: number;
+  refcount: number;
+  shared: boolean;
+}
+export interface ObjectRecord extends ObjectSummary {
+  contentEncoding: string | null;
+  contentDisposition: string | null;
+  contentLanguage: string | null;
+  cacheControl: string | null;
+  expires: string | null;
+  chunks: ChunkEntry[];
+  parts: Array<{ partNumber: number; offset: number; size: number; checksum: string | null }>;
+}
+export interface ListEntry {
+  key: string;
+  size: number;
+  etag: string;
+  lastModified: string;
+  contentType: string;
+}
+export interface ListPage {
+  bucket: string;
+  prefix: string;
+  prefixes: string[];
+  objects: ListEntry[];
+  nextCursor?: string;
+}
+export interface StoreStats {
+  buckets: number;
+  objects: number;
+  logicalBytes: number;
+  physicalBytes: number;
+  chunks: number;
+  dedupRatio: number;
+  multipartUploads: number;
+  multipartParts: number;
+  pool: { total: number; free: number; inUse: number; waiters: number; bufferSize: number };
+}
+export interface VerifyState {
+  running: boolean;
+  startedAt?: string;
+  finishedAt?: string;
+  done: number;
+  total: number;
+  result?: { checked: number; bytes: number; broken: Array<{ sha256: string; problem: string; objects: Array<{ bucket: string; key: string }>; objectCount: number }>; durationMs: number };
+  error?: string;
+}
+
+export class Api {
+  private endpoint?: { origin: string; host: string; region: string };
+
+  constructor(
+    readonly auth: Auth,
+    readonly base = location.origin,
+  ) {}
+
+  setS3(config: ConsoleConfig): void {
+    const u = new URL(config.s3Url);
+    this.endpoint = { origin: u.origin, host: u.host, region: config.region };
+  }
+
+  private creds(region: string): Credentials {
+    if (this.auth.kind !== 'key') throw new Error('no key pair');
+    return { accessKeyId: this.auth.accessKeyId, secretAccessKey: this.auth.secretAccessKey, region };
+  }
+
+  /** region: the key pair signs for the server's region, learnt from /v1/config (tried with us-east-1 first). */
+  region = 'us-east-1';
+
+  async request<T>(method: string, path: string, opts: { query?: Record<string, string>; body?: unknown; text?: boolean } = {}): Promise<T> {
+    const query = opts.query ? buildQuery(opts.query) : '';
+    const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (this.auth.kind === 'token') headers.authorization = `Bearer ${this.auth.token}`;
+    else Object.assign(headers, signHeaders({ method, path, query, host: new URL(this.base).host }, this.creds(this.region), { body }));
+    const res = await fetch(`${this.base}${path}${query ? `?${query}` : ''}`, { method, headers, body });
+    if (res.status === 204) return undefined as T;
+    const text = await res.text();
+    if (!res.ok) {
+      let e: { code?: string; message?: string; field?: string } = {};
+      try {
+        e = (JSON.parse(text) as { error?: typeof e }).error ?? {};
+      } catch {
+        /* not JSON */
+      }
+      throw new ApiError(res.status, e.code ?? `HTTP${res.status}`, e.message ?? res.statusText, e.field);
+    }
+    if (opts.text) return text as T;
+    return JSON.parse(text) as T;
+  }
+
+  config = () => this.request<ConsoleConfig>('GET', '/v1/config');
+  buckets = () => this.request<{ buckets: BucketSummary[] }>('GET', '/v1/buckets').then((r) => r.buckets);
+  createBucket = (name: string, isPublic: boolean) => this.request<BucketSummary>('POST', '/v1/buckets', { body: { name, public: isPublic } });
+  deleteBucket = (name: string) => this.request<void>('DELETE', `/v1/buckets/${encodeURIComponent(name)}`);
+  setPublic = (name: string, isPublic: boolean) => this.request<BucketSummary>('PUT', `/v1/buckets/${encodeURIComponent(name)}/public`, { body: { public: isPublic } });
+  allowConsole = (name: string) => this.request<unknown>('PUT', `/v1/buckets/${encodeURIComponent(name)}/cors`, { body: { origins: [location.origin] } });
+  list = (bucket: string, prefix: string, cursor?: string, limit = 200) =>
+    this.request<ListPage>('GET', '/v1/list', { query: { bucket, prefix, delimiter: '/', limit: String(limit), ...(cursor ? { cursor } : {}) } });
+  find = (params: Record<string, string>) => this.request<{ objects: ObjectSummary[]; nextCursor?: string }>('GET', '/v1/objects', { query: params });
+  object = (bucket: string, key: string) => this.request<ObjectRecord>('GET', `${objectPath(bucket, key).replace(/^/, '/v1/objects')}`);
+  stats = () => this.request<StoreStats>('GET', '/v1/stats');
+  metrics = () => this.request<string>('GET', '/metrics', { text: true });
+  verifyState = () => this.request<VerifyState>('GET', '/v1/verify');
+  startVerify = () => this.request<VerifyState>('POST', '/v1/verify', { body: { background: true } });
+
+  /** A URL for an S3 request on an object: presigned by the admin API (token) or here (key pair). */
+  async presign(bucket: string, key: string, method = 'GET', query: Record<string, string> = {}, expires = 3600): Promise<string> {
+    if (this.auth.kind === 'token') {
+      const r = await this.request<{ url: string }>('POST', '/v1/presign', { body: { bucket, key, method, expires, ...(Object.keys(query).length ? { query } : {}) } });
+      return r.url;
+    }
+    if (!this.endpoint) throw new Error('the S3 endpoint is not known yet');
+    return presign({ method, path: objectPath(bucket, key), query: buildQuery(query), host: this.endpoint.host, origin: this.endpoint.origin }, this.creds(this.endpoint.region), expires);
+  }
+
+  /** A presigned S3 request with fetch; S3 XML errors become ApiError. */
+  async s3(bucket: string, key: string, method: string, opts: { query?: Record<string, string>; body?: string; headers?: Record<string, string> } = {}): Promise<string> {
+    const url = await this.presign(bucket, key, method, opts.query);
+    const res = await fetch(url, { method, body: opts.body, headers: opts.headers });
+    const text = await res.text();
+    if (!res.ok) throw s3Error(res.status, text);
+    return text;
+  }
+}
+
+export function s3Error(status: number, body: string): ApiError {
+  const e = parseS3Error(body);
+  return new ApiError(status, e?.code ?? `HTTP${status}`, e?.message ?? `the S3 listener answered HTTP ${status}`);
+}

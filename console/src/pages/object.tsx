@@ -1,0 +1,199 @@
+import { useRef, useState } from 'preact/hooks';
+import { formatBytes, formatDate } from '../lib/format.js';
+import { browseHref, parentPrefix } from '../lib/paths.js';
+import { navigate } from '../router.js';
+import { ActionButton, copyText, ErrorBox, Loading, Notice, useLoad, useSession } from '../ui.js';
+import { Breadcrumbs } from './browse.js';
+
+const EXPIRIES: Array<[number, string]> = [
+  [900, '15 minutes'],
+  [3600, '1 hour'],
+  [86400, '1 day'],
+  [604800, '7 days'],
+];
+
+export function ObjectPage({ bucket, objectKey }: { bucket: string; objectKey: string }) {
+  const { api, config } = useSession();
+  const { data: o, error, loading } = useLoad(() => api.object(bucket, objectKey), [bucket, objectKey]);
+  const [expires, setExpires] = useState(3600);
+  const [link, setLink] = useState<string>();
+  const [copied, setCopied] = useState(false);
+  const [actionError, setActionError] = useState<unknown>();
+  const linkInput = useRef<HTMLInputElement>(null);
+  const parent = parentPrefix(objectKey);
+  const leaf = objectKey.slice(parent.length);
+  const grants = config.principal.grants;
+  const canWrite = config.principal.kind !== 'key' || (grants ?? []).some((g) => (g.bucket === '*' || g.bucket === bucket) && g.permission === 'write');
+
+  const download = async () => {
+    const url = await api.presign(bucket, objectKey, 'GET', { 'response-content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(leaf)}` }, 300);
+    const a = document.createElement('a');
+    a.href = url;
+    a.rel = 'noreferrer';
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+  };
+
+  return (
+    <section aria-labelledby="object-title">
+      <Breadcrumbs bucket={bucket} prefix={parent} leaf={leaf} />
+      <h1 id="object-title" class="break">
+        {leaf}
+      </h1>
+      <ErrorBox error={error} />
+      <ErrorBox error={actionError} onDismiss={() => setActionError(undefined)} />
+      {loading && !o && <Loading />}
+      {o && (
+        <>
+          <div class="buttons">
+            <ActionButton class="primary" onClick={download} onError={setActionError}>
+              Download
+            </ActionButton>
+            {canWrite && (
+              <ActionButton
+                class="danger"
+                confirm={`Delete ${objectKey}? This cannot be undone.`}
+                onClick={async () => {
+                  await api.s3(bucket, objectKey, 'DELETE');
+                  navigate(browseHref(bucket, parent), true);
+                }}
+                onError={setActionError}
+              >
+                Delete
+              </ActionButton>
+            )}
+          </div>
+          <dl class="props">
+            <dt>Size</dt>
+            <dd>
+              {formatBytes(o.size)} <span class="muted">({o.size.toLocaleString('en-US')} bytes)</span>
+            </dd>
+            <dt>ETag</dt>
+            <dd>
+              <code>{o.etag}</code>
+            </dd>
+            <dt>Content type</dt>
+            <dd>{o.contentType}</dd>
+            <dt>Last modified</dt>
+            <dd>{formatDate(o.lastModified)}</dd>
+            <dt>Storage class</dt>
+            <dd>{o.storageClass}</dd>
+            <dt>Checksum</dt>
+            <dd>{o.checksumAlgorithm ? <code>{`${o.checksumAlgorithm} ${o.checksumValue ?? ''}${o.checksumType ? ` (${o.checksumType})` : ''}`}</code> : <span class="muted">none stored</span>}</dd>
+            {o.partCount !== null && (
+              <>
+                <dt>Multipart</dt>
+                <dd>{o.partCount} parts</dd>
+              </>
+            )}
+            {(
+              [
+                ['Content encoding', o.contentEncoding],
+                ['Content disposition', o.contentDisposition],
+                ['Content language', o.contentLanguage],
+                ['Cache control', o.cacheControl],
+                ['Expires', o.expires],
+              ] as const
+            )
+              .filter(([, v]) => v)
+              .map(([k, v]) => (
+                <>
+                  <dt>{k}</dt>
+                  <dd>{v}</dd>
+                </>
+              ))}
+            <dt>User metadata</dt>
+            <dd>
+              {Object.keys(o.metadata).length === 0 ? (
+                <span class="muted">none</span>
+              ) : (
+                <ul class="meta">
+                  {Object.entries(o.metadata).map(([k, v]) => (
+                    <li key={k}>
+                      <code>{k}</code>: {v}
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </dd>
+          </dl>
+
+          <h2>Share a link</h2>
+          <div class="presign">
+            <label class="inline">
+              Valid for{' '}
+              <select value={expires} onChange={(e) => setExpires(Number(e.currentTarget.value))} name="expires">
+                {EXPIRIES.map(([s, label]) => (
+                  <option value={s} key={s}>
+                    {label}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <ActionButton
+              onClick={async () => {
+                setCopied(false);
+                setLink(await api.presign(bucket, objectKey, 'GET', {}, expires));
+              }}
+              onError={setActionError}
+            >
+              Create link
+            </ActionButton>
+          </div>
+          {link && (
+            <div class="link-row">
+              <label class="sr-only" for="presigned">
+                Presigned link
+              </label>
+              <input id="presigned" ref={linkInput} readOnly value={link} onFocus={(e) => e.currentTarget.select()} />
+              <ActionButton
+                onClick={async () => {
+                  await copyText(link, linkInput.current);
+                  setCopied(true);
+                }}
+                onError={setActionError}
+              >
+                Copy
+              </ActionButton>
+            </div>
+          )}
+          {copied && <Notice kind="ok">Link copied.</Notice>}
+
+          <h2>Chunks</h2>
+          <p class="muted small">
+            {o.chunks.length} chunks. A shared chunk is stored once and also used by another object, copy or upload: dedup.
+          </p>
+          <div class="table-wrap">
+            <table class="chunks">
+              <thead>
+                <tr>
+                  <th scope="col" class="num">Seq</th>
+                  <th scope="col" class="num">Offset</th>
+                  <th scope="col" class="num">Size</th>
+                  <th scope="col">SHA-256</th>
+                  <th scope="col">Shared</th>
+                </tr>
+              </thead>
+              <tbody>
+                {o.chunks.map((c) => (
+                  <tr key={c.seq} data-sha256={c.sha256}>
+                    <td class="num" data-label="Seq">{c.seq}</td>
+                    <td class="num" data-label="Offset">{c.offset.toLocaleString('en-US')}</td>
+                    <td class="num" data-label="Size">{c.size.toLocaleString('en-US')}</td>
+                    <td data-label="SHA-256">
+                      <code class="hash" title={c.sha256}>
+                        {c.sha256.slice(0, 16)}…
+                      </code>
+                    </td>
+                    <td data-label="Shared">{c.shared ? `yes (${c.refcount} refs)` : 'no'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,116 @@
+import { useEffect, useState } from 'preact/hooks';
+import type { ObjectSummary } from '../api.js';
+import { formatBytes, formatDate } from '../lib/format.js';
+import { objectHref, searchHref } from '../lib/paths.js';
+import { formFromQuery, queryFromForm, searchParams, type SearchForm } from '../lib/search.js';
+import { navigate } from '../router.js';
+import { ErrorBox, Loading, useLoad, useSession } from '../ui.js';
+import { Breadcrumbs } from './browse.js';
+
+const PAGE = 100;
+
+/** Search with the /v1/objects filters; the form lives in the URL (shareable, back button works). */
+export function SearchPage({ bucket, query }: { bucket: string; query: URLSearchParams }) {
+  const { api } = useSession();
+  const applied = formFromQuery(query);
+  const [form, setForm] = useState<SearchForm>(applied);
+  const qs = query.toString();
+  useEffect(() => setForm(formFromQuery(query)), [qs]);
+  const [cursors, setCursors] = useState<Array<string | undefined>>([undefined]);
+  useEffect(() => setCursors([undefined]), [bucket, qs]);
+  const pageIndex = cursors.length - 1;
+  const { data, error, loading } = useLoad(() => api.find(searchParams(bucket, applied, PAGE, cursors[pageIndex])), [bucket, qs, cursors]);
+
+  const field = (name: keyof SearchForm, label: string, extra: Record<string, string> = {}) => (
+    <label>
+      {label}
+      <input name={name} value={form[name]} onInput={(e) => setForm({ ...form, [name]: e.currentTarget.value })} {...extra} />
+    </label>
+  );
+
+  return (
+    <section aria-labelledby="search-title">
+      <Breadcrumbs bucket={bucket} prefix="" leaf="search" />
+      <h1 id="search-title">Search {bucket}</h1>
+      <form
+        class="search"
+        onSubmit={(e) => {
+          e.preventDefault();
+          navigate(searchHref(bucket, queryFromForm(form)));
+        }}
+      >
+        {field('contains', 'Name contains', { placeholder: 'cat' })}
+        {field('prefix', 'Prefix (folder)', { placeholder: 'photos/2026/' })}
+        {field('minSize', 'Min size', { placeholder: '10MiB', inputmode: 'text' })}
+        {field('maxSize', 'Max size', { placeholder: '1GiB' })}
+        {field('modifiedAfter', 'Modified from', { type: 'date' })}
+        {field('modifiedBefore', 'Modified before', { type: 'date' })}
+        {field('contentType', 'Type', { placeholder: 'image/*' })}
+        {field('metadata', 'Metadata', { placeholder: 'camera=x100; album=trip' })}
+        <label>
+          Sort by
+          <select name="sort" value={form.sort} onChange={(e) => setForm({ ...form, sort: e.currentTarget.value as SearchForm['sort'] })}>
+            <option value="key">name</option>
+            <option value="size">size</option>
+            <option value="modified">modified</option>
+          </select>
+        </label>
+        <label>
+          Order
+          <select name="order" value={form.order} onChange={(e) => setForm({ ...form, order: e.currentTarget.value as SearchForm['order'] })}>
+            <option value="asc">ascending</option>
+            <option value="desc">descending</option>
+          </select>
+        </label>
+        <div class="buttons">
+          <button type="submit" class="primary">
+            Search
+          </button>
+          <button type="button" onClick={() => navigate(searchHref(bucket))}>
+            Clear
+          </button>
+        </div>
+      </form>
+      <ErrorBox error={error} />
+      {loading && !data && <Loading what="Searching" />}
+      {data && data.objects.length === 0 && <p class="muted">No object matches.</p>}
+      {data && data.objects.length > 0 && (
+        <div class="table-wrap">
+          <table class="results">
+            <thead>
+              <tr>
+                <th scope="col">Key</th>
+                <th scope="col" class="num">Size</th>
+                <th scope="col" class="hide-sm">Modified</th>
+                <th scope="col" class="hide-sm">Type</th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.objects.map((o: ObjectSummary) => (
+                <tr key={o.key}>
+                  <td data-label="Key">
+                    <a href={objectHref(bucket, o.key)}>{o.key}</a>
+                  </td>
+                  <td class="num" data-label="Size">
+                    {formatBytes(o.size)}
+                  </td>
+                  <td class="hide-sm">{formatDate(o.lastModified)}</td>
+                  <td class="hide-sm">{o.contentType}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <div class="pager">
+        <button type="button" disabled={pageIndex === 0} onClick={() => setCursors((c) => c.slice(0, -1))}>
+          ← Previous page
+        </button>
+        <span class="muted small">Page {pageIndex + 1}</span>
+        <button type="button" disabled={!data?.nextCursor} onClick={() => data?.nextCursor && setCursors((c) => [...c, data.nextCursor])}>
+          Next page →
+        </button>
+      </div>
+    </section>
+  );
+}
