@@ -1,0 +1,627 @@
+// Crash campaign: the built server (`dist/cli.js serve`, default fsync durability) on one data dir,
+// killed with SIGKILL at a random moment of a concurrent workload (PUTs, multipart uploads,
+// CopyObject, DeleteObject(s), aborts of stale uploads, admin GC runs), then checked, cycle after
+// cycle:
+//   - server stopped: `cairn verify --json` exits 0 with nothing broken, `cairn gc --grace 0`
+//     runs, then no tmp file is left, every file under chunks/ has a chunk row, every chunk row's
+//     refcount equals its object/part references, and SQLite's integrity check passes;
+//   - server restarted: no tmp file survives the start-up sweep; every acknowledged object reads
+//     back byte-identical (SHA-256), every acknowledged delete stays deleted, every write in flight
+//     at the kill is either absent (the old state) or whole, and the listing agrees.
+// "Acknowledged" = the SDK (maxAttempts 1) returned success before the kill.
+//
+//   npm run crash                      200 cycles (npm run crash -- --cycles 50 --seed 7)
+//   test/integration/crash-campaign.test.ts runs a short campaign inside `npm test`.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import Database from 'better-sqlite3';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const CLI = path.join(ROOT, 'dist/cli.js');
+const KEY_ID = 'CAIRNCRASHKEY000001';
+const SECRET = 'cairn-crash-secret-0123456789abcdefghij';
+const ADMIN_TOKEN = 'cairn-crash-admin-token-0123456789';
+const BUCKET = 'crash';
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const CHUNK = 64 * KiB;
+const HASH_RE = /^[0-9a-f]{64}$/;
+const ASIDE_RE = /^[0-9a-f]{64}\.gc-\d+-[0-9a-f]+$/;
+
+export interface CampaignOptions {
+  cycles: number;
+  seed?: number;
+  /** Concurrent workers driving the workload. */
+  workers?: number;
+  /** Size of the key space the workers share. */
+  keys?: number;
+  /** The kill comes this long after the workload starts (uniform, ms). */
+  killAfterMs?: [number, number];
+  /** Start no new cycle once this much time has passed (the short run inside `npm test`). */
+  budgetMs?: number;
+  /** Keep the data dir afterwards (its path is in the report). */
+  keep?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface CampaignReport {
+  cycles: number;
+  seed: number;
+  durationMs: number;
+  dataDir: string;
+  /** Write operations the SDK saw succeed (each an object state the server must keep). */
+  acknowledged: { put: number; multipart: number; copy: number; delete: number; total: number };
+  /** Other operations that succeeded: aborts of stale uploads, admin GC runs. */
+  aborts: number;
+  gcRuns: number;
+  /** Read-back checks after restarts of a key whose state came from an acknowledged write. */
+  acknowledgedChecks: number;
+  /** Of those, objects (not deletes) whose bytes were read back and hashed. */
+  acknowledgedObjectsVerified: number;
+  /** Writes in flight at a kill (no answer): found applied (whole) or not applied after restart. */
+  inFlight: { applied: number; notApplied: number };
+  lost: number;
+  corrupt: number;
+  /** Acknowledged deletes that came back. */
+  resurrected: number;
+  verifyFailures: number;
+  /** Files under chunks/ with no chunk row after `cairn gc --grace 0`. */
+  orphanChunks: number;
+  /** Files a GC killed mid-decision had moved aside (`<sha256>.gc-*`): put back by a GC 10 min later. */
+  gcAsides: number;
+  tmpFilesLeft: number;
+  refcountMismatches: number;
+  dbIntegrityFailures: number;
+  /** Errors while the server was up (before the kill) that the workload did not expect. */
+  unexpectedErrors: number;
+  /** Orphan chunk files `cairn gc` removed after the kills (the crashes' leftovers). */
+  orphansCollected: number;
+  failures: string[];
+}
+
+type State = { sha: string; size: number; etag: string } | null; // null: absent
+interface KeyModel {
+  /** Possible states: one when known, more after a write whose answer the kill swallowed. */
+  states: State[];
+  /** The single state came from an acknowledged write (not from looking after a crash). */
+  fromAck: boolean;
+  busy: boolean;
+}
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
+const same = (a: State, b: State) => (a === null ? b === null : b !== null && a.sha === b.sha && a.size === b.size);
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Server {
+  child: ChildProcess;
+  url: string;
+  adminUrl: string;
+  exited: Promise<void>;
+  output: () => string;
+}
+
+async function startServer(dataDir: string): Promise<Server> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--host', '127.0.0.1'], {
+    env: {
+      ...process.env,
+      CAIRN_DATA_DIR: dataDir,
+      CAIRN_PORT: '0',
+      CAIRN_ADMIN_PORT: '0',
+      CAIRN_ADMIN_TOKEN: ADMIN_TOKEN,
+      CAIRN_ACCESS_KEY_ID: KEY_ID,
+      CAIRN_SECRET_ACCESS_KEY: SECRET,
+      CAIRN_CHUNK_SIZE: String(CHUNK),
+      CAIRN_DURABILITY: 'fsync',
+      // GC runs when the workload asks (admin API); grace 0 is safe in-process (pins guard uploads).
+      CAIRN_GC_INTERVAL: '0',
+      CAIRN_GC_GRACE: '0',
+      CAIRN_SCRUB_INTERVAL: '0',
+      // info: the ready line names the ports (both 0, so chosen by the OS); request lines are dropped.
+      CAIRN_LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const keep = (d: Buffer) => {
+    out = (out + d.toString()).slice(-20_000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const ready = await new Promise<{ url: string; adminUrl: string }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`cairn not ready within 30 s:\n${out}`)), 30_000);
+    const onExit = (code: number | null, signal: string | null) => {
+      clearTimeout(timer);
+      reject(new Error(`cairn exited before it was ready (${code ?? signal}):\n${out}`));
+    };
+    const onData = () => {
+      const line = out.split('\n').find((l) => l.includes('cairn ready on'));
+      if (!line) return;
+      clearTimeout(timer);
+      child.stdout!.off('data', onData);
+      child.off('exit', onExit);
+      const j = JSON.parse(line) as { endpoint: string; admin: string };
+      resolve({ url: j.endpoint, adminUrl: j.admin });
+    };
+    child.once('exit', onExit);
+    child.stdout!.on('data', onData);
+  });
+  return { child, ...ready, exited, output: () => out };
+}
+
+function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { maxBuffer: 64 * MiB, timeout: 120_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 99) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** A 4xx answer: the server looked at the request and refused it, so it changed nothing. */
+const refused = (err: unknown) => {
+  const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return status !== undefined && status >= 400 && status < 500;
+};
+
+export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport> {
+  if (!fs.existsSync(CLI)) throw new Error('dist/cli.js is missing: run `npm run build` first');
+  const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 31);
+  const rng = mulberry32(seed);
+  const rand = (lo: number, hi: number) => lo + Math.floor(rng() * (hi - lo + 1));
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)];
+  const workers = opts.workers ?? 8;
+  const keyCount = opts.keys ?? 24;
+  const [killMin, killMax] = opts.killAfterMs ?? [30, 1500];
+  const log = opts.log ?? (() => undefined);
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-crash-campaign-'));
+  const started = Date.now();
+
+  const report: CampaignReport = {
+    cycles: 0, seed, durationMs: 0, dataDir,
+    acknowledged: { put: 0, multipart: 0, copy: 0, delete: 0, total: 0 },
+    aborts: 0, gcRuns: 0, acknowledgedChecks: 0, acknowledgedObjectsVerified: 0,
+    inFlight: { applied: 0, notApplied: 0 },
+    lost: 0, corrupt: 0, resurrected: 0, verifyFailures: 0, orphanChunks: 0, gcAsides: 0, tmpFilesLeft: 0,
+    refcountMismatches: 0, dbIntegrityFailures: 0, unexpectedErrors: 0, orphansCollected: 0, failures: [],
+  };
+  type Counter = 'lost' | 'corrupt' | 'resurrected' | 'verifyFailures' | 'orphanChunks' | 'tmpFilesLeft' | 'refcountMismatches' | 'dbIntegrityFailures' | 'unexpectedErrors';
+  const fail = (kind: Counter, msg: string, n = 1) => {
+    report[kind] += n;
+    if (report.failures.length < 100) report.failures.push(`cycle ${report.cycles}: ${kind}: ${msg}`);
+    log(`  FAIL ${kind}: ${msg}`);
+  };
+
+  const gcMs: number[] = [];
+  const keys = Array.from({ length: keyCount }, (_, i) => `k/${String(i).padStart(2, '0')}`);
+  const model = new Map<string, KeyModel>(keys.map((k) => [k, { states: [null], fromAck: true, busy: false }]));
+  // Shared bytes: PUTs and parts built from these dedup onto stored chunks (and GC races them).
+  const blobs = Array.from({ length: 6 }, (_, i) => randomBytes(i < 2 ? 5 * MiB : rand(256, 1024) * KiB));
+
+  function body(): Buffer {
+    const r = rng();
+    const size = r < 0.1 ? rand(0, 100) : r < 0.4 ? rand(1, 64 * KiB) : r < 0.85 ? rand(64 * KiB, 400 * KiB) : rand(400 * KiB, 1536 * KiB);
+    const kind = rng();
+    if (kind < 0.6) return randomBytes(size);
+    const blob = pick(blobs.slice(2));
+    if (kind < 0.8) return blob.subarray(0, Math.min(size, blob.length));
+    const head = blob.subarray(0, Math.min(blob.length, Math.floor(size / CHUNK) * CHUNK));
+    return Buffer.concat([head, randomBytes(Math.max(0, size - head.length))]);
+  }
+  function part5MiB(): Buffer {
+    // Mostly a shared blob (dedup), with four fresh chunks somewhere in it.
+    const b = Buffer.from(pick(blobs.slice(0, 2)));
+    randomBytes(4 * CHUNK).copy(b, rand(0, 76) * CHUNK);
+    return b;
+  }
+
+  let server = await startServer(dataDir);
+  let s3 = client(server.url);
+  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+
+  try {
+    for (let cycle = 1; cycle <= opts.cycles; cycle++) {
+      if (opts.budgetMs !== undefined && cycle > 1 && Date.now() - started > opts.budgetMs) break;
+      report.cycles = cycle;
+      const before = { ...report.acknowledged };
+      const { killedDuring } = await workloadAndKill();
+      s3.destroy();
+      await checkStopped();
+      server = await startServer(dataDir);
+      s3 = client(server.url);
+      await checkRunning();
+      const acked = report.acknowledged.total - before.total;
+      log(`cycle ${cycle}/${opts.cycles}: killed ${killedDuring}; ${acked} writes acknowledged; totals: lost ${report.lost}, corrupt ${report.corrupt}, orphans ${report.orphanChunks}, tmp ${report.tmpFilesLeft}; GC runs ${report.gcRuns} (median ${median(gcMs)} ms)`);
+    }
+  } finally {
+    s3.destroy();
+    server.child.kill('SIGTERM');
+    await server.exited;
+    report.durationMs = Date.now() - started;
+    if (!opts.keep) fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+  return report;
+
+  function client(url: string): S3Client {
+    return new S3Client({
+      endpoint: url,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      maxAttempts: 1,
+      credentials: { accessKeyId: KEY_ID, secretAccessKey: SECRET },
+      requestHandler: { requestTimeout: 60_000, connectionTimeout: 10_000 },
+    });
+  }
+
+  async function workloadAndKill(): Promise<{ killedDuring: string }> {
+    let killed = false;
+    const cycleStart = new Date();
+    const inFlight = new Map<number, string>();
+    let opId = 0;
+    const activeUploads = new Set<string>();
+    const adminUrl = server.adminUrl;
+    /** An error while the server is still up is a finding, unless the request was meant to be refused. */
+    const unexpected = (err: unknown, what: string, allowed: string[] = []) => {
+      if (killed || allowed.includes((err as { name?: string }).name ?? '')) return;
+      fail('unexpectedErrors', `${what}: ${(err as Error).name}: ${(err as Error).message}`);
+    };
+
+    /** Locks up to a few free keys, or returns undefined when all tries were busy. */
+    const lock = (n: number): string[] | undefined => {
+      const got: string[] = [];
+      for (let tries = 0; tries < 8 && got.length < n; tries++) {
+        const k = pick(keys);
+        const m = model.get(k)!;
+        if (!m.busy && !got.includes(k)) got.push(k);
+      }
+      if (got.length < n) return undefined;
+      for (const k of got) model.get(k)!.busy = true;
+      return got;
+    };
+    const unlock = (ks: string[]) => ks.forEach((k) => (model.get(k)!.busy = false));
+    const ack = (k: string, s: State, kind: 'put' | 'multipart' | 'copy' | 'delete') => {
+      const m = model.get(k)!;
+      m.states = [s];
+      m.fromAck = true;
+      report.acknowledged[kind]++;
+      report.acknowledged.total++;
+    };
+    const maybe = (k: string, s: State) => {
+      const m = model.get(k)!;
+      if (!m.states.some((x) => same(x, s))) m.states.push(s);
+      m.fromAck = false;
+    };
+
+    async function keyed(name: string, n: number, fn: (ks: string[]) => Promise<void>) {
+      const ks = lock(n);
+      if (!ks) return new Promise((r) => setTimeout(r, 2));
+      const id = ++opId;
+      inFlight.set(id, `${name} ${ks.join(',')}`);
+      try {
+        await fn(ks);
+      } finally {
+        inFlight.delete(id);
+        unlock(ks);
+      }
+    }
+
+    const put = () =>
+      keyed('put', 1, async ([k]) => {
+        const b = body();
+        const s: State = { sha: sha256(b), size: b.length, etag: `"${md5(b)}"` };
+        try {
+          const res = await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: k, Body: b }));
+          if (res.ETag !== s.etag) fail('corrupt', `PUT ${k} answered ETag ${res.ETag}, expected ${s.etag}`);
+          ack(k, s, 'put');
+        } catch (err) {
+          unexpected(err, `PUT ${k}`);
+          if (!refused(err)) maybe(k, s);
+        }
+      });
+
+    const multipart = () =>
+      keyed('multipart', 1, async ([k]) => {
+        let uploadId: string | undefined;
+        let completing = false;
+        const n = rand(1, 3);
+        const parts: Buffer[] = [];
+        for (let i = 0; i < n; i++) parts.push(i < n - 1 ? part5MiB() : body());
+        const whole = Buffer.concat(parts);
+        const s: State = { sha: sha256(whole), size: whole.length, etag: '' };
+        try {
+          uploadId = (await s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: k }))).UploadId!;
+          activeUploads.add(uploadId);
+          const done: Array<{ PartNumber: number; ETag: string }> = [];
+          for (const [i, p] of parts.entries()) {
+            if (killed) return;
+            const r = await s3.send(new UploadPartCommand({ Bucket: BUCKET, Key: k, UploadId: uploadId, PartNumber: i + 1, Body: p }));
+            done.push({ PartNumber: i + 1, ETag: r.ETag! });
+          }
+          completing = true;
+          const res = await s3.send(new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: k, UploadId: uploadId, MultipartUpload: { Parts: done } }));
+          ack(k, { ...s, etag: res.ETag! }, 'multipart');
+        } catch (err) {
+          unexpected(err, `multipart ${k}`);
+          // Only a Complete whose answer was lost may have created the object.
+          if (completing && !refused(err)) maybe(k, s);
+        } finally {
+          if (uploadId) activeUploads.delete(uploadId);
+        }
+      });
+
+    const copy = () =>
+      keyed('copy', 2, async ([src, dst]) => {
+        const sources = model.get(src)!.states.filter((x): x is NonNullable<State> => x !== null);
+        try {
+          const res = await s3.send(new CopyObjectCommand({ Bucket: BUCKET, Key: dst, CopySource: `${BUCKET}/${src}` }));
+          const etag = res.CopyObjectResult?.ETag;
+          const s = sources.find((x) => x.etag === etag);
+          if (!s) {
+            fail('corrupt', `CopyObject ${src} -> ${dst} answered ETag ${etag}, none of the source's (${sources.map((x) => x.etag).join(' ')})`);
+            model.get(dst)!.states.push(...sources);
+            return;
+          }
+          ack(dst, s, 'copy');
+        } catch (err) {
+          unexpected(err, `CopyObject ${src} -> ${dst}`, sources.length === 0 ? ['NoSuchKey'] : []);
+          if (!refused(err)) for (const s of sources) maybe(dst, s);
+        }
+      });
+
+    const del = () =>
+      keyed('delete', 1, async ([k]) => {
+        try {
+          await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: k }));
+          ack(k, null, 'delete');
+        } catch (err) {
+          unexpected(err, `DELETE ${k}`);
+          if (!refused(err)) maybe(k, null);
+        }
+      });
+
+    const delMany = () =>
+      keyed('delete-objects', rand(2, 3), async (ks) => {
+        try {
+          const res = await s3.send(new DeleteObjectsCommand({ Bucket: BUCKET, Delete: { Objects: ks.map((Key) => ({ Key })) } }));
+          for (const d of res.Deleted ?? []) ack(d.Key!, null, 'delete');
+          for (const e of res.Errors ?? []) fail('unexpectedErrors', `DeleteObjects: ${e.Key}: ${e.Code}`);
+        } catch (err) {
+          unexpected(err, `DeleteObjects ${ks.join(',')}`);
+          if (!refused(err)) for (const k of ks) maybe(k, null);
+        }
+      });
+
+    const gc = async () => {
+      const id = ++opId;
+      inFlight.set(id, 'gc');
+      try {
+        const res = await fetch(`${adminUrl}/v1/gc`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+        const text = await res.text();
+        if (res.ok) {
+          report.gcRuns++;
+          const r = JSON.parse(text) as { orphanChunks: number; durationMs: number };
+          gcMs.push(r.durationMs);
+        } else if (res.status !== 409) fail('unexpectedErrors', `POST /v1/gc: ${res.status} ${text.slice(0, 200)}`);
+      } catch {
+        // killed meanwhile
+      } finally {
+        inFlight.delete(id);
+      }
+    };
+
+    const abortStale = async () => {
+      try {
+        const list = await s3.send(new ListMultipartUploadsCommand({ Bucket: BUCKET }));
+        // Uploads left by the previous cycles' kills (one started in this cycle may be in use).
+        const stale = (list.Uploads ?? []).find((u) => u.Initiated! < cycleStart && !activeUploads.has(u.UploadId!));
+        if (!stale) return;
+        await s3.send(new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: stale.Key!, UploadId: stale.UploadId! }));
+        report.aborts++;
+      } catch {
+        // killed meanwhile, or another worker aborted it first
+      }
+    };
+
+    const worker = async () => {
+      while (!killed) {
+        const r = rng();
+        if (r < 0.42) await put();
+        else if (r < 0.52) await multipart();
+        else if (r < 0.68) await copy();
+        else if (r < 0.82) await del();
+        else if (r < 0.88) await delMany();
+        else if (r < 0.94) await gc();
+        else await abortStale();
+      }
+    };
+
+    const running = Array.from({ length: workers }, () => worker());
+    // A quarter of the kills land just after a GC run starts, to catch GC halfway.
+    const gcKill = rng() < 0.25;
+    const delay = rand(killMin, killMax);
+    await new Promise((r) => setTimeout(r, delay));
+    if (gcKill) {
+      void gc();
+      await new Promise((r) => setTimeout(r, rand(0, 20)));
+    }
+    const killedDuring = [...new Set(inFlight.values())].map((v) => v.split(' ')[0]).sort().join('+') || 'idle';
+    killed = true;
+    server.child.kill('SIGKILL');
+    await server.exited;
+    await Promise.all(running);
+    return { killedDuring: `${delay} ms in${gcKill ? ' (just after a GC started)' : ''}, during ${killedDuring}` };
+  }
+
+  async function checkStopped(): Promise<void> {
+    const verify = await runCli(['verify', '--data-dir', dataDir, '--json', '--no-quarantine', '--no-progress']);
+    let broken: unknown[] = [];
+    try {
+      broken = (JSON.parse(verify.stdout) as { broken: unknown[] }).broken;
+    } catch {
+      broken = [`unparsable output: ${verify.stdout.slice(0, 200)} ${verify.stderr.slice(0, 500)}`];
+    }
+    if (verify.code !== 0 || broken.length > 0) fail('verifyFailures', `cairn verify exited ${verify.code}: ${JSON.stringify(broken).slice(0, 1000)}`);
+    const gc = await runCli(['gc', '--data-dir', dataDir, '--grace', '0', '--json', '--no-progress']);
+    try {
+      if (gc.code !== 0) throw new Error(`exit ${gc.code}`);
+      report.orphansCollected += (JSON.parse(gc.stdout) as { orphanChunks: number }).orphanChunks;
+    } catch (e) {
+      fail('unexpectedErrors', `cairn gc --grace 0: ${(e as Error).message}: ${gc.stderr.slice(0, 500)}`);
+    }
+
+    const tmp = fs.readdirSync(path.join(dataDir, 'tmp'));
+    if (tmp.length > 0) fail('tmpFilesLeft', `after cairn gc --grace 0: tmp/ holds ${tmp.join(', ')}`, tmp.length);
+
+    const db = new Database(path.join(dataDir, 'cairn.db'));
+    try {
+      const integrity = db.pragma('integrity_check', { simple: true });
+      if (integrity !== 'ok') fail('dbIntegrityFailures', `integrity_check: ${String(integrity)}`);
+      const fk = db.pragma('foreign_key_check') as unknown[];
+      if (fk.length > 0) fail('dbIntegrityFailures', `foreign_key_check: ${JSON.stringify(fk).slice(0, 500)}`);
+      const rows = new Set((db.prepare('SELECT hash FROM chunks').pluck().all() as string[]));
+      const bad = db
+        .prepare(
+          `SELECT c.hash, c.refcount,
+             (SELECT count(*) FROM object_chunks o WHERE o.chunk_hash = c.hash) + (SELECT count(*) FROM part_chunks p WHERE p.chunk_hash = c.hash) AS refs
+           FROM chunks c WHERE c.refcount != refs`,
+        )
+        .all() as Array<{ hash: string; refcount: number; refs: number }>;
+      if (bad.length > 0) fail('refcountMismatches', bad.slice(0, 5).map((b) => `${b.hash.slice(0, 12)} refcount ${b.refcount} refs ${b.refs}`).join('; '), bad.length);
+      const dangling = db.prepare('SELECT count(*) FROM (SELECT chunk_hash FROM object_chunks UNION SELECT chunk_hash FROM part_chunks) WHERE chunk_hash NOT IN (SELECT hash FROM chunks)').pluck().get() as number;
+      if (dangling > 0) fail('refcountMismatches', `${dangling} chunk references without a chunk row`, dangling);
+      for (const entry of fs.readdirSync(path.join(dataDir, 'chunks'), { recursive: true, withFileTypes: true })) {
+        if (!entry.isFile()) continue;
+        if (ASIDE_RE.test(entry.name)) {
+          report.gcAsides++;
+          const hash = entry.name.slice(0, 64);
+          // Only an unreferenced chunk is ever moved aside: a referenced one would be a lost chunk.
+          if (rows.has(hash)) fail('lost', `chunk ${hash.slice(0, 12)} is referenced but sits moved aside by a killed GC`);
+          continue;
+        }
+        if (!HASH_RE.test(entry.name) || !rows.has(entry.name)) fail('orphanChunks', `chunks/${path.relative(path.join(dataDir, 'chunks'), path.join(entry.parentPath, entry.name))} has no chunk row`);
+      }
+    } finally {
+      db.close();
+    }
+  }
+
+  async function checkRunning(): Promise<void> {
+    const tmp = fs.readdirSync(path.join(dataDir, 'tmp'));
+    if (tmp.length > 0) fail('tmpFilesLeft', `after start-up: tmp/ holds ${tmp.length} files`, tmp.length);
+    const present = new Set<string>();
+    for (const k of keys) {
+      const m = model.get(k)!;
+      let got: State;
+      try {
+        const res = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: k }));
+        const b = Buffer.from(await res.Body!.transformToByteArray());
+        got = { sha: sha256(b), size: b.length, etag: res.ETag! };
+        present.add(k);
+      } catch (err) {
+        if ((err as { name?: string }).name === 'NoSuchKey') got = null;
+        else {
+          fail('corrupt', `GET ${k}: ${(err as Error).message}`);
+          continue;
+        }
+      }
+      const exact = m.states.length === 1;
+      const at = m.states.findIndex((s) => same(s, got));
+      const match = at >= 0;
+      if (exact && m.fromAck) {
+        report.acknowledgedChecks++;
+        if (match && got !== null) report.acknowledgedObjectsVerified++;
+      }
+      if (!match) {
+        const expected = m.states.map((s) => (s ? `${s.sha.slice(0, 12)} (${s.size} B)` : 'absent')).join(' or ');
+        const seen = got ? `${got.sha.slice(0, 12)} (${got.size} B)` : 'absent';
+        if (got === null) fail('lost', `${k}: expected ${expected}, found absent`);
+        else if (m.states.every((s) => s === null)) fail('resurrected', `${k}: deleted, found ${seen}`);
+        else fail('corrupt', `${k}: expected ${expected}, found ${seen}`);
+      } else if (!exact) {
+        // The last state added is the write in flight at the kill.
+        if (at === m.states.length - 1) report.inFlight.applied++;
+        else report.inFlight.notApplied++;
+      }
+      // What is there now has survived a crash: the next cycles hold the server to it.
+      if (!exact || !match) m.fromAck = false;
+      m.states = [got];
+    }
+    const listed = new Set<string>();
+    let token: string | undefined;
+    do {
+      const page = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, ContinuationToken: token }));
+      for (const o of page.Contents ?? []) listed.add(o.Key!);
+      token = page.NextContinuationToken;
+    } while (token);
+    const diff = [...new Set([...listed, ...present])].filter((k) => listed.has(k) !== present.has(k));
+    if (diff.length > 0) fail('corrupt', `listing disagrees with GETs on ${diff.join(', ')}`);
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.floor(s.length / 2)] : 0;
+}
+
+function formatReport(r: CampaignReport): string {
+  const a = r.acknowledged;
+  return [
+    `cycles run: ${r.cycles} (seed ${r.seed}, ${(r.durationMs / 1000).toFixed(0)} s)`,
+    `writes acknowledged: ${a.total} (put ${a.put}, multipart ${a.multipart}, copy ${a.copy}, delete ${a.delete}); aborts ${r.aborts}, admin GC runs ${r.gcRuns}`,
+    `acknowledged states checked after restarts: ${r.acknowledgedChecks} (objects read back and hashed: ${r.acknowledgedObjectsVerified}; the rest acknowledged deletes)`,
+    `writes in flight at a kill: ${r.inFlight.applied} found applied (whole), ${r.inFlight.notApplied} not applied`,
+    `lost: ${r.lost}, corrupt: ${r.corrupt}, resurrected deletes: ${r.resurrected}, verify failures: ${r.verifyFailures}`,
+    `orphan chunk files after gc: ${r.orphanChunks}, tmp files left: ${r.tmpFilesLeft}, refcount mismatches: ${r.refcountMismatches}, DB integrity failures: ${r.dbIntegrityFailures}, unexpected errors: ${r.unexpectedErrors}`,
+    `orphans collected by cairn gc after kills: ${r.orphansCollected}; chunks a killed GC left moved aside: ${r.gcAsides}`,
+    ...(r.failures.length ? ['failures:', ...r.failures.map((f) => `  ${f}`)] : []),
+  ].join('\n');
+}
+
+export function campaignClean(r: CampaignReport): boolean {
+  return r.failures.length === 0 && r.lost + r.corrupt + r.resurrected + r.verifyFailures + r.orphanChunks + r.tmpFilesLeft + r.refcountMismatches + r.dbIntegrityFailures + r.unexpectedErrors === 0;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const arg = (name: string) => {
+    const i = process.argv.indexOf(`--${name}`);
+    return i >= 0 ? process.argv[i + 1] : undefined;
+  };
+  const cycles = Number(arg('cycles') ?? 200);
+  const seed = arg('seed') === undefined ? undefined : Number(arg('seed'));
+  const report = await runCampaign({ cycles, seed, keep: process.argv.includes('--keep'), log: (l) => console.log(l) });
+  console.log(`\n${formatReport(report)}`);
+  console.log(`\n${JSON.stringify(report)}`);
+  process.exitCode = campaignClean(report) ? 0 : 1;
+}
+
+export { formatReport };
