@@ -7,7 +7,7 @@ import type { BucketRow, NewObject, ObjectRow, Repository } from '../db/reposito
 import type { MultipartRepository, PartRow, UploadRow, CompletedPart } from '../db/multipart-repository.js';
 import type { ChunkPlacement } from '../db/chunk-refs.js';
 import { attributeColumns, type ObjectAttributes, type ObjectService } from './object-service.js';
-import { receivePayload, settle, type PayloadInput } from './receive.js';
+import { commitOutcome, receivePayload, settle, type PayloadInput } from './receive.js';
 import { createHasher } from '../s3/checksums.js';
 import { readObjectRange } from './chunk-reader.js';
 
@@ -92,7 +92,7 @@ export class MultipartService {
       store.pin(r.chunkHash);
       held.push({ hash: r.chunkHash, size: r.size, crc32c: r.crc32c, offset: r.offset - start, created: false });
     }
-    let committed = false;
+    let committed: boolean | 'unknown' = false;
     try {
       const md5 = createHash('md5');
       const hasher = alg ? createHasher(alg) : undefined;
@@ -120,6 +120,9 @@ export class MultipartService {
       const result = await this.commitPart(uploadId, partNumber, { size, etag, checksumValue }, placements, [], alg);
       committed = true;
       return result;
+    } catch (err) {
+      if (!committed) committed = commitOutcome(err);
+      throw err;
     } finally {
       await settle(this.objects.receiveDeps, held, committed);
     }
@@ -133,7 +136,7 @@ export class MultipartService {
     pinned: Parameters<typeof settle>[1],
     alg: ChecksumAlgorithm | null,
   ): Promise<PartResult> {
-    let committed = false;
+    let committed: boolean | 'unknown' = false;
     try {
       const lastModified = Date.now();
       const res = this.mp.commitPart(uploadId, { partNumber, lastModified, ...part }, placements);
@@ -146,6 +149,9 @@ export class MultipartService {
         lastModified: new Date(lastModified),
         checksum: alg && part.checksumValue ? { algorithm: alg, value: part.checksumValue } : undefined,
       };
+    } catch (err) {
+      if (!committed) committed = commitOutcome(err);
+      throw err;
     } finally {
       if (pinned.length > 0) await settle(this.objects.receiveDeps, pinned, committed);
     }

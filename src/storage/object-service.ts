@@ -3,7 +3,7 @@ import { S3Error } from '../s3/errors.js';
 import type { BucketRow, NewObject, ObjectRow, Repository } from '../db/repository.js';
 import type { BufferPool } from './pool.js';
 import type { ChunkStore } from './chunk-store.js';
-import { receivePayload, settle, type PayloadInput, type ReceiveDeps } from './receive.js';
+import { commitOutcome, receivePayload, settle, type PayloadInput, type ReceiveDeps } from './receive.js';
 import { readObjectRange } from './chunk-reader.js';
 
 // Orchestrates object writes, reads, copies and deletes over the chunk store and the
@@ -110,7 +110,7 @@ export class ObjectService {
   async putObject(input: PutObjectInput): Promise<ObjectRow> {
     const bucket = this.requireBucket(input.bucket);
     const received = await receivePayload(this.receiveDeps, input, { maxSize: MAX_PUT_SIZE });
-    let committed = false;
+    let committed: boolean | 'unknown' = false;
     try {
       const a = input.attributes;
       const alg = input.checksum?.algorithm;
@@ -129,6 +129,9 @@ export class ObjectService {
       committed = true;
       await this.removeFreed(freed);
       return object;
+    } catch (err) {
+      if (!committed) committed = commitOutcome(err);
+      throw err;
     } finally {
       await settle(this.receiveDeps, received.chunks, committed);
     }

@@ -80,9 +80,21 @@ export async function receivePayload(deps: ReceiveDeps, input: PayloadInput, opt
   }
 }
 
+/**
+ * How a commit that threw may have ended. SQLite reports a failed write or fsync of the WAL
+ * (SQLITE_IOERR_*, SQLITE_FULL) possibly after the transaction's frames reached the file, and WAL
+ * recovery at the next start replays every complete transaction it finds: the row may come back.
+ * The chunks such a commit references must then stay (GC takes them if the row never appears).
+ */
+export function commitOutcome(err: unknown): false | 'unknown' {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_IOERR') || code === 'SQLITE_FULL') ? 'unknown' : false;
+}
+
 /** Unpins received chunks; when nothing committed them, removes the files this upload created. */
-export async function settle(deps: ReceiveDeps, chunks: WriteResult['chunks'], committed: boolean): Promise<void> {
+export async function settle(deps: ReceiveDeps, chunks: WriteResult['chunks'], committed: boolean | 'unknown'): Promise<void> {
   for (const c of chunks) deps.store.unpin(c.hash);
+  if (committed === 'unknown') return;
   if (!committed) {
     await deps.store.discard(chunks, deps.isReferenced).catch((e) => deps.onWarn?.('discarding chunks failed', e));
     return;

@@ -24,6 +24,8 @@ import { loadConfig } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { ChunkStore, defaultFsOps, type ChunkFsOps } from '../../src/storage/chunk-store.js';
 import { TEST_ACCESS_KEY, TEST_SECRET, chunkFiles, tmpFiles } from '../helpers/server.js';
+import { CHUNK as ENV_CHUNK, chunkHashes, openStorageEnv } from '../helpers/storage-env.js';
+import { runGc } from '../../src/storage/gc.js';
 import { bodyOf, s3Error } from '../helpers/sdk.js';
 
 const KiB = 1024;
@@ -164,6 +166,32 @@ describe('ChunkStore: a failed write or fsync is final for that write', () => {
     expect(b.created).toBe(false);
     store.unpin(a.hash);
     store.unpin(b.hash);
+  });
+});
+
+describe('a commit that fails with an SQLite I/O error', () => {
+  // SQLite may report a failed WAL write or fsync after the transaction's frames reached the file;
+  // recovery at the next start would replay it. Its chunks must not be deleted on the spot.
+  it.each([
+    ['SQLITE_IOERR_FSYNC', true],
+    ['SQLITE_FULL', true],
+    ['SQLITE_CONSTRAINT', false],
+  ] as const)('%s: the PUT fails; the chunks it wrote are kept: %s (GC removes them once no row appears)', async (code, kept) => {
+    const env = await openStorageEnv();
+    try {
+      const commit = env.repo.commitObject.bind(env.repo);
+      env.repo.commitObject = () => {
+        throw Object.assign(new Error(`injected ${code}`), { code });
+      };
+      await expect(env.put('k', randomBytes(3 * ENV_CHUNK + 5))).rejects.toMatchObject({ code });
+      env.repo.commitObject = commit;
+      expect((await chunkHashes(env.dataDir)).length).toBe(kept ? 4 : 0);
+      const gc = await runGc({ dataDir: env.dataDir, repo: env.repo, mp: env.mp, store: env.store }, { graceMs: 0, multipartExpiryMs: 86_400_000 });
+      expect(gc.orphanChunks).toBe(kept ? 4 : 0);
+      expect(await chunkHashes(env.dataDir)).toEqual([]);
+    } finally {
+      await env.close();
+    }
   });
 });
 
