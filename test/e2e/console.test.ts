@@ -1,0 +1,239 @@
+// The web console end to end in a real browser: Debian's chromium driven by playwright-core.
+// Sign in, create a bucket, upload a 20 MiB file by drag and drop (and a small one through the
+// file input), see it listed, check the chunk table against /v1/objects, download through the
+// presigned link and compare bytes, search by size, run verify, delete. Screenshots of every page
+// (desktop and phone width) go to test-output/console/.
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const haveChromium = fs.existsSync(CHROMIUM);
+if (!haveChromium && process.env.CI === 'true') {
+  throw new Error(`${CHROMIUM} is missing: CI must install Debian's chromium package (.ci/run does)`);
+}
+const OUT = path.resolve('test-output/console');
+const MiB = 1024 * 1024;
+
+describe.skipIf(!haveChromium)('web console in chromium', () => {
+  let server: TestServer;
+  let context: BrowserContext;
+  let page: Page;
+  let profile: string;
+  const pageErrors: string[] = [];
+  // 20 MiB: 8 MiB of random bytes twice (the second chunk dedups onto the first), then 4 MiB more.
+  const head = randomBytes(8 * MiB);
+  const big = Buffer.concat([head, head, randomBytes(4 * MiB)]);
+  const small = Buffer.from('a small note, uploaded through the file input\n');
+
+  const shot = async (name: string) => {
+    await page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true });
+  };
+  const admin = async (p: string) => {
+    const res = await fetch(server.adminUrl + p, { headers: { authorization: `Bearer ${server.adminToken}` } });
+    return { status: res.status, body: res.status === 200 ? await res.json() : undefined };
+  };
+
+  beforeAll(async () => {
+    if (!fs.existsSync(path.resolve('dist/console/index.html'))) throw new Error('dist/console is not built: run `npm run build` first (npm test does)');
+    fs.rmSync(OUT, { recursive: true, force: true });
+    fs.mkdirSync(OUT, { recursive: true });
+    server = await startTestServer();
+    profile = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-chromium-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1280, height: 860 },
+      acceptDownloads: true,
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(15_000);
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('dialog', (d) => void d.accept());
+    // The test's bytes, fetched by the page from its own origin (the page builds a File from them).
+    await page.route(`${server.adminUrl}/__fixture/big.bin`, (route) => route.fulfill({ status: 200, body: big, contentType: 'application/octet-stream' }));
+  }, 120_000);
+
+  afterAll(async () => {
+    await context?.close();
+    if (profile) fs.rmSync(profile, { recursive: true, force: true });
+    await server?.stop();
+  });
+
+  it('signs in with the admin token', async () => {
+    await page.goto(server.adminUrl + '/');
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await shot('01-sign-in');
+    // A wrong token is explained in words.
+    await page.getByRole('textbox', { name: /^Admin token/ }).fill('not-the-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Sign-in was not accepted' }).waitFor();
+    await page.getByRole('textbox', { name: /^Admin token/ }).fill(server.adminToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    await shot('02-dashboard-empty');
+  });
+
+  it('creates a bucket (and a CORS rule for this page)', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Buckets' }).click();
+    await page.getByLabel('New bucket').fill('photos');
+    await page.getByRole('button', { name: 'Create bucket' }).click();
+    await page.getByText('Bucket photos created.').waitFor();
+    await page.getByRole('link', { name: 'photos' }).waitFor();
+    // An invalid name is refused in words before any request.
+    await page.getByLabel('New bucket').fill('x');
+    await page.getByRole('button', { name: 'Create bucket' }).click();
+    await page.getByRole('alert').filter({ hasText: 'not a valid bucket name' }).waitFor();
+    await shot('03-buckets');
+    expect((await admin('/v1/buckets')).body.buckets.map((b: { name: string }) => b.name)).toEqual(['photos']);
+  });
+
+  it('uploads a 20 MiB file by drag and drop (multipart) and a small one from the file picker', async () => {
+    await page.getByRole('link', { name: 'photos' }).click();
+    await page.getByText('This folder is empty.').waitFor();
+    const zone = page.getByTestId('dropzone');
+    await zone.evaluate(async (el) => {
+      const bytes = await (await fetch('/__fixture/big.bin')).arrayBuffer();
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], 'big.bin', { type: 'application/octet-stream' }));
+      el.dispatchEvent(new DragEvent('dragenter', { bubbles: true, cancelable: true, dataTransfer: dt }));
+      el.dispatchEvent(new DragEvent('dragover', { bubbles: true, cancelable: true, dataTransfer: dt }));
+      el.dispatchEvent(new DragEvent('drop', { bubbles: true, cancelable: true, dataTransfer: dt }));
+    });
+    await page.locator('li.upload[data-key="big.bin"]').waitFor();
+    await page.getByTestId('file-input').setInputFiles({ name: 'note.txt', mimeType: 'text/plain', buffer: small });
+    await page.locator('li.upload.done[data-key="big.bin"]').waitFor({ timeout: 60_000 });
+    await page.locator('li.upload.done[data-key="note.txt"]').waitFor();
+    await page.getByRole('link', { name: 'big.bin' }).waitFor();
+    await page.getByRole('link', { name: 'note.txt' }).waitFor();
+    await shot('04-browse-after-upload');
+    const rec = (await admin('/v1/objects/photos/big.bin')).body;
+    expect(rec.size).toBe(big.length);
+    expect(rec.partCount).toBe(3);
+    expect((await admin('/v1/objects/photos/note.txt')).body).toMatchObject({ size: small.length, contentType: 'text/plain', partCount: null });
+  });
+
+  it('shows the object page with a chunk table matching /v1/objects', async () => {
+    await page.getByRole('link', { name: 'big.bin' }).click();
+    await page.getByRole('heading', { name: 'Chunks' }).waitFor();
+    const rec = (await admin('/v1/objects/photos/big.bin')).body as { etag: string; chunks: Array<{ seq: number; offset: number; size: number; sha256: string; shared: boolean; refcount: number }> };
+    const rows = await page.locator('table.chunks tbody tr').evaluateAll((trs) =>
+      trs.map((tr) => ({ sha256: tr.getAttribute('data-sha256'), cells: [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '') })),
+    );
+    expect(rows).toHaveLength(rec.chunks.length);
+    rec.chunks.forEach((c, i) => {
+      const r = rows[i]!;
+      expect(r.sha256).toBe(c.sha256);
+      expect(r.cells[0]).toBe(String(c.seq));
+      expect(r.cells[1]!.replace(/,/g, '')).toBe(String(c.offset));
+      expect(r.cells[2]!.replace(/,/g, '')).toBe(String(c.size));
+      expect(r.cells[3]).toContain(c.sha256.slice(0, 16));
+      expect(r.cells[4]).toBe(c.shared ? `yes (${c.refcount} refs)` : 'no');
+    });
+    // The repeated 8 MiB is stored once.
+    expect(rec.chunks[0]!.sha256).toBe(rec.chunks[1]!.sha256);
+    await expect(page.getByText(rec.etag)).toBeTruthy();
+    await page.getByText(rec.etag).waitFor();
+    await shot('05-object');
+  });
+
+  it('downloads through a presigned link with a chosen expiry, bytes equal', async () => {
+    await page.getByLabel('Valid for').selectOption('86400');
+    await page.getByRole('button', { name: 'Create link' }).click();
+    const url = await page.locator('#presigned').inputValue();
+    expect(url).toContain('X-Amz-Expires=86400');
+    expect(url.startsWith(server.url + '/photos/big.bin?')).toBe(true);
+    const res = await fetch(url);
+    expect(res.status).toBe(200);
+    const got = Buffer.from(await res.arrayBuffer());
+    expect(got.length).toBe(big.length);
+    expect(createHash('sha256').update(got).digest('hex')).toBe(createHash('sha256').update(big).digest('hex'));
+    await page.getByRole('button', { name: 'Copy' }).click();
+    await page.getByText('Link copied.').waitFor();
+    // The Download button too: a real browser download of the same bytes.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download' }).click()]);
+    expect(download.suggestedFilename()).toBe('big.bin');
+    const saved = await download.path();
+    expect(createHash('sha256').update(fs.readFileSync(saved)).digest('hex')).toBe(createHash('sha256').update(big).digest('hex'));
+    await shot('06-object-presigned');
+  });
+
+  it('searches by size', async () => {
+    await page.getByRole('navigation', { name: 'Breadcrumb' }).getByRole('link', { name: 'photos' }).click();
+    await page.getByRole('link', { name: 'Search', exact: true }).click();
+    await page.getByLabel('Min size').fill('10MiB');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await page.waitForURL(/minSize=10MiB/);
+    await page.locator('table.results').getByRole('link', { name: 'big.bin' }).waitFor();
+    expect(await page.locator('table.results tbody tr').count()).toBe(1);
+    await shot('07-search-by-size');
+    await page.getByLabel('Min size').fill('');
+    await page.getByLabel('Max size').fill('1KiB');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await page.locator('table.results').getByRole('link', { name: 'note.txt' }).waitFor();
+    expect(await page.locator('table.results tbody tr').count()).toBe(1);
+    // A bad filter is explained.
+    await page.getByLabel('Max size').fill('lots');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await page.getByRole('alert').filter({ hasText: 'A search filter is not valid' }).waitFor();
+  });
+
+  it('shows the dashboard with dedup, usage chart, request rate and a verify run', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Dashboard' }).click();
+    await page.getByText('Dedup ratio').waitFor();
+    await page.locator('svg[role="img"] rect.bar-logical').first().waitFor();
+    await page.getByRole('button', { name: 'Verify all chunks now' }).click();
+    await page.getByTestId('verify-result').filter({ hasText: 'no problems found' }).waitFor({ timeout: 30_000 });
+    // Two metric scrapes (5 s apart) give a rate.
+    await page.getByText(/\d+\.\d\/s/).first().waitFor({ timeout: 15_000 });
+    await shot('08-dashboard');
+  });
+
+  it('works at phone width (390 px)', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await shot('09-phone-dashboard');
+    await page.getByRole('link', { name: 'Buckets' }).click();
+    await page.getByRole('heading', { name: 'Buckets' }).waitFor();
+    await shot('10-phone-buckets');
+    await page.getByRole('link', { name: 'photos' }).click();
+    await page.getByRole('link', { name: 'big.bin' }).waitFor();
+    await shot('11-phone-browse');
+    await page.getByRole('link', { name: 'big.bin' }).click();
+    await page.getByRole('heading', { name: 'Chunks' }).waitFor();
+    await shot('12-phone-object');
+    // Nothing wider than the screen.
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.setViewportSize({ width: 1280, height: 860 });
+  });
+
+  it('is keyboard reachable: Tab reaches the navigation and the page actions', async () => {
+    await page.goto(server.adminUrl + '/buckets');
+    await page.getByRole('heading', { name: 'Buckets' }).waitFor();
+    const focused: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      await page.keyboard.press('Tab');
+      focused.push(await page.evaluate(() => (document.activeElement?.textContent || (document.activeElement as HTMLInputElement | null)?.name || '').trim()));
+    }
+    expect(focused).toContain('Skip to content');
+    expect(focused).toContain('Dashboard');
+    expect(focused).toContain('Create bucket');
+  });
+
+  it('deletes the object', async () => {
+    await page.goto(server.adminUrl + '/o/photos/big.bin');
+    await page.getByRole('heading', { name: 'Chunks' }).waitFor();
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await page.waitForURL(/\/b\/photos\//);
+    await page.getByRole('link', { name: 'note.txt' }).waitFor();
+    expect(await page.getByRole('link', { name: 'big.bin' }).count()).toBe(0);
+    await shot('13-browse-after-delete');
+    expect((await admin('/v1/objects/photos/big.bin')).status).toBe(404);
+    expect(pageErrors).toEqual([]);
+  });
+});
