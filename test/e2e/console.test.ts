@@ -19,15 +19,38 @@ if (!haveChromium && process.env.CI === 'true') {
 const OUT = path.resolve('test-output/console');
 const MiB = 1024 * 1024;
 
+/**
+ * The test's bytes, made the same way in Node and in the page (xorshift32 from a seed): the page
+ * builds its File from them without the test intercepting requests (interception turns off the
+ * browser cache, which makes Chromium add Cache-Control: no-cache to every upload).
+ */
+function fill(n: number, seed: number): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(n);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < n; i += 4) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    out[i] = x & 255;
+    out[i + 1] = (x >>> 8) & 255;
+    out[i + 2] = (x >>> 16) & 255;
+    out[i + 3] = x >>> 24;
+  }
+  return out;
+}
+
 describe.skipIf(!haveChromium)('web console in chromium', () => {
   let server: TestServer;
   let context: BrowserContext;
   let page: Page;
   let profile: string;
   const pageErrors: string[] = [];
-  // 20 MiB: 8 MiB of random bytes twice (the second chunk dedups onto the first), then 4 MiB more.
-  const head = randomBytes(8 * MiB);
-  const big = Buffer.concat([head, head, randomBytes(4 * MiB)]);
+  // 20 MiB: 8 MiB of pseudo-random bytes twice (the second chunk dedups onto the first), then 4 MiB more.
+  const seeds = [randomBytes(4).readUInt32LE(), randomBytes(4).readUInt32LE()];
+  const head = Buffer.from(fill(8 * MiB, seeds[0]!));
+  const big = Buffer.concat([head, head, Buffer.from(fill(4 * MiB, seeds[1]!))]);
   const small = Buffer.from('a small note, uploaded through the file input\n');
 
   const shot = async (name: string) => {
@@ -55,8 +78,6 @@ describe.skipIf(!haveChromium)('web console in chromium', () => {
     page.setDefaultTimeout(15_000);
     page.on('pageerror', (e) => pageErrors.push(e.message));
     page.on('dialog', (d) => void d.accept());
-    // The test's bytes, fetched by the page from its own origin (the page builds a File from them).
-    await page.route(`${server.adminUrl}/__fixture/big.bin`, (route) => route.fulfill({ status: 200, body: big, contentType: 'application/octet-stream' }));
   }, 120_000);
 
   afterAll(async () => {
@@ -97,21 +118,23 @@ describe.skipIf(!haveChromium)('web console in chromium', () => {
     await page.getByRole('link', { name: 'photos' }).click();
     await page.getByText('This folder is empty.').waitFor();
     const zone = page.getByTestId('dropzone');
-    await zone.evaluate(async (el) => {
-      const bytes = await (await fetch('/__fixture/big.bin')).arrayBuffer();
+    await zone.evaluate((el, { fillSource, seeds, MiB }) => {
+      const fillIn = new Function(`return (${fillSource})`)() as typeof fill;
+      const head = fillIn(8 * MiB, seeds[0]!);
       const dt = new DataTransfer();
-      dt.items.add(new File([bytes], 'big.bin', { type: 'application/octet-stream' }));
+      dt.items.add(new File([head, head, fillIn(4 * MiB, seeds[1]!)], 'big.bin', { type: 'application/octet-stream' }));
       el.dispatchEvent(new DragEvent('dragenter', { bubbles: true, cancelable: true, dataTransfer: dt }));
       el.dispatchEvent(new DragEvent('dragover', { bubbles: true, cancelable: true, dataTransfer: dt }));
       el.dispatchEvent(new DragEvent('drop', { bubbles: true, cancelable: true, dataTransfer: dt }));
-    });
-    await page.locator('li.upload[data-key="big.bin"]').waitFor();
+    }, { fillSource: fill.toString(), seeds, MiB });
+    await page.locator('li.upload.uploading[data-key="big.bin"]').waitFor();
+    await shot('04a-uploading');
     await page.getByTestId('file-input').setInputFiles({ name: 'note.txt', mimeType: 'text/plain', buffer: small });
     await page.locator('li.upload.done[data-key="big.bin"]').waitFor({ timeout: 60_000 });
     await page.locator('li.upload.done[data-key="note.txt"]').waitFor();
     await page.getByRole('link', { name: 'big.bin' }).waitFor();
     await page.getByRole('link', { name: 'note.txt' }).waitFor();
-    await shot('04-browse-after-upload');
+    await shot('04b-browse-after-upload');
     const rec = (await admin('/v1/objects/photos/big.bin')).body;
     expect(rec.size).toBe(big.length);
     expect(rec.partCount).toBe(3);
@@ -121,7 +144,7 @@ describe.skipIf(!haveChromium)('web console in chromium', () => {
   it('shows the object page with a chunk table matching /v1/objects', async () => {
     await page.getByRole('link', { name: 'big.bin' }).click();
     await page.getByRole('heading', { name: 'Chunks' }).waitFor();
-    const rec = (await admin('/v1/objects/photos/big.bin')).body as { etag: string; chunks: Array<{ seq: number; offset: number; size: number; sha256: string; shared: boolean; refcount: number }> };
+    const rec = (await admin('/v1/objects/photos/big.bin')).body as { etag: string; cacheControl: string | null; chunks: Array<{ seq: number; offset: number; size: number; sha256: string; shared: boolean; refcount: number }> };
     const rows = await page.locator('table.chunks tbody tr').evaluateAll((trs) =>
       trs.map((tr) => ({ sha256: tr.getAttribute('data-sha256'), cells: [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '') })),
     );
@@ -133,10 +156,12 @@ describe.skipIf(!haveChromium)('web console in chromium', () => {
       expect(r.cells[1]!.replace(/,/g, '')).toBe(String(c.offset));
       expect(r.cells[2]!.replace(/,/g, '')).toBe(String(c.size));
       expect(r.cells[3]).toContain(c.sha256.slice(0, 16));
-      expect(r.cells[4]).toBe(c.shared ? `yes (${c.refcount} refs)` : 'no');
+      const here = rec.chunks.filter((x) => x.sha256 === c.sha256).length;
+      expect(r.cells[4]).toBe(c.shared ? `yes (${c.refcount} refs)` : here > 1 ? `repeated ${here}× in this object` : 'no');
     });
     // The repeated 8 MiB is stored once.
     expect(rec.chunks[0]!.sha256).toBe(rec.chunks[1]!.sha256);
+    expect(rec.cacheControl).toBeNull();
     await expect(page.getByText(rec.etag)).toBeTruthy();
     await page.getByText(rec.etag).waitFor();
     await shot('05-object');
@@ -196,9 +221,11 @@ describe.skipIf(!haveChromium)('web console in chromium', () => {
 
   it('works at phone width (390 px)', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByText('Last scrub').waitFor();
     await shot('09-phone-dashboard');
     await page.getByRole('link', { name: 'Buckets' }).click();
     await page.getByRole('heading', { name: 'Buckets' }).waitFor();
+    await page.getByRole('link', { name: 'photos' }).waitFor();
     await shot('10-phone-buckets');
     await page.getByRole('link', { name: 'photos' }).click();
     await page.getByRole('link', { name: 'big.bin' }).waitFor();

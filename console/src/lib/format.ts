@@ -14,16 +14,6 @@ export function formatBytes(n: number): string {
   return `${v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)} ${UNITS[i]}`;
 }
 
-/** '20MiB', '1.5 GB', '300k', '1024' -> bytes; undefined when it is not a size. */
-export function parseSize(text: string): number | undefined {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?)(b?)\s*$/i.exec(text);
-  if (!m) return undefined;
-  const power = ' kmgtp'.indexOf((m[2] || ' ').toLowerCase());
-  const base = m[3] || !m[2] ? 1024 : 1000;
-  const value = Number(m[1]) * base ** power;
-  return Number.isFinite(value) ? Math.round(value) : undefined;
-}
-
 export function formatRatio(r: number): string {
   return Number.isFinite(r) ? `${r.toFixed(2)}x` : '-';
 }
@@ -60,4 +50,12 @@ export function formatDuration(ms: number): string {
 
 export function plural(n: number, word: string, many = `${word}s`): string {
   return `${n.toLocaleString('en-US')} ${n === 1 ? word : many}`;
+}
+
+/** 'yes (3 refs)' when another object, copy or upload uses the chunk; 'repeated in this object' when only this one does, more than once. */
+// A chunk repeated inside one object is dedup too, though the API's `shared` means another user.
+export function chunkSharing(c: { sha256: string; shared: boolean; refcount: number }, all: Array<{ sha256: string }>): string {
+  if (c.shared) return `yes (${c.refcount} refs)`;
+  const here = all.filter((x) => x.sha256 === c.sha256).length;
+  return here > 1 ? `repeated ${here}× in this object` : 'no';
 }

@@ -114,14 +114,19 @@ export async function runMultipart<B>(
     }
   };
   try {
+    // The first failure stops the other parts (they then fail as cancelled): it is the one reported.
+    let failure: { error: unknown } | undefined;
     const workers = Array.from({ length: Math.min(opts.concurrency ?? PART_CONCURRENCY, parts.length) }, worker);
-    const results = await Promise.allSettled(workers.map((w) => w.catch((err: unknown) => {
-      inner.abort();
-      throw err;
-    })));
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    await Promise.allSettled(
+      workers.map((w) =>
+        w.catch((error: unknown) => {
+          failure ??= { error };
+          inner.abort();
+        }),
+      ),
+    );
     if (opts.signal.aborted) throw new UploadCancelled();
-    if (failed) throw failed.reason;
+    if (failure) throw failure.error;
     await t.complete(uploadId, etags);
     return { uploadId, parts: parts.length };
   } catch (err) {

@@ -89,43 +89,33 @@ function Card({ label, value, sub }: { label: string; value: string; sub?: strin
   );
 }
 
-/** Horizontal bars, logical and physical size per bucket: plain SVG, no chart library. */
+/** Bars of logical and physical size per bucket: plain SVG bars, HTML labels (readable at any width). */
 export function UsageChart({ buckets }: { buckets: BucketSummary[] }) {
   if (buckets.length === 0) return <p class="muted">No buckets yet.</p>;
   const rows = [...buckets].sort((a, b) => b.logicalBytes - a.logicalBytes).slice(0, 20);
   const max = Math.max(1, ...rows.map((b) => Math.max(b.logicalBytes, b.physicalBytes)));
-  const rowH = 34;
-  const labelW = 0;
-  const width = 600;
+  const pct = (n: number) => Math.max(0.3, (100 * n) / max);
   return (
     <figure class="chart">
-      <svg viewBox={`0 0 ${width} ${rows.length * rowH + 4}`} role="img" aria-labelledby="chart-title chart-desc" preserveAspectRatio="xMinYMin meet">
-        <title id="chart-title">Logical and physical size per bucket</title>
-        <desc id="chart-desc">{rows.map((b) => `${b.name}: ${formatBytes(b.logicalBytes)} logical, ${formatBytes(b.physicalBytes)} on disk`).join('; ')}</desc>
-        {rows.map((b, i) => {
-          const y = i * rowH + 2;
-          const lw = ((width - labelW) * b.logicalBytes) / max;
-          const pw = ((width - labelW) * b.physicalBytes) / max;
-          return (
-            <g key={b.name}>
-              <rect x={labelW} y={y + 14} width={Math.max(lw, 1)} height={8} class="bar-logical" />
-              <rect x={labelW} y={y + 23} width={Math.max(pw, 1)} height={8} class="bar-physical" />
-              <text x={labelW} y={y + 11} class="chart-label">
-                {b.name} — {formatBytes(b.logicalBytes)} / {formatBytes(b.physicalBytes)}
-              </text>
-            </g>
-          );
-        })}
-      </svg>
-      <figcaption>
-        <span class="swatch logical" aria-hidden="true" /> logical (stored by clients) <span class="swatch physical" aria-hidden="true" /> physical (chunks on disk).{' '}
-        {buckets.length > rows.length && `The ${rows.length} largest of ${buckets.length} buckets. `}
-        {rows.slice(0, 3).map((b, i) => (
-          <span key={b.name}>
-            {i > 0 && ', '}
-            <a href={browseHref(b.name)}>{b.name}</a>
-          </span>
+      <ul class="chart-rows">
+        {rows.map((b) => (
+          <li key={b.name}>
+            <div class="chart-label">
+              <a href={browseHref(b.name)}>{b.name}</a>
+              <span class="muted">
+                {formatBytes(b.logicalBytes)} logical, {formatBytes(b.physicalBytes)} on disk
+              </span>
+            </div>
+            <svg viewBox="0 0 100 18" preserveAspectRatio="none" role="img" aria-label={`${b.name}: ${formatBytes(b.logicalBytes)} logical, ${formatBytes(b.physicalBytes)} on disk`}>
+              <rect x="0" y="0" width={pct(b.logicalBytes)} height="8" class="bar-logical" />
+              <rect x="0" y="10" width={pct(b.physicalBytes)} height="8" class="bar-physical" />
+            </svg>
+          </li>
         ))}
+      </ul>
+      <figcaption>
+        <span class="swatch logical" aria-hidden="true" /> logical (stored by clients) <span class="swatch physical" aria-hidden="true" /> physical (chunks on disk; a chunk shared between buckets counts in each).
+        {buckets.length > rows.length && ` The ${rows.length} largest of ${buckets.length} buckets.`}
       </figcaption>
     </figure>
   );

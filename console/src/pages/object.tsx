@@ -1,5 +1,5 @@
 import { useRef, useState } from 'preact/hooks';
-import { formatBytes, formatDate } from '../lib/format.js';
+import { chunkSharing, formatBytes, formatDate } from '../lib/format.js';
 import { browseHref, parentPrefix } from '../lib/paths.js';
 import { navigate } from '../router.js';
 import { ActionButton, copyText, ErrorBox, Loading, Notice, useLoad, useSession } from '../ui.js';
@@ -186,7 +186,7 @@ export function ObjectPage({ bucket, objectKey }: { bucket: string; objectKey: s
                         {c.sha256.slice(0, 16)}…
                       </code>
                     </td>
-                    <td data-label="Shared">{c.shared ? `yes (${c.refcount} refs)` : 'no'}</td>
+                    <td data-label="Shared">{chunkSharing(c, o.chunks)}</td>
                   </tr>
                 ))}
               </tbody>
@@ -197,3 +197,4 @@ export function ObjectPage({ bucket, objectKey }: { bucket: string; objectKey: s
     </section>
   );
 }
+
