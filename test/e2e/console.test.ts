@@ -252,6 +252,31 @@ describe.skipIf(!haveChromium)('web console in chromium', () => {
     expect(focused).toContain('Create bucket');
   });
 
+  it('signs in with an access key pair: sees only its buckets, uploads with URLs it signs itself', async () => {
+    await server.repo.createBucket({ name: 'hidden', region: 'us-east-1', publicRead: false });
+    const key = server.keys.create({ description: 'e2e', grants: [{ bucket: 'photos', permission: 'write' }] });
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('radio', { name: 'Access key' }).check();
+    await page.getByRole('textbox', { name: 'Access key ID' }).fill(key.id);
+    await page.getByRole('textbox', { name: 'Secret access key' }).fill(key.secret);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    await page.getByText(`key ${key.id}`).waitFor();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Buckets' }).click();
+    await page.getByRole('link', { name: 'photos' }).waitFor();
+    expect(await page.getByRole('link', { name: 'hidden' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Create bucket' }).count()).toBe(0);
+    await shot('14-key-buckets');
+    await page.getByRole('link', { name: 'photos' }).click();
+    await page.getByTestId('file-input').setInputFiles({ name: 'from-key.txt', mimeType: 'text/plain', buffer: Buffer.from('signed in the browser\n') });
+    await page.locator('li.upload.done[data-key="from-key.txt"]').waitFor();
+    expect((await admin('/v1/objects/photos/from-key.txt')).body.size).toBe(22);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('textbox', { name: /^Admin token/ }).fill(server.adminToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+  });
+
   it('deletes the object', async () => {
     await page.goto(server.adminUrl + '/o/photos/big.bin');
     await page.getByRole('heading', { name: 'Chunks' }).waitFor();
