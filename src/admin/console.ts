@@ -83,7 +83,8 @@ export function isApiPath(p: string): boolean {
 
 /**
  * Serves the console's files without a token: hashed assets (/assets/*) cached for a year,
- * everything else revalidated (ETag). Unknown paths get index.html (client-side routes).
+ * everything else revalidated (ETag). Unknown paths get index.html (client-side routes) when the
+ * client asks for HTML.
  * `csp` gives the Content-Security-Policy of the page (its S3 endpoint depends on the request).
  */
 export function consoleMiddleware(dir: string | undefined, csp: (ctx: Koa.Context) => string): Koa.Middleware {
@@ -135,6 +136,9 @@ export function consoleMiddleware(dir: string | undefined, csp: (ctx: Koa.Contex
         ctx.body = 'not found\n';
         return;
       }
+      // The app shell only for page loads (browsers send Accept: text/html); an API client that
+      // strays outside /v1 still gets the API's JSON 404.
+      if (!ctx.get('accept').includes('text/html')) return next();
       file = path.join(dir, 'index.html');
       entry = load(file);
       if (!entry) return next();

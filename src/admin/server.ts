@@ -539,36 +539,47 @@ function presignUrl(
  */
 async function putBucketCors(deps: AdminDeps, bucket: string, origins: string[]): Promise<{ bucket: string; origins: string[] }> {
   const xmlEscape = (v: string) => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-  const xml =
-    '<?xml version="1.0" encoding="UTF-8"?><CORSConfiguration><CORSRule>' +
+  const rule =
+    '<CORSRule>' +
     origins.map((o) => `<AllowedOrigin>${xmlEscape(o)}</AllowedOrigin>`).join('') +
     ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'].map((m) => `<AllowedMethod>${m}</AllowedMethod>`).join('') +
     '<AllowedHeader>*</AllowedHeader><ExposeHeader>ETag</ExposeHeader><ExposeHeader>x-amz-request-id</ExposeHeader>' +
-    '<MaxAgeSeconds>3600</MaxAgeSeconds></CORSRule></CORSConfiguration>';
-  const base = new URL(deps.s3Url);
-  const body = Buffer.from(xml, 'utf8');
-  const signed = signRequest(
-    {
-      method: 'PUT',
-      rawPath: `/${bucket}`,
-      rawQuery: 'cors=',
-      host: base.host,
-      headers: {
-        host: base.host,
-        'content-md5': createHash('md5').update(body).digest('base64'),
-        'content-type': 'application/xml',
-        'x-amz-content-sha256': createHash('sha256').update(body).digest('hex'),
-      },
-    },
-    { accessKeyId: deps.credentials.accessKeyId, secretAccessKey: deps.credentials.secretAccessKey, region: deps.region, date: new Date() },
-  );
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(signed.request.headers)) if (k !== 'host' && typeof v === 'string') headers[k] = v;
-  const res = await fetch(`${base.origin}/${bucket}?cors=`, { method: 'PUT', headers, body });
+    '<MaxAgeSeconds>3600</MaxAgeSeconds></CORSRule>';
+  const s3 = (method: 'GET' | 'PUT', body?: string) => {
+    const base = new URL(deps.s3Url);
+    const headers: Record<string, string> = { host: base.host, 'x-amz-content-sha256': createHash('sha256').update(body ?? '').digest('hex') };
+    if (body) {
+      headers['content-md5'] = createHash('md5').update(body).digest('base64');
+      headers['content-type'] = 'application/xml';
+    }
+    const signed = signRequest(
+      { method, rawPath: `/${bucket}`, rawQuery: 'cors=', host: base.host, headers },
+      { accessKeyId: deps.credentials.accessKeyId, secretAccessKey: deps.credentials.secretAccessKey, region: deps.region, date: new Date() },
+    );
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(signed.request.headers)) if (k !== 'host' && typeof v === 'string') out[k] = v;
+    return fetch(`${base.origin}/${bucket}?cors=`, { method, headers: out, body });
+  };
+  const fail = (status: number, text: string): never => {
+    const code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1] ?? String(status);
+    if (status === 501 || code === 'NotImplemented') throw new AdminError('NotImplemented', 'bucket CORS is not available in this build of the S3 listener');
+    const message = /<Message>([^<]*)<\/Message>/.exec(text)?.[1] ?? `HTTP ${status}`;
+    throw new AdminError('BadRequest', `the S3 listener refused the CORS rule: ${message} (${code})`);
+  };
+  // Keep the bucket's other rules: the new one goes after them; nothing to do if every origin is allowed already.
+  const current = await s3('GET');
+  const currentText = await current.text();
+  let xml = `<?xml version="1.0" encoding="UTF-8"?><CORSConfiguration>${rule}</CORSConfiguration>`;
+  if (current.ok && currentText.includes('</CORSConfiguration>')) {
+    const allowed = new Set([...currentText.matchAll(/<AllowedOrigin>([^<]*)<\/AllowedOrigin>/g)].map((m) => m[1]));
+    if (origins.every((o) => allowed.has(xmlEscape(o)))) return { bucket, origins };
+    const at = currentText.lastIndexOf('</CORSConfiguration>');
+    xml = currentText.slice(0, at) + rule + currentText.slice(at);
+  } else if (!current.ok && current.status !== 404) {
+    fail(current.status, currentText);
+  }
+  const res = await s3('PUT', xml);
   const text = await res.text();
-  if (res.ok) return { bucket, origins };
-  const code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1] ?? String(res.status);
-  if (res.status === 501 || code === 'NotImplemented') throw new AdminError('NotImplemented', 'bucket CORS is not available in this build of the S3 listener');
-  const message = /<Message>([^<]*)<\/Message>/.exec(text)?.[1] ?? res.statusText;
-  throw new AdminError('BadRequest', `the S3 listener refused the CORS rule: ${message} (${code})`);
+  if (!res.ok) fail(res.status, text);
+  return { bucket, origins };
 }

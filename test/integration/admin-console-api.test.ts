@@ -60,12 +60,15 @@ describe('console files', () => {
     const etag = js.headers.get('etag')!;
     expect((await fetch(server.adminUrl + script, { headers: { 'if-none-match': etag } })).status).toBe(304);
     // Client-side routes get the app shell; a missing asset is a 404.
-    const route = await fetch(server.adminUrl + '/o/alpha/docs%2Fx.txt');
+    const page = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
+    const route = await fetch(server.adminUrl + '/o/alpha/docs%2Fx.txt', { headers: page });
     expect(route.status).toBe(200);
     expect(await route.text()).toBe(html);
+    // Not for an API client (no text/html in Accept): the API's JSON answer.
+    expect((await fetch(server.adminUrl + '/v2/buckets', { headers: token() })).status).toBe(404);
     expect((await fetch(server.adminUrl + '/assets/nope-123.js')).status).toBe(404);
     // No way out of dist/console.
-    const escape = await fetch(server.adminUrl + '/%2e%2e/%2e%2e/package.json');
+    const escape = await fetch(server.adminUrl + '/%2e%2e/%2e%2e/package.json', { headers: page });
     expect(await escape.text()).toBe(html);
   });
 
@@ -245,5 +248,12 @@ describe('maintenance from the console', () => {
     expect(pre.status).toBe(200);
     expect(pre.headers.get('access-control-allow-origin')).toBe('http://console.lan:9001');
     expect((await adminJson('PUT', '/v1/buckets/alpha/cors', { origins: ['javascript:alert(1)'] })).status).toBe(400);
+    // A second origin is added beside the first rule, and repeating one changes nothing.
+    expect((await adminJson('PUT', '/v1/buckets/alpha/cors', { origins: ['http://nas.lan:9001'] })).status).toBe(200);
+    expect((await adminJson('PUT', '/v1/buckets/alpha/cors', { origins: ['http://nas.lan:9001'] })).status).toBe(200);
+    const { GetBucketCorsCommand } = await import('@aws-sdk/client-s3');
+    const cors = await server.client().send(new GetBucketCorsCommand({ Bucket: 'alpha' }));
+    expect(cors.CORSRules?.map((r) => r.AllowedOrigins)).toEqual([['http://console.lan:9001'], ['http://nas.lan:9001']]);
+    expect(cors.CORSRules?.[0]?.ExposeHeaders).toContain('ETag');
   });
 });
