@@ -86,7 +86,7 @@ export class ObjectService {
   openRead(obj: ObjectRow, start: number, end: number): Readable {
     const rows = obj.size === 0 ? [] : this.deps.repo.chunksForRange(obj.id, start, end);
     const refs = rows.map((r) => ({ hash: r.chunkHash, size: r.size, crc32c: r.crc32c, offset: r.offset }));
-    const { store, repo } = this.deps;
+    const { store } = this.deps;
     const hashes = [...new Set(refs.map((r) => r.hash))];
     for (const hash of hashes) store.pin(hash);
     let released = false;
@@ -94,7 +94,7 @@ export class ObjectService {
       if (released) return;
       released = true;
       for (const hash of hashes) store.unpin(hash);
-      void this.removeFreed(hashes.filter((hash) => !repo.isChunkReferenced(hash)));
+      void this.removeFreed(hashes);
     };
     try {
       const stream = readObjectRange(store, refs, start, end);
@@ -193,6 +193,11 @@ export class ObjectService {
 
   async removeFreed(hashes: string[]): Promise<void> {
     for (const hash of hashes) {
+      // The list is as of our commit, and removals take a while (unlink + directory fsync each):
+      // meanwhile another request may have stored the same bytes (dedup onto this file), committed
+      // and unpinned. So the rows are checked again right before each removal, in the same tick
+      // as removeIfUnpinned's pin check, as discard() and settle() do.
+      if (this.deps.repo.isChunkReferenced(hash)) continue;
       // A failure here leaves an orphan file, never a broken object: GC can take it later.
       await this.deps.store.removeIfUnpinned(hash).catch((e) => this.deps.onWarn?.(`removing chunk ${hash} failed`, e));
     }

@@ -4,7 +4,11 @@
 // a delete or a multipart completion retires it halfway through.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import type { FileHandle } from 'node:fs/promises';
 import {
   CompleteMultipartUploadCommand,
   CreateBucketCommand,
@@ -17,6 +21,11 @@ import {
 } from '@aws-sdk/client-s3';
 import { chunkFiles, startTestServer, type TestServer } from '../helpers/server.js';
 import { bodyOf } from '../helpers/sdk.js';
+import { openDb } from '../../src/db/client.js';
+import { Repository } from '../../src/db/repository.js';
+import { BufferPool } from '../../src/storage/pool.js';
+import { ChunkStore, defaultFsOps } from '../../src/storage/chunk-store.js';
+import { ObjectService } from '../../src/storage/object-service.js';
 
 const MiB = 1024 * 1024;
 const SIZES = [1 * MiB, 4 * MiB, 8 * MiB];
@@ -127,4 +136,67 @@ it('leaves no chunk file behind once the reads holding retired chunks have ended
   // A read lets go of its chunks on the stream's 'close', just after the client has the last byte.
   for (let i = 0; i < 50 && leaked().length > 0; i++) await new Promise((r) => setTimeout(r, 20));
   expect(leaked()).toEqual([]);
+});
+
+// Found by the crash campaign (bench/crash.ts): verify named committed objects and parts whose
+// chunk files were gone. A delete frees chunks at its commit and then removes the files one by
+// one (unlink + directory fsync each); a PUT of the same bytes that deduplicated onto a file still
+// on that list, committed and unpinned in between, had its chunk deleted under it.
+it('a chunk a delete freed but another PUT stored again before the delete reached it is kept', async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-freed-race-'));
+  const db = openDb(path.join(dataDir, 'cairn.db'), { durability: 'fsync' });
+  try {
+    const repo = new Repository(db.db);
+    // Hold the directory fsync of the delete's first removal, and learn which chunk that was.
+    const paths = new WeakMap<FileHandle, string>();
+    let armed = false;
+    let blocked: string | undefined;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const store = new ChunkStore({
+      dataDir,
+      durability: 'fsync',
+      fsOps: {
+        open: async (file, flags, mode) => {
+          const fh = await defaultFsOps.open(file, flags, mode);
+          paths.set(fh, file);
+          return fh;
+        },
+        fsync: async (fh) => {
+          if (armed && !blocked) {
+            blocked = paths.get(fh);
+            await gate;
+          }
+          return defaultFsOps.fsync(fh);
+        },
+      },
+    });
+    await store.init();
+    const size = 64 * 1024;
+    const objects = new ObjectService({ repo, store, pool: new BufferPool({ bufferSize: size, buffers: 8 }), maxBuffersPerRequest: 4 });
+    repo.createBucket({ name: 'b', region: 'us-east-1', publicRead: false });
+    const bucket = repo.getBucket('b')!;
+    const parts = [randomBytes(size), randomBytes(size)];
+    const hashes = parts.map((p) => createHash('sha256').update(p).digest('hex'));
+    const put = (key: string, body: Buffer) => objects.putObject({ bucket: 'b', key, body: Readable.from([body]), attributes: { userMetadata: {} } });
+    await put('a', Buffer.concat(parts));
+
+    armed = true;
+    const deleting = objects.deleteObject(bucket, 'a');
+    while (!blocked) await new Promise((r) => setTimeout(r, 1));
+    // The delete is stuck on its first chunk; the PUT stores the other one's bytes and commits.
+    const second = hashes.findIndex((h) => path.dirname(store.chunkPath(h)) !== blocked);
+    await put('b', parts[second]);
+    release();
+    await deleting;
+    const obj = objects.headObject(bucket, 'b');
+    const chunks: Buffer[] = [];
+    for await (const c of objects.openRead(obj, 0, obj.size - 1)) chunks.push(c as Buffer);
+    expect(Buffer.concat(chunks).equals(parts[second])).toBe(true);
+    expect(await store.exists(hashes[second])).toBe(true);
+    expect(await store.exists(hashes[1 - second])).toBe(false);
+  } finally {
+    db.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
 });
