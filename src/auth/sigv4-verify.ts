@@ -145,22 +145,11 @@ export function verifyHeaderV4(req: AuthRequest, authorization: string, o: Verif
   checkSkew(requestTime, o);
   const secret = secretFor(o, cred.accessKeyId);
 
-  // S3 refuses x-amz-* headers the client did not sign: they change the request's meaning.
-  const unsigned = Object.keys(req.headers).filter(
-    (h) => h.startsWith('x-amz-') && req.headers[h] !== undefined && !auth.signedHeaders.includes(h),
-  );
-  if (unsigned.length > 0) {
-    throw new S3Error('AccessDenied', { HeadersNotSigned: unsigned.join(', ') }, 'There were headers present in the request which were not signed');
-  }
+  rejectUnsignedAmzHeaders(req, auth.signedHeaders);
 
   const contentSha = single(req.headers['x-amz-content-sha256'])?.trim();
   const key = signingKey(secret, cred.date, cred.region, cred.service);
   const scope = credentialScope(cred.date, cred.region, cred.service);
-  const payload = payloadModeFor(contentSha, () => ({
-    kind: 'streaming-signed',
-    trailer: contentSha!.endsWith('-TRAILER'),
-    seed: { signingKey: key, amzDate, scope, seedSignature: auth.signature.toLowerCase() },
-  }));
 
   // Without the header we cannot know what the client hashed: generic SigV4 signers
   // (curl) hash an empty body, others write UNSIGNED-PAYLOAD.
@@ -172,7 +161,27 @@ export function verifyHeaderV4(req: AuthRequest, authorization: string, o: Verif
     if (safeEqual(expected, auth.signature)) ok = true;
   }
   if (!ok) throw new S3Error('SignatureDoesNotMatch', { AWSAccessKeyId: cred.accessKeyId });
+  // Only a signed request learns what is wrong with its payload mode: a forged one is a 403.
+  const payload = payloadModeFor(contentSha, () => ({
+    kind: 'streaming-signed',
+    trailer: contentSha!.endsWith('-TRAILER'),
+    seed: { signingKey: key, amzDate, scope, seedSignature: auth.signature.toLowerCase() },
+  }));
   return { accessKeyId: cred.accessKeyId, payload, signatureVersion: 'v4', presigned: false };
+}
+
+/**
+ * S3 refuses x-amz-* headers the client did not sign, in the header form and under a presigned
+ * URL alike (x-amz-acl, x-amz-copy-source... would change the request's meaning). A presigned
+ * request may still carry x-amz-content-sha256: its payload hash is the signed query's.
+ */
+function rejectUnsignedAmzHeaders(req: AuthRequest, signed: string[], exempt?: string): void {
+  const unsigned = Object.keys(req.headers).filter(
+    (h) => h.startsWith('x-amz-') && h !== exempt && req.headers[h] !== undefined && !signed.includes(h),
+  );
+  if (unsigned.length > 0) {
+    throw new S3Error('AccessDenied', { HeadersNotSigned: unsigned.join(', ') }, 'There were headers present in the request which were not signed');
+  }
 }
 
 const REQUIRED_QUERY = ['X-Amz-Credential', 'X-Amz-Signature', 'X-Amz-Date', 'X-Amz-SignedHeaders', 'X-Amz-Expires'];
@@ -208,6 +217,7 @@ export function verifyPresignedV4(req: AuthRequest, o: VerifyOptions): AuthResul
   const signedHeaders = q.get('X-Amz-SignedHeaders')!.split(';').map((h) => h.trim().toLowerCase());
   requireHostSigned(signedHeaders, 'AuthorizationQueryParametersError');
   const secret = secretFor(o, cred.accessKeyId);
+  rejectUnsignedAmzHeaders(req, signedHeaders, 'x-amz-content-sha256');
 
   const contentSha = q.get('X-Amz-Content-Sha256');
   const payloadHash = contentSha ?? UNSIGNED_PAYLOAD;
