@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
+import { isUtf8 } from 'node:buffer';
 import { S3Error } from '../s3/errors.js';
 import { checksumFromHeaders, createHasher, parseChecksumAlgorithm, type ChecksumAlgorithm } from '../s3/checksums.js';
 import { AwsChunkedDecoder } from '../auth/aws-chunked.js';
@@ -66,6 +67,14 @@ export function requestPayload(ctx: S3Context, opts: { requireLength: boolean; c
   const fromHeader = opts.checksumHeaders === false ? undefined : checksumFromHeaders(ctx.req.headers);
   const trailerName = header(ctx, 'x-amz-trailer')?.trim().toLowerCase();
   if (fromHeader) {
+    // S3 refuses a value for one algorithm declared as another, and a value both as a header and a trailer.
+    const sdkAlgorithm = header(ctx, 'x-amz-sdk-checksum-algorithm')?.trim().toUpperCase();
+    if (sdkAlgorithm !== undefined && sdkAlgorithm !== fromHeader.algorithm) {
+      throw new S3Error('InvalidRequest', {}, 'Value for x-amz-sdk-checksum-algorithm header is invalid.');
+    }
+    if (trailerName?.startsWith('x-amz-checksum-')) {
+      throw new S3Error('InvalidRequest', {}, 'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.');
+    }
     checksum = { algorithm: fromHeader.algorithm, expected: () => fromHeader.expected };
   } else if (trailerName?.startsWith('x-amz-checksum-')) {
     const algorithm = parseChecksumAlgorithm(trailerName.slice('x-amz-checksum-'.length))!;
@@ -84,15 +93,10 @@ export function requestPayload(ctx: S3Context, opts: { requireLength: boolean; c
 export async function readSmallBody(ctx: S3Context, limit = 1024 * 1024, opts: { checksumHeaders?: boolean } = {}): Promise<{ body: Buffer; payload: Payload }> {
   const payload = requestPayload(ctx, { requireLength: false, checksumHeaders: opts.checksumHeaders });
   if (payload.size !== undefined && payload.size > limit) throw new S3Error('MalformedXML', {}, 'The XML you provided was larger than the maximum allowed size.');
-  const parts: Buffer[] = [];
-  let total = 0;
-  for await (const piece of payload.stream) {
-    total += (piece as Buffer).length;
-    if (total > limit) throw new S3Error('MalformedXML', {}, 'The XML you provided was larger than the maximum allowed size.');
-    parts.push(piece as Buffer);
-  }
-  const body = Buffer.concat(parts);
+  const body = await readCapped(payload.stream, limit);
   if (payload.size !== undefined && body.length !== payload.size) throw new S3Error('IncompleteBody');
+  // Decoding would quietly turn bad bytes into U+FFFD and parse a document nobody sent.
+  if (!isUtf8(body)) throw new S3Error('MalformedXML');
   if (payload.payloadSha256 && createHash('sha256').update(body).digest('hex') !== payload.payloadSha256.toLowerCase()) {
     throw new S3Error('XAmzContentSHA256Mismatch');
   }
@@ -104,6 +108,34 @@ export async function readSmallBody(ctx: S3Context, limit = 1024 * 1024, opts: {
     if (expected !== undefined && expected !== h.digest().toString('base64')) throw new S3Error('BadDigest');
   }
   return { body, payload };
+}
+
+/**
+ * Reads a stream whole, refusing more than `limit` bytes. Not with for-await: leaving that loop
+ * early destroys the request, and with it the socket the answer should go out on.
+ */
+function readCapped(stream: Readable, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let total = 0;
+    const finish = (err?: Error) => {
+      stream.off('data', onData).off('end', onEnd).off('error', finish).off('close', onClose);
+      if (err) {
+        stream.pause();
+        reject(err);
+      } else {
+        resolve(Buffer.concat(parts));
+      }
+    };
+    const onData = (piece: Buffer) => {
+      total += piece.length;
+      if (total > limit) finish(new S3Error('MalformedXML', {}, 'The XML you provided was larger than the maximum allowed size.'));
+      else parts.push(piece);
+    };
+    const onEnd = () => finish();
+    const onClose = () => finish(new S3Error('IncompleteBody'));
+    stream.on('data', onData).once('end', onEnd).once('error', finish).once('close', onClose);
+  });
 }
 
 function parseLength(value: string | undefined, name: string): number | undefined {

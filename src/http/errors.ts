@@ -21,9 +21,7 @@ export function writeError(ctx: S3Context, deps: AppDeps, err: unknown): void {
   for (const name of ctx.res.getHeaderNames()) {
     if (name !== 'x-amz-request-id' && name !== 'x-amz-id-2') ctx.res.removeHeader(name);
   }
-  // The chunk writer stops reading a failed upload without draining it: close the connection
-  // after this answer rather than reading the rest of a body nobody will store.
-  if (!ctx.req.complete) ctx.set('Connection', 'close');
+  if (!ctx.req.complete) lingerThenClose(ctx);
   // 304 and HEAD responses carry no body (HEAD errors are status-only in S3 too). Koa turns a
   // null body into 204, so the status is set after the body.
   if (e.status === 304 || ctx.method === 'HEAD') {
@@ -52,6 +50,31 @@ function isOutOfSpace(err: unknown): boolean {
     if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL') return true;
   }
   return false;
+}
+
+/** How long the rest of a refused request body is read and thrown away before the socket is cut. */
+const LINGER_MS = 2000;
+
+/**
+ * The chunk writer stops reading a failed upload without draining it. Closing the socket right
+ * after the answer would leave the client's unread bytes behind, and the kernel answers those
+ * with a reset that can destroy our answer before the client reads it (an SDK then sees EPIPE,
+ * not the S3 error). So the rest of the body is read and discarded after the answer, and the
+ * connection is cut only when it has not ended LINGER_MS later: nobody reads a 5 GiB body to
+ * store nothing.
+ */
+function lingerThenClose(ctx: S3Context): void {
+  const { req, res } = ctx;
+  res.once('finish', () => {
+    if (req.complete || req.destroyed) return;
+    const timer = setTimeout(() => req.socket.destroy(), LINGER_MS);
+    const stop = () => clearTimeout(timer);
+    req.once('end', stop);
+    req.socket.once('close', stop);
+    // Whatever still holds the request (an aws-chunked decoder) lets go of it; then it flows.
+    req.unpipe();
+    req.resume();
+  });
 }
 
 function defaultDetails(ctx: S3Context, e: S3Error): Record<string, string | undefined> {
