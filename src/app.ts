@@ -12,6 +12,13 @@ import { applyCorsHeaders, preflight } from './http/handlers/cors.js';
 export type { AppDeps } from './http/context.js';
 
 /**
+ * The server keeps at most this many header lines (server.maxHeadersCount) and node drops the
+ * rest silently; a dropped If-Match or x-amz-* header would change the request's meaning, so a
+ * request that reaches the limit is refused instead.
+ */
+export const MAX_HEADERS_COUNT = 500;
+
+/**
  * Builds the S3 Koa app from its dependencies. It does not listen: the server and the tests
  * decide where it runs. No body parser and no compression: S3 bodies are raw streams.
  */
@@ -47,11 +54,29 @@ export function createApp(deps: AppDeps): Koa<S3State> {
 }
 
 async function handle(ctx: S3Context, deps: AppDeps): Promise<void> {
+  if (ctx.req.rawHeaders.length >= 2 * MAX_HEADERS_COUNT) {
+    throw new S3Error('RequestHeaderSectionTooLarge', {}, `Your request has more than ${MAX_HEADERS_COUNT - 1} header fields.`);
+  }
+  // Node's own check (requireHostHeader) is off so that this answer, like every other, is S3 XML.
+  if (ctx.req.headers.host === undefined && ctx.req.httpVersion === '1.1') {
+    throw new S3Error('InvalidRequest', {}, 'An HTTP/1.1 request must carry a Host header.');
+  }
+  // Node decodes the chunked framing and nothing else: a gzip (or other) coding would be stored as is.
+  const te = ctx.req.headers['transfer-encoding'];
+  if (te !== undefined && te.trim().toLowerCase() !== 'chunked') {
+    throw new S3Error('NotImplemented', { Header: 'Transfer-Encoding' }, 'A header you provided implies functionality that is not implemented.');
+  }
   const url = ctx.req.url ?? '/';
   const q = url.indexOf('?');
   ctx.state.rawPath = q === -1 ? url : url.slice(0, q);
   ctx.state.rawQuery = q === -1 ? '' : url.slice(q + 1);
   ctx.state.query = new URLSearchParams(ctx.state.rawQuery);
+  // One value per parameter: with two, the signer, a proxy and cairn could each read another.
+  const seen = new Set<string>();
+  for (const name of ctx.state.query.keys()) {
+    if (seen.has(name)) throw new S3Error('InvalidArgument', { ArgumentName: name }, 'A query parameter was given more than once.');
+    seen.add(name);
+  }
   const { bucket, key, virtualHost } = parseEndpoint(ctx.state.rawPath, ctx.req.headers.host, deps.config.domain);
   ctx.state.bucket = bucket;
   ctx.state.key = key;

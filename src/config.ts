@@ -70,6 +70,12 @@ export const configSchema = z
     gcGrace: durationSchema.pipe(z.number().int().min(0)).default(3_600_000),
     /** Background scrub period (ms); 0 turns it off. */
     scrubInterval: durationSchema.pipe(z.number().int().min(0)).default(86_400_000),
+    /** A connection that sends or receives nothing for this long is closed (ms); 0 = never. */
+    idleTimeout: durationSchema.pipe(z.number().int().min(0)).default(120_000),
+    /** Longest time to receive a request's headers (ms): slow-header (slowloris) clients are cut off. */
+    headersTimeout: durationSchema.pipe(z.number().int().min(100, 'at least 100ms')).default(30_000),
+    /** An idle keep-alive connection is closed after this long (ms). */
+    keepAliveTimeout: durationSchema.pipe(z.number().int().min(100, 'at least 100ms')).default(65_000),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .refine((c) => (c.accessKeyId === undefined) === (c.secretAccessKey === undefined), {
@@ -100,6 +106,9 @@ export const ENV_NAMES: Record<keyof ConfigInput, string> = {
   gcInterval: 'CAIRN_GC_INTERVAL',
   gcGrace: 'CAIRN_GC_GRACE',
   scrubInterval: 'CAIRN_SCRUB_INTERVAL',
+  idleTimeout: 'CAIRN_IDLE_TIMEOUT',
+  headersTimeout: 'CAIRN_HEADERS_TIMEOUT',
+  keepAliveTimeout: 'CAIRN_KEEP_ALIVE_TIMEOUT',
   logLevel: 'CAIRN_LOG_LEVEL',
 };
 

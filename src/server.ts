@@ -3,7 +3,9 @@ import path from 'node:path';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
-import { createApp } from './app.js';
+import { createApp, MAX_HEADERS_COUNT } from './app.js';
+import { errorXml } from './s3/xml.js';
+import { S3_ERRORS, type S3ErrorCode } from './s3/errors.js';
 import type { Config } from './config.js';
 import { openDb, type OpenedDb } from './db/client.js';
 import { Repository } from './db/repository.js';
@@ -17,7 +19,7 @@ import { runScrub } from './storage/scrub.js';
 import { MultipartRepository } from './db/multipart-repository.js';
 import { KeysRepository } from './db/keys-repository.js';
 import { loadRootCredentials, type RootCredentials } from './auth/credentials.js';
-import { timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { Metrics } from './admin/metrics.js';
 import { loadAdminToken } from './admin/token.js';
 import { startAdminServer } from './admin/server.js';
@@ -104,9 +106,28 @@ export async function startServer(config: Config, opts: { log?: Logger; /** Test
     },
   });
   // No total request timeout (a 5 GiB PUT may take minutes), but an idle socket is closed:
-  // a client that stops sending mid-upload must not hold pool buffers forever.
-  const server = http.createServer({ requestTimeout: 0, keepAliveTimeout: 65_000 }, app.callback());
-  server.setTimeout(120_000, (socket) => socket.destroy());
+  // a client that stops sending mid-upload must not hold pool buffers forever. Headers must
+  // arrive within headersTimeout (slowloris), idle keep-alive sockets go after keepAliveTimeout,
+  // and a socket serves at most MAX_REQUESTS_PER_SOCKET requests before it is told to close.
+  const server = http.createServer(
+    {
+      requestTimeout: 0,
+      headersTimeout: config.headersTimeout,
+      keepAliveTimeout: config.keepAliveTimeout,
+      // How often node checks headersTimeout: often enough that a short timeout is honoured.
+      connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(config.headersTimeout / 4))),
+      maxHeaderSize: MAX_HEADER_BYTES,
+      // app.ts answers a missing Host itself: node's bare 400 would also hide a Host that
+      // maxHeadersCount dropped, where the real problem is the header count.
+      requireHostHeader: false,
+    },
+    app.callback(),
+  );
+  // Headers beyond this count are dropped by node without notice: app.ts refuses such requests.
+  server.maxHeadersCount = MAX_HEADERS_COUNT;
+  server.maxRequestsPerSocket = MAX_REQUESTS_PER_SOCKET;
+  server.setTimeout(config.idleTimeout, (socket) => socket.destroy());
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => answerClientError(err, socket));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
@@ -162,3 +183,45 @@ export async function startServer(config: Config, opts: { log?: Logger; /** Test
     },
   };
 }
+
+/** Node's default; S3 allows 8 KiB, but a signed request with 2 KiB of metadata must fit. */
+const MAX_HEADER_BYTES = 16 * 1024;
+const MAX_REQUESTS_PER_SOCKET = 1000;
+
+/**
+ * Requests node's parser refuses before the app sees them (headers too large or too slow,
+ * malformed framing): an S3 XML error instead of node's bare status line, then close.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: import('node:stream').Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const inFlight = (socket as { _httpMessage?: http.ServerResponse | null })._httpMessage;
+  if (inFlight && !inFlight.writableFinished) {
+    // The body of the request being answered is cut short (EOF, bad chunked framing): as node
+    // does, end the connection, so the handler sees the request aborted and cleans up.
+    if (!inFlight.req.complete) {
+      socket.destroy();
+      return;
+    }
+    // Bytes after a whole request still being answered (a Content-Length shorter than the body,
+    // a bad pipelined request): that answer goes out first, then this one.
+    inFlight.once('finish', () => answerClientError(err, socket));
+    inFlight.once('close', () => {
+      if (!inFlight.writableFinished) socket.destroy();
+    });
+    return;
+  }
+  const code: S3ErrorCode =
+    err.code === 'HPE_HEADER_OVERFLOW' ? 'RequestHeaderSectionTooLarge' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'RequestTimeout' : 'InvalidRequest';
+  const [status, message] = S3_ERRORS[code];
+  const id = randomBytes(8).toString('hex').toUpperCase();
+  const details = code === 'RequestHeaderSectionTooLarge' ? { MaxSizeAllowed: MAX_HEADER_BYTES } : {};
+  const body = errorXml({ code, message: code === 'InvalidRequest' ? 'The request could not be parsed as HTTP/1.1.' : message, requestId: id, details });
+  socket.end(
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `x-amz-request-id: ${id}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+

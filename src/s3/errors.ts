@@ -46,6 +46,7 @@ export const S3_ERRORS = {
   NotImplemented: [501, 'A header you provided implies functionality that is not implemented.'],
   PreconditionFailed: [412, 'At least one of the preconditions you specified did not hold.'],
   NotModified: [304, 'Not Modified'],
+  RequestHeaderSectionTooLarge: [400, 'Your request header section exceeds the maximum allowed size.'],
   RequestTimeTooSkewed: [403, "The difference between the request time and the server's time is too large."],
   RequestTimeout: [400, 'Your socket connection to the server was not read from or written to within the timeout period.'],
   SignatureDoesNotMatch: [403, 'The request signature we calculated does not match the signature you provided. Check your key and signing method.'],
