@@ -16,7 +16,7 @@ export interface AwsChunkedOptions {
   signedTrailer?: boolean;
   /** x-amz-decoded-content-length. */
   decodedLength?: number;
-  /** Largest chunk accepted; default 16 MiB. */
+  /** Largest chunk accepted; default 5 GiB (a whole PUT). Chunks are streamed, never held whole. */
   maxChunkSize?: number;
 }
 
@@ -33,7 +33,9 @@ const CR = 0x0d;
 const LF = 0x0a;
 const MAX_SIZE_LINE = 4096;
 const MAX_TRAILER_BYTES = 16 * 1024;
-const DEFAULT_MAX_CHUNK = 16 * 1024 * 1024;
+// The SDK frames each piece its body stream yields as one chunk: Readable.from([buffer]) of a
+// 100 MiB buffer is one 100 MiB chunk, which S3 takes.
+const DEFAULT_MAX_CHUNK = 5 * 1024 * 1024 * 1024;
 
 function invalid(message: string): S3Error {
   return new S3Error('InvalidRequest', {}, message);

@@ -31,11 +31,20 @@ export function parseRange(header: string | undefined, size: number): { start: n
   const start = Number(a);
   if (b !== '') {
     const last = Number(b);
-    // last < first makes the whole header invalid, not unsatisfiable (RFC 7233 2.1).
-    if (last < start) return undefined;
+    // last < first makes the whole header invalid, not unsatisfiable (RFC 7233 2.1). Compared as
+    // digit strings: past 2^53 Number() rounds two different positions to the same value.
+    if (compareDigits(b, a) < 0) return undefined;
     if (start >= size) throw unsatisfiable();
     return { start, end: Math.min(last, size - 1) };
   }
   if (start >= size) throw unsatisfiable();
   return { start, end: size - 1 };
+}
+
+/** Compares two non-negative decimal integers of any length. */
+function compareDigits(x: string, y: string): number {
+  const a = x.replace(/^0+(?=\d)/, '');
+  const b = y.replace(/^0+(?=\d)/, '');
+  if (a.length !== b.length) return a.length - b.length;
+  return a < b ? -1 : a > b ? 1 : 0;
 }
