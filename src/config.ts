@@ -76,6 +76,8 @@ export const configSchema = z
     headersTimeout: durationSchema.pipe(z.number().int().min(100, 'at least 100ms')).default(30_000),
     /** An idle keep-alive connection is closed after this long (ms). */
     keepAliveTimeout: durationSchema.pipe(z.number().int().min(100, 'at least 100ms')).default(65_000),
+    /** An upload body arriving slower than this (bytes/s, over min(idle timeout, 30 s)) is cut; 0 = off. */
+    minUploadRate: sizeSchema.pipe(z.number().int().min(0)).default(1024),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .refine((c) => (c.accessKeyId === undefined) === (c.secretAccessKey === undefined), {
@@ -109,6 +111,7 @@ export const ENV_NAMES: Record<keyof ConfigInput, string> = {
   idleTimeout: 'CAIRN_IDLE_TIMEOUT',
   headersTimeout: 'CAIRN_HEADERS_TIMEOUT',
   keepAliveTimeout: 'CAIRN_KEEP_ALIVE_TIMEOUT',
+  minUploadRate: 'CAIRN_MIN_UPLOAD_RATE',
   logLevel: 'CAIRN_LOG_LEVEL',
 };
 

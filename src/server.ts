@@ -121,12 +121,15 @@ export async function startServer(config: Config, opts: { log?: Logger; /** Test
       // maxHeadersCount dropped, where the real problem is the header count.
       requireHostHeader: false,
     },
-    app.callback(),
+    watchingUploadRate(app.callback(), config),
   );
   // Headers beyond this count are dropped by node without notice: app.ts refuses such requests.
   server.maxHeadersCount = MAX_HEADERS_COUNT;
   server.maxRequestsPerSocket = MAX_REQUESTS_PER_SOCKET;
-  server.setTimeout(config.idleTimeout, (socket) => socket.destroy());
+  server.setTimeout(config.idleTimeout, (socket) => {
+    // Quiet because cairn is not reading (the upload waits for a write buffer) is not idle.
+    if (!waitingOnUs(socket)) socket.destroy();
+  });
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => answerClientError(err, socket));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -225,3 +228,49 @@ function answerClientError(err: NodeJS.ErrnoException, socket: import('node:stre
   );
 }
 
+/** The request on this socket has bytes cairn has not read yet: backpressure, not a slow client. */
+function waitingOnUs(socket: import('node:stream').Duplex): boolean {
+  const res = (socket as { _httpMessage?: http.ServerResponse | null })._httpMessage;
+  return res?.req !== undefined && !res.req.complete && res.req.readableLength > 0;
+}
+
+/**
+ * Slow-POST guard: an upload trickling its body (a few bytes now and then, never quiet long
+ * enough for the idle timeout) would hold a write buffer forever, and a handful of them the
+ * whole pool. A body that delivers less than config.minUploadRate bytes/s over a window of
+ * min(idle timeout, 30 s), while cairn was waiting for it (not the other way round), is cut.
+ */
+function watchingUploadRate(handler: http.RequestListener, config: Config): http.RequestListener {
+  const windowMs = Math.min(config.idleTimeout || 30_000, 30_000);
+  const minBytes = (config.minUploadRate * windowMs) / 1000;
+  const TICKS = 4;
+  return (req, res) => {
+    const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+    if (minBytes > 0 && hasBody) {
+      const socket = req.socket;
+      let last = socket.bytesRead;
+      let tick = 0;
+      let waitedOnUs = false;
+      const timer = setInterval(() => {
+        if (req.complete || socket.destroyed) return stop();
+        if (req.readableLength > 0) waitedOnUs = true;
+        if (++tick < TICKS) return;
+        const got = socket.bytesRead - last;
+        if (!waitedOnUs && got < minBytes) socket.destroy();
+        tick = 0;
+        last = socket.bytesRead;
+        waitedOnUs = false;
+      }, windowMs / TICKS);
+      timer.unref();
+      // A keep-alive socket carries many requests: nothing of this one may stay on it.
+      const stop = () => {
+        clearInterval(timer);
+        socket.off('close', stop);
+        req.off('end', stop);
+      };
+      req.once('end', stop);
+      socket.once('close', stop);
+    }
+    handler(req, res);
+  };
+}
