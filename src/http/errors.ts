@@ -67,10 +67,16 @@ function lingerThenClose(ctx: S3Context): void {
   const { req, res } = ctx;
   res.once('finish', () => {
     if (req.complete || req.destroyed) return;
-    const timer = setTimeout(() => req.socket.destroy(), LINGER_MS);
-    const stop = () => clearTimeout(timer);
+    const socket = req.socket;
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    // The connection may carry more requests once this body has ended: leave nothing on it.
+    const stop = () => {
+      clearTimeout(timer);
+      req.off('end', stop);
+      socket.off('close', stop);
+    };
     req.once('end', stop);
-    req.socket.once('close', stop);
+    socket.once('close', stop);
     // Whatever still holds the request (an aws-chunked decoder) lets go of it; then it flows.
     req.unpipe();
     req.resume();
