@@ -10,7 +10,7 @@
 // Environment: SOAK_SECONDS (600), SOAK_CLIENTS (64), SOAK_MIN_SIZE (1KiB), SOAK_MAX_SIZE
 // (64MiB), SOAK_RESULTS (bench/results/soak.md; '' = do not write). The server runs with its
 // defaults (fsync durability, 8 MiB chunks, 16 write buffers) unless CAIRN_* says otherwise.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -286,7 +286,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
 
   async function put(key: string, e: Expected): Promise<void> {
     if (e.size > MULTIPART_ABOVE) {
-      count('multipart');
+      count('CreateMultipartUpload');
       const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: key }));
       const parts: Array<{ PartNumber: number; ETag: string }> = [];
       const abort = Math.random() < 0.05;
@@ -492,17 +492,9 @@ export function summary(r: SoakResult): string {
   ].join('\n');
 }
 
-function markdown(r: SoakResult, command: string): string {
+function markdown(r: SoakResult, command: string, commit: string): string {
   const o = r.options;
   const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
-  let commit = '?';
-  try {
-    commit = fs.readFileSync(path.join(ROOT, '.git/HEAD'), 'utf8').trim();
-    if (commit.startsWith('ref: ')) commit = fs.readFileSync(path.join(ROOT, '.git', commit.slice(5)), 'utf8').trim();
-    commit = commit.slice(0, 7);
-  } catch {
-    // not a checkout
-  }
   const every = Math.max(1, Math.floor(r.samples.length / 20));
   const rows = r.samples.filter((_, i) => i % every === 0).map((s) => `| ${s.t.toFixed(0)} | ${mb(s.rss)} | ${s.fds} | ${s.poolInUse ?? ''} | ${s.poolWaiters ?? ''} |`);
   const ops = Object.entries(r.byOp).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `| ${k} | ${v} |`);
@@ -554,6 +546,24 @@ Command: \`${command}\`
 `;
 }
 
+function currentCommit(): string {
+  try {
+    let head = fs.readFileSync(path.join(ROOT, '.git/HEAD'), 'utf8').trim();
+    if (head.startsWith('ref: ')) head = fs.readFileSync(path.join(ROOT, '.git', head.slice(5)), 'utf8').trim();
+    return head.slice(0, 7) + (dirty() ? ' (with uncommitted changes)' : '');
+  } catch {
+    return '?';
+  }
+}
+
+function dirty(): boolean {
+  try {
+    return execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'src'], { cwd: ROOT }).toString().trim() !== '';
+  } catch {
+    return false;
+  }
+}
+
 async function main(): Promise<void> {
   const env = process.env;
   const opts: SoakOptions = {
@@ -563,6 +573,8 @@ async function main(): Promise<void> {
     maxSize: parseSizeEnv(env.SOAK_MAX_SIZE, 64 * MiB),
     log: (line) => process.stdout.write(line + '\n'),
   };
+  // The commit the server was built from: read before the run, which others may commit during.
+  const commit = currentCommit();
   const r = await runSoak(opts);
   process.stdout.write('\n' + summary(r) + '\n');
   const out = env.SOAK_RESULTS ?? path.join(ROOT, 'bench/results/soak.md');
@@ -572,7 +584,7 @@ async function main(): Promise<void> {
     'npm run soak',
   ].filter(Boolean).join(' ');
   if (out) {
-    fs.writeFileSync(out, markdown(r, command));
+    fs.writeFileSync(out, markdown(r, command, commit));
     process.stdout.write(`written to ${path.relative(process.cwd(), out)}\n`);
   }
   process.exitCode = r.errors === 0 && r.corrupt === 0 ? 0 : 1;
