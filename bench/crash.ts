@@ -10,8 +10,9 @@
 //     at the kill is either absent (the old state) or whole, and the listing agrees.
 // "Acknowledged" = the SDK (maxAttempts 1) returned success before the kill.
 //
-//   npm run crash                      200 cycles (npm run crash -- --cycles 50 --seed 7)
+//   npm run crash                      200 cycles (npm run crash -- --cycles 50 --seed 7 --kill-after 30-1500)
 //   test/integration/crash-campaign.test.ts runs a short campaign inside `npm test`.
+//   CRASH_DEBUG=1 also logs every admin GC answer.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -72,7 +73,9 @@ export interface CampaignReport {
   acknowledged: { put: number; multipart: number; copy: number; delete: number; total: number };
   /** Other operations that succeeded: aborts of stale uploads, admin GC runs. */
   aborts: number;
+  /** Admin GC runs that finished (others were refused as one was running, or were cut by the kill). */
   gcRuns: number;
+  gcRequests: number;
   /** Read-back checks after restarts of a key whose state came from an acknowledged write. */
   acknowledgedChecks: number;
   /** Of those, objects (not deletes) whose bytes were read back and hashed. */
@@ -210,7 +213,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
   const report: CampaignReport = {
     cycles: 0, seed, durationMs: 0, dataDir,
     acknowledged: { put: 0, multipart: 0, copy: 0, delete: 0, total: 0 },
-    aborts: 0, gcRuns: 0, acknowledgedChecks: 0, acknowledgedObjectsVerified: 0,
+    aborts: 0, gcRuns: 0, gcRequests: 0, acknowledgedChecks: 0, acknowledgedObjectsVerified: 0,
     inFlight: { applied: 0, notApplied: 0 },
     lost: 0, corrupt: 0, resurrected: 0, verifyFailures: 0, orphanChunks: 0, gcAsides: 0, tmpFilesLeft: 0,
     refcountMismatches: 0, dbIntegrityFailures: 0, unexpectedErrors: 0, orphansCollected: 0, failures: [],
@@ -424,9 +427,12 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
     const gc = async () => {
       const id = ++opId;
       inFlight.set(id, 'gc');
+      report.gcRequests++;
+      const t0 = Date.now();
       try {
         const res = await fetch(`${adminUrl}/v1/gc`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
         const text = await res.text();
+        if (process.env.CRASH_DEBUG) log(`  gc ${res.status} after ${Date.now() - t0} ms: ${text.slice(0, 160)}`);
         if (res.ok) {
           report.gcRuns++;
           const r = JSON.parse(text) as { orphanChunks: number; durationMs: number };
@@ -465,10 +471,13 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
       }
     };
 
-    const running = Array.from({ length: workers }, () => worker());
+    // Every cycle starts with a GC (grace 0) while the workers begin: it meets the last kill's
+    // leftovers (orphan chunks, stale uploads' parts) and uploads of the same bytes in flight.
+    const running = [gc(), ...Array.from({ length: workers }, () => worker())];
     // A quarter of the kills land just after a GC run starts, to catch GC halfway.
     const gcKill = rng() < 0.25;
-    const delay = rand(killMin, killMax);
+    // Most kills early, some later (long multipart uploads finish, GC runs complete).
+    const delay = rng() < 0.75 ? rand(killMin, killMax) : rand(killMax, 3 * killMax);
     await new Promise((r) => setTimeout(r, delay));
     if (gcKill) {
       void gc();
@@ -597,7 +606,7 @@ function formatReport(r: CampaignReport): string {
   const a = r.acknowledged;
   return [
     `cycles run: ${r.cycles} (seed ${r.seed}, ${(r.durationMs / 1000).toFixed(0)} s)`,
-    `writes acknowledged: ${a.total} (put ${a.put}, multipart ${a.multipart}, copy ${a.copy}, delete ${a.delete}); aborts ${r.aborts}, admin GC runs ${r.gcRuns}`,
+    `writes acknowledged: ${a.total} (put ${a.put}, multipart ${a.multipart}, copy ${a.copy}, delete ${a.delete}); aborts ${r.aborts}; admin GC runs finished ${r.gcRuns} of ${r.gcRequests} asked`,
     `acknowledged states checked after restarts: ${r.acknowledgedChecks} (objects read back and hashed: ${r.acknowledgedObjectsVerified}; the rest acknowledged deletes)`,
     `writes in flight at a kill: ${r.inFlight.applied} found applied (whole), ${r.inFlight.notApplied} not applied`,
     `lost: ${r.lost}, corrupt: ${r.corrupt}, resurrected deletes: ${r.resurrected}, verify failures: ${r.verifyFailures}`,
@@ -618,7 +627,8 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   };
   const cycles = Number(arg('cycles') ?? 200);
   const seed = arg('seed') === undefined ? undefined : Number(arg('seed'));
-  const report = await runCampaign({ cycles, seed, keep: process.argv.includes('--keep'), log: (l) => console.log(l) });
+  const kill = arg('kill-after')?.split('-').map(Number) as [number, number] | undefined;
+  const report = await runCampaign({ cycles, seed, killAfterMs: kill, keep: process.argv.includes('--keep'), log: (l) => console.log(l) });
   console.log(`\n${formatReport(report)}`);
   console.log(`\n${JSON.stringify(report)}`);
   process.exitCode = campaignClean(report) ? 0 : 1;
