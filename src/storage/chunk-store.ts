@@ -145,6 +145,11 @@ export class ChunkStore {
     return this.pins.has(hash);
   }
 
+  /** Whether this process is removing, moving aside or quarantining the chunk right now. */
+  isRemoving(hash: string): boolean {
+    return this.deleting.has(hash);
+  }
+
   /**
    * Bumps the mtime of every pinned chunk file. Run periodically (background jobs): an upload
    * slower than the GC grace period keeps its uncommitted chunks fresh for a GC in another process.

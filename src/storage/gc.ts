@@ -136,10 +136,26 @@ async function collectOrphans(deps: GcDeps, opts: GcOptions, dryRun: boolean, re
   }
   opts.onProgress?.(0, leaves.length);
   const isReferenced = (hash: string) => repo.isChunkReferenced(hash);
+  // A GC holds a file aside for a moment (move, re-check, unlink). One still there after this long
+  // belongs to a GC that died. Never longer than the grace period: `gc --grace 0` on a stopped
+  // server must leave no file behind after a crash in the middle of a GC.
+  const asideStaleMs = Math.min(ASIDE_STALE_MS, opts.graceMs);
 
   for (const [i, leaf] of leaves.entries()) {
     opts.signal?.throwIfAborted();
-    const names = await readdirOrEmpty(leaf.dir);
+    let names = await readdirOrEmpty(leaf.dir);
+    if (!dryRun) {
+      let restored = false;
+      for (const name of names) {
+        const m = ASIDE_RE.exec(name);
+        if (!m || Date.now() - Number(m[2]) < asideStaleMs || !m[1].startsWith(leaf.prefix) || store.isRemoving(m[1])) continue;
+        // Left by a GC that died mid-decision. Putting it back is always safe; put back first, so
+        // that this pass collects it if it really is an orphan.
+        await store.restoreAside(path.join(leaf.dir, name), store.chunkPath(m[1]));
+        restored = true;
+      }
+      if (restored) names = await readdirOrEmpty(leaf.dir);
+    }
     // Only files at their own path: collectOrphan() works on chunkPath(hash).
     const hashes = names.filter((n) => HASH_RE.test(n) && n.startsWith(leaf.prefix));
     const known = repo.chunkCrcs(hashes);
@@ -161,15 +177,6 @@ async function collectOrphans(deps: GcDeps, opts: GcOptions, dryRun: boolean, re
       if (r.removed) {
         result.orphanChunks++;
         result.orphanBytes += r.size;
-      }
-    }
-    if (!dryRun) {
-      for (const name of names) {
-        const m = ASIDE_RE.exec(name);
-        if (!m || Date.now() - Number(m[2]) < ASIDE_STALE_MS || !m[1].startsWith(leaf.prefix)) continue;
-        // Left by a GC that died mid-decision. Putting it back is always safe; if it really is
-        // an orphan, a later run removes it the usual way.
-        await store.restoreAside(path.join(leaf.dir, name), store.chunkPath(m[1]));
       }
     }
     opts.onProgress?.(i + 1, leaves.length);

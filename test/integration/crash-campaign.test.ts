@@ -2,7 +2,11 @@
 // moments of concurrent PUTs, multipart uploads, copies, deletes and GC runs on the built server,
 // restart, and hold it to every acknowledged write; verify, GC and the orphan/tmp checks each cycle.
 import { describe, expect, it } from 'vitest';
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
 import { campaignClean, formatReport, runCampaign } from '../../bench/crash.js';
+import { runGc } from '../../src/storage/gc.js';
+import { chunkHashes, openStorageEnv } from '../helpers/storage-env.js';
 
 describe('crash campaign (short)', () => {
   it('loses and corrupts nothing acknowledged across kill -9 cycles; no orphan chunk or tmp file survives', async () => {
@@ -14,4 +18,31 @@ describe('crash campaign (short)', () => {
     expect(report.acknowledged.total).toBeGreaterThan(0);
     expect(report.acknowledgedObjectsVerified).toBeGreaterThan(0);
   }, 90_000);
+});
+
+describe('a GC killed halfway through a decision', () => {
+  // It leaves `<sha256>.gc-<ms>-<rand>` files; a run with the default grace waits 10 min before it
+  // puts one back (another live GC may be mid-decision); `gc --grace 0` on a stopped server must
+  // leave none behind, and collects in the same pass what turns out to be an orphan.
+  it('gc --grace 0 puts back what a killed GC moved aside and collects the orphans in one pass', async () => {
+    const env = await openStorageEnv();
+    try {
+      const kept = randomBytes(1000);
+      await env.put('obj', kept);
+      const orphan = await env.store.put(randomBytes(2000));
+      env.store.unpin(orphan.hash);
+      const hashes = [createHash('sha256').update(kept).digest('hex'), orphan.hash];
+      for (const h of hashes) await fs.rename(env.store.chunkPath(h), `${env.store.chunkPath(h)}.gc-${Date.now()}-0badf00d`);
+      const deps = { dataDir: env.dataDir, repo: env.repo, mp: env.mp, store: env.store };
+      // The default grace: fresh asides may belong to a GC still deciding; left alone.
+      await runGc(deps, { graceMs: 3_600_000, multipartExpiryMs: 86_400_000 });
+      expect((await chunkHashes(env.dataDir)).filter((n) => n.includes('.gc-'))).toHaveLength(2);
+      const r = await runGc(deps, { graceMs: 0, multipartExpiryMs: 86_400_000 });
+      expect(r.orphanChunks).toBe(1);
+      expect(await chunkHashes(env.dataDir)).toEqual([hashes[0]]);
+      expect((await env.get('obj')).equals(kept)).toBe(true);
+    } finally {
+      await env.close();
+    }
+  });
 });
