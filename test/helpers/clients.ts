@@ -45,3 +45,27 @@ export async function runOk(cmd: string, args: string[], opts: Parameters<typeof
   if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.code}\n${r.stderr}\n${r.stdout}`);
   return r;
 }
+
+/**
+ * Environment for rclone with a remote named `cairn:` pointed at a test server, configured by
+ * variables alone (an empty config file, so nothing from the user's rclone.conf leaks in).
+ */
+export function rcloneEnv(srv: { env: NodeJS.ProcessEnv; url: string; credentials: { accessKeyId: string; secretAccessKey: string } }, configFile: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...srv.env,
+    RCLONE_CONFIG: configFile,
+    RCLONE_CONFIG_CAIRN_TYPE: 's3',
+    RCLONE_CONFIG_CAIRN_PROVIDER: 'Other',
+    RCLONE_CONFIG_CAIRN_ENV_AUTH: 'false',
+    RCLONE_CONFIG_CAIRN_ACCESS_KEY_ID: srv.credentials.accessKeyId,
+    RCLONE_CONFIG_CAIRN_SECRET_ACCESS_KEY: srv.credentials.secretAccessKey,
+    RCLONE_CONFIG_CAIRN_ENDPOINT: srv.url,
+    RCLONE_CONFIG_CAIRN_REGION: 'us-east-1',
+    // Fail fast instead of retrying a broken response three times.
+    RCLONE_RETRIES: '1',
+    RCLONE_LOW_LEVEL_RETRIES: '1',
+  };
+  // rclone 1.60 rejects every remote when AWS_CA_BUNDLE is set, even over plain HTTP.
+  delete env.AWS_CA_BUNDLE;
+  return env;
+}

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { HeadObjectCommand, ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
-import { hasClient, runOk } from '../helpers/clients.js';
+import { hasClient, runOk, rcloneEnv } from '../helpers/clients.js';
 import { startTestServer, tmpFiles, type TestServer } from '../helpers/server.js';
 
 // rclone 1.60 multipart against the real server: uploads above --s3-upload-cutoff (200 MiB)
@@ -106,20 +106,7 @@ describe.skipIf(!hasClient('rclone', ['version']))('rclone 1.60 multipart agains
     fs.writeFileSync(path.join(src, 'small.txt'), 'a small file next to the big one\n');
     const configFile = path.join(root, 'rclone.conf');
     fs.writeFileSync(configFile, '');
-    env = {
-      ...srv.env,
-      RCLONE_CONFIG: configFile,
-      RCLONE_CONFIG_CAIRN_TYPE: 's3',
-      RCLONE_CONFIG_CAIRN_PROVIDER: 'Other',
-      RCLONE_CONFIG_CAIRN_ENV_AUTH: 'false',
-      RCLONE_CONFIG_CAIRN_ACCESS_KEY_ID: srv.credentials.accessKeyId,
-      RCLONE_CONFIG_CAIRN_SECRET_ACCESS_KEY: srv.credentials.secretAccessKey,
-      RCLONE_CONFIG_CAIRN_ENDPOINT: srv.url,
-      RCLONE_CONFIG_CAIRN_REGION: 'us-east-1',
-      RCLONE_RETRIES: '1',
-      RCLONE_LOW_LEVEL_RETRIES: '1',
-    };
-    delete env.AWS_CA_BUNDLE;
+    env = rcloneEnv(srv, configFile);
     await rclone('mkdir', 'cairn:rcmp');
   }, 60_000);
 

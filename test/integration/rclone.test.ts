@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { startTestServer, tmpFiles, type TestServer } from '../helpers/server.js';
-import { hasClient, run, runOk } from '../helpers/clients.js';
+import { hasClient, run, runOk, rcloneEnv } from '../helpers/clients.js';
 
 // rclone 1.60 against the real server, configured only by environment (no config file):
 // it HEADs after every upload and checks ETag == MD5 and size, keeps mtimes in
@@ -61,21 +61,7 @@ describe.skipIf(!hasClient('rclone', ['version']))('rclone 1.60 against cairn', 
     }
     const configFile = path.join(root, 'rclone.conf');
     fs.writeFileSync(configFile, '');
-    env = {
-      ...srv.env,
-      RCLONE_CONFIG: configFile,
-      RCLONE_CONFIG_CAIRN_TYPE: 's3',
-      RCLONE_CONFIG_CAIRN_PROVIDER: 'Other',
-      RCLONE_CONFIG_CAIRN_ENV_AUTH: 'false',
-      RCLONE_CONFIG_CAIRN_ACCESS_KEY_ID: srv.credentials.accessKeyId,
-      RCLONE_CONFIG_CAIRN_SECRET_ACCESS_KEY: srv.credentials.secretAccessKey,
-      RCLONE_CONFIG_CAIRN_ENDPOINT: srv.url,
-      RCLONE_CONFIG_CAIRN_REGION: 'us-east-1',
-      // Fail fast instead of retrying a broken response three times.
-      RCLONE_RETRIES: '1',
-      RCLONE_LOW_LEVEL_RETRIES: '1',
-    };
-    delete env.AWS_CA_BUNDLE;
+    env = rcloneEnv(srv, configFile);
   });
 
   afterAll(async () => {
