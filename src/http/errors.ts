@@ -53,7 +53,9 @@ function isOutOfSpace(err: unknown): boolean {
 }
 
 /** How long the rest of a refused request body is read and thrown away before the socket is cut. */
-const LINGER_MS = 2000;
+// Long enough for a client on a busy machine to finish pushing ~100 MB over loopback and read
+// the answer; still bounded, so a refused request holds its socket for seconds, not minutes.
+const LINGER_MS = 10_000;
 
 /**
  * The chunk writer stops reading a failed upload without draining it. Closing the socket right
