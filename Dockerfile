@@ -4,8 +4,10 @@ WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY console ./console
 COPY migrations ./migrations
-RUN npm ci && npm run build
+# npm ci runs `prepare`, which builds dist/ (server) and dist/console (the web console).
+RUN npm ci
 
 FROM node:20-bookworm-slim
 WORKDIR /app
