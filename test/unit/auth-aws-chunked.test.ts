@@ -1,33 +1,11 @@
-import { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import { AwsChunkedDecoder, type AwsChunkedOptions } from '../../src/auth/aws-chunked.js';
 import { EMPTY_SHA256, hmacSha256, sha256Hex } from '../../src/auth/crypto.js';
 import { signingKey } from '../../src/auth/sigv4.js';
 import type { ChunkSigningContext } from '../../src/auth/types.js';
+import { decodePieces as run } from '../helpers/decode.js';
 
-interface Outcome {
-  data: Buffer;
-  trailers: Record<string, string>;
-  error?: { code?: string; message: string };
-}
 
-async function run(pieces: Buffer[], opts: AwsChunkedOptions): Promise<Outcome> {
-  const decoder = new AwsChunkedDecoder(opts);
-  const out: Buffer[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _e, cb) {
-      out.push(chunk);
-      cb();
-    },
-  });
-  try {
-    await pipeline(Readable.from(pieces, { objectMode: false }), decoder, sink);
-    return { data: Buffer.concat(out), trailers: decoder.trailers };
-  } catch (err) {
-    return { data: Buffer.concat(out), trailers: decoder.trailers, error: err as Outcome['error'] };
-  }
-}
 
 function bytewise(b: Buffer): Buffer[] {
   return [...b].map((x) => Buffer.from([x]));

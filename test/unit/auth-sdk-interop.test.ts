@@ -5,31 +5,14 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { describe, expect, it } from 'vitest';
 import { authenticate } from '../../src/auth/authenticate.js';
 import type { AuthRequest } from '../../src/auth/types.js';
+import { toAuthRequest, type Captured } from '../helpers/sdk-capture.js';
 
 const KEY = 'AKIDINTEROP';
 const SECRET = 'interop/secret+1';
 const opts = () => ({ lookup: (id: string) => (id === KEY ? SECRET : undefined), region: 'us-east-1' });
 
-interface Captured {
-  method: string;
-  path: string;
-  query: Record<string, string | string[] | null>;
-  headers: Record<string, string>;
-}
 
-// Same escaping as the SDK's node http handler when it writes the query string.
-const escape = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
 
-function toAuthRequest(c: Captured): AuthRequest {
-  const parts: string[] = [];
-  for (const [k, v] of Object.entries(c.query)) {
-    if (v === null) parts.push(escape(k));
-    else for (const x of Array.isArray(v) ? v : [v]) parts.push(`${escape(k)}=${escape(x)}`);
-  }
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(c.headers)) headers[k.toLowerCase()] = v;
-  return { method: c.method, rawPath: c.path, rawQuery: parts.join('&'), headers };
-}
 
 function client(captured: Captured[]): S3Client {
   return new S3Client({

@@ -1,11 +1,10 @@
 import { createHmac, createHash } from 'node:crypto';
-import { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AwsChunkedDecoder, type AwsChunkedOptions } from '../../src/auth/aws-chunked.js';
+import type { AwsChunkedOptions } from '../../src/auth/aws-chunked.js';
 import { S3Error } from '../../src/s3/errors.js';
 import { fuzzParams, fuzzTimeout } from './fuzz-params.js';
+import { decodePieces as decode } from '../helpers/decode.js';
 
 // Property-based fuzzing of the aws-chunked decoder: whatever the framing, the cut points
 // between network reads, the signatures and the trailers, it decodes exactly what was framed,
@@ -91,28 +90,7 @@ function cut(b: Buffer, fractions: number[]): Buffer[] {
   return pieces;
 }
 
-interface Outcome {
-  data: Buffer;
-  trailers: Record<string, string>;
-  error?: unknown;
-}
 
-async function decode(pieces: Buffer[], opts: AwsChunkedOptions): Promise<Outcome> {
-  const decoder = new AwsChunkedDecoder(opts);
-  const out: Buffer[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _e, cb) {
-      out.push(chunk);
-      cb();
-    },
-  });
-  try {
-    await pipeline(Readable.from(pieces, { objectMode: false }), decoder, sink);
-    return { data: Buffer.concat(out), trailers: { ...decoder.trailers } };
-  } catch (error) {
-    return { data: Buffer.concat(out), trailers: { ...decoder.trailers }, error };
-  }
-}
 
 const trailerName = fc.constantFrom('x-amz-checksum-crc32', 'x-amz-checksum-crc32c', 'x-amz-checksum-sha256', 'x-amz-checksum-crc64nvme');
 const trailerValue = fc.stringMatching(/^[A-Za-z0-9+/]{4,44}={0,2}$/);

@@ -8,6 +8,7 @@ import { percentDecodeBytes } from '../../src/auth/encoding.js';
 import type { AuthRequest } from '../../src/auth/types.js';
 import { S3Error } from '../../src/s3/errors.js';
 import { fuzzParams, fuzzTimeout } from './fuzz-params.js';
+import { toAuthRequest, type Captured } from '../helpers/sdk-capture.js';
 
 // Property-based fuzzing of SigV4 canonicalisation: requests the real AWS SDK signs for random
 // keys, metadata, query values and ranges verify (the SDK is the oracle); the canonical forms are
@@ -19,27 +20,8 @@ const SECRET = 'fuzz/secret+key=1';
 const NOW = new Date('2026-03-01T12:00:00Z');
 const opts = { lookup: (id: string) => (id === KEY ? SECRET : undefined), region: 'us-east-1', now: NOW };
 
-interface Captured {
-  method: string;
-  path: string;
-  query: Record<string, string | string[] | null>;
-  headers: Record<string, string>;
-}
 
-// The SDK's node handler escapes the query this way when it writes the request line.
-const escape = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
 
-function toAuthRequest(c: Captured): AuthRequest {
-  const parts: string[] = [];
-  for (const [k, v] of Object.entries(c.query)) {
-    if (v === null) parts.push(escape(k));
-    else for (const x of Array.isArray(v) ? v : [v]) parts.push(`${escape(k)}=${escape(x)}`);
-  }
-  const headers: Record<string, string> = {};
-  // Node hands the server trimmed header values.
-  for (const [k, v] of Object.entries(c.headers)) headers[k.toLowerCase()] = String(v).trim();
-  return { method: c.method, rawPath: c.path, rawQuery: parts.join('&'), headers };
-}
 
 function capturingClient(captured: Captured[]): S3Client {
   return new S3Client({
