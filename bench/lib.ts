@@ -1,5 +1,6 @@
 import { spawn, execSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +12,9 @@ export const BENCH_SECRET = 'cairn-bench-secret-0123456789abcdefghij';
 
 export interface CairnProcess {
   url: string;
+  /** The admin listener (records API, /metrics) and its bearer token. */
+  adminUrl: string;
+  adminToken: string;
   dataDir: string;
   child: ChildProcess;
   stop(): Promise<void>;
@@ -19,7 +23,9 @@ export interface CairnProcess {
 /** Starts the built server (dist/) as its own process on a temp data dir, loopback only. */
 export async function startCairn(env: Record<string, string> = {}): Promise<CairnProcess> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-bench-'));
-  const port = 19000 + Math.floor(Math.random() * 1000);
+  const port = await freePort();
+  const adminPort = await freePort();
+  const adminToken = `bench-admin-token-${Math.random().toString(36).slice(2)}`;
   const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli.js'), 'serve'], {
     env: {
       ...process.env,
@@ -29,6 +35,8 @@ export async function startCairn(env: Record<string, string> = {}): Promise<Cair
       CAIRN_ACCESS_KEY_ID: BENCH_KEY,
       CAIRN_SECRET_ACCESS_KEY: BENCH_SECRET,
       CAIRN_LOG_LEVEL: 'warn',
+      CAIRN_ADMIN_PORT: String(adminPort),
+      CAIRN_ADMIN_TOKEN: adminToken,
       ...env,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -44,6 +52,8 @@ export async function startCairn(env: Record<string, string> = {}): Promise<Cair
   }
   return {
     url,
+    adminUrl: `http://127.0.0.1:${env.CAIRN_ADMIN_PORT ?? adminPort}`,
+    adminToken: env.CAIRN_ADMIN_TOKEN ?? adminToken,
     dataDir,
     child,
     stop: async () => {
@@ -52,6 +62,18 @@ export async function startCairn(env: Record<string, string> = {}): Promise<Cair
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A loopback port nobody listens on right now. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 export function sdkClient(url: string): S3Client {

@@ -1,0 +1,28 @@
+// Every benchmark scenario at tiny sizes, so none of them rots. No figure is asserted here
+// (benchmarks are not tests): only that the scenario runs to its end and writes its report.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const out = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-bench-smoke-'));
+afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
+
+describe('bench scenarios (smoke)', () => {
+  it.each(['writer', 'large', 'small', 'responsive', 'memory', 'listing'])('%s runs and writes its report', (name) => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', name, '--smoke', '--out', out], { cwd: ROOT, encoding: 'utf8', timeout: 170_000 });
+    expect(run.stderr + run.stdout, `exit ${run.status}`).toMatch(/wrote /);
+    expect(run.status).toBe(0);
+    const md = fs.readFileSync(path.join(out, `${name}.md`), 'utf8');
+    expect(md).toContain('Machine: ');
+    expect(md).toMatch(/\|.*\d.*\|/); // a table with figures
+  }, 180_000);
+
+  it('--help explains the runner', () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--help'], { cwd: ROOT, encoding: 'utf8' });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('Scenarios: writer, large, small, responsive, memory, listing');
+  });
+});
