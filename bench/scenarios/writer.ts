@@ -1,0 +1,168 @@
+// "The seed's table": the bounded chunk writer on its own, in process, no HTTP. One stream of
+// random bytes goes through writeChunks with N pool buffers (N also the per-request cap, so N
+// chunk writes are in flight: the original Go benchmark's N concurrent chunk writers of one
+// stream); we report MB/s and the memory one operation takes, which the design says is
+// N x chunk size. Then the N = 6 case in a child process under a 512 MiB memory cap.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { MiB, fmtStat, stat, type Scenario } from '../harness.js';
+import { ROOT, randomFile } from '../lib.js';
+import { barChart } from '../svg.js';
+import { createMemoryCap, type MemoryCap } from './writer-cgroup.js';
+import { measureWrite, type WriteMeasure } from './writer-op.js';
+
+const CHUNK = 10 * MiB;
+const PIECE = MiB;
+const WRITERS = [1, 4, 6];
+const CAP_WRITERS = 6;
+const CAP_BYTES = 512 * MiB;
+const DURABILITY = 'fsync' as const;
+
+const mb = (bytes: number) => (bytes / MiB).toFixed(1);
+const mbps = (m: WriteMeasure) => m.bytes / 1e6 / m.seconds;
+
+function* pieces(data: Buffer): Generator<Buffer> {
+  for (let at = 0; at < data.length; at += PIECE) yield data.subarray(at, at + PIECE);
+}
+
+interface ChildRun {
+  label: string;
+  results?: WriteMeasure[];
+  outcome: string;
+  cgroup?: ReturnType<MemoryCap['stats']>;
+}
+
+/** Runs writer-child.ts (optionally inside `cap`, or with extra node flags) and collects its JSON line. */
+async function runChild(label: string, args: string[], opts: { cap?: MemoryCap; nodeFlags?: string[] } = {}): Promise<ChildRun> {
+  const node = [process.execPath, ...(opts.nodeFlags ?? []), '--import', 'tsx', path.join(ROOT, 'bench/scenarios/writer-child.ts'), ...args];
+  // The shell joins the group before exec'ing node, so every byte node ever maps is charged to it.
+  const [cmd, ...argv] = opts.cap ? ['/bin/sh', '-c', 'echo $$ > "$CAIRN_BENCH_CGROUP_PROCS" && exec "$@"', 'sh', ...node] : node;
+  const child = spawn(cmd!, argv, {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...(opts.cap ? { CAIRN_BENCH_CGROUP_PROCS: path.join(opts.cap.dir, 'cgroup.procs') } : {}) },
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('exit', (c, s) => resolve([c, s])));
+  const cgroup = opts.cap?.stats();
+  if (code === 0) {
+    const line = out.trim().split('\n').at(-1) ?? '';
+    return { label, results: JSON.parse(line) as WriteMeasure[], outcome: 'completed', cgroup };
+  }
+  const why = signal ? `killed by ${signal}${signal === 'SIGKILL' && cgroup?.oomKills ? ' (OOM killer)' : ''}` : `exit ${code}`;
+  return { label, outcome: `${why}: ${err.trim().split('\n').slice(-3).join(' / ').slice(0, 300)}`, cgroup };
+}
+
+const scenario: Scenario = {
+  name: 'writer',
+  title: "The seed's table: the bounded chunk writer in process",
+  async run(ctx) {
+    const bytes = (ctx.smoke ? 40 : 1000) * MiB;
+    const rounds = ctx.smoke ? 1 : 3;
+    // Random bytes (cached in the temp dir between runs) so dedup cannot skip any write; the
+    // in-process runs hold them in memory and stream 1 MiB slices (no copy, no disk read).
+    const file = randomFile(bytes);
+    const data = fs.readFileSync(file);
+
+    const table = new Map<number, WriteMeasure[]>(WRITERS.map((n) => [n, []]));
+    // Rounds interleave the writer counts so a noisy moment hurts all of them alike.
+    for (let r = 0; r < rounds; r++) {
+      for (const n of WRITERS) {
+        const m = await measureWrite({ source: () => Readable.from(pieces(data)), bytes, chunkSize: CHUNK, writers: n, durability: DURABILITY });
+        table.get(n)!.push(m);
+        ctx.log(`N=${n} round ${r + 1}: ${mbps(m).toFixed(0)} MB/s, pool ${mb(m.poolBytes)} MiB, external +${mb(m.externalDelta)} MiB, RSS +${mb(m.rssDelta)} MiB`);
+      }
+    }
+
+    // The capped run: a child process, source read from the file (the child could not hold it
+    // in memory under the cap). The same child uncapped first, so the cap is the only difference.
+    const childArgs = [file, String(bytes), String(CHUNK), String(CAP_WRITERS), String(rounds), DURABILITY];
+    const runs: ChildRun[] = [await runChild('child, no cap', childArgs)];
+    const { cap, failures } = createMemoryCap(CAP_BYTES);
+    let capNote: string;
+    if (cap) {
+      try {
+        runs.push(await runChild(`child, ${cap.kind} limit 512 MiB`, childArgs, { cap }));
+      } finally {
+        cap.remove();
+      }
+      capNote = `The cap is a ${cap.kind} memory group (${cap.dir}) with a 512 MiB limit, created under this process's own group and removed afterwards; the child joins it before node starts.`;
+    } else {
+      // No cgroup: V8's heap limit is all we can set, and it does not cover Buffers (the chunk
+      // buffers live outside the JS heap), so this caps much less than the real thing would.
+      runs.push(await runChild('child, --max-old-space-size=512 (V8 heap only, NOT a memory cap)', childArgs, { nodeFlags: ['--max-old-space-size=512'] }));
+      capNote = '**No memory cap was possible**: the V8 heap limit below bounds the JS heap only, not the Buffers that hold chunk data.';
+    }
+    if (failures.length) capNote += `\n\nWhat did not work: ${failures.map((f) => `${f}.`).join(' ')} (\`systemd-run --scope -p MemoryMax=\` needs systemd as PID 1, which this machine does not run.)`;
+    for (const run of runs) ctx.log(`${run.label}: ${run.outcome}${run.results ? `, ${run.results.map((m) => mbps(m).toFixed(0)).join('/')} MB/s` : ''}`);
+
+    const rows = WRITERS.map((n) => {
+      const ms = table.get(n)!;
+      const nChunk = n * CHUNK;
+      const worst = (f: (m: WriteMeasure) => number) => Math.max(...ms.map(f));
+      return `| ${n} | ${fmtStat(stat(ms.map(mbps)))} | ${mb(worst((m) => m.poolBytes))} | ${mb(nChunk)} | ${mb(worst((m) => m.arrayBuffersDelta))} | ${mb(worst((m) => m.externalDelta))} | ${mb(worst((m) => m.rssDelta))} | ${(worst((m) => m.rssDelta) / nChunk).toFixed(2)} |`;
+    });
+    const fmtGroup = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? 'n/a' : String(v));
+    const childRows = runs.map((run) => {
+      const ms = run.results ?? [];
+      const speed = ms.length ? fmtStat(stat(ms.map(mbps))) : '—';
+      const rss = ms.length ? mb(Math.max(...ms.map((m) => m.rssPeak))) : '—';
+      const ext = ms.length ? mb(Math.max(...ms.map((m) => m.externalDelta))) : '—';
+      const peak = run.cgroup?.peak !== undefined ? mb(run.cgroup.peak) : '—';
+      return `| ${run.label} | ${speed} | ${ext} | ${rss} | ${peak} | ${fmtGroup(run.cgroup?.failcnt)} | ${fmtGroup(run.cgroup?.oomKills)} | ${run.outcome} |`;
+    });
+
+    const markdown = `One stream of ${mb(bytes)} MiB of random bytes (fed as ${PIECE / MiB} MiB slices of one in-memory buffer) through
+\`writeChunks\` into a fresh \`ChunkStore\` in the temp dir, chunk size ${CHUNK / MiB} MiB, durability \`${DURABILITY}\`
+(the server's default: fdatasync per chunk file, fsync of its directory). N = pool buffers = per-request
+\`maxBuffers\`, so up to N chunks are hashed and written while the stream keeps filling the next
+buffer. ${rounds} round${rounds > 1 ? 's' : ''} per N, interleaved; a fresh pool and data dir per operation, a forced GC before each.
+MB/s are 10^6 bytes per second.
+
+Memory per operation (worst round): *pool* is what the pool allocated (\`stats().allocated\` ×
+buffer size, the bound the design promises); *arrayBuffers Δ* / *external Δ* are the peak rise of
+\`process.memoryUsage()\` sampled every 5 ms; *RSS Δ* is the peak resident set (VmHWM, reset just
+before the operation) minus the RSS at its start. \`ChunkStore.put\` hashes with WebCrypto, which copies
+each chunk for the job off the JS heap: that copy shows in RSS, not in external.
+
+| writers N | MB/s median (min–max) | pool MiB | N × chunk MiB | arrayBuffers Δ MiB | external Δ MiB | RSS Δ MiB | RSS Δ / (N × chunk) |
+|---:|---|---:|---:|---:|---:|---:|---:|
+${rows.join('\n')}
+
+## N = ${CAP_WRITERS} under a memory cap
+
+The same operation in a child process (\`bench/scenarios/writer-child.ts\`, run through tsx), ${rounds} round${rounds > 1 ? 's' : ''}, reading
+its source from the random file (page cache; a capped child could not hold ${mb(bytes)} MiB of source).
+${capNote}
+
+*cgroup peak* is the group's own high-water mark, which counts the page cache of the chunk files it
+wrote as well as the process; under the cap the kernel reclaims that cache (after each fsync it is
+clean) instead of failing. *RSS peak* is the child's own resident peak during an operation (node,
+tsx and the stream included). The child's *external Δ* also counts the 1 MiB buffers its file stream
+allocates per read, garbage until the next GC.
+
+| run | MB/s median (min–max) | external Δ MiB | RSS peak MiB | cgroup peak MiB | limit hits | OOM kills | outcome |
+|---|---|---:|---:|---:|---:|---:|---|
+${childRows.join('\n')}
+`;
+    const svg = barChart({
+      title: `writeChunks, ${mb(bytes)} MiB, ${CHUNK / MiB} MiB chunks (MB/s, median)`,
+      unit: 'MB/s',
+      groups: [
+        ...WRITERS.map((n) => ({ label: `N = ${n}`, bars: [{ series: 'in process', value: stat(table.get(n)!.map(mbps)).median }] })),
+        {
+          label: `N = ${CAP_WRITERS}, child`,
+          bars: runs.map((run, i) => ({ series: i === 0 ? 'child, no cap' : 'child, capped', value: run.results ? stat(run.results.map(mbps)).median : NaN })),
+        },
+      ],
+    });
+    return { markdown, svg };
+  },
+};
+
+export default scenario;
