@@ -62,6 +62,9 @@ export interface Sample {
   fds: number;
   poolInUse?: number;
   poolWaiters?: number;
+  /** V8 heap in use and memory outside it (Buffers, ArrayBuffers), from the server's /metrics. */
+  heap?: number;
+  external?: number;
 }
 
 export interface SoakResult {
@@ -144,12 +147,12 @@ function readProc(pid: number): { rss: number; hwm: number; fds: number } {
   return { rss: kb('VmRSS'), hwm: kb('VmHWM'), fds: fs.readdirSync(`/proc/${pid}/fd`).length };
 }
 
-async function scrapePool(adminUrl: string, token: string): Promise<{ inUse: number; waiters: number } | undefined> {
+async function scrapePool(adminUrl: string, token: string): Promise<{ inUse: number; waiters: number; heap: number; external: number } | undefined> {
   try {
     const res = await fetch(`${adminUrl}/metrics`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(2000) });
     const text = await res.text();
     const num = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
-    return { inUse: num('cairn_pool_buffers_in_use'), waiters: num('cairn_pool_waiters') };
+    return { inUse: num('cairn_pool_buffers_in_use'), waiters: num('cairn_pool_waiters'), heap: num('nodejs_heap_size_used_bytes'), external: num('nodejs_external_memory_bytes') };
   } catch {
     return undefined;
   }
@@ -231,7 +234,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       try {
         const p = readProc(pid);
         const pool = await scrapePool(server.adminUrl, server.token);
-        samples.push({ t: (Date.now() - started) / 1000, rss: p.rss, fds: p.fds, poolInUse: pool?.inUse, poolWaiters: pool?.waiters });
+        samples.push({ t: (Date.now() - started) / 1000, rss: p.rss, fds: p.fds, poolInUse: pool?.inUse, poolWaiters: pool?.waiters, heap: pool?.heap, external: pool?.external });
       } catch {
         // The process is gone: the caller will see it.
       }
@@ -244,7 +247,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const progress = setInterval(() => {
     const total = Object.values(byOp).reduce((a, b) => a + b, 0);
     const last = samples.at(-1);
-    log(`${Math.round((Date.now() - started) / 1000)} s: ${total} requests, ${errors} errors, ${corrupt} corrupt, RSS ${mb(last?.rss ?? 0)} MiB, ${last?.fds ?? '?'} fds, pool ${last?.poolInUse ?? '?'}/${buffers} (${last?.poolWaiters ?? '?'} waiting)`);
+    log(`${Math.round((Date.now() - started) / 1000)} s: ${total} requests, ${errors} errors, ${corrupt} corrupt, RSS ${mb(last?.rss ?? 0)} MiB (heap ${mb(last?.heap ?? 0)}, external ${mb(last?.external ?? 0)}), ${last?.fds ?? '?'} fds, pool ${last?.poolInUse ?? '?'}/${buffers} (${last?.poolWaiters ?? '?'} waiting)`);
   }, 10_000);
 
   const expected: Array<Map<string, Expected | undefined>> = [];
@@ -496,7 +499,7 @@ function markdown(r: SoakResult, command: string, commit: string): string {
   const o = r.options;
   const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
   const every = Math.max(1, Math.floor(r.samples.length / 20));
-  const rows = r.samples.filter((_, i) => i % every === 0).map((s) => `| ${s.t.toFixed(0)} | ${mb(s.rss)} | ${s.fds} | ${s.poolInUse ?? ''} | ${s.poolWaiters ?? ''} |`);
+  const rows = r.samples.filter((_, i) => i % every === 0).map((s) => `| ${s.t.toFixed(0)} | ${mb(s.rss)} | ${s.heap === undefined ? '' : mb(s.heap)} | ${s.external === undefined ? '' : mb(s.external)} | ${s.fds} | ${s.poolInUse ?? ''} | ${s.poolWaiters ?? ''} |`);
   const ops = Object.entries(r.byOp).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `| ${k} | ${v} |`);
   return `# Soak: ${o.clients} concurrent SDK clients for ${Math.round(r.durationS / 60)} minutes
 
@@ -538,8 +541,8 @@ ${ops.join('\n')}
 
 Samples:
 
-| s | RSS MiB | fds | pool buffers lent | uploads waiting |
-|---|---|---|---|---|
+| s | RSS MiB | V8 heap MiB | external MiB | fds | pool buffers lent | uploads waiting |
+|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 
 Command: \`${command}\`

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { z } from 'zod';
 
 // One typed config: flags > CAIRN_* environment > defaults. Validated once at start-up so a
@@ -58,6 +59,8 @@ export const configSchema = z
     chunkSize: sizeSchema.pipe(z.number().int().min(64 * 1024, 'at least 64KiB').max(64 * MiB, 'at most 64MiB')).default(8 * MiB),
     writeBuffers: intSchema.min(1).max(4096).default(16),
     maxBuffersPerRequest: intSchema.min(1).max(4096).default(4),
+    /** Worker threads hashing uploads (MD5, checksums, chunk SHA-256); 0 = on the event loop. */
+    hashThreads: intSchema.min(0).max(64).default(Math.min(4, Math.max(1, os.availableParallelism()))),
     durability: z.enum(['fsync', 'relaxed']).default('fsync'),
     /** Uploads never completed are removed after this long (ms). */
     multipartExpiry: durationSchema.pipe(z.number().int().min(1000, 'at least 1s')).default(7 * 86_400_000),
@@ -100,6 +103,7 @@ export const ENV_NAMES: Record<keyof ConfigInput, string> = {
   chunkSize: 'CAIRN_CHUNK_SIZE',
   writeBuffers: 'CAIRN_WRITE_BUFFERS',
   maxBuffersPerRequest: 'CAIRN_MAX_BUFFERS_PER_REQUEST',
+  hashThreads: 'CAIRN_HASH_THREADS',
   durability: 'CAIRN_DURABILITY',
   multipartExpiry: 'CAIRN_MULTIPART_EXPIRY',
   adminPort: 'CAIRN_ADMIN_PORT',

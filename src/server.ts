@@ -10,6 +10,7 @@ import type { Config } from './config.js';
 import { openDb, type OpenedDb } from './db/client.js';
 import { Repository } from './db/repository.js';
 import { BufferPool } from './storage/pool.js';
+import { HashPool } from './storage/hash-pool.js';
 import { ChunkStore, type ChunkFsOps } from './storage/chunk-store.js';
 import { ObjectService } from './storage/object-service.js';
 import { MultipartService } from './storage/multipart-service.js';
@@ -54,10 +55,12 @@ export async function startServer(config: Config, opts: { log?: Logger; /** Test
   const credentials = loadRootCredentials(dataDir, config);
   const db = openDb(path.join(dataDir, 'cairn.db'), { durability: config.durability });
   const repo = new Repository(db.db);
-  const store = new ChunkStore({ dataDir, durability: config.durability, fsOps: opts.fsOps });
+  // Hashing workers read the pool's buffers in place, so the pool is SharedArrayBuffer-backed.
+  const hashPool = config.hashThreads > 0 ? new HashPool(config.hashThreads) : undefined;
+  const store = new ChunkStore({ dataDir, durability: config.durability, fsOps: opts.fsOps, hashPool });
   const { sweptTmpFiles } = await store.init();
   if (sweptTmpFiles > 0) log.warn({ sweptTmpFiles }, 'removed temporary chunk files left by an earlier run');
-  const pool = new BufferPool({ bufferSize: config.chunkSize, buffers: config.writeBuffers });
+  const pool = new BufferPool({ bufferSize: config.chunkSize, buffers: config.writeBuffers, shared: hashPool !== undefined });
   const metrics = new Metrics({ pool });
   const adminToken = loadAdminToken(dataDir, config.adminToken);
   const objects = new ObjectService({
@@ -65,6 +68,7 @@ export async function startServer(config: Config, opts: { log?: Logger; /** Test
     store,
     pool,
     maxBuffersPerRequest: Math.min(config.maxBuffersPerRequest, config.writeBuffers),
+    hashPool,
     onWarn: (msg, err) => log.warn({ err }, msg),
   });
   objects.receiveDeps.onChunks = (written) => metrics.recordChunks(written);
@@ -157,6 +161,7 @@ export async function startServer(config: Config, opts: { log?: Logger; /** Test
   } catch (err) {
     await stopJobs();
     await closeS3();
+    await hashPool?.close();
     db.close();
     throw err;
   }
@@ -182,6 +187,7 @@ export async function startServer(config: Config, opts: { log?: Logger; /** Test
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await hashPool?.close();
       db.close();
     },
   };

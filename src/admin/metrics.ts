@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 // Prometheus metrics of one server. Each server owns its Registry (never prom-client's global
 // one): tests start many servers in one process and each must count only its own traffic.
@@ -69,6 +69,9 @@ export class Metrics {
 
   constructor(opts: { pool?: PoolLike } = {}) {
     const registers = [this.registry];
+    // Node's own process metrics (RSS, heap, external/ArrayBuffer memory, event-loop lag, fds):
+    // what an operator looks at first when memory or latency misbehaves.
+    collectDefaultMetrics({ register: this.registry });
     const counter = <L extends string>(name: string, help: string, labelNames: L[] = []) => new Counter<L>({ name, help, labelNames, registers });
     const gauge = (name: string, help: string) => new Gauge({ name, help, registers });
 

@@ -35,6 +35,9 @@ function crc32Hasher(fn: (data: Buffer, previous?: number) => number): Hasher {
   let crc = 0;
   return {
     update(data) {
+      // zlib treats a NULL data pointer (which an empty Buffer may have) as "give the initial
+      // value" and returns 0, wiping the running CRC: an empty piece must change nothing.
+      if (data.length === 0) return;
       crc = fn(data, crc);
     },
     digest() {

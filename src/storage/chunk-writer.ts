@@ -2,12 +2,12 @@
 // full buffer is written (hash + write + fsync) while reading continues into the next.
 // Every wait for a buffer happens before the next body pull, so when the pool or this
 // request's share of it is exhausted we simply stop reading and TCP pushes back on the client.
-import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { createHasher, type ChecksumAlgorithm } from '../s3/checksums.js';
+import type { ChecksumAlgorithm } from '../s3/checksums.js';
 import { S3Error } from '../s3/errors.js';
 import type { ChunkRef, ChunkStore } from './chunk-store.js';
 import type { BufferPool } from './pool.js';
+import { inlineObjectHasher, type HashPool } from './hash-pool.js';
 
 export interface WriteOptions {
   pool: BufferPool;
@@ -23,6 +23,8 @@ export interface WriteOptions {
   signal?: AbortSignal;
   /** Used when discarding after a failure: a created chunk some DB row references is kept. */
   isReferenced?: (hash: string) => boolean;
+  /** Worker threads for the object's MD5/checksums; without it they run on this thread. */
+  hashPool?: HashPool;
 }
 
 export type WrittenChunk = ChunkRef & { offset: number; created: boolean };
@@ -52,9 +54,10 @@ export async function writeChunks(
   }
   opts.signal?.throwIfAborted();
 
-  const md5 = createHash('md5');
   const algorithms = [...new Set(opts.checksums ?? [])];
-  const hashers = algorithms.map((a) => createHasher(a));
+  // Fed whole buffers in order at dispatch: the same bytes in the same order as the body, but
+  // large uploads hash in a worker while this thread goes on reading.
+  const objectHash = opts.hashPool ? opts.hashPool.objectHasher(algorithms) : inlineObjectHasher(algorithms);
   const chunks: WrittenChunk[] = [];
   // Successful puts in completion order; on failure these are what we must undo.
   const written: Array<ChunkRef & { created: boolean }> = [];
@@ -94,9 +97,13 @@ export async function writeChunks(
     const offset = dispatched;
     dispatched += length;
     chunks.length++;
+    const data = buf.subarray(0, length);
+    // Called in dispatch order, which is body order: the object hash sees the bytes in sequence.
+    const hashed = objectHash.update(data);
+    hashed.catch(() => undefined);
     const task = (async () => {
       try {
-        const ref = await store.put(buf.subarray(0, length));
+        const [ref] = await Promise.all([store.put(data), hashed]);
         written.push(ref);
         chunks[index] = { ...ref, offset };
       } catch (err) {
@@ -126,8 +133,6 @@ export async function writeChunks(
         throw new S3Error('EntityTooLarge', { MaxSizeAllowed: opts.maxSize });
       }
       if (opts.expectedSize !== undefined && size > opts.expectedSize) throw new S3Error('IncompleteBody');
-      md5.update(piece);
-      for (const h of hashers) h.update(piece);
 
       let at = 0;
       while (at < piece.length) {
@@ -162,10 +167,14 @@ export async function writeChunks(
   }
 
   if (!failure) {
-    const checksums: Partial<Record<ChecksumAlgorithm, Buffer>> = {};
-    algorithms.forEach((a, i) => (checksums[a] = hashers[i].digest()));
-    return { size, md5: md5.digest(), checksums, chunks };
+    try {
+      const { md5, checksums } = await objectHash.digest();
+      return { size, md5, checksums, chunks };
+    } catch (err) {
+      fail(err);
+    }
   }
+  objectHash.close();
 
   // Undo: stop pulling (without destroying the body; the HTTP layer decides what to do with
   // the connection), let in-flight writes land, give buffers back, drop what we created.
@@ -177,7 +186,8 @@ export async function writeChunks(
   await Promise.allSettled([...inflight]);
   for (const ref of written) store.unpin(ref.hash);
   await store.discard(written, opts.isReferenced ?? (() => false)).catch(() => undefined);
-  throw failure.error;
+  // Set by the load loop or the digest above (TS cannot see through the fail() closure).
+  throw (failure as unknown as { error: unknown }).error;
 }
 
 function iterate(body: AsyncIterable<unknown> | NodeJS.ReadableStream): AsyncIterator<unknown> {

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { S3Error } from '../s3/errors.js';
 import type { BucketRow, NewObject, ObjectRow, Repository } from '../db/repository.js';
 import type { BufferPool } from './pool.js';
+import type { HashPool } from './hash-pool.js';
 import type { ChunkStore } from './chunk-store.js';
 import { commitOutcome, receivePayload, settle, type PayloadInput, type ReceiveDeps } from './receive.js';
 import { readObjectRange } from './chunk-reader.js';
@@ -48,6 +49,7 @@ export interface ObjectServiceDeps {
   store: ChunkStore;
   pool: BufferPool;
   maxBuffersPerRequest: number;
+  hashPool?: HashPool;
   onWarn?: (msg: string, err?: unknown) => void;
 }
 
@@ -59,6 +61,7 @@ export class ObjectService {
       store: deps.store,
       pool: deps.pool,
       maxBuffersPerRequest: deps.maxBuffersPerRequest,
+      hashPool: deps.hashPool,
       isReferenced: (hash) => deps.repo.isChunkReferenced(hash),
       onWarn: deps.onWarn,
     };

@@ -19,7 +19,11 @@ export class BufferPool {
   private readonly lent = new Set<Buffer>();
   private readonly waiters: Waiter[] = [];
 
-  constructor(opts: { bufferSize: number; buffers: number }) {
+  private readonly shared: boolean;
+
+  /** `shared`: SharedArrayBuffer-backed buffers, which hashing workers can read in place. */
+  constructor(opts: { bufferSize: number; buffers: number; shared?: boolean }) {
+    this.shared = opts.shared ?? false;
     if (!Number.isSafeInteger(opts.bufferSize) || opts.bufferSize <= 0) {
       throw new RangeError(`bufferSize must be a positive integer, got ${opts.bufferSize}`);
     }
@@ -80,7 +84,7 @@ export class BufferPool {
     let buf = this.free.pop();
     if (!buf && this.owned.size < this.capacity) {
       // Slow (unpooled) allocation: these live forever and must not share Node's slab.
-      buf = Buffer.allocUnsafeSlow(this.bufferSize);
+      buf = this.shared ? Buffer.from(new SharedArrayBuffer(this.bufferSize)) : Buffer.allocUnsafeSlow(this.bufferSize);
       this.owned.add(buf);
     }
     if (buf) this.lent.add(buf);

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { S3Error } from '../s3/errors.js';
 import type { ChecksumAlgorithm } from '../s3/checksums.js';
 import type { BufferPool } from './pool.js';
+import type { HashPool } from './hash-pool.js';
 import type { ChunkStore } from './chunk-store.js';
 import { writeChunks, type WriteResult } from './chunk-writer.js';
 
@@ -26,6 +27,7 @@ export interface ReceiveDeps {
   store: ChunkStore;
   pool: BufferPool;
   maxBuffersPerRequest: number;
+  hashPool?: HashPool;
   isReferenced: (hash: string) => boolean;
   onWarn?: (msg: string, err?: unknown) => void;
   /** Every chunk a payload wrote; `created` false = the content existed already (a dedup hit). Metrics. */
@@ -48,6 +50,7 @@ export async function receivePayload(deps: ReceiveDeps, input: PayloadInput, opt
     pool: deps.pool,
     store: deps.store,
     maxBuffers: deps.maxBuffersPerRequest,
+    hashPool: deps.hashPool,
     checksums: [...algorithms],
     expectedSize: input.size,
     maxSize: opts.maxSize,

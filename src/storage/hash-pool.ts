@@ -1,0 +1,273 @@
+// Hashing off the event loop. A large PUT costs MD5 (the ETag), the client's checksum and a
+// SHA-256 + CRC32C per chunk; on the main thread MD5 alone holds the event loop ~1.7 ns a byte,
+// which starves every other request while an upload runs. Workers read the pool's buffers
+// in place (they are SharedArrayBuffer-backed): no byte is copied to hash it.
+//  - chunk digests (SHA-256 name + CRC32C) go to whichever worker has the least queued;
+//  - an object's running hashes (MD5 + S3 checksums) are sequential, so each upload's state
+//    lives in ONE worker, which processes that upload's buffers in the order they were sent.
+// Small buffers are hashed inline: a round trip to a worker costs more than hashing 256 KiB.
+import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import { createHasher, type ChecksumAlgorithm, crc32c } from '../s3/checksums.js';
+
+/** Below this many bytes a buffer is hashed on the calling thread. */
+export const INLINE_HASH_BYTES = 256 * 1024;
+
+export interface ChunkDigest {
+  hash: string;
+  crc32c: number;
+}
+
+export interface ObjectDigest {
+  md5: Buffer;
+  checksums: Partial<Record<ChecksumAlgorithm, Buffer>>;
+}
+
+/** Running MD5 + checksums of one object, fed its bytes in order. */
+export interface ObjectHasher {
+  /** Resolves when `data` is hashed (the caller may reuse the buffer then). */
+  update(data: Buffer): Promise<void>;
+  digest(): Promise<ObjectDigest>;
+  /** Drops the state without a digest (failed upload). */
+  close(): void;
+}
+
+type Reply = { id: number; error?: string; hash?: string; crc32c?: number; md5?: Uint8Array; checksums?: Record<string, Uint8Array> };
+
+interface Slot {
+  worker: Worker;
+  pending: Map<number, { resolve(r: Reply): void; reject(e: Error): void }>;
+}
+
+// The worker's body. It runs from source text (eval), so it works the same from dist/ and under
+// the test runner's TypeScript transform; it may only use what it is given. The hashers mirror
+// src/s3/checksums.ts (same native functions), which the unit tests hold them to.
+function workerMain(require: NodeJS.Require, crtPath: string): void {
+  const crypto = require('node:crypto') as typeof import('node:crypto');
+  const zlib = require('node:zlib') as typeof import('node:zlib');
+  const { parentPort } = require('node:worker_threads') as typeof import('node:worker_threads');
+  const crt = (require(crtPath) as typeof import('aws-crt')).checksums;
+  type H = { update(d: Buffer): void; digest(): Buffer };
+  const crc = (fn: (d: Buffer, p: number) => number): H => {
+    let v = 0;
+    return {
+      // An empty Buffer may have a NULL pointer, which zlib answers with 0: skip it.
+      update: (d) => {
+        if (d.length > 0) v = fn(d, v);
+      },
+      digest: () => {
+        const out = Buffer.alloc(4);
+        out.writeUInt32BE(v >>> 0, 0);
+        return out;
+      },
+    };
+  };
+  const make = (alg: string): H => {
+    if (alg === 'CRC32') return crc((d, p) => zlib.crc32(d, p));
+    if (alg === 'CRC32C') return crc((d, p) => crt.crc32c(d, p));
+    if (alg === 'CRC64NVME') {
+      let state: DataView | undefined;
+      return {
+        update: (d) => (state = crt.crc64nvme(d, state)),
+        digest: () => (state ? Buffer.from(new Uint8Array(state.buffer, state.byteOffset, 8)) : Buffer.alloc(8)),
+      };
+    }
+    if (alg === 'SHA1' || alg === 'SHA256') {
+      const h = crypto.createHash(alg === 'SHA1' ? 'sha1' : 'sha256');
+      return { update: (d) => h.update(d), digest: () => h.digest() };
+    }
+    throw new Error(`unknown checksum algorithm ${alg}`);
+  };
+  const streams = new Map<number, { md5: ReturnType<typeof crypto.createHash>; algs: string[]; hashers: H[] }>();
+  parentPort!.on('message', (m: { op: string; id: number; stream?: number; sab?: SharedArrayBuffer; offset?: number; length?: number; algorithms?: string[] }) => {
+    try {
+      if (m.op === 'chunk') {
+        const view = Buffer.from(m.sab!, m.offset, m.length);
+        const hash = crypto.createHash('sha256').update(view).digest('hex');
+        parentPort!.postMessage({ id: m.id, hash, crc32c: crt.crc32c(view, 0) >>> 0 });
+      } else if (m.op === 'open') {
+        streams.set(m.stream!, { md5: crypto.createHash('md5'), algs: m.algorithms!, hashers: m.algorithms!.map(make) });
+      } else if (m.op === 'update') {
+        const s = streams.get(m.stream!);
+        if (!s) throw new Error(`no hash stream ${m.stream}`);
+        const view = Buffer.from(m.sab!, m.offset, m.length);
+        s.md5.update(view);
+        for (const h of s.hashers) h.update(view);
+        parentPort!.postMessage({ id: m.id });
+      } else if (m.op === 'digest') {
+        const s = streams.get(m.stream!);
+        if (!s) throw new Error(`no hash stream ${m.stream}`);
+        streams.delete(m.stream!);
+        const checksums: Record<string, Uint8Array> = {};
+        s.algs.forEach((a, i) => (checksums[a] = s.hashers[i]!.digest()));
+        parentPort!.postMessage({ id: m.id, md5: s.md5.digest(), checksums });
+      } else if (m.op === 'close') {
+        streams.delete(m.stream!);
+      }
+    } catch (err) {
+      parentPort!.postMessage({ id: m.id, error: String((err as Error)?.message ?? err) });
+    }
+  });
+}
+
+const WORKER_SOURCE = `(${workerMain.toString()})(require, require('node:worker_threads').workerData.crtPath);`;
+
+export function isShared(data: Buffer): boolean {
+  return data.buffer instanceof SharedArrayBuffer;
+}
+
+export class HashPool {
+  private readonly slots: Slot[] = [];
+  private readonly crtPath = createRequire(import.meta.url).resolve('aws-crt');
+  private nextId = 1;
+  private nextStream = 1;
+  private closed = false;
+
+  constructor(readonly threads: number) {
+    if (!Number.isSafeInteger(threads) || threads < 1) throw new RangeError(`threads must be >= 1, got ${threads}`);
+    for (let i = 0; i < threads; i++) this.slots.push(this.spawn());
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { crtPath: this.crtPath } });
+    // Idle workers must not keep a finished process (a CLI command, a test) alive.
+    worker.unref();
+    const slot: Slot = { worker, pending: new Map() };
+    worker.on('message', (r: Reply) => {
+      const p = slot.pending.get(r.id);
+      if (!p) return;
+      slot.pending.delete(r.id);
+      if (r.error) p.reject(new Error(`hash worker: ${r.error}`));
+      else p.resolve(r);
+    });
+    const fail = (err: Error) => {
+      for (const p of slot.pending.values()) p.reject(err);
+      slot.pending.clear();
+      // A dead worker takes its streams with it (their uploads fail); later work goes to a new one.
+      const i = this.slots.indexOf(slot);
+      if (i >= 0 && !this.closed) this.slots[i] = this.spawn();
+    };
+    worker.on('error', (err) => fail(err instanceof Error ? err : new Error(String(err))));
+    worker.on('exit', (code) => fail(new Error(`hash worker exited with ${code}`)));
+    return slot;
+  }
+
+  private leastBusy(): Slot {
+    let best = this.slots[0]!;
+    for (const s of this.slots) if (s.pending.size < best.pending.size) best = s;
+    return best;
+  }
+
+  private call(slot: Slot, msg: Record<string, unknown>): Promise<Reply> {
+    if (this.closed) return Promise.reject(new Error('hash pool closed'));
+    const id = this.nextId++;
+    return new Promise<Reply>((resolve, reject) => {
+      slot.pending.set(id, { resolve, reject });
+      slot.worker.ref();
+      slot.worker.postMessage({ ...msg, id });
+    }).finally(() => {
+      if (slot.pending.size === 0) slot.worker.unref();
+    });
+  }
+
+  /** SHA-256 (hex, the chunk's name) and CRC32C of one chunk. */
+  async chunkDigest(data: Buffer): Promise<ChunkDigest> {
+    if (data.length < INLINE_HASH_BYTES || !isShared(data)) return chunkDigestInline(data);
+    const r = await this.call(this.leastBusy(), { op: 'chunk', sab: data.buffer, offset: data.byteOffset, length: data.length });
+    return { hash: r.hash!, crc32c: r.crc32c! };
+  }
+
+  /**
+   * A running object hash. It starts on the calling thread and moves to a worker at the first
+   * large shared buffer, as long as nothing was hashed inline yet (the state cannot move).
+   */
+  objectHasher(algorithms: ChecksumAlgorithm[]): ObjectHasher {
+    return new SwitchingHasher(this, algorithms);
+  }
+
+  /** @internal */
+  openStream(algorithms: ChecksumAlgorithm[]): { update(d: Buffer): Promise<void>; digest(): Promise<ObjectDigest>; close(): void } {
+    const slot = this.leastBusy();
+    const stream = this.nextStream++;
+    slot.worker.postMessage({ op: 'open', id: 0, stream, algorithms });
+    return {
+      update: async (d) => {
+        await this.call(slot, { op: 'update', stream, sab: d.buffer, offset: d.byteOffset, length: d.length });
+      },
+      digest: async () => {
+        const r = await this.call(slot, { op: 'digest', stream });
+        const checksums: ObjectDigest['checksums'] = {};
+        for (const [a, v] of Object.entries(r.checksums ?? {})) checksums[a as ChecksumAlgorithm] = Buffer.from(v);
+        return { md5: Buffer.from(r.md5!), checksums };
+      },
+      close: () => {
+        if (!this.closed) slot.worker.postMessage({ op: 'close', id: 0, stream });
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+}
+
+export function chunkDigestInline(data: Buffer): ChunkDigest {
+  return { hash: createHash('sha256').update(data).digest('hex'), crc32c: crc32c(data) };
+}
+
+/** MD5 + checksums on the calling thread (small objects, or no pool). */
+export function inlineObjectHasher(algorithms: ChecksumAlgorithm[]): ObjectHasher {
+  const md5 = createHash('md5');
+  const hashers = algorithms.map((a) => createHasher(a));
+  return {
+    update: async (d) => {
+      md5.update(d);
+      for (const h of hashers) h.update(d);
+    },
+    digest: async () => {
+      const checksums: ObjectDigest['checksums'] = {};
+      algorithms.forEach((a, i) => (checksums[a] = hashers[i]!.digest()));
+      return { md5: md5.digest(), checksums };
+    },
+    close: () => undefined,
+  };
+}
+
+class SwitchingHasher implements ObjectHasher {
+  private inline?: ObjectHasher;
+  private remote?: ReturnType<HashPool['openStream']>;
+
+  constructor(
+    private readonly pool: HashPool,
+    private readonly algorithms: ChecksumAlgorithm[],
+  ) {}
+
+  update(data: Buffer): Promise<void> {
+    if (!this.inline && !this.remote) {
+      if (data.length >= INLINE_HASH_BYTES && isShared(data)) this.remote = this.pool.openStream(this.algorithms);
+      else this.inline = inlineObjectHasher(this.algorithms);
+    }
+    if (this.remote) {
+      // A buffer that cannot be shared is copied into one that can: the order must hold.
+      return this.remote.update(isShared(data) ? data : copyShared(data));
+    }
+    return this.inline!.update(data);
+  }
+
+  digest(): Promise<ObjectDigest> {
+    if (this.remote) return this.remote.digest();
+    return (this.inline ?? inlineObjectHasher(this.algorithms)).digest();
+  }
+
+  close(): void {
+    this.remote?.close();
+  }
+}
+
+function copyShared(data: Buffer): Buffer {
+  const out = Buffer.from(new SharedArrayBuffer(data.length));
+  data.copy(out);
+  return out;
+}
