@@ -1,0 +1,118 @@
+// Small objects: 4 KiB PUT and GET, SigV4-signed, at 16 and 64 connections, cairn (durable
+// defaults) against s3rver, with autocannon as the one load generator for both.
+import { fmtRatio, fmtStat, startTarget, stat, type Scenario, type Target, type TargetKind, type TargetCheck } from '../harness.js';
+import { barChart } from '../svg.js';
+import { rotatingGets, rotatingPuts, seedObjects, signedLoad, type LoadFigures } from './signed-load.js';
+
+const SIZE = 4096;
+const KEYS = 1000;
+const TARGETS: TargetKind[] = ['cairn', 's3rver'];
+const OPS = ['PUT', 'GET'] as const;
+const CONNECTIONS = [16, 64];
+const GOALS: Record<(typeof OPS)[number], number> = { PUT: 2.5, GET: 5 };
+
+type Op = (typeof OPS)[number];
+const cellKey = (kind: TargetKind, op: Op, conns: number) => `${kind} ${op} ${conns}`;
+
+const scenario: Scenario = {
+  name: 'small',
+  title: 'Small objects',
+  async run(ctx) {
+    const rounds = ctx.smoke ? 1 : 3;
+    const warmupSeconds = ctx.smoke ? 0.5 : 1;
+    const seconds = ctx.smoke ? 1.5 : 10;
+    const keys = ctx.smoke ? 200 : KEYS;
+    const cells = new Map<string, LoadFigures[]>();
+
+    for (let round = 0; round < rounds; round++) {
+      // Fresh servers each round, so every round starts from the same state (no garbage from
+      // the previous round's overwrites), and the order of targets alternates between rounds.
+      const order = round % 2 === 0 ? TARGETS : [...TARGETS].reverse();
+      for (const kind of order) {
+        const target: Target = await startTarget(kind);
+        try {
+          await seedObjects(target, keys, SIZE, (i) => `seeded/${i}`);
+          for (const conns of CONNECTIONS) {
+            for (const op of OPS) {
+              const request = op === 'PUT' ? rotatingPuts(keys, SIZE, (i) => `small/${i}`) : rotatingGets(keys, (i) => `seeded/${i}`);
+              const f = await signedLoad(target, { connections: conns, warmupSeconds, seconds, request });
+              const k = cellKey(kind, op, conns);
+              cells.set(k, [...(cells.get(k) ?? []), f]);
+              ctx.log(
+                `round ${round + 1}/${rounds} ${kind} ${op} x${conns}: ${f.ops.toFixed(0)} ops/s, p50 ${f.p50.toFixed(2)} ms, p99 ${f.p99.toFixed(2)} ms, ` +
+                  `generator ${(f.generatorCpu * 100).toFixed(0)}% / server ${(f.serverCpu * 100).toFixed(0)}% of a core`,
+              );
+            }
+          }
+        } finally {
+          await target.stop();
+        }
+      }
+    }
+
+    const opsOf = (kind: TargetKind, op: Op, conns: number) => stat((cells.get(cellKey(kind, op, conns)) ?? []).map((f) => f.ops));
+    const field = (kind: TargetKind, op: Op, conns: number, pick: (f: LoadFigures) => number) => stat((cells.get(cellKey(kind, op, conns)) ?? []).map(pick)).median;
+    const rows: string[] = [];
+    const targets: TargetCheck[] = [];
+    for (const op of OPS) {
+      for (const conns of CONNECTIONS) {
+        for (const kind of TARGETS) {
+          rows.push(
+            `| ${op} | ${conns} | ${kind} | ${fmtStat(opsOf(kind, op, conns))} | ${field(kind, op, conns, (f) => f.p50).toFixed(2)} | ` +
+              `${field(kind, op, conns, (f) => f.p99).toFixed(2)} | ${(field(kind, op, conns, (f) => f.generatorCpu) * 100).toFixed(0)}% | ` +
+              `${(field(kind, op, conns, (f) => f.serverCpu) * 100).toFixed(0)}% |`,
+          );
+        }
+        const ratio = opsOf('cairn', op, conns).median / opsOf('s3rver', op, conns).median;
+        targets.push({ what: `4 KiB ${op} at ${conns} connections, ops/s cairn / s3rver`, ratio, goal: GOALS[op] });
+      }
+    }
+
+    const markdown = `## Method
+
+4 KiB objects, PUT and GET, at 16 and 64 concurrent keep-alive connections, against cairn
+(default durability: every PUT fsyncs its chunk file and commits with SQLite
+synchronous=FULL) and s3rver, each in its own process on 127.0.0.1. Each cell is a ${warmupSeconds} s
+warm-up that is not counted followed by ${seconds} s that are; ${rounds} round(s), the two targets
+restarted for each round and their order alternated between rounds. Figures are the median
+(min–max) over rounds of ops/s; latencies are the median over rounds of each round's p50/p99.
+
+The load generator is autocannon, run in the benchmark process (not in worker threads) and the
+same for both targets; its CPU use is in the table. Every request is SigV4 header-signed
+(host, x-amz-content-sha256, x-amz-date) with the signing functions of src/auth/sigv4.ts.
+cairn checks every signature and every PUT body's SHA-256; s3rver checks neither (it only looks
+the access key up: its V4 verification is unimplemented), so it is spared that work.
+PUTs rotate over ${keys} keys (\`small/<n>\`) with a body that differs in every request (a random
+4 KiB with a counter in it, hashed per request for x-amz-content-sha256): cairn stores chunks by
+content and would otherwise skip writing a body it already has. GETs rotate over ${keys} objects
+seeded beforehand with the SDK. A cell with any connection error, timeout or non-2xx answer
+fails the run, so every figure here comes from error-free runs.
+
+"generator" and "server" are the CPU each process used during the counted window, in percent
+of one core. The machine has two cores and generator, server and kernel share them: a generator
+near 100% means the figure is bounded by the load generator, not by the server.
+
+| op | connections | target | ops/s | p50 ms | p99 ms | generator | server |
+|---|---|---|---|---|---|---|---|
+${rows.join('\n')}
+
+| cairn / s3rver (ops/s) | 16 connections | 64 connections |
+|---|---|---|
+${OPS.map((op) => `| ${op} | ${CONNECTIONS.map((c) => fmtRatio(opsOf('cairn', op, c).median / opsOf('s3rver', op, c).median)).join(' | ')} |`).join('\n')}
+`;
+
+    const svg = barChart({
+      title: '4 KiB objects, SigV4-signed, ops/s (median over rounds)',
+      unit: 'ops/s',
+      groups: OPS.flatMap((op) =>
+        CONNECTIONS.map((conns) => ({
+          label: `${op}, ${conns} connections`,
+          bars: TARGETS.map((kind) => ({ series: kind, value: opsOf(kind, op, conns).median })),
+        })),
+      ),
+    });
+    return { markdown, svg, targets };
+  },
+};
+
+export default scenario;
