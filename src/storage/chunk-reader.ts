@@ -1,21 +1,27 @@
-// Streams a byte range of an object from its chunk list. Each chunk is read whole and
-// verified (size + CRC32C) before any of its bytes leave, so a client never receives
-// bytes from a corrupt chunk: the stream errors instead and the HTTP layer cuts the socket.
+// Streams a byte range of an object from its chunk list, in pieces of 1 MiB: a GET holds a few
+// MiB whatever the chunk size, and the disk read of the next piece overlaps the send of this one.
+// Every chunk is still checked whole (size + CRC32C): the last piece a chunk contributes is held
+// back until the chunk verified, so a corrupt chunk errors the stream (and the HTTP layer cuts
+// the connection) before the response can ever be complete: the client sees a short body, never
+// a clean end with bad bytes in it.
 import { Readable } from 'node:stream';
 import type { ChunkRef, ChunkStore } from './chunk-store.js';
 
 type PlacedChunk = ChunkRef & { offset: number };
 
+/** Read size on GET: large enough for disk and socket throughput, small enough to hold a few. */
+export const READ_PIECE_BYTES = 1024 * 1024;
+
 /** Bytes [start, end] inclusive; `end = start - 1` gives an empty stream (zero-length objects). */
 export function readObjectRange(
-  store: ChunkStore,
+  store: Pick<ChunkStore, 'readPieces'>,
   chunks: Array<PlacedChunk>,
   start: number,
   end: number,
-  opts: { readAhead?: number } = {},
+  opts: { pieceSize?: number } = {},
 ): Readable {
-  const readAhead = opts.readAhead ?? 1;
-  if (!Number.isSafeInteger(readAhead) || readAhead < 0) throw new RangeError(`readAhead must be >= 0, got ${readAhead}`);
+  const pieceSize = opts.pieceSize ?? READ_PIECE_BYTES;
+  if (!Number.isSafeInteger(pieceSize) || pieceSize < 1) throw new RangeError(`pieceSize must be >= 1, got ${pieceSize}`);
   const total = chunks.length === 0 ? 0 : chunks[chunks.length - 1].offset + chunks[chunks.length - 1].size;
   if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start - 1 || end >= total) {
     throw new RangeError(`range ${start}-${end} outside object of ${total} bytes`);
@@ -23,29 +29,32 @@ export function readObjectRange(
   const selected = end < start ? [] : chunks.slice(firstChunkAt(chunks, start), firstChunkAt(chunks, end) + 1);
 
   async function* generate(): AsyncGenerator<Buffer> {
-    // Reads started ahead of need: the chunk about to be sent plus at most readAhead after it.
-    const pending: Array<Promise<Buffer>> = [];
-    let next = 0;
     let expectedOffset = selected.length > 0 ? selected[0].offset : 0;
     for (const chunk of selected) {
       if (chunk.offset !== expectedOffset) throw new Error(`chunk list inconsistent at offset ${chunk.offset}`);
       expectedOffset += chunk.size;
-      while (pending.length < readAhead + 1 && next < selected.length) {
-        const p = store.read(selected[next++]);
-        // Errors surface when this chunk's turn comes, not as unhandled rejections now.
-        p.catch(() => undefined);
-        pending.push(p);
-      }
-      const data = await pending.shift()!;
+      // The part of this chunk inside the range; the rest is still read, for the CRC.
       const from = Math.max(start - chunk.offset, 0);
       const to = Math.min(end - chunk.offset + 1, chunk.size);
-      yield data.subarray(from, to);
+      let held: Buffer | undefined;
+      let pos = 0;
+      for await (const piece of store.readPieces(chunk, pieceSize)) {
+        const at = pos;
+        pos += piece.length;
+        const a = Math.max(from, at);
+        const b = Math.min(to, pos);
+        if (a >= b) continue;
+        if (held) yield held;
+        held = piece.subarray(a - at, b - at);
+      }
+      // readPieces ended without throwing: the chunk verified.
+      if (held) yield held;
     }
   }
 
-  // Byte mode (not Readable.from's default object mode): pipes into HTTP responses as-is,
-  // and the 8 MiB chunks already exceed the high-water mark so only readAhead more are held.
-  return Readable.from(generate(), { objectMode: false });
+  // Byte mode with a one-piece high-water mark: one piece waits in the stream while the next is
+  // read, so a GET holds about three pieces (sending, buffered, held back or being read).
+  return Readable.from(generate(), { objectMode: false, highWaterMark: pieceSize });
 }
 
 /** Index of the chunk holding byte `pos` (binary search: chunk lists are sorted by offset). */

@@ -219,6 +219,42 @@ export class ChunkStore {
     return data;
   }
 
+  /**
+   * A chunk's bytes in pieces of at most `pieceSize`, read as they are asked for. The size and
+   * CRC32C are checked once the last piece was read: the generator throws instead of finishing
+   * when they are wrong, so a consumer that holds back its last piece until the generator ends
+   * never passes on all of a corrupt chunk.
+   */
+  async *readPieces(ref: ChunkRef, pieceSize: number): AsyncGenerator<Buffer, void, undefined> {
+    let fh: FileHandle;
+    try {
+      fh = await fs.open(this.chunkPath(ref.hash), 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`chunk missing: ${ref.hash}`, { cause: err });
+      throw err;
+    }
+    try {
+      if ((await fh.stat()).size !== ref.size) throw new Error(`chunk corrupt: ${ref.hash}`);
+      let crc = 0;
+      for (let pos = 0; pos < ref.size; ) {
+        const want = Math.min(pieceSize, ref.size - pos);
+        // Not from Node's shared slab: each piece lives until its bytes are on the socket.
+        const piece = Buffer.allocUnsafeSlow(want);
+        for (let got = 0; got < want; ) {
+          const { bytesRead } = await fh.read(piece, got, want - got, pos + got);
+          if (bytesRead === 0) throw new Error(`chunk corrupt: ${ref.hash}`);
+          got += bytesRead;
+        }
+        crc = crc32c(piece, crc);
+        pos += want;
+        yield piece;
+      }
+      if (crc !== ref.crc32c >>> 0) throw new Error(`chunk corrupt: ${ref.hash}`);
+    } finally {
+      await fh.close();
+    }
+  }
+
   async exists(hash: string): Promise<boolean> {
     return (await statOrUndefined(this.chunkPath(hash))) !== undefined;
   }

@@ -51,8 +51,9 @@ describe('readObjectRange', () => {
     ['across several chunks', 500, 3200],
     ['last chunk only', 3000, 3499],
   ])('%s', async (_name, start, end) => {
-    for (const readAhead of [0, 1, 3]) {
-      const { bytes, error } = await collect(readObjectRange(store, chunks, start, end, { readAhead }));
+    // Pieces smaller than, dividing, not dividing and larger than the 1000-byte chunks.
+    for (const pieceSize of [1, 7, 250, 333, 1000, 4096]) {
+      const { bytes, error } = await collect(readObjectRange(store, chunks, start, end, { pieceSize }));
       expect(error).toBeUndefined();
       expect(bytes.equals(data.subarray(start, end + 1))).toBe(true);
     }
@@ -69,15 +70,30 @@ describe('readObjectRange', () => {
     expect(() => readObjectRange(store, chunks, -1, 10)).toThrow(RangeError);
   });
 
-  it('errors before sending any byte of a corrupt chunk', async () => {
+  it.each([
+    ['whole object', 500, 3499, 2000],
+    ['a range ending early in the corrupt chunk', 500, 2100, 2000],
+    ['a range inside the corrupt chunk', 2100, 2200, 2000],
+  ])('never completes %s when a chunk is corrupt: its last piece is held back', async (_name, start, end, corruptFrom) => {
     const file = store.chunkPath(chunks[2].hash);
     const bad = await fs.readFile(file);
-    bad[10] ^= 0xff;
+    bad[990] ^= 0xff; // in the chunk's last piece: everything before it reads fine
     await fs.writeFile(file, bad);
-    const { bytes, error } = await collect(readObjectRange(store, chunks, 500, 3499));
-    expect(error?.message).toBe(`chunk corrupt: ${chunks[2].hash}`);
-    // Everything before chunk 2 arrived, nothing of chunk 2 or after.
-    expect(bytes.equals(data.subarray(500, 2000))).toBe(true);
+    for (const pieceSize of [100, 333, 4096]) {
+      const { bytes, error } = await collect(readObjectRange(store, chunks, start, end, { pieceSize }));
+      expect(error?.message).toBe(`chunk corrupt: ${chunks[2].hash}`);
+      // The good chunks before it arrived whole; of the corrupt one, never everything asked for.
+      expect(bytes.subarray(0, corruptFrom - Math.min(start, corruptFrom)).equals(data.subarray(start, Math.max(start, corruptFrom)))).toBe(true);
+      expect(bytes.length).toBeLessThan(end - start + 1);
+    }
+  });
+
+  it('a chunk file of the wrong size is corrupt, before any of its bytes', async () => {
+    const file = store.chunkPath(chunks[1].hash);
+    await fs.appendFile(file, 'x');
+    const { bytes, error } = await collect(readObjectRange(store, chunks, 0, 3499));
+    expect(error?.message).toBe(`chunk corrupt: ${chunks[1].hash}`);
+    expect(bytes.equals(data.subarray(0, 1000))).toBe(true);
   });
 
   it('errors on a chunk list with a gap', async () => {
@@ -93,40 +109,27 @@ describe('readObjectRange', () => {
     expect(bytes.equals(data.subarray(0, 1000))).toBe(true);
   });
 
-  it('reads at most readAhead chunks beyond the one being sent', async () => {
-    // Chunks bigger than the stream's high-water mark, as real 8 MiB chunks are, so the
-    // stream's own buffer holds one chunk at most.
-    const big = randomBytes(20_000 * 10);
-    const many: typeof chunks = [];
-    for (let i = 0; i < 10; i++) {
-      const { created: _c, ...ref } = await store.put(big.subarray(i * 20_000, (i + 1) * 20_000));
-      many.push({ ...ref, offset: i * 20_000 });
-    }
-    let reading = 0;
-    let started = 0;
-    let peak = 0;
-    const counting = Object.create(store) as ChunkStore;
-    counting.read = async (ref) => {
-      started++;
-      reading++;
-      peak = Math.max(peak, reading);
-      try {
-        return await store.read(ref);
-      } finally {
-        reading--;
-      }
+  it('holds a few pieces, not whole chunks, while the consumer does not read', async () => {
+    const big = randomBytes(4 * 64 * 1024);
+    const { created: _c, ...ref } = await store.put(big);
+    const pieceSize = 16 * 1024;
+    let readBytes = 0;
+    const counting = {
+      async *readPieces(r: ChunkRef, size: number) {
+        for await (const p of store.readPieces(r, size)) {
+          readBytes += p.length;
+          yield p;
+        }
+      },
     };
-    const stream = readObjectRange(counting, many, 0, big.length - 1, { readAhead: 2 });
+    const stream = readObjectRange(counting, [{ ...ref, offset: 0 }], 0, big.length - 1, { pieceSize });
     const it = stream[Symbol.asyncIterator]();
-    await it.next();
-    await new Promise((r) => setTimeout(r, 20));
-    // One chunk handed out, one in the stream's buffer, at most readAhead more fetched.
-    expect(started).toBeGreaterThanOrEqual(2);
-    expect(started).toBeLessThanOrEqual(1 + 1 + 2);
-    const rest: Buffer[] = [];
-    for (let r = await it.next(); !r.done; r = await it.next()) rest.push(r.value as Buffer);
-    expect(rest.reduce((n, b) => n + b.length, 0)).toBe(big.length - 20_000);
-    expect(started).toBe(10);
-    expect(peak).toBeLessThanOrEqual(3);
+    const first = await it.next();
+    await new Promise((r) => setTimeout(r, 50));
+    // One piece handed out, one in the stream's buffer, one held back, one being read.
+    expect(readBytes).toBeLessThanOrEqual(4 * pieceSize);
+    const parts: Buffer[] = [first.value as Buffer];
+    for (let r = await it.next(); !r.done; r = await it.next()) parts.push(r.value as Buffer);
+    expect(Buffer.concat(parts).equals(big)).toBe(true);
   });
 });
