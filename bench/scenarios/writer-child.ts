@@ -5,10 +5,11 @@
 //   node --import tsx bench/scenarios/writer-child.ts <file> <bytes> <chunkSize> <writers> <rounds> <durability>
 import fs from 'node:fs';
 import type { Durability } from '../../src/storage/chunk-store.js';
-import { measureWrite, type WriteMeasure } from './writer-op.js';
+import { measureWrite, startHashPool, type WriteMeasure } from './writer-op.js';
 
 const [file, bytes, chunkSize, writers, rounds, durability] = process.argv.slice(2);
 if (!file || !durability) throw new Error('usage: writer-child.ts <file> <bytes> <chunkSize> <writers> <rounds> <durability>');
+const hashPool = await startHashPool();
 const results: WriteMeasure[] = [];
 for (let r = 0; r < Number(rounds); r++) {
   results.push(
@@ -18,7 +19,9 @@ for (let r = 0; r < Number(rounds); r++) {
       chunkSize: Number(chunkSize),
       writers: Number(writers),
       durability: durability as Durability,
+      hashPool,
     }),
   );
 }
+await hashPool?.close();
 process.stdout.write(JSON.stringify(results) + '\n');

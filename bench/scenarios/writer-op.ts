@@ -6,9 +6,19 @@ import os from 'node:os';
 import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { ChunkStore, type Durability } from '../../src/storage/chunk-store.js';
-import { writeChunks } from '../../src/storage/chunk-writer.js';
-import { BufferPool } from '../../src/storage/pool.js';
+import type { Durability } from '../../src/storage/chunk-store.js';
+import type { HashPool as HashPoolType } from '../../src/storage/hash-pool.js';
+
+// The storage code comes from dist/, what the server runs, typed by its sources. Not from src/
+// through tsx: esbuild adds __name() helpers to HashPool's worker function, whose source runs in
+// a worker where __name does not exist, so the hashing workers would die at start.
+const dist = (file: string) => new URL(`../../dist/${file}`, import.meta.url).href;
+const { loadConfig } = (await import(dist('config.js'))) as typeof import('../../src/config.js');
+const { ChunkStore } = (await import(dist('storage/chunk-store.js'))) as typeof import('../../src/storage/chunk-store.js');
+const { writeChunks } = (await import(dist('storage/chunk-writer.js'))) as typeof import('../../src/storage/chunk-writer.js');
+const { HashPool, INLINE_HASH_BYTES } = (await import(dist('storage/hash-pool.js'))) as typeof import('../../src/storage/hash-pool.js');
+const { BufferPool } = (await import(dist('storage/pool.js'))) as typeof import('../../src/storage/pool.js');
+export type HashPool = HashPoolType;
 
 export interface WriteMeasure {
   bytes: number;
@@ -44,6 +54,19 @@ function resetPeakRss(): boolean {
   }
 }
 
+/**
+ * The hashing workers the server starts with its default settings (none if that default is 0),
+ * started and warmed up before any measurement: their threads' memory is part of the process's
+ * baseline, not of an operation. One pool serves every operation, as in the server.
+ */
+export async function startHashPool(): Promise<HashPool | undefined> {
+  const threads = loadConfig({}, {}).hashThreads;
+  if (threads <= 0) return undefined;
+  const hashPool = new HashPool(threads);
+  await Promise.all(Array.from({ length: threads }, () => hashPool.chunkDigest(Buffer.from(new SharedArrayBuffer(INLINE_HASH_BYTES)))));
+  return hashPool;
+}
+
 export async function measureWrite(opts: {
   /** Called once per op: a fresh stream of the same bytes. */
   source: () => NodeJS.ReadableStream | AsyncIterable<Buffer>;
@@ -51,6 +74,8 @@ export async function measureWrite(opts: {
   chunkSize: number;
   writers: number;
   durability: Durability;
+  /** As in the server: chunk digests and the object's MD5 in workers, reading the (shared) pool buffers in place. */
+  hashPool?: HashPool;
   /** Parent of the per-op temp data dir (default os.tmpdir()). */
   tmpRoot?: string;
 }): Promise<WriteMeasure> {
@@ -58,11 +83,11 @@ export async function measureWrite(opts: {
   // the files of the previous round and skip the writes.
   const dataDir = fs.mkdtempSync(path.join(opts.tmpRoot ?? os.tmpdir(), 'cairn-bench-writer-'));
   try {
-    const store = new ChunkStore({ dataDir, durability: opts.durability });
+    const store = new ChunkStore({ dataDir, durability: opts.durability, hashPool: opts.hashPool });
     await store.init();
     // N buffers in the pool and N per request: one stream with N chunk writes in flight, the
     // shape of the original Go benchmark (N concurrent chunk writers of one stream).
-    const pool = new BufferPool({ bufferSize: opts.chunkSize, buffers: opts.writers });
+    const pool = new BufferPool({ bufferSize: opts.chunkSize, buffers: opts.writers, shared: opts.hashPool !== undefined });
     const body = opts.source();
     gc();
     gc();
@@ -80,7 +105,7 @@ export async function measureWrite(opts: {
     };
     const timer = setInterval(sample, 5);
     const started = performance.now();
-    const res = await writeChunks(body, { pool, store, maxBuffers: opts.writers });
+    const res = await writeChunks(body, { pool, store, maxBuffers: opts.writers, hashPool: opts.hashPool });
     const seconds = (performance.now() - started) / 1000;
     clearInterval(timer);
     sample();

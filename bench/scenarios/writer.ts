@@ -11,7 +11,7 @@ import { MiB, fmtStat, stat, type Scenario } from '../harness.js';
 import { ROOT, randomFile } from '../lib.js';
 import { barChart } from '../svg.js';
 import { createMemoryCap, type MemoryCap } from './writer-cgroup.js';
-import { measureWrite, type WriteMeasure } from './writer-op.js';
+import { measureWrite, startHashPool, type WriteMeasure } from './writer-op.js';
 
 const CHUNK = 10 * MiB;
 const PIECE = MiB;
@@ -70,13 +70,21 @@ const scenario: Scenario = {
     const data = fs.readFileSync(file);
 
     const table = new Map<number, WriteMeasure[]>(WRITERS.map((n) => [n, []]));
-    // Rounds interleave the writer counts so a noisy moment hurts all of them alike.
-    for (let r = 0; r < rounds; r++) {
-      for (const n of WRITERS) {
-        const m = await measureWrite({ source: () => Readable.from(pieces(data)), bytes, chunkSize: CHUNK, writers: n, durability: DURABILITY });
-        table.get(n)!.push(m);
-        ctx.log(`N=${n} round ${r + 1}: ${mbps(m).toFixed(0)} MB/s, pool ${mb(m.poolBytes)} MiB, external +${mb(m.externalDelta)} MiB, RSS +${mb(m.rssDelta)} MiB`);
+    const hashPool = await startHashPool();
+    const hashing = hashPool
+      ? `${hashPool.threads} hashing worker threads (the server's default), which read the shared pool buffers in place`
+      : 'no hashing workers (the server\'s default): MD5 on the event loop, chunk SHA-256 through WebCrypto (a copy per chunk)';
+    try {
+      // Rounds interleave the writer counts so a noisy moment hurts all of them alike.
+      for (let r = 0; r < rounds; r++) {
+        for (const n of WRITERS) {
+          const m = await measureWrite({ source: () => Readable.from(pieces(data)), bytes, chunkSize: CHUNK, writers: n, durability: DURABILITY, hashPool });
+          table.get(n)!.push(m);
+          ctx.log(`N=${n} round ${r + 1}: ${mbps(m).toFixed(0)} MB/s, pool ${mb(m.poolBytes)} MiB, external +${mb(m.externalDelta)} MiB, RSS +${mb(m.rssDelta)} MiB`);
+        }
       }
+    } finally {
+      await hashPool?.close();
     }
 
     // The capped run: a child process, source read from the file (the child could not hold it
@@ -118,17 +126,17 @@ const scenario: Scenario = {
     });
 
     const markdown = `One stream of ${mb(bytes)} MiB of random bytes (fed as ${PIECE / MiB} MiB slices of one in-memory buffer) through
-\`writeChunks\` into a fresh \`ChunkStore\` in the temp dir, chunk size ${CHUNK / MiB} MiB, durability \`${DURABILITY}\`
-(the server's default: fdatasync per chunk file, fsync of its directory). N = pool buffers = per-request
-\`maxBuffers\`, so up to N chunks are hashed and written while the stream keeps filling the next
-buffer. ${rounds} round${rounds > 1 ? 's' : ''} per N, interleaved; a fresh pool and data dir per operation, a forced GC before each.
+\`writeChunks\` into a fresh \`ChunkStore\` in the temp dir (the built code in dist/, in this process), chunk size ${CHUNK / MiB} MiB, durability \`${DURABILITY}\`
+(the server's default: fdatasync per chunk file, fsync of its directory), ${hashing}.
+N = pool buffers = per-request \`maxBuffers\`, so up to N chunks are hashed and written while the
+stream keeps filling the next buffer. ${rounds} round${rounds > 1 ? 's' : ''} per N, interleaved; a fresh pool and data dir per operation, a forced GC before each.
 MB/s are 10^6 bytes per second.
 
 Memory per operation (worst round): *pool* is what the pool allocated (\`stats().allocated\` ×
 buffer size, the bound the design promises); *arrayBuffers Δ* / *external Δ* are the peak rise of
 \`process.memoryUsage()\` sampled every 5 ms; *RSS Δ* is the peak resident set (VmHWM, reset just
-before the operation) minus the RSS at its start. \`ChunkStore.put\` hashes with WebCrypto, which copies
-each chunk for the job off the JS heap: that copy shows in RSS, not in external.
+before the operation) minus the RSS at its start (the whole process: worker threads included).
+A pool backed by SharedArrayBuffers (for the hashing workers) counts in arrayBuffers, not in external.
 
 | writers N | MB/s median (min–max) | pool MiB | N × chunk MiB | arrayBuffers Δ MiB | external Δ MiB | RSS Δ MiB | RSS Δ / (N × chunk) |
 |---:|---|---:|---:|---:|---:|---:|---:|
