@@ -1,5 +1,6 @@
 // Record queries over 1,000,000 objects: seeds a temp data dir straight through SQL (one
-// transaction, prepared inserts; the schema and indexes come from the real migrations), then
+// transaction, prepared inserts; the schema and indexes come from the real migrations; the
+// seeding itself is shared with the listing scenario, scenarios/listing-seed.ts), then
 // times GET /v1/objects on the real admin listener for several filters and a page deep in
 // keyset pagination, plus the query alone (no HTTP/JSON) and the aggregate endpoints.
 //
@@ -10,13 +11,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import { openDb } from '../src/db/client.js';
 import { Repository } from '../src/db/repository.js';
 import { BufferPool } from '../src/storage/pool.js';
 import { Metrics } from '../src/admin/metrics.js';
 import { startAdminServer } from '../src/admin/server.js';
 import { findObjects, parseObjectQuery } from '../src/admin/queries.js';
 import { ROOT, machine, median } from './lib.js';
+import { seedObjects, type SeedRow } from './scenarios/listing-seed.js';
 
 const N = Number(process.argv[2] ?? 1_000_000);
 const RUNS = Number(process.argv[3] ?? 7);
@@ -73,43 +74,34 @@ function row(i: number, bucket: string, n: number) {
   };
 }
 
-function seed1M(dataDir: string): { opened: ReturnType<typeof openDb>; sample: { etag: string; key: string } } {
-  const opened = openDb(path.join(dataDir, 'cairn.db'), { durability: 'relaxed' });
-  const db = opened.sqlite;
-  const now = Date.now();
-  const insBucket = db.prepare('insert into buckets (name, region, public_read, created_at) values (?, ?, 0, ?)');
-  const insObject = db.prepare(
-    `insert into objects (bucket_id, key, size, etag, content_type, storage_class, user_metadata, checksum_algorithm, checksum_value, checksum_type, last_modified)
-     values (?, ?, ?, ?, ?, 'STANDARD', ?, ?, ?, ?, ?)`,
-  );
-  const insChunk = db.prepare('insert into chunks (hash, size, crc32c, refcount, created_at) values (?, ?, 0, 1, ?) on conflict (hash) do update set refcount = refcount + 1');
-  const insRef = db.prepare('insert into object_chunks (object_id, seq, offset, size, chunk_hash) values (?, 0, 0, ?, ?)');
+function seed1M(dataDir: string): { opened: ReturnType<typeof seedObjects>; sample: { etag: string; key: string } } {
   let sample = { etag: '', key: '' };
   const sampleAt = Math.floor(N * 0.37);
   const chunkOf: number[] = Array(10).fill(0);
-  db.transaction(() => {
-    const ids = BUCKETS.map((b) => Number(insBucket.run(b.name, 'us-east-1', now).lastInsertRowid));
-    // Buckets interleaved and times rising with i: ids follow time, as on a real server.
-    const slots = BUCKETS.flatMap((b, j) => Array<number>(Math.round(b.share * 20)).fill(j));
-    for (let i = 0; i < N; i++) {
+  // Buckets interleaved and times rising with i: ids follow time, as on a real server.
+  const slots = BUCKETS.flatMap((b, j) => Array<number>(Math.round(b.share * 20)).fill(j));
+  const opened = seedObjects(
+    dataDir,
+    BUCKETS.map((b) => b.name),
+    N,
+    (i): SeedRow => {
       const j = slots[i % slots.length]!;
       const r = row(i, BUCKETS[j]!.name, i);
-      const id = Number(insObject.run(ids[j], r.key, r.size, r.etag, r.contentType, r.meta, r.alg, r.checksum, r.alg ? 'FULL_OBJECT' : null, r.lastModified).lastInsertRowid);
       if (i === sampleAt) sample = { etag: r.etag, key: r.key };
+      let chunk: SeedRow['chunk'];
       if (r.size > 0) {
         // One chunk row per object; every tenth object shares an earlier object's chunk (dedup).
         const shares = i % 10 === 9 && chunkOf[(i - 9) % 10]! > 0;
         const hash = createHash('sha256').update(`chunk-${shares ? i - 9 : i}`).digest('hex');
         const size = shares ? chunkOf[(i - 9) % 10]! : Math.min(r.size, 8 * 2 ** 20);
         chunkOf[i % 10] = size;
-        insChunk.run(hash, size, now);
-        insRef.run(id, size, hash);
+        chunk = { hash, size };
       } else {
         chunkOf[i % 10] = 0;
       }
-    }
-  })();
-  db.pragma('wal_checkpoint(TRUNCATE)');
+      return { bucket: j, ...r, chunk };
+    },
+  );
   return { opened, sample };
 }
 
