@@ -16,6 +16,10 @@ import { measureWrite, startHashPool, type WriteMeasure } from './writer-op.js';
 const CHUNK = 10 * MiB;
 const PIECE = MiB;
 const WRITERS = [1, 4, 6];
+// The table's rows: each N with slices of the source (no allocation per piece), and N = 6 once
+// more with every piece copied into a fresh buffer, as a socket hands a request body over: what
+// the writer holds on to is then visible in memory, as it is in the server.
+const VARIANTS: Array<{ n: number; fresh: boolean }> = [...WRITERS.map((n) => ({ n, fresh: false })), { n: 6, fresh: true }];
 const CAP_WRITERS = 6;
 const CAP_BYTES = 512 * MiB;
 const DURABILITY = 'fsync' as const;
@@ -23,9 +27,11 @@ const DURABILITY = 'fsync' as const;
 const mb = (bytes: number) => (bytes / MiB).toFixed(1);
 const mbps = (m: WriteMeasure) => m.bytes / 1e6 / m.seconds;
 
-function* pieces(data: Buffer): Generator<Buffer> {
-  for (let at = 0; at < data.length; at += PIECE) yield data.subarray(at, at + PIECE);
+function* pieces(data: Buffer, fresh: boolean): Generator<Buffer> {
+  for (let at = 0; at < data.length; at += PIECE) yield fresh ? Buffer.from(data.subarray(at, at + PIECE)) : data.subarray(at, at + PIECE);
 }
+
+const variantLabel = (v: { n: number; fresh: boolean }) => (v.fresh ? `${v.n}, fresh buffer per piece` : String(v.n));
 
 interface ChildRun {
   label: string;
@@ -55,7 +61,8 @@ async function runChild(label: string, args: string[], opts: { cap?: MemoryCap; 
     return { label, results: JSON.parse(line) as WriteMeasure[], outcome: 'completed', cgroup };
   }
   const why = signal ? `killed by ${signal}${signal === 'SIGKILL' && cgroup?.oomKills ? ' (OOM killer)' : ''}` : `exit ${code}`;
-  return { label, outcome: `${why}: ${err.trim().split('\n').slice(-3).join(' / ').slice(0, 300)}`, cgroup };
+  const tail = err.trim().split('\n').slice(-3).join(' / ').slice(0, 300);
+  return { label, outcome: tail ? `${why}: ${tail}` : why, cgroup };
 }
 
 const scenario: Scenario = {
@@ -69,7 +76,7 @@ const scenario: Scenario = {
     const file = randomFile(bytes);
     const data = fs.readFileSync(file);
 
-    const table = new Map<number, WriteMeasure[]>(WRITERS.map((n) => [n, []]));
+    const table = new Map<(typeof VARIANTS)[number], WriteMeasure[]>(VARIANTS.map((v) => [v, []]));
     const hashPool = await startHashPool();
     const hashing = hashPool
       ? `${hashPool.threads} hashing worker threads (the server's default), which read the shared pool buffers in place`
@@ -77,10 +84,10 @@ const scenario: Scenario = {
     try {
       // Rounds interleave the writer counts so a noisy moment hurts all of them alike.
       for (let r = 0; r < rounds; r++) {
-        for (const n of WRITERS) {
-          const m = await measureWrite({ source: () => Readable.from(pieces(data)), bytes, chunkSize: CHUNK, writers: n, durability: DURABILITY, hashPool });
-          table.get(n)!.push(m);
-          ctx.log(`N=${n} round ${r + 1}: ${mbps(m).toFixed(0)} MB/s, pool ${mb(m.poolBytes)} MiB, external +${mb(m.externalDelta)} MiB, RSS +${mb(m.rssDelta)} MiB`);
+        for (const v of VARIANTS) {
+          const m = await measureWrite({ source: () => Readable.from(pieces(data, v.fresh)), bytes, chunkSize: CHUNK, writers: v.n, durability: DURABILITY, hashPool });
+          table.get(v)!.push(m);
+          ctx.log(`N=${variantLabel(v)} round ${r + 1}: ${mbps(m).toFixed(0)} MB/s, pool ${mb(m.poolBytes)} MiB, external +${mb(m.externalDelta)} MiB, RSS +${mb(m.rssDelta)} MiB`);
         }
       }
     } finally {
@@ -109,11 +116,11 @@ const scenario: Scenario = {
     if (failures.length) capNote += `\n\nWhat did not work: ${failures.map((f) => `${f}.`).join(' ')} (\`systemd-run --scope -p MemoryMax=\` needs systemd as PID 1, which this machine does not run.)`;
     for (const run of runs) ctx.log(`${run.label}: ${run.outcome}${run.results ? `, ${run.results.map((m) => mbps(m).toFixed(0)).join('/')} MB/s` : ''}`);
 
-    const rows = WRITERS.map((n) => {
-      const ms = table.get(n)!;
-      const nChunk = n * CHUNK;
+    const rows = VARIANTS.map((v) => {
+      const ms = table.get(v)!;
+      const nChunk = v.n * CHUNK;
       const worst = (f: (m: WriteMeasure) => number) => Math.max(...ms.map(f));
-      return `| ${n} | ${fmtStat(stat(ms.map(mbps)))} | ${mb(worst((m) => m.poolBytes))} | ${mb(nChunk)} | ${mb(worst((m) => m.arrayBuffersDelta))} | ${mb(worst((m) => m.externalDelta))} | ${mb(worst((m) => m.rssDelta))} | ${(worst((m) => m.rssDelta) / nChunk).toFixed(2)} |`;
+      return `| ${variantLabel(v)} | ${fmtStat(stat(ms.map(mbps)))} | ${mb(worst((m) => m.poolBytes))} | ${mb(nChunk)} | ${mb(worst((m) => m.arrayBuffersDelta))} | ${mb(worst((m) => m.externalDelta))} | ${mb(worst((m) => m.rssDelta))} | ${(worst((m) => m.rssDelta) / nChunk).toFixed(2)} |`;
     });
     const fmtGroup = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? 'n/a' : String(v));
     const childRows = runs.map((run) => {
@@ -136,6 +143,8 @@ Memory per operation (worst round): *pool* is what the pool allocated (\`stats()
 buffer size, the bound the design promises); *arrayBuffers Δ* / *external Δ* are the peak rise of
 \`process.memoryUsage()\` sampled every 5 ms; *RSS Δ* is the peak resident set (VmHWM, reset just
 before the operation) minus the RSS at its start (the whole process: worker threads included).
+The last row feeds the same bytes as fresh 1 MiB buffers (one copy each, as a socket delivers a
+body): with slices of one buffer, holding on to a piece costs nothing, with fresh ones it costs 1 MiB.
 A pool backed by SharedArrayBuffers (for the hashing workers) counts in arrayBuffers, not in external.
 
 | writers N | MB/s median (min–max) | pool MiB | N × chunk MiB | arrayBuffers Δ MiB | external Δ MiB | RSS Δ MiB | RSS Δ / (N × chunk) |
@@ -149,10 +158,12 @@ its source from the random file (page cache; a capped child could not hold ${mb(
 ${capNote}
 
 *cgroup peak* is the group's own high-water mark, which counts the page cache of the chunk files it
-wrote as well as the process; under the cap the kernel reclaims that cache (after each fsync it is
-clean) instead of failing. *RSS peak* is the child's own resident peak during an operation (node,
-tsx and the stream included). The child's *external Δ* also counts the 1 MiB buffers its file stream
-allocates per read, garbage until the next GC.
+wrote as well as the process: the kernel can reclaim that cache (clean after each fsync), not the
+process's own memory. *RSS peak* is the child's own resident peak during an operation (node, tsx
+and the stream included). Unlike the in-process source, which hands out views of one buffer (so
+holding on to a piece costs nothing there), the child's file stream allocates a new 1 MiB buffer
+per piece, as a socket does for a request body: *external Δ* shows how many of those were alive at
+once (garbage a GC would free, or pieces still referenced).
 
 | run | MB/s median (min–max) | external Δ MiB | RSS peak MiB | cgroup peak MiB | limit hits | OOM kills | outcome |
 |---|---|---:|---:|---:|---:|---:|---|
@@ -162,7 +173,7 @@ ${childRows.join('\n')}
       title: `writeChunks, ${mb(bytes)} MiB, ${CHUNK / MiB} MiB chunks (MB/s, median)`,
       unit: 'MB/s',
       groups: [
-        ...WRITERS.map((n) => ({ label: `N = ${n}`, bars: [{ series: 'in process', value: stat(table.get(n)!.map(mbps)).median }] })),
+        ...VARIANTS.map((v) => ({ label: `N = ${variantLabel(v)}`, bars: [{ series: 'in process', value: stat(table.get(v)!.map(mbps)).median }] })),
         {
           label: `N = ${CAP_WRITERS}, child`,
           bars: runs.map((run, i) => ({ series: i === 0 ? 'child, no cap' : 'child, capped', value: run.results ? stat(run.results.map(mbps)).median : NaN })),
