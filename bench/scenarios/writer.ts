@@ -5,6 +5,7 @@
 // N x chunk size. Then the N = 6 case in a child process under a 512 MiB memory cap.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { MiB, fmtStat, stat, type Scenario } from '../harness.js';
@@ -42,7 +43,17 @@ interface ChildRun {
 
 /** Runs writer-child.ts (optionally inside `cap`, or with extra node flags) and collects its JSON line. */
 async function runChild(label: string, args: string[], opts: { cap?: MemoryCap; nodeFlags?: string[] } = {}): Promise<ChildRun> {
-  const node = [process.execPath, ...(opts.nodeFlags ?? []), '--import', 'tsx', path.join(ROOT, 'bench/scenarios/writer-child.ts'), ...args];
+  // The child's data dirs live here, so a child killed mid-write leaves nothing behind.
+  const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-bench-writer-child-'));
+  try {
+    return await runChildIn(tmpRoot, label, args, opts);
+  } finally {
+    fs.rmSync(tmpRoot, { recursive: true, force: true });
+  }
+}
+
+async function runChildIn(tmpRoot: string, label: string, args: string[], opts: { cap?: MemoryCap; nodeFlags?: string[] }): Promise<ChildRun> {
+  const node = [process.execPath, ...(opts.nodeFlags ?? []), '--import', 'tsx', path.join(ROOT, 'bench/scenarios/writer-child.ts'), ...args, tmpRoot];
   // The shell joins the group before exec'ing node, so every byte node ever maps is charged to it.
   const [cmd, ...argv] = opts.cap ? ['/bin/sh', '-c', 'echo $$ > "$CAIRN_BENCH_CGROUP_PROCS" && exec "$@"', 'sh', ...node] : node;
   const child = spawn(cmd!, argv, {
@@ -102,15 +113,15 @@ const scenario: Scenario = {
     let capNote: string;
     if (cap) {
       try {
-        runs.push(await runChild(`child, ${cap.kind} limit 512 MiB`, childArgs, { cap }));
+        runs.push(await runChild(`child, ${cap.kind} limit ${CAP_BYTES / MiB} MiB`, childArgs, { cap }));
       } finally {
         cap.remove();
       }
-      capNote = `The cap is a ${cap.kind} memory group (${cap.dir}) with a 512 MiB limit, created under this process's own group and removed afterwards; the child joins it before node starts.`;
+      capNote = `The cap is a ${cap.kind} memory group (${cap.dir}) with a ${CAP_BYTES / MiB} MiB limit, created under this process's own group and removed afterwards; the child joins it before node starts.`;
     } else {
       // No cgroup: V8's heap limit is all we can set, and it does not cover Buffers (the chunk
       // buffers live outside the JS heap), so this caps much less than the real thing would.
-      runs.push(await runChild('child, --max-old-space-size=512 (V8 heap only, NOT a memory cap)', childArgs, { nodeFlags: ['--max-old-space-size=512'] }));
+      runs.push(await runChild(`child, --max-old-space-size=${CAP_BYTES / MiB} (V8 heap only, NOT a memory cap)`, childArgs, { nodeFlags: [`--max-old-space-size=${CAP_BYTES / MiB}`] }));
       capNote = '**No memory cap was possible**: the V8 heap limit below bounds the JS heap only, not the Buffers that hold chunk data.';
     }
     if (failures.length) capNote += `\n\nWhat did not work: ${failures.map((f) => `${f}.`).join(' ')} (\`systemd-run --scope -p MemoryMax=\` needs systemd as PID 1, which this machine does not run.)`;
