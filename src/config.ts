@@ -59,6 +59,8 @@ export const configSchema = z
     chunkSize: sizeSchema.pipe(z.number().int().min(64 * 1024, 'at least 64KiB').max(64 * MiB, 'at most 64MiB')).default(8 * MiB),
     writeBuffers: intSchema.min(1).max(4096).default(16),
     maxBuffersPerRequest: intSchema.min(1).max(4096).default(4),
+    /** PutObject bodies up to this size live in their SQLite row instead of a chunk file; 0 = never. */
+    inlineMax: sizeSchema.pipe(z.number().int().min(0).max(1024 * 1024, 'at most 1MiB')).default(32 * 1024),
     /** Worker threads hashing uploads (MD5, checksums, chunk SHA-256); 0 = on the event loop. */
     hashThreads: intSchema.min(0).max(64).default(Math.min(4, Math.max(1, os.availableParallelism()))),
     durability: z.enum(['fsync', 'relaxed']).default('fsync'),
@@ -104,6 +106,7 @@ export const ENV_NAMES: Record<keyof ConfigInput, string> = {
   writeBuffers: 'CAIRN_WRITE_BUFFERS',
   maxBuffersPerRequest: 'CAIRN_MAX_BUFFERS_PER_REQUEST',
   hashThreads: 'CAIRN_HASH_THREADS',
+  inlineMax: 'CAIRN_INLINE_MAX',
   durability: 'CAIRN_DURABILITY',
   multipartExpiry: 'CAIRN_MULTIPART_EXPIRY',
   adminPort: 'CAIRN_ADMIN_PORT',

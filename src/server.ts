@@ -9,6 +9,7 @@ import { S3_ERRORS, type S3ErrorCode } from './s3/errors.js';
 import type { Config } from './config.js';
 import { openDb, type OpenedDb } from './db/client.js';
 import { Repository } from './db/repository.js';
+import { GroupCommit } from './db/group-commit.js';
 import { BufferPool } from './storage/pool.js';
 import { HashPool } from './storage/hash-pool.js';
 import { ChunkStore, type ChunkFsOps } from './storage/chunk-store.js';
@@ -54,7 +55,8 @@ export async function startServer(config: Config, opts: { log?: Logger; /** Test
   fs.mkdirSync(dataDir, { recursive: true });
   const credentials = loadRootCredentials(dataDir, config);
   const db = openDb(path.join(dataDir, 'cairn.db'), { durability: config.durability });
-  const repo = new Repository(db.db);
+  const groupCommit = new GroupCommit(db.sqlite);
+  const repo = new Repository(db.db, groupCommit);
   // Hashing workers read the pool's buffers in place, so the pool is SharedArrayBuffer-backed.
   const hashPool = config.hashThreads > 0 ? new HashPool(config.hashThreads) : undefined;
   const store = new ChunkStore({ dataDir, durability: config.durability, fsOps: opts.fsOps, hashPool });
@@ -69,6 +71,7 @@ export async function startServer(config: Config, opts: { log?: Logger; /** Test
     pool,
     maxBuffersPerRequest: Math.min(config.maxBuffersPerRequest, config.writeBuffers),
     hashPool,
+    inlineMax: config.inlineMax > 0 ? Math.min(config.inlineMax, config.chunkSize) : undefined,
     onWarn: (msg, err) => log.warn({ err }, msg),
   });
   objects.receiveDeps.onChunks = (written) => metrics.recordChunks(written);
@@ -188,6 +191,7 @@ export async function startServer(config: Config, opts: { log?: Logger; /** Test
         server.closeAllConnections();
       });
       await hashPool?.close();
+      groupCommit.flush();
       db.close();
     },
   };

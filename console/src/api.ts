@@ -48,6 +48,9 @@ export interface ChunkEntry {
   sha256: string;
   crc32c: number;
   refcount: number;
+  /** 'file' (chunks/ab/cd/<sha256>) or 'inline' (bytes in the chunk's SQLite row). */
+  stored: 'file' | 'inline';
+  /** Referenced by something other than this object (another object, copy or upload part). */
   shared: boolean;
 }
 export interface ObjectRecord extends ObjectSummary {

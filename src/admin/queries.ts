@@ -68,6 +68,8 @@ export interface ChunkEntry {
   sha256: string;
   crc32c: number;
   refcount: number;
+  /** 'file' (chunks/ab/cd/<sha256>) or 'inline' (bytes in the chunk's SQLite row). */
+  stored: 'file' | 'inline';
   /** Referenced by something other than this object (another object, copy or upload part). */
   shared: boolean;
 }
@@ -87,6 +89,8 @@ export interface ChunkRecord {
   size: number;
   crc32c: number;
   refcount: number;
+  /** 'file' (chunks/ab/cd/<sha256>) or 'inline' (the bytes are in the chunk's SQLite row). */
+  stored: 'file' | 'inline';
   createdAt: string;
   objects: Array<{ bucket: string; key: string; seq: number; offset: number }>;
   uploads: Array<{ uploadId: string; bucket: string; key: string; partNumber: number }>;
@@ -332,13 +336,16 @@ function summary(r: ObjectRow, bucket: string): ObjectSummary {
   };
 }
 
+/** Where a chunk's bytes are, without reading them. */
+const storedAs = sql<'file' | 'inline'>`CASE WHEN ${chunks.data} IS NULL THEN 'file' ELSE 'inline' END`;
+
 export function objectRecord(db: Db, bucket: string, key: string): ObjectRecord | undefined {
   const b = db.select({ id: buckets.id }).from(buckets).where(eq(buckets.name, bucket)).get();
   if (!b) return undefined;
   const r = db.select().from(objects).where(and(eq(objects.bucketId, b.id), eq(objects.key, key))).get();
   if (!r) return undefined;
   const list = db
-    .select({ seq: objectChunks.seq, offset: objectChunks.offset, size: objectChunks.size, sha256: objectChunks.chunkHash, crc32c: chunks.crc32c, refcount: chunks.refcount })
+    .select({ seq: objectChunks.seq, offset: objectChunks.offset, size: objectChunks.size, sha256: objectChunks.chunkHash, crc32c: chunks.crc32c, refcount: chunks.refcount, stored: storedAs })
     .from(objectChunks)
     .innerJoin(chunks, eq(chunks.hash, objectChunks.chunkHash))
     .where(eq(objectChunks.objectId, r.id))
@@ -372,7 +379,7 @@ export function isSha256(value: string): boolean {
 }
 
 export function chunkRecord(db: Db, sha256: string): ChunkRecord | undefined {
-  const c = db.select().from(chunks).where(eq(chunks.hash, sha256)).get();
+  const c = db.select({ hash: chunks.hash, size: chunks.size, crc32c: chunks.crc32c, refcount: chunks.refcount, createdAt: chunks.createdAt, data: sql<number | null>`length(${chunks.data})` }).from(chunks).where(eq(chunks.hash, sha256)).get();
   if (!c) return undefined;
   const refs = db
     .select({ bucket: buckets.name, key: objects.key, seq: objectChunks.seq, offset: objectChunks.offset })
@@ -397,6 +404,7 @@ export function chunkRecord(db: Db, sha256: string): ChunkRecord | undefined {
     size: c.size,
     crc32c: c.crc32c,
     refcount: c.refcount,
+    stored: c.data === null ? 'file' : 'inline',
     createdAt: new Date(c.createdAt).toISOString(),
     objects: refs.slice(0, CHUNK_REFERENCES_LISTED),
     uploads: uploads.slice(0, CHUNK_REFERENCES_LISTED),

@@ -32,8 +32,8 @@ export function objectReport(r: ObjectRecord): string {
   s += r.chunks.length === 0
     ? '  (none: empty object)\n'
     : table(
-        ['SEQ', 'OFFSET', 'SIZE', 'SHA256', 'CRC32C', 'REFS', 'SHARED'],
-        r.chunks.map((c) => [String(c.seq), String(c.offset), humanSize(c.size), c.sha256, crcHex(c.crc32c), String(c.refcount), c.shared ? 'yes' : 'no']),
+        ['SEQ', 'OFFSET', 'SIZE', 'SHA256', 'CRC32C', 'REFS', 'SHARED', 'STORED'],
+        r.chunks.map((c) => [String(c.seq), String(c.offset), humanSize(c.size), c.sha256, crcHex(c.crc32c), String(c.refcount), c.shared ? 'yes' : 'no', c.stored]),
         ['right', 'right', 'right', 'left', 'left', 'right'],
       );
   if (r.parts.length > 0) {

@@ -11,6 +11,8 @@ export interface ChunkPlacement {
   size: number;
   crc32c: number;
   offset: number;
+  /** An inline chunk's bytes: stored in the row when the row is new. */
+  data?: Buffer | null;
 }
 
 /** One reference per placement (a chunk used twice in one list counts twice). */
@@ -18,7 +20,7 @@ export function addRefs(tx: Db, placements: ChunkPlacement[]): void {
   const now = Date.now();
   for (const c of placements) {
     tx.insert(chunks)
-      .values({ hash: c.hash, size: c.size, crc32c: c.crc32c, refcount: 1, createdAt: now })
+      .values({ hash: c.hash, size: c.size, crc32c: c.crc32c, refcount: 1, createdAt: now, data: c.data ?? null })
       .onConflictDoUpdate({ target: chunks.hash, set: { refcount: sql`${chunks.refcount} + 1` } })
       .run();
   }

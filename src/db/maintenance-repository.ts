@@ -9,6 +9,8 @@ export interface ChunkRow {
   hash: string;
   size: number;
   crc32c: number;
+  /** Bytes of an inline chunk (no file). */
+  data: Buffer | null;
 }
 
 export class MaintenanceRepository {
@@ -21,7 +23,7 @@ export class MaintenanceRepository {
   /** Chunk rows with hash > after, in hash order: a keyset page (the primary key), never an OFFSET scan. */
   chunkPage(after: string, limit: number): ChunkRow[] {
     return this.db
-      .select({ hash: chunks.hash, size: chunks.size, crc32c: chunks.crc32c })
+      .select({ hash: chunks.hash, size: chunks.size, crc32c: chunks.crc32c, data: chunks.data })
       .from(chunks)
       .where(gt(chunks.hash, after))
       .orderBy(asc(chunks.hash))

@@ -3,6 +3,7 @@ import type { Db } from './client.js';
 import { bucketCors, buckets, chunks, multipartUploads, objectChunks, objectParts, objects } from './schema.js';
 import type { CorsRule } from '../s3/cors.js';
 import { addRefs, dropRefs, type ChunkPlacement } from './chunk-refs.js';
+import type { GroupCommit } from './group-commit.js';
 
 export type { ChunkPlacement } from './chunk-refs.js';
 
@@ -38,12 +39,53 @@ export function prefixUpperBound(prefix: string): string | undefined {
 }
 
 export class Repository {
-  constructor(readonly db: Db) {}
+  /** `group`: batches the commits of concurrent PUTs into one transaction (see group-commit.ts). */
+  constructor(
+    readonly db: Db,
+    private readonly group?: GroupCommit,
+  ) {}
+
+  // The queries every GET/HEAD/PUT runs, built and prepared once: building a drizzle query and
+  // preparing its SQLite statement cost more than running it (a third of a small GET's CPU).
+  private hotQueries?: ReturnType<Repository['prepareHot']>;
+  private get hot() {
+    return (this.hotQueries ??= this.prepareHot());
+  }
+  private prepareHot() {
+    const p = sql.placeholder;
+    return {
+      bucketByName: this.db.select().from(buckets).where(eq(buckets.name, p('name'))).prepare(),
+      objectByKey: this.db.select().from(objects).where(and(eq(objects.bucketId, p('bucketId')), eq(objects.key, p('key')))).prepare(),
+      firstChunkAt: this.db
+        .select({ offset: objectChunks.offset })
+        .from(objectChunks)
+        .where(and(eq(objectChunks.objectId, p('objectId')), lte(objectChunks.offset, p('start'))))
+        .orderBy(desc(objectChunks.offset))
+        .limit(1)
+        .prepare(),
+      chunksFrom: this.db
+        .select({
+          objectId: objectChunks.objectId,
+          seq: objectChunks.seq,
+          offset: objectChunks.offset,
+          size: objectChunks.size,
+          chunkHash: objectChunks.chunkHash,
+          crc32c: chunks.crc32c,
+          data: chunks.data,
+        })
+        .from(objectChunks)
+        .innerJoin(chunks, eq(chunks.hash, objectChunks.chunkHash))
+        .where(and(eq(objectChunks.objectId, p('objectId')), gte(objectChunks.offset, p('from')), lte(objectChunks.offset, p('end'))))
+        .orderBy(asc(objectChunks.offset))
+        .prepare(),
+      chunkExists: this.db.select({ hash: chunks.hash }).from(chunks).where(eq(chunks.hash, p('hash'))).prepare(),
+    };
+  }
 
   // ---- buckets ----
 
   getBucket(name: string): BucketRow | undefined {
-    return this.db.select().from(buckets).where(eq(buckets.name, name)).get();
+    return this.hot.bucketByName.get({ name });
   }
 
   listBuckets(): BucketRow[] {
@@ -114,11 +156,7 @@ export class Repository {
   // ---- objects ----
 
   getObject(bucketId: number, key: string): ObjectRow | undefined {
-    return this.db
-      .select()
-      .from(objects)
-      .where(and(eq(objects.bucketId, bucketId), eq(objects.key, key)))
-      .get();
+    return this.hot.objectByKey.get({ bucketId, key });
   }
 
   chunkList(objectId: number): ObjectChunkRow[] {
@@ -126,28 +164,9 @@ export class Repository {
   }
 
   /** The chunks holding bytes [start, end], found with an index seek to the first one. */
-  chunksForRange(objectId: number, start: number, end: number): Array<ObjectChunkRow & { crc32c: number }> {
-    const first = this.db
-      .select({ offset: objectChunks.offset })
-      .from(objectChunks)
-      .where(and(eq(objectChunks.objectId, objectId), lte(objectChunks.offset, start)))
-      .orderBy(desc(objectChunks.offset))
-      .limit(1)
-      .get();
-    return this.db
-      .select({
-        objectId: objectChunks.objectId,
-        seq: objectChunks.seq,
-        offset: objectChunks.offset,
-        size: objectChunks.size,
-        chunkHash: objectChunks.chunkHash,
-        crc32c: chunks.crc32c,
-      })
-      .from(objectChunks)
-      .innerJoin(chunks, eq(chunks.hash, objectChunks.chunkHash))
-      .where(and(eq(objectChunks.objectId, objectId), gte(objectChunks.offset, first?.offset ?? 0), lte(objectChunks.offset, end)))
-      .orderBy(asc(objectChunks.offset))
-      .all();
+  chunksForRange(objectId: number, start: number, end: number): Array<ObjectChunkRow & { crc32c: number; data: Buffer | null }> {
+    const first = this.hot.firstChunkAt.get({ objectId, start });
+    return this.hot.chunksFrom.all({ objectId, from: first?.offset ?? 0, end });
   }
 
   /** Keys > afterKey within prefix, in S3 order, from the (bucket_id, key) index. */
@@ -173,7 +192,7 @@ export class Repository {
   }
 
   isChunkReferenced(hash: string): boolean {
-    return this.db.select({ hash: chunks.hash }).from(chunks).where(eq(chunks.hash, hash)).get() !== undefined;
+    return this.hot.chunkExists.get({ hash }) !== undefined;
   }
 
   /**
@@ -200,6 +219,15 @@ export class Repository {
       }
       return { object, freed };
     });
+  }
+
+  /**
+   * commitObject, batched with the other commits of this moment when group commit is on: the
+   * promise settles once the batch's COMMIT returned (durable with synchronous=FULL).
+   */
+  commitObjectGrouped(bucketId: number, key: string, row: NewObject, placements: ChunkPlacement[]): Promise<CommitResult> {
+    if (!this.group) return Promise.resolve(this.commitObject(bucketId, key, row, placements));
+    return this.group.run(() => this.commitObject(bucketId, key, row, placements));
   }
 
   /** Part boundaries of a multipart object (empty for a single PUT). */

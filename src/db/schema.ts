@@ -1,4 +1,4 @@
-import { sqliteTable, integer, text, primaryKey, index, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { sqliteTable, integer, text, blob, primaryKey, index, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 // Times are integer milliseconds since the epoch: sortable, indexable, no timezone parsing.
 
@@ -66,6 +66,12 @@ export const chunks = sqliteTable('chunks', {
   /** Number of (object, seq) rows that point at this chunk. At 0 the row and file go. */
   refcount: integer('refcount').notNull(),
   createdAt: integer('created_at').notNull(),
+  /**
+   * The bytes of a small chunk, stored in the row instead of a file (CAIRN_INLINE_MAX): a 4 KiB
+   * object then costs one SQLite commit instead of a file write, fsync, rename and directory
+   * fsync, and its GET no file open. NULL for chunks kept as files.
+   */
+  data: blob('data', { mode: 'buffer' }).$type<Buffer>(),
 });
 
 export const objectChunks = sqliteTable(

@@ -9,6 +9,10 @@ export function writeError(ctx: S3Context, deps: AppDeps, err: unknown): void {
   let e: S3Error;
   if (err instanceof S3Error) {
     e = err;
+  } else if (clientWentAway(ctx, err)) {
+    // Not our failure, and nobody will read the answer: no error-level log with a stack.
+    deps.log.info({ reqId: ctx.state.requestId, reason: (err as Error)?.message }, 'client closed the connection mid-request');
+    e = new S3Error('IncompleteBody');
   } else if (isOutOfSpace(err)) {
     deps.log.error({ err, reqId: ctx.state.requestId }, 'out of disk space: request refused');
     e = new S3Error('InsufficientStorage');
@@ -41,6 +45,13 @@ export function writeError(ctx: S3Context, deps: AppDeps, err: unknown): void {
   ctx.type = 'application/xml';
   ctx.status = e.status;
   for (const [k, v] of Object.entries(e.headers)) ctx.set(k, v);
+}
+
+/** The request failed because its client hung up (a reset or an aborted body), not because of us. */
+function clientWentAway(ctx: S3Context, err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  const aborted = code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (err as Error | undefined)?.message === 'aborted';
+  return aborted && (ctx.req.destroyed || ctx.req.socket?.destroyed === true);
 }
 
 /** A full disk or quota: from a chunk write (errno) or an SQLite commit (better-sqlite3's code). */

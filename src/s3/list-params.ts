@@ -19,6 +19,10 @@ export interface ListParams {
 }
 
 export const MAX_LIST_KEYS = 1000;
+/** Rows fetched per query when listing with a delimiter. */
+const DELIMITER_BATCH = 64;
+/** Members of an emitted group walked in a batch before seeking past the group instead. */
+const SKIP_SCAN = 8;
 
 /**
  * Keys are ordered as SQLite orders TEXT: memcmp of UTF-8. JS '<' compares UTF-16
@@ -151,10 +155,13 @@ export function paginate<T extends { key: string }>(
 
   let count = 0;
   walk: for (;;) {
-    // One more than still fits, so a full page also tells whether anything follows.
-    const limit = Math.min(p.maxKeys - count, MAX_LIST_KEYS) + 1;
+    // One more than still fits, so a full page also tells whether anything follows. With a
+    // delimiter most rows of a batch may fall inside groups already emitted: smaller batches,
+    // so a page of 1,000 big folders does not read (and build) every key in them.
+    const limit = Math.min(p.maxKeys - count, MAX_LIST_KEYS, p.delimiter ? DELIMITER_BATCH : MAX_LIST_KEYS) + 1;
     const batch = next(after, limit);
     let prev = after;
+    let skippedRun = 0;
     for (const item of batch) {
       const key = item.key;
       if (prev !== undefined && compareKeys(key, prev) <= 0) {
@@ -169,8 +176,17 @@ export function paginate<T extends { key: string }>(
       }
       // Members of a group already emitted are skipped in the batch at hand (many small
       // groups cost no extra queries); only a batch that ends inside one seeks past it.
-      if (skipping !== undefined && key.startsWith(skipping)) continue;
+      if (skipping !== undefined && key.startsWith(skipping)) {
+        // A big group: stop walking its members and seek past it with a new query.
+        if (++skippedRun > SKIP_SCAN) {
+          const seek = skipPrefixKey(skipping);
+          if (compareKeys(seek, key) > 0) after = seek;
+          continue walk;
+        }
+        continue;
+      }
       skipping = undefined;
+      skippedRun = 0;
 
       if (count === p.maxKeys) {
         isTruncated = true;

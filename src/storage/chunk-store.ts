@@ -17,6 +17,8 @@ export interface ChunkRef {
   hash: string /* sha256 hex */;
   size: number;
   crc32c: number;
+  /** An inline chunk's bytes (kept in its SQLite row, no file). */
+  data?: Buffer | null;
 }
 export type Durability = 'fsync' | 'relaxed';
 
@@ -202,7 +204,8 @@ export class ChunkStore {
   async read(ref: ChunkRef, opts: { verifyHash?: boolean } = {}): Promise<Buffer> {
     let data: Buffer;
     try {
-      data = await fs.readFile(this.chunkPath(ref.hash));
+      // An inline chunk is checked like a file: bytes in a row can rot on disk all the same.
+      data = ref.data ?? (await fs.readFile(this.chunkPath(ref.hash)));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
         throw new Error(`chunk missing: ${ref.hash}`, { cause: err });
@@ -226,6 +229,12 @@ export class ChunkStore {
    * never passes on all of a corrupt chunk.
    */
   async *readPieces(ref: ChunkRef, pieceSize: number): AsyncGenerator<Buffer, void, undefined> {
+    if (ref.data) {
+      // Small and already in memory: verified whole, then handed out.
+      if (ref.data.length !== ref.size || crc32c(ref.data) !== ref.crc32c >>> 0) throw new Error(`chunk corrupt: ${ref.hash}`);
+      for (let pos = 0; pos < ref.size; pos += pieceSize) yield ref.data.subarray(pos, Math.min(ref.size, pos + pieceSize));
+      return;
+    }
     let fh: FileHandle;
     try {
       fh = await fs.open(this.chunkPath(ref.hash), 'r');
@@ -343,6 +352,8 @@ export class ChunkStore {
    * or undefined when the file is gone or now verifies.
    */
   async quarantine(ref: ChunkRef, dir: string): Promise<string | undefined> {
+    // An inline chunk has no file to move aside: it is reported, and stays.
+    if (ref.data) return undefined;
     for (let busy = this.deleting.get(ref.hash); busy; busy = this.deleting.get(ref.hash)) {
       await busy.catch(() => undefined);
     }

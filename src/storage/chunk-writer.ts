@@ -7,7 +7,7 @@ import type { ChecksumAlgorithm } from '../s3/checksums.js';
 import { S3Error } from '../s3/errors.js';
 import type { ChunkRef, ChunkStore } from './chunk-store.js';
 import type { BufferPool } from './pool.js';
-import { inlineObjectHasher, type HashPool } from './hash-pool.js';
+import { chunkDigestInline, inlineObjectHasher, type HashPool } from './hash-pool.js';
 
 export interface WriteOptions {
   pool: BufferPool;
@@ -25,6 +25,11 @@ export interface WriteOptions {
   isReferenced?: (hash: string) => boolean;
   /** Worker threads for the object's MD5/checksums; without it they run on this thread. */
   hashPool?: HashPool;
+  /**
+   * A body of at most this many bytes becomes one inline chunk: no file, its bytes ride in the
+   * result (`data`) for the caller to store in the chunk's row in its commit.
+   */
+  inlineMax?: number;
 }
 
 export type WrittenChunk = ChunkRef & { offset: number; created: boolean };
@@ -64,21 +69,35 @@ export async function writeChunks(
   const inflight = new Set<Promise<void>>();
   let held = 0;
 
-  // First error wins. `failed` lets every wait (body pull, buffer, write slot) bail out at once.
+  // First error wins. `stop` lets every wait (body pull, buffer, write slot) bail out at once.
   let failure: { error: unknown } | undefined;
-  let rejectFailed!: (err: unknown) => void;
-  const failed = new Promise<never>((_, reject) => (rejectFailed = reject));
-  failed.catch(() => undefined);
   const stop = new AbortController();
   const fail = (error: unknown) => {
     if (failure) return;
     failure = { error };
     stop.abort(error);
-    rejectFailed(error);
   };
   const onAbort = () => fail(opts.signal!.reason ?? new DOMException('The operation was aborted', 'AbortError'));
   opts.signal?.addEventListener('abort', onAbort, { once: true });
-  const race = <T>(p: Promise<T>): Promise<T> => Promise.race([p, failed]);
+  // Every wait also ends at the first failure. Not Promise.race([p, failed]): each race leaves a
+  // reaction on the long-pending `failed` that keeps p's value (a body piece) reachable until the
+  // upload ends, so a 1 GiB PUT held ~1 GiB. This listener goes away as soon as p settles.
+  const race = <T>(p: Promise<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      if (failure) return reject(failure.error);
+      const onFail = () => reject(failure!.error);
+      stop.signal.addEventListener('abort', onFail, { once: true });
+      p.then(
+        (v) => {
+          stop.signal.removeEventListener('abort', onFail);
+          resolve(v);
+        },
+        (e) => {
+          stop.signal.removeEventListener('abort', onFail);
+          reject(e);
+        },
+      );
+    });
 
   const acquire = async (): Promise<Buffer> => {
     while (held >= opts.maxBuffers) await race(Promise.race(inflight));
@@ -153,7 +172,20 @@ export async function writeChunks(
     if (current) {
       const last = current;
       current = undefined;
-      if (filled > 0) dispatch(last, filled);
+      if (filled > 0 && dispatched === 0 && opts.inlineMax !== undefined && filled <= opts.inlineMax) {
+        // The whole body, and small: copied out of the pool buffer, which goes back at once.
+        const data = Buffer.from(last.subarray(0, filled));
+        pool.release(last);
+        held--;
+        const { hash, crc32c } = chunkDigestInline(data);
+        await objectHash.update(data);
+        // Pinned like a stored chunk, so the caller settles both kinds the same way.
+        store.pin(hash);
+        const ref = { hash, size: data.length, crc32c, data, created: true };
+        written.push(ref);
+        chunks.push({ ...ref, offset: 0 });
+        dispatched = data.length;
+      } else if (filled > 0) dispatch(last, filled);
       else {
         pool.release(last);
         held--;

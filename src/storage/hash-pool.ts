@@ -111,7 +111,9 @@ function workerMain(require: NodeJS.Require, crtPath: string): void {
   });
 }
 
-const WORKER_SOURCE = `(${workerMain.toString()})(require, require('node:worker_threads').workerData.crtPath);`;
+// Some TypeScript runners (tsx, keepNames) wrap functions in a `__name(fn, "name")` helper that
+// exists in the module but not in the worker: give the worker a no-op one.
+const WORKER_SOURCE = `const __name = (fn) => fn;\n(${workerMain.toString()})(require, require('node:worker_threads').workerData.crtPath);`;
 
 export function isShared(data: Buffer): boolean {
   return data.buffer instanceof SharedArrayBuffer;

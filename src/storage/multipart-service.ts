@@ -97,7 +97,7 @@ export class MultipartService {
       const md5 = createHash('md5');
       const hasher = alg ? createHasher(alg) : undefined;
       if (size > 0) {
-        for await (const piece of readObjectRange(store, rows.map((r) => ({ hash: r.chunkHash, size: r.size, crc32c: r.crc32c, offset: r.offset })), start, end)) {
+        for await (const piece of readObjectRange(store, rows.map((r) => ({ hash: r.chunkHash, size: r.size, crc32c: r.crc32c, offset: r.offset, data: r.data })), start, end)) {
           md5.update(piece as Buffer);
           hasher?.update(piece as Buffer);
         }
@@ -109,7 +109,7 @@ export class MultipartService {
         if (cs === r.offset && ce === r.offset + r.size) {
           placements.push({ hash: r.chunkHash, size: r.size, crc32c: r.crc32c, offset: r.offset - start });
         } else {
-          const whole = await store.read({ hash: r.chunkHash, size: r.size, crc32c: r.crc32c });
+          const whole = await store.read({ hash: r.chunkHash, size: r.size, crc32c: r.crc32c, data: r.data });
           const put = await store.put(whole.subarray(cs - r.offset, ce - r.offset));
           held.push({ ...put, offset: cs - start });
           placements.push({ hash: put.hash, size: put.size, crc32c: put.crc32c, offset: cs - start });

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { S3Error } from '../s3/errors.js';
+import { crc32c } from '../s3/checksums.js';
 import type { BucketRow, NewObject, ObjectRow, Repository } from '../db/repository.js';
 import type { BufferPool } from './pool.js';
 import type { HashPool } from './hash-pool.js';
@@ -50,6 +51,8 @@ export interface ObjectServiceDeps {
   pool: BufferPool;
   maxBuffersPerRequest: number;
   hashPool?: HashPool;
+  /** PutObject bodies up to this size are stored inline in SQLite (undefined/0 = never). */
+  inlineMax?: number;
   onWarn?: (msg: string, err?: unknown) => void;
 }
 
@@ -86,9 +89,18 @@ export class ObjectService {
    * chunk this read still needs (a GET that started returns the old object whole). Whichever of
    * them dropped the last reference skipped the pinned file; the read removes it when it ends.
    */
-  openRead(obj: ObjectRow, start: number, end: number): Readable {
+  openRead(obj: ObjectRow, start: number, end: number): Readable | Buffer {
     const rows = obj.size === 0 ? [] : this.deps.repo.chunksForRange(obj.id, start, end);
-    const refs = rows.map((r) => ({ hash: r.chunkHash, size: r.size, crc32c: r.crc32c, offset: r.offset }));
+    const refs = rows.map((r) => ({ hash: r.chunkHash, size: r.size, crc32c: r.crc32c, offset: r.offset, data: r.data }));
+    // An inline object came with its row: verify it here and answer with the bytes, no stream.
+    if (refs.length > 0 && refs.every((r) => r.data)) {
+      const parts: Buffer[] = [];
+      for (const r of refs) {
+        if (r.data!.length !== r.size || crc32c(r.data!) !== r.crc32c >>> 0) throw new Error(`chunk corrupt: ${r.hash}`);
+        parts.push(r.data!.subarray(Math.max(start - r.offset, 0), Math.min(end - r.offset + 1, r.size)));
+      }
+      return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    }
     const { store } = this.deps;
     const hashes = [...new Set(refs.map((r) => r.hash))];
     for (const hash of hashes) store.pin(hash);
@@ -112,7 +124,7 @@ export class ObjectService {
 
   async putObject(input: PutObjectInput): Promise<ObjectRow> {
     const bucket = this.requireBucket(input.bucket);
-    const received = await receivePayload(this.receiveDeps, input, { maxSize: MAX_PUT_SIZE });
+    const received = await receivePayload(this.receiveDeps, input, { maxSize: MAX_PUT_SIZE, inlineMax: this.deps.inlineMax });
     let committed: boolean | 'unknown' = false;
     try {
       const a = input.attributes;
@@ -127,8 +139,8 @@ export class ObjectService {
         partCount: null,
         lastModified: Date.now(),
       };
-      const placements = received.chunks.map((c) => ({ hash: c.hash, size: c.size, crc32c: c.crc32c, offset: c.offset }));
-      const { object, freed } = this.deps.repo.commitObject(bucket.id, input.key, row, placements);
+      const placements = received.chunks.map((c) => ({ hash: c.hash, size: c.size, crc32c: c.crc32c, offset: c.offset, data: c.data }));
+      const { object, freed } = await this.deps.repo.commitObjectGrouped(bucket.id, input.key, row, placements);
       committed = true;
       await this.removeFreed(freed);
       return object;

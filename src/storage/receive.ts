@@ -39,7 +39,7 @@ export interface Received extends WriteResult {
   checksumValues: Partial<Record<ChecksumAlgorithm, string>>;
 }
 
-export async function receivePayload(deps: ReceiveDeps, input: PayloadInput, opts: { maxSize: number; alsoCompute?: ChecksumAlgorithm[] }): Promise<Received> {
+export async function receivePayload(deps: ReceiveDeps, input: PayloadInput, opts: { maxSize: number; alsoCompute?: ChecksumAlgorithm[]; inlineMax?: number }): Promise<Received> {
   if (input.size !== undefined && input.size > opts.maxSize) {
     throw new S3Error('EntityTooLarge', { ProposedSize: input.size, MaxSizeAllowed: opts.maxSize });
   }
@@ -56,6 +56,7 @@ export async function receivePayload(deps: ReceiveDeps, input: PayloadInput, opt
     maxSize: opts.maxSize,
     signal: input.signal,
     isReferenced: deps.isReferenced,
+    inlineMax: opts.inlineMax,
   });
   deps.onChunks?.(written.chunks);
   try {

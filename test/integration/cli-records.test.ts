@@ -345,7 +345,7 @@ describe('cairn record commands against a running server', { timeout: 180_000 },
     expect(inspect.stdout).toContain('photos/b/big.png');
     expect(inspect.stdout).toContain('x-amz-meta-owner');
     expect(inspect.stdout).toMatch(/Chunks \(4\):\nSEQ\s+OFFSET\s+SIZE\s+SHA256\s+CRC32C\s+REFS\s+SHARED/);
-    expect(inspect.stdout).toMatch(/^\s*0\s+0\s+256 KiB\s+[0-9a-f]{64}\s+[0-9a-f]{8}\s+2\s+yes$/m);
+    expect(inspect.stdout).toMatch(/^\s*0\s+0\s+256 KiB\s+[0-9a-f]{64}\s+[0-9a-f]{8}\s+2\s+yes\s+file$/m);
     const stats = await cli(local('stats'));
     expect(stats.code).toBe(0);
     expect(stats.stdout).toMatch(/^Objects:\s+1057$/m);

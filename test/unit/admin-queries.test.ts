@@ -404,15 +404,21 @@ describe('object and chunk records', () => {
     repo.commitObject(bucketIds.get('alpha')!, 'rec/one', { size: 30, etag: '"' + 'a'.repeat(32) + '-2"', lastModified: BASE, partCount: 2, contentType: 'text/plain', cacheControl: 'no-cache' }, placements);
     let rec = objectRecord(opened.db, 'alpha', 'rec/one')!;
     expect(rec.chunks).toEqual([
-      { seq: 0, offset: 0, size: 10, sha256: h1, crc32c: 11, refcount: 2, shared: false },
-      { seq: 1, offset: 10, size: 10, sha256: h2, crc32c: 22, refcount: 1, shared: false },
-      { seq: 2, offset: 20, size: 10, sha256: h1, crc32c: 11, refcount: 2, shared: false },
+      { seq: 0, offset: 0, size: 10, sha256: h1, crc32c: 11, refcount: 2, stored: 'file', shared: false },
+      { seq: 1, offset: 10, size: 10, sha256: h2, crc32c: 22, refcount: 1, stored: 'file', shared: false },
+      { seq: 2, offset: 20, size: 10, sha256: h1, crc32c: 11, refcount: 2, stored: 'file', shared: false },
     ]);
     expect(rec).toMatchObject({ bucket: 'alpha', key: 'rec/one', size: 30, partCount: 2, cacheControl: 'no-cache', contentEncoding: null, parts: [] });
     // A copy shares h2.
     repo.commitObject(bucketIds.get('beta')!, 'rec/copy', { size: 10, etag: '"' + 'b'.repeat(32) + '"', lastModified: BASE }, [{ hash: h2, size: 10, crc32c: 22, offset: 0 }]);
     rec = objectRecord(opened.db, 'alpha', 'rec/one')!;
     expect(rec.chunks.map((c) => c.shared)).toEqual([false, true, false]);
+    // A chunk whose bytes live in its row says so, here and in its own record.
+    const h3 = hashOf(9003);
+    repo.commitObject(bucketIds.get('beta')!, 'rec/tiny', { size: 3, etag: '"' + 'c'.repeat(32) + '"', lastModified: BASE }, [{ hash: h3, size: 3, crc32c: 33, offset: 0, data: Buffer.from('abc') }]);
+    expect(objectRecord(opened.db, 'beta', 'rec/tiny')!.chunks).toEqual([{ seq: 0, offset: 0, size: 3, sha256: h3, crc32c: 33, refcount: 1, stored: 'inline', shared: false }]);
+    expect(chunkRecord(opened.db, h3)).toMatchObject({ stored: 'inline', refcount: 1 });
+    expect(chunkRecord(opened.db, h2)).toMatchObject({ stored: 'file' });
     const { id } = repo.getObject(bucketIds.get('alpha')!, 'rec/one')!;
     opened.db.insert(objectParts).values([
       { objectId: id, partNumber: 1, offset: 0, size: 20, checksumValue: 'x' },

@@ -111,15 +111,18 @@ export const getObject: Handler = async (ctx, deps) => {
     ctx.status = 200;
     return;
   }
-  const stream = deps.objects.openRead(obj, start, end);
-  stream.on('error', (err) => {
-    // Bytes that fail verification are never sent: cut the connection so the client sees a
-    // short response instead of a clean end.
-    deps.log.error({ err, reqId: ctx.state.requestId, bucket: ctx.state.bucket, key: ctx.state.key }, 'read aborted');
-    ctx.req.socket.destroy();
-  });
+  // Small inline objects come back as bytes (already verified); the rest as a stream.
+  const body = deps.objects.openRead(obj, start, end);
+  if (!Buffer.isBuffer(body)) {
+    body.on('error', (err) => {
+      // A chunk failed verification before its last piece left: cut the connection so the
+      // client sees a short response, never a clean end.
+      deps.log.error({ err, reqId: ctx.state.requestId, bucket: ctx.state.bucket, key: ctx.state.key }, 'read aborted');
+      ctx.req.socket.destroy();
+    });
+  }
   const status = ctx.status;
-  ctx.body = stream;
+  ctx.body = body;
   ctx.status = status;
   ctx.length = length;
 };
