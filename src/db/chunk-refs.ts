@@ -1,4 +1,4 @@
-import { and, inArray, lte, sql } from 'drizzle-orm';
+import { and, eq, lte, sql } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { chunks } from './schema.js';
 
@@ -15,31 +15,49 @@ export interface ChunkPlacement {
   data?: Buffer | null;
 }
 
-/** One reference per placement (a chunk used twice in one list counts twice). */
-export function addRefs(tx: Db, placements: ChunkPlacement[]): void {
-  const now = Date.now();
-  for (const c of placements) {
-    tx.insert(chunks)
-      .values({ hash: c.hash, size: c.size, crc32c: c.crc32c, refcount: 1, createdAt: now, data: c.data ?? null })
+/**
+ * The statements, prepared once per connection (every PUT runs them: building and preparing
+ * them per call cost more than running them). Prepared on the root handle, they run inside
+ * whatever transaction is open on that connection.
+ */
+export function refStatements(db: Db) {
+  const p = sql.placeholder;
+  return {
+    add: db
+      .insert(chunks)
+      .values({ hash: p('hash'), size: p('size'), crc32c: p('crc32c'), refcount: 1, createdAt: p('createdAt'), data: p('data') })
       .onConflictDoUpdate({ target: chunks.hash, set: { refcount: sql`${chunks.refcount} + 1` } })
-      .run();
-  }
+      .prepare(),
+    drop: db
+      .update(chunks)
+      .set({ refcount: sql`${chunks.refcount} - ${p('n')}` })
+      .where(eq(chunks.hash, p('hash')))
+      .prepare(),
+    deleteIfUnused: db
+      .delete(chunks)
+      .where(and(eq(chunks.hash, p('hash')), lte(chunks.refcount, 0)))
+      .returning({ hash: chunks.hash, inline: sql<number>`${chunks.data} IS NOT NULL` })
+      .prepare(),
+  };
+}
+export type RefStatements = ReturnType<typeof refStatements>;
+
+/** One reference per placement (a chunk used twice in one list counts twice). */
+export function addRefs(refs: RefStatements, placements: ChunkPlacement[]): void {
+  const createdAt = Date.now();
+  for (const c of placements) refs.add.run({ hash: c.hash, size: c.size, crc32c: c.crc32c, createdAt, data: c.data ?? null });
 }
 
-/** Drops references (hash -> count); returns the hashes no longer referenced at all. */
-export function dropRefs(tx: Db, counts: Array<{ hash: string; n: number }>): string[] {
-  for (const { hash, n } of counts) {
-    tx.update(chunks).set({ refcount: sql`${chunks.refcount} - ${n}` }).where(sql`${chunks.hash} = ${hash}`).run();
-  }
-  const hashes = counts.map((c) => c.hash);
+/**
+ * Drops references (hash -> count); returns the hashes no longer referenced whose bytes are a
+ * file to remove (an inline chunk's bytes went with its row).
+ */
+export function dropRefs(refs: RefStatements, counts: Array<{ hash: string; n: number }>): string[] {
   const freed: string[] = [];
-  for (let i = 0; i < hashes.length; i += 500) {
-    const gone = tx
-      .delete(chunks)
-      .where(and(inArray(chunks.hash, hashes.slice(i, i + 500)), lte(chunks.refcount, 0)))
-      .returning({ hash: chunks.hash })
-      .all();
-    freed.push(...gone.map((g) => g.hash));
+  for (const { hash, n } of counts) {
+    refs.drop.run({ hash, n });
+    const gone = refs.deleteIfUnused.get({ hash });
+    if (gone && !gone.inline) freed.push(gone.hash);
   }
   return freed;
 }

@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, gte, lt, lte, or, sql } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { completedUploads, multipartUploads, objectChunks, objectParts, partChunks, uploadParts } from './schema.js';
-import { addRefs, dropRefs, type ChunkPlacement } from './chunk-refs.js';
+import { addRefs, dropRefs, refStatements, type ChunkPlacement, type RefStatements } from './chunk-refs.js';
 import { prefixUpperBound, type NewObject, type ObjectRow, type Repository } from './repository.js';
 
 // Multipart uploads: parts are chunk lists holding chunk references, exactly like objects.
@@ -25,6 +25,11 @@ export class MultipartRepository {
     private readonly objectsRepo: Repository,
   ) {}
 
+  private refsCache?: RefStatements;
+  private get refs(): RefStatements {
+    return (this.refsCache ??= refStatements(this.db));
+  }
+
   createUpload(row: typeof multipartUploads.$inferInsert): void {
     this.db.insert(multipartUploads).values(row).run();
   }
@@ -42,7 +47,7 @@ export class MultipartRepository {
     return this.db.transaction((tx) => {
       const t = tx as unknown as Db;
       if (!t.select({ id: multipartUploads.id }).from(multipartUploads).where(eq(multipartUploads.id, uploadId)).get()) return undefined;
-      addRefs(t, placements);
+      addRefs(this.refs, placements);
       const freed = this.dropPartChunks(t, uploadId, part.partNumber);
       t.insert(uploadParts)
         .values({ ...part, uploadId })
@@ -189,6 +194,6 @@ export class MultipartRepository {
       .all();
     if (counts.length === 0) return [];
     t.delete(partChunks).where(where).run();
-    return dropRefs(t, counts);
+    return dropRefs(this.refs, counts);
   }
 }

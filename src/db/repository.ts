@@ -1,8 +1,8 @@
-import { and, asc, desc, eq, gt, gte, lt, lte, sql, inArray } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, gt, gte, lt, lte, sql, inArray } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { bucketCors, buckets, chunks, multipartUploads, objectChunks, objectParts, objects } from './schema.js';
 import type { CorsRule } from '../s3/cors.js';
-import { addRefs, dropRefs, type ChunkPlacement } from './chunk-refs.js';
+import { addRefs, dropRefs, refStatements, type ChunkPlacement } from './chunk-refs.js';
 import type { GroupCommit } from './group-commit.js';
 
 export type { ChunkPlacement } from './chunk-refs.js';
@@ -23,6 +23,12 @@ export interface CommitResult {
   /** Chunk hashes whose refcount reached zero: their rows are gone; the caller removes the files. */
   freed: string[];
 }
+
+/** Every column of an object row but its id (the insert binds them all, absent ones as NULL). */
+const OBJECT_COLUMNS = Object.keys(getTableColumns(objects)).filter((c) => c !== 'id');
+const OBJECT_DEFAULTS: Record<string, unknown> = Object.fromEntries(
+  Object.entries(getTableColumns(objects)).map(([name, col]) => [name, (col as { default?: unknown }).default]),
+);
 
 /** Smallest string greater than every string that starts with `prefix` (UTF-8 byte order). */
 export function prefixUpperBound(prefix: string): string | undefined {
@@ -79,6 +85,26 @@ export class Repository {
         .orderBy(asc(objectChunks.offset))
         .prepare(),
       chunkExists: this.db.select({ hash: chunks.hash }).from(chunks).where(eq(chunks.hash, p('hash'))).prepare(),
+      // The commit path (see commitObject/retire).
+      refs: refStatements(this.db),
+      objectIdByKey: this.db.select({ id: objects.id }).from(objects).where(and(eq(objects.bucketId, p('bucketId')), eq(objects.key, p('key')))).prepare(),
+      chunkCounts: this.db
+        .select({ hash: objectChunks.chunkHash, n: sql<number>`count(*)` })
+        .from(objectChunks)
+        .where(eq(objectChunks.objectId, p('objectId')))
+        .groupBy(objectChunks.chunkHash)
+        .prepare(),
+      deleteChunkList: this.db.delete(objectChunks).where(eq(objectChunks.objectId, p('objectId'))).prepare(),
+      deleteObject: this.db.delete(objects).where(eq(objects.id, p('objectId'))).prepare(),
+      insertObject: this.db
+        .insert(objects)
+        .values(Object.fromEntries(OBJECT_COLUMNS.map((c) => [c, p(c)])) as unknown as typeof objects.$inferInsert)
+        .returning()
+        .prepare(),
+      insertChunkRef: this.db
+        .insert(objectChunks)
+        .values({ objectId: p('objectId'), seq: p('seq'), offset: p('offset'), size: p('size'), chunkHash: p('chunkHash') })
+        .prepare(),
     };
   }
 
@@ -201,10 +227,14 @@ export class Repository {
    */
   commitObject(bucketId: number, key: string, row: NewObject, placements: ChunkPlacement[], parts: ObjectPartInput[] = []): CommitResult {
     return this.db.transaction((tx) => {
-      addRefs(tx as unknown as Db, placements);
+      addRefs(this.hot.refs, placements);
       const { object, freed } = this.replaceObject(tx as unknown as Db, bucketId, key, row);
-      // Batched so a large chunk list is a handful of statements, not one per chunk.
-      for (let i = 0; i < placements.length; i += 200) {
+      // One chunk (every small object): the prepared insert. Longer lists in batches of 200, so
+      // a large chunk list is a handful of statements, not one per chunk.
+      if (placements.length === 1) {
+        const c = placements[0]!;
+        this.hot.insertChunkRef.run({ objectId: object.id, seq: 0, offset: c.offset, size: c.size, chunkHash: c.hash });
+      } else for (let i = 0; i < placements.length; i += 200) {
         const batch = placements.slice(i, i + 200).map((c, j) => ({
           objectId: object.id,
           seq: i + j,
@@ -245,29 +275,28 @@ export class Repository {
     return this.db.transaction((tx) => {
       const existed = tx.select({ id: objects.id }).from(objects).where(and(eq(objects.bucketId, bucketId), eq(objects.key, key))).get();
       if (!existed) return { deleted: false, freed: [] };
-      return { deleted: true, freed: this.retire(tx as unknown as Db, bucketId, key) };
+      return { deleted: true, freed: this.retire(bucketId, key) };
     });
   }
 
   /** Retires the object at (bucket, key) and inserts the new row; the caller adds its chunk list. Runs inside tx. */
-  replaceObject(tx: Db, bucketId: number, key: string, row: NewObject): CommitResult {
-    const freed = this.retire(tx, bucketId, key);
-    const object = tx.insert(objects).values({ ...row, bucketId, key }).returning().get();
+  replaceObject(_tx: Db, bucketId: number, key: string, row: NewObject): CommitResult {
+    const freed = this.retire(bucketId, key);
+    // Every column bound (absent ones as their schema default, else NULL): the statement is
+    // prepared once for all rows.
+    const values: Record<string, unknown> = { ...row, bucketId, key };
+    for (const c of OBJECT_COLUMNS) values[c] ??= OBJECT_DEFAULTS[c] ?? null;
+    const object = this.hot.insertObject.get(values) as ObjectRow;
     return { object, freed };
   }
 
   /** Drops the object at (bucket, key) if any, decrementing its chunks; returns hashes now unreferenced. */
-  private retire(tx: Db, bucketId: number, key: string): string[] {
-    const old = tx.select({ id: objects.id }).from(objects).where(and(eq(objects.bucketId, bucketId), eq(objects.key, key))).get();
+  private retire(bucketId: number, key: string): string[] {
+    const old = this.hot.objectIdByKey.get({ bucketId, key });
     if (!old) return [];
-    const counts = tx
-      .select({ hash: objectChunks.chunkHash, n: sql<number>`count(*)` })
-      .from(objectChunks)
-      .where(eq(objectChunks.objectId, old.id))
-      .groupBy(objectChunks.chunkHash)
-      .all();
-    tx.delete(objectChunks).where(eq(objectChunks.objectId, old.id)).run();
-    tx.delete(objects).where(eq(objects.id, old.id)).run();
-    return dropRefs(tx, counts);
+    const counts = this.hot.chunkCounts.all({ objectId: old.id });
+    this.hot.deleteChunkList.run({ objectId: old.id });
+    this.hot.deleteObject.run({ objectId: old.id });
+    return dropRefs(this.hot.refs, counts);
   }
 }
