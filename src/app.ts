@@ -22,6 +22,14 @@ export const MAX_HEADERS_COUNT = 500;
  * Builds the S3 Koa app from its dependencies. It does not listen: the server and the tests
  * decide where it runs. No body parser and no compression: S3 bodies are raw streams.
  */
+// Request ids: a random per-process prefix and a counter (unique without a random draw per request).
+const ID_PREFIX = randomBytes(3).toString('hex').toUpperCase();
+let idCounter = 0;
+function nextRequestId(): string {
+  idCounter = (idCounter + 1) % 0x10000000000;
+  return ID_PREFIX + idCounter.toString(16).toUpperCase().padStart(10, '0');
+}
+
 export function createApp(deps: AppDeps): Koa<S3State> {
   const app = new Koa<S3State>();
   app.proxy = false;
@@ -29,7 +37,7 @@ export function createApp(deps: AppDeps): Koa<S3State> {
   app.on('error', (err: Error) => deps.log.debug({ err: err.message }, 'response stream error'));
   app.use(async (ctx: S3Context) => {
     const started = performance.now();
-    ctx.state.requestId = randomBytes(8).toString('hex').toUpperCase();
+    ctx.state.requestId = nextRequestId();
     ctx.state.bytesIn = 0;
     ctx.set('x-amz-request-id', ctx.state.requestId);
     ctx.set('x-amz-id-2', ctx.state.requestId);

@@ -50,6 +50,21 @@ function parseCredential(value: string, code: ScopeError, o: VerifyOptions): Cre
 }
 
 /** Parses '20130524T000000Z'; undefined if the text is not exactly that form. */
+
+// The signing key depends only on the secret and the scope (day, region, service): derived once
+// a day per key instead of four HMACs per request. Bounded: cleared when it grows past a few
+// hundred scopes (keys x days), which only churn could reach.
+const signingKeys = new Map<string, Buffer>();
+function cachedSigningKey(secret: string, date: string, region: string, service: string): Buffer {
+  const id = `${date}\n${region}\n${service}\n${secret}`;
+  let key = signingKeys.get(id);
+  if (!key) {
+    if (signingKeys.size >= 512) signingKeys.clear();
+    key = signingKey(secret, date, region, service);
+    signingKeys.set(id, key);
+  }
+  return key;
+}
 export function parseAmzDate(value: string): Date | undefined {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
   if (!m) return undefined;
@@ -148,7 +163,7 @@ export function verifyHeaderV4(req: AuthRequest, authorization: string, o: Verif
   rejectUnsignedAmzHeaders(req, auth.signedHeaders);
 
   const contentSha = single(req.headers['x-amz-content-sha256'])?.trim();
-  const key = signingKey(secret, cred.date, cred.region, cred.service);
+  const key = cachedSigningKey(secret, cred.date, cred.region, cred.service);
   const scope = credentialScope(cred.date, cred.region, cred.service);
 
   // Without the header we cannot know what the client hashed: generic SigV4 signers
@@ -221,7 +236,7 @@ export function verifyPresignedV4(req: AuthRequest, o: VerifyOptions): AuthResul
 
   const contentSha = q.get('X-Amz-Content-Sha256');
   const payloadHash = contentSha ?? UNSIGNED_PAYLOAD;
-  const key = signingKey(secret, cred.date, cred.region, cred.service);
+  const key = cachedSigningKey(secret, cred.date, cred.region, cred.service);
   const scope = credentialScope(cred.date, cred.region, cred.service);
   const cr = canonicalRequest({ ...req, signedHeaders, payloadHash, excludeQuery: (n) => n === 'X-Amz-Signature' });
   const expected = signatureHex(key, stringToSign(amzDate, scope, cr));
