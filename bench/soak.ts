@@ -528,10 +528,11 @@ descriptors (/proc/<pid>/fd) of the server are sampled every second, pool use fr
 | server file descriptors | ${r.fdsStart} at start, ${r.fdsAfterWarmup} after warm-up, max ${r.fdsMax}, ${r.fdsEndUnderLoad} at the end of the load, ${r.fdsIdle} once idle |
 | server exit (SIGTERM) | ${r.serverExit} |
 
-What the RSS holds besides the write-buffer pool (allocated on first use and kept): for each GET in
-flight the chunk being sent and the one read ahead (whole chunks, verified before a byte leaves;
-not pooled), V8's heap, SQLite's page cache, and pages malloc keeps after large buffers are freed.
-It levels off instead of growing with the traffic or the object sizes; the samples below show it.
+What the RSS holds besides the write-buffer pool (SharedArrayBuffers allocated on first use and
+kept, so not in the "external" column): the hashing workers' own V8 heaps, for each GET in flight
+a few 1 MiB pieces (the one being sent, one buffered, one held back until its chunk verified),
+V8's heap, SQLite's page cache, and pages malloc keeps after buffers are freed. It levels off
+instead of growing with the traffic or the object sizes; the samples below show it.
 ${r.errorSamples.length ? `\nFirst errors:\n\n${r.errorSamples.map((e) => `- ${e}`).join('\n')}\n` : ''}
 Requests by operation:
 
