@@ -154,15 +154,17 @@ export function paginate<T extends { key: string }>(
   }
 
   let count = 0;
+  // With a delimiter most rows of a batch may fall inside groups already emitted: batches are
+  // small, and after seeking past a big group, smaller still (big groups tend to follow big
+  // groups), growing back while groups are small; a page of 1,000 big folders reads ~10 rows each.
+  let batch = p.delimiter ? DELIMITER_BATCH : MAX_LIST_KEYS;
   walk: for (;;) {
-    // One more than still fits, so a full page also tells whether anything follows. With a
-    // delimiter most rows of a batch may fall inside groups already emitted: smaller batches,
-    // so a page of 1,000 big folders does not read (and build) every key in them.
-    const limit = Math.min(p.maxKeys - count, MAX_LIST_KEYS, p.delimiter ? DELIMITER_BATCH : MAX_LIST_KEYS) + 1;
-    const batch = next(after, limit);
+    // One more than still fits, so a full page also tells whether anything follows.
+    const limit = Math.min(p.maxKeys - count, MAX_LIST_KEYS, batch) + 1;
+    const rows = next(after, limit);
     let prev = after;
     let skippedRun = 0;
-    for (const item of batch) {
+    for (const item of rows) {
       const key = item.key;
       if (prev !== undefined && compareKeys(key, prev) <= 0) {
         throw new Error(`list source out of order or not after the seek key: ${JSON.stringify(key)}`);
@@ -181,6 +183,7 @@ export function paginate<T extends { key: string }>(
         if (++skippedRun > SKIP_SCAN) {
           const seek = skipPrefixKey(skipping);
           if (compareKeys(seek, key) > 0) after = seek;
+          batch = SKIP_SCAN + 2;
           continue walk;
         }
         continue;
@@ -203,7 +206,8 @@ export function paginate<T extends { key: string }>(
         lastKey = key;
       }
     }
-    if (batch.length < limit) break;
+    if (rows.length < limit) break;
+    if (p.delimiter) batch = Math.min(DELIMITER_BATCH, batch * 2);
     if (skipping !== undefined) {
       const seek = skipPrefixKey(skipping);
       if (after === undefined || compareKeys(seek, after) > 0) after = seek;

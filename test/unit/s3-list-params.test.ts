@@ -232,7 +232,7 @@ describe('paginate', () => {
     expect(r.commonPrefixes).toHaveLength(100);
     expect(r.isTruncated).toBe(false);
     const read = s.calls.reduce((n, c) => n + c.returned, 0);
-    expect(read).toBeLessThan(100 * 70);
+    expect(read).toBeLessThan(100 * 25);
   });
 
   it('matches the obvious listing for random keys, prefixes, delimiters and page sizes', () => {
