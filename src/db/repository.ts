@@ -198,22 +198,44 @@ export class Repository {
 
   /** Keys > afterKey within prefix, in S3 order, from the (bucket_id, key) index. */
   listKeys(bucketId: number, prefix: string, afterKey: string | undefined, limit: number): ObjectRow[] {
-    return this.listKeysQuery(bucketId, prefix, afterKey, limit).all();
+    const { lower, lowerValue, upperValue } = this.listBounds(prefix, afterKey);
+    // A delimiter page over big folders runs one query per folder: prepared once per shape.
+    const shape = `${lower}|${upperValue === undefined ? '' : 'upper'}`;
+    let q = this.listStatements.get(shape);
+    if (!q) {
+      const p = sql.placeholder;
+      q = this.listQuery(lower, lower ? p('lower') : undefined, upperValue === undefined ? undefined : p('upper'), p('bucketId'), p('limit')).prepare();
+      this.listStatements.set(shape, q);
+    }
+    return q.all({ bucketId, lower: lowerValue, upper: upperValue, limit });
   }
 
-  /** The query behind listKeys (its plan is checked by the tests). */
+  private readonly listStatements = new Map<string, { all(params: Record<string, unknown>): ObjectRow[] }>();
+
+  /**
+   * ONE lower bound: given both `key >= prefix` and `key > after`, SQLite seeks the index by one
+   * and filters by the other, so each page of a deep walk re-read everything from the prefix on
+   * (20 s for a delimiter page at 1,000,000 keys). The larger bound implies the other.
+   */
+  private listBounds(prefix: string, afterKey: string | undefined): { lower: '' | 'gt' | 'gte'; lowerValue?: string; upperValue?: string } {
+    const upperValue = prefix ? prefixUpperBound(prefix) : undefined;
+    if (afterKey !== undefined && (!prefix || compareKeys(afterKey, prefix) >= 0)) return { lower: 'gt', lowerValue: afterKey, upperValue };
+    if (prefix) return { lower: 'gte', lowerValue: prefix, upperValue };
+    return { lower: '', upperValue };
+  }
+
+  private listQuery(lower: '' | 'gt' | 'gte', lowerValue: unknown, upperValue: unknown, bucketId: unknown, limit: unknown) {
+    const conds = [eq(objects.bucketId, bucketId as number)];
+    if (lower === 'gt') conds.push(gt(objects.key, lowerValue as string));
+    if (lower === 'gte') conds.push(gte(objects.key, lowerValue as string));
+    if (upperValue !== undefined) conds.push(lt(objects.key, upperValue as string));
+    return this.db.select().from(objects).where(and(...conds)).orderBy(asc(objects.key)).limit(limit as number);
+  }
+
+  /** The query behind listKeys, with its values inline (its plan is checked by the tests). */
   listKeysQuery(bucketId: number, prefix: string, afterKey: string | undefined, limit: number) {
-    const conds = [eq(objects.bucketId, bucketId)];
-    // ONE lower bound: given both `key >= prefix` and `key > after`, SQLite seeks the index by
-    // one and filters by the other, so each page of a deep walk re-read everything from the
-    // prefix on (20 s for a delimiter page at 1,000,000 keys). The larger bound implies the other.
-    if (afterKey !== undefined && (!prefix || compareKeys(afterKey, prefix) >= 0)) conds.push(gt(objects.key, afterKey));
-    else if (prefix) conds.push(gte(objects.key, prefix));
-    if (prefix) {
-      const upper = prefixUpperBound(prefix);
-      if (upper !== undefined) conds.push(lt(objects.key, upper));
-    }
-    return this.db.select().from(objects).where(and(...conds)).orderBy(asc(objects.key)).limit(limit);
+    const { lower, lowerValue, upperValue } = this.listBounds(prefix, afterKey);
+    return this.listQuery(lower, lowerValue, upperValue, bucketId, limit);
   }
 
   chunkCrcs(hashes: string[]): Map<string, number> {
