@@ -78,6 +78,11 @@ const LINGER_MS = 10_000;
  */
 function lingerThenClose(ctx: S3Context): void {
   const { req, res } = ctx;
+  // A client that sent `Connection: close` (Node's agent: false, curl -H) would otherwise have
+  // its socket destroyed by Node right after our answer (destroySoon), while it is still sending:
+  // its next write gets EPIPE/RST, which can overtake the answer it has not read yet. Keeping the
+  // connection open lets the drain below run; the client closes once it has read the answer.
+  res.shouldKeepAlive = true;
   res.once('finish', () => {
     if (req.complete || req.destroyed) return;
     const socket = req.socket;
