@@ -47,6 +47,17 @@ function workerMain(require: NodeJS.Require, crtPath: string): void {
   const crypto = require('node:crypto') as typeof import('node:crypto');
   const zlib = require('node:zlib') as typeof import('node:zlib');
   const { parentPort } = require('node:worker_threads') as typeof import('node:worker_threads');
+  // Hashing yields to request handling: on Linux a thread has its own nice value, so this worker
+  // drops to nice 10 and, when the cores are contended, the event loop (GETs, small PUTs) runs
+  // first while a large upload hashes on what is left. On an idle machine it changes nothing.
+  try {
+    const fs = require('node:fs') as typeof import('node:fs');
+    const os = require('node:os') as typeof import('node:os');
+    const tid = Number(fs.readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isSafeInteger(tid) && tid > 0) os.setPriority(tid, Math.max(os.getPriority(tid), 10));
+  } catch {
+    // Not Linux, or not allowed: hashing keeps the process's priority.
+  }
   const crt = (require(crtPath) as typeof import('aws-crt')).checksums;
   type H = { update(d: Buffer): void; digest(): Buffer };
   const crc = (fn: (d: Buffer, p: number) => number): H => {
