@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { BENCH_KEY, BENCH_SECRET, ROOT, freePort, machine, startCairn } from './lib.js';
 
 export type TargetKind = 'cairn' | 's3rver' | 'md5-ceiling' | 'file-ceiling';
@@ -131,7 +131,6 @@ export async function startTarget(kind: TargetKind, opts: { env?: Record<string,
 }
 
 export async function createBucket(target: Target, bucket: string): Promise<void> {
-  const { CreateBucketCommand } = await import('@aws-sdk/client-s3');
   const s3 = targetClient(target);
   try {
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));

@@ -14,11 +14,11 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './lib.js';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -130,16 +130,6 @@ function logUniform(min: number, max: number): number {
   return Math.round(Math.exp(Math.log(min) + Math.random() * (Math.log(max) - Math.log(min))));
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function readProc(pid: number): { rss: number; hwm: number; fds: number } {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');

@@ -118,7 +118,7 @@ export class MultipartRepository {
       if (!upload) return undefined;
       const parts = t.select().from(uploadParts).where(eq(uploadParts.uploadId, uploadId)).orderBy(asc(uploadParts.partNumber)).all();
       const { row, used } = decide(upload, parts);
-      const { object, freed } = this.objectsRepo.replaceObject(t, upload.bucketId, upload.key, row);
+      const { object, freed } = this.objectsRepo.replaceObject(upload.bucketId, upload.key, row);
       const usedNumbers = JSON.stringify(used.map((p) => p.partNumber));
       // Offsets are running sums over (part, seq): one statement links any number of parts.
       t.run(sql`

@@ -259,7 +259,7 @@ export class Repository {
   commitObject(bucketId: number, key: string, row: NewObject, placements: ChunkPlacement[], parts: ObjectPartInput[] = []): CommitResult {
     return this.db.transaction((tx) => {
       addRefs(this.hot.refs, placements);
-      const { object, freed } = this.replaceObject(tx as unknown as Db, bucketId, key, row);
+      const { object, freed } = this.replaceObject(bucketId, key, row);
       // One chunk (every small object): the prepared insert. Longer lists in batches of 200, so
       // a large chunk list is a handful of statements, not one per chunk.
       if (placements.length === 1) {
@@ -310,8 +310,11 @@ export class Repository {
     });
   }
 
-  /** Retires the object at (bucket, key) and inserts the new row; the caller adds its chunk list. Runs inside tx. */
-  replaceObject(_tx: Db, bucketId: number, key: string, row: NewObject): CommitResult {
+  /**
+   * Retires the object at (bucket, key) and inserts the new row; the caller adds its chunk list.
+   * Call it inside the caller's transaction: the prepared statements run on the same connection.
+   */
+  replaceObject(bucketId: number, key: string, row: NewObject): CommitResult {
     const freed = this.retire(bucketId, key);
     // Every column bound (absent ones as their schema default, else NULL): the statement is
     // prepared once for all rows.

@@ -22,6 +22,13 @@ export interface ChunkRef {
 }
 export type Durability = 'fsync' | 'relaxed';
 
+/** An inline chunk's bytes, checked like a file's (size + CRC32C): bytes in a row can rot too. */
+export function verifiedInline(ref: ChunkRef): Buffer {
+  const data = ref.data;
+  if (!data || data.length !== ref.size || crc32c(data) !== ref.crc32c >>> 0) throw new Error(`chunk corrupt: ${ref.hash}`);
+  return data;
+}
+
 /**
  * The calls a chunk write makes to put bytes on disk and make them durable. A test-only seam:
  * fault tests wrap them to fail with ENOSPC or EIO; the server never passes its own.
@@ -231,8 +238,8 @@ export class ChunkStore {
   async *readPieces(ref: ChunkRef, pieceSize: number): AsyncGenerator<Buffer, void, undefined> {
     if (ref.data) {
       // Small and already in memory: verified whole, then handed out.
-      if (ref.data.length !== ref.size || crc32c(ref.data) !== ref.crc32c >>> 0) throw new Error(`chunk corrupt: ${ref.hash}`);
-      for (let pos = 0; pos < ref.size; pos += pieceSize) yield ref.data.subarray(pos, Math.min(ref.size, pos + pieceSize));
+      const data = verifiedInline(ref);
+      for (let pos = 0; pos < ref.size; pos += pieceSize) yield data.subarray(pos, Math.min(ref.size, pos + pieceSize));
       return;
     }
     let fh: FileHandle;

@@ -1,10 +1,9 @@
 import type { Readable } from 'node:stream';
 import { S3Error } from '../s3/errors.js';
-import { crc32c } from '../s3/checksums.js';
 import type { BucketRow, NewObject, ObjectRow, Repository } from '../db/repository.js';
 import type { BufferPool } from './pool.js';
 import type { HashPool } from './hash-pool.js';
-import type { ChunkStore } from './chunk-store.js';
+import { verifiedInline, type ChunkStore } from './chunk-store.js';
 import { commitOutcome, receivePayload, settle, type PayloadInput, type ReceiveDeps } from './receive.js';
 import { readObjectRange } from './chunk-reader.js';
 
@@ -95,10 +94,7 @@ export class ObjectService {
     // An inline object came with its row: verify it here and answer with the bytes, no stream.
     if (refs.length > 0 && refs.every((r) => r.data)) {
       const parts: Buffer[] = [];
-      for (const r of refs) {
-        if (r.data!.length !== r.size || crc32c(r.data!) !== r.crc32c >>> 0) throw new Error(`chunk corrupt: ${r.hash}`);
-        parts.push(r.data!.subarray(Math.max(start - r.offset, 0), Math.min(end - r.offset + 1, r.size)));
-      }
+      for (const r of refs) parts.push(verifiedInline(r).subarray(Math.max(start - r.offset, 0), Math.min(end - r.offset + 1, r.size)));
       return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
     }
     const { store } = this.deps;
