@@ -1,8 +1,8 @@
 // Group commit. With durable settings every SQLite COMMIT waits for an fsync of the WAL
 // (measured ~3.4 ms here), and better-sqlite3 runs it on the event loop: one commit per small
 // PUT caps them near 300/s and stalls every other request meanwhile. Commits requested in the
-// same turn of the event loop are instead run together in ONE transaction, each in its own
-// savepoint (a failing one rolls back alone), so one fsync makes the whole batch durable.
+// same turn of the event loop are instead run together in ONE transaction (a failing one is
+// rolled back alone, see runBatch), so one fsync makes the whole batch durable.
 // Nothing resolves before that COMMIT returned: "200 means durable" holds for each of them.
 import type Database from 'better-sqlite3';
 
@@ -42,18 +42,9 @@ export class GroupCommit {
     const batch = this.queue;
     if (batch.length === 0) return;
     this.queue = [];
-    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    let outcomes: Outcome[];
     try {
-      this.sqlite.transaction(() => {
-        for (const item of batch) {
-          try {
-            // A nested better-sqlite3 transaction is a savepoint: on a throw only it rolls back.
-            outcomes.push({ ok: true, value: this.sqlite.transaction(item.fn)() });
-          } catch (error) {
-            outcomes.push({ ok: false, error });
-          }
-        }
-      })();
+      outcomes = this.runBatch(batch);
     } catch (err) {
       // The COMMIT itself failed (disk full, I/O error): none of them can be called durable.
       for (const item of batch) item.reject(err);
@@ -68,4 +59,44 @@ export class GroupCommit {
       else item.reject(o.error);
     });
   }
+
+  /**
+   * One transaction for the batch. First without savepoints: a savepoint keeps a copy of every
+   * page it changes, which cost about as much as the statements of a small commit, and a commit
+   * that throws is rare (a bucket deleted meanwhile). If one does throw, the whole transaction
+   * rolls back and the batch runs again with each commit in its own savepoint, so only the one
+   * that threw fails. Throws only if the COMMIT failed.
+   */
+  private runBatch(batch: Pending[]): Outcome[] {
+    let failed: { error: unknown } | undefined;
+    try {
+      return this.sqlite.transaction(() =>
+        batch.map((item): Outcome => {
+          try {
+            return { ok: true, value: item.fn() };
+          } catch (error) {
+            failed = { error };
+            throw error;
+          }
+        }),
+      )();
+    } catch (err) {
+      if (!failed) throw err;
+      if (batch.length === 1) return [{ ok: false, error: failed.error }];
+    }
+    const outcomes: Outcome[] = [];
+    this.sqlite.transaction(() => {
+      for (const item of batch) {
+        try {
+          // A nested better-sqlite3 transaction is a savepoint: on a throw only it rolls back.
+          outcomes.push({ ok: true, value: this.sqlite.transaction(item.fn)() });
+        } catch (error) {
+          outcomes.push({ ok: false, error });
+        }
+      }
+    })();
+    return outcomes;
+  }
 }
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };

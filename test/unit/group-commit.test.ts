@@ -48,6 +48,28 @@ describe('GroupCommit', () => {
     ]);
   });
 
+  it('runs each commit once when none fails, and again (in its savepoint) only when one did', async () => {
+    const g = new GroupCommit(db);
+    const calls = new Map<string, number>();
+    const counted = (k: string, v: number) => () => {
+      calls.set(k, (calls.get(k) ?? 0) + 1);
+      return insert(k, v)();
+    };
+    await Promise.all([g.run(counted('a', 1)), g.run(counted('b', 2))]);
+    expect([...calls.values()]).toEqual([1, 1]);
+    calls.clear();
+    const settled = await Promise.allSettled([g.run(counted('c', 3)), g.run(counted('a', 4)), g.run(counted('d', 5))]);
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    // The first pass stopped at the clash and rolled back; the second ran all three.
+    expect(Object.fromEntries(calls)).toEqual({ c: 2, a: 2, d: 1 });
+    expect(rows()).toEqual([
+      { k: 'a', v: 1 },
+      { k: 'b', v: 2 },
+      { k: 'c', v: 3 },
+      { k: 'd', v: 5 },
+    ]);
+  });
+
   it('nothing resolves before its batch committed; later work goes to a new batch', async () => {
     const g = new GroupCommit(db);
     let resolved = false;
