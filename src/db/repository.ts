@@ -1,4 +1,5 @@
 import { and, asc, desc, eq, getTableColumns, gt, gte, lt, lte, sql, inArray } from 'drizzle-orm';
+import type Database from 'better-sqlite3';
 import type { Db } from './client.js';
 import { bucketCors, buckets, chunks, multipartUploads, objectChunks, objectParts, objects } from './schema.js';
 import type { CorsRule } from '../s3/cors.js';
@@ -24,6 +25,13 @@ export interface CommitResult {
   /** Chunk hashes whose refcount reached zero: their rows are gone; the caller removes the files. */
   freed: string[];
 }
+
+interface BucketCache {
+  version: number;
+  dataVersion: Database.Statement;
+  rows: Map<string, BucketRow>;
+}
+const bucketCaches = new WeakMap<Database.Database, BucketCache>();
 
 /** Every column of an object row but its id (the insert binds them all, absent ones as NULL). */
 const OBJECT_COLUMNS = Object.keys(getTableColumns(objects)).filter((c) => c !== 'id');
@@ -128,7 +136,41 @@ export class Repository {
   // ---- buckets ----
 
   getBucket(name: string): BucketRow | undefined {
-    return this.hot.bucketByName.get({ name });
+    const cache = this.bucketCache();
+    let row = cache.rows.get(name);
+    if (!row) {
+      row = this.hot.bucketByName.get({ name });
+      if (row) {
+        if (cache.rows.size >= 10_000) cache.rows.clear();
+        cache.rows.set(name, row);
+      }
+    }
+    return row;
+  }
+
+  /**
+   * Bucket rows by name, for the lookups every request makes (up to three: access, handler,
+   * commit). Per connection, shared by every Repository on it. Emptied when this connection
+   * writes a bucket (the methods below) and when PRAGMA data_version says another connection
+   * committed something (the CLI beside the server): a stale row is never served.
+   */
+  private bucketCache(): BucketCache {
+    const client = this.db.$client;
+    let cache = bucketCaches.get(client);
+    if (!cache) {
+      cache = { version: -1, dataVersion: client.prepare('PRAGMA data_version').pluck(), rows: new Map() };
+      bucketCaches.set(client, cache);
+    }
+    const version = cache.dataVersion.get() as number;
+    if (version !== cache.version) {
+      cache.rows.clear();
+      cache.version = version;
+    }
+    return cache;
+  }
+
+  private forgetBuckets(): void {
+    bucketCaches.get(this.db.$client)?.rows.clear();
   }
 
   listBuckets(): BucketRow[] {
@@ -137,6 +179,7 @@ export class Repository {
 
   /** Returns false when the bucket already exists (no change made). */
   createBucket(b: { name: string; region: string; publicRead: boolean }): boolean {
+    this.forgetBuckets();
     const res = this.db
       .insert(buckets)
       .values({ ...b, createdAt: Date.now() })
@@ -147,6 +190,7 @@ export class Repository {
 
   /** Deletes an empty bucket; returns 'not-empty' without change when objects remain. */
   deleteBucket(id: number): 'deleted' | 'not-empty' {
+    this.forgetBuckets();
     return this.db.transaction((tx) => {
       const any = tx.select({ id: objects.id }).from(objects).where(eq(objects.bucketId, id)).limit(1).get();
       // An upload started since the caller looked also keeps the bucket.
@@ -160,6 +204,7 @@ export class Repository {
   }
 
   setBucketPublic(id: number, publicRead: boolean): void {
+    this.forgetBuckets();
     this.db.update(buckets).set({ publicRead }).where(eq(buckets.id, id)).run();
   }
 
@@ -208,7 +253,8 @@ export class Repository {
 
   /** The chunks holding bytes [start, end], found with an index seek to the first one. */
   chunksForRange(objectId: number, start: number, end: number): Array<ObjectChunkRow & { crc32c: number; data: Buffer | null }> {
-    const first = this.hot.firstChunkAt.get({ objectId, start });
+    // A read from byte 0 (every whole-object GET) starts at the first chunk: no seek needed.
+    const first = start === 0 ? undefined : this.hot.firstChunkAt.get({ objectId, start });
     return this.hot.chunksFrom.all({ objectId, from: first?.offset ?? 0, end });
   }
 

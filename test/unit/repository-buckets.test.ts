@@ -1,0 +1,51 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDb, type OpenedDb } from '../../src/db/client.js';
+import { Repository } from '../../src/db/repository.js';
+
+// getBucket serves rows from a per-connection cache: these are the ways a row can change under it.
+let dir: string;
+let a: OpenedDb;
+let b: OpenedDb;
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-repo-buckets-'));
+  a = openDb(path.join(dir, 'cairn.db'), { durability: 'relaxed' });
+  b = openDb(path.join(dir, 'cairn.db'), { durability: 'relaxed' });
+});
+afterEach(() => {
+  a.close();
+  b.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('bucket lookups', () => {
+  it("see this connection's own creates, public flips and deletes at once", () => {
+    const repo = new Repository(a.db);
+    expect(repo.getBucket('photos')).toBeUndefined();
+    expect(repo.createBucket({ name: 'photos', region: 'us-east-1', publicRead: false })).toBe(true);
+    const row = repo.getBucket('photos')!;
+    expect(row.publicRead).toBe(false);
+    repo.setBucketPublic(row.id, true);
+    expect(repo.getBucket('photos')!.publicRead).toBe(true);
+    // Another Repository on the same connection shares what it knows, and what it forgets.
+    const other = new Repository(a.db);
+    expect(other.deleteBucket(row.id)).toBe('deleted');
+    expect(repo.getBucket('photos')).toBeUndefined();
+  });
+
+  it("see another connection's (another process's) changes on the next lookup", () => {
+    const server = new Repository(a.db);
+    const cli = new Repository(b.db);
+    cli.createBucket({ name: 'logs', region: 'us-east-1', publicRead: false });
+    const row = server.getBucket('logs')!;
+    expect(row.publicRead).toBe(false);
+    cli.setBucketPublic(row.id, true);
+    expect(server.getBucket('logs')!.publicRead).toBe(true);
+    cli.deleteBucket(row.id);
+    expect(server.getBucket('logs')).toBeUndefined();
+    cli.createBucket({ name: 'logs', region: 'us-east-1', publicRead: false });
+    expect(server.getBucket('logs')!.id).not.toBe(row.id);
+  });
+});
