@@ -110,6 +110,15 @@ export class Repository {
         .values(Object.fromEntries(OBJECT_COLUMNS.map((c) => [c, p(c)])) as unknown as typeof objects.$inferInsert)
         .returning()
         .prepare(),
+      // An overwrite rewrites the row in place: bucket and key stay, so their indexes are not
+      // touched (a delete and an insert rewrote all nine).
+      updateObject: this.db
+        .update(objects)
+        .set(Object.fromEntries(OBJECT_COLUMNS.filter((c) => c !== 'bucketId' && c !== 'key').map((c) => [c, p(c)])))
+        .where(eq(objects.id, p('id')))
+        .returning()
+        .prepare(),
+      deletePartList: this.db.delete(objectParts).where(eq(objectParts.objectId, p('objectId'))).prepare(),
       insertChunkRef: this.db
         .insert(objectChunks)
         .values({ objectId: p('objectId'), seq: p('seq'), offset: p('offset'), size: p('size'), chunkHash: p('chunkHash') })
@@ -374,17 +383,25 @@ export class Repository {
   }
 
   /**
-   * Retires the object at (bucket, key) and inserts the new row; the caller adds its chunk list.
+   * Makes `row` the object at (bucket, key): a new row, or the old one rewritten in place (same
+   * id) after its chunk list and part layout went; the caller adds the new chunk list. Returns
+   * the chunks the old version no longer holds (in place: 23 WAL pages for a small overwrite
+   * instead of 33, as the bucket and key indexes stay untouched).
    * Call it inside the caller's transaction: the prepared statements run on the same connection.
    */
   replaceObject(bucketId: number, key: string, row: NewObject): CommitResult {
-    const freed = this.retire(bucketId, key);
-    // Every column bound (absent ones as their schema default, else NULL): the statement is
+    // Every column bound (absent ones as their schema default, else NULL): the statements are
     // prepared once for all rows.
     const values: Record<string, unknown> = { ...row, bucketId, key };
     for (const c of OBJECT_COLUMNS) values[c] ??= OBJECT_DEFAULTS[c] ?? null;
-    const object = this.hot.insertObject.get(values) as ObjectRow;
-    return { object, freed };
+    const old = this.hot.objectIdByKey.get({ bucketId, key });
+    if (!old) return { object: this.hot.insertObject.get(values) as ObjectRow, freed: [] };
+    // The old version's chunk list and part layout go; the row becomes the new version.
+    const counts = this.hot.chunkCounts.all({ objectId: old.id });
+    this.hot.deleteChunkList.run({ objectId: old.id });
+    this.hot.deletePartList.run({ objectId: old.id });
+    const object = this.hot.updateObject.get({ ...values, id: old.id }) as ObjectRow;
+    return { object, freed: dropRefs(this.hot.refs, counts) };
   }
 
   /** Drops the object at (bucket, key) if any, decrementing its chunks; returns hashes now unreferenced. */
