@@ -2,6 +2,7 @@
 // full buffer is written (hash + write + fsync) while reading continues into the next.
 // Every wait for a buffer happens before the next body pull, so when the pool or this
 // request's share of it is exhausted we simply stop reading and TCP pushes back on the client.
+import { dropped } from './transient-memory.js';
 import type { Readable } from 'node:stream';
 import type { ChecksumAlgorithm } from '../s3/checksums.js';
 import { S3Error } from '../s3/errors.js';
@@ -167,6 +168,8 @@ export async function writeChunks(
           current = undefined;
         }
       }
+      // Copied into the pool: the socket's buffer is garbage now (see transient-memory.ts).
+      dropped(piece.length);
     }
     if (opts.expectedSize !== undefined && size < opts.expectedSize) throw new S3Error('IncompleteBody');
     if (current) {

@@ -133,3 +133,21 @@ describe('readObjectRange', () => {
     expect(Buffer.concat(parts).equals(big)).toBe(true);
   });
 });
+
+describe('readPieceSize (the GET read budget)', () => {
+  it('gives 1 MiB pieces to a few streams and shares the budget beyond, within 64 KiB..1 MiB', async () => {
+    const { readPieceSize, READ_BUDGET_BYTES } = await import('../../src/storage/object-service.js');
+    const KiB = 1024;
+    expect(readPieceSize(0)).toBe(1024 * KiB);
+    expect(readPieceSize(1)).toBe(1024 * KiB);
+    expect(readPieceSize(8)).toBe(1024 * KiB);
+    expect(readPieceSize(32)).toBe(256 * KiB);
+    expect(readPieceSize(10_000)).toBe(64 * KiB);
+    for (let n = 1; n <= 200; n++) {
+      const size = readPieceSize(n);
+      expect(size % (64 * KiB)).toBe(0);
+      // Four pieces a stream: together within the budget unless the 64 KiB floor is reached.
+      if (size > 64 * KiB) expect(4 * n * size).toBeLessThanOrEqual(READ_BUDGET_BYTES);
+    }
+  });
+});
