@@ -29,7 +29,7 @@ const narrowKey = (rank: number) => `narrow/folder-${pad(Math.floor(rank / NARRO
 const wideKey = (idx: number) => `wide/dir-${pad(idx % WIDE_FOLDERS, 4)}/file-${pad(idx, 7)}.dat`;
 
 /** Even i are narrow keys, odd i wide ones; times rise with i (ids follow time, as on a real server). */
-function rowAt(n: number): (i: number) => SeedRow {
+export function rowAt(n: number): (i: number) => SeedRow {
   // Deterministic, so both sizes and every run see the same kind of data.
   let seed = 12345;
   const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
