@@ -102,8 +102,9 @@ const scenario: Scenario = {
 
 cairn with its default settings (fsync durability) in its own process on 127.0.0.1, a fresh
 instance each round with ${keys} objects of 4 KiB seeded. In each round, 4 KiB GETs at ${CONNECTIONS}
-connections (autocannon in the benchmark process, every request SigV4 header-signed, keys
-rotating over the seeded objects; any error or non-2xx answer fails the run):
+connections (autocannon in the benchmark process, every request SigV4 header-signed: one
+request per seeded key, signed when the load starts, that each connection walks in turn; any
+error or non-2xx answer fails the run):
 
 1. **idle**: ${warmupSeconds} s uncounted, then ${seconds} s counted;
 2. **during upload**: one ${sizeLabel} PutObject of random bytes with the AWS SDK v3 and its

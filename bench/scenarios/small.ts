@@ -79,7 +79,10 @@ restarted for each round and their order alternated between rounds. Figures are 
 
 The load generator is autocannon, run in the benchmark process (not in worker threads) and the
 same for both targets; its CPU use is in the table. Every request is SigV4 header-signed
-(host, x-amz-content-sha256, x-amz-date) with the signing functions of src/auth/sigv4.ts.
+(host, x-amz-content-sha256, x-amz-date) with the signing functions of src/auth/sigv4.ts: each
+PUT as it is sent (its body is new), the GETs once per cell, a fixed list of one signed request
+per key that every connection walks (a signature stays valid for the 15 minutes of allowed skew;
+signing and building each GET took the generator most of a core).
 cairn checks every signature and every PUT body's SHA-256; s3rver checks neither (it only looks
 the access key up: its V4 verification is unimplemented), so it is spared that work.
 PUTs rotate over ${keys} keys (\`small/<n>\`) with a body that differs in every request (a random
