@@ -5,7 +5,6 @@
 // the connection) before the response can ever be complete: the client sees a short body, never
 // a clean end with bad bytes in it.
 import { Readable } from 'node:stream';
-import { dropped } from './transient-memory.js';
 import type { ChunkRef, ChunkStore } from './chunk-store.js';
 
 type PlacedChunk = ChunkRef & { offset: number };
@@ -46,8 +45,6 @@ export function readObjectRange(
         const b = Math.min(to, pos);
         if (a >= b) continue;
         if (held) yield held;
-        // A piece is garbage soon after it was sent: see transient-memory.ts.
-        dropped(piece.length);
         held = piece.subarray(a - at, b - at);
       }
       // readPieces ended without throwing: the chunk verified.
