@@ -128,26 +128,22 @@ export class Repository {
   }
 
   /**
-   * Runs `fn` atomically: a transaction, or a savepoint inside the caller's (group commit's)
-   * transaction. better-sqlite3's own wrapper, not drizzle's db.transaction: drizzle builds a
-   * transaction object per call (its relational query builders for every table) and prepares
-   * its SAVEPOINT statements each time, which cost more than the statements of a small PUT.
-   * Queries inside use this.db: same connection, so they run in this transaction.
+   * Runs `fn` in a transaction of its own, or as part of the caller's when one is open: then that
+   * transaction is the unit, and a throw from here reaches the caller, which rolls back (group
+   * commit runs a batch again with one savepoint per commit when one of them threw). No savepoint
+   * of our own: it would keep a copy of every page it changes for nothing. better-sqlite3's
+   * wrapper, not drizzle's db.transaction, which builds a transaction object per call (query
+   * builders for every table). Queries inside use this.db: same connection, same transaction.
    */
   private atomic<T>(fn: () => T): T {
     const client = this.db.$client;
-    // Inside a caller's transaction, that transaction is the unit: a throw from here reaches the
-    // caller, which rolls back (group commit runs a batch again one savepoint per commit when
-    // one of them threw). A savepoint of our own would cost a sub-journal for nothing.
     if (client.inTransaction) return fn();
     return client.transaction(fn)();
   }
 
   /** Runs `fn` (lookups) in one read transaction: what it reads is one snapshot. */
   read<T>(fn: () => T): T {
-    const client = this.db.$client;
-    if (client.inTransaction) return fn();
-    return client.transaction(fn)();
+    return this.atomic(fn);
   }
 
   // ---- buckets ----
