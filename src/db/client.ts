@@ -26,10 +26,11 @@ export function openDb(file: string, opts: { durability: 'fsync' | 'relaxed'; re
   if (!opts.readonly) sqlite.pragma('journal_mode = WAL');
   sqlite.pragma(`synchronous = ${opts.durability === 'fsync' ? 'FULL' : 'NORMAL'}`);
   sqlite.pragma('foreign_keys = ON');
-  // Savepoints (one per commit in a group-commit batch, see group-commit.ts) keep a sub-journal
-  // of every page they change, to roll back to. In a temp file that is a write per page and
-  // nearly doubled the SQL cost of a small PUT; in memory it is a copy. It only ever serves a
-  // rollback within this process, so it has no bearing on durability.
+  // Savepoints (nested transactions; a group-commit batch falls back to one per commit when one
+  // of them failed, see group-commit.ts) keep a sub-journal of every page they change, to roll
+  // back to. In a temp file that is a write per page (it nearly doubled the SQL cost of a small
+  // PUT when every commit had one); in memory it is a copy. It only ever serves a rollback
+  // within this process, so it has no bearing on durability.
   sqlite.pragma('temp_store = MEMORY');
   // Readers (CLI, admin) may run beside the server: wait for a writer instead of failing.
   sqlite.pragma('busy_timeout = 5000');
