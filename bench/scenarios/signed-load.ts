@@ -181,6 +181,10 @@ function percentile(sorted: Float64Array, p: number): number {
  */
 export async function signedLoad(target: Target, opts: LoadOptions): Promise<LoadFigures> {
   const signer = new Signer(target);
+  const signed = (r: LoadRequest): AutocannonRequest => {
+    const path = `/${BUCKET}/${r.key}`;
+    return { method: r.method, path, body: r.body ?? Buffer.alloc(0), headers: signer.headers(r.method, path, r.sha256) };
+  };
   let n = 0;
   let firstError: Error | undefined;
   const latencies: number[] = [];
@@ -210,19 +214,8 @@ export async function signedLoad(target: Target, opts: LoadOptions): Promise<Loa
     // report the response it reconnects on: 1 in 1000 goes uncounted, for both targets.)
     reconnectRate: MAX_REQUESTS_PER_SOCKET,
     requests: Array.isArray(opts.request)
-      ? opts.request.map((r) => {
-          const path = `/${BUCKET}/${r.key}`;
-          return { method: r.method, path, body: r.body ?? Buffer.alloc(0), headers: signer.headers(r.method, path, r.sha256) };
-        })
-      : [
-          {
-            setupRequest(req) {
-              const r = (opts.request as (n: number) => LoadRequest)(n++);
-              const path = `/${BUCKET}/${r.key}`;
-              return { ...req, method: r.method, path, body: r.body ?? Buffer.alloc(0), headers: signer.headers(r.method, path, r.sha256) };
-            },
-          },
-        ],
+      ? opts.request.map(signed)
+      : [{ setupRequest: (req) => ({ ...req, ...signed((opts.request as (n: number) => LoadRequest)(n++)) }) }],
   });
   const clients = new Set<AutocannonClient>();
   instance.on('response', (client, status, _bytes, ms) => {

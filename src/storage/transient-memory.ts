@@ -2,9 +2,10 @@
 // read of a request body is a fresh Buffer whose bytes live outside the JS heap; the chunk
 // writer copies it into a pool buffer and drops it at once. V8 collects such buffers only when
 // the young generation fills (it rarely does: each holds ~100 bytes of heap for 64 KiB outside)
-// or when 64 MiB of them have accumulated since the last collection. With 32 uploads that was
-// a steady 30-60 MiB over the pool. A scavenge (a minor GC: the young generation only, well
-// under a millisecond with this heap) after every 16 MiB of body read bounds it to that.
+// or when 64 MiB of them have accumulated since the last collection. A scavenge (a minor GC:
+// the young generation only, well under a millisecond with this heap) after every 16 MiB of
+// body read bounds that garbage: in the writer benchmark's fresh-buffer row it went from 61 to
+// 27 MiB (bench/results/writer.md).
 //
 // V8 exposes its collector to scripts only behind --expose-gc; the flag is set here at run time
 // and the function taken from a new context, where V8 installs it. Should that ever fail, the
