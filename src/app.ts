@@ -8,6 +8,8 @@ import { authenticate } from './auth/authenticate.js';
 import { S3Error } from './s3/errors.js';
 import { authorize } from './auth/authorize.js';
 import { applyCorsHeaders, preflight } from './http/handlers/cors.js';
+import { sendPieces } from './http/send-pieces.js';
+import { isPieceStream } from './storage/chunk-reader.js';
 
 export type { AppDeps } from './http/context.js';
 
@@ -56,6 +58,11 @@ export function createApp(deps: AppDeps): Koa<S3State> {
       ctx.body = '';
       ctx.status = 200;
       ctx.remove('Content-Type');
+    }
+    // An object body read into reused buffers is sent here, now that every header is set.
+    if (isPieceStream(ctx.body)) {
+      ctx.respond = false;
+      await sendPieces(ctx.res, ctx.body);
     }
   });
   return app;

@@ -233,9 +233,10 @@ export class ChunkStore {
    * A chunk's bytes in pieces of at most `pieceSize`, read as they are asked for. The size and
    * CRC32C are checked once the last piece was read: the generator throws instead of finishing
    * when they are wrong, so a consumer that holds back its last piece until the generator ends
-   * never passes on all of a corrupt chunk.
+   * never passes on all of a corrupt chunk. `take` supplies the buffer each piece is read into
+   * (a reader's recycled ones); without it every piece is a new buffer.
    */
-  async *readPieces(ref: ChunkRef, pieceSize: number): AsyncGenerator<Buffer, void, undefined> {
+  async *readPieces(ref: ChunkRef, pieceSize: number, take?: (bytes: number) => Buffer): AsyncGenerator<Buffer, void, undefined> {
     if (ref.data) {
       // Small and already in memory: verified whole, then handed out.
       const data = verifiedInline(ref);
@@ -255,7 +256,7 @@ export class ChunkStore {
       for (let pos = 0; pos < ref.size; ) {
         const want = Math.min(pieceSize, ref.size - pos);
         // Not from Node's shared slab: each piece lives until its bytes are on the socket.
-        const piece = Buffer.allocUnsafeSlow(want);
+        const piece = take ? take(want) : Buffer.allocUnsafeSlow(want);
         for (let got = 0; got < want; ) {
           const { bytesRead } = await fh.read(piece, got, want - got, pos + got);
           if (bytesRead === 0) throw new Error(`chunk corrupt: ${ref.hash}`);

@@ -1,11 +1,10 @@
-import type { Readable } from 'node:stream';
 import { S3Error } from '../s3/errors.js';
 import type { BucketRow, NewObject, ObjectRow, Repository } from '../db/repository.js';
 import type { BufferPool } from './pool.js';
 import type { HashPool } from './hash-pool.js';
 import { verifiedInline, type ChunkStore } from './chunk-store.js';
 import { commitOutcome, receivePayload, settle, type PayloadInput, type ReceiveDeps } from './receive.js';
-import { READ_PIECE_BYTES, readObjectRange } from './chunk-reader.js';
+import { READ_PIECE_BYTES, readObjectPieces, type PieceStream } from './chunk-reader.js';
 
 // Orchestrates object writes, reads, copies and deletes over the chunk store and the
 // repository. It knows S3's rules (ETags, digests, limits) but nothing of HTTP.
@@ -107,7 +106,7 @@ export class ObjectService {
    * chunk this read still needs (a GET that started returns the old object whole). Whichever of
    * them dropped the last reference skipped the pinned file; the read removes it when it ends.
    */
-  openRead(obj: ObjectRow, start: number, end: number): Readable | Buffer {
+  openRead(obj: ObjectRow, start: number, end: number): PieceStream | Buffer {
     const rows = obj.size === 0 ? [] : this.deps.repo.chunksForRange(obj.id, start, end);
     const refs = rows.map((r) => ({ hash: r.chunkHash, size: r.size, crc32c: r.crc32c, offset: r.offset, data: r.data }));
     // An inline object came with its row: verify it here and answer with the bytes, no stream.
@@ -129,7 +128,7 @@ export class ObjectService {
       void this.removeFreed(hashes);
     };
     try {
-      const stream = readObjectRange(store, refs, start, end, { pieceSize: readPieceSize(this.activeReads) });
+      const stream = readObjectPieces(store, refs, start, end, { pieceSize: readPieceSize(this.activeReads) });
       // 'close' follows the end, an error and a destroy (Koa destroys the body when the response ends).
       stream.once('close', release);
       return stream;

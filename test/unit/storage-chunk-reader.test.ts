@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readObjectRange } from '../../src/storage/chunk-reader.js';
+import { PiecePool, isPieceStream, readObjectPieces, readObjectRange } from '../../src/storage/chunk-reader.js';
 import { ChunkStore, type ChunkRef } from '../../src/storage/chunk-store.js';
 
 let dataDir: string;
@@ -131,6 +131,86 @@ describe('readObjectRange', () => {
     const parts: Buffer[] = [first.value as Buffer];
     for (let r = await it.next(); !r.done; r = await it.next()) parts.push(r.value as Buffer);
     expect(Buffer.concat(parts).equals(big)).toBe(true);
+  });
+});
+
+describe('readObjectPieces (recycled piece buffers)', () => {
+  /** Copies each piece out, then gives it back at once: reuse must never change bytes already read. */
+  async function collectRecycling(stream: ReturnType<typeof readObjectPieces>) {
+    const parts: Buffer[] = [];
+    const buffers = new Set<ArrayBufferLike>();
+    for await (const p of stream as AsyncIterable<Buffer>) {
+      parts.push(Buffer.from(p));
+      buffers.add(p.buffer);
+      stream.recycle(p);
+    }
+    return { bytes: Buffer.concat(parts), buffers };
+  }
+
+  it.each([
+    ['whole object', 0, 3499],
+    ['inside one chunk', 1200, 1300],
+    ['across several chunks', 500, 3200],
+    ['last chunk only', 3000, 3499],
+  ])('%s: right bytes, read into a few buffers', async (_name, start, end) => {
+    for (const pieceSize of [7, 250, 333, 1000, 4096]) {
+      const stream = readObjectPieces(store, chunks, start, end, { pieceSize });
+      expect(isPieceStream(stream)).toBe(true);
+      const { bytes, buffers } = await collectRecycling(stream);
+      expect(bytes.equals(data.subarray(start, end + 1))).toBe(true);
+      // One piece out, one buffered, one held back, one being read: never a buffer per piece.
+      expect(buffers.size).toBeLessThanOrEqual(4);
+    }
+  });
+
+  it('without recycling still returns the right bytes (each piece a new buffer)', async () => {
+    const stream = readObjectPieces(store, chunks, 0, 3499, { pieceSize: 100 });
+    const parts: Buffer[] = [];
+    const buffers = new Set<ArrayBufferLike>();
+    for await (const p of stream as AsyncIterable<Buffer>) {
+      parts.push(p);
+      buffers.add(p.buffer);
+    }
+    expect(Buffer.concat(parts).equals(data)).toBe(true);
+    expect(buffers.size).toBe(35);
+  });
+
+  it('a 16 MiB read allocates a handful of buffers when its pieces come back', async () => {
+    const big = randomBytes(16 * 1024 * 1024);
+    const { created: _c, ...ref } = await store.put(big);
+    const { bytes, buffers } = await collectRecycling(readObjectPieces(store, [{ ...ref, offset: 0 }], 0, big.length - 1, { pieceSize: 64 * 1024 }));
+    expect(bytes.equals(big)).toBe(true);
+    expect(buffers.size).toBeLessThanOrEqual(4);
+  });
+
+  it('plain readObjectRange is not a piece stream', () => {
+    expect(isPieceStream(readObjectRange(store, chunks, 0, 3499))).toBe(false);
+  });
+});
+
+describe('PiecePool', () => {
+  it('hands a returned buffer out again, sized to the request', () => {
+    const pool = new PiecePool(1024);
+    const a = pool.take(1024);
+    pool.give(a);
+    const b = pool.take(100);
+    expect(b.buffer).toBe(a.buffer);
+    expect(b.length).toBe(100);
+    expect(pool.take(1024).buffer).not.toBe(a.buffer);
+  });
+
+  it('never takes in a buffer it did not make, nor one twice', () => {
+    const pool = new PiecePool(1024);
+    const foreign = Buffer.allocUnsafeSlow(1024);
+    pool.give(foreign);
+    expect(pool.take(1024).buffer).not.toBe(foreign.buffer);
+    const a = pool.take(1024);
+    pool.give(a);
+    pool.give(a.subarray(10));
+    const first = pool.take(1024);
+    const second = pool.take(1024);
+    expect(first.buffer).toBe(a.buffer);
+    expect(second.buffer).not.toBe(a.buffer);
   });
 });
 
