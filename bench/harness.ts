@@ -8,7 +8,7 @@ import path from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { BENCH_KEY, BENCH_SECRET, ROOT, freePort, machine, startCairn } from './lib.js';
 
-export type TargetKind = 'cairn' | 's3rver' | 'md5-ceiling' | 'file-ceiling';
+export type TargetKind = 'cairn' | 's3rver' | 'md5-ceiling' | 'file-ceiling' | 'http-floor';
 
 export interface Target {
   kind: TargetKind;
@@ -120,7 +120,8 @@ export async function startTarget(kind: TargetKind, opts: { env?: Record<string,
       },
     };
   }
-  const child = await spawnReady('bench/servers/ceiling.ts', kind === 'md5-ceiling' ? ['md5', String(port)] : ['file', String(port), opts.file ?? '']);
+  const args = kind === 'md5-ceiling' ? ['md5', String(port)] : kind === 'http-floor' ? ['floor', String(port)] : ['file', String(port), opts.file ?? ''];
+  const child = await spawnReady('bench/servers/ceiling.ts', args);
   return {
     kind,
     url: `http://127.0.0.1:${port}`,

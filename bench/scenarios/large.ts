@@ -87,8 +87,9 @@ async function run(ctx: ScenarioContext) {
               // s3rver never fsyncs: without this its dirty pages would be written back on the
               // clock of whoever comes next.
               spawnSync('sync');
+              const transfers = await Promise.all(c.keys.map((k) => c.mover.prepare(op, k)));
               const t0 = performance.now();
-              await Promise.all(c.keys.map((k) => (op === 'PUT' ? c.mover.put(k) : c.mover.get(k))));
+              await Promise.all(transfers.map((run) => run()));
               const mibs = (c.keys.length * size) / MiB / ((performance.now() - t0) / 1000);
               const key = `${client}|${op}|${streams}|${c.column}`;
               figures.set(key, [...(figures.get(key) ?? []), mibs]);
@@ -130,7 +131,9 @@ async function run(ctx: ScenarioContext) {
       `own process): for PUT, one that only MD5s the body (S3's ETag needs the MD5 of the whole object, and MD5 is ` +
       `sequential); for GET, one that streams the file. All on 127.0.0.1, the client sharing the same cores.`,
     '',
-    `**Clients.** The AWS SDK v3 runs in the benchmark's process with checksums WHEN_REQUIRED, so every target ` +
+    `**Clients.** The AWS SDK v3 runs in a fresh process for every transfer (bench/scenarios/sdk-transfer.ts), ` +
+      `started and set up before the clock starts, so every target meets the same client rather than one whose heap ` +
+      `carries the gigabytes moved before; it sends with checksums WHEN_REQUIRED, so every target ` +
       `gets the same plain signed request (UNSIGNED-PAYLOAD, Content-Length; s3rver knows no aws-chunked trailers); ` +
       `the "SDK defaults" rows are cairn again with the SDK's own settings (CRC32 in an aws-chunked trailer on PUT, ` +
       `checksum validation on GET), measured in the same rounds. curl is the system curl, one process per stream: ` +
