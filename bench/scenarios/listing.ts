@@ -213,11 +213,11 @@ ${s3Rows.join('\n')}
 
 Goal: each page at ${fmtN(big)} keys ≤ ${GOAL} × the same page at ${fmtN(small)}.
 
-How a delimiter page is built (\`paginate\` in src/s3/list-params.ts): keys come from the
-(bucket, key) index in batches of up to 1,001 rows; members of a folder already emitted are skipped
-within the batch, and only a batch that ends inside a folder seeks past it. So a delimiter page's
-cost follows the keys inside the folders it lists (up to ~1,000 per folder), not only the 1,000
-entries it returns, and the query runs on the server's event loop (better-sqlite3 is synchronous).
+How a delimiter page is built (\`Repository.listGroupHeads\` in src/db/repository.ts): one recursive
+SQL query returns the page's entries, each the first key of its folder (or a key in no folder),
+seeking the (bucket, key) index past the whole folder before the next, so the keys inside a folder
+are never read; \`paginate\` (src/s3/list-params.ts) applies S3's rules to those rows. The query
+runs on the server's event loop (better-sqlite3 is synchronous).
 
 Admin API \`GET /v1/objects\` (bearer token, JSON; default limit 100 unless given), same data,
 same method (three warm-up calls, ${runs} timed):

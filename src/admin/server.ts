@@ -14,7 +14,7 @@ import { percentDecode, uriEncode } from '../auth/encoding.js';
 import { createHash } from 'node:crypto';
 import { authenticate } from '../auth/authenticate.js';
 import { S3Error } from '../s3/errors.js';
-import { encodeContinuationToken, paginate, parseListParams } from '../s3/list-params.js';
+import { encodeContinuationToken, parseListParams } from '../s3/list-params.js';
 import {
   canManageBuckets,
   canRead,
@@ -227,7 +227,7 @@ export function createAdminApp(deps: AdminDeps, jobs = new AdminJobs(AggregateWo
       if (err instanceof S3Error) throw new QueryError('cursor', 'not a cursor of this listing');
       throw err;
     }
-    const page = paginate(lp, (after, limit) => deps.repo.listKeys(bucket.id, lp.prefix, after, limit));
+    const page = deps.repo.listPage(bucket.id, lp);
     ctx.body = {
       bucket: bucket.name,
       prefix: lp.prefix,

@@ -3,7 +3,7 @@ import type Database from 'better-sqlite3';
 import type { Db } from './client.js';
 import { bucketCors, buckets, chunks, multipartUploads, objectChunks, objectParts, objects } from './schema.js';
 import type { CorsRule } from '../s3/cors.js';
-import { compareKeys } from '../s3/list-params.js';
+import { compareKeys, paginate, type ListParams } from '../s3/list-params.js';
 import { addRefs, dropRefs, refStatements, type ChunkPlacement } from './chunk-refs.js';
 import type { GroupCommit } from './group-commit.js';
 
@@ -277,34 +277,83 @@ export class Repository {
     return this.hot.chunksFrom.all({ objectId, from: first?.offset ?? 0, end });
   }
 
+  /**
+   * One ListObjects page (S3's rules in paginate). With a delimiter the walk reads keys only,
+   * one per entry (the first key of each group, SQLite having skipped the group's other keys),
+   * and the rows of the page's contents are looked up after, all in one read transaction so the
+   * page is one snapshot; without one, the walk reads the rows themselves.
+   */
+  listPage(bucketId: number, p: ListParams): Omit<ReturnType<typeof paginate<ObjectRow>>, 'contents'> & { contents: ObjectRow[] } {
+    const delimiter = p.delimiter;
+    if (delimiter === undefined) return paginate(p, (after, limit) => this.listKeys(bucketId, p.prefix, after, limit));
+    return this.read(() => {
+      const page = paginate(p, (after, limit) => this.listGroupHeads(bucketId, p.prefix, delimiter, after, limit), { groupHeads: true });
+      const contents: ObjectRow[] = [];
+      for (const { key } of page.contents) {
+        const row = this.getObject(bucketId, key);
+        if (row) contents.push(row);
+      }
+      return { ...page, contents };
+    });
+  }
+
   /** Keys > afterKey within prefix, in S3 order, from the (bucket_id, key) index. */
   listKeys(bucketId: number, prefix: string, afterKey: string | undefined, limit: number): ObjectRow[] {
-    return this.listStatement(false, prefix, afterKey).all(this.listValues(bucketId, prefix, afterKey, limit)) as ObjectRow[];
+    return this.listStatement(prefix, afterKey).all(this.listValues(bucketId, prefix, afterKey, limit)) as ObjectRow[];
   }
 
   /**
-   * listKeys, keys only: read from the (bucket_id, key) index alone, no row lookups. A delimiter
-   * page walks this way (most keys it reads end up in a common prefix, their rows never needed)
-   * and fetches the rows of its contents afterwards: at a million keys, a page of 1,000 big
-   * folders went from ~80 to ~20 ms in-process.
+   * A delimiter listing's entries in one statement: keys > afterKey within prefix, each either a
+   * key with no delimiter after the prefix or the FIRST key of its group (the keys sharing one
+   * common prefix), up to `limit` of them. A recursive query seeks the index once per entry, past
+   * the whole group, inside SQLite: a page of 1,000 folders of 500 keys each took 23 ms as 1,000
+   * queries from JS and 3 ms so (in-process, 1,000,000 keys). The common prefix is cut in SQL
+   * (substr/instr/length count code points, consistently), the bound past a group is the one
+   * skipPrefixKey gives, and `max(k, ...)` keeps the walk strictly increasing when a key inside
+   * a group sorts after that bound (it has U+10FFFF right after the delimiter).
    */
-  listKeyNames(bucketId: number, prefix: string, afterKey: string | undefined, limit: number): Array<{ key: string }> {
-    return this.listStatement(true, prefix, afterKey).all(this.listValues(bucketId, prefix, afterKey, limit)) as Array<{ key: string }>;
+  listGroupHeads(bucketId: number, prefix: string, delimiter: string, afterKey: string | undefined, limit: number): Array<{ key: string }> {
+    if (!delimiter) throw new RangeError('listGroupHeads needs a non-empty delimiter');
+    const { lower, lowerValue, upperValue } = this.listBounds(prefix, afterKey);
+    const shape = `${lower}|${upperValue === undefined ? '' : 'upper'}`;
+    let stmt = this.groupHeadStatements.get(shape);
+    if (!stmt) {
+      const upper = upperValue === undefined ? '' : ' AND key < :upper';
+      const first = lower === 'gt' ? ' AND key > :lower' : lower === 'gte' ? ' AND key >= :lower' : '';
+      const cut = `instr(substr(k, length(:prefix) + 1), :delim)`;
+      stmt = this.db.$client.prepare(`
+        WITH RECURSIVE walk(k, n) AS (
+          SELECT (SELECT key FROM objects WHERE bucket_id = :bucketId${first}${upper} ORDER BY key LIMIT 1), 1
+          UNION ALL
+          SELECT (SELECT key FROM objects WHERE bucket_id = :bucketId AND key > max(k, CASE WHEN ${cut} > 0
+                    THEN substr(k, 1, length(:prefix) + ${cut} + length(:delim) - 1) || char(1114111) ELSE '' END)${upper}
+                  ORDER BY key LIMIT 1), n + 1
+          FROM walk WHERE k IS NOT NULL AND n < :limit
+        )
+        SELECT k AS key FROM walk WHERE k IS NOT NULL`);
+      this.groupHeadStatements.set(shape, stmt);
+    }
+    const params: Record<string, unknown> = { bucketId, prefix, delim: delimiter, limit };
+    if (lower) params.lower = lowerValue;
+    if (upperValue !== undefined) params.upper = upperValue;
+    return stmt.all(params) as Array<{ key: string }>;
   }
+
+  private readonly groupHeadStatements = new Map<string, Database.Statement>();
 
   private listValues(bucketId: number, prefix: string, afterKey: string | undefined, limit: number) {
     const { lowerValue, upperValue } = this.listBounds(prefix, afterKey);
     return { bucketId, lower: lowerValue, upper: upperValue, limit };
   }
 
-  // A delimiter page over big folders runs one query per folder: prepared once per shape.
-  private listStatement(keysOnly: boolean, prefix: string, afterKey: string | undefined): { all(params: Record<string, unknown>): unknown[] } {
+  // Prepared once per shape (which bounds the query has), not once per page.
+  private listStatement(prefix: string, afterKey: string | undefined): { all(params: Record<string, unknown>): unknown[] } {
     const { lower, upperValue } = this.listBounds(prefix, afterKey);
-    const shape = `${keysOnly ? 'k' : 'r'}|${lower}|${upperValue === undefined ? '' : 'upper'}`;
+    const shape = `${lower}|${upperValue === undefined ? '' : 'upper'}`;
     const cached = this.listStatements.get(shape);
     if (cached) return cached;
     const p = sql.placeholder;
-    const q = this.listQuery(lower, lower ? p('lower') : undefined, upperValue === undefined ? undefined : p('upper'), p('bucketId'), p('limit'), keysOnly).prepare();
+    const q = this.listQuery(lower, lower ? p('lower') : undefined, upperValue === undefined ? undefined : p('upper'), p('bucketId'), p('limit')).prepare();
     this.listStatements.set(shape, q);
     return q;
   }
@@ -323,13 +372,12 @@ export class Repository {
     return { lower: '', upperValue };
   }
 
-  private listQuery(lower: '' | 'gt' | 'gte', lowerValue: unknown, upperValue: unknown, bucketId: unknown, limit: unknown, keysOnly = false) {
+  private listQuery(lower: '' | 'gt' | 'gte', lowerValue: unknown, upperValue: unknown, bucketId: unknown, limit: unknown) {
     const conds = [eq(objects.bucketId, bucketId as number)];
     if (lower === 'gt') conds.push(gt(objects.key, lowerValue as string));
     if (lower === 'gte') conds.push(gte(objects.key, lowerValue as string));
     if (upperValue !== undefined) conds.push(lt(objects.key, upperValue as string));
-    const query = keysOnly ? this.db.select({ key: objects.key }) : this.db.select();
-    return query.from(objects).where(and(...conds)).orderBy(asc(objects.key)).limit(limit as number);
+    return this.db.select().from(objects).where(and(...conds)).orderBy(asc(objects.key)).limit(limit as number);
   }
 
   /** The query behind listKeys, with its values inline (its plan is checked by the tests). */

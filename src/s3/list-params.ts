@@ -134,10 +134,14 @@ function commonPrefixOf(key: string, prefix: string, delimiter: string | undefin
  *
  * maxKeys 0 answers an empty, untruncated page, as S3 does: a truncated page with
  * nothing in it would have no marker and send paging clients round forever.
+ *
+ * `groupHeads`: the source already returns only the first key of each group (and keys outside
+ * any group), so batches are full pages, not the small ones that suit a source of every key.
  */
 export function paginate<T extends { key: string }>(
   p: ListParams,
   next: (afterKey: string | undefined, limit: number) => T[],
+  opts: { groupHeads?: boolean } = {},
 ): { contents: T[]; commonPrefixes: string[]; isTruncated: boolean; lastKey?: string } {
   const contents: T[] = [];
   const commonPrefixes: string[] = [];
@@ -157,7 +161,9 @@ export function paginate<T extends { key: string }>(
   // With a delimiter most rows of a batch may fall inside groups already emitted: batches are
   // small, and after seeking past a big group, smaller still (big groups tend to follow big
   // groups), growing back while groups are small; a page of 1,000 big folders reads ~10 rows each.
-  let batch = p.delimiter ? DELIMITER_BATCH : MAX_LIST_KEYS;
+  // A source of group heads (Repository.listGroupHeads) returns one row per entry: full batches.
+  const small = p.delimiter !== undefined && !opts.groupHeads;
+  let batch = small ? DELIMITER_BATCH : MAX_LIST_KEYS;
   walk: for (;;) {
     // One more than still fits, so a full page also tells whether anything follows.
     const limit = Math.min(p.maxKeys - count, MAX_LIST_KEYS, batch) + 1;
@@ -183,7 +189,7 @@ export function paginate<T extends { key: string }>(
         if (++skippedRun > SKIP_SCAN) {
           const seek = skipPrefixKey(skipping);
           if (compareKeys(seek, key) > 0) after = seek;
-          batch = SKIP_SCAN + 2;
+          if (small) batch = SKIP_SCAN + 2;
           continue walk;
         }
         continue;
@@ -207,7 +213,7 @@ export function paginate<T extends { key: string }>(
       }
     }
     if (rows.length < limit) break;
-    if (p.delimiter) batch = Math.min(DELIMITER_BATCH, batch * 2);
+    if (small) batch = Math.min(DELIMITER_BATCH, batch * 2);
     if (skipping !== undefined) {
       const seek = skipPrefixKey(skipping);
       if (after === undefined || compareKeys(seek, after) > 0) after = seek;

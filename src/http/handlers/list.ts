@@ -1,6 +1,5 @@
 import type { Handler, S3Context, AppDeps } from '../context.js';
-import { encodeContinuationToken, paginate, parseListParams, type ListParams } from '../../s3/list-params.js';
-import type { ObjectRow } from '../../db/repository.js';
+import { encodeContinuationToken, parseListParams } from '../../s3/list-params.js';
 import { listObjectsXml, type ListEntry } from '../../s3/xml.js';
 
 /** ListObjects (v1, marker paging: rclone's and s3cmd's default). */
@@ -9,29 +8,11 @@ export const listObjects: Handler = async (ctx, deps) => list(ctx, deps, 1);
 /** ListObjectsV2 (continuation tokens: every `aws s3` command and the SDK). */
 export const listObjectsV2: Handler = async (ctx, deps) => list(ctx, deps, 2);
 
-/**
- * One page of rows. With a delimiter the walk reads keys only (most become common prefixes) and
- * the rows of the page's contents are looked up after, all in one read transaction so the page
- * is one snapshot; without one, the walk reads the rows themselves.
- */
-function listPage(deps: AppDeps, bucketId: number, p: ListParams): Omit<ReturnType<typeof paginate<ObjectRow>>, 'contents'> & { contents: ObjectRow[] } {
-  if (p.delimiter === undefined) return paginate(p, (after, limit) => deps.repo.listKeys(bucketId, p.prefix, after, limit));
-  return deps.repo.read(() => {
-    const page = paginate(p, (after, limit) => deps.repo.listKeyNames(bucketId, p.prefix, after, limit));
-    const contents: ObjectRow[] = [];
-    for (const { key } of page.contents) {
-      const row = deps.repo.getObject(bucketId, key);
-      if (row) contents.push(row);
-    }
-    return { ...page, contents };
-  });
-}
-
 async function list(ctx: S3Context, deps: AppDeps, version: 1 | 2): Promise<void> {
   const bucket = deps.objects.requireBucket(ctx.state.bucket!);
   const p = parseListParams(ctx.state.query, version);
   // Each batch is one index seek on (bucket_id, key); common prefixes are skipped by seeking.
-  const page = listPage(deps, bucket.id, p);
+  const page = deps.repo.listPage(bucket.id, p);
   const withOwner = version === 1 || p.fetchOwner;
   const contents: ListEntry[] = page.contents.map((o) => ({
     key: o.key,
