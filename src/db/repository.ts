@@ -308,9 +308,11 @@ export class Repository {
    * common prefix), up to `limit` of them. A recursive query seeks the index once per entry, past
    * the whole group, inside SQLite: a page of 1,000 folders of 500 keys each took 23 ms as 1,000
    * queries from JS and 3 ms so (in-process, 1,000,000 keys). The common prefix is cut in SQL
-   * (substr/instr/length count code points, consistently), the bound past a group is the one
-   * skipPrefixKey gives, and `max(k, ...)` keeps the walk strictly increasing when a key inside
-   * a group sorts after that bound (it has U+10FFFF right after the delimiter).
+   * (substr/instr/length count code points), the bound past a group is the one skipPrefixKey
+   * gives, and `max(k, ...)` keeps the walk strictly increasing. Where SQL's cut disagrees with
+   * JS's (a key with U+10FFFF after the delimiter sorts past the bound; length() and substr()
+   * stop at a NUL, instr() does not), the walk only returns more keys of a group than its first,
+   * never skips one: paginate, which groups in JS, passes over the extra ones.
    */
   listGroupHeads(bucketId: number, prefix: string, delimiter: string, afterKey: string | undefined, limit: number): Array<{ key: string }> {
     if (!delimiter) throw new RangeError('listGroupHeads needs a non-empty delimiter');

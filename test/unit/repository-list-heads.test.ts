@@ -22,6 +22,8 @@ const FIXED = [
   'a', 'a/', 'a/b', 'a/b/c', 'a//x', 'a/\u{10FFFF}', 'a/\u{10FFFF}x', 'a/\u{10FFFF}/y', 'a/\u{10FFFF}\u{10FFFF}/z',
   'b/é/1', 'b/😀/2', 'b/\uE000/3', 'b/\uFFFF/4', 'bab', 'babab', 'xaby', 'photos/2024/x.jpg', 'photos/2024/y.jpg', 'photos/2025/z.jpg',
   'photos/readme', '😀/a', '😀😀', '\u{10FFFF}', '\u{10FFFF}/q',
+  // NUL: SQLite's length() and substr() stop at it where instr() does not.
+  'n/\0a', 'n/\0b/c', 'n/\0b/d', 'n\0/x', 'n\0/y/z',
 ];
 
 function randomKeys(n: number, seed: number): string[] {
@@ -94,8 +96,8 @@ function walk(prefix: string, delimiter: string, maxKeys: number): { entries: st
 }
 
 describe('delimiter listings from listGroupHeads', () => {
-  const prefixes = ['', 'a', 'a/', 'b/', 'photos/', 'photos/2024/', '😀', '\u{10FFFF}', 'nothing-here/'];
-  const delimiters = ['/', 'ab', '😀', '\u{10FFFF}', '-'];
+  const prefixes = ['', 'a', 'a/', 'b/', 'photos/', 'photos/2024/', '😀', '\u{10FFFF}', 'n/', 'n\0', 'nothing-here/'];
+  const delimiters = ['/', 'ab', '😀', '\u{10FFFF}', '-', '\0'];
   for (const prefix of prefixes) {
     for (const delimiter of delimiters) {
       it(`prefix ${JSON.stringify(prefix)}, delimiter ${JSON.stringify(delimiter)}: every page size gives S3's entries`, () => {
