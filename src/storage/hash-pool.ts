@@ -143,11 +143,7 @@ export class HashPool {
   }
 
   private spawn(): Slot {
-    // A worker allocates only small message objects, yet under 32 concurrent uploads V8 grew
-    // each worker's young generation as it would a busy main thread's: tens of MB of RSS the
-    // memory budget does not have. A 2 MB young generation only means more, cheaper scavenges.
-    // (Not the old generation: a worker over that limit would be killed.)
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { crtPath: this.crtPath }, resourceLimits: { maxYoungGenerationSizeMb: 2 } });
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { crtPath: this.crtPath } });
     // Idle workers must not keep a finished process (a CLI command, a test) alive.
     worker.unref();
     const slot: Slot = { worker, pending: new Map() };
