@@ -316,8 +316,7 @@ export class Repository {
    */
   listGroupHeads(bucketId: number, prefix: string, delimiter: string, afterKey: string | undefined, limit: number): Array<{ key: string }> {
     if (!delimiter) throw new RangeError('listGroupHeads needs a non-empty delimiter');
-    const { lower, lowerValue, upperValue } = this.listBounds(prefix, afterKey);
-    const shape = `${lower}|${upperValue === undefined ? '' : 'upper'}`;
+    const { lower, lowerValue, upperValue, shape } = this.listBounds(prefix, afterKey);
     let stmt = this.groupHeadStatements.get(shape);
     if (!stmt) {
       const upper = upperValue === undefined ? '' : ' AND key < :upper';
@@ -348,10 +347,8 @@ export class Repository {
     return { bucketId, lower: lowerValue, upper: upperValue, limit };
   }
 
-  // Prepared once per shape (which bounds the query has), not once per page.
   private listStatement(prefix: string, afterKey: string | undefined): { all(params: Record<string, unknown>): unknown[] } {
-    const { lower, upperValue } = this.listBounds(prefix, afterKey);
-    const shape = `${lower}|${upperValue === undefined ? '' : 'upper'}`;
+    const { lower, upperValue, shape } = this.listBounds(prefix, afterKey);
     const cached = this.listStatements.get(shape);
     if (cached) return cached;
     const p = sql.placeholder;
@@ -367,12 +364,16 @@ export class Repository {
    * and filters by the other, so each page of a deep walk re-read everything from the prefix on
    * (20 s for a delimiter page at 1,000,000 keys). The larger bound implies the other.
    */
-  private listBounds(prefix: string, afterKey: string | undefined): { lower: '' | 'gt' | 'gte'; lowerValue?: string; upperValue?: string } {
+  private listBounds(prefix: string, afterKey: string | undefined): { lower: '' | 'gt' | 'gte'; lowerValue?: string; upperValue?: string; shape: string } {
     const upperValue = prefix ? prefixUpperBound(prefix) : undefined;
-    if (afterKey !== undefined && (!prefix || compareKeys(afterKey, prefix) >= 0)) return { lower: 'gt', lowerValue: afterKey, upperValue };
-    if (prefix) return { lower: 'gte', lowerValue: prefix, upperValue };
-    return { lower: '', upperValue };
+    // Which bounds the query has: statements are prepared once per shape, not once per page.
+    const bounds = (lower: '' | 'gt' | 'gte', lowerValue?: string) => ({ lower, lowerValue, upperValue, shape: `${lower}|${upperValue === undefined ? '' : 'upper'}` });
+    if (afterKey !== undefined && (!prefix || compareKeys(afterKey, prefix) >= 0)) return bounds('gt', afterKey);
+    if (prefix) return bounds('gte', prefix);
+    return bounds('');
   }
+
+
 
   private listQuery(lower: '' | 'gt' | 'gte', lowerValue: unknown, upperValue: unknown, bucketId: unknown, limit: unknown) {
     const conds = [eq(objects.bucketId, bucketId as number)];

@@ -39,7 +39,8 @@ export class PiecePool {
   /** `piece` (or any view of a buffer from take) is no longer read by anyone. */
   give(piece: Buffer): void {
     const ab = piece.buffer as ArrayBuffer;
-    // At most a few are ever out at once; the bound only guards against a double give.
+    // A read has a few buffers out at once; the cap keeps a misbehaving consumer from growing
+    // the free list, and `includes` stops a buffer given twice from being handed out twice.
     if (this.own.has(ab) && !this.free.includes(ab) && this.free.length < 8) this.free.push(ab);
   }
 }
