@@ -8,8 +8,12 @@
 // Small buffers are hashed inline: a round trip to a worker costs more than hashing 256 KiB.
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { createHasher, type ChecksumAlgorithm, crc32c } from '../s3/checksums.js';
+
+/** How long close() waits for a starting worker to finish loading before it terminates it anyway. */
+const LOAD_WAIT_MS = 10_000;
 
 /** Below this many bytes a buffer is hashed on the calling thread. */
 export const INLINE_HASH_BYTES = 256 * 1024;
@@ -33,11 +37,13 @@ export interface ObjectHasher {
   close(): void;
 }
 
-type Reply = { id: number; error?: string; hash?: string; crc32c?: number; md5?: Uint8Array; checksums?: Record<string, Uint8Array> };
+type Reply = { id: number; ready?: boolean; error?: string; hash?: string; crc32c?: number; md5?: Uint8Array; checksums?: Record<string, Uint8Array> };
 
 interface Slot {
   worker: Worker;
   pending: Map<number, { resolve(r: Reply): void; reject(e: Error): void }>;
+  /** Settles once the worker has loaded aws-crt, or has died. */
+  loaded: Promise<void>;
 }
 
 // The worker's body. It runs from source text (eval), so it works the same from dist/ and under
@@ -59,6 +65,8 @@ function workerMain(require: NodeJS.Require, crtPath: string): void {
     // Not Linux, or not allowed: hashing keeps the process's priority.
   }
   const crt = (require(crtPath) as typeof import('aws-crt')).checksums;
+  // Loaded: from here on the pool may terminate this worker (see HashPool.close).
+  parentPort!.postMessage({ id: 0, ready: true });
   type H = { update(d: Buffer): void; digest(): Buffer };
   const crc = (fn: (d: Buffer, p: number) => number): H => {
     let v = 0;
@@ -146,8 +154,10 @@ export class HashPool {
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { crtPath: this.crtPath } });
     // Idle workers must not keep a finished process (a CLI command, a test) alive.
     worker.unref();
-    const slot: Slot = { worker, pending: new Map() };
+    let markLoaded!: () => void;
+    const slot: Slot = { worker, pending: new Map(), loaded: new Promise<void>((resolve) => (markLoaded = resolve)) };
     worker.on('message', (r: Reply) => {
+      if (r.ready) return markLoaded();
       const p = slot.pending.get(r.id);
       if (!p) return;
       slot.pending.delete(r.id);
@@ -155,6 +165,7 @@ export class HashPool {
       else p.resolve(r);
     });
     const fail = (err: Error) => {
+      markLoaded();
       for (const p of slot.pending.values()) p.reject(err);
       slot.pending.clear();
       // A dead worker takes its streams with it (their uploads fail); later work goes to a new one.
@@ -220,9 +231,19 @@ export class HashPool {
     };
   }
 
+  /**
+   * Stops the workers, each once it has loaded aws-crt: terminated in the middle of that load,
+   * the native module hits a pending exception in its init and aborts the whole process (seen
+   * when a server was stopped right after it started). The wait is bounded all the same.
+   */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    await Promise.all(
+      this.slots.map(async (s) => {
+        await Promise.race([s.loaded, delay(LOAD_WAIT_MS, undefined, { ref: false })]);
+        await s.worker.terminate();
+      }),
+    );
   }
 }
 
