@@ -6,6 +6,7 @@ import type { CorsRule } from '../s3/cors.js';
 import { compareKeys, paginate, type ListParams } from '../s3/list-params.js';
 import { addRefs, dropRefs, refStatements, type ChunkPlacement } from './chunk-refs.js';
 import type { GroupCommit } from './group-commit.js';
+import { MAX_CACHED_CHUNKS, ReadCache } from './read-cache.js';
 
 export type { ChunkPlacement } from './chunk-refs.js';
 
@@ -15,6 +16,8 @@ export type { ChunkPlacement } from './chunk-refs.js';
 export type BucketRow = typeof buckets.$inferSelect;
 export type ObjectRow = typeof objects.$inferSelect;
 export type ObjectChunkRow = typeof objectChunks.$inferSelect;
+/** A chunk-list row with what a read needs of the chunk: its CRC32C and, if inline, its bytes. */
+export type ChunkReadRow = ObjectChunkRow & { crc32c: number; data: Buffer | null };
 export type NewObject = Omit<typeof objects.$inferInsert, 'id' | 'bucketId' | 'key'>;
 
 /** One part of a multipart object's layout (kept by CopyObject along with the -N ETag). */
@@ -33,6 +36,16 @@ interface BucketCache {
   rows: Map<string, BucketRow>;
 }
 const bucketCaches = new WeakMap<Database.Database, BucketCache>();
+
+const CHUNK_READ_COLUMNS = {
+  objectId: objectChunks.objectId,
+  seq: objectChunks.seq,
+  offset: objectChunks.offset,
+  size: objectChunks.size,
+  chunkHash: objectChunks.chunkHash,
+  crc32c: chunks.crc32c,
+  data: chunks.data,
+};
 
 /** Every column of an object row but its id (the insert binds them all, absent ones as NULL). */
 const OBJECT_COLUMNS = Object.keys(getTableColumns(objects)).filter((c) => c !== 'id');
@@ -80,19 +93,19 @@ export class Repository {
         .limit(1)
         .prepare(),
       chunksFrom: this.db
-        .select({
-          objectId: objectChunks.objectId,
-          seq: objectChunks.seq,
-          offset: objectChunks.offset,
-          size: objectChunks.size,
-          chunkHash: objectChunks.chunkHash,
-          crc32c: chunks.crc32c,
-          data: chunks.data,
-        })
+        .select(CHUNK_READ_COLUMNS)
         .from(objectChunks)
         .innerJoin(chunks, eq(chunks.hash, objectChunks.chunkHash))
         .where(and(eq(objectChunks.objectId, p('objectId')), gte(objectChunks.offset, p('from')), lte(objectChunks.offset, p('end'))))
         .orderBy(asc(objectChunks.offset))
+        .prepare(),
+      chunksHead: this.db
+        .select(CHUNK_READ_COLUMNS)
+        .from(objectChunks)
+        .innerJoin(chunks, eq(chunks.hash, objectChunks.chunkHash))
+        .where(eq(objectChunks.objectId, p('objectId')))
+        .orderBy(asc(objectChunks.offset))
+        .limit(p('limit'))
         .prepare(),
       chunkExists: this.db.select({ hash: chunks.hash }).from(chunks).where(eq(chunks.hash, p('hash'))).prepare(),
       // The commit path (see commitObject/retire).
@@ -266,12 +279,33 @@ export class Repository {
     return this.hot.objectByKey.get({ bucketId, key });
   }
 
+  /**
+   * getObject for GET and HEAD, through the read cache (read-cache.ts). The row may be shared
+   * with other requests: never modify it.
+   */
+  getObjectForRead(bucketId: number, key: string): ObjectRow | undefined {
+    return this.readCache.object(bucketId, key, () => this.getObject(bucketId, key));
+  }
+
+  /** chunksForRange for GET: a short chunk list comes from the read cache (shared rows, read only). */
+  chunksForRead(obj: ObjectRow, start: number, end: number): ChunkReadRow[] {
+    const all = this.readCache.chunks(obj.id, () => this.hot.chunksHead.all({ objectId: obj.id, limit: MAX_CACHED_CHUNKS + 1 }));
+    if (all === null) return this.chunksForRange(obj.id, start, end);
+    if (start === 0 && end === obj.size - 1) return all;
+    return all.filter((r) => r.offset <= end && r.offset + r.size > start);
+  }
+
+  private cache?: ReadCache<ObjectRow, ChunkReadRow>;
+  private get readCache(): ReadCache<ObjectRow, ChunkReadRow> {
+    return (this.cache ??= new ReadCache(this.db.$client));
+  }
+
   chunkList(objectId: number): ObjectChunkRow[] {
     return this.db.select().from(objectChunks).where(eq(objectChunks.objectId, objectId)).orderBy(asc(objectChunks.seq)).all();
   }
 
   /** The chunks holding bytes [start, end], found with an index seek to the first one. */
-  chunksForRange(objectId: number, start: number, end: number): Array<ObjectChunkRow & { crc32c: number; data: Buffer | null }> {
+  chunksForRange(objectId: number, start: number, end: number): ChunkReadRow[] {
     // A read from byte 0 (every whole-object GET) starts at the first chunk: no seek needed.
     const first = start === 0 ? undefined : this.hot.firstChunkAt.get({ objectId, start });
     return this.hot.chunksFrom.all({ objectId, from: first?.offset ?? 0, end });

@@ -94,7 +94,7 @@ export class ObjectService {
   }
 
   headObject(bucket: BucketRow, key: string): ObjectRow {
-    const obj = this.deps.repo.getObject(bucket.id, key);
+    const obj = this.deps.repo.getObjectForRead(bucket.id, key);
     if (!obj) throw new S3Error('NoSuchKey', { Key: key });
     return obj;
   }
@@ -107,7 +107,7 @@ export class ObjectService {
    * them dropped the last reference skipped the pinned file; the read removes it when it ends.
    */
   openRead(obj: ObjectRow, start: number, end: number): PieceStream | Buffer {
-    const rows = obj.size === 0 ? [] : this.deps.repo.chunksForRange(obj.id, start, end);
+    const rows = obj.size === 0 ? [] : this.deps.repo.chunksForRead(obj, start, end);
     const refs = rows.map((r) => ({ hash: r.chunkHash, size: r.size, crc32c: r.crc32c, offset: r.offset, data: r.data }));
     // An inline object came with its row: verify it here and answer with the bytes, no stream.
     if (refs.length > 0 && refs.every((r) => r.data)) {
