@@ -19,8 +19,11 @@ function hexVal(c: number): number {
   return -1;
 }
 
+const UNRESERVED_ONLY = /^[A-Za-z0-9\-._~]*$/;
+
 /** RFC 3986 encoding of every byte outside the unreserved set, upper-case hex. */
 export function uriEncode(input: string | Buffer): string {
+  if (typeof input === 'string' && UNRESERVED_ONLY.test(input)) return input;
   const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
   let out = '';
   for (const b of bytes) {

@@ -65,7 +65,17 @@ function cachedSigningKey(secret: string, date: string, region: string, service:
   }
   return key;
 }
+// Most requests of one second carry the same x-amz-date: the last one parsed is kept.
+let lastAmzDate: { value: string; date: Date | undefined } = { value: '', date: undefined };
+
 export function parseAmzDate(value: string): Date | undefined {
+  if (value === lastAmzDate.value) return lastAmzDate.date;
+  const date = parseAmzDateUncached(value);
+  lastAmzDate = { value, date };
+  return date;
+}
+
+function parseAmzDateUncached(value: string): Date | undefined {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
   if (!m) return undefined;
   const [y, mo, d, h, mi, s] = m.slice(1).map(Number);
@@ -118,7 +128,12 @@ function checkSkew(requestTime: Date, o: VerifyOptions): void {
   }
 }
 
+// The form every SDK writes: one space after the algorithm, ', ' between the fields, in this order.
+const USUAL_AUTHORIZATION = /^AWS4-HMAC-SHA256 Credential=([^,\s=]+), ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]+)$/;
+
 function parseAuthorizationHeader(value: string): { credential: string; signedHeaders: string[]; signature: string } {
+  const usual = USUAL_AUTHORIZATION.exec(value);
+  if (usual) return { credential: usual[1]!, signedHeaders: usual[2]!.split(';'), signature: usual[3]! };
   const fields = new Map<string, string>();
   for (const part of value.slice(ALGORITHM.length).split(',')) {
     const t = part.trim();

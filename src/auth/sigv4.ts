@@ -7,6 +7,8 @@ import type { AuthRequest } from './types.js';
 export const ALGORITHM = 'AWS4-HMAC-SHA256';
 export const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
 
+const PLAIN_PATH = /^[A-Za-z0-9\-._~/]+$/;
+
 /**
  * S3 signs the path as sent: no dot-segment removal and no '//' merging (the key 'a//b'
  * and '../x' are legal object keys). Each segment is decoded once and re-encoded, so
@@ -14,6 +16,8 @@ export const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
  */
 export function canonicalUri(rawPath: string): string {
   if (rawPath === '') return '/';
+  // Unreserved characters and '/' only (most paths): decoding and re-encoding changes nothing.
+  if (PLAIN_PATH.test(rawPath)) return rawPath;
   return rawPath
     .split('/')
     .map((segment) => uriEncode(percentDecodeBytes(segment)))

@@ -167,6 +167,45 @@ describe('authenticate: SigV4 Authorization header', () => {
     expect(codeOf(() => authenticate({ ...slash, rawPath: '/bucket/a/b' }, opts))).toBe('SignatureDoesNotMatch');
   });
 
+  it('reads the Authorization header in any spacing, field order and header-name case alike', () => {
+    const r = signed('GET', '/bucket/key', { 'x-amz-content-sha256': EMPTY_SHA256 });
+    const header = r.headers.authorization as string;
+    const m = /Credential=(\S+), SignedHeaders=(\S+), Signature=(\S+)$/.exec(header)!;
+    const [, cred, names, sig] = m;
+    const forms = [
+      header,
+      `AWS4-HMAC-SHA256 Credential=${cred},SignedHeaders=${names},Signature=${sig}`,
+      `AWS4-HMAC-SHA256   Credential=${cred} ,  SignedHeaders=${names}, Signature=${sig}`,
+      `AWS4-HMAC-SHA256 Signature=${sig}, Credential=${cred}, SignedHeaders=${names}`,
+      `AWS4-HMAC-SHA256 Credential=${cred}, SignedHeaders=${names!.toUpperCase()}, Signature=${sig}`,
+    ];
+    for (const authorization of forms) {
+      expect(authenticate({ ...r, headers: { ...r.headers, authorization } }, opts)?.accessKeyId, authorization).toBe(KEY);
+    }
+    const forged = sig!.slice(0, -1) + (sig!.endsWith('0') ? '1' : '0');
+    for (const authorization of [header.replace(sig!, forged), `AWS4-HMAC-SHA256 Credential=${cred},SignedHeaders=${names},Signature=${forged}`]) {
+      expect(codeOf(() => authenticate({ ...r, headers: { ...r.headers, authorization } }, opts))).toBe('SignatureDoesNotMatch');
+    }
+  });
+
+  it('a plain path and its percent-encoded spelling sign alike', () => {
+    const plain = signed('GET', '/bucket/dir/file-1.txt');
+    expect(authenticate({ ...plain, rawPath: '/bucket/%64ir/file%2D1.txt' }, opts)?.accessKeyId).toBe(KEY);
+    const encoded = signed('GET', '/bucket/%64ir/file%2D1.txt');
+    expect(authenticate({ ...encoded, rawPath: '/bucket/dir/file-1.txt' }, opts)?.accessKeyId).toBe(KEY);
+    expect(codeOf(() => authenticate({ ...plain, rawPath: '/bucket/dir/file-2.txt' }, opts))).toBe('SignatureDoesNotMatch');
+  });
+
+  it('checks each x-amz-date, however many requests of the same second came before', () => {
+    const a = signed('GET', '/b/k');
+    expect(authenticate(a, opts)?.accessKeyId).toBe(KEY);
+    expect(authenticate(a, opts)?.accessKeyId).toBe(KEY);
+    expect(codeOf(() => authenticate({ ...a, headers: { ...a.headers, 'x-amz-date': '20240601T120000' } }, opts))).toBe('AccessDenied');
+    const later = signed('GET', '/b/k', {}, { date: new Date(NOW.getTime() + 20 * 60 * 1000) });
+    expect(codeOf(() => authenticate(later, opts))).toBe('RequestTimeTooSkewed');
+    expect(authenticate(a, opts)?.accessKeyId).toBe(KEY);
+  });
+
   it('joins repeated header values with commas', () => {
     const r = signed('GET', '/b/k', { 'x-amz-meta-tag': ['one', ' two '] });
     expect(authenticate(r, opts)?.accessKeyId).toBe(KEY);
