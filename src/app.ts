@@ -158,7 +158,8 @@ function hoistQueryHeaders(ctx: S3Context): void {
 }
 
 function logRequest(ctx: S3Context, deps: AppDeps, started: number): void {
-  deps.log.info(
+  // The line's fields are gathered only when it will be written (not at CAIRN_LOG_LEVEL=warn).
+  if (deps.log.isLevelEnabled('info')) deps.log.info(
     {
       reqId: ctx.state.requestId,
       op: ctx.state.operation,
