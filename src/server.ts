@@ -12,7 +12,6 @@ import { Repository } from './db/repository.js';
 import { GroupCommit } from './db/group-commit.js';
 import { BufferPool } from './storage/pool.js';
 import { HashPool } from './storage/hash-pool.js';
-import { lowerThreadPoolPriority } from './storage/io-priority.js';
 import { ChunkStore, type ChunkFsOps } from './storage/chunk-store.js';
 import { ObjectService } from './storage/object-service.js';
 import { MultipartService } from './storage/multipart-service.js';
@@ -52,8 +51,6 @@ export interface RunningServer {
 /** Opens the data dir (SQLite + chunk files), builds the app and listens. */
 export async function startServer(config: Config, opts: { log?: Logger; /** Test-only: fault injection into chunk writes. */ fsOps?: Partial<ChunkFsOps> } = {}): Promise<RunningServer> {
   const log = opts.log ?? pino({ level: config.logLevel });
-  const ioThreads = await lowerThreadPoolPriority();
-  if (ioThreads > 0) log.debug({ threads: ioThreads }, 'file I/O thread pool at lower priority');
   const dataDir = path.resolve(config.dataDir);
   fs.mkdirSync(dataDir, { recursive: true });
   const credentials = loadRootCredentials(dataDir, config);
