@@ -23,7 +23,7 @@ export function authenticate(req: AuthRequest, opts: AuthOptions): AuthResult | 
   const rawAuth = req.headers['authorization'];
   const authorization = (Array.isArray(rawAuth) ? rawAuth[0] : rawAuth)?.trim();
 
-  const names = new Set(req.rawQuery === '' ? [] : parseQuery(req.rawQuery).map((p) => p.name));
+  const names = new Set(parseQuery(req.rawQuery).map((p) => p.name));
   const v4Query = names.has('X-Amz-Algorithm') || names.has('X-Amz-Credential') || names.has('X-Amz-Signature');
   const v2Query = names.has('AWSAccessKeyId') || (names.has('Signature') && names.has('Expires'));
 

@@ -7,11 +7,10 @@
 // - a change through this connection: SELECT total_changes() (any insert, update or delete,
 //   by any code, counts; a rolled-back one only costs a refill). Asked on every lookup: it costs
 //   ~0.06 µs, it reads no table.
-// - a commit by any other connection (the CLI, a second process): PRAGMA data_version. That
-//   costs ~2 µs (4% of a small GET in situ), so, as for the bucket rows (Repository.getBucket),
-//   it is asked at most once a millisecond: another process's commit is seen within 1 ms, as
-//   if the request had come that much earlier. Chunks this process is reading are pinned
-//   against its own deletes only, so another process's deletes were never covered by pins.
+// - a commit by any other connection (the CLI, a second process): OtherCommits below, which
+//   asks PRAGMA data_version (~2 µs, 4% of a small GET in situ) at most once a millisecond.
+//   Chunks this process is reading are pinned against its own deletes only, so another
+//   process's deletes were never covered by pins.
 // Bounded: past MAX_ENTRIES rows or MAX_BYTES of inline data it starts again from empty.
 import type Database from 'better-sqlite3';
 
@@ -22,12 +21,37 @@ const MAX_BYTES = 32 * 1024 * 1024;
 /** Longer chunk lists are not kept: their lookup is small next to reading that many chunks. */
 export const MAX_CACHED_CHUNKS = 64;
 
+/**
+ * Says whether another connection (another process) committed since it last said so, from
+ * PRAGMA data_version. The pragma costs as much as a lookup, so it is asked at most once every
+ * VERSION_CHECK_MS: such a commit is seen within that time, as if the request had come that much
+ * earlier. The bucket cache (Repository.getBucket) and the read cache each keep one.
+ */
+export class OtherCommits {
+  private readonly dataVersion: Database.Statement<[], number>;
+  private version = -1;
+  private checkedAt = -Infinity;
+
+  constructor(sqlite: Database.Database) {
+    this.dataVersion = sqlite.prepare('PRAGMA data_version').pluck() as Database.Statement<[], number>;
+  }
+
+  /** True on the first call, and whenever data_version moved since the last true. */
+  seen(): boolean {
+    const now = performance.now();
+    if (now - this.checkedAt < VERSION_CHECK_MS) return false;
+    this.checkedAt = now;
+    const version = this.dataVersion.get()!;
+    if (version === this.version) return false;
+    this.version = version;
+    return true;
+  }
+}
+
 export class ReadCache<O, C extends { data: Buffer | null }> {
   private readonly totalChanges: Database.Statement<[], number>;
-  private readonly dataVersion: Database.Statement<[], number>;
+  private readonly otherCommits: OtherCommits;
   private changes = -1;
-  private version = -1;
-  private versionCheckedAt = -Infinity;
   private readonly objects = new Map<string, O>();
   /** null: the list is longer than MAX_CACHED_CHUNKS (the caller reads the range it needs). */
   private readonly chunkLists = new Map<number, C[] | null>();
@@ -38,7 +62,7 @@ export class ReadCache<O, C extends { data: Buffer | null }> {
 
   constructor(sqlite: Database.Database) {
     this.totalChanges = sqlite.prepare('SELECT total_changes()').pluck() as Database.Statement<[], number>;
-    this.dataVersion = sqlite.prepare('PRAGMA data_version').pluck() as Database.Statement<[], number>;
+    this.otherCommits = new OtherCommits(sqlite);
   }
 
   object(bucketId: number, key: string, load: () => O | undefined): O | undefined {
@@ -87,14 +111,7 @@ export class ReadCache<O, C extends { data: Buffer | null }> {
       this.reset();
       this.changes = changes;
     }
-    const now = performance.now();
-    if (now - this.versionCheckedAt < VERSION_CHECK_MS) return;
-    this.versionCheckedAt = now;
-    const version = this.dataVersion.get()!;
-    if (version !== this.version) {
-      this.reset();
-      this.version = version;
-    }
+    if (this.otherCommits.seen()) this.reset();
   }
 
   private reset(): void {

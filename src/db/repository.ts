@@ -6,7 +6,7 @@ import type { CorsRule } from '../s3/cors.js';
 import { compareKeys, paginate, type ListParams } from '../s3/list-params.js';
 import { addRefs, dropRefs, refStatements, type ChunkPlacement } from './chunk-refs.js';
 import type { GroupCommit } from './group-commit.js';
-import { MAX_CACHED_CHUNKS, ReadCache } from './read-cache.js';
+import { MAX_CACHED_CHUNKS, OtherCommits, ReadCache } from './read-cache.js';
 
 export type { ChunkPlacement } from './chunk-refs.js';
 
@@ -30,9 +30,7 @@ export interface CommitResult {
 }
 
 interface BucketCache {
-  version: number;
-  checkedAt: number;
-  dataVersion: Database.Statement;
+  otherCommits: OtherCommits;
   rows: Map<string, BucketRow>;
 }
 const bucketCaches = new WeakMap<Database.Database, BucketCache>();
@@ -82,6 +80,8 @@ export class Repository {
   }
   private prepareHot() {
     const p = sql.placeholder;
+    // A chunk-list row joined with what a read needs of its chunk (chunksForRange, chunksForRead).
+    const chunkRead = () => this.db.select(CHUNK_READ_COLUMNS).from(objectChunks).innerJoin(chunks, eq(chunks.hash, objectChunks.chunkHash));
     return {
       bucketByName: this.db.select().from(buckets).where(eq(buckets.name, p('name'))).prepare(),
       objectByKey: this.db.select().from(objects).where(and(eq(objects.bucketId, p('bucketId')), eq(objects.key, p('key')))).prepare(),
@@ -92,21 +92,11 @@ export class Repository {
         .orderBy(desc(objectChunks.offset))
         .limit(1)
         .prepare(),
-      chunksFrom: this.db
-        .select(CHUNK_READ_COLUMNS)
-        .from(objectChunks)
-        .innerJoin(chunks, eq(chunks.hash, objectChunks.chunkHash))
+      chunksFrom: chunkRead()
         .where(and(eq(objectChunks.objectId, p('objectId')), gte(objectChunks.offset, p('from')), lte(objectChunks.offset, p('end'))))
         .orderBy(asc(objectChunks.offset))
         .prepare(),
-      chunksHead: this.db
-        .select(CHUNK_READ_COLUMNS)
-        .from(objectChunks)
-        .innerJoin(chunks, eq(chunks.hash, objectChunks.chunkHash))
-        .where(eq(objectChunks.objectId, p('objectId')))
-        .orderBy(asc(objectChunks.offset))
-        .limit(p('limit'))
-        .prepare(),
+      chunksHead: chunkRead().where(eq(objectChunks.objectId, p('objectId'))).orderBy(asc(objectChunks.offset)).limit(p('limit')).prepare(),
       chunkExists: this.db.select({ hash: chunks.hash }).from(chunks).where(eq(chunks.hash, p('hash'))).prepare(),
       // The commit path (see commitObject/retire).
       refs: refStatements(this.db),
@@ -178,26 +168,16 @@ export class Repository {
    * Bucket rows by name, for the lookups every request makes (up to three: access, handler,
    * commit). Per connection, shared by every Repository on it. Emptied when this connection
    * writes a bucket (the methods below) and when PRAGMA data_version says another connection
-   * committed something (the CLI beside the server). That pragma costs as much as the lookup it
-   * saves, so it is asked at most once a millisecond: a change made by another process is seen
-   * within 1 ms, as if the request had come that much earlier.
+   * committed something (the CLI beside the server), which is seen within 1 ms (OtherCommits).
    */
   private bucketCache(): BucketCache {
     const client = this.db.$client;
     let cache = bucketCaches.get(client);
     if (!cache) {
-      cache = { version: -1, checkedAt: -Infinity, dataVersion: client.prepare('PRAGMA data_version').pluck(), rows: new Map() };
+      cache = { otherCommits: new OtherCommits(client), rows: new Map() };
       bucketCaches.set(client, cache);
     }
-    const now = performance.now();
-    if (now - cache.checkedAt >= 1) {
-      cache.checkedAt = now;
-      const version = cache.dataVersion.get() as number;
-      if (version !== cache.version) {
-        cache.rows.clear();
-        cache.version = version;
-      }
-    }
+    if (cache.otherCommits.seen()) cache.rows.clear();
     return cache;
   }
 
@@ -406,8 +386,6 @@ export class Repository {
     if (prefix) return bounds('gte', prefix);
     return bounds('');
   }
-
-
 
   private listQuery(lower: '' | 'gt' | 'gte', lowerValue: unknown, upperValue: unknown, bucketId: unknown, limit: unknown) {
     const conds = [eq(objects.bucketId, bucketId as number)];
