@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fmtRatio, fmtStat, MiB, startTarget, stat, type Scenario, type Target } from '../harness.js';
 import { randomFile, ROOT } from '../lib.js';
 import { barChart } from '../svg.js';
-import { rotatingGets, seedObjects, signedLoad, type LoadFigures } from './signed-load.js';
+import { requireWrk, rotatingGets, seedObjects, signedLoad, type LoadFigures } from './signed-load.js';
 
 const SIZE = 4096;
 const CONNECTIONS = 16;
@@ -51,6 +51,7 @@ const scenario: Scenario = {
   name: 'responsive',
   title: 'Responsiveness during a large upload',
   async run(ctx) {
+    requireWrk();
     const rounds = ctx.smoke ? 1 : 3;
     const uploadBytes = ctx.smoke ? 256 * MiB : 1024 * MiB;
     const warmupSeconds = ctx.smoke ? 0.5 : 1;
@@ -69,7 +70,7 @@ const scenario: Scenario = {
       const target = await startTarget('cairn');
       try {
         await seedObjects(target, keys, SIZE, (i) => `seeded/${i}`);
-        const request = rotatingGets(keys, (i) => `seeded/${i}`);
+        const request = rotatingGets(keys, 'seeded/');
         const idle = await signedLoad(target, { connections: CONNECTIONS, warmupSeconds, seconds, request });
         const upload = startUpload(target, file, `upload-${round}`);
         await upload.started;
@@ -102,9 +103,8 @@ const scenario: Scenario = {
 
 cairn with its default settings (fsync durability) in its own process on 127.0.0.1, a fresh
 instance each round with ${keys} objects of 4 KiB seeded. In each round, 4 KiB GETs at ${CONNECTIONS}
-connections (autocannon in the benchmark process, every request SigV4 header-signed: one
-request per seeded key, signed when the load starts, that each connection walks in turn; any
-error or non-2xx answer fails the run):
+connections (wrk in its own process, every request SigV4 header-signed as it is sent, as in the
+small scenario; any error or non-2xx answer fails the run):
 
 1. **idle**: ${warmupSeconds} s uncounted, then ${seconds} s counted;
 2. **during upload**: one ${sizeLabel} PutObject of random bytes with the AWS SDK v3 and its

@@ -1,110 +1,23 @@
-// SigV4-signed S3 request load from autocannon, shared by the `small` and `responsive`
-// scenarios. autocannon runs in this process and is the same generator for every target.
-// Figures come from its per-response events rather than its own summary: that way a run has a
-// warm-up that is not counted, can be cut short by an outside event (the end of an upload), and
-// latencies keep their sub-millisecond part (autocannon's histogram stores whole milliseconds).
-import { createHash, randomBytes } from 'node:crypto';
+// SigV4-signed S3 request load from wrk, shared by the `small` and `responsive` scenarios. wrk
+// (C, one thread) runs bench/scenarios/wrk-sigv4.lua, which signs every request as it is sent,
+// as an SDK does, hashing with OpenSSL through LuaJIT's FFI. It replaced autocannon: on these two
+// cores the generator shares the CPU with the server under test, and autocannon spent ~90 µs of
+// CPU per request (64% of a core at 7,000 GET/s) where wrk spends ~30, so the faster a server
+// was, the more CPU the generator took from it.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { ALGORITHM, canonicalRequest, credentialScope, formatAmzDate, signatureHex, signingKey, stringToSign } from '../../src/auth/sigv4.js';
 import { targetClient, type Target } from '../harness.js';
+import { ROOT } from '../lib.js';
 
 export const BUCKET = 'bench';
 const REGION = 'us-east-1';
-const MAX_REQUESTS_PER_SOCKET = 1000;
-const SIGNED_HEADERS = ['host', 'x-amz-content-sha256', 'x-amz-date'];
-export const EMPTY_SHA256 = createHash('sha256').digest('hex');
-
-// autocannon ships no types; the part of its programmatic API used here.
-interface AutocannonRequest {
-  method?: string;
-  path?: string;
-  headers?: Record<string, string>;
-  body?: Buffer;
-}
-interface AutocannonResult {
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-  statusCodeStats: Record<string, { count: number }>;
-}
-/** autocannon's per-connection client; internal, used only to let connections drain at the end. */
-interface AutocannonClient {
-  reqsMade: number;
-  responseMax: number;
-}
-interface AutocannonInstance extends PromiseLike<AutocannonResult> {
-  on(event: 'response', fn: (client: AutocannonClient, status: number, bytes: number, ms: number) => void): void;
-  on(event: 'reqError', fn: (err: Error) => void): void;
-  stop(): void;
-}
-type Autocannon = (opts: {
-  url: string;
-  connections: number;
-  pipelining: number;
-  duration: number;
-  timeout: number;
-  sampleInt: number;
-  reconnectRate: number;
-  requests: Array<AutocannonRequest | { setupRequest(req: AutocannonRequest): AutocannonRequest }>;
-}) => AutocannonInstance;
-const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
-
-/**
- * Header signing for one target. The signing key only changes with the date, so it is derived
- * once a day instead of per request: the generator's CPU is what limits the rate a single
- * process can offer, and four HMACs per request would be spent on nothing.
- */
-export class Signer {
-  private day = '';
-  private key: Buffer = Buffer.alloc(0);
-  private readonly host: string;
-
-  constructor(private readonly target: Target) {
-    this.host = new URL(target.url).host;
-  }
-
-  headers(method: string, rawPath: string, payloadHash: string): Record<string, string> {
-    const amzDate = formatAmzDate(new Date());
-    const day = amzDate.slice(0, 8);
-    if (day !== this.day) {
-      this.key = signingKey(this.target.credentials.secretAccessKey, day, REGION, 's3');
-      this.day = day;
-    }
-    const headers: Record<string, string> = { host: this.host, 'x-amz-content-sha256': payloadHash, 'x-amz-date': amzDate };
-    const scope = credentialScope(day, REGION, 's3');
-    const cr = canonicalRequest({ method, rawPath, rawQuery: '', headers, signedHeaders: SIGNED_HEADERS, payloadHash });
-    const signature = signatureHex(this.key, stringToSign(amzDate, scope, cr));
-    headers.authorization = `${ALGORITHM} Credential=${this.target.credentials.accessKeyId}/${scope}, SignedHeaders=${SIGNED_HEADERS.join(';')}, Signature=${signature}`;
-    return headers;
-  }
-}
-
-export interface LoadRequest {
-  method: 'GET' | 'PUT';
-  key: string;
-  body?: Buffer;
-  /** Hex SHA-256 of the body (x-amz-content-sha256). */
-  sha256: string;
-}
-
-/**
- * 4 KiB PUT bodies that never repeat: cairn stores chunks by content and skips writing one it
- * already has, so one fixed body would measure its dedup path instead of a durable write. A
- * random base with a per-generator nonce and a counter in front is as cheap to hash as a
- * fixed body (a few µs for 4 KiB), and distinct across cells, rounds and targets.
- */
-export function uniqueBodies(size: number): (n: number) => { body: Buffer; sha256: string } {
-  const base = randomBytes(size);
-  const nonce = randomBytes(8);
-  nonce.copy(base, 0);
-  return (n) => {
-    const body = Buffer.from(base);
-    body.writeUInt32BE(n >>> 0, 8);
-    return { body, sha256: createHash('sha256').update(body).digest('hex') };
-  };
-}
+const SCRIPT = path.join(ROOT, 'bench/scenarios/wrk-sigv4.lua');
+// One wrk thread drives 50,000 requests/s of Node's bare HTTP server here; a second would only
+// take CPU from the server.
+const THREADS = 1;
 
 /** Puts `count` objects of `size` random bytes at keys made by `key(i)`, `concurrency` at a time. */
 export async function seedObjects(target: Target, count: number, size: number, key: (i: number) => string, concurrency = 16): Promise<void> {
@@ -124,20 +37,26 @@ export async function seedObjects(target: Target, count: number, size: number, k
   }
 }
 
+/**
+ * What each request is: GETs of `prefix + n`, or PUTs of `size`-byte bodies to `prefix + n`, n
+ * walking 0..keys-1 over and over. PUT bodies never repeat (a random base per run with the
+ * counter written into it): cairn stores chunks by content and skips writing one it already
+ * has, so one fixed body would measure its dedup path instead of a durable write.
+ */
+export interface LoadSpec {
+  method: 'GET' | 'PUT';
+  prefix: string;
+  keys: number;
+  size?: number;
+}
+
 export interface LoadOptions {
   connections: number;
   /** Load that is run but not counted (connections, JIT, server warm-up). */
   warmupSeconds: number;
   /** The longest counted window after the warm-up. */
   seconds: number;
-  /**
-   * The n-th request over all connections, signed as it is sent; or a fixed list that every
-   * connection walks in turn, signed once when the load starts (a signature stays valid for
-   * the 15 minutes of allowed clock skew). A fixed list spares the generator the signing and
-   * the request building per request: at several thousand GETs a second on two cores, that
-   * work was taking CPU from the server under test.
-   */
-  request: ((n: number) => LoadRequest) | LoadRequest[];
+  request: LoadSpec;
   /** Ends the counted window (and the load) early when it settles. */
   until?: Promise<unknown>;
 }
@@ -169,130 +88,147 @@ function procCpuSeconds(pid: number): number {
   }
 }
 
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
+
+/** wrk-sigv4.lua's done() line. */
+interface WrkReport {
+  requests: number;
+  durationUs: number;
+  connect: number;
+  read: number;
+  write: number;
+  status: number;
+  timeout: number;
+  p50Us: number;
+  p99Us: number;
+}
+
+/** Fails at once, with what to do, where wrk is missing (rather than after the seeding). */
+export function requireWrk(): void {
+  const r = spawnSync('wrk', ['-v'], { encoding: 'utf8' });
+  if (r.error) throw new Error(`wrk, the load generator of the small and responsive scenarios, is not installed (apt-get install wrk): ${r.error.message}`);
+}
+
+interface WrkRun {
+  report: WrkReport;
+  shortened: boolean;
+  generatorCpu: number;
+  serverCpu: number;
+}
+
+function waitExit(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => resolve(code));
+  });
 }
 
 /**
- * Runs signed requests against `target` with autocannon and returns the figures of the counted
- * window. Any connection error, timeout or non-2xx answer during the whole run (warm-up
- * included) fails it: a benchmark that counts errors as fast answers proves nothing.
+ * One wrk run, ended with SIGINT after `seconds` or when `until` settles, whichever is first
+ * (wrk stops its threads on SIGINT and reports what it has; requests then in flight are not
+ * counted). Any connection error, timeout or non-2xx answer fails it: a benchmark that counts
+ * errors as fast answers proves nothing.
  */
-export async function signedLoad(target: Target, opts: LoadOptions): Promise<LoadFigures> {
-  const signer = new Signer(target);
-  const signed = (r: LoadRequest): AutocannonRequest => {
-    const path = `/${BUCKET}/${r.key}`;
-    return { method: r.method, path, body: r.body ?? Buffer.alloc(0), headers: signer.headers(r.method, path, r.sha256) };
-  };
-  let n = 0;
-  let firstError: Error | undefined;
-  const latencies: number[] = [];
-  let windowStart = Infinity;
-  let windowEnd = Infinity;
+async function runWrk(target: Target, connections: number, seconds: number, spec: LoadSpec, until?: Promise<unknown>): Promise<WrkRun> {
+  const child = spawn('wrk', ['-t', String(THREADS), '-c', String(connections), '-d', `${Math.ceil(seconds) + 60}s`, '--timeout', '30s', '-s', SCRIPT, `${target.url}/`], {
+    env: {
+      ...process.env,
+      CAIRN_WRK_METHOD: spec.method,
+      CAIRN_WRK_BUCKET: BUCKET,
+      CAIRN_WRK_PREFIX: spec.prefix,
+      CAIRN_WRK_KEYS: String(spec.keys),
+      CAIRN_WRK_SIZE: String(spec.size ?? 0),
+      CAIRN_WRK_THREADS: String(THREADS),
+      CAIRN_WRK_ACCESS_KEY: target.credentials.accessKeyId,
+      CAIRN_WRK_SECRET: target.credentials.secretAccessKey,
+      CAIRN_WRK_REGION: REGION,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = waitExit(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  await new Promise<void>((resolve, reject) => {
+    child.once('spawn', resolve);
+    child.once('error', reject);
+  });
+  const cpuStart = { gen: procCpuSeconds(child.pid!), srv: procCpuSeconds(target.pid) };
+  let cpuEnd = cpuStart;
+  let stopped = false;
   let shortened = false;
-  let cpuAtStart = { gen: 0, srv: 0 };
-  let cpuAtEnd = { gen: 0, srv: 0 };
-  const cpuNow = () => {
-    const u = process.cpuUsage();
-    return { gen: (u.user + u.system) / 1e6, srv: procCpuSeconds(target.pid) };
-  };
-
-  const instance = autocannon({
-    url: target.url,
-    connections: opts.connections,
-    pipelining: 1,
-    // The window is ended here, by stop(); autocannon's own clock is only a backstop.
-    duration: opts.warmupSeconds + opts.seconds + 60,
-    timeout: 30,
-    // autocannon only notices stop() at its next sample tick.
-    sampleInt: 100,
-    // cairn answers a socket's 1000th request with Connection: close (node's
-    // maxRequestsPerSocket) and a 503 to anything sent on it after that. autocannon ignores
-    // that header, so it reconnects by itself at the same count, as an HTTP client honouring
-    // the header would; s3rver's connections get the same treatment. (autocannon does not
-    // report the response it reconnects on: 1 in 1000 goes uncounted, for both targets.)
-    reconnectRate: MAX_REQUESTS_PER_SOCKET,
-    requests: Array.isArray(opts.request)
-      ? opts.request.map(signed)
-      : [{ setupRequest: (req) => ({ ...req, ...signed((opts.request as (n: number) => LoadRequest)(n++)) }) }],
-  });
-  const clients = new Set<AutocannonClient>();
-  instance.on('response', (client, status, _bytes, ms) => {
-    clients.add(client);
-    const now = performance.now();
-    if (now >= windowStart && now <= windowEnd && status >= 200 && status < 300) latencies.push(ms);
-  });
-  instance.on('reqError', (err) => {
-    firstError ??= err;
-  });
-
-  const started = performance.now();
-  // autocannon's stop() destroys sockets with requests in flight, which servers log as errors
-  // (and a half-received PUT is work thrown away). Instead each connection is told to finish
-  // after the request it has in flight; stop() is only the backstop for one that never answers.
   let backstop: NodeJS.Timeout | undefined;
   const stop = () => {
-    if (windowEnd !== Infinity) return;
-    windowEnd = performance.now();
-    cpuAtEnd = cpuNow();
-    for (const c of clients) c.responseMax = Math.max(1, c.reqsMade);
-    if (clients.size < opts.connections) instance.stop();
-    else backstop = setTimeout(() => instance.stop(), 10_000);
+    if (stopped) return;
+    stopped = true;
+    cpuEnd = { gen: procCpuSeconds(child.pid!), srv: procCpuSeconds(target.pid) };
+    child.kill('SIGINT');
+    // wrk exits within a moment of SIGINT; one that does not is a hung generator, not a figure.
+    backstop = setTimeout(() => child.kill('SIGKILL'), 30_000);
   };
-  void opts.until?.then(
+  const timer = setTimeout(stop, seconds * 1000);
+  void until?.then(
     () => {
-      if (windowEnd === Infinity) shortened = true;
+      if (!stopped) shortened = true;
       stop();
     },
     () => stop(),
   );
-  const warm = setTimeout(() => {
-    if (windowEnd !== Infinity) return;
-    windowStart = performance.now();
-    cpuAtStart = cpuNow();
-  }, opts.warmupSeconds * 1000);
-  const end = setTimeout(stop, (opts.warmupSeconds + opts.seconds) * 1000);
-  let result: AutocannonResult;
+  let code: number | null;
   try {
-    result = await instance;
+    code = await exited;
   } finally {
-    clearTimeout(warm);
-    clearTimeout(end);
+    clearTimeout(timer);
     clearTimeout(backstop);
   }
-
-  if (result.errors || result.timeouts || result.non2xx) {
-    const codes = Object.entries(result.statusCodeStats)
-      .map(([code, s]) => `${code}×${s.count}`)
-      .join(', ');
+  const line = stdout.trim().split('\n').pop() ?? '';
+  if (code !== 0 || !line.startsWith('{')) throw new Error(`${target.kind}: wrk exited with ${code}: ${stderr.trim() || stdout.trim()}`);
+  const report = JSON.parse(line) as WrkReport;
+  const errors = report.connect + report.read + report.write + report.status + report.timeout;
+  if (errors > 0) {
     throw new Error(
-      `${target.kind}: ${result.errors} errors (${result.timeouts} timeouts), ${result.non2xx} non-2xx [${codes}]` +
-        (firstError ? `; first error: ${firstError.message}` : '') +
-        ` after ${((performance.now() - started) / 1000).toFixed(1)} s`,
+      `${target.kind}: ${spec.method} load had errors: ${report.status} non-2xx, ${report.timeout} timeouts, ` +
+        `${report.connect} connect / ${report.read} read / ${report.write} write errors, in ${report.requests} requests`,
     );
   }
-  const seconds = windowStart === Infinity ? 0 : (windowEnd - windowStart) / 1000;
-  const sorted = Float64Array.from(latencies).sort();
+  const window = report.durationUs / 1e6;
+  return { report, shortened, generatorCpu: (cpuEnd.gen - cpuStart.gen) / window, serverCpu: (cpuEnd.srv - cpuStart.srv) / window };
+}
+
+/**
+ * Runs signed requests against `target`: a warm-up run that is not counted (connections, JIT,
+ * server caches), then the counted run. Figures are wrk's own: its request count over its own
+ * clock, and latency percentiles from its histogram (µs resolution).
+ */
+export async function signedLoad(target: Target, opts: LoadOptions): Promise<LoadFigures> {
+  let settled = false;
+  void opts.until?.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  if (opts.warmupSeconds > 0) await runWrk(target, opts.connections, opts.warmupSeconds, opts.request, opts.until);
+  // The outside event came during the warm-up: nothing was counted.
+  if (settled) return { ops: NaN, p50: NaN, p99: NaN, responses: 0, seconds: 0, shortened: true, generatorCpu: NaN, serverCpu: NaN };
+  const run = await runWrk(target, opts.connections, opts.seconds, opts.request, opts.until);
+  const seconds = run.report.durationUs / 1e6;
   return {
-    ops: seconds > 0 ? sorted.length / seconds : NaN,
-    p50: percentile(sorted, 0.5),
-    p99: percentile(sorted, 0.99),
-    responses: sorted.length,
+    ops: run.report.requests / seconds,
+    p50: run.report.p50Us / 1000,
+    p99: run.report.p99Us / 1000,
+    responses: run.report.requests,
     seconds,
-    shortened,
-    generatorCpu: seconds > 0 ? (cpuAtEnd.gen - cpuAtStart.gen) / seconds : NaN,
-    serverCpu: seconds > 0 ? (cpuAtEnd.srv - cpuAtStart.srv) / seconds : NaN,
+    shortened: run.shortened,
+    generatorCpu: run.generatorCpu,
+    serverCpu: run.serverCpu,
   };
 }
 
-/** A GET load over `keys` seeded objects (`key(i)`): each connection walks them in turn. */
-export function rotatingGets(keys: number, key: (i: number) => string): LoadRequest[] {
-  return Array.from({ length: keys }, (_, i) => ({ method: 'GET', key: key(i), sha256: EMPTY_SHA256 }));
+/** GETs over `keys` seeded objects named `prefix + n`. */
+export function rotatingGets(keys: number, prefix: string): LoadSpec {
+  return { method: 'GET', prefix, keys };
 }
 
-/** A PUT load of never-repeating `size`-byte bodies over `keys` keys (`key(i)`). */
-export function rotatingPuts(keys: number, size: number, key: (i: number) => string): (n: number) => LoadRequest {
-  const bodies = uniqueBodies(size);
-  return (n) => ({ method: 'PUT', key: key(n % keys), ...bodies(n) });
+/** PUTs of never-repeating `size`-byte bodies over `keys` keys named `prefix + n`. */
+export function rotatingPuts(keys: number, size: number, prefix: string): LoadSpec {
+  return { method: 'PUT', prefix, keys, size };
 }

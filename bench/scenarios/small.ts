@@ -1,8 +1,8 @@
 // Small objects: 4 KiB PUT and GET, SigV4-signed, at 16 and 64 connections, cairn (durable
-// defaults) against s3rver, with autocannon as the one load generator for both.
+// defaults) against s3rver, with wrk as the one load generator for both.
 import { fmtRatio, fmtStat, startTarget, stat, type Scenario, type Target, type TargetKind, type TargetCheck } from '../harness.js';
 import { barChart } from '../svg.js';
-import { rotatingGets, rotatingPuts, seedObjects, signedLoad, type LoadFigures } from './signed-load.js';
+import { requireWrk, rotatingGets, rotatingPuts, seedObjects, signedLoad, type LoadFigures } from './signed-load.js';
 
 const SIZE = 4096;
 const KEYS = 1000;
@@ -20,6 +20,7 @@ const scenario: Scenario = {
   name: 'small',
   title: 'Small objects',
   async run(ctx) {
+    requireWrk();
     const rounds = ctx.smoke ? 1 : 3;
     const warmupSeconds = ctx.smoke ? 0.5 : 1;
     const seconds = ctx.smoke ? 1.5 : 10;
@@ -36,7 +37,7 @@ const scenario: Scenario = {
           await seedObjects(target, keys, SIZE, (i) => `seeded/${i}`);
           for (const conns of CONNECTIONS) {
             for (const op of OPS) {
-              const request = op === 'PUT' ? rotatingPuts(keys, SIZE, (i) => `small/${i}`) : rotatingGets(keys, (i) => `seeded/${i}`);
+              const request = op === 'PUT' ? rotatingPuts(keys, SIZE, 'small/') : rotatingGets(keys, 'seeded/');
               const f = await signedLoad(target, { connections: conns, warmupSeconds, seconds, request });
               const k = cellKey(kind, op, conns);
               cells.set(k, [...(cells.get(k) ?? []), f]);
@@ -80,12 +81,13 @@ warm-up that is not counted followed by ${seconds} s that are; ${rounds} round(s
 restarted for each round and the target that goes first rotated from round to round. Figures are the median
 (min–max) over rounds of ops/s; latencies are the median over rounds of each round's p50/p99.
 
-The load generator is autocannon, run in the benchmark process (not in worker threads) and the
-same for both targets; its CPU use is in the table. Every request is SigV4 header-signed
-(host, x-amz-content-sha256, x-amz-date) with the signing functions of src/auth/sigv4.ts: each
-PUT as it is sent (its body is new), the GETs once per cell, a fixed list of one signed request
-per key that every connection walks (a signature stays valid for the 15 minutes of allowed skew;
-signing and building each GET took the generator most of a core).
+The load generator is wrk (one thread, in its own process), the same for every target; its
+CPU use is in the table. Every request is SigV4 header-signed (host, x-amz-content-sha256,
+x-amz-date) as it is sent, the way an SDK signs: a fresh date and signature per request, the
+signing key derived once (bench/scenarios/wrk-sigv4.lua, hashing with OpenSSL through LuaJIT's
+FFI). Until 2026-11-26 the generator was autocannon in the benchmark process, with the GETs
+signed once per cell and replayed; it spent ~90 µs of CPU per request, so on these two cores
+the faster server lost the most CPU to it (64% of a core at cairn's GET rate, 15% at s3rver's).
 cairn checks every signature and every PUT body's SHA-256; s3rver checks neither (it only looks
 the access key up: its V4 verification is unimplemented), so it is spared that work.
 PUTs rotate over ${keys} keys (\`small/<n>\`) with a body that differs in every request (a random
