@@ -1,7 +1,7 @@
 // Verifies SigV4 requests: Authorization header and presigned query. Service-agnostic so
 // the AWS test-suite vectors (service 'service') run through the same code as S3.
 import { S3Error } from '../s3/errors.js';
-import { EMPTY_SHA256, HEX64, safeEqual } from './crypto.js';
+import { EMPTY_SHA256, HEX64, prepareHmacKey, safeEqual } from './crypto.js';
 import { parseQuery, queryMap } from './encoding.js';
 import {
   ALGORITHM,
@@ -60,7 +60,8 @@ function cachedSigningKey(secret: string, date: string, region: string, service:
   let key = signingKeys.get(id);
   if (!key) {
     if (signingKeys.size >= 512) signingKeys.clear();
-    key = signingKey(secret, date, region, service);
+    // Every request of the day, and every chunk signature of a streamed upload, is an HMAC under it.
+    key = prepareHmacKey(signingKey(secret, date, region, service));
     signingKeys.set(id, key);
   }
   return key;

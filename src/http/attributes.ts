@@ -44,19 +44,36 @@ const OVERRIDES: Array<[string, string]> = [
   ['response-content-encoding', 'Content-Encoding'],
 ];
 
-export function writeObjectHeaders(ctx: S3Context, obj: ObjectRow): void {
-  ctx.set('ETag', obj.etag);
-  ctx.set('Last-Modified', new Date(obj.lastModified).toUTCString());
-  ctx.set('Accept-Ranges', 'bytes');
-  ctx.set('Content-Type', obj.contentType ?? DEFAULT_CONTENT_TYPE);
-  if (obj.contentEncoding) ctx.set('Content-Encoding', obj.contentEncoding);
-  if (obj.contentDisposition) ctx.set('Content-Disposition', obj.contentDisposition);
-  if (obj.contentLanguage) ctx.set('Content-Language', obj.contentLanguage);
-  if (obj.cacheControl) ctx.set('Cache-Control', obj.cacheControl);
-  if (obj.expires) ctx.set('Expires', obj.expires);
-  if (obj.storageClass !== 'STANDARD') ctx.set('x-amz-storage-class', obj.storageClass);
+/**
+ * The stored headers of a row, worked out once per row object: the read cache hands the same
+ * row to every GET of an unchanged object, and formatting the date and parsing the metadata
+ * JSON again for each was measurable under a small-GET load.
+ */
+const storedHeaders = new WeakMap<ObjectRow, Array<[string, string]>>();
+
+function storedHeadersOf(obj: ObjectRow): Array<[string, string]> {
+  let list = storedHeaders.get(obj);
+  if (list) return list;
+  list = [
+    ['ETag', obj.etag],
+    ['Last-Modified', new Date(obj.lastModified).toUTCString()],
+    ['Accept-Ranges', 'bytes'],
+    ['Content-Type', obj.contentType ?? DEFAULT_CONTENT_TYPE],
+  ];
+  if (obj.contentEncoding) list.push(['Content-Encoding', obj.contentEncoding]);
+  if (obj.contentDisposition) list.push(['Content-Disposition', obj.contentDisposition]);
+  if (obj.contentLanguage) list.push(['Content-Language', obj.contentLanguage]);
+  if (obj.cacheControl) list.push(['Cache-Control', obj.cacheControl]);
+  if (obj.expires) list.push(['Expires', obj.expires]);
+  if (obj.storageClass !== 'STANDARD') list.push(['x-amz-storage-class', obj.storageClass]);
   const meta = JSON.parse(obj.userMetadata) as Record<string, string>;
-  for (const [name, value] of Object.entries(meta)) ctx.set(`x-amz-meta-${name}`, value);
+  for (const [name, value] of Object.entries(meta)) list.push([`x-amz-meta-${name}`, value]);
+  storedHeaders.set(obj, list);
+  return list;
+}
+
+export function writeObjectHeaders(ctx: S3Context, obj: ObjectRow): void {
+  for (const [name, value] of storedHeadersOf(obj)) ctx.set(name, value);
   for (const [param, name] of OVERRIDES) {
     const v = ctx.state.query.get(param);
     if (v !== null) ctx.set(name, v);
