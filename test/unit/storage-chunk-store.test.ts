@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { crc32c } from '../../src/s3/checksums.js';
-import { ChunkStore, type Durability } from '../../src/storage/chunk-store.js';
+import { ChunkStore, verifiedInline, type Durability } from '../../src/storage/chunk-store.js';
 
 let dataDir: string;
 beforeEach(async () => {
@@ -169,5 +169,20 @@ describe('ChunkStore', () => {
     await expect(store.put(data)).rejects.toThrow();
     expect(store.isPinned(hash)).toBe(false);
     expect(await fs.readdir(path.join(dataDir, 'tmp'))).toEqual([]);
+  });
+});
+
+describe('verifiedInline', () => {
+  it('checks size and CRC32C on every call', () => {
+    const data = randomBytes(4096);
+    const ref = { hash: 'h', size: data.length, crc32c: crc32c(data), data };
+    expect(verifiedInline(ref)).toBe(data);
+    expect(verifiedInline(ref)).toBe(data);
+    expect(() => verifiedInline({ ...ref, crc32c: (ref.crc32c + 1) >>> 0 })).toThrow(/chunk corrupt/);
+    expect(() => verifiedInline({ ...ref, size: data.length - 1 })).toThrow(/chunk corrupt/);
+    const rotten = Buffer.from(data);
+    rotten[100]! ^= 1;
+    expect(() => verifiedInline({ ...ref, data: rotten })).toThrow(/chunk corrupt/);
+    expect(() => verifiedInline({ ...ref, data: null })).toThrow(/chunk corrupt/);
   });
 });
