@@ -8,7 +8,7 @@ import type { ChecksumAlgorithm } from '../s3/checksums.js';
 import { S3Error } from '../s3/errors.js';
 import type { ChunkRef, ChunkStore } from './chunk-store.js';
 import type { BufferPool } from './pool.js';
-import { chunkDigestInline, inlineObjectHasher, type HashPool } from './hash-pool.js';
+import { inlineObjectHasher, wholeDigestInline, type HashPool, type ObjectDigest } from './hash-pool.js';
 
 export interface WriteOptions {
   pool: BufferPool;
@@ -69,6 +69,8 @@ export async function writeChunks(
   const written: Array<ChunkRef & { created: boolean }> = [];
   const inflight = new Set<Promise<void>>();
   let held = 0;
+  /** Set when the whole body was one small buffer stored inline. */
+  let inlineDigest: ObjectDigest | undefined;
 
   // First error wins. `stop` lets every wait (body pull, buffer, write slot) bail out at once.
   let failure: { error: unknown } | undefined;
@@ -180,8 +182,10 @@ export async function writeChunks(
         const data = Buffer.from(last.subarray(0, filled));
         pool.release(last);
         held--;
-        const { hash, crc32c } = chunkDigestInline(data);
-        await objectHash.update(data);
+        // The object's digests come from this one buffer too: objectHash is never fed.
+        const whole = wholeDigestInline(data, algorithms);
+        inlineDigest = whole;
+        const { hash, crc32c } = whole;
         // Pinned like a stored chunk, so the caller settles both kinds the same way.
         store.pin(hash);
         const ref = { hash, size: data.length, crc32c, data, created: true };
@@ -203,7 +207,7 @@ export async function writeChunks(
 
   if (!failure) {
     try {
-      const { md5, checksums } = await objectHash.digest();
+      const { md5, checksums } = inlineDigest ?? (await objectHash.digest());
       return { size, md5, checksums, chunks };
     } catch (err) {
       fail(err);

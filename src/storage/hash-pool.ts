@@ -6,7 +6,7 @@
 //  - an object's running hashes (MD5 + S3 checksums) are sequential, so each upload's state
 //    lives in ONE worker, which processes that upload's buffers in the order they were sent.
 // Small buffers are hashed inline: a round trip to a worker costs more than hashing 256 KiB.
-import { createHash } from 'node:crypto';
+import crypto, { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
@@ -249,6 +249,31 @@ export class HashPool {
 
 export function chunkDigestInline(data: Buffer): ChunkDigest {
   return { hash: createHash('sha256').update(data).digest('hex'), crc32c: crc32c(data) };
+}
+
+// crypto.hash (Node >= 20.12): one call, no Hash object. @types/node does not declare it yet.
+const hashOnce = (crypto as unknown as { hash: (alg: string, data: Buffer, enc: 'buffer') => Buffer }).hash;
+
+/**
+ * Everything a small body stored inline needs, from its one buffer: the chunk's address
+ * (SHA-256) and CRC32C, and the object's MD5 and checksums. A body of one chunk has the same
+ * SHA-256 and CRC32C as its chunk, so a signed payload hash or a CRC32C checksum reuses them
+ * instead of hashing the bytes a second time.
+ */
+export function wholeDigestInline(data: Buffer, algorithms: ChecksumAlgorithm[]): ChunkDigest & ObjectDigest {
+  const sha256 = hashOnce('sha256', data, 'buffer');
+  const crc = crc32c(data);
+  const checksums: ObjectDigest['checksums'] = {};
+  for (const a of algorithms) {
+    if (a === 'SHA256') checksums.SHA256 = sha256;
+    else if (a === 'CRC32C') checksums.CRC32C = Buffer.from([crc >>> 24, (crc >>> 16) & 0xff, (crc >>> 8) & 0xff, crc & 0xff]);
+    else {
+      const h = createHasher(a);
+      h.update(data);
+      checksums[a] = h.digest();
+    }
+  }
+  return { hash: sha256.toString('hex'), crc32c: crc, md5: hashOnce('md5', data, 'buffer'), checksums };
 }
 
 /** MD5 + checksums on the calling thread (small objects, or no pool). */

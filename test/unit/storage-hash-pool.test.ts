@@ -4,7 +4,7 @@ import path from 'node:path';
 import { ROOT } from '../helpers/process.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CHECKSUM_ALGORITHMS, createHasher, crc32c } from '../../src/s3/checksums.js';
-import { HashPool, INLINE_HASH_BYTES, inlineObjectHasher } from '../../src/storage/hash-pool.js';
+import { HashPool, INLINE_HASH_BYTES, chunkDigestInline, inlineObjectHasher, wholeDigestInline } from '../../src/storage/hash-pool.js';
 
 const pool = new HashPool(2);
 afterAll(() => pool.close());
@@ -92,4 +92,26 @@ describe('HashPool', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('closed 120 pools');
   }, 150_000);
+});
+
+describe('wholeDigestInline', () => {
+  it('gives what the chunk and object hashers give, for every checksum algorithm', async () => {
+    for (const size of [0, 1, 4096, 70_000]) {
+      const data = randomBytes(size);
+      const whole = wholeDigestInline(data, [...CHECKSUM_ALGORITHMS]);
+      const chunk = chunkDigestInline(data);
+      const hasher = inlineObjectHasher([...CHECKSUM_ALGORITHMS]);
+      await hasher.update(data);
+      const object = await hasher.digest();
+      expect(whole.hash).toBe(chunk.hash);
+      expect(whole.crc32c).toBe(chunk.crc32c);
+      expect(whole.md5.equals(object.md5)).toBe(true);
+      for (const a of CHECKSUM_ALGORITHMS) expect(whole.checksums[a]?.toString('base64'), `${a} of ${size} bytes`).toBe(object.checksums[a]?.toString('base64'));
+    }
+  });
+
+  it('computes only the algorithms asked for', () => {
+    expect(Object.keys(wholeDigestInline(randomBytes(10), ['CRC32']).checksums)).toEqual(['CRC32']);
+    expect(wholeDigestInline(randomBytes(10), []).checksums).toEqual({});
+  });
 });
