@@ -3,9 +3,13 @@
 // writer copies it into a pool buffer and drops it at once. V8 collects such buffers only when
 // the young generation fills (it rarely does: each holds ~100 bytes of heap for 64 KiB outside)
 // or when 64 MiB of them have accumulated since the last collection. A scavenge (a minor GC:
-// the young generation only, well under a millisecond with this heap) after every 16 MiB of
+// the young generation only, well under a millisecond with this heap) after every 4 MiB of
 // body read bounds that garbage: in the writer benchmark's fresh-buffer row it went from 61 to
-// 27 MiB (bench/results/writer.md).
+// 27 MiB (bench/results/writer.md, at 16 MiB). With 32 concurrent 1 GiB uploads, 16 MiB still
+// left 56-62 MiB of such buffers at the peak (external memory), most of them in malloc's heap,
+// and peak RSS at 1.29-1.32x idle + pool; at 4 MiB, 21 MiB and 1.19x (bench/tmp probe, one run
+// each), with the first 1 GiB SDK upload of a fresh server no slower (245 vs 258 MiB/s, mean
+// of 3 interleaved runs each).
 //
 // V8 exposes its collector to scripts only behind --expose-gc; the flag is set here at run time
 // and the function taken from a new context, where V8 installs it. Should that ever fail, the
@@ -16,7 +20,7 @@ import vm from 'node:vm';
 type Gc = (opts?: { type?: 'minor' | 'major'; execution?: 'sync' | 'async' }) => void;
 
 /** Bytes of dropped buffers between two scavenges. */
-export const SCAVENGE_EVERY_BYTES = 16 * 1024 * 1024;
+export const SCAVENGE_EVERY_BYTES = 4 * 1024 * 1024;
 
 let gc: Gc | undefined | null = null;
 /** Scavenges run (for the tests and the curious). */
