@@ -1,11 +1,7 @@
-import crypto, { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { hashOnce } from '../s3/checksums.js';
 
 export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
-
-// crypto.hash (Node >= 20.12; package.json asks for >= 20.15) hashes in one call, without a Hash
-// object per request: a third of the cost of createHash().update().digest() for the short
-// texts of a signature. @types/node does not declare it yet.
-const hashOnce = (crypto as unknown as { hash: { (alg: string, data: string | Buffer, enc: 'hex'): string; (alg: string, data: string | Buffer, enc: 'buffer'): Buffer } }).hash;
 
 export function sha256Hex(data: string | Buffer): string {
   return hashOnce('sha256', data, 'hex');

@@ -1,10 +1,17 @@
 // S3 additional checksums (x-amz-checksum-*): algorithms, hashers and header parsing.
 // No I/O here. Every hasher is native: the data path runs at disk speed, and the pure-JS
 // CRCs measured ~70 MB/s, far below it.
-import { createHash } from 'node:crypto';
+import crypto, { createHash } from 'node:crypto';
 import zlib from 'node:zlib';
 import { checksums as crt } from 'aws-crt';
 import { S3Error } from './errors.js';
+
+/**
+ * crypto.hash (Node >= 20.12; package.json asks for >= 20.15): a digest in one call, without a
+ * Hash object. For short inputs (a signature's texts, a 4 KiB body) that object is most of the
+ * cost. @types/node does not declare it yet.
+ */
+export const hashOnce = (crypto as unknown as { hash: { (alg: string, data: string | Buffer, enc: 'hex'): string; (alg: string, data: string | Buffer, enc: 'buffer'): Buffer } }).hash;
 
 export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256';
 

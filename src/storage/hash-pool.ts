@@ -6,11 +6,11 @@
 //  - an object's running hashes (MD5 + S3 checksums) are sequential, so each upload's state
 //    lives in ONE worker, which processes that upload's buffers in the order they were sent.
 // Small buffers are hashed inline: a round trip to a worker costs more than hashing 256 KiB.
-import crypto, { createHash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
-import { createHasher, type ChecksumAlgorithm, crc32c } from '../s3/checksums.js';
+import { createHasher, type ChecksumAlgorithm, crc32c, hashOnce } from '../s3/checksums.js';
 
 /** How long close() waits for a starting worker to finish loading before it terminates it anyway. */
 const LOAD_WAIT_MS = 10_000;
@@ -250,9 +250,6 @@ export class HashPool {
 export function chunkDigestInline(data: Buffer): ChunkDigest {
   return { hash: createHash('sha256').update(data).digest('hex'), crc32c: crc32c(data) };
 }
-
-// crypto.hash (Node >= 20.12): one call, no Hash object. @types/node does not declare it yet.
-const hashOnce = (crypto as unknown as { hash: (alg: string, data: Buffer, enc: 'buffer') => Buffer }).hash;
 
 /**
  * Everything a small body stored inline needs, from its one buffer: the chunk's address

@@ -5,20 +5,20 @@
 // or when 64 MiB of them have accumulated since the last collection. A scavenge (a minor GC:
 // the young generation only, well under a millisecond with this heap) after every 4 MiB of
 // body read bounds that garbage: in the writer benchmark's fresh-buffer row it went from 61 to
-// 27 MiB (bench/results/writer.md, at 16 MiB). With 32 concurrent 1 GiB uploads, 16 MiB still
-// left 56-62 MiB of such buffers at the peak (external memory), most of them in malloc's heap,
-// and peak RSS at 1.29-1.32x idle + pool; at 4 MiB, 21 MiB and 1.19x (bench/tmp probe, one run
-// each), with the first 1 GiB SDK upload of a fresh server no slower (245 vs 258 MiB/s, mean
-// of 3 interleaved runs each).
+// 27 MiB at a 16 MiB interval and to 15 MiB at 4 MiB (bench/results/writer.md). With 32
+// concurrent 1 GiB SDK uploads (aws-chunked), external memory at the peak went from 56-62 to
+// 21 MiB and peak RSS from 1.29-1.32x to 1.19x idle + pool when the interval went from 16 to
+// 4 MiB (ad-hoc probe, one run each); the first 1 GiB SDK upload of a fresh server was no
+// slower (245 vs 258 MiB/s, mean of 3 interleaved runs each).
 //
 // A scavenge frees only buffers that died young. A piece that waited in a request's stream
 // while its upload waited for a pool buffer may have survived two scavenges and been promoted;
 // only a major collection frees those, and V8 starts one when 64 MiB of such memory has built
 // up. Malloc keeps the pages they occupied, so that build-up became RSS: with 32 concurrent 1 GiB
-// uploads (plain signed requests) the malloc heap peaked 57-65 MiB above idle. Asking for an
-// incremental major collection after every 256 MiB of body read brought it to 20-25 MiB and
-// peak RSS from 318 to 281 MiB, with the 32 GiB taking 110 s instead of 109 (bench/tmp probe,
-// one run each; the marking is incremental, in steps between requests).
+// plain signed uploads (the memory benchmark's) the malloc heap still peaked 57-65 MiB above
+// idle at the 4 MiB interval, and RSS at 1.29-1.31x. Asking for an incremental major collection
+// after every 256 MiB of body read brought the malloc heap to 20-25 MiB and RSS to 1.13-1.15x,
+// the 32 GiB taking 110 s either way (the marking is incremental, in steps between requests).
 //
 // V8 exposes its collector to scripts only behind --expose-gc; the flag is set here at run time
 // and the function taken from a new context, where V8 installs it. Should that ever fail, the
