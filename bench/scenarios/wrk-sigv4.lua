@@ -7,7 +7,8 @@
 -- Configured by environment (set by bench/scenarios/wrk-load.ts):
 --   CAIRN_WRK_METHOD   GET or PUT
 --   CAIRN_WRK_BUCKET   bucket name
---   CAIRN_WRK_PREFIX   key prefix; keys are PREFIX .. n for n in [0, CAIRN_WRK_KEYS)
+--   CAIRN_WRK_PREFIX   key prefix; keys are PREFIX .. n for n in [0, CAIRN_WRK_KEYS). Paths are
+--                      signed as they are, so the prefix must need no URI encoding.
 --   CAIRN_WRK_KEYS     number of keys to rotate over
 --   CAIRN_WRK_SIZE     PUT body size in bytes (every body differs: a per-run random base with
 --                      the thread and a counter written into it)
