@@ -38,6 +38,13 @@ export const DIGEST_BYTES: Record<ChecksumAlgorithm, number> = {
   SHA256: 32,
 };
 
+/** A 32-bit CRC as S3 sends it (base64 of these 4 bytes): big-endian. */
+export function crc32Bytes(crc: number): Buffer {
+  const out = Buffer.allocUnsafe(4);
+  out.writeUInt32BE(crc >>> 0, 0);
+  return out;
+}
+
 function crc32Hasher(fn: (data: Buffer, previous?: number) => number): Hasher {
   let crc = 0;
   return {
@@ -48,9 +55,7 @@ function crc32Hasher(fn: (data: Buffer, previous?: number) => number): Hasher {
       crc = fn(data, crc);
     },
     digest() {
-      const out = Buffer.allocUnsafe(4);
-      out.writeUInt32BE(crc >>> 0, 0);
-      return out;
+      return crc32Bytes(crc);
     },
   };
 }

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
-import { createHasher, type ChecksumAlgorithm, crc32c, hashOnce } from '../s3/checksums.js';
+import { createHasher, type ChecksumAlgorithm, crc32Bytes, crc32c, hashOnce } from '../s3/checksums.js';
 
 /** How long close() waits for a starting worker to finish loading before it terminates it anyway. */
 const LOAD_WAIT_MS = 10_000;
@@ -263,7 +263,7 @@ export function wholeDigestInline(data: Buffer, algorithms: ChecksumAlgorithm[])
   const checksums: ObjectDigest['checksums'] = {};
   for (const a of algorithms) {
     if (a === 'SHA256') checksums.SHA256 = sha256;
-    else if (a === 'CRC32C') checksums.CRC32C = Buffer.from([crc >>> 24, (crc >>> 16) & 0xff, (crc >>> 8) & 0xff, crc & 0xff]);
+    else if (a === 'CRC32C') checksums.CRC32C = crc32Bytes(crc);
     else {
       const h = createHasher(a);
       h.update(data);
