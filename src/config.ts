@@ -64,6 +64,8 @@ export const configSchema = z
     /** Worker threads hashing uploads (MD5, checksums, chunk SHA-256); 0 = on the event loop. */
     hashThreads: intSchema.min(0).max(64).default(Math.min(4, Math.max(1, os.availableParallelism()))),
     durability: z.enum(['fsync', 'relaxed']).default('fsync'),
+    /** PUT commits run on a thread of their own (db/commit-thread.ts), or on the event loop. */
+    commitThread: z.enum(['on', 'off']).default('on'),
     /** Uploads never completed are removed after this long (ms). */
     multipartExpiry: durationSchema.pipe(z.number().int().min(1000, 'at least 1s')).default(7 * 86_400_000),
     adminPort: intSchema.min(0).max(65535).default(9001),
@@ -108,6 +110,7 @@ export const ENV_NAMES: Record<keyof ConfigInput, string> = {
   hashThreads: 'CAIRN_HASH_THREADS',
   inlineMax: 'CAIRN_INLINE_MAX',
   durability: 'CAIRN_DURABILITY',
+  commitThread: 'CAIRN_COMMIT_THREAD',
   multipartExpiry: 'CAIRN_MULTIPART_EXPIRY',
   adminPort: 'CAIRN_ADMIN_PORT',
   adminHost: 'CAIRN_ADMIN_HOST',

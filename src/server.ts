@@ -10,6 +10,7 @@ import type { Config } from './config.js';
 import { openDb, type OpenedDb } from './db/client.js';
 import { Repository } from './db/repository.js';
 import { GroupCommit } from './db/group-commit.js';
+import { CommitThread } from './db/commit-thread.js';
 import { BufferPool } from './storage/pool.js';
 import { HashPool } from './storage/hash-pool.js';
 import { ChunkStore, type ChunkFsOps } from './storage/chunk-store.js';
@@ -56,7 +57,10 @@ export async function startServer(config: Config, opts: { log?: Logger; /** Test
   const credentials = loadRootCredentials(dataDir, config);
   const db = openDb(path.join(dataDir, 'cairn.db'), { durability: config.durability });
   const groupCommit = new GroupCommit(db.sqlite);
-  const repo = new Repository(db.db, groupCommit);
+  const commitThread = config.commitThread === 'on' ? new CommitThread({ file: path.join(dataDir, 'cairn.db'), durability: config.durability }) : undefined;
+  // Its connection open before the first request (a failure to open is a start-up error).
+  await commitThread?.ready;
+  const repo = new Repository(db.db, groupCommit, commitThread);
   // Hashing workers read the pool's buffers in place, so the pool is SharedArrayBuffer-backed.
   const hashPool = config.hashThreads > 0 ? new HashPool(config.hashThreads) : undefined;
   const store = new ChunkStore({ dataDir, durability: config.durability, fsOps: opts.fsOps, hashPool });
@@ -192,6 +196,7 @@ export async function startServer(config: Config, opts: { log?: Logger; /** Test
       });
       await hashPool?.close();
       groupCommit.flush();
+      await commitThread?.close();
       db.close();
     },
   };

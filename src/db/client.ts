@@ -20,6 +20,13 @@ export interface OpenedDb {
  * Opens <dataDir>/cairn.db in WAL mode and applies pending migrations.
  * With fsync durability, synchronous=FULL: better-sqlite3's WAL default (NORMAL) may lose the
  * last commits on power loss, and a commit is what acknowledges a PUT.
+ *
+ * Write transactions begin IMMEDIATE (drizzle: `{ behavior: 'immediate' }`), taking the write
+ * lock before their first read. The server writes through two connections (its own and the
+ * commit thread's, see commit-thread.ts; the CLI may be a third). A DEFERRED transaction that
+ * read first and then writes after another connection committed fails at once with
+ * SQLITE_BUSY_SNAPSHOT: its snapshot is stale, and busy_timeout cannot help it. IMMEDIATE waits
+ * (busy_timeout) for the lock instead. Read-only transactions stay DEFERRED.
  */
 export function openDb(file: string, opts: { durability: 'fsync' | 'relaxed'; readonly?: boolean; migrate?: boolean } = { durability: 'fsync' }): OpenedDb {
   const sqlite = new Database(file, { readonly: opts.readonly ?? false });

@@ -79,7 +79,7 @@ export class GroupCommit {
             throw error;
           }
         }),
-      )();
+      ).immediate(); // IMMEDIATE: see openDb in client.ts
     } catch (err) {
       if (!failed) throw err;
       if (batch.length === 1) return [{ ok: false, error: failed.error }];
@@ -94,7 +94,7 @@ export class GroupCommit {
           outcomes.push({ ok: false, error });
         }
       }
-    })();
+    }).immediate();
     return outcomes;
   }
 }

@@ -95,7 +95,7 @@ export class KeysRepository {
       tx.insert(keyGrants)
         .values(grants.map((g) => ({ accessKeyId: row.id, bucket: g.bucket, permission: g.permission })))
         .run();
-    });
+    }, { behavior: 'immediate' });
     return { ...info(row, grants), secret: row.secret };
   }
 
@@ -133,7 +133,7 @@ export class KeysRepository {
       // The foreign key cascades too; deleting explicitly does not depend on PRAGMA foreign_keys.
       tx.delete(keyGrants).where(eq(keyGrants.accessKeyId, id)).run();
       return tx.delete(accessKeys).where(eq(accessKeys.id, id)).run().changes > 0;
-    });
+    }, { behavior: 'immediate' });
   }
 }
 

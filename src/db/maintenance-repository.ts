@@ -86,7 +86,7 @@ export class MaintenanceRepository {
         }
       }
       return { fixed, removed };
-    });
+    }, { behavior: 'immediate' });
   }
 
   countUploadsInitiatedBefore(before: number): number {

@@ -62,7 +62,7 @@ export class MultipartRepository {
           .run();
       }
       return { freed };
-    });
+    }, { behavior: 'immediate' });
   }
 
   listParts(uploadId: string, afterPart: number, limit: number): PartRow[] {
@@ -141,7 +141,7 @@ export class MultipartRepository {
       t.delete(multipartUploads).where(eq(multipartUploads.id, uploadId)).run();
       t.insert(completedUploads).values({ uploadId, bucketId: upload.bucketId, key: upload.key, etag: row.etag, completedAt: Date.now() }).run();
       return { object, freed };
-    });
+    }, { behavior: 'immediate' });
   }
 
   /** Removes an upload and its parts; undefined when there is no such upload. */
@@ -152,7 +152,7 @@ export class MultipartRepository {
       const freed = this.dropPartChunks(t, uploadId);
       t.delete(multipartUploads).where(eq(multipartUploads.id, uploadId)).run();
       return { freed };
-    });
+    }, { behavior: 'immediate' });
   }
 
   /** Upload ids initiated before `before` (ms), oldest first. */

@@ -114,6 +114,11 @@ export class ReadCache<O, C extends { data: Buffer | null }> {
     if (this.otherCommits.seen()) this.reset();
   }
 
+  /** Forgets every row: the database changed through a connection this cache does not watch. */
+  clear(): void {
+    this.reset();
+  }
+
   private reset(): void {
     if (this.entries > 0) this.stats.resets++;
     this.objects.clear();

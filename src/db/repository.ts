@@ -6,6 +6,7 @@ import type { CorsRule } from '../s3/cors.js';
 import { compareKeys, paginate, type ListParams } from '../s3/list-params.js';
 import { addRefs, dropRefs, refStatements, type ChunkPlacement } from './chunk-refs.js';
 import type { GroupCommit } from './group-commit.js';
+import type { CommitThread } from './commit-thread.js';
 import { MAX_CACHED_CHUNKS, OtherCommits, ReadCache } from './read-cache.js';
 
 export type { ChunkPlacement } from './chunk-refs.js';
@@ -66,10 +67,14 @@ export function prefixUpperBound(prefix: string): string | undefined {
 }
 
 export class Repository {
-  /** `group`: batches the commits of concurrent PUTs into one transaction (see group-commit.ts). */
+  /**
+   * `group`: batches the commits of concurrent PUTs into one transaction (see group-commit.ts).
+   * `thread`: runs those batches on the commit thread's connection instead (commit-thread.ts).
+   */
   constructor(
     readonly db: Db,
     private readonly group?: GroupCommit,
+    private readonly thread?: CommitThread,
   ) {}
 
   // The queries every GET/HEAD/PUT runs, built and prepared once: building a drizzle query and
@@ -137,16 +142,17 @@ export class Repository {
    * of our own: it would keep a copy of every page it changes for nothing. better-sqlite3's
    * wrapper, not drizzle's db.transaction, which builds a transaction object per call (query
    * builders for every table). Queries inside use this.db: same connection, same transaction.
+   * A write begins IMMEDIATE (see openDb in client.ts); `read` begins DEFERRED.
    */
-  private atomic<T>(fn: () => T): T {
+  private atomic<T>(fn: () => T, behavior: 'deferred' | 'immediate' = 'immediate'): T {
     const client = this.db.$client;
     if (client.inTransaction) return fn();
-    return client.transaction(fn)();
+    return client.transaction(fn)[behavior]();
   }
 
   /** Runs `fn` (lookups) in one read transaction: what it reads is one snapshot. */
   read<T>(fn: () => T): T {
-    return this.atomic(fn);
+    return this.atomic(fn, 'deferred');
   }
 
   // ---- buckets ----
@@ -212,7 +218,7 @@ export class Repository {
       tx.delete(bucketCors).where(eq(bucketCors.bucketId, id)).run();
       tx.delete(buckets).where(eq(buckets.id, id)).run();
       return 'deleted';
-    });
+    }, { behavior: 'immediate' });
   }
 
   setBucketPublic(id: number, publicRead: boolean): void {
@@ -246,7 +252,7 @@ export class Repository {
       const values = { bucketId, rules: JSON.stringify(rules), updatedAt: Date.now() };
       tx.insert(bucketCors).values(values).onConflictDoUpdate({ target: bucketCors.bucketId, set: { rules: values.rules, updatedAt: values.updatedAt } }).run();
       return true;
-    });
+    }, { behavior: 'immediate' });
   }
 
   deleteBucketCors(bucketId: number): void {
@@ -451,6 +457,15 @@ export class Repository {
    * promise settles once the batch's COMMIT returned (durable with synchronous=FULL).
    */
   commitObjectGrouped(bucketId: number, key: string, row: NewObject, placements: ChunkPlacement[]): Promise<CommitResult> {
+    if (this.thread) {
+      // A commit on the other connection: total_changes() on this one does not see it, and
+      // data_version is only asked once a millisecond, so the read cache is emptied here, before
+      // the PUT is answered and a GET can follow it.
+      return this.thread.commit(bucketId, key, row, placements).then((result) => {
+        this.cache?.clear();
+        return result;
+      });
+    }
     if (!this.group) return Promise.resolve(this.commitObject(bucketId, key, row, placements));
     return this.group.run(() => this.commitObject(bucketId, key, row, placements));
   }
@@ -471,7 +486,7 @@ export class Repository {
       const existed = tx.select({ id: objects.id }).from(objects).where(and(eq(objects.bucketId, bucketId), eq(objects.key, key))).get();
       if (!existed) return { deleted: false, freed: [] };
       return { deleted: true, freed: this.retire(bucketId, key) };
-    });
+    }, { behavior: 'immediate' });
   }
 
   /**

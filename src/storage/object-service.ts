@@ -211,7 +211,7 @@ export class ObjectService {
       // (GET ?partNumber=N). Read before the commit: a copy onto itself retires the source row.
       const parts = srcObj.partCount ? repo.objectPartList(srcObj.id) : [];
       return repo.commitObject(dst.id, opts.dstKey, row, placements, parts);
-    });
+    }, { behavior: 'immediate' });
     await this.removeFreed(result.freed);
     return result.object;
   }

@@ -1,0 +1,39 @@
+// The commit thread's side (see commit-thread.ts): its own connection to the database, where
+// the commits of PUTs run in group-commit batches. Receives a commit, answers with its result or
+// its error once the batch holding it committed (and, with fsync durability, was synced).
+import { parentPort, workerData } from 'node:worker_threads';
+import { openDb } from './client.js';
+import { GroupCommit } from './group-commit.js';
+import { Repository } from './repository.js';
+import type { CommitReply, CommitRequest, CommitThreadOptions } from './commit-thread.js';
+
+const port = parentPort!;
+const options = workerData as CommitThreadOptions;
+// The server opened (and migrated) the database before it started this thread.
+const opened = openDb(options.file, { durability: options.durability, migrate: false });
+const group = new GroupCommit(opened.sqlite);
+const repo = new Repository(opened.db, group);
+
+port.on('message', (m: CommitRequest) => {
+  if (m.type === 'close') {
+    group.flush();
+    // After the replies of that last batch (promise callbacks, which run before setImmediate).
+    setImmediate(() => {
+      opened.close();
+      port.close();
+    });
+    return;
+  }
+  repo.commitObjectGrouped(m.bucketId, m.key, m.row, m.placements).then(
+    (result) => port.postMessage({ type: 'done', id: m.id, result } satisfies CommitReply),
+    (err: unknown) => port.postMessage({ type: 'failed', id: m.id, error: describeError(err) } satisfies CommitReply),
+  );
+});
+port.postMessage({ type: 'ready' } satisfies CommitReply);
+
+/** What the server needs of an error to rebuild it: structured clone drops an Error's own fields. */
+function describeError(err: unknown): { name: string; message: string; code?: string } {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const code = (e as { code?: unknown }).code;
+  return { name: e.name, message: e.message, ...(typeof code === 'string' ? { code } : {}) };
+}
