@@ -57,7 +57,7 @@ export async function startServer(config: Config, opts: { log?: Logger; /** Test
   const credentials = loadRootCredentials(dataDir, config);
   const db = openDb(path.join(dataDir, 'cairn.db'), { durability: config.durability });
   const groupCommit = new GroupCommit(db.sqlite);
-  const commitThread = config.commitThread === 'on' ? new CommitThread({ file: path.join(dataDir, 'cairn.db'), durability: config.durability }) : undefined;
+  const commitThread = config.commitThread === 'on' ? new CommitThread({ file: path.join(dataDir, 'cairn.db'), durability: config.durability }, { onStopped: (err) => log.error({ err }, 'the commit thread stopped: PUTs fail until a restart') }) : undefined;
   // Its connection open before the first request (a failure to open is a start-up error).
   await commitThread?.ready;
   const repo = new Repository(db.db, groupCommit, commitThread);

@@ -21,6 +21,11 @@ export interface CommitThreadOptions {
   durability: 'fsync' | 'relaxed';
 }
 
+export interface CommitThreadHooks {
+  /** The thread stopped while the server runs (a bug in it): every later PUT fails with a 500. */
+  onStopped?: (err: Error) => void;
+}
+
 export type CommitRequest =
   | { type: 'commit'; id: number; bucketId: number; key: string; row: NewObject; placements: ChunkPlacement[] }
   | { type: 'close' };
@@ -52,13 +57,17 @@ export class CommitThread {
   private readonly waiting = new Map<number, Waiter>();
   private nextId = 1;
   private failure?: Error;
+  private started = false;
   private closed?: Promise<void>;
   private readonly exited: Promise<void>;
   /** Resolves once the thread opened its connection; rejects if it could not. */
   readonly ready: Promise<void>;
   private markReady!: () => void;
 
-  constructor(options: CommitThreadOptions) {
+  constructor(
+    options: CommitThreadOptions,
+    private readonly hooks: CommitThreadHooks = {},
+  ) {
     // Built: commit-worker.js beside this file. From source (tests, tsx): the .ts, through tsx.
     const self = fileURLToPath(import.meta.url);
     const fromSource = self.endsWith('.ts');
@@ -107,7 +116,10 @@ export class CommitThread {
   }
 
   private onReply(m: CommitReply): void {
-    if (m.type === 'ready') this.markReady();
+    if (m.type === 'ready') {
+      this.started = true;
+      this.markReady();
+    }
     if (m.type === 'done' || m.type === 'failed') {
       const w = this.waiting.get(m.id);
       if (!w) return;
@@ -118,6 +130,8 @@ export class CommitThread {
   }
 
   private fail(err: Error): void {
+    // Before 'ready' the failure reaches the server through `ready` (a start-up error).
+    if (this.started && !this.failure && !this.closed) this.hooks.onStopped?.(err);
     this.failure ??= err;
     for (const w of this.waiting.values()) w.reject(err);
     this.waiting.clear();

@@ -90,6 +90,17 @@ describe('CommitThread', () => {
     for (let i = 0; i < 10; i++) expect(repo.getObject(bucketId, `q${i}`)).toBeDefined();
     await expect(repo.commitObjectGrouped(bucketId, 'late', row('l'), [inline('late')])).rejects.toThrow(/commit thread stopped/);
   });
+
+  it('a thread that stops while the server runs is reported once, and commits fail from then on', async () => {
+    await thread.close();
+    const stopped: Error[] = [];
+    thread = new CommitThread({ file: path.join(dir, 'cairn.db'), durability: 'fsync' }, { onStopped: (err) => stopped.push(err) });
+    await thread.ready;
+    const r = new Repository(opened.db, undefined, thread);
+    await (thread as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    await expect(r.commitObjectGrouped(bucketId, 'after', row('a'), [inline('after')])).rejects.toThrow(/commit thread stopped/);
+    expect(stopped.map((e) => e.message)).toEqual(['the commit thread stopped']);
+  });
 });
 
 describe('write transactions begin IMMEDIATE', () => {
