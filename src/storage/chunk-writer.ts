@@ -61,6 +61,9 @@ export async function writeChunks(
   opts.signal?.throwIfAborted();
 
   const algorithms = [...new Set(opts.checksums ?? [])];
+  if (opts.expectedSize !== undefined && opts.expectedSize > 0 && opts.inlineMax !== undefined && opts.expectedSize <= opts.inlineMax) {
+    return readInline(body, opts, opts.expectedSize, algorithms);
+  }
   // Fed whole buffers in order at dispatch: the same bytes in the same order as the body, but
   // large uploads hash in a worker while this thread goes on reading.
   const objectHash = opts.hashPool ? opts.hashPool.objectHasher(algorithms) : inlineObjectHasher(algorithms);
@@ -227,6 +230,53 @@ export async function writeChunks(
   await store.discard(written, opts.isReferenced ?? (() => false)).catch(() => undefined);
   // Set by the load loop or the digest above (TS cannot see through the fail() closure).
   throw (failure as unknown as { error: unknown }).error;
+}
+
+/**
+ * A body whose declared length makes it an inline chunk (most small PUTs): read straight into a
+ * buffer of that length, with no pool buffer, no write slots and no object hasher. The general
+ * path below took a pool buffer (chunk-sized) to copy 4 KiB through, so at most `pool` small
+ * PUTs could be reading at once, and its per-upload machinery (abort controller, races, hasher)
+ * cost more event-loop time than the bytes. Memory stays bounded: at most inlineMax per request
+ * (32 KiB by default), which the general path also copied out for the commit.
+ */
+async function readInline(body: AsyncIterable<Buffer> | NodeJS.ReadableStream, opts: WriteOptions, size: number, algorithms: ChecksumAlgorithm[]): Promise<WriteResult> {
+  const data = Buffer.allocUnsafe(size);
+  let filled = 0;
+  const iterator = iterate(body);
+  // One listener for the whole read: a client that disconnects ends the wait at once.
+  let onAbort: (() => void) | undefined;
+  const aborted = opts.signal
+    ? new Promise<never>((_, reject) => {
+        onAbort = () => reject(opts.signal!.reason ?? new DOMException('The operation was aborted', 'AbortError'));
+        opts.signal!.addEventListener('abort', onAbort, { once: true });
+      })
+    : undefined;
+  aborted?.catch(() => undefined);
+  try {
+    for (;;) {
+      const next = iterator.next();
+      const step = aborted ? await Promise.race([next, aborted]) : await next;
+      if (step.done) break;
+      const piece = toBuffer(step.value);
+      if (filled + piece.length > size) throw new S3Error('IncompleteBody');
+      piece.copy(data, filled);
+      filled += piece.length;
+      // Copied out: the socket's buffer is garbage now (see transient-memory.ts).
+      dropped(piece.length);
+    }
+    if (filled < size) throw new S3Error('IncompleteBody');
+  } catch (err) {
+    // Stop pulling without destroying the body: the HTTP layer decides about the connection.
+    void Promise.resolve(iterator.return?.()).catch(() => undefined);
+    throw err;
+  } finally {
+    if (onAbort) opts.signal!.removeEventListener('abort', onAbort);
+  }
+  const { hash, crc32c, md5, checksums } = wholeDigestInline(data, algorithms);
+  // Pinned like a stored chunk, so the caller settles both kinds the same way.
+  opts.store.pin(hash);
+  return { size, md5, checksums, chunks: [{ hash, size, crc32c, data, created: true, offset: 0 }] };
 }
 
 function iterate(body: AsyncIterable<unknown> | NodeJS.ReadableStream): AsyncIterator<unknown> {

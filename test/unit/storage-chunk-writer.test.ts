@@ -316,6 +316,55 @@ describe('writeChunks: inline small bodies', () => {
     expect(await chunkFiles()).toHaveLength(3);
   });
 
+  it('a body declared small is read without a pool buffer: it does not wait for one when all are taken', async () => {
+    const pool = new BufferPool({ bufferSize: 64 * 1024, buffers: 1 });
+    const taken = await pool.acquire(); // every buffer held by another upload
+    const data = randomBytes(4096);
+    const res = await writeChunks(pieces(data, [1000, 7]), { pool, store, maxBuffers: 1, inlineMax: 32 * 1024, expectedSize: 4096, checksums: ['SHA256', 'CRC32C'] });
+    const c = res.chunks[0]!;
+    expect(res.chunks).toHaveLength(1);
+    expect(c.data?.equals(data)).toBe(true);
+    expect(c.hash).toBe(createHash('sha256').update(data).digest('hex'));
+    expect(res.md5.equals(createHash('md5').update(data).digest())).toBe(true);
+    expect(res.checksums.SHA256!.toString('hex')).toBe(c.hash);
+    expect(store.isPinned(c.hash)).toBe(true);
+    store.unpin(c.hash);
+    pool.release(taken);
+    expect(await chunkFiles()).toEqual([]);
+  });
+
+  it('a body declared small that is shorter or longer than declared fails with IncompleteBody, pinning nothing', async () => {
+    const pool = new BufferPool({ bufferSize: 64 * 1024, buffers: 1 });
+    const data = randomBytes(4096);
+    for (const expectedSize of [4097, 4095]) {
+      const err = await writeChunks(pieces(data, [1000]), { pool, store, maxBuffers: 1, inlineMax: 32 * 1024, expectedSize }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(S3Error);
+      expect((err as S3Error).code).toBe('IncompleteBody');
+      expect(store.isPinned(createHash('sha256').update(data).digest('hex'))).toBe(false);
+    }
+  });
+
+  it('a body declared small ends its wait when the request is aborted', async () => {
+    const pool = new BufferPool({ bufferSize: 64 * 1024, buffers: 1 });
+    const abort = new AbortController();
+    let returned = false;
+    const stalled = {
+      [Symbol.asyncIterator]: () => ({
+        next: async () => {
+          setTimeout(() => abort.abort(new S3Error('IncompleteBody')), 10);
+          return new Promise<IteratorResult<Buffer>>(() => {}); // the client stops sending
+        },
+        return: async () => {
+          returned = true;
+          return { done: true as const, value: undefined };
+        },
+      }),
+    };
+    const err = await writeChunks(stalled, { pool, store, maxBuffers: 1, inlineMax: 32 * 1024, expectedSize: 100, signal: abort.signal }).catch((e: unknown) => e);
+    expect((err as S3Error).code).toBe('IncompleteBody');
+    expect(returned).toBe(true);
+  });
+
   it('an empty body stores no chunk at all', async () => {
     const pool = new BufferPool({ bufferSize: 64 * 1024, buffers: 1 });
     const res = await writeChunks(pieces(Buffer.alloc(0)), { pool, store, maxBuffers: 1, inlineMax: 1024 });
