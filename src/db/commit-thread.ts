@@ -26,14 +26,45 @@ export interface CommitThreadHooks {
   onStopped?: (err: Error) => void;
 }
 
-export type CommitRequest =
-  | { type: 'commit'; id: number; bucketId: number; key: string; row: NewObject; placements: ChunkPlacement[] }
-  | { type: 'close' };
+export interface CommitItem {
+  id: number;
+  bucketId: number;
+  key: string;
+  row: NewObject;
+  placements: ChunkPlacement[];
+}
 
-export type CommitReply =
-  | { type: 'ready' }
-  | { type: 'done'; id: number; result: CommitResult }
-  | { type: 'failed'; id: number; error: { name: string; message: string; code?: string } };
+export type CommitOutcome = { id: number; result: CommitResult } | { id: number; error: { name: string; message: string; code?: string } };
+
+// Messages carry every commit (and every answer) of one turn of the event loop together: each
+// message costs a wake-up of the other thread, which cost more than copying a 4 KiB body.
+export type CommitRequest = { type: 'commits'; items: CommitItem[] } | { type: 'close' };
+
+export type CommitReply = { type: 'ready' } | { type: 'outcomes'; items: CommitOutcome[] };
+
+/** Collects what one turn of the event loop produces and hands it to `send` in one piece. */
+export class TurnBatch<T> {
+  private items: T[] = [];
+  private scheduled = false;
+
+  constructor(private readonly send: (items: T[]) => void) {}
+
+  add(item: T): void {
+    this.items.push(item);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  flush(): void {
+    this.scheduled = false;
+    if (this.items.length === 0) return;
+    const items = this.items;
+    this.items = [];
+    this.send(items);
+  }
+}
 
 interface Waiter {
   resolve(r: CommitResult): void;
@@ -56,6 +87,7 @@ export class CommitThread {
   private readonly worker: Worker;
   private readonly waiting = new Map<number, Waiter>();
   private nextId = 1;
+  private readonly outbox: TurnBatch<CommitItem>;
   private failure?: Error;
   private started = false;
   private closed?: Promise<void>;
@@ -83,6 +115,7 @@ export class CommitThread {
       failReady = reject;
     });
     this.ready.catch(() => {}); // also reported through commit(); a caller may never await it
+    this.outbox = new TurnBatch((items) => this.worker.postMessage({ type: 'commits', items } satisfies CommitRequest));
     this.worker.on('message', (m: CommitReply) => this.onReply(m));
     this.worker.on('error', (err) => {
       failReady(err);
@@ -102,14 +135,17 @@ export class CommitThread {
     const id = this.nextId++;
     return new Promise<CommitResult>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      this.worker.postMessage({ type: 'commit', id, bucketId, key, row, placements } satisfies CommitRequest);
+      this.outbox.add({ id, bucketId, key, row, placements });
     });
   }
 
   /** Lets queued commits finish, then closes the thread's connection. */
   close(): Promise<void> {
     this.closed ??= (async () => {
-      if (!this.failure) this.worker.postMessage({ type: 'close' } satisfies CommitRequest);
+      if (!this.failure) {
+        this.outbox.flush();
+        this.worker.postMessage({ type: 'close' } satisfies CommitRequest);
+      }
       await this.exited;
     })();
     return this.closed;
@@ -120,12 +156,13 @@ export class CommitThread {
       this.started = true;
       this.markReady();
     }
-    if (m.type === 'done' || m.type === 'failed') {
-      const w = this.waiting.get(m.id);
-      if (!w) return;
-      this.waiting.delete(m.id);
-      if (m.type === 'done') w.resolve(m.result);
-      else w.reject(new CommitError(m.error.name, m.error.message, m.error.code));
+    if (m.type !== 'outcomes') return;
+    for (const o of m.items) {
+      const w = this.waiting.get(o.id);
+      if (!w) continue;
+      this.waiting.delete(o.id);
+      if ('result' in o) w.resolve(o.result);
+      else w.reject(new CommitError(o.error.name, o.error.message, o.error.code));
     }
   }
 

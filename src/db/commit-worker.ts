@@ -5,7 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { openDb } from './client.js';
 import { GroupCommit } from './group-commit.js';
 import { Repository } from './repository.js';
-import type { CommitReply, CommitRequest, CommitThreadOptions } from './commit-thread.js';
+import { TurnBatch, type CommitOutcome, type CommitReply, type CommitRequest, type CommitThreadOptions } from './commit-thread.js';
 
 const port = parentPort!;
 const options = workerData as CommitThreadOptions;
@@ -14,20 +14,25 @@ const opened = openDb(options.file, { durability: options.durability, migrate: f
 const group = new GroupCommit(opened.sqlite);
 const repo = new Repository(opened.db, group);
 
+const replies = new TurnBatch<CommitOutcome>((items) => port.postMessage({ type: 'outcomes', items } satisfies CommitReply));
+
 port.on('message', (m: CommitRequest) => {
   if (m.type === 'close') {
     group.flush();
-    // After the replies of that last batch (promise callbacks, which run before setImmediate).
+    // After the answers of that last batch (promise callbacks, which run before setImmediate).
     setImmediate(() => {
+      replies.flush();
       opened.close();
       port.close();
     });
     return;
   }
-  repo.commitObjectGrouped(m.bucketId, m.key, m.row, m.placements).then(
-    (result) => port.postMessage({ type: 'done', id: m.id, result } satisfies CommitReply),
-    (err: unknown) => port.postMessage({ type: 'failed', id: m.id, error: describeError(err) } satisfies CommitReply),
-  );
+  for (const c of m.items) {
+    repo.commitObjectGrouped(c.bucketId, c.key, c.row, c.placements).then(
+      (result) => replies.add({ id: c.id, result }),
+      (err: unknown) => replies.add({ id: c.id, error: describeError(err) }),
+    );
+  }
 });
 port.postMessage({ type: 'ready' } satisfies CommitReply);
 

@@ -50,6 +50,14 @@ describe('CommitThread', () => {
     }
   });
 
+  it('the commits of one turn travel to the thread as one message', async () => {
+    const worker = (thread as unknown as { worker: { postMessage(m: unknown): void } }).worker;
+    const posted = vi.spyOn(worker, 'postMessage');
+    await Promise.all(Array.from({ length: 25 }, (_, i) => repo.commitObjectGrouped(bucketId, `t${i}`, row(`t${i}`), [inline(`t-${i}`)])));
+    expect(posted).toHaveBeenCalledTimes(1);
+    expect((posted.mock.calls[0]![0] as { items: unknown[] }).items).toHaveLength(25);
+  });
+
   it('an overwrite reports the chunk file it freed', async () => {
     const file = { ...inline('first'), data: null }; // a chunk kept as a file
     await repo.commitObjectGrouped(bucketId, 'k', row('one'), [file]);
