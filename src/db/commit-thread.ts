@@ -9,8 +9,10 @@
 // - Read after write: the server's connection reads the latest commit in each new statement,
 //   and the Repository empties its read cache when a commit from here returns (see
 //   Repository.commitObjectGrouped), before the PUT is answered.
-// Every other write (deletes, buckets, multipart, copies) still runs on the server's connection;
-// SQLite serializes the two writers (busy_timeout), and each batch here is short.
+// Every other write (deletes, buckets, multipart, copies, GC) still runs on the server's
+// connection. SQLite serializes the two writers: write transactions begin IMMEDIATE for that (see
+// openDb in client.ts), and one that meets a batch in progress waits for it (busy_timeout), on
+// the event loop; a batch takes a few ms.
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import type { ChunkPlacement } from './chunk-refs.js';
