@@ -98,7 +98,7 @@ export class ReadCache<O, C extends { data: Buffer | null }> {
   }
 
   private admit(bytes: number, add: () => void): void {
-    if (this.entries + 1 > MAX_ENTRIES || this.bytes + bytes > MAX_BYTES) this.reset();
+    if (this.entries + 1 > MAX_ENTRIES || this.bytes + bytes > MAX_BYTES) this.clear();
     if (bytes > MAX_BYTES) return;
     add();
     this.entries++;
@@ -108,18 +108,14 @@ export class ReadCache<O, C extends { data: Buffer | null }> {
   private validate(): void {
     const changes = this.totalChanges.get()!;
     if (changes !== this.changes) {
-      this.reset();
+      this.clear();
       this.changes = changes;
     }
-    if (this.otherCommits.seen()) this.reset();
+    if (this.otherCommits.seen()) this.clear();
   }
 
-  /** Forgets every row: the database changed through a connection this cache does not watch. */
+  /** Forgets every row (also called when a commit on a connection this cache does not watch returned). */
   clear(): void {
-    this.reset();
-  }
-
-  private reset(): void {
     if (this.entries > 0) this.stats.resets++;
     this.objects.clear();
     this.chunkLists.clear();
