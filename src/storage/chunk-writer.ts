@@ -186,14 +186,10 @@ export async function writeChunks(
         pool.release(last);
         held--;
         // The object's digests come from this one buffer too: objectHash is never fed.
-        const whole = wholeDigestInline(data, algorithms);
-        inlineDigest = whole;
-        const { hash, crc32c } = whole;
-        // Pinned like a stored chunk, so the caller settles both kinds the same way.
-        store.pin(hash);
-        const ref = { hash, size: data.length, crc32c, data, created: true };
-        written.push(ref);
-        chunks.push({ ...ref, offset: 0 });
+        const inline = inlineChunk(data, algorithms, store);
+        inlineDigest = inline.digest;
+        written.push(inline.chunk);
+        chunks.push(inline.chunk);
         dispatched = data.length;
       } else if (filled > 0) dispatch(last, filled);
       else {
@@ -273,10 +269,18 @@ async function readInline(body: AsyncIterable<Buffer> | NodeJS.ReadableStream, o
   } finally {
     if (onAbort) opts.signal!.removeEventListener('abort', onAbort);
   }
-  const { hash, crc32c, md5, checksums } = wholeDigestInline(data, algorithms);
-  // Pinned like a stored chunk, so the caller settles both kinds the same way.
-  opts.store.pin(hash);
-  return { size, md5, checksums, chunks: [{ hash, size, crc32c, data, created: true, offset: 0 }] };
+  const { chunk, digest } = inlineChunk(data, algorithms, opts.store);
+  return { size, md5: digest.md5, checksums: digest.checksums, chunks: [chunk] };
+}
+
+/**
+ * A whole body kept as one inline chunk: its chunk and object digests in one pass, and pinned
+ * like a stored chunk, so the caller settles both kinds the same way.
+ */
+function inlineChunk(data: Buffer, algorithms: ChecksumAlgorithm[], store: ChunkStore): { chunk: WrittenChunk; digest: ObjectDigest } {
+  const digest = wholeDigestInline(data, algorithms);
+  store.pin(digest.hash);
+  return { chunk: { hash: digest.hash, size: data.length, crc32c: digest.crc32c, data, created: true, offset: 0 }, digest };
 }
 
 function iterate(body: AsyncIterable<unknown> | NodeJS.ReadableStream): AsyncIterator<unknown> {
