@@ -19,7 +19,7 @@ program
   .addOption(new Option('--domain <domain>', 'enables virtual-host style: <bucket>.<domain> [env CAIRN_DOMAIN]'))
   .addOption(new Option('--chunk-size <size>', 'chunk and write-buffer size, e.g. 8MiB [env CAIRN_CHUNK_SIZE, default 8MiB]'))
   .addOption(new Option('--inline-max <size>', 'objects up to this size are stored in their SQLite row, not a chunk file; 0 = never [env CAIRN_INLINE_MAX, default 32KiB]'))
-  .addOption(new Option('--commit-thread <on|off>', 'run the commits of PUTs on a thread of their own, off the event loop [env CAIRN_COMMIT_THREAD, default on]').choices(['on', 'off']))
+  .addOption(new Option('--commit-thread <on|off>', 'run the commits of PUTs and DELETEs on a thread of their own, off the event loop [env CAIRN_COMMIT_THREAD, default on]').choices(['on', 'off']))
   .addOption(new Option('--hash-threads <n>', 'worker threads that hash uploads off the event loop; 0 = hash on it [env CAIRN_HASH_THREADS, default: cores, at most 4]'))
   .addOption(new Option('--write-buffers <n>', 'global write-buffer pool size; data-path memory = n x chunk size [env CAIRN_WRITE_BUFFERS, default 16]'))
   .addOption(new Option('--max-buffers-per-request <n>', 'buffers one upload may hold at once [env CAIRN_MAX_BUFFERS_PER_REQUEST, default 4]'))

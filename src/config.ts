@@ -64,7 +64,7 @@ export const configSchema = z
     /** Worker threads hashing uploads (MD5, checksums, chunk SHA-256); 0 = on the event loop. */
     hashThreads: intSchema.min(0).max(64).default(Math.min(4, Math.max(1, os.availableParallelism()))),
     durability: z.enum(['fsync', 'relaxed']).default('fsync'),
-    /** PUT commits run on a thread of their own (db/commit-thread.ts), or on the event loop. */
+    /** PUT and DELETE commits run on a thread of their own (db/commit-thread.ts), or on the event loop. */
     commitThread: z.enum(['on', 'off']).default('on'),
     /** Uploads never completed are removed after this long (ms). */
     multipartExpiry: durationSchema.pipe(z.number().int().min(1000, 'at least 1s')).default(7 * 86_400_000),

@@ -1,4 +1,4 @@
-// The commits of PUTs, off the event loop. A small PUT's commit (its rows, then the COMMIT that
+// The commits of PUTs (and DELETEs), off the event loop. A small PUT's commit (its rows, then the COMMIT that
 // writes some 15 WAL frames, two write() calls each, and syncs them) cost about half of the
 // event loop's time per 4 KiB PUT, measured; on the event loop it holds up every other request
 // meanwhile. Here a worker thread with its own connection runs them, in the same group-commit
@@ -9,14 +9,14 @@
 // - Read after write: the server's connection reads the latest commit in each new statement,
 //   and the Repository empties its read cache when a commit from here returns (see
 //   Repository.commitObjectGrouped), before the PUT is answered.
-// Every other write (deletes, buckets, multipart, copies, GC) still runs on the server's
+// Every other write (buckets, multipart, copies, GC) still runs on the server's
 // connection. SQLite serializes the two writers: write transactions begin IMMEDIATE for that (see
 // openDb in client.ts), and one that meets a batch in progress waits for it (busy_timeout), on
 // the event loop; a batch takes a few ms.
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import type { ChunkPlacement } from './chunk-refs.js';
-import type { CommitResult, NewObject } from './repository.js';
+import type { CommitResult, DeleteResult, NewObject } from './repository.js';
 
 export interface CommitThreadOptions {
   file: string;
@@ -28,15 +28,12 @@ export interface CommitThreadHooks {
   onStopped?: (err: Error) => void;
 }
 
-export interface CommitItem {
-  id: number;
-  bucketId: number;
-  key: string;
-  row: NewObject;
-  placements: ChunkPlacement[];
-}
+/** A PutObject commit (commitObject) or a DeleteObject (deleteObject), run in a batch. */
+export type CommitItem =
+  | { id: number; op: 'put'; bucketId: number; key: string; row: NewObject; placements: ChunkPlacement[] }
+  | { id: number; op: 'delete'; bucketId: number; key: string };
 
-export type CommitOutcome = { id: number; result: CommitResult } | { id: number; error: { name: string; message: string; code?: string } };
+export type CommitOutcome = { id: number; result: CommitResult | DeleteResult } | { id: number; error: { name: string; message: string; code?: string } };
 
 // Messages carry every commit (and every answer) of one turn of the event loop together: each
 // message costs a wake-up of the other thread, which cost more than copying a 4 KiB body.
@@ -69,7 +66,7 @@ export class TurnBatch<T> {
 }
 
 interface Waiter {
-  resolve(r: CommitResult): void;
+  resolve(r: unknown): void;
   reject(e: unknown): void;
 }
 
@@ -133,11 +130,20 @@ export class CommitThread {
 
   /** commitObject on the commit thread: settles once the batch holding it committed. */
   commit(bucketId: number, key: string, row: NewObject, placements: ChunkPlacement[]): Promise<CommitResult> {
+    return this.send<CommitResult>((id) => ({ id, op: 'put', bucketId, key, row, placements }));
+  }
+
+  /** deleteObject on the commit thread: settles once the batch holding it committed. */
+  delete(bucketId: number, key: string): Promise<DeleteResult> {
+    return this.send<DeleteResult>((id) => ({ id, op: 'delete', bucketId, key }));
+  }
+
+  private send<R>(item: (id: number) => CommitItem): Promise<R> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
-    return new Promise<CommitResult>((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      this.outbox.add({ id, bucketId, key, row, placements });
+    return new Promise<R>((resolve, reject) => {
+      this.waiting.set(id, { resolve: resolve as (r: unknown) => void, reject });
+      this.outbox.add(item(id));
     });
   }
 

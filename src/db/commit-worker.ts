@@ -1,5 +1,5 @@
 // The commit thread's side (see commit-thread.ts): its own connection to the database, where
-// the commits of PUTs run in group-commit batches. Receives a commit, answers with its result or
+// the commits of PUTs and DELETEs run in group-commit batches. Receives a commit, answers with its result or
 // its error once the batch holding it committed (and, with fsync durability, was synced).
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDb } from './client.js';
@@ -28,7 +28,8 @@ port.on('message', (m: CommitRequest) => {
     return;
   }
   for (const c of m.items) {
-    repo.commitObjectGrouped(c.bucketId, c.key, c.row, c.placements).then(
+    const done = c.op === 'put' ? repo.commitObjectGrouped(c.bucketId, c.key, c.row, c.placements) : repo.deleteObjectGrouped(c.bucketId, c.key);
+    done.then(
       (result) => replies.add({ id: c.id, result }),
       (err: unknown) => replies.add({ id: c.id, error: describeError(err) }),
     );

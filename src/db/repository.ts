@@ -24,6 +24,12 @@ export type NewObject = Omit<typeof objects.$inferInsert, 'id' | 'bucketId' | 'k
 /** One part of a multipart object's layout (kept by CopyObject along with the -N ETag). */
 export type ObjectPartInput = Omit<typeof objectParts.$inferInsert, 'objectId'>;
 
+export interface DeleteResult {
+  deleted: boolean;
+  /** As in CommitResult. */
+  freed: string[];
+}
+
 export interface CommitResult {
   object: ObjectRow;
   /** Chunk hashes whose refcount reached zero: their rows are gone; the caller removes the files. */
@@ -481,12 +487,25 @@ export class Repository {
   }
 
   /** Removes an object; returns whether it existed and the chunks freed. */
-  deleteObject(bucketId: number, key: string): { deleted: boolean; freed: string[] } {
-    return this.db.transaction((tx) => {
-      const existed = tx.select({ id: objects.id }).from(objects).where(and(eq(objects.bucketId, bucketId), eq(objects.key, key))).get();
-      if (!existed) return { deleted: false, freed: [] };
+  deleteObject(bucketId: number, key: string): DeleteResult {
+    // atomic, not db.transaction: inside a group-commit batch that would be a savepoint each.
+    return this.atomic(() => {
+      if (!this.hot.objectIdByKey.get({ bucketId, key })) return { deleted: false, freed: [] };
       return { deleted: true, freed: this.retire(bucketId, key) };
-    }, { behavior: 'immediate' });
+    });
+  }
+
+  /** deleteObject, batched like commitObjectGrouped (on the commit thread when there is one). */
+  deleteObjectGrouped(bucketId: number, key: string): Promise<DeleteResult> {
+    if (this.thread) {
+      // As for commitObjectGrouped: this connection's read cache cannot see that commit.
+      return this.thread.delete(bucketId, key).then((result) => {
+        this.cache?.clear();
+        return result;
+      });
+    }
+    if (!this.group) return Promise.resolve(this.deleteObject(bucketId, key));
+    return this.group.run(() => this.deleteObject(bucketId, key));
   }
 
   /**

@@ -217,7 +217,7 @@ export class ObjectService {
   }
 
   async deleteObject(bucket: BucketRow, key: string): Promise<boolean> {
-    const { deleted, freed } = this.deps.repo.deleteObject(bucket.id, key);
+    const { deleted, freed } = await this.deps.repo.deleteObjectGrouped(bucket.id, key);
     await this.removeFreed(freed);
     return deleted;
   }

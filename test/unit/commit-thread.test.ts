@@ -82,13 +82,25 @@ describe('CommitThread', () => {
 
   it('a read right after a commit sees it, even before data_version is asked again', async () => {
     await repo.commitObjectGrouped(bucketId, 'k', row('old'), [inline('old')]);
+    // Freeze the clock the read cache uses to space its data_version checks (before the read
+    // that caches the row, which asks it last): only the commit's own invalidation can make the
+    // next read see the new row.
+    vi.spyOn(performance, 'now').mockReturnValue(performance.now());
     expect(repo.getObjectForRead(bucketId, 'k')?.etag).toBe('"old"'); // now cached
-    // Freeze the clock the read cache uses to space its data_version checks: only the commit's
-    // own invalidation can make the next read see the new row.
-    const now = performance.now();
-    vi.spyOn(performance, 'now').mockReturnValue(now);
     await repo.commitObjectGrouped(bucketId, 'k', row('new'), [inline('new')]);
     expect(repo.getObjectForRead(bucketId, 'k')?.etag).toBe('"new"');
+  });
+
+  it('deletes run there too: a read right after sees the object gone, a missing key says so', async () => {
+    const file = { ...inline('kept as a file'), data: null };
+    await repo.commitObjectGrouped(bucketId, 'd', row('d'), [file]);
+    vi.spyOn(performance, 'now').mockReturnValue(performance.now()); // as in the test above
+    expect(repo.getObjectForRead(bucketId, 'd')).toBeDefined(); // now cached
+    const [gone, missing] = await Promise.all([repo.deleteObjectGrouped(bucketId, 'd'), repo.deleteObjectGrouped(bucketId, 'never')]);
+    expect(gone).toEqual({ deleted: true, freed: [file.hash] });
+    expect(missing).toEqual({ deleted: false, freed: [] });
+    expect(repo.getObjectForRead(bucketId, 'd')).toBeUndefined();
+    expect(repo.isChunkReferenced(file.hash)).toBe(false);
   });
 
   it('close() lets queued commits finish; later ones are refused', async () => {
