@@ -463,17 +463,25 @@ export class Repository {
    * promise settles once the batch's COMMIT returned (durable with synchronous=FULL).
    */
   commitObjectGrouped(bucketId: number, key: string, row: NewObject, placements: ChunkPlacement[]): Promise<CommitResult> {
+    return this.grouped(
+      (thread) => thread.commit(bucketId, key, row, placements),
+      () => this.commitObject(bucketId, key, row, placements),
+    );
+  }
+
+  /** On the commit thread when there is one, else in this connection's group commit, else alone. */
+  private grouped<T>(onThread: (thread: CommitThread) => Promise<T>, here: () => T): Promise<T> {
     if (this.thread) {
       // A commit on the other connection: total_changes() on this one does not see it, and
       // data_version is only asked once a millisecond, so the read cache is emptied here, before
-      // the PUT is answered and a GET can follow it.
-      return this.thread.commit(bucketId, key, row, placements).then((result) => {
+      // the request is answered and a GET can follow it.
+      return onThread(this.thread).then((result) => {
         this.cache?.clear();
         return result;
       });
     }
-    if (!this.group) return Promise.resolve(this.commitObject(bucketId, key, row, placements));
-    return this.group.run(() => this.commitObject(bucketId, key, row, placements));
+    if (!this.group) return Promise.resolve(here());
+    return this.group.run(here);
   }
 
   /** Part boundaries of a multipart object (empty for a single PUT). */
@@ -497,15 +505,10 @@ export class Repository {
 
   /** deleteObject, batched like commitObjectGrouped (on the commit thread when there is one). */
   deleteObjectGrouped(bucketId: number, key: string): Promise<DeleteResult> {
-    if (this.thread) {
-      // As for commitObjectGrouped: this connection's read cache cannot see that commit.
-      return this.thread.delete(bucketId, key).then((result) => {
-        this.cache?.clear();
-        return result;
-      });
-    }
-    if (!this.group) return Promise.resolve(this.deleteObject(bucketId, key));
-    return this.group.run(() => this.deleteObject(bucketId, key));
+    return this.grouped(
+      (thread) => thread.delete(bucketId, key),
+      () => this.deleteObject(bucketId, key),
+    );
   }
 
   /**
