@@ -55,9 +55,13 @@ export async function startServer(config: Config, opts: { log?: Logger; /** Test
   const dataDir = path.resolve(config.dataDir);
   fs.mkdirSync(dataDir, { recursive: true });
   const credentials = loadRootCredentials(dataDir, config);
-  const db = openDb(path.join(dataDir, 'cairn.db'), { durability: config.durability });
+  const dbFile = path.join(dataDir, 'cairn.db');
+  const db = openDb(dbFile, { durability: config.durability });
   const groupCommit = new GroupCommit(db.sqlite);
-  const commitThread = config.commitThread === 'on' ? new CommitThread({ file: path.join(dataDir, 'cairn.db'), durability: config.durability }, { onStopped: (err) => log.error({ err }, 'the commit thread stopped: PUTs fail until a restart') }) : undefined;
+  const commitThread =
+    config.commitThread === 'on'
+      ? new CommitThread({ file: dbFile, durability: config.durability }, { onStopped: (err) => log.error({ err }, 'the commit thread stopped: PUTs and DELETEs fail until a restart') })
+      : undefined;
   // Its connection open before the first request (a failure to open is a start-up error).
   await commitThread?.ready;
   const repo = new Repository(db.db, groupCommit, commitThread);

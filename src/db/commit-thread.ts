@@ -1,18 +1,19 @@
-// The commits of PUTs (and DELETEs), off the event loop. A small PUT's commit (its rows, then the COMMIT that
-// writes some 15 WAL frames, two write() calls each, and syncs them) cost about half of the
-// event loop's time per 4 KiB PUT, measured; on the event loop it holds up every other request
-// meanwhile. Here a worker thread with its own connection runs them, in the same group-commit
-// batches (group-commit.ts), while the event loop goes on parsing, authenticating and hashing.
+// The commits of PUTs and DELETEs, off the event loop. A small PUT's commit (its rows, then the
+// COMMIT that writes some 15 WAL frames, two write() calls each, and syncs them) cost about half
+// of the event loop's time per 4 KiB PUT, measured; on the event loop it holds up every other
+// request meanwhile. Here a worker thread with its own connection runs them, in the same
+// group-commit batches (group-commit.ts), while the event loop goes on parsing, authenticating
+// and hashing.
 //
 // What stays the same:
 // - "200 means durable": a commit's promise settles only after its batch committed (synced).
 // - Read after write: the server's connection reads the latest commit in each new statement,
 //   and the Repository empties its read cache when a commit from here returns (see
-//   Repository.commitObjectGrouped), before the PUT is answered.
-// Every other write (buckets, multipart, copies, GC) still runs on the server's
-// connection. SQLite serializes the two writers: write transactions begin IMMEDIATE for that (see
-// openDb in client.ts), and one that meets a batch in progress waits for it (busy_timeout), on
-// the event loop; a batch takes a few ms.
+//   Repository.grouped), before the request is answered.
+// Every other write (buckets, multipart, copies, GC) still runs on the server's connection.
+// SQLite serializes the two writers: write transactions begin IMMEDIATE for that (see openDb in
+// client.ts), and one that meets a batch in progress waits for it (busy_timeout), on the event
+// loop; a batch takes a few ms.
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import type { ChunkPlacement } from './chunk-refs.js';
@@ -24,7 +25,7 @@ export interface CommitThreadOptions {
 }
 
 export interface CommitThreadHooks {
-  /** The thread stopped while the server runs (a bug in it): every later PUT fails with a 500. */
+  /** The thread stopped while the server runs (a bug in it): every later PUT or DELETE fails with a 500. */
   onStopped?: (err: Error) => void;
 }
 

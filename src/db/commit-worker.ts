@@ -1,5 +1,5 @@
 // The commit thread's side (see commit-thread.ts): its own connection to the database, where
-// the commits of PUTs and DELETEs run in group-commit batches. Receives a commit, answers with its result or
+// the commits of PUTs and DELETEs run in group-commit batches. Answers each with its result or
 // its error once the batch holding it committed (and, with fsync durability, was synced).
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDb } from './client.js';

@@ -7,6 +7,8 @@
 // - a change through this connection: SELECT total_changes() (any insert, update or delete,
 //   by any code, counts; a rolled-back one only costs a refill). Asked on every lookup: it costs
 //   ~0.06 µs, it reads no table.
+// - a PUT or DELETE committed by this process's commit thread (its own connection): clear(),
+//   called by the Repository when that commit returns, before the request is answered.
 // - a commit by any other connection (the CLI, a second process): OtherCommits below, which
 //   asks PRAGMA data_version (~2 µs, 4% of a small GET in situ) at most once a millisecond.
 //   Chunks this process is reading are pinned against its own deletes only, so another
