@@ -10,6 +10,7 @@ import { authorize } from './auth/authorize.js';
 import { applyCorsHeaders, preflight } from './http/handlers/cors.js';
 import { sendPieces } from './http/send-pieces.js';
 import { isPieceStream } from './storage/chunk-reader.js';
+import { endOfTurn, turnStamp } from './http/end-of-turn.js';
 
 export type { AppDeps } from './http/context.js';
 
@@ -39,6 +40,7 @@ export function createApp(deps: AppDeps): Koa<S3State> {
   app.on('error', (err: Error) => deps.log.debug({ err: err.message }, 'response stream error'));
   app.use(async (ctx: S3Context) => {
     const started = performance.now();
+    const turn = turnStamp();
     ctx.state.requestId = nextRequestId();
     ctx.state.bytesIn = 0;
     ctx.set('x-amz-request-id', ctx.state.requestId);
@@ -59,6 +61,9 @@ export function createApp(deps: AppDeps): Koa<S3State> {
       ctx.status = 200;
       ctx.remove('Content-Type');
     }
+    // Answered within the turn the request arrived in (a GET from the read cache): sent with the
+    // rest of that turn's answers, when the turn ends (http/end-of-turn.ts).
+    await endOfTurn(turn);
     // An object body read into reused buffers is sent here, now that every header is set.
     if (isPieceStream(ctx.body)) {
       ctx.respond = false;
