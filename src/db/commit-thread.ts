@@ -36,21 +36,45 @@ export type CommitItem =
 
 export type CommitOutcome = { id: number; result: CommitResult | DeleteResult } | { id: number; error: { name: string; message: string; code?: string } };
 
-// Messages carry every commit (and every answer) of one turn of the event loop together: each
-// message costs a wake-up of the other thread, which cost more than copying a 4 KiB body.
+// Messages carry the commits (and the answers) of one turn of the event loop together: each
+// message costs a wake-up of the other thread, which cost more than copying a 4 KiB body. A turn
+// that gathers COMMIT_BATCH_SEND commits sends them at once (see TurnBatch).
 export type CommitRequest = { type: 'commits'; items: CommitItem[] } | { type: 'close' };
 
 export type CommitReply = { type: 'ready' } | { type: 'outcomes'; items: CommitOutcome[] };
 
-/** Collects what one turn of the event loop produces and hands it to `send` in one piece. */
+/**
+ * Commits a turn sends as soon as it has gathered them, instead of at the end of the turn.
+ *
+ * Why: when all connections' PUTs arrive in one turn, the thread used to wait for the event loop
+ * to parse, check and hash every one of them, then commit them all while the event loop sat idle
+ * waiting for the answers. Sending the first few early lets the thread commit them while the event
+ * loop works through the rest: the two overlap. A batch this size still shares its fsync widely.
+ * 4 KiB PUTs under wrk, medians of 3 to 9 runs of each: 16 connections 3,677 -> 3,979 ops/s (6:
+ * 4,287, 12: 3,905), 64 connections 4,844 -> 5,272 (6: 5,241, 16: 5,581).
+ */
+export const COMMIT_BATCH_SEND = 8;
+
+/**
+ * Collects what one turn of the event loop produces and hands it to `send` in one piece at the
+ * end of the turn, or as soon as `max` items are waiting.
+ */
 export class TurnBatch<T> {
   private items: T[] = [];
   private scheduled = false;
 
-  constructor(private readonly send: (items: T[]) => void) {}
+  constructor(
+    private readonly send: (items: T[]) => void,
+    private readonly max = Infinity,
+  ) {}
 
   add(item: T): void {
     this.items.push(item);
+    // The turn's own flush stays scheduled: it sends what gathers after this.
+    if (this.items.length >= this.max) {
+      this.sendWaiting();
+      return;
+    }
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.flush());
@@ -59,6 +83,10 @@ export class TurnBatch<T> {
 
   flush(): void {
     this.scheduled = false;
+    this.sendWaiting();
+  }
+
+  private sendWaiting(): void {
     if (this.items.length === 0) return;
     const items = this.items;
     this.items = [];
@@ -115,7 +143,7 @@ export class CommitThread {
       failReady = reject;
     });
     this.ready.catch(() => {}); // also reported through commit(); a caller may never await it
-    this.outbox = new TurnBatch((items) => this.worker.postMessage({ type: 'commits', items } satisfies CommitRequest));
+    this.outbox = new TurnBatch((items) => this.worker.postMessage({ type: 'commits', items } satisfies CommitRequest), COMMIT_BATCH_SEND);
     this.worker.on('message', (m: CommitReply) => this.onReply(m));
     this.worker.on('error', (err) => {
       failReady(err);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openDb, type OpenedDb } from '../../src/db/client.js';
-import { CommitError, CommitThread } from '../../src/db/commit-thread.js';
+import { COMMIT_BATCH_SEND, CommitError, CommitThread, TurnBatch } from '../../src/db/commit-thread.js';
 import { Repository, type NewObject } from '../../src/db/repository.js';
 import { openStorageEnv, type StorageEnv } from '../helpers/storage-env.js';
 
@@ -50,12 +50,37 @@ describe('CommitThread', () => {
     }
   });
 
-  it('the commits of one turn travel to the thread as one message', async () => {
+  it('the commits of one turn travel to the thread in messages of COMMIT_BATCH_SEND, the rest at the end of the turn', async () => {
     const worker = (thread as unknown as { worker: { postMessage(m: unknown): void } }).worker;
     const posted = vi.spyOn(worker, 'postMessage');
-    await Promise.all(Array.from({ length: 25 }, (_, i) => repo.commitObjectGrouped(bucketId, `t${i}`, row(`t${i}`), [inline(`t-${i}`)])));
-    expect(posted).toHaveBeenCalledTimes(1);
-    expect((posted.mock.calls[0]![0] as { items: unknown[] }).items).toHaveLength(25);
+    const n = 3 * COMMIT_BATCH_SEND + 1;
+    await Promise.all(Array.from({ length: n }, (_, i) => repo.commitObjectGrouped(bucketId, `t${i}`, row(`t${i}`), [inline(`t-${i}`)])));
+    const sizes = posted.mock.calls.map((c) => (c[0] as { items: unknown[] }).items.length);
+    expect(sizes).toEqual([COMMIT_BATCH_SEND, COMMIT_BATCH_SEND, COMMIT_BATCH_SEND, 1]);
+    for (let i = 0; i < n; i++) expect(repo.getObject(bucketId, `t${i}`)?.etag).toBe(`"t${i}"`);
+  });
+
+  it('TurnBatch sends as soon as max items wait, and what gathers after at the end of the turn', async () => {
+    const sent: number[][] = [];
+    const batch = new TurnBatch<number>((items) => sent.push(items), 3);
+    batch.add(1);
+    batch.add(2);
+    expect(sent).toEqual([]);
+    batch.add(3);
+    expect(sent).toEqual([[1, 2, 3]]);
+    batch.add(4);
+    batch.add(5);
+    await Promise.resolve();
+    expect(sent).toEqual([[1, 2, 3]]);
+    await new Promise<void>((r) => setImmediate(r));
+    expect(sent).toEqual([[1, 2, 3], [4, 5]]);
+    // Without a max: one message per turn.
+    const whole: number[][] = [];
+    const turn = new TurnBatch<number>((items) => whole.push(items));
+    for (let i = 0; i < 50; i++) turn.add(i);
+    expect(whole).toEqual([]);
+    await new Promise<void>((r) => setImmediate(r));
+    expect(whole).toEqual([Array.from({ length: 50 }, (_, i) => i)]);
   });
 
   it('an overwrite reports the chunk file it freed', async () => {
