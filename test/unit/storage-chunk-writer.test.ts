@@ -10,7 +10,7 @@ import zlib from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { S3Error } from '../../src/s3/errors.js';
 import { ChunkStore } from '../../src/storage/chunk-store.js';
-import { writeChunks } from '../../src/storage/chunk-writer.js';
+import { YIELD_BYTES, writeChunks } from '../../src/storage/chunk-writer.js';
 import { BufferPool } from '../../src/storage/pool.js';
 
 const MiB = 1024 * 1024;
@@ -109,6 +109,31 @@ describe('writeChunks', () => {
     }
     expect(Buffer.concat(parts).equals(data)).toBe(true);
     expect(pool.stats()).toMatchObject({ inUse: 0, waiters: 0 });
+  });
+
+  it('lets the event loop turn after every YIELD_BYTES of a body that is always ready', async () => {
+    // A body whose pieces are always there (a fast client) must not hold one turn of the event
+    // loop: other connections' requests are answered between its pieces.
+    const data = randomBytes(2 * MiB);
+    let turns = 0;
+    let turning = true;
+    const tick = () => {
+      if (!turning) return;
+      turns++;
+      setImmediate(tick);
+    };
+    setImmediate(tick);
+    let turnsWhenRead = -1;
+    async function* ready(): AsyncGenerator<Buffer> {
+      for (let at = 0; at < data.length; at += 16 * 1024) yield data.subarray(at, at + 16 * 1024);
+      turnsWhenRead = turns;
+    }
+    const pool = new BufferPool({ bufferSize: MiB, buffers: 4 });
+    const result = await writeChunks(ready(), { pool, store, maxBuffers: 3, expectedSize: data.length });
+    turning = false;
+    expect(result.size).toBe(data.length);
+    expect(turnsWhenRead).toBeGreaterThanOrEqual(data.length / YIELD_BYTES - 1);
+    for (const c of result.chunks) store.unpin(c.hash);
   });
 
   it('dedups repeated chunks and reports created correctly', async () => {
