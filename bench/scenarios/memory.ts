@@ -2,6 +2,7 @@
 // RSS of the cairn process (sampled, plus the kernel's VmHWM) during concurrent uploads and
 // downloads, against its idle RSS plus the pool's bytes. Each cell gets a fresh server, so its
 // VmHWM is that cell's peak and nothing a previous cell allocated counts as "idle".
+import { setMaxListeners } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -43,6 +44,8 @@ const GUARD = Math.min(4 * GiB, os.totalmem() / 4);
 async function measured(pid: number, op: (signal: AbortSignal) => Promise<void>): Promise<{ peak: number; seconds: number; stopped: boolean }> {
   const rss = sampleRss(pid, 100);
   const abort = new AbortController();
+  // Every one of the 32 concurrent SDK calls listens on it: not a leak.
+  setMaxListeners(64, abort.signal);
   const guard = setInterval(() => {
     if ((procMemory(pid)?.rss ?? 0) > GUARD) abort.abort(new Error(`cairn RSS passed ${mib(GUARD)} MiB`));
   }, 100);
