@@ -43,11 +43,6 @@ export interface WriteResult {
 }
 
 /**
- * Resolves with the chunks still PINNED: the caller unpins them after its DB transaction
- * committed or failed. On failure everything this call did is undone before it rejects
- * with the first error.
- */
-/**
  * A body being read lets the event loop end its turn after every YIELD_BYTES it copied.
  *
  * Why: while a client streams a large body, its socket always has data, and libuv reads up to
@@ -62,6 +57,11 @@ export interface WriteResult {
  */
 export const YIELD_BYTES = 64 * 1024;
 
+/**
+ * Resolves with the chunks still PINNED: the caller unpins them after its DB transaction
+ * committed or failed. On failure everything this call did is undone before it rejects
+ * with the first error.
+ */
 export async function writeChunks(
   body: AsyncIterable<Buffer> | NodeJS.ReadableStream,
   opts: WriteOptions,
