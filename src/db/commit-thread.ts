@@ -50,8 +50,12 @@ export type CommitReply = { type: 'ready' } | { type: 'outcomes'; items: CommitO
  * to parse, check and hash every one of them, then commit them all while the event loop sat idle
  * waiting for the answers. Sending the first few early lets the thread commit them while the event
  * loop works through the rest: the two overlap. A batch this size still shares its fsync widely.
- * 4 KiB PUTs under wrk, medians of 3 to 9 runs of each: 16 connections 3,677 -> 3,979 ops/s (6:
- * 4,287, 12: 3,905), 64 connections 4,844 -> 5,272 (6: 5,241, 16: 5,581).
+ * 4 KiB PUTs under wrk (bench/tmp/wprof.ts, interleaved; each set compared only within itself):
+ * - 16 connections, 9 runs each: median 3,677 ops/s sent at the end of the turn, 3,979 at 8.
+ *   A set of 3: end of turn 3,778, 6: 4,287, 8: 4,103, 12: 3,905. A set of 4 (8 s runs): 4: 4,345,
+ *   6: 4,374, 8: 4,300, which is noise.
+ * - 64 connections, sets of 3: end of turn 4,887, 8: 5,470, 16: 5,581; end of turn 4,844, 6: 5,241,
+ *   8: 5,272.
  */
 export const COMMIT_BATCH_SEND = 8;
 

@@ -2,6 +2,7 @@
 // full buffer is written (hash + write + fsync) while reading continues into the next.
 // Every wait for a buffer happens before the next body pull, so when the pool or this
 // request's share of it is exhausted we simply stop reading and TCP pushes back on the client.
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { dropped } from './transient-memory.js';
 import type { Readable } from 'node:stream';
 import type { ChecksumAlgorithm } from '../s3/checksums.js';
@@ -194,7 +195,7 @@ export async function writeChunks(
       sinceYield += piece.length;
       if (sinceYield >= YIELD_BYTES) {
         sinceYield = 0;
-        await new Promise<void>((resolve) => setImmediate(resolve));
+        await nextTurn();
       }
     }
     if (opts.expectedSize !== undefined && size < opts.expectedSize) throw new S3Error('IncompleteBody');
