@@ -4,7 +4,6 @@ import type { AppDeps, S3State, S3Context } from './http/context.js';
 import { writeError } from './http/errors.js';
 import { resolveOperation } from './http/router.js';
 import { parseEndpoint } from './s3/endpoint.js';
-import { authenticate } from './auth/authenticate.js';
 import { S3Error } from './s3/errors.js';
 import { authorize } from './auth/authorize.js';
 import { applyCorsHeaders, preflight } from './http/handlers/cors.js';
@@ -54,7 +53,7 @@ export function createApp(deps: AppDeps): Koa<S3State> {
       writeError(ctx, deps, err);
     }
     // After writeError, which clears headers: a cross-origin caller must be able to read errors too.
-    applyCorsHeaders(ctx, deps);
+    await applyCorsHeaders(ctx, deps);
     // Koa answers an empty 200 with the text "OK"; S3 answers with an empty body.
     if (ctx.body === undefined && ctx.status === 200 && ctx.method !== 'HEAD') {
       ctx.body = '';
@@ -106,10 +105,11 @@ async function handle(ctx: S3Context, deps: AppDeps): Promise<void> {
     ctx.state.auth = null;
     ctx.state.principal = null;
     ctx.state.operation = 'CorsPreflight';
-    await preflight(ctx, deps);
+    await preflight(ctx, deps, {});
     return;
   }
-  ctx.state.auth = authenticate(
+  // Grants are read per request with the secret: a revoked key stops at once.
+  const signed = await deps.principals.authenticate(
     {
       method: ctx.method,
       rawPath: ctx.state.rawPath,
@@ -120,21 +120,16 @@ async function handle(ctx: S3Context, deps: AppDeps): Promise<void> {
       // SigV2 signs '/<bucket>/...' even when the bucket came from the Host header.
       virtualHostBucket: virtualHost ? bucket : undefined,
     },
-    { lookup: deps.lookupSecret, region: deps.config.region },
+    { region: deps.config.region },
   );
+  ctx.state.auth = signed?.auth ?? null;
+  ctx.state.principal = signed?.principal ?? null;
   if (ctx.state.auth?.presigned) hoistQueryHeaders(ctx);
-  ctx.state.principal = null;
-  if (ctx.state.auth) {
-    // Grants are read per request: a key revoked since its secret was looked up is unknown now.
-    const principal = deps.principalFor(ctx.state.auth.accessKeyId);
-    if (!principal) throw new S3Error('InvalidAccessKeyId', { AWSAccessKeyId: ctx.state.auth.accessKeyId });
-    ctx.state.principal = principal;
-  }
-  const op = resolveOperation(ctx);
+  const op = resolveOperation({ method: ctx.method, bucket, key, query: ctx.state.query, copySource: ctx.req.headers['x-amz-copy-source'] !== undefined });
   ctx.state.operation = op.name;
   if (ctx.state.auth === null) {
     // Anonymous: only reads of a bucket made public on purpose.
-    const publicBucket = bucket !== undefined && deps.repo.getBucket(bucket)?.publicRead === true;
+    const publicBucket = bucket !== undefined && (await deps.buckets.find(bucket))?.publicRead === true;
     if (!op.publicRead || !publicBucket) throw new S3Error('AccessDenied');
     // Overrides would let anyone serve a public object as, say, text/html.
     if (op.name === 'GetObject' && [...ctx.state.query.keys()].some((k) => k.startsWith('response-'))) {
@@ -143,7 +138,7 @@ async function handle(ctx: S3Context, deps: AppDeps): Promise<void> {
   }
   // Signed requests: the key's grants on the bucket (anonymous ones are checked above).
   if (ctx.state.principal) authorize(ctx.state.principal, op.access, bucket);
-  await op.handler(ctx, deps);
+  await op.run(ctx, deps);
 }
 
 // Auth parameters, and checksums: the SDK presigns the CRC32 of an empty body, so S3 does not

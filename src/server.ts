@@ -7,10 +7,9 @@ import { createApp, MAX_HEADERS_COUNT } from './app.js';
 import { errorXml } from './s3/xml.js';
 import { S3_ERRORS, type S3ErrorCode } from './s3/errors.js';
 import type { Config } from './config.js';
-import { openDb, type OpenedDb } from './db/client.js';
-import { Repository } from './db/repository.js';
-import { GroupCommit } from './db/group-commit.js';
-import { CommitThread } from './db/commit-thread.js';
+import type { OpenedDb } from './db/client.js';
+import type { Repository } from './db/repository.js';
+import { SqliteStore } from './db/sqlite-store.js';
 import { BufferPool } from './storage/pool.js';
 import { HashPool } from './storage/hash-pool.js';
 import { ChunkStore, type ChunkFsOps } from './storage/chunk-store.js';
@@ -19,10 +18,11 @@ import { MultipartService } from './storage/multipart-service.js';
 import { startBackgroundJobs } from './storage/jobs.js';
 import { runGc } from './storage/gc.js';
 import { runScrub } from './storage/scrub.js';
-import { MultipartRepository } from './db/multipart-repository.js';
 import { KeysRepository } from './db/keys-repository.js';
 import { loadRootCredentials, type RootCredentials } from './auth/credentials.js';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { BucketService } from './services/buckets.js';
+import { Principals } from './services/principals.js';
 import { Metrics } from './admin/metrics.js';
 import { loadAdminToken } from './admin/token.js';
 import { startAdminServer } from './admin/server.js';
@@ -34,8 +34,10 @@ export interface RunningServer {
   credentials: RootCredentials;
   pool: BufferPool;
   store: ChunkStore;
+  /** The metadata store (SQLite). */
+  meta: SqliteStore;
+  /** The SQLite engine's internals, for tests and tools that inspect the file's rows. */
   repo: Repository;
-  /** Access keys besides root (grants checked on every S3 request). */
   keys: KeysRepository;
   db: OpenedDb;
   dataDir: string;
@@ -55,16 +57,12 @@ export async function startServer(config: Config, opts: { log?: Logger; /** Test
   const dataDir = path.resolve(config.dataDir);
   fs.mkdirSync(dataDir, { recursive: true });
   const credentials = loadRootCredentials(dataDir, config);
-  const dbFile = path.join(dataDir, 'cairn.db');
-  const db = openDb(dbFile, { durability: config.durability });
-  const groupCommit = new GroupCommit(db.sqlite);
-  const commitThread =
-    config.commitThread === 'on'
-      ? new CommitThread({ file: dbFile, durability: config.durability }, { onStopped: (err) => log.error({ err }, 'the commit thread stopped: PUTs and DELETEs fail until a restart') })
-      : undefined;
-  // Its connection open before the first request (a failure to open is a start-up error).
-  await commitThread?.ready;
-  const repo = new Repository(db.db, groupCommit, commitThread);
+  const meta = await SqliteStore.open({
+    file: path.join(dataDir, 'cairn.db'),
+    durability: config.durability,
+    commitThread: config.commitThread === 'on',
+    onThreadStopped: (err) => log.error({ err }, 'the commit thread stopped: PUTs and DELETEs fail until a restart'),
+  });
   // Hashing workers read the pool's buffers in place, so the pool is SharedArrayBuffer-backed.
   const hashPool = config.hashThreads > 0 ? new HashPool(config.hashThreads) : undefined;
   const store = new ChunkStore({ dataDir, durability: config.durability, fsOps: opts.fsOps, hashPool });
@@ -74,7 +72,7 @@ export async function startServer(config: Config, opts: { log?: Logger; /** Test
   const metrics = new Metrics({ pool });
   const adminToken = loadAdminToken(dataDir, config.adminToken);
   const objects = new ObjectService({
-    repo,
+    meta,
     store,
     pool,
     maxBuffersPerRequest: Math.min(config.maxBuffersPerRequest, config.writeBuffers),
@@ -83,11 +81,12 @@ export async function startServer(config: Config, opts: { log?: Logger; /** Test
     onWarn: (msg, err) => log.warn({ err }, msg),
   });
   objects.receiveDeps.onChunks = (written) => metrics.recordChunks(written);
-  const mp = new MultipartRepository(db.db, repo);
-  const multipart = new MultipartService(repo, mp, objects);
+  const multipart = new MultipartService(meta, objects);
+  const buckets = new BucketService(meta, config.region, multipart);
+  const principals = new Principals(credentials, meta.keys);
   // Multipart expiry sweep (at start-up, then every min(1h, expiry/2)), GC, slow scrub.
   const stopJobs = startBackgroundJobs(
-    { dataDir, repo, mp, multipart, store },
+    { dataDir, meta, multipart, store },
     {
       gcIntervalMs: config.gcInterval,
       gcGraceMs: config.gcGrace,
@@ -98,27 +97,17 @@ export async function startServer(config: Config, opts: { log?: Logger; /** Test
       onScrub: (r) => metrics.recordScrub(r),
     },
   );
-  const rootKey = Buffer.from(credentials.accessKeyId);
-  const isRoot = (id: string) => {
-    const given = Buffer.from(id);
-    return given.length === rootKey.length && timingSafeEqual(given, rootKey);
-  };
-  const keys = new KeysRepository(db.db);
+  const repo = meta.repo;
+  const keys = new KeysRepository(meta.db);
   const app = createApp({
     config,
-    repo,
+    buckets,
     objects,
     multipart,
-    mp,
+    principals,
     log,
     metrics,
     owner: { id: credentials.accessKeyId, displayName: 'cairn' },
-    lookupSecret: (id) => (isRoot(id) ? credentials.secretAccessKey : keys.secretFor(id)),
-    principalFor: (id) => {
-      if (isRoot(id)) return { kind: 'root', accessKeyId: id };
-      const key = keys.get(id);
-      return key && { kind: 'key', accessKeyId: id, grants: key.grants };
-    },
   });
   // No total request timeout (a 5 GiB PUT may take minutes), but an idle socket is closed:
   // a client that stops sending mid-upload must not hold pool buffers forever. Headers must
@@ -162,10 +151,10 @@ export async function startServer(config: Config, opts: { log?: Logger; /** Test
   try {
     admin = await startAdminServer(
       {
-        db: db.db, repo, pool, metrics, keys, token: adminToken.token, log, region: config.region, credentials, s3Url: url,
+        db: meta.db, repo, pool, metrics, keys, token: adminToken.token, log, region: config.region, credentials, s3Url: url,
         s3Wildcard: config.host === '0.0.0.0' || config.host === '::',
-        gc: ({ dryRun, signal }) => runGc({ dataDir, repo, mp, multipart, store }, { graceMs: config.gcGrace, multipartExpiryMs: config.multipartExpiry, dryRun, signal }),
-        scrub: ({ quarantine, signal, onProgress }) => runScrub({ dataDir, repo, store }, { quarantine, signal, onProgress }),
+        gc: ({ dryRun, signal }) => runGc({ dataDir, meta, store }, { graceMs: config.gcGrace, multipartExpiryMs: config.multipartExpiry, dryRun, signal }),
+        scrub: ({ quarantine, signal, onProgress }) => runScrub({ dataDir, meta, store }, { quarantine, signal, onProgress }),
       },
       { port: config.adminPort, host: config.adminHost },
     );
@@ -173,7 +162,7 @@ export async function startServer(config: Config, opts: { log?: Logger; /** Test
     await stopJobs();
     await closeS3();
     await hashPool?.close();
-    db.close();
+    await meta.close();
     throw err;
   }
   return {
@@ -183,9 +172,10 @@ export async function startServer(config: Config, opts: { log?: Logger; /** Test
     credentials,
     pool,
     store,
+    meta,
     repo,
     keys,
-    db,
+    db: meta.opened,
     dataDir,
     adminUrl: admin.url,
     adminToken: adminToken.token,
@@ -199,9 +189,7 @@ export async function startServer(config: Config, opts: { log?: Logger; /** Test
         server.closeAllConnections();
       });
       await hashPool?.close();
-      groupCommit.flush();
-      await commitThread?.close();
-      db.close();
+      await meta.close();
     },
   };
 }

@@ -149,10 +149,11 @@ export class LocalBackend implements Backend {
    */
   private async services() {
     this.writable();
-    const [{ ChunkStore }, { MultipartRepository }] = await Promise.all([import('../storage/chunk-store.js'), import('../db/multipart-repository.js')]);
-    const repo = new Repository(this.db);
+    const [{ ChunkStore }, { SqliteStore }] = await Promise.all([import('../storage/chunk-store.js'), import('../db/sqlite-store.js')]);
+    this.db;
+    const meta = SqliteStore.over(this.opened!);
     const store = new ChunkStore({ dataDir: this.dataDir, durability: durability() });
-    return { repo, store, mp: new MultipartRepository(this.db, repo) };
+    return { meta, store };
   }
 
   private requireBucket(name: string) {
@@ -246,7 +247,7 @@ export class LocalBackend implements Backend {
     const s = await this.services();
     const { runGc } = await import('../storage/gc.js');
     return runGc(
-      { dataDir: this.dataDir, repo: s.repo, mp: s.mp, store: s.store },
+      { dataDir: this.dataDir, meta: s.meta, store: s.store },
       { graceMs: opts.graceMs ?? 3_600_000, multipartExpiryMs: opts.multipartExpiryMs ?? 7 * 86_400_000, dryRun: opts.dryRun, onProgress },
     );
   }
@@ -254,7 +255,7 @@ export class LocalBackend implements Backend {
   async verify(opts: { quarantine: boolean }, onProgress?: OnProgress) {
     const s = await this.services();
     const { runScrub } = await import('../storage/scrub.js');
-    return runScrub({ dataDir: this.dataDir, repo: s.repo, store: s.store }, { quarantine: opts.quarantine, onProgress });
+    return runScrub({ dataDir: this.dataDir, meta: s.meta, store: s.store }, { quarantine: opts.quarantine, onProgress });
   }
 
   close() {

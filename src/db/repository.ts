@@ -161,6 +161,11 @@ export class Repository {
     return this.atomic(fn, 'deferred');
   }
 
+  /** Runs `fn` (reads, then writes) in one write transaction; a throw rolls it back. */
+  write<T>(fn: () => T): T {
+    return this.atomic(fn, 'immediate');
+  }
+
   // ---- buckets ----
 
   getBucket(name: string): BucketRow | undefined {

@@ -3,26 +3,20 @@ import type { Logger } from 'pino';
 import type { AuthResult } from '../auth/types.js';
 import type { Principal } from '../auth/authorize.js';
 import type { Config } from '../config.js';
-import type { Repository } from '../db/repository.js';
 import type { ObjectService } from '../storage/object-service.js';
 import type { MultipartService } from '../storage/multipart-service.js';
-import type { MultipartRepository } from '../db/multipart-repository.js';
+import type { BucketService } from '../services/buckets.js';
+import type { Principals } from '../services/principals.js';
 import type { RequestSample } from '../admin/metrics.js';
 
-/** What every handler may use; built once in app.ts. */
+/** What every handler may use: the domain services (handlers never reach the stores). */
 export interface AppDeps {
   config: Config;
-  repo: Repository;
+  buckets: BucketService;
   objects: ObjectService;
   multipart: MultipartService;
-  mp: MultipartRepository;
-  /** Secret for an access key id, or undefined when the key is unknown. */
-  lookupSecret: (accessKeyId: string) => string | undefined;
-  /**
-   * Who an authenticated access key is: root, or a key with its current grants (read per
-   * request). Undefined when the key no longer exists (revoked since its signature was checked).
-   */
-  principalFor: (accessKeyId: string) => Principal | undefined;
+  /** Who signed a request: the root pair or an access key with its current grants. */
+  principals: Principals;
   /** The owner shown in listings and ACLs. */
   owner: { id: string; displayName: string };
   log: Logger;
@@ -48,7 +42,17 @@ export interface S3State {
 }
 
 export type S3Context = ParameterizedContext<S3State>;
-export type Handler = (ctx: S3Context, deps: AppDeps) => Promise<void>;
+
+/** What the router resolved an operation on: the bucket, and the key for object operations. */
+export interface BucketTarget {
+  bucket: string;
+}
+export interface ObjectTarget extends BucketTarget {
+  key: string;
+}
+export type Handler<T = object> = (ctx: S3Context, deps: AppDeps, target: T) => Promise<void>;
+export type BucketHandler = Handler<BucketTarget>;
+export type ObjectHandler = Handler<ObjectTarget>;
 
 export function header(ctx: S3Context, name: string): string | undefined {
   const v = ctx.req.headers[name];

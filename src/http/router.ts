@@ -1,5 +1,4 @@
-import type { Handler, S3Context } from './context.js';
-import { header } from './context.js';
+import type { AppDeps, BucketHandler, ObjectHandler, S3Context } from './context.js';
 import { S3Error } from '../s3/errors.js';
 import type { Access } from '../auth/authorize.js';
 import { listBuckets } from './handlers/service.js';
@@ -23,9 +22,20 @@ import {
 // sub-resource query parameters, not by path shape, so the S3 side resolves one operation
 // from a table instead of path patterns (which would also mangle keys).
 
+/** What resolveOperation looks at: the request line, already split into bucket and key (parseEndpoint). */
+export interface RouteInput {
+  method: string;
+  bucket?: string;
+  key?: string;
+  query: URLSearchParams;
+  /** The request carries x-amz-copy-source (CopyObject, UploadPartCopy). */
+  copySource: boolean;
+}
+
 export interface Operation {
   name: string;
-  handler: Handler;
+  /** Runs the handler on the bucket and key the operation was resolved with. */
+  run: (ctx: S3Context, deps: AppDeps) => Promise<void>;
   /** Allowed without credentials on a bucket made public-read on purpose. */
   publicRead?: boolean;
   /** What an access key needs on the request's bucket (src/auth/authorize.ts); checked in app.ts. */
@@ -35,7 +45,7 @@ export interface Operation {
 const notImplemented = (name: string, access: Access): Operation => ({
   name,
   access,
-  handler: async () => {
+  run: async () => {
     throw new S3Error('NotImplemented', {}, `${name} is not implemented by cairn.`);
   },
 });
@@ -48,74 +58,97 @@ const UNSUPPORTED = [
   'legal-hold', 'torrent', 'restore', 'select', 'attributes', 'policyStatus', 'session',
 ];
 
+type Extra = { publicRead?: boolean };
 
-export function resolveOperation(ctx: S3Context): Operation {
-  const { bucket, key, query } = ctx.state;
-  const method = ctx.method;
-  const has = (p: string) => query.has(p);
-  const unsupported = UNSUPPORTED.find(has);
-  // An unimplemented sub-resource still needs a grant: reading it or changing it.
-  const unsupportedAccess: Access = method === 'GET' || method === 'HEAD' ? 'read' : 'write';
-
+/** The operation a request names, with its bucket and key bound to the handler (typed, never absent). */
+export function resolveOperation(req: RouteInput): Operation {
+  const { method, bucket, key, query } = req;
   if (bucket === undefined) {
-    if (method === 'GET') return { name: 'ListBuckets', handler: listBuckets, access: 'service' };
+    if (method === 'GET') return { name: 'ListBuckets', run: (ctx, deps) => listBuckets(ctx, deps, {}), access: 'service' };
     throw new S3Error('MethodNotAllowed');
   }
+  const onBucket = (name: string, handler: BucketHandler, access: Access, extra: Extra = {}): Operation => ({
+    name,
+    access,
+    ...extra,
+    run: (ctx, deps) => handler(ctx, deps, { bucket }),
+  });
+  if (key === undefined) return bucketOperation(req, onBucket);
+  const onObject = (name: string, handler: ObjectHandler, access: Access, extra: Extra = {}): Operation => ({
+    name,
+    access,
+    ...extra,
+    run: (ctx, deps) => handler(ctx, deps, { bucket, key }),
+  });
+  return objectOperation(req, onObject);
+}
 
-  if (key === undefined) {
-    if (unsupported) return notImplemented(`Bucket ${unsupported} configuration`, unsupportedAccess);
-    switch (method) {
-      case 'PUT':
-        if (has('cors')) return { name: 'PutBucketCors', handler: putBucketCors, access: 'write' };
-        if (has('acl')) return notImplemented('PutBucketAcl', 'write');
-        if (has('versioning')) return notImplemented('PutBucketVersioning', 'write');
-        return { name: 'CreateBucket', handler: createBucket, access: 'admin' };
-      case 'HEAD':
-        return { name: 'HeadBucket', handler: headBucket, publicRead: true, access: 'read' };
-      case 'DELETE':
-        if (has('cors')) return { name: 'DeleteBucketCors', handler: deleteBucketCors, access: 'write' };
-        return { name: 'DeleteBucket', handler: deleteBucket, access: 'admin' };
-      case 'POST':
-        if (has('delete')) return { name: 'DeleteObjects', handler: deleteObjects, access: 'write' };
-        throw new S3Error('MethodNotAllowed');
-      case 'GET':
-        if (has('location')) return { name: 'GetBucketLocation', handler: getBucketLocation, publicRead: true, access: 'read' };
-        if (has('versioning')) return { name: 'GetBucketVersioning', handler: getBucketVersioning, access: 'read' };
-        if (has('acl')) return { name: 'GetBucketAcl', handler: getAcl, access: 'read' };
-        if (has('cors')) return { name: 'GetBucketCors', handler: getBucketCors, access: 'read' };
-        if (has('uploads')) return { name: 'ListMultipartUploads', handler: listMultipartUploads, access: 'read' };
-        if (query.get('list-type') === '2') return { name: 'ListObjectsV2', handler: listObjectsV2, publicRead: true, access: 'read' };
-        return { name: 'ListObjects', handler: listObjects, publicRead: true, access: 'read' };
-      default:
-        throw new S3Error('MethodNotAllowed');
-    }
+/** An unimplemented sub-resource still needs a grant: reading it or changing it. */
+function unsupportedOperation(req: RouteInput, kind: 'Bucket' | 'Object'): Operation | undefined {
+  const unsupported = UNSUPPORTED.find((p) => req.query.has(p));
+  if (!unsupported) return undefined;
+  const access: Access = req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write';
+  return notImplemented(kind === 'Bucket' ? `Bucket ${unsupported} configuration` : `Object ${unsupported}`, access);
+}
+
+function bucketOperation(req: RouteInput, op: (name: string, handler: BucketHandler, access: Access, extra?: Extra) => Operation): Operation {
+  const unsupported = unsupportedOperation(req, 'Bucket');
+  if (unsupported) return unsupported;
+  const has = (p: string) => req.query.has(p);
+  switch (req.method) {
+    case 'PUT':
+      if (has('cors')) return op('PutBucketCors', putBucketCors, 'write');
+      if (has('acl')) return notImplemented('PutBucketAcl', 'write');
+      if (has('versioning')) return notImplemented('PutBucketVersioning', 'write');
+      return op('CreateBucket', createBucket, 'admin');
+    case 'HEAD':
+      return op('HeadBucket', headBucket, 'read', { publicRead: true });
+    case 'DELETE':
+      if (has('cors')) return op('DeleteBucketCors', deleteBucketCors, 'write');
+      return op('DeleteBucket', deleteBucket, 'admin');
+    case 'POST':
+      if (has('delete')) return op('DeleteObjects', deleteObjects, 'write');
+      throw new S3Error('MethodNotAllowed');
+    case 'GET':
+      if (has('location')) return op('GetBucketLocation', getBucketLocation, 'read', { publicRead: true });
+      if (has('versioning')) return op('GetBucketVersioning', getBucketVersioning, 'read');
+      if (has('acl')) return op('GetBucketAcl', getAcl, 'read');
+      if (has('cors')) return op('GetBucketCors', getBucketCors, 'read');
+      if (has('uploads')) return op('ListMultipartUploads', listMultipartUploads, 'read');
+      if (req.query.get('list-type') === '2') return op('ListObjectsV2', listObjectsV2, 'read', { publicRead: true });
+      return op('ListObjects', listObjects, 'read', { publicRead: true });
+    default:
+      throw new S3Error('MethodNotAllowed');
   }
+}
 
-  if (unsupported) return notImplemented(`Object ${unsupported}`, unsupportedAccess);
+function objectOperation(req: RouteInput, op: (name: string, handler: ObjectHandler, access: Access, extra?: Extra) => Operation): Operation {
+  const has = (p: string) => req.query.has(p);
+  const unsupported = unsupportedOperation(req, 'Object');
+  if (unsupported) return unsupported;
   // CORS is a bucket sub-resource only.
-  if (has('cors')) return notImplemented('Object cors', unsupportedAccess);
-  switch (method) {
+  if (has('cors')) return notImplemented('Object cors', req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write');
+  switch (req.method) {
     case 'PUT':
       if (has('acl')) return notImplemented('PutObjectAcl', 'write');
-      if (has('uploadId') || has('partNumber')) {
-        return header(ctx, 'x-amz-copy-source') !== undefined ? { name: 'UploadPartCopy', handler: uploadPartCopy, access: 'write' } : { name: 'UploadPart', handler: uploadPart, access: 'write' };
-      }
-      if (header(ctx, 'x-amz-copy-source') !== undefined) return { name: 'CopyObject', handler: copyObject, access: 'write' };
-      return { name: 'PutObject', handler: putObject, access: 'write' };
+      if (has('uploadId') || has('partNumber')) return req.copySource ? op('UploadPartCopy', uploadPartCopy, 'write') : op('UploadPart', uploadPart, 'write');
+      if (req.copySource) return op('CopyObject', copyObject, 'write');
+      return op('PutObject', putObject, 'write');
     case 'GET':
-      if (has('acl')) return { name: 'GetObjectAcl', handler: getAcl, access: 'read' };
-      if (has('uploadId')) return { name: 'ListParts', handler: listParts, access: 'read' };
-      return { name: 'GetObject', handler: getObject, publicRead: true, access: 'read' };
+      if (has('acl')) return op('GetObjectAcl', getAcl, 'read');
+      if (has('uploadId')) return op('ListParts', listParts, 'read');
+      return op('GetObject', getObject, 'read', { publicRead: true });
     case 'HEAD':
-      return { name: 'HeadObject', handler: headObject, publicRead: true, access: 'read' };
+      return op('HeadObject', headObject, 'read', { publicRead: true });
     case 'DELETE':
-      if (has('uploadId')) return { name: 'AbortMultipartUpload', handler: abortMultipartUpload, access: 'write' };
-      return { name: 'DeleteObject', handler: deleteObject, access: 'write' };
+      if (has('uploadId')) return op('AbortMultipartUpload', abortMultipartUpload, 'write');
+      return op('DeleteObject', deleteObject, 'write');
     case 'POST':
-      if (has('uploads')) return { name: 'CreateMultipartUpload', handler: createMultipartUpload, access: 'write' };
-      if (has('uploadId')) return { name: 'CompleteMultipartUpload', handler: completeMultipartUpload, access: 'write' };
+      if (has('uploads')) return op('CreateMultipartUpload', createMultipartUpload, 'write');
+      if (has('uploadId')) return op('CompleteMultipartUpload', completeMultipartUpload, 'write');
       throw new S3Error('MethodNotAllowed');
     default:
       throw new S3Error('MethodNotAllowed');
   }
 }
+

@@ -191,13 +191,14 @@ export class ChunkStore {
    */
   async discard(
     refs: Array<ChunkRef & { created: boolean }>,
-    isReferenced: (hash: string) => boolean,
+    isReferenced: (hash: string) => Promise<boolean>,
   ): Promise<void> {
     const created = new Set(refs.filter((r) => r.created).map((r) => r.hash));
     const errors: unknown[] = [];
     for (const hash of created) {
-      // Checked right before each removal: isReferenced and the pin check run in one tick.
-      if (isReferenced(hash)) continue;
+      // Checked right before each removal: only microtasks run between isReferenced and the pin
+      // check (the metadata store's promise, src/store/metadata-store.ts).
+      if (await isReferenced(hash)) continue;
       try {
         await this.removeIfUnpinned(hash);
       } catch (err) {
@@ -299,9 +300,10 @@ export class ChunkStore {
   /**
    * GC's removal of a chunk file that no row references: true when it was removed.
    *
-   * In this process the guard is the same as removeIfUnpinned's: the pin check, the DB check
-   * (`isReferenced`, synchronous) and the registration in `deleting` happen in one synchronous
-   * step, and a put() arriving later waits for the outcome before looking at the file.
+   * In this process the guard is the same as removeIfUnpinned's: the DB check (`isReferenced`,
+   * with only microtasks after it, see src/store/metadata-store.ts), then the pin check and the
+   * registration in `deleting` in one synchronous step; a put() arriving later waits for the
+   * outcome before looking at the file.
    *
    * Another process (the server, when this is the CLI) has no pins we can see. Its put() of
    * the same bytes bumps the file's mtime before trusting the file, and its touchPinned()
@@ -310,9 +312,10 @@ export class ChunkStore {
    * DB row checked again. A touch that landed before the rename shows up in the mtime and the
    * file goes back; a touch after the rename fails with ENOENT and that put writes a fresh copy.
    */
-  collectOrphan(hash: string, opts: { graceMs: number; isReferenced: (hash: string) => boolean }): Promise<{ removed: boolean; size: number }> {
+  async collectOrphan(hash: string, opts: { graceMs: number; isReferenced: (hash: string) => Promise<boolean> }): Promise<{ removed: boolean; size: number }> {
     const target = this.chunkPath(hash);
-    if (this.deleting.has(hash) || this.pins.has(hash) || opts.isReferenced(hash)) return Promise.resolve({ removed: false, size: 0 });
+    if (this.deleting.has(hash) || this.pins.has(hash) || (await opts.isReferenced(hash))) return { removed: false, size: 0 };
+    if (this.deleting.has(hash) || this.pins.has(hash)) return { removed: false, size: 0 };
     const p = (async () => {
       const cutoff = Date.now() - opts.graceMs;
       const before = await statOrUndefined(target);
@@ -325,7 +328,7 @@ export class ChunkStore {
         throw err;
       }
       const after = await fs.stat(aside);
-      if (after.mtimeMs > cutoff || opts.isReferenced(hash)) {
+      if (after.mtimeMs > cutoff || (await opts.isReferenced(hash))) {
         await this.restoreAside(aside, target);
         return { removed: false, size: 0 };
       }

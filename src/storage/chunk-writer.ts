@@ -24,7 +24,7 @@ export interface WriteOptions {
   maxSize?: number;
   signal?: AbortSignal;
   /** Used when discarding after a failure: a created chunk some DB row references is kept. */
-  isReferenced?: (hash: string) => boolean;
+  isReferenced?: (hash: string) => Promise<boolean>;
   /** Worker threads for the object's MD5/checksums; without it they run on this thread. */
   hashPool?: HashPool;
   /**
@@ -245,7 +245,7 @@ export async function writeChunks(
   }
   await Promise.allSettled([...inflight]);
   for (const ref of written) store.unpin(ref.hash);
-  await store.discard(written, opts.isReferenced ?? (() => false)).catch(() => undefined);
+  await store.discard(written, opts.isReferenced ?? (async () => false)).catch(() => undefined);
   // Set by the load loop or the digest above (TS cannot see through the fail() closure).
   throw (failure as unknown as { error: unknown }).error;
 }

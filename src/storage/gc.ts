@@ -20,10 +20,7 @@
 // MultipartService.expire does in-process) but left to the orphan pass of the same run.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Repository } from '../db/repository.js';
-import type { MultipartRepository } from '../db/multipart-repository.js';
-import { MaintenanceRepository } from '../db/maintenance-repository.js';
-import type { MultipartService } from './multipart-service.js';
+import type { MetadataStore } from '../store/metadata-store.js';
 import { ASIDE_RE, type ChunkStore } from './chunk-store.js';
 
 export interface GcResult {
@@ -45,10 +42,8 @@ export interface GcResult {
 
 export interface GcDeps {
   dataDir: string;
-  repo: Repository;
-  mp: MultipartRepository;
-  /** Accepted for the contract's shape; expiry goes through `mp` so freed chunks take the grace-checked path. */
-  multipart?: MultipartService;
+  /** Expiry aborts uploads here directly, so their freed chunks take the grace-checked orphan path. */
+  meta: MetadataStore;
   store: ChunkStore;
 }
 
@@ -69,7 +64,8 @@ const ASIDE_STALE_MS = 10 * 60_000;
 export async function runGc(deps: GcDeps, opts: GcOptions): Promise<GcResult> {
   const started = Date.now();
   const dryRun = opts.dryRun ?? false;
-  const maint = new MaintenanceRepository(deps.repo.db);
+  const maint = deps.meta.maintenance;
+  const mp = deps.meta.multipart;
   const result: GcResult = {
     dryRun,
     orphanChunks: 0,
@@ -84,20 +80,20 @@ export async function runGc(deps: GcDeps, opts: GcOptions): Promise<GcResult> {
   };
 
   // Rows first, files last: rows dropped here leave files the orphan pass of this run can take.
-  const repaired = maint.repairRefcounts({ dryRun });
+  const repaired = await maint.repairRefcounts({ dryRun });
   result.chunkRowsRepaired = repaired.fixed + repaired.removed;
 
   const expiredBefore = Date.now() - opts.multipartExpiryMs;
   if (dryRun) {
-    result.expiredUploads = maint.countUploadsInitiatedBefore(expiredBefore);
+    result.expiredUploads = await maint.countUploadsInitiatedBefore(expiredBefore);
   } else {
     for (;;) {
       opts.signal?.throwIfAborted();
-      const ids = deps.mp.expiredUploads(expiredBefore, 100);
-      for (const id of ids) if (deps.mp.abort(id)) result.expiredUploads++;
+      const ids = await mp.expired(expiredBefore, 100);
+      for (const id of ids) if (await mp.abort(id)) result.expiredUploads++;
       if (ids.length < 100) break;
     }
-    deps.mp.pruneCompleted(expiredBefore);
+    await mp.pruneCompleted(expiredBefore);
   }
 
   await sweepTmp(deps.store, opts.graceMs, dryRun, result);
@@ -126,7 +122,7 @@ async function sweepTmp(store: ChunkStore, graceMs: number, dryRun: boolean, res
 }
 
 async function collectOrphans(deps: GcDeps, opts: GcOptions, dryRun: boolean, result: GcResult): Promise<void> {
-  const { store, repo } = deps;
+  const { store, meta } = deps;
   const leaves: Array<{ dir: string; prefix: string }> = [];
   for (const a of await readdirOrEmpty(store.chunksDir)) {
     if (!SHARD_RE.test(a)) continue;
@@ -135,7 +131,7 @@ async function collectOrphans(deps: GcDeps, opts: GcOptions, dryRun: boolean, re
     }
   }
   opts.onProgress?.(0, leaves.length);
-  const isReferenced = (hash: string) => repo.isChunkReferenced(hash);
+  const isReferenced = (hash: string) => meta.objects.isChunkReferenced(hash);
   // A GC holds a file aside for a moment (move, re-check, unlink). One still there after this long
   // belongs to a GC that died. Never longer than the grace period: `gc --grace 0` on a stopped
   // server must leave no file behind after a crash in the middle of a GC.
@@ -158,7 +154,7 @@ async function collectOrphans(deps: GcDeps, opts: GcOptions, dryRun: boolean, re
     }
     // Only files at their own path: collectOrphan() works on chunkPath(hash).
     const hashes = names.filter((n) => HASH_RE.test(n) && n.startsWith(leaf.prefix));
-    const known = repo.chunkCrcs(hashes);
+    const known = await meta.maintenance.knownChunks(hashes);
     for (const hash of hashes) {
       if (known.has(hash) || store.isPinned(hash)) continue;
       const st = await fs.lstat(path.join(leaf.dir, hash)).catch(() => undefined);

@@ -3,9 +3,8 @@ import { S3Error } from '../s3/errors.js';
 import type { ChecksumAlgorithm } from '../s3/checksums.js';
 import { combineCrcs, compositeChecksum, multipartEtag, type ChecksumType } from '../s3/multipart-checksums.js';
 import type { CompletePart } from '../s3/multipart-xml.js';
-import type { BucketRow, NewObject, ObjectRow, Repository } from '../db/repository.js';
-import type { MultipartRepository, PartRow, UploadRow, CompletedPart } from '../db/multipart-repository.js';
-import type { ChunkPlacement } from '../db/chunk-refs.js';
+import type { MetadataStore } from '../store/metadata-store.js';
+import type { BucketRow, ChunkPlacement, CompletedPart, NewObject, ObjectRow, PartRow, UploadRow } from '../store/types.js';
 import { attributeColumns, type ObjectAttributes, type ObjectService } from './object-service.js';
 import { commitOutcome, receivePayload, settle, type PayloadInput } from './receive.js';
 import { createHasher } from '../s3/checksums.js';
@@ -26,15 +25,18 @@ export interface PartResult {
 
 export class MultipartService {
   constructor(
-    private readonly repo: Repository,
-    private readonly mp: MultipartRepository,
+    private readonly meta: MetadataStore,
     private readonly objects: ObjectService,
   ) {}
 
-  create(bucket: BucketRow, key: string, attributes: ObjectAttributes, checksum?: { algorithm: ChecksumAlgorithm; type: ChecksumType }): string {
+  private get mp() {
+    return this.meta.multipart;
+  }
+
+  async create(bucket: BucketRow, key: string, attributes: ObjectAttributes, checksum?: { algorithm: ChecksumAlgorithm; type: ChecksumType }): Promise<string> {
     // 32 random bytes, url-safe: unguessable, and safe in a query string unescaped.
     const id = randomBytes(32).toString('base64url');
-    this.mp.createUpload({
+    await this.mp.create({
       id,
       bucketId: bucket.id,
       key,
@@ -47,14 +49,24 @@ export class MultipartService {
   }
 
   /** The upload, checked against the bucket and key it was created for. */
-  requireUpload(bucket: BucketRow, key: string, uploadId: string): UploadRow {
-    const upload = this.mp.getUpload(uploadId);
+  async requireUpload(bucket: BucketRow, key: string, uploadId: string): Promise<UploadRow> {
+    const upload = await this.mp.get(uploadId);
     if (!upload || upload.bucketId !== bucket.id || upload.key !== key) throw new S3Error('NoSuchUpload', { UploadId: uploadId });
     return upload;
   }
 
+  /** ListParts: up to `limit` parts after `afterPart`. */
+  listParts(upload: UploadRow, afterPart: number, limit: number): Promise<PartRow[]> {
+    return this.mp.listParts(upload.id, afterPart, limit);
+  }
+
+  /** ListMultipartUploads: uploads after (key, uploadId) within prefix, in that order. */
+  listUploads(bucket: BucketRow, prefix: string, after: { key: string; uploadId: string } | undefined, limit: number): Promise<UploadRow[]> {
+    return this.mp.list(bucket.id, prefix, after, limit);
+  }
+
   async uploadPart(bucket: BucketRow, key: string, uploadId: string, partNumber: number, input: PayloadInput): Promise<PartResult> {
-    const upload = this.requireUpload(bucket, key, uploadId);
+    const upload = await this.requireUpload(bucket, key, uploadId);
     const alg = upload.checksumAlgorithm as ChecksumAlgorithm | null;
     if (alg && input.checksum && input.checksum.algorithm !== alg) {
       throw new S3Error('InvalidRequest', {}, `Checksum Type mismatch occurred, expected checksum Type: ${alg.toLowerCase()}, actual checksum Type: ${input.checksum.algorithm.toLowerCase()}`);
@@ -78,14 +90,14 @@ export class MultipartService {
     src: ObjectRow,
     range: { start: number; end: number } | undefined,
   ): Promise<PartResult> {
-    const upload = this.requireUpload(bucket, key, uploadId);
+    const upload = await this.requireUpload(bucket, key, uploadId);
     const alg = upload.checksumAlgorithm as ChecksumAlgorithm | null;
     const start = range?.start ?? 0;
     const end = range?.end ?? src.size - 1;
     const size = src.size === 0 ? 0 : end - start + 1;
     if (size > MAX_PART_SIZE) throw new S3Error('EntityTooLarge', { ProposedSize: size, MaxSizeAllowed: MAX_PART_SIZE });
     const store = this.objects.receiveDeps.store;
-    const rows = size === 0 ? [] : this.repo.chunksForRange(src.id, start, end);
+    const rows = size === 0 ? [] : await this.meta.objects.chunksForRange(src.id, start, end);
     const held: Array<{ hash: string; size: number; crc32c: number; offset: number; created: boolean }> = [];
     // Pin shared chunks first: the source may be deleted while we read.
     for (const r of rows) {
@@ -139,7 +151,7 @@ export class MultipartService {
     let committed: boolean | 'unknown' = false;
     try {
       const lastModified = Date.now();
-      const res = this.mp.commitPart(uploadId, { partNumber, lastModified, ...part }, placements);
+      const res = await this.mp.commitPart(uploadId, { partNumber, lastModified, ...part }, placements);
       // Aborted or completed while the part was being written.
       if (!res) throw new S3Error('NoSuchUpload', { UploadId: uploadId });
       committed = true;
@@ -168,23 +180,23 @@ export class MultipartService {
     listed: CompletePart[],
     expected?: { algorithm: ChecksumAlgorithm; value: string; type?: string },
   ): Promise<ObjectRow> {
-    const upload = this.mp.getUpload(uploadId);
+    const upload = await this.mp.get(uploadId);
     if (!upload) {
-      const done = this.mp.getCompleted(uploadId);
-      const current = done && done.bucketId === bucket.id && done.key === key ? this.repo.getObject(bucket.id, key) : undefined;
+      const done = await this.mp.getCompleted(uploadId);
+      const current = done && done.bucketId === bucket.id && done.key === key ? await this.meta.objects.get(bucket.id, key) : undefined;
       if (current && current.etag === done!.etag) return current;
       throw new S3Error('NoSuchUpload', { UploadId: uploadId });
     }
-    this.requireUpload(bucket, key, uploadId);
-    const result = this.mp.complete(uploadId, (u, parts) => decideCompletion(u, parts, listed, expected));
+    await this.requireUpload(bucket, key, uploadId);
+    const result = await this.mp.complete(uploadId, (u, parts) => decideCompletion(u, parts, listed, expected));
     if (!result) throw new S3Error('NoSuchUpload', { UploadId: uploadId });
     await this.objects.removeFreed(result.freed);
     return result.object;
   }
 
   async abort(bucket: BucketRow, key: string, uploadId: string): Promise<void> {
-    this.requireUpload(bucket, key, uploadId);
-    const res = this.mp.abort(uploadId);
+    await this.requireUpload(bucket, key, uploadId);
+    const res = await this.mp.abort(uploadId);
     if (!res) throw new S3Error('NoSuchUpload', { UploadId: uploadId });
     await this.objects.removeFreed(res.freed);
   }
@@ -194,9 +206,9 @@ export class MultipartService {
     const before = Date.now() - maxAgeMs;
     let n = 0;
     for (;;) {
-      const ids = this.mp.expiredUploads(before, 100);
+      const ids = await this.mp.expired(before, 100);
       for (const id of ids) {
-        const res = this.mp.abort(id);
+        const res = await this.mp.abort(id);
         if (res) {
           n++;
           await this.objects.removeFreed(res.freed);
@@ -204,7 +216,7 @@ export class MultipartService {
       }
       if (ids.length < 100) break;
     }
-    this.mp.pruneCompleted(before);
+    await this.mp.pruneCompleted(before);
     return n;
   }
 }

@@ -1,5 +1,7 @@
 import { S3Error } from '../s3/errors.js';
-import type { BucketRow, NewObject, ObjectRow, Repository } from '../db/repository.js';
+import type { MetadataStore, ListPage } from '../store/metadata-store.js';
+import type { BucketRow, NewObject, ObjectPartRow, ObjectRow } from '../store/types.js';
+import type { ListParams } from '../s3/list-params.js';
 import type { BufferPool } from './pool.js';
 import type { HashPool } from './hash-pool.js';
 import { verifiedInline, type ChunkStore } from './chunk-store.js';
@@ -7,7 +9,7 @@ import { commitOutcome, receivePayload, settle, type PayloadInput, type ReceiveD
 import { READ_PIECE_BYTES, readObjectPieces, type PieceStream } from './chunk-reader.js';
 
 // Orchestrates object writes, reads, copies and deletes over the chunk store and the
-// repository. It knows S3's rules (ETags, digests, limits) but nothing of HTTP.
+// metadata store. It knows S3's rules (ETags, digests, limits) but nothing of HTTP.
 
 export const MAX_PUT_SIZE = 5 * 1024 ** 3;
 
@@ -24,7 +26,7 @@ export interface ObjectAttributes {
 }
 
 export interface PutObjectInput extends PayloadInput {
-  bucket: string;
+  bucket: BucketRow;
   key: string;
   attributes: ObjectAttributes;
 }
@@ -44,7 +46,7 @@ export function attributeColumns(a: ObjectAttributes) {
 }
 
 export interface ObjectServiceDeps {
-  repo: Repository;
+  meta: MetadataStore;
   store: ChunkStore;
   pool: BufferPool;
   maxBuffersPerRequest: number;
@@ -82,32 +84,38 @@ export class ObjectService {
       pool: deps.pool,
       maxBuffersPerRequest: deps.maxBuffersPerRequest,
       hashPool: deps.hashPool,
-      isReferenced: (hash) => deps.repo.isChunkReferenced(hash),
+      isReferenced: (hash) => deps.meta.objects.isChunkReferenced(hash),
       onWarn: deps.onWarn,
     };
   }
 
-  requireBucket(name: string): BucketRow {
-    const bucket = this.deps.repo.getBucket(name);
-    if (!bucket) throw new S3Error('NoSuchBucket', { BucketName: name });
-    return bucket;
-  }
-
-  headObject(bucket: BucketRow, key: string): ObjectRow {
-    const obj = this.deps.repo.getObjectForRead(bucket.id, key);
+  /** The object for GET and HEAD (a shared row: never modify it), or NoSuchKey. */
+  async headObject(bucket: BucketRow, key: string): Promise<ObjectRow> {
+    const obj = await this.deps.meta.objects.getForRead(bucket.id, key);
     if (!obj) throw new S3Error('NoSuchKey', { Key: key });
     return obj;
   }
 
+  /** One ListObjects page (S3's rules: src/s3/list-params.ts). */
+  list(bucket: BucketRow, p: ListParams): Promise<ListPage> {
+    return this.deps.meta.objects.listPage(bucket.id, p);
+  }
+
+  /** Part `n` of a multipart object's layout (GET ?partNumber=N). */
+  part(obj: ObjectRow, n: number): Promise<ObjectPartRow | undefined> {
+    return this.deps.meta.objects.part(obj.id, n);
+  }
+
   /**
-   * Streams bytes [start, end] of an object, each chunk verified before it is sent. Call it in the
-   * same tick as the lookup of `obj`: the chunks are pinned here, synchronously, for the life of the
-   * stream, so an overwrite, delete or multipart completion committing meanwhile cannot remove a
-   * chunk this read still needs (a GET that started returns the old object whole). Whichever of
-   * them dropped the last reference skipped the pinned file; the read removes it when it ends.
+   * Streams bytes [start, end] of an object, each chunk verified before it is sent. Call it right
+   * after the lookup of `obj`, with no I/O in between: the chunks are pinned here, as soon as their
+   * list is read, for the life of the stream, so an overwrite, delete or multipart completion
+   * committing meanwhile cannot remove a chunk this read still needs (a GET that started returns
+   * the old object whole). Whichever of them dropped the last reference skipped the pinned file;
+   * the read removes it when it ends.
    */
-  openRead(obj: ObjectRow, start: number, end: number): PieceStream | Buffer {
-    const rows = obj.size === 0 ? [] : this.deps.repo.chunksForRead(obj, start, end);
+  async openRead(obj: ObjectRow, start: number, end: number): Promise<PieceStream | Buffer> {
+    const rows = obj.size === 0 ? [] : await this.deps.meta.objects.chunksForRead(obj, start, end);
     const refs = rows.map((r) => ({ hash: r.chunkHash, size: r.size, crc32c: r.crc32c, offset: r.offset, data: r.data }));
     // An inline object came with its row: verify it here and answer with the bytes, no stream.
     if (refs.length > 0 && refs.every((r) => r.data)) {
@@ -139,7 +147,7 @@ export class ObjectService {
   }
 
   async putObject(input: PutObjectInput): Promise<ObjectRow> {
-    const bucket = this.requireBucket(input.bucket);
+    const bucket = input.bucket;
     const received = await receivePayload(this.receiveDeps, input, { maxSize: MAX_PUT_SIZE, inlineMax: this.deps.inlineMax });
     let committed: boolean | 'unknown' = false;
     try {
@@ -156,7 +164,7 @@ export class ObjectService {
         lastModified: Date.now(),
       };
       const placements = received.chunks.map((c) => ({ hash: c.hash, size: c.size, crc32c: c.crc32c, offset: c.offset, data: c.data }));
-      const { object, freed } = await this.deps.repo.commitObjectGrouped(bucket.id, input.key, row, placements);
+      const { object, freed } = await this.deps.meta.objects.commit(bucket.id, input.key, row, placements);
       committed = true;
       await this.removeFreed(freed);
       return object;
@@ -170,12 +178,12 @@ export class ObjectService {
 
   /**
    * CopyObject: the destination shares the source's chunks (refcounts + 1); no byte is copied.
-   * `check` sees the source row inside the transaction (copy-source conditions).
+   * `check` sees the source row inside the store's atomic step (copy-source conditions).
    */
   async copyObject(opts: {
-    srcBucket: string;
+    src: BucketRow;
     srcKey: string;
-    dstBucket: string;
+    dst: BucketRow;
     dstKey: string;
     check: (src: ObjectRow) => void;
     /** New attributes (REPLACE), or undefined to keep the source's (COPY). */
@@ -183,41 +191,22 @@ export class ObjectService {
     /** The request's x-amz-storage-class, whatever the directive: S3 stores a copy without one as STANDARD. */
     storageClass?: string;
   }): Promise<ObjectRow> {
-    const src = this.requireBucket(opts.srcBucket);
-    const dst = this.requireBucket(opts.dstBucket);
-    const { repo } = this.deps;
-    const result = repo.db.transaction(() => {
-      const srcObj = repo.getObject(src.id, opts.srcKey);
-      if (!srcObj) throw new S3Error('NoSuchKey', { Key: opts.srcKey });
+    const { src, dst } = opts;
+    const result = await this.deps.meta.objects.copy({ bucketId: src.id, key: opts.srcKey }, { bucketId: dst.id, key: opts.dstKey }, (srcObj) => {
       opts.check(srcObj);
       if (src.id === dst.id && opts.srcKey === opts.dstKey && !opts.replace && opts.storageClass === undefined) {
         throw new S3Error('InvalidRequest', {}, 'This copy request is illegal because it is trying to copy an object to itself without changing the object\'s metadata, storage class, website redirect location or encryption attributes.');
       }
-      const list = repo.chunkList(srcObj.id);
-      const refs = new Map(list.map((c) => [c.chunkHash, c]));
-      const crcs = repo.chunkCrcs([...refs.keys()]);
-      const a = opts.replace;
-      const row: NewObject = {
-        ...srcObj,
-        lastModified: Date.now(),
-        ...(a ? attributeColumns(a) : {}),
-        storageClass: opts.storageClass ?? 'STANDARD',
-      };
-      delete (row as Partial<ObjectRow>).id;
-      delete (row as Partial<ObjectRow>).bucketId;
-      delete (row as Partial<ObjectRow>).key;
-      const placements = list.map((c) => ({ hash: c.chunkHash, size: c.size, offset: c.offset, crc32c: crcs.get(c.chunkHash)! }));
-      // The copy keeps the source's "-N" ETag and parts count, so it keeps the part layout too
-      // (GET ?partNumber=N). Read before the commit: a copy onto itself retires the source row.
-      const parts = srcObj.partCount ? repo.objectPartList(srcObj.id) : [];
-      return repo.commitObject(dst.id, opts.dstKey, row, placements, parts);
-    }, { behavior: 'immediate' });
+      const { id: _id, bucketId: _bucketId, key: _key, ...kept } = srcObj;
+      return { ...kept, lastModified: Date.now(), ...(opts.replace ? attributeColumns(opts.replace) : {}), storageClass: opts.storageClass ?? 'STANDARD' };
+    });
+    if (!result) throw new S3Error('NoSuchKey', { Key: opts.srcKey });
     await this.removeFreed(result.freed);
     return result.object;
   }
 
   async deleteObject(bucket: BucketRow, key: string): Promise<boolean> {
-    const { deleted, freed } = await this.deps.repo.deleteObjectGrouped(bucket.id, key);
+    const { deleted, freed } = await this.deps.meta.objects.delete(bucket.id, key);
     await this.removeFreed(freed);
     return deleted;
   }
@@ -226,9 +215,10 @@ export class ObjectService {
     for (const hash of hashes) {
       // The list is as of our commit, and removals take a while (unlink + directory fsync each):
       // meanwhile another request may have stored the same bytes (dedup onto this file), committed
-      // and unpinned. So the rows are checked again right before each removal, in the same tick
-      // as removeIfUnpinned's pin check, as discard() and settle() do.
-      if (this.deps.repo.isChunkReferenced(hash)) continue;
+      // and unpinned. So the rows are checked again right before each removal, with only
+      // microtasks before removeIfUnpinned's pin check (src/store/metadata-store.ts), as
+      // discard() and settle() do.
+      if (await this.deps.meta.objects.isChunkReferenced(hash)) continue;
       // A failure here leaves an orphan file, never a broken object: GC can take it later.
       await this.deps.store.removeIfUnpinned(hash).catch((e) => this.deps.onWarn?.(`removing chunk ${hash} failed`, e));
     }

@@ -28,7 +28,7 @@ export interface ReceiveDeps {
   pool: BufferPool;
   maxBuffersPerRequest: number;
   hashPool?: HashPool;
-  isReferenced: (hash: string) => boolean;
+  isReferenced: (hash: string) => Promise<boolean>;
   onWarn?: (msg: string, err?: unknown) => void;
   /** Every chunk a payload wrote; `created` false = the content existed already (a dedup hit). Metrics. */
   onChunks?: (chunks: ReadonlyArray<{ size: number; created: boolean }>) => void;
@@ -107,7 +107,7 @@ export async function settle(deps: ReceiveDeps, chunks: WriteResult['chunks'], c
   // of the same key) may have dropped the last reference to our chunks; its removal skipped
   // them because we still pinned them, so the deletion falls to us.
   for (const hash of new Set(chunks.map((c) => c.hash))) {
-    if (deps.isReferenced(hash)) continue;
+    if (await deps.isReferenced(hash)) continue;
     await deps.store.removeIfUnpinned(hash).catch((e) => deps.onWarn?.(`removing chunk ${hash} failed`, e));
   }
 }

@@ -5,8 +5,8 @@
 // which repairs every object sharing the chunk.
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Repository } from '../db/repository.js';
-import { MaintenanceRepository, type ChunkRow } from '../db/maintenance-repository.js';
+import type { MaintenanceStore, MetadataStore } from '../store/metadata-store.js';
+import type { ChunkRow } from '../store/types.js';
 import type { ChunkStore } from './chunk-store.js';
 
 export interface BrokenChunk {
@@ -29,7 +29,7 @@ export interface ScrubResult {
 
 export interface ScrubDeps {
   dataDir: string;
-  repo: Repository;
+  meta: MetadataStore;
   store: ChunkStore;
 }
 
@@ -52,17 +52,17 @@ export function quarantineDir(dataDir: string): string {
 
 export async function runScrub(deps: ScrubDeps, opts: ScrubOptions = {}): Promise<ScrubResult> {
   const started = Date.now();
-  const maint = new MaintenanceRepository(deps.repo.db);
+  const maint = deps.meta.maintenance;
   const quarantine = opts.quarantine ?? true;
   const pageSize = opts.pageSize ?? 500;
   const result: ScrubResult = { checked: 0, bytes: 0, broken: [], durationMs: 0 };
-  let total = maint.countChunks();
+  let total = await maint.countChunks();
   opts.onProgress?.(0, total);
 
   let after = '';
   for (;;) {
     opts.signal?.throwIfAborted();
-    const page = maint.chunkPage(after, pageSize);
+    const page = await maint.chunkPage(after, pageSize);
     for (const row of page) {
       opts.signal?.throwIfAborted();
       const problem = await check(deps, row, result);
@@ -112,8 +112,8 @@ function classify(err: unknown): Problem {
  * A failed read counts only if it survives a second look: the row may have gone meanwhile
  * (object deleted, file removed with it), or a put may have just replaced a wrong-size file.
  */
-async function confirm(deps: ScrubDeps, maint: MaintenanceRepository, row: ChunkRow, first: Problem, quarantine: boolean): Promise<BrokenChunk | undefined> {
-  if (!deps.repo.isChunkReferenced(row.hash)) return undefined;
+async function confirm(deps: ScrubDeps, maint: MaintenanceStore, row: ChunkRow, first: Problem, quarantine: boolean): Promise<BrokenChunk | undefined> {
+  if (!(await deps.meta.objects.isChunkReferenced(row.hash))) return undefined;
   let problem: Problem | undefined = first;
   let quarantinedTo: string | undefined;
   if (problem === 'corrupt' && quarantine) {
@@ -123,14 +123,14 @@ async function confirm(deps: ScrubDeps, maint: MaintenanceRepository, row: Chunk
   } else {
     problem = await check(deps, row);
   }
-  if (!problem || !deps.repo.isChunkReferenced(row.hash)) return undefined;
-  const users = maint.objectsUsing(row.hash, MAX_LISTED_OBJECTS);
+  if (!problem || !(await deps.meta.objects.isChunkReferenced(row.hash))) return undefined;
+  const users = await maint.objectsUsing(row.hash, MAX_LISTED_OBJECTS);
   return {
     sha256: row.hash,
     problem: quarantinedTo ? 'corrupt' : problem,
     ...(quarantinedTo ? { quarantinedTo } : {}),
     objects: users.objects,
     objectCount: users.count,
-    uploads: maint.uploadsUsing(row.hash),
+    uploads: await maint.uploadsUsing(row.hash),
   };
 }

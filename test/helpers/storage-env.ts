@@ -3,7 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { openDb, type OpenedDb } from '../../src/db/client.js';
-import { Repository, type BucketRow } from '../../src/db/repository.js';
+import type { Repository } from '../../src/db/repository.js';
+import type { BucketRow } from '../../src/store/types.js';
+import { SqliteStore } from '../../src/db/sqlite-store.js';
 import { MultipartRepository } from '../../src/db/multipart-repository.js';
 import { ChunkStore } from '../../src/storage/chunk-store.js';
 import { BufferPool } from '../../src/storage/pool.js';
@@ -18,6 +20,7 @@ export const CHUNK = 64 * 1024;
 export interface StorageEnv {
   dataDir: string;
   db: OpenedDb;
+  meta: SqliteStore;
   repo: Repository;
   mp: MultipartRepository;
   store: ChunkStore;
@@ -27,7 +30,7 @@ export interface StorageEnv {
   put(key: string, data: Buffer | AsyncIterable<Buffer>): Promise<void>;
   get(key: string): Promise<Buffer>;
   /** Another process on the same data dir: its own SQLite connection and chunk store (no shared pins). */
-  otherProcess(): Promise<Pick<StorageEnv, 'db' | 'repo' | 'mp' | 'store'>>;
+  otherProcess(): Promise<Pick<StorageEnv, 'db' | 'meta' | 'repo' | 'mp' | 'store'>>;
   close(): Promise<void>;
 }
 
@@ -37,20 +40,22 @@ export async function openStorageEnv(): Promise<StorageEnv> {
   const open = async () => {
     const db = openDb(path.join(dataDir, 'cairn.db'), { durability: 'relaxed' });
     opened.push(db);
-    const repo = new Repository(db.db);
+    const meta = SqliteStore.over(db);
+    const repo = meta.repo;
     const store = new ChunkStore({ dataDir, durability: 'relaxed' });
     await store.init();
-    return { db, repo, mp: new MultipartRepository(db.db, repo), store };
+    return { db, meta, repo, mp: new MultipartRepository(db.db, repo), store };
   };
-  const { db, repo, mp, store } = await open();
+  const { db, meta, repo, mp, store } = await open();
   const pool = new BufferPool({ bufferSize: CHUNK, buffers: 8 });
-  const objects = new ObjectService({ repo, store, pool, maxBuffersPerRequest: 4 });
-  const multipart = new MultipartService(repo, mp, objects);
+  const objects = new ObjectService({ meta, store, pool, maxBuffersPerRequest: 4 });
+  const multipart = new MultipartService(meta, objects);
   repo.createBucket({ name: 'bkt', region: 'us-east-1', publicRead: false });
   const bucket = repo.getBucket('bkt')!;
   return {
     dataDir,
     db,
+    meta,
     repo,
     mp,
     store,
@@ -59,12 +64,12 @@ export async function openStorageEnv(): Promise<StorageEnv> {
     bucket,
     async put(key, data) {
       const body = Buffer.isBuffer(data) ? Readable.from([data]) : data;
-      await objects.putObject({ bucket: 'bkt', key, body, attributes: { userMetadata: {} } });
+      await objects.putObject({ bucket, key, body, attributes: { userMetadata: {} } });
     },
     async get(key) {
-      const obj = objects.headObject(bucket, key);
+      const obj = await objects.headObject(bucket, key);
       const parts: Buffer[] = [];
-      for await (const p of objects.openRead(obj, 0, obj.size - 1)) parts.push(p as Buffer);
+      for await (const p of await objects.openRead(obj, 0, obj.size - 1)) parts.push(p as Buffer);
       return Buffer.concat(parts);
     },
     otherProcess: () => open(),

@@ -22,7 +22,7 @@ import {
 import { chunkFiles, startTestServer, type TestServer } from '../helpers/server.js';
 import { bodyOf } from '../helpers/sdk.js';
 import { openDb } from '../../src/db/client.js';
-import { Repository } from '../../src/db/repository.js';
+import { SqliteStore } from '../../src/db/sqlite-store.js';
 import { BufferPool } from '../../src/storage/pool.js';
 import { ChunkStore, defaultFsOps } from '../../src/storage/chunk-store.js';
 import { ObjectService } from '../../src/storage/object-service.js';
@@ -146,7 +146,8 @@ it('a chunk a delete freed but another PUT stored again before the delete reache
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-freed-race-'));
   const db = openDb(path.join(dataDir, 'cairn.db'), { durability: 'fsync' });
   try {
-    const repo = new Repository(db.db);
+    const meta = SqliteStore.over(db);
+    const repo = meta.repo;
     // Hold the directory fsync of the delete's first removal, and learn which chunk that was.
     const paths = new WeakMap<FileHandle, string>();
     let armed = false;
@@ -173,12 +174,12 @@ it('a chunk a delete freed but another PUT stored again before the delete reache
     });
     await store.init();
     const size = 64 * 1024;
-    const objects = new ObjectService({ repo, store, pool: new BufferPool({ bufferSize: size, buffers: 8 }), maxBuffersPerRequest: 4 });
+    const objects = new ObjectService({ meta, store, pool: new BufferPool({ bufferSize: size, buffers: 8 }), maxBuffersPerRequest: 4 });
     repo.createBucket({ name: 'b', region: 'us-east-1', publicRead: false });
     const bucket = repo.getBucket('b')!;
     const parts = [randomBytes(size), randomBytes(size)];
     const hashes = parts.map((p) => createHash('sha256').update(p).digest('hex'));
-    const put = (key: string, body: Buffer) => objects.putObject({ bucket: 'b', key, body: Readable.from([body]), attributes: { userMetadata: {} } });
+    const put = (key: string, body: Buffer) => objects.putObject({ bucket, key, body: Readable.from([body]), attributes: { userMetadata: {} } });
     await put('a', Buffer.concat(parts));
 
     armed = true;
@@ -189,9 +190,9 @@ it('a chunk a delete freed but another PUT stored again before the delete reache
     await put('b', parts[second]);
     release();
     await deleting;
-    const obj = objects.headObject(bucket, 'b');
+    const obj = await objects.headObject(bucket, 'b');
     const chunks: Buffer[] = [];
-    for await (const c of objects.openRead(obj, 0, obj.size - 1)) chunks.push(c as Buffer);
+    for await (const c of await objects.openRead(obj, 0, obj.size - 1)) chunks.push(c as Buffer);
     expect(Buffer.concat(chunks).equals(parts[second])).toBe(true);
     expect(await store.exists(hashes[second])).toBe(true);
     expect(await store.exists(hashes[1 - second])).toBe(false);

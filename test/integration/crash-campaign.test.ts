@@ -33,7 +33,7 @@ describe('a GC killed halfway through a decision', () => {
       env.store.unpin(orphan.hash);
       const hashes = [createHash('sha256').update(kept).digest('hex'), orphan.hash];
       for (const h of hashes) await fs.rename(env.store.chunkPath(h), `${env.store.chunkPath(h)}.gc-${Date.now()}-0badf00d`);
-      const deps = { dataDir: env.dataDir, repo: env.repo, mp: env.mp, store: env.store };
+      const deps = { dataDir: env.dataDir, meta: env.meta, store: env.store };
       // The default grace: fresh asides may belong to a GC still deciding; left alone.
       await runGc(deps, { graceMs: 3_600_000, multipartExpiryMs: 86_400_000 });
       expect((await chunkHashes(env.dataDir)).filter((n) => n.includes('.gc-'))).toHaveLength(2);

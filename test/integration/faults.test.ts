@@ -186,7 +186,7 @@ describe('a commit that fails with an SQLite I/O error', () => {
       await expect(env.put('k', randomBytes(3 * ENV_CHUNK + 5))).rejects.toMatchObject({ code });
       env.repo.commitObject = commit;
       expect((await chunkHashes(env.dataDir)).length).toBe(kept ? 4 : 0);
-      const gc = await runGc({ dataDir: env.dataDir, repo: env.repo, mp: env.mp, store: env.store }, { graceMs: 0, multipartExpiryMs: 86_400_000 });
+      const gc = await runGc({ dataDir: env.dataDir, meta: env.meta, store: env.store }, { graceMs: 0, multipartExpiryMs: 86_400_000 });
       expect(gc.orphanChunks).toBe(kept ? 4 : 0);
       expect(await chunkHashes(env.dataDir)).toEqual([]);
     } finally {

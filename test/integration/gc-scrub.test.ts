@@ -5,7 +5,6 @@ import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MultipartRepository } from '../../src/db/multipart-repository.js';
 import { runGc, type GcDeps } from '../../src/storage/gc.js';
 import { runScrub } from '../../src/storage/scrub.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -24,7 +23,7 @@ let gcDeps: GcDeps;
 beforeAll(async () => {
   server = await startTestServer({ chunkSize: CHUNK });
   s3 = server.client();
-  gcDeps = { dataDir: server.dataDir, repo: server.repo, mp: new MultipartRepository(server.db.db, server.repo), store: server.store };
+  gcDeps = { dataDir: server.dataDir, meta: server.meta, store: server.store };
   await s3.send(new CreateBucketCommand({ Bucket: 'maint' }));
 });
 afterAll(async () => {
@@ -32,7 +31,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const scrub = () => runScrub({ dataDir: server.dataDir, repo: server.repo, store: server.store });
+const scrub = () => runScrub({ dataDir: server.dataDir, meta: server.meta, store: server.store });
 
 async function writeOrphan(data: Buffer, ageMs: number): Promise<string> {
   const hash = sha256(data);

@@ -20,7 +20,6 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runScrub } from '../../src/storage/scrub.js';
 import { runGc } from '../../src/storage/gc.js';
-import { MultipartRepository } from '../../src/db/multipart-repository.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { bodyOf, s3Error } from '../helpers/sdk.js';
 
@@ -126,11 +125,11 @@ describe('inline small objects', () => {
     server.db.sqlite.prepare('UPDATE chunks SET data = ? WHERE hash = ?').run(bad, sha256(data));
     const err = await s3Error(s3.send(new GetObjectCommand({ Bucket: 'small', Key: 'rot' })));
     expect(err.name).toBe('InternalError');
-    const report = await runScrub({ dataDir: server.dataDir, repo: server.repo, store: server.store }, { quarantine: true });
+    const report = await runScrub({ dataDir: server.dataDir, meta: server.meta, store: server.store }, { quarantine: true });
     const broken = report.broken.find((b) => b.sha256 === sha256(data));
     expect(broken).toMatchObject({ problem: 'corrupt', objects: [{ bucket: 'small', key: 'rot' }] });
     expect(broken).not.toHaveProperty('quarantinedTo');
-    const gc = await runGc({ dataDir: server.dataDir, repo: server.repo, mp: new MultipartRepository(server.db.db, server.repo), store: server.store }, { graceMs: 0, multipartExpiryMs: 86_400_000 });
+    const gc = await runGc({ dataDir: server.dataDir, meta: server.meta, store: server.store }, { graceMs: 0, multipartExpiryMs: 86_400_000 });
     expect(gc.chunkRowsRepaired).toBe(0);
     expect(server.repo.isChunkReferenced(sha256(data))).toBe(true);
   });

@@ -166,9 +166,9 @@ describe('write transactions begin IMMEDIATE', () => {
     other.db.sqlite.pragma('busy_timeout = 0');
     let otherWrite: unknown;
     await env.objects.copyObject({
-      srcBucket: 'bkt',
+      src: env.bucket,
       srcKey: 'src',
-      dstBucket: 'bkt',
+      dst: env.bucket,
       dstKey: 'dst',
       check: () => {
         // Inside the copy's transaction, after it read the source.

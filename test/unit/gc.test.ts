@@ -23,9 +23,9 @@ afterEach(async () => {
 });
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const deps = (): GcDeps => ({ dataDir: env.dataDir, repo: env.repo, mp: env.mp, multipart: env.multipart, store: env.store });
+const deps = (): GcDeps => ({ dataDir: env.dataDir, meta: env.meta, store: env.store });
 const gc = (opts: Partial<Parameters<typeof runGc>[1]> = {}, d: GcDeps = deps()) => runGc(d, { graceMs: HOUR, multipartExpiryMs: 7 * DAY, ...opts });
-const scrub = () => runScrub({ dataDir: env.dataDir, repo: env.repo, store: env.store });
+const scrub = () => runScrub({ dataDir: env.dataDir, meta: env.meta, store: env.store });
 
 /** A chunk file with no row, `ageMs` old. */
 async function writeOrphan(data: Buffer, ageMs: number): Promise<string> {
@@ -100,9 +100,9 @@ describe('gc', () => {
   });
 
   it('removes expired multipart uploads and their chunk files, keeps current uploads', async () => {
-    const expired = env.multipart.create(env.bucket, 'old-upload', { userMetadata: {} });
+    const expired = await env.multipart.create(env.bucket, 'old-upload', { userMetadata: {} });
     await env.multipart.uploadPart(env.bucket, 'old-upload', expired, 1, { body: Readable.from([randomBytes(2 * CHUNK)]) });
-    const current = env.multipart.create(env.bucket, 'new-upload', { userMetadata: {} });
+    const current = await env.multipart.create(env.bucket, 'new-upload', { userMetadata: {} });
     const currentPart = randomBytes(CHUNK);
     await env.multipart.uploadPart(env.bucket, 'new-upload', current, 1, { body: Readable.from([currentPart]) });
     env.db.sqlite.prepare('UPDATE multipart_uploads SET initiated = ? WHERE id = ?').run(Date.now() - 8 * DAY, expired);
@@ -140,7 +140,7 @@ describe('gc', () => {
     await writeOrphan(randomBytes(10), 0);
     await fs.writeFile(path.join(env.dataDir, 'tmp', 'dead'), randomBytes(50));
     await age(path.join(env.dataDir, 'tmp', 'dead'), 2 * HOUR);
-    const expired = env.multipart.create(env.bucket, 'x', { userMetadata: {} });
+    const expired = await env.multipart.create(env.bucket, 'x', { userMetadata: {} });
     env.db.sqlite.prepare('UPDATE multipart_uploads SET initiated = 0 WHERE id = ?').run(expired);
     env.db.sqlite.prepare('INSERT INTO chunks (hash, size, crc32c, refcount, created_at) VALUES (?, 1, 0, 0, 0)').run('f'.repeat(64));
     const files = await chunkHashes(env.dataDir);
@@ -200,7 +200,7 @@ describe('gc and an upload in flight', () => {
   it('in-process: a put arriving while GC removes the same chunk waits and writes a fresh copy', async () => {
     const data = randomBytes(CHUNK);
     const hash = await writeOrphan(data, 2 * HOUR);
-    const removal = env.store.collectOrphan(hash, { graceMs: HOUR, isReferenced: (h) => env.repo.isChunkReferenced(h) });
+    const removal = env.store.collectOrphan(hash, { graceMs: HOUR, isReferenced: async (h) => env.repo.isChunkReferenced(h) });
     const put = env.store.put(data);
     expect(await removal).toEqual({ removed: true, size: CHUNK });
     const ref = await put;
@@ -211,7 +211,7 @@ describe('gc and an upload in flight', () => {
 
   it('another process (CLI gc beside a running server): the mtime bump keeps a deduplicated orphan', async () => {
     const cli = await env.otherProcess();
-    const cliDeps: GcDeps = { dataDir: env.dataDir, repo: cli.repo, mp: cli.mp, store: cli.store };
+    const cliDeps: GcDeps = { dataDir: env.dataDir, meta: cli.meta, store: cli.store };
     const shared = randomBytes(CHUNK);
     const hash = await writeOrphan(shared, 2 * HOUR);
     const tail = randomBytes(10);
@@ -234,7 +234,7 @@ describe('gc and an upload in flight', () => {
 
   it('another process: an upload slower than the grace period keeps its chunks fresh with touchPinned()', async () => {
     const cli = await env.otherProcess();
-    const cliDeps: GcDeps = { dataDir: env.dataDir, repo: cli.repo, mp: cli.mp, store: cli.store };
+    const cliDeps: GcDeps = { dataDir: env.dataDir, meta: cli.meta, store: cli.store };
     const first = randomBytes(CHUNK);
     const hash = sha256(first);
     const { body, release } = gatedBody(first, randomBytes(5));
@@ -255,7 +255,7 @@ describe('gc and an upload in flight', () => {
     const hash = await writeOrphan(data, 2 * HOUR);
     // First check: unreferenced; the check after the move: the other process committed a row meanwhile.
     let calls = 0;
-    const r = await env.store.collectOrphan(hash, { graceMs: HOUR, isReferenced: () => calls++ > 0 });
+    const r = await env.store.collectOrphan(hash, { graceMs: HOUR, isReferenced: async () => calls++ > 0 });
     expect(r).toEqual({ removed: false, size: 0 });
     expect(calls).toBe(2);
     expect(await fs.readdir(path.dirname(env.store.chunkPath(hash)))).toEqual([hash]);

@@ -16,7 +16,7 @@ afterEach(async () => {
 });
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const scrub = (opts: Parameters<typeof runScrub>[1] = {}) => runScrub({ dataDir: env.dataDir, repo: env.repo, store: env.store }, opts);
+const scrub = (opts: Parameters<typeof runScrub>[1] = {}) => runScrub({ dataDir: env.dataDir, meta: env.meta, store: env.store }, opts);
 
 describe('scrub (verify)', () => {
   it('a clean store has nothing broken; every chunk is read and counted', async () => {
@@ -35,7 +35,7 @@ describe('scrub (verify)', () => {
   it('finds a flipped byte, names the objects sharing the chunk, quarantines the file, and the object then reads as missing', async () => {
     const data = randomBytes(2 * CHUNK);
     await env.put('one', data);
-    await env.objects.copyObject({ srcBucket: 'bkt', srcKey: 'one', dstBucket: 'bkt', dstKey: 'copy', check: () => {} });
+    await env.objects.copyObject({ src: env.bucket, srcKey: 'one', dst: env.bucket, dstKey: 'copy', check: () => {} });
     await env.put('other', randomBytes(CHUNK));
     const bad = sha256(data.subarray(CHUNK));
     const file = env.store.chunkPath(bad);
@@ -79,7 +79,7 @@ describe('scrub (verify)', () => {
     const data = randomBytes(CHUNK + 5);
     await env.put('victim', data);
     const gone = sha256(data.subarray(0, CHUNK));
-    const uploadId = env.multipart.create(env.bucket, 'mp-key', { userMetadata: {} });
+    const uploadId = await env.multipart.create(env.bucket, 'mp-key', { userMetadata: {} });
     await env.multipart.uploadPart(env.bucket, 'mp-key', uploadId, 3, { body: Readable.from([data.subarray(0, CHUNK)]) });
     await fs.rm(env.store.chunkPath(gone));
 

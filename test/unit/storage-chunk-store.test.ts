@@ -151,7 +151,7 @@ describe('ChunkStore', () => {
     expect(oldAgain.created).toBe(false);
     const mine = [a, b, c, shared, oldAgain];
     for (const r of mine) store.unpin(r.hash);
-    await store.discard(mine, (h) => h === b.hash);
+    await store.discard(mine, async (h) => h === b.hash);
     expect(await store.exists(a.hash)).toBe(false); // created, unreferenced
     expect(await store.exists(b.hash)).toBe(true); // referenced by a row
     expect(await store.exists(c.hash)).toBe(false);

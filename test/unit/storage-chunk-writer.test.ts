@@ -259,7 +259,7 @@ describe('writeChunks', () => {
       return store.put(d);
     };
     await expect(
-      writeChunks(pieces(data, [700]), { pool, store: failing, maxBuffers: 2, isReferenced: (h) => h === keptByRow }),
+      writeChunks(pieces(data, [700]), { pool, store: failing, maxBuffers: 2, isReferenced: async (h) => h === keptByRow }),
     ).rejects.toThrow('ENOSPC');
     expect(pool.stats()).toMatchObject({ inUse: 0, waiters: 0 });
     const left = (await chunkFiles()).map((f) => path.basename(f)).sort();

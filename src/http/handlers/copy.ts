@@ -1,4 +1,4 @@
-import type { Handler } from '../context.js';
+import type { ObjectHandler } from '../context.js';
 import { header } from '../context.js';
 import { S3Error } from '../../s3/errors.js';
 import { parseCopySource } from '../../s3/endpoint.js';
@@ -10,8 +10,8 @@ import { attributesFromRequest, storageClassFromRequest } from '../attributes.js
 import { requireAccess } from '../../auth/authorize.js';
 
 /** CopyObject (PUT /bucket/key with x-amz-copy-source): the copy shares the source's chunks. */
-export const copyObject: Handler = async (ctx, deps) => {
-  const dstKey = ctx.state.key!;
+export const copyObject: ObjectHandler = async (ctx, deps, t) => {
+  const dstKey = t.key;
   validateKey(dstKey);
   const source = parseCopySource(header(ctx, 'x-amz-copy-source')!);
   // Write on the destination was checked with the operation; the source needs read.
@@ -30,10 +30,12 @@ export const copyObject: Handler = async (ctx, deps) => {
     ifModifiedSince: header(ctx, 'x-amz-copy-source-if-modified-since'),
     ifUnmodifiedSince: header(ctx, 'x-amz-copy-source-if-unmodified-since'),
   };
+  const src = await deps.buckets.require(source.bucket);
+  const dst = await deps.buckets.require(t.bucket);
   const obj = await deps.objects.copyObject({
-    srcBucket: source.bucket,
+    src,
     srcKey: source.key,
-    dstBucket: ctx.state.bucket!,
+    dst,
     dstKey,
     check: (src) => checkConditions(conditions, { etag: src.etag, lastModified: new Date(src.lastModified) }, 'copy'),
     replace: directive === 'REPLACE' ? attributesFromRequest(ctx, header(ctx, 'content-encoding')) : undefined,

@@ -1,34 +1,31 @@
-import type { AppDeps, Handler, S3Context } from '../context.js';
+import type { AppDeps, BucketHandler, Handler, S3Context } from '../context.js';
 import { header } from '../context.js';
 import { S3Error } from '../../s3/errors.js';
 import { CORS_VARY, MAX_CORS_BYTES, corsConfigurationXml, isCorsMethod, matchCors, parseCorsConfiguration } from '../../s3/cors.js';
 import { readSmallBody } from '../body.js';
 
 /** PutBucketCors (PUT /bucket?cors): replaces the configuration; Content-MD5 or an x-amz-checksum-* header required. */
-export const putBucketCors: Handler = async (ctx, deps) => {
-  const bucket = deps.objects.requireBucket(ctx.state.bucket!);
+export const putBucketCors: BucketHandler = async (ctx, deps, t) => {
+  await deps.buckets.require(t.bucket);
   const { body, payload } = await readSmallBody(ctx, MAX_CORS_BYTES);
   if (!payload.contentMd5 && !payload.checksum) {
     throw new S3Error('InvalidRequest', {}, 'Missing required header for this request: Content-Md5.');
   }
   const rules = parseCorsConfiguration(body.toString('utf8'));
-  if (!deps.repo.putBucketCors(bucket.id, rules)) throw new S3Error('NoSuchBucket', { BucketName: bucket.name });
+  await deps.buckets.putCors(t.bucket, rules);
   ctx.status = 200;
 };
 
 /** GetBucketCors (GET /bucket?cors). */
-export const getBucketCors: Handler = async (ctx, deps) => {
-  const bucket = deps.objects.requireBucket(ctx.state.bucket!);
-  const rules = deps.repo.getBucketCors(bucket.id);
-  if (!rules) throw new S3Error('NoSuchCORSConfiguration');
+export const getBucketCors: BucketHandler = async (ctx, deps, t) => {
+  const rules = await deps.buckets.getCors(t.bucket);
   ctx.type = 'application/xml';
   ctx.body = corsConfigurationXml(rules);
 };
 
 /** DeleteBucketCors (DELETE /bucket?cors): 204 whether or not there was a configuration. */
-export const deleteBucketCors: Handler = async (ctx, deps) => {
-  const bucket = deps.objects.requireBucket(ctx.state.bucket!);
-  deps.repo.deleteBucketCors(bucket.id);
+export const deleteBucketCors: BucketHandler = async (ctx, deps, t) => {
+  await deps.buckets.deleteCors(t.bucket);
   ctx.status = 204;
 };
 
@@ -50,9 +47,9 @@ export const preflight: Handler = async (ctx, deps) => {
   if (origin === undefined) throw new S3Error('BadRequest', {}, 'Insufficient information. Origin request header needed.');
   const requested = header(ctx, 'access-control-request-method');
   const method = requested ?? 'OPTIONS';
-  const bucket = ctx.state.bucket === undefined ? undefined : deps.repo.getBucket(ctx.state.bucket);
+  const bucket = ctx.state.bucket === undefined ? undefined : await deps.buckets.find(ctx.state.bucket);
   if (!bucket) throw new S3Error('AccessForbidden', { Method: method, ResourceType: 'BUCKET' }, 'CORSResponse: Bucket not found');
-  const rules = deps.repo.getBucketCors(bucket.id);
+  const rules = await deps.buckets.corsRules(bucket);
   if (!rules) throw new S3Error('AccessForbidden', { Method: method, ResourceType: 'BUCKET' }, 'CORSResponse: CORS is not enabled for this bucket.');
   if (requested === undefined || !isCorsMethod(requested)) {
     throw new S3Error('BadRequest', {}, `Invalid Access-Control-Request-Method: ${requested ?? 'null'}`);
@@ -69,13 +66,13 @@ export const preflight: Handler = async (ctx, deps) => {
  * has already run, and cleared the handler's headers). Access-Control-Request-Method, when the
  * request carries one, is the method matched, as in S3. No match, no CORS headers, no Vary.
  */
-export function applyCorsHeaders(ctx: S3Context, deps: AppDeps): void {
+export async function applyCorsHeaders(ctx: S3Context, deps: AppDeps): Promise<void> {
   const origin = originOf(ctx);
   const bucket = ctx.state.bucket;
   if (origin === undefined || bucket === undefined || ctx.method === 'OPTIONS' || ctx.headerSent) return;
   let rules;
   try {
-    rules = deps.repo.getBucketCorsByName(bucket);
+    rules = await deps.buckets.corsRulesByName(bucket);
   } catch (err) {
     // The response itself is ready; missing CORS headers must not turn it into a failure.
     deps.log.warn({ err, reqId: ctx.state.requestId }, 'CORS lookup failed');

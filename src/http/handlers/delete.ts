@@ -1,12 +1,12 @@
-import type { Handler } from '../context.js';
+import type { BucketHandler } from '../context.js';
 import { S3Error } from '../../s3/errors.js';
 import { validateKey } from '../../s3/names.js';
 import { deleteResultXml, parseDeleteObjects } from '../../s3/xml.js';
 import { readSmallBody } from '../body.js';
 
 /** DeleteObjects (POST /bucket?delete): up to 1000 keys; Content-MD5 or an x-amz-checksum-* header required. */
-export const deleteObjects: Handler = async (ctx, deps) => {
-  const bucket = deps.objects.requireBucket(ctx.state.bucket!);
+export const deleteObjects: BucketHandler = async (ctx, deps, t) => {
+  const bucket = await deps.buckets.require(t.bucket);
   const { body, payload } = await readSmallBody(ctx, 2 * 1024 * 1024);
   // The aws CLI and SDK send a CRC32 and no Content-MD5; s3cmd sends Content-MD5.
   if (!payload.contentMd5 && !payload.checksum) {

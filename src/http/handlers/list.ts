@@ -1,18 +1,18 @@
-import type { Handler, S3Context, AppDeps } from '../context.js';
+import type { BucketHandler, BucketTarget, S3Context, AppDeps } from '../context.js';
 import { encodeContinuationToken, parseListParams } from '../../s3/list-params.js';
 import { listObjectsXml, type ListEntry } from '../../s3/xml.js';
 
 /** ListObjects (v1, marker paging: rclone's and s3cmd's default). */
-export const listObjects: Handler = async (ctx, deps) => list(ctx, deps, 1);
+export const listObjects: BucketHandler = async (ctx, deps, t) => list(ctx, deps, t, 1);
 
 /** ListObjectsV2 (continuation tokens: every `aws s3` command and the SDK). */
-export const listObjectsV2: Handler = async (ctx, deps) => list(ctx, deps, 2);
+export const listObjectsV2: BucketHandler = async (ctx, deps, t) => list(ctx, deps, t, 2);
 
-async function list(ctx: S3Context, deps: AppDeps, version: 1 | 2): Promise<void> {
-  const bucket = deps.objects.requireBucket(ctx.state.bucket!);
+async function list(ctx: S3Context, deps: AppDeps, t: BucketTarget, version: 1 | 2): Promise<void> {
+  const bucket = await deps.buckets.require(t.bucket);
   const p = parseListParams(ctx.state.query, version);
   // Each batch is one index seek on (bucket_id, key); common prefixes are skipped by seeking.
-  const page = deps.repo.listPage(bucket.id, p);
+  const page = await deps.objects.list(bucket, p);
   const withOwner = version === 1 || p.fetchOwner;
   const contents: ListEntry[] = page.contents.map((o) => ({
     key: o.key,

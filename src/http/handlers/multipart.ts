@@ -1,4 +1,4 @@
-import type { AppDeps, Handler, S3Context } from '../context.js';
+import type { AppDeps, BucketHandler, ObjectHandler, S3Context } from '../context.js';
 import { header } from '../context.js';
 import { S3Error } from '../../s3/errors.js';
 import { validateKey } from '../../s3/names.js';
@@ -7,7 +7,7 @@ import { requireAccess } from '../../auth/authorize.js';
 import { checkConditions } from '../../s3/conditional.js';
 import { checksumFromHeaders, checksumHeader, parseChecksumAlgorithm, type ChecksumAlgorithm } from '../../s3/checksums.js';
 import { resolveChecksumType } from '../../s3/multipart-checksums.js';
-import type { UploadRow } from '../../db/multipart-repository.js';
+import type { BucketRow, UploadRow } from '../../store/types.js';
 import {
   completeMultipartUploadXml,
   copyPartResultXml,
@@ -39,16 +39,16 @@ function setPartChecksum(ctx: S3Context, checksum?: { algorithm: ChecksumAlgorit
 }
 
 /** CreateMultipartUpload (POST /bucket/key?uploads). */
-export const createMultipartUpload: Handler = async (ctx, deps) => {
-  const key = ctx.state.key!;
+export const createMultipartUpload: ObjectHandler = async (ctx, deps, t) => {
+  const key = t.key;
   validateKey(key);
-  const bucket = deps.objects.requireBucket(ctx.state.bucket!);
+  const bucket = await deps.buckets.require(t.bucket);
   const algorithm = parseChecksumAlgorithm(header(ctx, 'x-amz-checksum-algorithm'));
   const typeHeader = header(ctx, 'x-amz-checksum-type');
   if (!algorithm && typeHeader) throw new S3Error('InvalidRequest', {}, 'The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.');
   const checksum = algorithm ? { algorithm, type: resolveChecksumType(algorithm, typeHeader) } : undefined;
   const attributes = attributesFromRequest(ctx, header(ctx, 'content-encoding'));
-  const uploadId = deps.multipart.create(bucket, key, attributes, checksum);
+  const uploadId = await deps.multipart.create(bucket, key, attributes, checksum);
   if (checksum) {
     ctx.set('x-amz-checksum-algorithm', checksum.algorithm);
     ctx.set('x-amz-checksum-type', checksum.type);
@@ -58,9 +58,9 @@ export const createMultipartUpload: Handler = async (ctx, deps) => {
 };
 
 /** UploadPart (PUT /bucket/key?partNumber=N&uploadId=U). */
-export const uploadPart: Handler = async (ctx, deps) => {
+export const uploadPart: ObjectHandler = async (ctx, deps, t) => {
   const partNumber = partNumberParam(ctx);
-  const bucket = deps.objects.requireBucket(ctx.state.bucket!);
+  const bucket = await deps.buckets.require(t.bucket);
   const payload = requestPayload(ctx, { requireLength: true });
   const abort = new AbortController();
   const onClose = () => {
@@ -68,7 +68,7 @@ export const uploadPart: Handler = async (ctx, deps) => {
   };
   ctx.req.once('close', onClose);
   try {
-    const part = await deps.multipart.uploadPart(bucket, ctx.state.key!, uploadIdParam(ctx), partNumber, {
+    const part = await deps.multipart.uploadPart(bucket, t.key, uploadIdParam(ctx), partNumber, {
       body: payload.stream,
       size: payload.size,
       contentMd5: payload.contentMd5,
@@ -98,17 +98,17 @@ function copySourceRange(value: string | undefined, size: number): { start: numb
 }
 
 /** UploadPartCopy (PUT /bucket/key?partNumber=N&uploadId=U with x-amz-copy-source). */
-export const uploadPartCopy: Handler = async (ctx, deps) => {
+export const uploadPartCopy: ObjectHandler = async (ctx, deps, t) => {
   const partNumber = partNumberParam(ctx);
-  const bucket = deps.objects.requireBucket(ctx.state.bucket!);
+  const bucket = await deps.buckets.require(t.bucket);
   const source = parseCopySource(header(ctx, 'x-amz-copy-source')!);
   // Write on the destination was checked with the operation; the source needs read.
   requireAccess(ctx, source.bucket, 'read');
   if (source.versionId !== undefined && source.versionId !== 'null') {
     throw new S3Error('InvalidArgument', { ArgumentName: 'x-amz-copy-source', ArgumentValue: source.versionId }, 'Invalid version id specified');
   }
-  const srcBucket = deps.objects.requireBucket(source.bucket);
-  const src = deps.objects.headObject(srcBucket, source.key);
+  const srcBucket = await deps.buckets.require(source.bucket);
+  const src = await deps.objects.headObject(srcBucket, source.key);
   checkConditions(
     {
       ifMatch: header(ctx, 'x-amz-copy-source-if-match'),
@@ -120,16 +120,16 @@ export const uploadPartCopy: Handler = async (ctx, deps) => {
     'copy',
   );
   const range = copySourceRange(header(ctx, 'x-amz-copy-source-range'), src.size);
-  const part = await deps.multipart.uploadPartCopy(bucket, ctx.state.key!, uploadIdParam(ctx), partNumber, src, range);
+  const part = await deps.multipart.uploadPartCopy(bucket, t.key, uploadIdParam(ctx), partNumber, src, range);
   setPartChecksum(ctx, part.checksum);
   ctx.type = 'application/xml';
   ctx.body = copyPartResultXml(part.etag, part.lastModified, part.checksum);
 };
 
 /** CompleteMultipartUpload (POST /bucket/key?uploadId=U). */
-export const completeMultipartUpload: Handler = async (ctx, deps) => {
-  const bucket = deps.objects.requireBucket(ctx.state.bucket!);
-  const key = ctx.state.key!;
+export const completeMultipartUpload: ObjectHandler = async (ctx, deps, t) => {
+  const bucket = await deps.buckets.require(t.bucket);
+  const key = t.key;
   // Here x-amz-checksum-* headers carry the whole object's checksum, not the XML body's.
   const { body } = await readSmallBody(ctx, 4 * 1024 * 1024, { checksumHeaders: false });
   const parts = parseCompleteMultipartUpload(body.toString('utf8'));
@@ -144,9 +144,9 @@ export const completeMultipartUpload: Handler = async (ctx, deps) => {
 };
 
 /** AbortMultipartUpload (DELETE /bucket/key?uploadId=U). */
-export const abortMultipartUpload: Handler = async (ctx, deps) => {
-  const bucket = deps.objects.requireBucket(ctx.state.bucket!);
-  await deps.multipart.abort(bucket, ctx.state.key!, uploadIdParam(ctx));
+export const abortMultipartUpload: ObjectHandler = async (ctx, deps, t) => {
+  const bucket = await deps.buckets.require(t.bucket);
+  await deps.multipart.abort(bucket, t.key, uploadIdParam(ctx));
   ctx.status = 204;
 };
 
@@ -158,14 +158,14 @@ function maxParam(ctx: S3Context, name: string): number {
 }
 
 /** ListParts (GET /bucket/key?uploadId=U). */
-export const listParts: Handler = async (ctx, deps) => {
-  const bucket = deps.objects.requireBucket(ctx.state.bucket!);
-  const upload = deps.multipart.requireUpload(bucket, ctx.state.key!, uploadIdParam(ctx));
+export const listParts: ObjectHandler = async (ctx, deps, t) => {
+  const bucket = await deps.buckets.require(t.bucket);
+  const upload = await deps.multipart.requireUpload(bucket, t.key, uploadIdParam(ctx));
   const markerRaw = ctx.state.query.get('part-number-marker') ?? '0';
   if (!/^\d{0,5}$/.test(markerRaw)) throw new S3Error('InvalidArgument', { ArgumentName: 'part-number-marker', ArgumentValue: markerRaw });
   const marker = Number(markerRaw || '0');
   const maxParts = maxParam(ctx, 'max-parts');
-  const rows = maxParts === 0 ? [] : deps.mp.listParts(upload.id, marker, maxParts + 1);
+  const rows = maxParts === 0 ? [] : await deps.multipart.listParts(upload, marker, maxParts + 1);
   const isTruncated = rows.length > maxParts;
   const page = rows.slice(0, maxParts);
   const alg = upload.checksumAlgorithm as ChecksumAlgorithm | null;
@@ -193,8 +193,8 @@ export const listParts: Handler = async (ctx, deps) => {
 };
 
 /** ListMultipartUploads (GET /bucket?uploads). */
-export const listMultipartUploads: Handler = async (ctx, deps) => {
-  const bucket = deps.objects.requireBucket(ctx.state.bucket!);
+export const listMultipartUploads: BucketHandler = async (ctx, deps, t) => {
+  const bucket = await deps.buckets.require(t.bucket);
   const q = ctx.state.query;
   const prefix = q.get('prefix') ?? '';
   const delimiter = q.get('delimiter') || undefined;
@@ -204,7 +204,7 @@ export const listMultipartUploads: Handler = async (ctx, deps) => {
   if (encodingType !== null && encodingType !== 'url') throw new S3Error('InvalidArgument', { ArgumentName: 'encoding-type', ArgumentValue: encodingType }, 'Invalid Encoding Method specified in Request');
   const maxUploads = maxParam(ctx, 'max-uploads');
   // Uploads are grouped like keys; the paging walk works on (key, upload id) pairs.
-  const page = paginateUploads(deps, bucket.id, { prefix, delimiter, maxUploads, keyMarker, uploadIdMarker });
+  const page = await paginateUploads(deps, bucket, { prefix, delimiter, maxUploads, keyMarker, uploadIdMarker });
   ctx.type = 'application/xml';
   ctx.body = listMultipartUploadsXml({
     bucket: bucket.name,
@@ -230,9 +230,9 @@ export const listMultipartUploads: Handler = async (ctx, deps) => {
   });
 };
 
-function paginateUploads(
+async function paginateUploads(
   deps: AppDeps,
-  bucketId: number,
+  bucket: BucketRow,
   p: { prefix: string; delimiter?: string; maxUploads: number; keyMarker: string; uploadIdMarker: string },
 ) {
   const MAX = '\u{10FFFF}';
@@ -253,7 +253,7 @@ function paginateUploads(
   let count = 0;
   if (p.maxUploads > 0) {
     walk: for (;;) {
-      const rows = deps.mp.listUploads(bucketId, p.prefix, after, 1000);
+      const rows = await deps.multipart.listUploads(bucket, p.prefix, after, 1000);
       for (const row of rows) {
         const group = groupOf(row.key);
         if (group !== undefined && group === commonPrefixes[commonPrefixes.length - 1]) continue;

@@ -1,19 +1,19 @@
-import type { Handler, S3Context } from '../context.js';
+import type { AppDeps, ObjectHandler, ObjectTarget, S3Context } from '../context.js';
 import { header } from '../context.js';
 import { S3Error } from '../../s3/errors.js';
 import { validateKey } from '../../s3/names.js';
 import { parseRange } from '../../s3/range.js';
 import { checkConditions } from '../../s3/conditional.js';
 import { checksumHeader, type ChecksumAlgorithm } from '../../s3/checksums.js';
-import type { ObjectRow } from '../../db/repository.js';
+import type { ObjectRow } from '../../store/types.js';
 import { requestPayload } from '../body.js';
 import { attributesFromRequest, writeObjectHeaders } from '../attributes.js';
 
 /** PutObject (PUT /bucket/key). */
-export const putObject: Handler = async (ctx, deps) => {
-  const key = ctx.state.key!;
+export const putObject: ObjectHandler = async (ctx, deps, t) => {
+  const key = t.key;
   validateKey(key);
-  deps.objects.requireBucket(ctx.state.bucket!);
+  const bucket = await deps.buckets.require(t.bucket);
   const payload = requestPayload(ctx, { requireLength: true });
   const attributes = attributesFromRequest(ctx, payload.contentEncoding);
   const abort = new AbortController();
@@ -24,7 +24,7 @@ export const putObject: Handler = async (ctx, deps) => {
   ctx.req.once('close', onClose);
   try {
     const obj = await deps.objects.putObject({
-      bucket: ctx.state.bucket!,
+      bucket,
       key,
       body: payload.stream,
       size: payload.size,
@@ -58,9 +58,9 @@ function setChecksumHeaders(ctx: S3Context, obj: ObjectRow): void {
 }
 
 /** Resolves the object and the byte range a GET/HEAD answers, applying S3's precedence. */
-function prepareRead(ctx: S3Context, deps: Parameters<Handler>[1]): { obj: ObjectRow; range?: { start: number; end: number } } {
-  const bucket = deps.objects.requireBucket(ctx.state.bucket!);
-  const obj = deps.objects.headObject(bucket, ctx.state.key!);
+async function prepareRead(ctx: S3Context, deps: AppDeps, t: ObjectTarget): Promise<{ obj: ObjectRow; range?: { start: number; end: number } }> {
+  const bucket = await deps.buckets.require(t.bucket);
+  const obj = await deps.objects.headObject(bucket, t.key);
   try {
     checkConditions(conditionsFrom(ctx), { etag: obj.etag, lastModified: new Date(obj.lastModified) }, 'read');
   } catch (err) {
@@ -70,7 +70,7 @@ function prepareRead(ctx: S3Context, deps: Parameters<Handler>[1]): { obj: Objec
     }
     throw err;
   }
-  const range = ctx.state.query.has('partNumber') ? partRange(ctx, deps, obj) : parseRange(header(ctx, 'range'), obj.size);
+  const range = ctx.state.query.has('partNumber') ? await partRange(ctx, deps, obj) : parseRange(header(ctx, 'range'), obj.size);
   writeObjectHeaders(ctx, obj);
   if (obj.partCount) ctx.set('x-amz-mp-parts-count', String(obj.partCount));
   // Clients verify any checksum they get, even on a 206: only a whole-object answer has one.
@@ -85,7 +85,7 @@ function prepareRead(ctx: S3Context, deps: Parameters<Handler>[1]): { obj: Objec
 }
 
 /** GET/HEAD ?partNumber=N: the bytes of part N of a multipart object (a plain object has one part). */
-function partRange(ctx: S3Context, deps: Parameters<Handler>[1], obj: ObjectRow): { start: number; end: number } | undefined {
+async function partRange(ctx: S3Context, deps: AppDeps, obj: ObjectRow): Promise<{ start: number; end: number } | undefined> {
   if (header(ctx, 'range') !== undefined) throw new S3Error('InvalidRequest', {}, 'Cannot specify both Range header and partNumber query parameter');
   const raw = ctx.state.query.get('partNumber') ?? '';
   const n = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN;
@@ -94,15 +94,15 @@ function partRange(ctx: S3Context, deps: Parameters<Handler>[1], obj: ObjectRow)
     if (n !== 1) throw new S3Error('InvalidPartNumber', { PartNumberRequested: n, ActualPartCount: 1 });
     return undefined;
   }
-  const part = deps.mp.objectPart(obj.id, n);
+  const part = await deps.objects.part(obj, n);
   if (!part) throw new S3Error('InvalidPartNumber', { PartNumberRequested: n, ActualPartCount: obj.partCount });
   if (part.size === 0) return undefined;
   return { start: part.offset, end: part.offset + part.size - 1 };
 }
 
 /** GetObject (GET /bucket/key), with Range, conditions and response-* overrides. */
-export const getObject: Handler = async (ctx, deps) => {
-  const { obj, range } = prepareRead(ctx, deps);
+export const getObject: ObjectHandler = async (ctx, deps, t) => {
+  const { obj, range } = await prepareRead(ctx, deps, t);
   const start = range?.start ?? 0;
   const end = range?.end ?? obj.size - 1;
   const length = obj.size === 0 ? 0 : end - start + 1;
@@ -112,7 +112,7 @@ export const getObject: Handler = async (ctx, deps) => {
     return;
   }
   // Small inline objects come back as bytes (already verified); the rest as a stream.
-  const body = deps.objects.openRead(obj, start, end);
+  const body = await deps.objects.openRead(obj, start, end);
   if (!Buffer.isBuffer(body)) {
     body.on('error', (err) => {
       // A chunk failed verification before its last piece left: cut the connection so the
@@ -128,15 +128,15 @@ export const getObject: Handler = async (ctx, deps) => {
 };
 
 /** HeadObject (HEAD /bucket/key). */
-export const headObject: Handler = async (ctx, deps) => {
-  const { obj, range } = prepareRead(ctx, deps);
+export const headObject: ObjectHandler = async (ctx, deps, t) => {
+  const { obj, range } = await prepareRead(ctx, deps, t);
   const length = range ? range.end - range.start + 1 : obj.size;
   ctx.set('Content-Length', String(length));
 };
 
 /** DeleteObject (DELETE /bucket/key): 204 whether or not the key existed. */
-export const deleteObject: Handler = async (ctx, deps) => {
-  const bucket = deps.objects.requireBucket(ctx.state.bucket!);
-  await deps.objects.deleteObject(bucket, ctx.state.key!);
+export const deleteObject: ObjectHandler = async (ctx, deps, t) => {
+  const bucket = await deps.buckets.require(t.bucket);
+  await deps.objects.deleteObject(bucket, t.key);
   ctx.status = 204;
 };

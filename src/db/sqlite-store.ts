@@ -1,0 +1,176 @@
+import type { MetadataStore, BucketStore, ObjectStore, MultipartStore, KeyStore, MaintenanceStore } from '../store/metadata-store.js';
+import type { NewObject, ObjectRow } from '../store/types.js';
+import { openDb, type OpenedDb } from './client.js';
+import { Repository } from './repository.js';
+import { GroupCommit } from './group-commit.js';
+import { CommitThread } from './commit-thread.js';
+import { MultipartRepository } from './multipart-repository.js';
+import { KeysRepository } from './keys-repository.js';
+import { MaintenanceRepository } from './maintenance-repository.js';
+
+// The SQLite engine of the metadata store. better-sqlite3 is synchronous: each method runs its
+// statements at once and returns a settled promise, so no I/O callback runs between a read and
+// the caller's next step (src/store/metadata-store.ts relies on that for chunk removal). The
+// performance machinery stays in here: the commit thread or group commit for PUT and DELETE
+// commits (commit-thread.ts, group-commit.ts) and the read caches (read-cache.ts).
+
+export interface SqliteStoreOptions {
+  /** The database file (created and migrated unless read-only). */
+  file: string;
+  durability: 'fsync' | 'relaxed';
+  /** Run PUT and DELETE commits on a thread with its own connection (default: group commit here). */
+  commitThread?: boolean;
+  /** Open without migrating or writing (commands that only read, beside a running server). */
+  readonly?: boolean;
+  /** The commit thread stopped while the store was open: every later commit fails. */
+  onThreadStopped?: (err: unknown) => void;
+}
+
+export class SqliteStore implements MetadataStore {
+  readonly engine = 'sqlite';
+  readonly buckets: BucketStore;
+  readonly objects: ObjectStore;
+  readonly multipart: MultipartStore;
+  readonly keys: KeyStore;
+  readonly maintenance: MaintenanceStore;
+
+  private constructor(
+    readonly opened: OpenedDb,
+    readonly repo: Repository,
+    private readonly groupCommit: GroupCommit | undefined,
+    private readonly thread: CommitThread | undefined,
+  ) {
+    const mp = new MultipartRepository(opened.db, repo);
+    this.buckets = bucketStore(repo);
+    this.objects = objectStore(repo, mp);
+    this.multipart = multipartStore(mp);
+    this.keys = keyStore(new KeysRepository(opened.db));
+    this.maintenance = maintenanceStore(new MaintenanceRepository(opened.db), repo);
+  }
+
+  /** Opens the file and, when asked, starts the commit thread (its connection open before this resolves). */
+  static async open(opts: SqliteStoreOptions): Promise<SqliteStore> {
+    const opened = openDb(opts.file, { durability: opts.durability, readonly: opts.readonly });
+    if (opts.readonly) return SqliteStore.over(opened);
+    const groupCommit = new GroupCommit(opened.sqlite);
+    let thread: CommitThread | undefined;
+    if (opts.commitThread) {
+      thread = new CommitThread({ file: opts.file, durability: opts.durability }, { onStopped: (err) => opts.onThreadStopped?.(err) });
+      try {
+        await thread.ready;
+      } catch (err) {
+        opened.close();
+        throw err;
+      }
+    }
+    return new SqliteStore(opened, new Repository(opened.db, groupCommit, thread), groupCommit, thread);
+  }
+
+  /** A store over a connection opened elsewhere, committing on it directly (the CLI). */
+  static over(opened: OpenedDb): SqliteStore {
+    return new SqliteStore(opened, new Repository(opened.db), undefined, undefined);
+  }
+
+  /** The drizzle handle, for the records queries and their workers (src/db/records). */
+  get db() {
+    return this.opened.db;
+  }
+
+  async close(): Promise<void> {
+    this.groupCommit?.flush();
+    await this.thread?.close();
+    this.opened.close();
+  }
+}
+
+function bucketStore(repo: Repository): BucketStore {
+  return {
+    get: async (name) => repo.getBucket(name),
+    list: async () => repo.listBuckets(),
+    create: async (b) => repo.createBucket(b),
+    delete: async (id) => repo.deleteBucket(id),
+    setPublic: async (id, publicRead) => repo.setBucketPublic(id, publicRead),
+    getCors: async (id) => repo.getBucketCors(id),
+    getCorsByName: async (name) => repo.getBucketCorsByName(name),
+    putCors: async (id, rules) => repo.putBucketCors(id, rules),
+    deleteCors: async (id) => repo.deleteBucketCors(id),
+  };
+}
+
+function objectStore(repo: Repository, mp: MultipartRepository): ObjectStore {
+  return {
+    get: async (bucketId, key) => repo.getObject(bucketId, key),
+    getForRead: async (bucketId, key) => repo.getObjectForRead(bucketId, key),
+    chunksForRead: async (obj, start, end) => repo.chunksForRead(obj, start, end),
+    chunksForRange: async (objectId, start, end) => repo.chunksForRange(objectId, start, end),
+    chunkList: async (objectId) => repo.chunkList(objectId),
+    parts: async (objectId) => mp.objectParts(objectId),
+    part: async (objectId, partNumber) => mp.objectPart(objectId, partNumber),
+    listPage: async (bucketId, p) => repo.listPage(bucketId, p),
+    listKeys: async (bucketId, prefix, after, limit) => repo.listKeys(bucketId, prefix, after, limit),
+    // A single PUT (no part layout) goes through the commit thread or group commit.
+    commit: (bucketId, key, row, placements, parts) =>
+      parts && parts.length > 0 ? Promise.resolve(repo.commitObject(bucketId, key, row, placements, parts)) : repo.commitObjectGrouped(bucketId, key, row, placements),
+    copy: async (src, dst, build) => repo.write(() => copyObject(repo, src, dst, build)),
+    delete: (bucketId, key) => repo.deleteObjectGrouped(bucketId, key),
+    isChunkReferenced: async (hash) => repo.isChunkReferenced(hash),
+  };
+}
+
+/** CopyObject inside one write transaction: read the source, build the row, commit the destination. */
+function copyObject(
+  repo: Repository,
+  src: { bucketId: number; key: string },
+  dst: { bucketId: number; key: string },
+  build: (source: ObjectRow) => NewObject,
+) {
+  const source = repo.getObject(src.bucketId, src.key);
+  if (!source) return undefined;
+  const row = build(source);
+  const list = repo.chunkList(source.id);
+  const crcs = repo.chunkCrcs([...new Set(list.map((c) => c.chunkHash))]);
+  const placements = list.map((c) => ({ hash: c.chunkHash, size: c.size, offset: c.offset, crc32c: crcs.get(c.chunkHash)! }));
+  // The copy keeps the source's "-N" ETag and parts count, so it keeps the part layout too
+  // (GET ?partNumber=N). Read before the commit: a copy onto itself retires the source row.
+  const parts = source.partCount ? repo.objectPartList(source.id) : [];
+  return repo.commitObject(dst.bucketId, dst.key, row, placements, parts);
+}
+
+function multipartStore(mp: MultipartRepository): MultipartStore {
+  return {
+    create: async (row) => mp.createUpload(row),
+    get: async (id) => mp.getUpload(id),
+    commitPart: async (uploadId, part, placements) => mp.commitPart(uploadId, part, placements),
+    listParts: async (uploadId, afterPart, limit) => mp.listParts(uploadId, afterPart, limit),
+    allParts: async (uploadId) => mp.allParts(uploadId),
+    list: async (bucketId, prefix, after, limit) => mp.listUploads(bucketId, prefix, after, limit),
+    count: async (bucketId) => mp.countUploads(bucketId),
+    getCompleted: async (uploadId) => mp.getCompleted(uploadId),
+    complete: async (uploadId, decide) => mp.complete(uploadId, decide),
+    abort: async (uploadId) => mp.abort(uploadId),
+    expired: async (before, limit) => mp.expiredUploads(before, limit),
+    pruneCompleted: async (before) => mp.pruneCompleted(before),
+  };
+}
+
+function keyStore(keys: KeysRepository): KeyStore {
+  return {
+    create: async (opts) => keys.create(opts),
+    list: async () => keys.list(),
+    get: async (id) => keys.get(id),
+    secretFor: async (id) => keys.secretFor(id),
+    revoke: async (id) => keys.revoke(id),
+  };
+}
+
+function maintenanceStore(m: MaintenanceRepository, repo: Repository): MaintenanceStore {
+  return {
+    knownChunks: async (hashes) => new Set(repo.chunkCrcs(hashes).keys()),
+    countChunks: async () => m.countChunks(),
+    chunkPage: async (after, limit) => m.chunkPage(after, limit),
+    objectsUsing: async (hash, limit) => m.objectsUsing(hash, limit),
+    uploadsUsing: async (hash) => m.uploadsUsing(hash),
+    repairRefcounts: async (opts) => m.repairRefcounts(opts),
+    countUploadsInitiatedBefore: async (before) => m.countUploadsInitiatedBefore(before),
+  };
+}

@@ -1,0 +1,120 @@
+import { S3Error } from '../s3/errors.js';
+import { validateBucketName } from '../s3/names.js';
+import { corsConfigurationXml, parseCorsConfiguration, type CorsRule } from '../s3/cors.js';
+import type { MetadataStore } from '../store/metadata-store.js';
+import type { BucketRow } from '../store/types.js';
+import type { MultipartService } from '../storage/multipart-service.js';
+
+// Buckets: one rule per operation for the S3 handlers, the admin API and the CLI. Errors are
+// S3Errors (the S3 side writes them as XML; the admin API and the CLI map the few they expect).
+
+export class BucketService {
+  constructor(
+    private readonly store: MetadataStore,
+    private readonly region: string,
+    private readonly multipart: MultipartService,
+  ) {}
+
+  /** The bucket, or NoSuchBucket. */
+  async require(name: string): Promise<BucketRow> {
+    const bucket = await this.store.buckets.get(name);
+    if (!bucket) throw new S3Error('NoSuchBucket', { BucketName: name });
+    return bucket;
+  }
+
+  /** The bucket, or undefined (callers with an answer of their own for a missing bucket). */
+  find(name: string): Promise<BucketRow | undefined> {
+    return this.store.buckets.get(name);
+  }
+
+  list(): Promise<BucketRow[]> {
+    return this.store.buckets.list();
+  }
+
+  /**
+   * CreateBucket: InvalidBucketName, InvalidArgument for a location constraint naming another
+   * region (us-east-1 is also spelled "US"), BucketAlreadyOwnedByYou when it exists.
+   */
+  async create(name: string, opts: { publicRead: boolean; locationConstraint?: string }): Promise<BucketRow> {
+    validateBucketName(name);
+    const region = this.region;
+    const lc = opts.locationConstraint;
+    if (lc && lc !== region && !(region === 'us-east-1' && lc === 'US')) {
+      throw new S3Error('InvalidArgument', { ArgumentName: 'LocationConstraint', ArgumentValue: lc }, `The specified location-constraint is not valid for this endpoint (region ${region}).`);
+    }
+    if (!(await this.store.buckets.create({ name, region, publicRead: opts.publicRead }))) {
+      throw new S3Error('BucketAlreadyOwnedByYou', { BucketName: name });
+    }
+    return this.require(name);
+  }
+
+  /**
+   * DeleteBucket: only a bucket without objects (BucketNotEmpty). Uploads in progress do not keep
+   * a bucket alive, as in S3: they are aborted with it.
+   */
+  async delete(name: string): Promise<void> {
+    const bucket = await this.require(name);
+    if ((await this.store.objects.listKeys(bucket.id, '', undefined, 1)).length === 0) {
+      for (const u of await this.store.multipart.list(bucket.id, '', undefined, 10_000)) {
+        await this.multipart.abort(bucket, u.key, u.id).catch(() => undefined);
+      }
+    }
+    if ((await this.store.buckets.delete(bucket.id)) === 'not-empty') throw new S3Error('BucketNotEmpty', { BucketName: bucket.name });
+  }
+
+  /** Anonymous reads of the bucket (GetObject, HeadObject, listings) allowed or not. */
+  async setPublic(name: string, publicRead: boolean): Promise<BucketRow> {
+    const bucket = await this.require(name);
+    await this.store.buckets.setPublic(bucket.id, publicRead);
+    return this.require(name);
+  }
+
+  /** GetBucketCors: NoSuchCORSConfiguration when the bucket has none. */
+  async getCors(name: string): Promise<CorsRule[]> {
+    const bucket = await this.require(name);
+    const rules = await this.store.buckets.getCors(bucket.id);
+    if (!rules) throw new S3Error('NoSuchCORSConfiguration');
+    return rules;
+  }
+
+  /** The bucket's CORS rules, undefined when it has none (preflights and requests with an Origin). */
+  corsRules(bucket: BucketRow): Promise<CorsRule[] | undefined> {
+    return this.store.buckets.getCors(bucket.id);
+  }
+
+  corsRulesByName(name: string): Promise<CorsRule[] | undefined> {
+    return this.store.buckets.getCorsByName(name);
+  }
+
+  /** PutBucketCors with rules parsed and validated by src/s3/cors.ts. */
+  async putCors(name: string, rules: CorsRule[]): Promise<void> {
+    const bucket = await this.require(name);
+    if (!(await this.store.buckets.putCors(bucket.id, rules))) throw new S3Error('NoSuchBucket', { BucketName: bucket.name });
+  }
+
+  async deleteCors(name: string): Promise<void> {
+    const bucket = await this.require(name);
+    await this.store.buckets.deleteCors(bucket.id);
+  }
+
+  /**
+   * Lets browsers at `origins` use the bucket (the web console's uploads and downloads): a rule
+   * allowing every method the console uses and any header, exposing ETag (multipart parts),
+   * after the bucket's other rules; nothing changes when every origin is allowed already. The
+   * result is the document PutBucketCors would store, checked by the same parser.
+   */
+  async allowOrigins(name: string, origins: string[]): Promise<void> {
+    const bucket = await this.require(name);
+    const current = (await this.store.buckets.getCors(bucket.id)) ?? [];
+    const allowed = new Set(current.flatMap((r) => r.allowedOrigins));
+    if (current.length > 0 && origins.every((o) => allowed.has(o))) return;
+    const rule: CorsRule = {
+      allowedOrigins: origins,
+      allowedMethods: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'],
+      allowedHeaders: ['*'],
+      exposeHeaders: ['ETag', 'x-amz-request-id'],
+      maxAgeSeconds: 3600,
+    };
+    await this.putCors(name, parseCorsConfiguration(corsConfigurationXml([...current, rule])));
+  }
+}

@@ -1,0 +1,72 @@
+import { timingSafeEqual } from 'node:crypto';
+import { authenticate, type AuthOptions } from '../auth/authenticate.js';
+import type { AuthRequest, AuthResult } from '../auth/types.js';
+import type { Principal } from '../auth/authorize.js';
+import { S3Error } from '../s3/errors.js';
+import type { KeyStore } from '../store/metadata-store.js';
+
+// Who signed a request: the root pair (from the configuration or <data-dir>/credentials.json,
+// held in memory) or an access key of the metadata store. One lookup for the S3 listener and
+// the admin API; access key ids are compared in constant time.
+
+export interface Authenticated {
+  auth: AuthResult;
+  principal: Principal;
+}
+
+/** Thrown by the first verification pass when it needs a secret the store must be asked for. */
+const NEEDS_SECRET = Symbol('needs a secret');
+
+export class Principals {
+  private readonly rootId: Buffer;
+
+  constructor(
+    private readonly root: { accessKeyId: string; secretAccessKey: string },
+    private readonly keys: KeyStore,
+  ) {
+    this.rootId = Buffer.from(root.accessKeyId);
+  }
+
+  isRoot(accessKeyId: string): boolean {
+    const given = Buffer.from(accessKeyId);
+    return given.length === this.rootId.length && timingSafeEqual(given, this.rootId);
+  }
+
+  /** The access key's principal with its current grants (read on every request), or undefined. */
+  async principal(accessKeyId: string): Promise<Principal | undefined> {
+    if (this.isRoot(accessKeyId)) return { kind: 'root', accessKeyId };
+    const key = await this.keys.get(accessKeyId);
+    return key && { kind: 'key', accessKeyId, grants: key.grants };
+  }
+
+  /**
+   * Verifies a request's signature (null: anonymous; S3Error: refused). The verifiers are
+   * synchronous: a signature by the root key verifies in one pass; for another key the first
+   * pass stops where it needs the secret, the store is asked, and the request is verified again.
+   */
+  async authenticate(req: AuthRequest, opts: Omit<AuthOptions, 'lookup'>): Promise<Authenticated | null> {
+    let wanted: string | undefined;
+    let auth: AuthResult | null;
+    try {
+      auth = authenticate(req, {
+        ...opts,
+        lookup: (id) => {
+          if (this.isRoot(id)) return this.root.secretAccessKey;
+          wanted = id;
+          throw NEEDS_SECRET;
+        },
+      });
+    } catch (err) {
+      if (err !== NEEDS_SECRET || wanted === undefined) throw err;
+      const id = wanted;
+      const [secret, key] = await Promise.all([this.keys.secretFor(id), this.keys.get(id)]);
+      auth = authenticate(req, { ...opts, lookup: (asked) => (asked === id ? secret : undefined) });
+      if (!auth) return null;
+      // Revoked between the two reads: unknown now.
+      if (!key) throw new S3Error('InvalidAccessKeyId', { AWSAccessKeyId: id });
+      return { auth, principal: { kind: 'key', accessKeyId: id, grants: key.grants } };
+    }
+    if (!auth) return null;
+    return { auth, principal: { kind: 'root', accessKeyId: auth.accessKeyId } };
+  }
+}

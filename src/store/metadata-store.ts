@@ -1,0 +1,174 @@
+import type { CorsRule } from '../s3/cors.js';
+import type { ListParams } from '../s3/list-params.js';
+import type {
+  AccessKeyInfo,
+  BucketRow,
+  ChunkPlacement,
+  ChunkReadRow,
+  ChunkRow,
+  CommitResult,
+  CompletedPart,
+  CompletedUploadRow,
+  DeleteResult,
+  Grant,
+  NewObject,
+  NewUpload,
+  ObjectChunkRow,
+  ObjectPartInput,
+  ObjectPartRow,
+  ObjectRow,
+  PartRow,
+  UploadRow,
+} from './types.js';
+
+export type * from './types.js';
+
+// The metadata store: everything cairn records about buckets, objects, chunk lists and their
+// reference counts, multipart uploads and access keys. The services (src/services/, and the
+// object and multipart services in src/storage/) are its only callers. SQLite is the first
+// engine (src/db/sqlite-store.ts); a second one implements this interface and passes the same
+// contract suite (test/store/contract.ts).
+//
+// Every method is asynchronous so that an engine over the network fits. What every engine
+// promises:
+// - A write that resolved is durable (with durability 'fsync') and seen by every later read.
+// - Each write is atomic: readers see the state before it or after it, never a mix.
+// - Chunk reference counts: each chunk-list row of an object or part holds one reference; a
+//   commit that takes a chunk's count to zero deletes its row and returns its hash in `freed`,
+//   and the caller removes the file. The chunk files must be durable before the commit.
+// - Keys are compared in UTF-8 byte order (S3's listing order).
+//
+// One more promise the chunk removal relies on (ObjectService.removeFreed, ChunkStore's discard
+// and collectOrphan): between `isChunkReferenced` resolving and the caller's next synchronous
+// step, no commit of this process can complete. The SQLite engine resolves without doing I/O
+// on the event loop, so only microtasks run in between; an engine that answers over the network
+// must take another route to the same guarantee (a later issue, with shared chunk stores).
+
+export interface BucketStore {
+  get(name: string): Promise<BucketRow | undefined>;
+  /** Every bucket, by name. */
+  list(): Promise<BucketRow[]>;
+  /** False when the name is taken (nothing changed). */
+  create(b: { name: string; region: string; publicRead: boolean }): Promise<boolean>;
+  /** Deletes a bucket with no objects and no multipart uploads, with its CORS rules. */
+  delete(id: number): Promise<'deleted' | 'not-empty'>;
+  setPublic(id: number, publicRead: boolean): Promise<void>;
+  /** The bucket's CORS rules; undefined when it has no configuration. */
+  getCors(id: number): Promise<CorsRule[] | undefined>;
+  /** getCors by bucket name (every request with an Origin asks). */
+  getCorsByName(name: string): Promise<CorsRule[] | undefined>;
+  /** Sets (replaces) the rules; false when the bucket is gone. */
+  putCors(id: number, rules: CorsRule[]): Promise<boolean>;
+  deleteCors(id: number): Promise<void>;
+}
+
+export interface ListPage {
+  contents: ObjectRow[];
+  commonPrefixes: string[];
+  isTruncated: boolean;
+  /** The last key or common prefix of the page (the next page starts after it). */
+  lastKey?: string;
+}
+
+export interface ObjectStore {
+  get(bucketId: number, key: string): Promise<ObjectRow | undefined>;
+  /** get for GET and HEAD: the row may be shared with other reads (a cache); never modify it. */
+  getForRead(bucketId: number, key: string): Promise<ObjectRow | undefined>;
+  /** The chunks holding bytes [start, end] of the object, in order (shared rows, read only). */
+  chunksForRead(obj: ObjectRow, start: number, end: number): Promise<ChunkReadRow[]>;
+  /** chunksForRead without the cache (UploadPartCopy). */
+  chunksForRange(objectId: number, start: number, end: number): Promise<ChunkReadRow[]>;
+  /** The whole chunk list, in order. */
+  chunkList(objectId: number): Promise<ObjectChunkRow[]>;
+  /** Part boundaries of a multipart object (empty for a single PUT). */
+  parts(objectId: number): Promise<ObjectPartRow[]>;
+  part(objectId: number, partNumber: number): Promise<ObjectPartRow | undefined>;
+  /** One ListObjects page under S3's rules (prefix, delimiter, start after, max keys): one snapshot. */
+  listPage(bucketId: number, p: ListParams): Promise<ListPage>;
+  /** Up to `limit` rows with keys > afterKey within prefix, in key order. */
+  listKeys(bucketId: number, prefix: string, afterKey: string | undefined, limit: number): Promise<ObjectRow[]>;
+  /**
+   * Makes an object visible: adds references to its chunks, writes its row, chunk list and part
+   * layout, and retires the object it replaces, in one atomic step.
+   */
+  commit(bucketId: number, key: string, row: NewObject, placements: ChunkPlacement[], parts?: ObjectPartInput[]): Promise<CommitResult>;
+  /**
+   * CopyObject in one atomic step: reads the source, lets `build` check it and give the new
+   * row (throwing refuses the copy, nothing changes), and commits the destination sharing the
+   * source's chunks and part layout. Undefined when there is no source object.
+   */
+  copy(
+    src: { bucketId: number; key: string },
+    dst: { bucketId: number; key: string },
+    build: (source: ObjectRow) => NewObject,
+  ): Promise<CommitResult | undefined>;
+  delete(bucketId: number, key: string): Promise<DeleteResult>;
+  /** Whether any object or part still references the chunk (see the note above). */
+  isChunkReferenced(hash: string): Promise<boolean>;
+}
+
+export interface MultipartStore {
+  create(row: NewUpload): Promise<void>;
+  get(uploadId: string): Promise<UploadRow | undefined>;
+  /**
+   * Records a part (replacing an earlier one of the same number, whose chunks are freed);
+   * undefined when the upload is gone.
+   */
+  commitPart(uploadId: string, part: Omit<PartRow, 'uploadId'>, placements: ChunkPlacement[]): Promise<{ freed: string[] } | undefined>;
+  /** Parts after `afterPart`, by number (ListParts). */
+  listParts(uploadId: string, afterPart: number, limit: number): Promise<PartRow[]>;
+  allParts(uploadId: string): Promise<PartRow[]>;
+  /** Uploads of a bucket after (key, uploadId), in that order. */
+  list(bucketId: number, prefix: string, after: { key: string; uploadId: string } | undefined, limit: number): Promise<UploadRow[]>;
+  count(bucketId: number): Promise<number>;
+  /** A completed upload's record, for answering a retried Complete. */
+  getCompleted(uploadId: string): Promise<CompletedUploadRow | undefined>;
+  /**
+   * Completes an upload atomically: `decide` checks the listed parts against the stored ones
+   * (throwing refuses, nothing changes) and gives the object row and the parts used; their
+   * chunks become the object's, the rest are freed. Undefined when there is no such upload.
+   */
+  complete(uploadId: string, decide: (upload: UploadRow, parts: PartRow[]) => { row: NewObject; used: CompletedPart[] }): Promise<CommitResult | undefined>;
+  /** Removes an upload and its parts; undefined when there is no such upload. */
+  abort(uploadId: string): Promise<{ freed: string[] } | undefined>;
+  /** Ids of uploads initiated at or before `before` (ms), oldest first. */
+  expired(before: number, limit: number): Promise<string[]>;
+  /** Forgets completed-upload records older than `before`. */
+  pruneCompleted(before: number): Promise<void>;
+}
+
+export interface KeyStore {
+  /** Validates the grants and description (KeyValidationError) and creates a key with a new id and secret. */
+  create(opts: { description?: string; grants: Grant[] }): Promise<AccessKeyInfo & { secret: string }>;
+  list(): Promise<AccessKeyInfo[]>;
+  get(id: string): Promise<AccessKeyInfo | undefined>;
+  secretFor(id: string): Promise<string | undefined>;
+  /** False when there is no such key. */
+  revoke(id: string): Promise<boolean>;
+}
+
+/** The whole-store walks of GC and scrub. */
+export interface MaintenanceStore {
+  countChunks(): Promise<number>;
+  /** Chunk rows with hash > after, in hash order. */
+  chunkPage(after: string, limit: number): Promise<ChunkRow[]>;
+  objectsUsing(hash: string, limit: number): Promise<{ objects: Array<{ bucket: string; key: string }>; count: number }>;
+  uploadsUsing(hash: string): Promise<Array<{ uploadId: string; bucket: string; key: string; partNumber: number }>>;
+  /** Chunk rows whose count went to 0 or below: recounted, or removed when nothing uses them. */
+  repairRefcounts(opts: { dryRun: boolean }): Promise<{ fixed: number; removed: number }>;
+  countUploadsInitiatedBefore(before: number): Promise<number>;
+  /** Which of these chunk hashes have a row. */
+  knownChunks(hashes: string[]): Promise<Set<string>>;
+}
+
+export interface MetadataStore {
+  /** 'sqlite' today. */
+  readonly engine: string;
+  readonly buckets: BucketStore;
+  readonly objects: ObjectStore;
+  readonly multipart: MultipartStore;
+  readonly keys: KeyStore;
+  readonly maintenance: MaintenanceStore;
+  /** Finishes pending commits and closes the engine's connections. */
+  close(): Promise<void>;
+}
