@@ -45,7 +45,7 @@ export function createApp(deps: AppDeps): Koa<S3State> {
     ctx.set('x-amz-request-id', ctx.state.requestId);
     ctx.set('x-amz-id-2', ctx.state.requestId);
     ctx.set('Server', 'cairn');
-    ctx.req.on('data', (d: Buffer) => (ctx.state.bytesIn += d.length));
+    countBytesIn(ctx);
     ctx.res.once('close', () => logRequest(ctx, deps, started));
     try {
       await handle(ctx, deps);
@@ -70,6 +70,20 @@ export function createApp(deps: AppDeps): Koa<S3State> {
     }
   });
   return app;
+}
+
+/**
+ * Counts the body's bytes as node's parser hands them over. Not with a 'data' listener: that
+ * switches the body to flowing mode, and bytes arriving before a handler attaches its reader
+ * (the handler awaits its lookups first) would be lost.
+ */
+function countBytesIn(ctx: S3Context): void {
+  const req = ctx.req;
+  const push = req.push;
+  req.push = (chunk: unknown, encoding?: BufferEncoding) => {
+    if (chunk) ctx.state.bytesIn += (chunk as Buffer).length;
+    return push.call(req, chunk, encoding);
+  };
 }
 
 async function handle(ctx: S3Context, deps: AppDeps): Promise<void> {

@@ -34,6 +34,8 @@ export interface RouteInput {
 
 export interface Operation {
   name: string;
+  /** The bucket and key the operation acts on (none for service operations). */
+  target: { bucket?: string; key?: string };
   /** Runs the handler on the bucket and key the operation was resolved with. */
   run: (ctx: S3Context, deps: AppDeps) => Promise<void>;
   /** Allowed without credentials on a bucket made public-read on purpose. */
@@ -42,8 +44,9 @@ export interface Operation {
   access: Access;
 }
 
-const notImplemented = (name: string, access: Access): Operation => ({
+const notImplemented = (name: string, access: Access, target: Operation['target']): Operation => ({
   name,
+  target,
   access,
   run: async () => {
     throw new S3Error('NotImplemented', {}, `${name} is not implemented by cairn.`);
@@ -60,15 +63,18 @@ const UNSUPPORTED = [
 
 type Extra = { publicRead?: boolean };
 
+const at = (r: RouteInput): Operation['target'] => (r.key === undefined ? { bucket: r.bucket } : { bucket: r.bucket, key: r.key });
+
 /** The operation a request names, with its bucket and key bound to the handler (typed, never absent). */
 export function resolveOperation(req: RouteInput): Operation {
   const { method, bucket, key, query } = req;
   if (bucket === undefined) {
-    if (method === 'GET') return { name: 'ListBuckets', run: (ctx, deps) => listBuckets(ctx, deps, {}), access: 'service' };
+    if (method === 'GET') return { name: 'ListBuckets', target: {}, run: (ctx, deps) => listBuckets(ctx, deps, {}), access: 'service' };
     throw new S3Error('MethodNotAllowed');
   }
   const onBucket = (name: string, handler: BucketHandler, access: Access, extra: Extra = {}): Operation => ({
     name,
+    target: { bucket },
     access,
     ...extra,
     run: (ctx, deps) => handler(ctx, deps, { bucket }),
@@ -76,6 +82,7 @@ export function resolveOperation(req: RouteInput): Operation {
   if (key === undefined) return bucketOperation(req, onBucket);
   const onObject = (name: string, handler: ObjectHandler, access: Access, extra: Extra = {}): Operation => ({
     name,
+    target: { bucket, key },
     access,
     ...extra,
     run: (ctx, deps) => handler(ctx, deps, { bucket, key }),
@@ -88,7 +95,7 @@ function unsupportedOperation(req: RouteInput, kind: 'Bucket' | 'Object'): Opera
   const unsupported = UNSUPPORTED.find((p) => req.query.has(p));
   if (!unsupported) return undefined;
   const access: Access = req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write';
-  return notImplemented(kind === 'Bucket' ? `Bucket ${unsupported} configuration` : `Object ${unsupported}`, access);
+  return notImplemented(kind === 'Bucket' ? `Bucket ${unsupported} configuration` : `Object ${unsupported}`, access, at(req));
 }
 
 function bucketOperation(req: RouteInput, op: (name: string, handler: BucketHandler, access: Access, extra?: Extra) => Operation): Operation {
@@ -98,8 +105,8 @@ function bucketOperation(req: RouteInput, op: (name: string, handler: BucketHand
   switch (req.method) {
     case 'PUT':
       if (has('cors')) return op('PutBucketCors', putBucketCors, 'write');
-      if (has('acl')) return notImplemented('PutBucketAcl', 'write');
-      if (has('versioning')) return notImplemented('PutBucketVersioning', 'write');
+      if (has('acl')) return notImplemented('PutBucketAcl', 'write', at(req));
+      if (has('versioning')) return notImplemented('PutBucketVersioning', 'write', at(req));
       return op('CreateBucket', createBucket, 'admin');
     case 'HEAD':
       return op('HeadBucket', headBucket, 'read', { publicRead: true });
@@ -127,10 +134,10 @@ function objectOperation(req: RouteInput, op: (name: string, handler: ObjectHand
   const unsupported = unsupportedOperation(req, 'Object');
   if (unsupported) return unsupported;
   // CORS is a bucket sub-resource only.
-  if (has('cors')) return notImplemented('Object cors', req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write');
+  if (has('cors')) return notImplemented('Object cors', req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write', at(req));
   switch (req.method) {
     case 'PUT':
-      if (has('acl')) return notImplemented('PutObjectAcl', 'write');
+      if (has('acl')) return notImplemented('PutObjectAcl', 'write', at(req));
       if (has('uploadId') || has('partNumber')) return req.copySource ? op('UploadPartCopy', uploadPartCopy, 'write') : op('UploadPart', uploadPart, 'write');
       if (req.copySource) return op('CopyObject', copyObject, 'write');
       return op('PutObject', putObject, 'write');
