@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import type { ObjectSummary } from '../admin/queries.js';
+import type { ObjectSummary } from '../db/records/index.js';
 import { parseDuration, parseSize } from '../config.js';
 import { openBackend, type QueryParams } from './backend.js';
 import { collect, handle, parsePositiveInt, usage, withTarget, type TargetFlags } from './common.js';

@@ -17,7 +17,7 @@ import {
   QueryError,
   storeStats,
   type ObjectQuery,
-} from '../../src/admin/queries.js';
+} from '../../src/db/records/index.js';
 
 // Record queries against a real SQLite file seeded with a few thousand objects in three
 // buckets. Chunk files are not needed: queries only read rows. Every answer is checked
