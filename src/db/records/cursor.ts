@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { QueryError } from './errors.js';
+import { SORT_FIELDS, SORT_ORDERS } from './filters.js';
 import type { ObjectQuery } from './query.js';
 
 // Keyset paging: a cursor is the last row's (sort value, id), opaque to clients (base64url JSON),
@@ -12,7 +13,7 @@ export interface Cursor {
   i: number;
 }
 
-const cursorSchema = z.object({ s: z.enum(['key', 'size', 'modified']), o: z.enum(['asc', 'desc']), v: z.union([z.string(), z.number()]), i: z.number().int() });
+const cursorSchema = z.object({ s: z.enum(SORT_FIELDS), o: z.enum(SORT_ORDERS), v: z.union([z.string(), z.number()]), i: z.number().int() });
 
 export function encodeCursor(q: Pick<ObjectQuery, 'sort' | 'order'>, c: Cursor): string {
   return Buffer.from(JSON.stringify({ s: q.sort, o: q.order, v: c.v, i: c.i })).toString('base64url');

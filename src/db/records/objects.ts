@@ -3,6 +3,7 @@ import type { Db } from '../client.js';
 import { buckets, chunks, objectChunks, objectParts, objects } from '../schema.js';
 import { prefixUpperBound } from '../repository.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { FILTER_LIST, NO_MATCH, type SortField, type SqlKit, type Where } from './filters.js';
 import type { ObjectQuery } from './query.js';
 
 // Object records: pure reads over the drizzle Db. Sorting and keyset paging use (sort column, id)
@@ -46,7 +47,24 @@ export interface ObjectRecord extends ObjectSummary {
   parts: Array<{ partNumber: number; offset: number; size: number; checksum: string | null }>;
 }
 
-const SORT_COLUMNS = { key: objects.key, size: objects.size, modified: objects.lastModified } as const;
+const SORT_COLUMNS = { key: objects.key, size: objects.size, modified: objects.lastModified } as const satisfies Record<SortField, unknown>;
+
+/** The SQL pieces the filters' `where` compile with (filters.ts cannot import them: the console bundles it). */
+function sqlKit(db: Db): SqlKit {
+  return {
+    objects,
+    eq,
+    gte,
+    lt,
+    lte,
+    sql,
+    startsWith: (column, prefix) => {
+      const upper = prefixUpperBound(prefix);
+      return upper === undefined ? [gte(column, prefix)] : [gte(column, prefix), lt(column, upper)];
+    },
+    bucketId: (name) => db.select({ id: buckets.id }).from(buckets).where(eq(buckets.name, name)).get()?.id,
+  };
+}
 
 /**
  * The compiled query (exported for tests that check its plan). Undefined when nothing can
@@ -54,37 +72,16 @@ const SORT_COLUMNS = { key: objects.key, size: objects.size, modified: objects.l
  */
 export function objectsQuery(db: Db, q: ObjectQuery) {
   const conds: SQL[] = [];
-  if (q.bucket !== undefined) {
-    const b = db.select({ id: buckets.id }).from(buckets).where(eq(buckets.name, q.bucket)).get();
-    if (!b) return undefined;
-    conds.push(eq(objects.bucketId, b.id));
+  const kit = sqlKit(db);
+  for (const { name, def } of FILTER_LIST) {
+    const value = q[name];
+    if (value === undefined) continue;
+    // parseObjectQuery gave each filter the value its own parser makes, which its `where` takes.
+    const where = (def.where as (value: unknown, kit: SqlKit) => Where)(value, kit);
+    if (where === NO_MATCH) return undefined;
+    if (Array.isArray(where)) conds.push(...where);
+    else if (where !== undefined) conds.push(where);
   }
-  if (q.prefix) {
-    conds.push(gte(objects.key, q.prefix));
-    const upper = prefixUpperBound(q.prefix);
-    if (upper !== undefined) conds.push(lt(objects.key, upper));
-  }
-  // Substrings cannot use an index; instr() is exact and case-sensitive, like keys (LIKE is neither).
-  if (q.contains) conds.push(sql`instr(${objects.key}, ${q.contains}) > 0`);
-  if (q.minSize !== undefined) conds.push(gte(objects.size, q.minSize));
-  if (q.maxSize !== undefined) conds.push(lte(objects.size, q.maxSize));
-  if (q.modifiedAfter) conds.push(gte(objects.lastModified, q.modifiedAfter.getTime()));
-  if (q.modifiedBefore) conds.push(lt(objects.lastModified, q.modifiedBefore.getTime()));
-  if (q.contentType !== undefined) {
-    if (q.contentType.endsWith('/*')) {
-      const base = q.contentType.slice(0, -1);
-      conds.push(gte(objects.contentType, base), lt(objects.contentType, prefixUpperBound(base)!));
-    } else {
-      conds.push(eq(objects.contentType, q.contentType));
-    }
-  }
-  if (q.etag !== undefined) conds.push(eq(objects.etag, q.etag));
-  for (const [name, value] of Object.entries(q.meta ?? {})) {
-    // The name is a header token (no quotes or backslashes), so the JSON path cannot be escaped out of.
-    conds.push(sql`json_extract(${objects.userMetadata}, ${`$."${name}"`}) = ${value}`);
-  }
-  if (q.checksumAlgorithm === 'NONE') conds.push(sql`${objects.checksumAlgorithm} is null`);
-  else if (q.checksumAlgorithm !== undefined) conds.push(eq(objects.checksumAlgorithm, q.checksumAlgorithm));
 
   const col = SORT_COLUMNS[q.sort];
   if (q.cursor !== undefined) {

@@ -3,42 +3,29 @@ import { parseSize } from '../../config.js';
 import type { ChecksumAlgorithm } from '../../s3/checksums.js';
 import { decodeCursor } from './cursor.js';
 import { QueryError } from './errors.js';
+import {
+  CHECKSUM_FILTERS,
+  FILTER_LIST,
+  FILTER_RULES,
+  SORT_FIELDS,
+  SORT_ORDERS,
+  type FILTERS,
+  type PairsFilterName,
+  type ParseKit,
+  type ValueFilterName,
+} from './filters.js';
 
-// A records query from query-string style parameters: validated once (zod), then compiled to SQL
-// by objects.ts. The admin API and the CLI (local and remote) parse through here.
+// A records query from query-string style parameters, validated once with the parsers the filters
+// define (filters.ts), then compiled to SQL by objects.ts. The admin API and the CLI's local
+// backend parse through here.
 
-export type SortField = 'key' | 'size' | 'modified';
-export type SortOrder = 'asc' | 'desc';
-
-export interface ObjectQuery {
-  bucket?: string;
-  prefix?: string;
-  contains?: string;
-  minSize?: number;
-  maxSize?: number;
-  /** Inclusive: last modified at or after this instant. */
-  modifiedAfter?: Date;
-  /** Exclusive: last modified strictly before this instant (after/before tile without overlap). */
-  modifiedBefore?: Date;
-  /** Exact media type, or `type/*` for every subtype. */
-  contentType?: string;
-  /** Normalized to the stored form: quoted, lower-case hex. */
-  etag?: string;
-  meta?: Record<string, string>;
-  /** An S3 checksum algorithm, or NONE for objects stored without one. */
-  checksumAlgorithm?: string;
-  sort: SortField;
-  order: SortOrder;
-  cursor?: string;
-  limit: number;
-}
+export type { SortField, SortOrder } from './filters.js';
 
 export const MAX_LIMIT = 1000;
 export const DEFAULT_LIMIT = 100;
 
-const CHECKSUM_FILTERS = ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256'] as const satisfies readonly ChecksumAlgorithm[];
-// Header field-name characters: metadata names are x-amz-meta-<name> headers, stored lower-case.
-const META_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
+// The filters' algorithms must be ones cairn stores.
+CHECKSUM_FILTERS satisfies readonly ChecksumAlgorithm[];
 
 const sizeParam = z.string().transform((v, ctx) => {
   try {
@@ -59,27 +46,16 @@ const timeParam = z
 
 const nonEmpty = z.string().min(1, 'must not be empty');
 
+const PARSE_KIT: ParseKit = { z, size: sizeParam, time: timeParam, nonEmpty };
+
+// Each filter's own parser, keyed by its name: the exact zod types, so ObjectQuery is inferred.
+type FilterShape = { [K in ValueFilterName]: ReturnType<(typeof FILTERS)[K]['parse']> };
+const filterShape = Object.fromEntries(FILTER_LIST.flatMap(({ name, def }) => (def.kind === 'value' ? [[name, def.parse(PARSE_KIT)]] : []))) as FilterShape;
+
 const querySchema = z.strictObject({
-  bucket: nonEmpty.optional(),
-  prefix: z.string().optional(),
-  contains: z.string().optional(),
-  minSize: sizeParam.optional(),
-  maxSize: sizeParam.optional(),
-  modifiedAfter: timeParam.optional(),
-  modifiedBefore: timeParam.optional(),
-  contentType: nonEmpty.optional(),
-  etag: z
-    .string()
-    .regex(/^"?[0-9a-fA-F]{32}(-\d+)?"?$/, 'an ETag: 32 hex digits, optionally -<parts>, quotes optional')
-    .transform((v) => `"${v.replace(/"/g, '').toLowerCase()}"`)
-    .optional(),
-  checksumAlgorithm: z
-    .string()
-    .transform((v) => v.toUpperCase())
-    .pipe(z.enum([...CHECKSUM_FILTERS, 'NONE'], { error: `one of ${CHECKSUM_FILTERS.join(', ')}, NONE` }))
-    .optional(),
-  sort: z.enum(['key', 'size', 'modified'], { error: 'key, size or modified' }).default('key'),
-  order: z.enum(['asc', 'desc'], { error: 'asc or desc' }).default('asc'),
+  ...filterShape,
+  sort: z.enum(SORT_FIELDS, { error: 'key, size or modified' }).default('key'),
+  order: z.enum(SORT_ORDERS, { error: 'asc or desc' }).default('asc'),
   cursor: nonEmpty.optional(),
   limit: z
     .string()
@@ -89,16 +65,23 @@ const querySchema = z.strictObject({
     .default(DEFAULT_LIMIT),
 });
 
+/** A parsed query: every filter as its parser outputs it (pairs filters as name -> value), sorting and paging. */
+export type ObjectQuery = z.output<typeof querySchema> & { [K in PairsFilterName]?: Record<string, string> };
+
+const PAIRS_FILTERS = new Map(FILTER_LIST.flatMap(({ name, def }) => (def.kind === 'pairs' ? [[name, def] as const] : [])));
+
 /** From query-string style params (meta.<name>=<value> included). Throws QueryError naming the field. */
 export function parseObjectQuery(params: Record<string, string | undefined>): ObjectQuery {
   const plain: Record<string, string> = {};
-  const meta: Record<string, string> = {};
+  const pairs = new Map<PairsFilterName, Record<string, string>>();
   for (const [name, value] of Object.entries(params)) {
     if (value === undefined) continue;
-    if (name.startsWith('meta.')) {
-      const metaName = name.slice(5).toLowerCase();
-      if (!META_NAME.test(metaName)) throw new QueryError(name, 'a metadata name (the part after x-amz-meta-)');
-      meta[metaName] = value;
+    const filter = name.slice(0, Math.max(0, name.indexOf('.'))) as PairsFilterName;
+    const def = PAIRS_FILTERS.get(filter);
+    if (def) {
+      const pairName = name.slice(filter.length + 1).toLowerCase();
+      if (!def.names.pattern.test(pairName)) throw new QueryError(name, def.names.error);
+      pairs.set(filter, { ...pairs.get(filter), [pairName]: value });
     } else {
       plain[name] = value;
     }
@@ -111,9 +94,8 @@ export function parseObjectQuery(params: Record<string, string | undefined>): Ob
   }
   const q: ObjectQuery = { ...parsed.data };
   for (const k of Object.keys(q) as Array<keyof ObjectQuery>) if (q[k] === undefined) delete q[k];
-  if (Object.keys(meta).length > 0) q.meta = meta;
-  if (q.minSize !== undefined && q.maxSize !== undefined && q.minSize > q.maxSize) throw new QueryError('maxSize', 'smaller than minSize');
-  if (q.modifiedAfter && q.modifiedBefore && q.modifiedAfter >= q.modifiedBefore) throw new QueryError('modifiedBefore', 'not after modifiedAfter');
+  for (const [name, values] of pairs) q[name] = values;
+  for (const rule of FILTER_RULES) if (rule.broken(q)) throw new QueryError(rule.field, rule.message);
   if (q.cursor !== undefined) decodeCursor(q.cursor, q);
   return q;
 }
