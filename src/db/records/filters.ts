@@ -208,7 +208,8 @@ export function filterFlag(name: string): string {
  * stays the URL's parameter order). Every filter with a `form` must be listed: checked below.
  */
 export const SEARCH_PAGE_ORDER = ['contains', 'prefix', 'minSize', 'maxSize', 'modifiedAfter', 'modifiedBefore', 'contentType', 'meta'] as const satisfies readonly FilterName[];
-type WithForm = { [K in FilterName]: Filters[K] extends { form: object } ? K : never }[FilterName];
+/** The filters offered on the search page. */
+export type FormFilterName = { [K in FilterName]: Filters[K] extends { form: object } ? K : never }[FilterName];
 // A compile error here names a filter with a form that the page does not lay out, or the reverse.
-const pageOrderIsComplete: [Exclude<WithForm, (typeof SEARCH_PAGE_ORDER)[number]>, Exclude<(typeof SEARCH_PAGE_ORDER)[number], WithForm>] extends [never, never] ? true : never = true;
+const pageOrderIsComplete: [Exclude<FormFilterName, (typeof SEARCH_PAGE_ORDER)[number]>, Exclude<(typeof SEARCH_PAGE_ORDER)[number], FormFilterName>] extends [never, never] ? true : never = true;
 void pageOrderIsComplete;
