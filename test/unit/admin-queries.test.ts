@@ -18,6 +18,7 @@ import {
   storeStats,
   type ObjectQuery,
 } from '../../src/db/records/index.js';
+import { FILTER_LIST } from '../../src/db/records/filters.js';
 
 // Record queries against a real SQLite file seeded with a few thousand objects in three
 // buckets. Chunk files are not needed: queries only read rows. Every answer is checked
@@ -363,6 +364,22 @@ describe('bad filters name the field', () => {
     expect(fieldOf(() => parseObjectQuery({ sort: 'key', cursor: nextCursor! }))).toBe('cursor');
     expect(fieldOf(() => parseObjectQuery({ sort: 'size', order: 'desc', cursor: nextCursor! }))).toBe('cursor');
     expect(() => parseObjectQuery({ sort: 'size', cursor: nextCursor!, bucket: 'alpha' })).not.toThrow();
+  });
+});
+
+describe('the filter definitions (src/db/records/filters.ts) drive the parser', () => {
+  it('every defined filter is a parameter the parser knows (pairs filters as <name>.<key>)', () => {
+    for (const { name, def } of FILTER_LIST) {
+      const param = def.kind === 'pairs' ? `${name}.x` : name;
+      let message = '';
+      try {
+        parseObjectQuery({ [param]: '' });
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      expect(message, name).not.toMatch(/unknown parameter/);
+    }
+    expect(fieldOf(() => parseObjectQuery({ meta: 'x' }))).toBe('meta');
   });
 });
 
