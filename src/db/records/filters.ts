@@ -211,5 +211,5 @@ export const SEARCH_PAGE_ORDER = ['contains', 'prefix', 'minSize', 'maxSize', 'm
 /** The filters offered on the search page. */
 export type FormFilterName = { [K in FilterName]: Filters[K] extends { form: object } ? K : never }[FilterName];
 // A compile error here names a filter with a form that the page does not lay out, or the reverse.
-const pageOrderIsComplete: [Exclude<FormFilterName, (typeof SEARCH_PAGE_ORDER)[number]>, Exclude<(typeof SEARCH_PAGE_ORDER)[number], FormFilterName>] extends [never, never] ? true : never = true;
-void pageOrderIsComplete;
+type Nothing<T extends never> = T;
+export type SearchPageOrderIsComplete = Nothing<Exclude<FormFilterName, (typeof SEARCH_PAGE_ORDER)[number]> | Exclude<(typeof SEARCH_PAGE_ORDER)[number], FormFilterName>>;
