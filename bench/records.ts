@@ -15,7 +15,7 @@ import { Repository } from '../src/db/repository.js';
 import { BufferPool } from '../src/storage/pool.js';
 import { Metrics } from '../src/admin/metrics.js';
 import { startAdminServer } from '../src/admin/server.js';
-import { findObjects, parseObjectQuery } from '../src/admin/queries.js';
+import { findObjects, parseObjectQuery } from '../src/db/records/index.js';
 import { ROOT, machine, median } from './lib.js';
 import { seedObjects, type SeedRow } from './scenarios/listing-seed.js';
 

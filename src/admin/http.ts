@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type Koa from 'koa';
 import type { Logger } from 'pino';
-import { QueryError } from './queries.js';
+import { QueryError } from '../db/records/index.js';
 
 // JSON plumbing of the admin API: one error shape, one place that writes it, small JSON bodies.
 // Errors never carry paths, stacks or SQL: an unexpected one is logged and answered InternalError.

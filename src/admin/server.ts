@@ -43,7 +43,7 @@ import {
   QueryError,
   storeStats,
   storeStatsVia,
-} from './queries.js';
+} from '../db/records/index.js';
 
 // The admin listener: a JSON API over the records (docs/admin-contract.md), /metrics and
 // /health, on its own port (loopback by default) behind a bearer token.

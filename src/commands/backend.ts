@@ -16,7 +16,7 @@ import {
   type ObjectRecord,
   type ObjectSummary,
   type StoreStats,
-} from '../admin/queries.js';
+} from '../db/records/index.js';
 import type { GcResult } from '../storage/gc.js';
 import type { ScrubResult } from '../storage/scrub.js';
 import { validateBucketName } from '../s3/names.js';

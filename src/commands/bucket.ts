@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { BucketSummary } from '../admin/queries.js';
+import type { BucketSummary } from '../db/records/index.js';
 import { openBackend } from './backend.js';
 import { handle, usageExits, withTarget, type TargetFlags } from './common.js';
 import { note, out, printJson } from './output.js';

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { FILTERS, filterFlag, type FilterName } from '../db/records/filters.js';
 
 // Shared plumbing for the record/maintenance commands: where to find the data (a data dir or
 // a running server's admin API), error handling and exit codes.
@@ -59,7 +60,7 @@ export function handle<A extends unknown[]>(fn: (...args: A) => Promise<void> | 
         return;
       }
       const e = err as Error & { field?: unknown };
-      // QueryError (src/admin/queries.ts) and KeyValidationError name the bad input: usage errors.
+      // QueryError (src/db/records/errors.ts) and KeyValidationError name the bad input: usage errors.
       const name = e?.name !== 'Error' ? e?.name : e?.constructor?.name;
       if ((name === 'QueryError' || name === 'KeyValidationError') && typeof e.field === 'string') {
         process.stderr.write(`cairn: ${name === 'QueryError' ? `${flagForField(e.field)}: ` : ''}${e.message}\n`);
@@ -101,6 +102,7 @@ export function parsePositiveInt(name: string, value: string, max = Number.MAX_S
 
 /** The CLI flag for an admin API query field: minSize -> --min-size, meta.owner -> --meta owner. */
 export function flagForField(field: string): string {
-  if (field.startsWith('meta.')) return `--meta ${field.slice(5)}`;
-  return '--' + field.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+  const filter = field.slice(0, Math.max(0, field.indexOf('.')));
+  if (Object.hasOwn(FILTERS, filter) && FILTERS[filter as FilterName].kind === 'pairs') return `${filterFlag(filter)} ${field.slice(filter.length + 1)}`;
+  return filterFlag(field);
 }

@@ -1,23 +1,17 @@
 import { Option, type Command } from 'commander';
-import type { ObjectSummary } from '../admin/queries.js';
+import type { ObjectSummary } from '../db/records/index.js';
+import { FILTER_LIST, SORT_FIELDS, SORT_ORDERS, filterFlag, type PairsFilterName, type ValueFilterName } from '../db/records/filters.js';
 import { parseDuration, parseSize } from '../config.js';
 import { openBackend, type QueryParams } from './backend.js';
 import { collect, handle, parsePositiveInt, usage, withTarget, type TargetFlags } from './common.js';
 import { JsonArrayWriter, humanSize, humanTime, note, out, printJson } from './output.js';
 import { PAGE_MAX, objectLine, pageObjects } from './ls.js';
 
-interface FindFlags extends TargetFlags {
-  bucket?: string;
-  prefix?: string;
-  contains?: string;
-  minSize?: string;
-  maxSize?: string;
-  modifiedAfter?: string;
-  modifiedBefore?: string;
-  contentType?: string;
-  etag?: string;
-  meta?: string[];
-  checksumAlgorithm?: string;
+// The filter flags come from the filter definitions (src/db/records/filters.ts): a new filter
+// gets its flag, help line and value handling from there.
+type FilterFlags = { [K in ValueFilterName]?: string } & { [K in PairsFilterName]?: string[] };
+
+interface FindFlags extends TargetFlags, FilterFlags {
   sort?: string;
   order?: string;
   limit?: string;
@@ -45,26 +39,22 @@ export function timeArg(value: string | undefined, now = Date.now()): string | u
 
 /** The flags as parseObjectQuery's query-string parameters (meta.<name>=<value> included). */
 export function queryParams(f: FindFlags): QueryParams {
-  const params: QueryParams = {
-    bucket: f.bucket,
-    prefix: f.prefix,
-    contains: f.contains,
-    minSize: size('--min-size', f.minSize),
-    maxSize: size('--max-size', f.maxSize),
-    modifiedAfter: timeArg(f.modifiedAfter),
-    modifiedBefore: timeArg(f.modifiedBefore),
-    contentType: f.contentType,
-    etag: f.etag,
-    checksumAlgorithm: f.checksumAlgorithm,
-    sort: f.sort,
-    order: f.order,
-    cursor: f.cursor,
-  };
-  for (const m of f.meta ?? []) {
-    const eq = m.indexOf('=');
-    if (eq <= 0) throw usage(`--meta: expected name=value, got "${m}"`);
-    params[`meta.${m.slice(0, eq).toLowerCase()}`] = m.slice(eq + 1);
+  const params: QueryParams = {};
+  const pairs: QueryParams = {};
+  for (const { name, def } of FILTER_LIST) {
+    const flag = filterFlag(name);
+    if (def.kind === 'pairs') {
+      for (const m of (f[name as PairsFilterName] as string[] | undefined) ?? []) {
+        const eq = m.indexOf('=');
+        if (eq <= 0) throw usage(`${flag}: expected name=value, got "${m}"`);
+        pairs[`${name}.${m.slice(0, eq).toLowerCase()}`] = m.slice(eq + 1);
+      }
+      continue;
+    }
+    const value = f[name as ValueFilterName];
+    params[name] = def.input === 'size' ? size(flag, value) : def.input === 'time' ? timeArg(value) : value;
   }
+  Object.assign(params, { sort: f.sort, order: f.order, cursor: f.cursor }, pairs);
   for (const k of Object.keys(params)) if (params[k] === undefined) delete params[k];
   return params;
 }
@@ -74,23 +64,18 @@ function longLine(o: ObjectSummary): string {
 }
 
 export function register(program: Command): void {
+  const find = program
+    .command('find')
+    .description('Find objects by bucket, prefix, name, size, date, content type, ETag, metadata or checksum (the admin API filters)');
+  for (const { name, def } of FILTER_LIST) {
+    const flags = `${def.cli.short ? `-${def.cli.short}, ` : ''}${filterFlag(name)} <${def.cli.arg}>`;
+    if (def.kind === 'pairs') find.option(flags, def.cli.help, collect);
+    else find.option(flags, def.cli.help);
+  }
   withTarget(
-    program
-      .command('find')
-      .description('Find objects by bucket, prefix, name, size, date, content type, ETag, metadata or checksum (the admin API filters)')
-      .option('-b, --bucket <name>', 'only this bucket')
-      .option('-p, --prefix <prefix>', 'keys starting with this (use with --bucket)')
-      .option('--contains <text>', 'keys containing this text')
-      .option('--min-size <size>', 'at least this size: bytes or 10MiB, 512k, 1GiB')
-      .option('--max-size <size>', 'at most this size')
-      .option('--modified-after <when>', 'modified at or after: 2024-05-01, 2024-05-01T12:00:00Z, or a duration ago (7d, 12h)')
-      .option('--modified-before <when>', 'modified before (same forms)')
-      .option('--content-type <type>', 'content type, e.g. image/png, or image/* for every subtype')
-      .option('--etag <etag>', 'exact ETag (quotes optional)')
-      .option('--meta <name=value>', 'user metadata x-amz-meta-<name> equals value (repeatable)', collect)
-      .option('--checksum-algorithm <alg>', 'objects stored with this checksum: CRC32, CRC32C, CRC64NVME, SHA1, SHA256, or NONE')
-      .addOption(new Option('--sort <field>', 'sort by (default key)').choices(['key', 'size', 'modified']))
-      .addOption(new Option('--order <order>', 'sort order (default asc)').choices(['asc', 'desc']))
+    find
+      .addOption(new Option('--sort <field>', 'sort by (default key)').choices(SORT_FIELDS))
+      .addOption(new Option('--order <order>', 'sort order (default asc)').choices(SORT_ORDERS))
       .option('-n, --limit <n>', 'at most this many results (default 100); the cursor to continue is printed')
       .option('--all', 'every match (pages through with the cursor)')
       .option('--cursor <cursor>', 'continue from an earlier result')

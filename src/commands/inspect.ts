@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { isSha256, type ChunkRecord, type ObjectRecord } from '../admin/queries.js';
+import { isSha256, type ChunkRecord, type ObjectRecord } from '../db/records/index.js';
 import { openBackend } from './backend.js';
 import { handle, requireObjectTarget, withTarget, type TargetFlags } from './common.js';
 import { fields, humanSize, humanTime, out, printJson, table } from './output.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { BucketSummary, ObjectSummary } from '../admin/queries.js';
+import type { BucketSummary, ObjectSummary } from '../db/records/index.js';
 import { openBackend, type Backend, type QueryParams } from './backend.js';
 import { CliError, handle, parsePositiveInt, splitTarget, withTarget, type TargetFlags } from './common.js';
 import { JsonArrayWriter, humanSize, humanTime, note, out, printJson, table } from './output.js';

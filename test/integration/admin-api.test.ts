@@ -17,7 +17,7 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 import { bodyOf, s3Error } from '../helpers/sdk.js';
 import { crc32c } from '../../src/s3/checksums.js';
 import { loadAdminToken } from '../../src/admin/token.js';
-import { bucketSummaries, storeStats, type BucketSummary, type ChunkRecord, type ObjectRecord, type ObjectSummary, type StoreStats } from '../../src/admin/queries.js';
+import { bucketSummaries, storeStats, type BucketSummary, type ChunkRecord, type ObjectRecord, type ObjectSummary, type StoreStats } from '../../src/db/records/index.js';
 
 // The admin listener end to end: token, /health, /metrics moving with S3 traffic, and records
 // that match what the SDK uploaded (sizes, ETags, checksums, metadata, chunk lists).

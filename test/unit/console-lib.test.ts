@@ -8,7 +8,7 @@ import { EMPTY_SEARCH, formFromQuery, hasFilter, queryFromForm, searchParams, Se
 import { byOperation, gauge, parsePrometheus, rates, requestTotals } from '../../console/src/lib/metrics.js';
 import { completeMultipartXml, keyFor, MiB, parseS3Error, parseUploadId, planParts, runMultipart, UploadCancelled, type MultipartTransport } from '../../console/src/lib/upload.js';
 import { ApiError, describeError } from '../../console/src/lib/errors.js';
-import { parseObjectQuery } from '../../src/admin/queries.js';
+import { parseObjectQuery } from '../../src/db/records/index.js';
 import { Metrics } from '../../src/admin/metrics.js';
 
 describe('routes', () => {

@@ -1,33 +1,28 @@
-// The search form <-> /v1/objects filter parameters (docs/admin-contract.md).
+import { FILTER_LIST, FILTERS, SEARCH_PAGE_ORDER, SORT_FIELDS, SORT_ORDERS, type FormFilterName, type SortField, type SortOrder } from '../../../src/db/records/filters.js';
 
-export interface SearchForm {
-  prefix: string;
-  contains: string;
-  minSize: string;
-  maxSize: string;
-  modifiedAfter: string;
-  modifiedBefore: string;
-  contentType: string;
-  /** 'name=value' pairs, one per line or separated by ';'. */
-  metadata: string;
-  sort: 'key' | 'size' | 'modified';
-  order: 'asc' | 'desc';
-}
+// The search form <-> /v1/objects filter parameters (docs/admin-contract.md). Its fields are the
+// filters with a `form` in src/db/records/filters.ts, the definitions the API and the CLI use too
+// (a plain module: no zod, drizzle or node code comes into the bundle with it).
+
+type Filters = typeof FILTERS;
+/** A filter's name in the form and the page URL: its own unless its form names one (meta -> metadata). */
+type FieldName<K extends FormFilterName> = K extends unknown ? (Filters[K] extends { form: { name: infer N extends string } } ? N : K) : never;
+type Field = FieldName<FormFilterName>;
+
+/** One string per field as typed (pairs filters: 'name=value' pairs, one per line or separated by ';'). */
+export type SearchForm = { [K in FormFilterName as FieldName<K>]: string } & { sort: SortField; order: SortOrder };
+
+/** The form's filters in definition order (the order of the URL's parameters). */
+export const SEARCH_FIELDS = FILTER_LIST.flatMap(({ name, def }) => (def.form ? [{ name, def, form: def.form, field: (def.form.name ?? name) as Field }] : []));
+
+/** The same, top to bottom as the page lays them out. */
+export const SEARCH_PAGE_FIELDS = SEARCH_PAGE_ORDER.map((name) => SEARCH_FIELDS.find((f) => f.name === name)!);
 
 export const EMPTY_SEARCH: SearchForm = {
-  prefix: '',
-  contains: '',
-  minSize: '',
-  maxSize: '',
-  modifiedAfter: '',
-  modifiedBefore: '',
-  contentType: '',
-  metadata: '',
+  ...(Object.fromEntries(SEARCH_FIELDS.map((f) => [f.field, ''])) as Record<Field, string>),
   sort: 'key',
   order: 'asc',
 };
-
-const FIELDS = ['prefix', 'contains', 'minSize', 'maxSize', 'modifiedAfter', 'modifiedBefore', 'contentType'] as const;
 
 export class SearchFormError extends Error {
   constructor(
@@ -41,16 +36,19 @@ export class SearchFormError extends Error {
 /** Form -> query parameters for GET /v1/objects (empty fields left out, sizes passed as typed: the API reads units). */
 export function searchParams(bucket: string, f: SearchForm, limit = 100, cursor?: string): Record<string, string> {
   const out: Record<string, string> = { bucket };
-  for (const name of FIELDS) {
-    const v = f[name].trim();
-    if (v) out[name] = name === 'minSize' || name === 'maxSize' ? v.replace(/\s+/g, '') : v;
-  }
-  for (const pair of f.metadata.split(/[;\n]/)) {
-    const t = pair.trim();
-    if (!t) continue;
-    const eq = t.indexOf('=');
-    if (eq <= 0) throw new SearchFormError('metadata', `metadata filters are name=value pairs; "${t}" has no name=`);
-    out[`meta.${t.slice(0, eq).trim().toLowerCase()}`] = t.slice(eq + 1).trim();
+  for (const { name, def, field } of SEARCH_FIELDS) {
+    if (def.kind === 'pairs') {
+      for (const pair of f[field].split(/[;\n]/)) {
+        const t = pair.trim();
+        if (!t) continue;
+        const eq = t.indexOf('=');
+        if (eq <= 0) throw new SearchFormError(field, `${field} filters are name=value pairs; "${t}" has no name=`);
+        out[`${name}.${t.slice(0, eq).trim().toLowerCase()}`] = t.slice(eq + 1).trim();
+      }
+      continue;
+    }
+    const v = f[field].trim();
+    if (v) out[name] = def.input === 'size' ? v.replace(/\s+/g, '') : v;
   }
   if (f.sort !== 'key') out.sort = f.sort;
   if (f.order !== 'asc') out.order = f.order;
@@ -62,11 +60,11 @@ export function searchParams(bucket: string, f: SearchForm, limit = 100, cursor?
 /** The page URL's query (shareable search) <-> the form. */
 export function formFromQuery(q: URLSearchParams): SearchForm {
   const f: SearchForm = { ...EMPTY_SEARCH };
-  for (const name of FIELDS) f[name] = q.get(name) ?? '';
-  f.metadata = q.get('metadata') ?? '';
+  for (const { field } of SEARCH_FIELDS) f[field] = q.get(field) ?? '';
   const sort = q.get('sort');
-  if (sort === 'size' || sort === 'modified') f.sort = sort;
-  if (q.get('order') === 'desc') f.order = 'desc';
+  if ((SORT_FIELDS as readonly string[]).includes(sort!)) f.sort = sort as SortField;
+  const order = q.get('order');
+  if ((SORT_ORDERS as readonly string[]).includes(order!)) f.order = order as SortOrder;
   return f;
 }
 
@@ -78,5 +76,5 @@ export function queryFromForm(f: SearchForm): Record<string, string> {
 
 /** Whether anything is filtered (a search with no filter is just the flat listing). */
 export function hasFilter(f: SearchForm): boolean {
-  return FIELDS.some((n) => f[n].trim() !== '') || f.metadata.trim() !== '';
+  return SEARCH_FIELDS.some(({ field }) => f[field].trim() !== '');
 }

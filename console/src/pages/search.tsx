@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { ObjectSummary } from '../api.js';
 import { formatBytes, formatDate } from '../lib/format.js';
 import { objectHref, searchHref } from '../lib/paths.js';
-import { formFromQuery, queryFromForm, searchParams, type SearchForm } from '../lib/search.js';
+import { SEARCH_PAGE_FIELDS, formFromQuery, queryFromForm, searchParams, type SearchForm } from '../lib/search.js';
 import { navigate } from '../router.js';
 import { ErrorBox, Loading, useLoad, useSession } from '../ui.js';
 import { Breadcrumbs } from './browse.js';
@@ -21,8 +21,9 @@ export function SearchPage({ bucket, query }: { bucket: string; query: URLSearch
   const pageIndex = cursors.length - 1;
   const { data, error, loading } = useLoad(() => api.find(searchParams(bucket, applied, PAGE, cursors[pageIndex])), [bucket, qs, cursors]);
 
-  const field = (name: keyof SearchForm, label: string, extra: Record<string, string> = {}) => (
-    <label>
+  // The filter fields and their labels come from src/db/records/filters.ts (via lib/search.ts).
+  const field = (name: keyof SearchForm, label: string, extra: Readonly<Record<string, string>> = {}) => (
+    <label key={name}>
       {label}
       <input name={name} value={form[name]} onInput={(e) => setForm({ ...form, [name]: e.currentTarget.value })} {...extra} />
     </label>
@@ -39,14 +40,7 @@ export function SearchPage({ bucket, query }: { bucket: string; query: URLSearch
           navigate(searchHref(bucket, queryFromForm(form)));
         }}
       >
-        {field('contains', 'Name contains', { placeholder: 'cat' })}
-        {field('prefix', 'Prefix (folder)', { placeholder: 'photos/2026/' })}
-        {field('minSize', 'Min size', { placeholder: '10MiB', inputmode: 'text' })}
-        {field('maxSize', 'Max size', { placeholder: '1GiB' })}
-        {field('modifiedAfter', 'Modified from', { type: 'date' })}
-        {field('modifiedBefore', 'Modified before', { type: 'date' })}
-        {field('contentType', 'Type', { placeholder: 'image/*' })}
-        {field('metadata', 'Metadata', { placeholder: 'camera=x100; album=trip' })}
+        {SEARCH_PAGE_FIELDS.map((f) => field(f.field, f.form.label, f.form.attrs))}
         <label>
           Sort by
           <select name="sort" value={form.sort} onChange={(e) => setForm({ ...form, sort: e.currentTarget.value as SearchForm['sort'] })}>

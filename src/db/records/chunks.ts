@@ -1,0 +1,61 @@
+import { asc, eq, sql } from 'drizzle-orm';
+import type { Db } from '../client.js';
+import { buckets, chunks, multipartUploads, objectChunks, objects, partChunks } from '../schema.js';
+
+// A chunk's record: its row and who references it (objects, multipart upload parts).
+
+export interface ChunkRecord {
+  sha256: string;
+  size: number;
+  crc32c: number;
+  refcount: number;
+  /** 'file' (chunks/ab/cd/<sha256>) or 'inline' (the bytes are in the chunk's SQLite row). */
+  stored: 'file' | 'inline';
+  createdAt: string;
+  objects: Array<{ bucket: string; key: string; seq: number; offset: number }>;
+  uploads: Array<{ uploadId: string; bucket: string; key: string; partNumber: number }>;
+  /** Present when more references exist than were listed (see CHUNK_REFERENCES_LISTED). */
+  truncated?: true;
+}
+
+/** A chunk record lists at most this many objects and as many upload parts. */
+export const CHUNK_REFERENCES_LISTED = 1000;
+
+export function isSha256(value: string): boolean {
+  return /^[0-9a-f]{64}$/.test(value);
+}
+
+export function chunkRecord(db: Db, sha256: string): ChunkRecord | undefined {
+  const c = db.select({ hash: chunks.hash, size: chunks.size, crc32c: chunks.crc32c, refcount: chunks.refcount, createdAt: chunks.createdAt, data: sql<number | null>`length(${chunks.data})` }).from(chunks).where(eq(chunks.hash, sha256)).get();
+  if (!c) return undefined;
+  const refs = db
+    .select({ bucket: buckets.name, key: objects.key, seq: objectChunks.seq, offset: objectChunks.offset })
+    .from(objectChunks)
+    .innerJoin(objects, eq(objects.id, objectChunks.objectId))
+    .innerJoin(buckets, eq(buckets.id, objects.bucketId))
+    // Index order (no sort): a chunk shared by a million objects still answers at once.
+    .where(eq(objectChunks.chunkHash, sha256))
+    .limit(CHUNK_REFERENCES_LISTED + 1)
+    .all();
+  const uploads = db
+    .selectDistinct({ uploadId: partChunks.uploadId, bucket: buckets.name, key: multipartUploads.key, partNumber: partChunks.partNumber })
+    .from(partChunks)
+    .innerJoin(multipartUploads, eq(multipartUploads.id, partChunks.uploadId))
+    .innerJoin(buckets, eq(buckets.id, multipartUploads.bucketId))
+    .where(eq(partChunks.chunkHash, sha256))
+    .orderBy(asc(partChunks.uploadId), asc(partChunks.partNumber))
+    .limit(CHUNK_REFERENCES_LISTED + 1)
+    .all();
+  const record: ChunkRecord = {
+    sha256: c.hash,
+    size: c.size,
+    crc32c: c.crc32c,
+    refcount: c.refcount,
+    stored: c.data === null ? 'file' : 'inline',
+    createdAt: new Date(c.createdAt).toISOString(),
+    objects: refs.slice(0, CHUNK_REFERENCES_LISTED),
+    uploads: uploads.slice(0, CHUNK_REFERENCES_LISTED),
+  };
+  if (refs.length > CHUNK_REFERENCES_LISTED || uploads.length > CHUNK_REFERENCES_LISTED) record.truncated = true;
+  return record;
+}

@@ -1,0 +1,16 @@
+// The records queries (admin API, CLI, console): what they answer is docs/admin-contract.md.
+export { QueryError } from './errors.js';
+export { DEFAULT_LIMIT, MAX_LIMIT, parseObjectQuery, type ObjectQuery, type SortField, type SortOrder } from './query.js';
+export { findObjects, objectRecord, objectsQuery, type ChunkEntry, type ObjectRecord, type ObjectSummary } from './objects.js';
+export { CHUNK_REFERENCES_LISTED, chunkRecord, isSha256, type ChunkRecord } from './chunks.js';
+export {
+  AGGREGATE_SQL,
+  bucketSummaries,
+  bucketSummariesVia,
+  bucketSummary,
+  storeStats,
+  storeStatsVia,
+  type AggregateRunner,
+  type BucketSummary,
+  type StoreStats,
+} from './totals.js';
