@@ -2,7 +2,8 @@ import { and, asc, eq, gt, gte, lt, lte, or, sql } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { completedUploads, multipartUploads, objectChunks, objectParts, partChunks, uploadParts } from './schema.js';
 import { addRefs, dropRefs, refStatements, type ChunkPlacement, type RefStatements } from './chunk-refs.js';
-import { prefixUpperBound, type NewObject, type ObjectRow, type Repository } from './repository.js';
+import { prefixUpperBound } from './listing.js';
+import type { NewObject, ObjectRow, Repository } from './repository.js';
 
 // Multipart uploads: parts are chunk lists holding chunk references, exactly like objects.
 // Completing moves the listed parts' chunk rows into the object's chunk list in one

@@ -1,15 +1,16 @@
-import { and, asc, desc, eq, getTableColumns, gt, gte, lt, lte, sql, inArray } from 'drizzle-orm';
-import type Database from 'better-sqlite3';
+import { and, asc, desc, eq, getTableColumns, gte, lte, sql, inArray } from 'drizzle-orm';
 import type { Db } from './client.js';
-import { bucketCors, buckets, chunks, multipartUploads, objectChunks, objectParts, objects } from './schema.js';
-import type { CorsRule } from '../s3/cors.js';
-import { compareKeys, paginate, type ListParams } from '../s3/list-params.js';
+import { BucketRepository } from './bucket-repository.js';
+import { buckets, chunks, objectChunks, objectParts, objects } from './schema.js';
+import type { ListParams } from '../s3/list-params.js';
+import { Listing, type ListPage } from './listing.js';
 import { addRefs, dropRefs, refStatements, type ChunkPlacement } from './chunk-refs.js';
 import type { GroupCommit } from './group-commit.js';
 import type { CommitThread } from './commit-thread.js';
-import { MAX_CACHED_CHUNKS, OtherCommits, ReadCache } from './read-cache.js';
+import { MAX_CACHED_CHUNKS, ReadCache } from './read-cache.js';
 
 export type { ChunkPlacement } from './chunk-refs.js';
+export { prefixUpperBound } from './listing.js';
 
 // Every query cairn runs lives here. Methods are synchronous (better-sqlite3); anything that
 // must be atomic runs inside db.transaction so readers see the old state or the new, never a mix.
@@ -36,12 +37,6 @@ export interface CommitResult {
   freed: string[];
 }
 
-interface BucketCache {
-  otherCommits: OtherCommits;
-  rows: Map<string, BucketRow>;
-}
-const bucketCaches = new WeakMap<Database.Database, BucketCache>();
-
 const CHUNK_READ_COLUMNS = {
   objectId: objectChunks.objectId,
   seq: objectChunks.seq,
@@ -58,30 +53,19 @@ const OBJECT_DEFAULTS: Record<string, unknown> = Object.fromEntries(
   Object.entries(getTableColumns(objects)).map(([name, col]) => [name, (col as { default?: unknown }).default]),
 );
 
-/** Smallest string greater than every string that starts with `prefix` (UTF-8 byte order). */
-export function prefixUpperBound(prefix: string): string | undefined {
-  const cps = Array.from(prefix);
-  while (cps.length > 0) {
-    const last = cps.pop()!.codePointAt(0)!;
-    if (last < 0x10ffff) {
-      // Skip the surrogate block: a lone surrogate cannot be stored as UTF-8.
-      const next = last + 1 === 0xd800 ? 0xe000 : last + 1;
-      return cps.join('') + String.fromCodePoint(next);
-    }
-  }
-  return undefined;
-}
-
-export class Repository {
+/** Objects and their chunk lists, over the buckets (bucket-repository.ts) of the same connection. */
+export class Repository extends BucketRepository {
   /**
    * `group`: batches the commits of concurrent PUTs into one transaction (see group-commit.ts).
    * `thread`: runs those batches on the commit thread's connection instead (commit-thread.ts).
    */
   constructor(
-    readonly db: Db,
+    db: Db,
     private readonly group?: GroupCommit,
     private readonly thread?: CommitThread,
-  ) {}
+  ) {
+    super(db);
+  }
 
   // The queries every GET/HEAD/PUT runs, built and prepared once: building a drizzle query and
   // preparing its SQLite statement cost more than running it (a third of a small GET's CPU).
@@ -94,7 +78,6 @@ export class Repository {
     // A chunk-list row joined with what a read needs of its chunk (chunksForRange, chunksForRead).
     const chunkRead = () => this.db.select(CHUNK_READ_COLUMNS).from(objectChunks).innerJoin(chunks, eq(chunks.hash, objectChunks.chunkHash));
     return {
-      bucketByName: this.db.select().from(buckets).where(eq(buckets.name, p('name'))).prepare(),
       objectByKey: this.db.select().from(objects).where(and(eq(objects.bucketId, p('bucketId')), eq(objects.key, p('key')))).prepare(),
       firstChunkAt: this.db
         .select({ offset: objectChunks.offset })
@@ -141,135 +124,6 @@ export class Repository {
     };
   }
 
-  /**
-   * Runs `fn` in a transaction of its own, or as part of the caller's when one is open: then that
-   * transaction is the unit, and a throw from here reaches the caller, which rolls back (group
-   * commit runs a batch again with one savepoint per commit when one of them threw). No savepoint
-   * of our own: it would keep a copy of every page it changes for nothing. better-sqlite3's
-   * wrapper, not drizzle's db.transaction, which builds a transaction object per call (query
-   * builders for every table). Queries inside use this.db: same connection, same transaction.
-   * A write begins IMMEDIATE (see openDb in client.ts); `read` begins DEFERRED.
-   */
-  private atomic<T>(fn: () => T, behavior: 'deferred' | 'immediate' = 'immediate'): T {
-    const client = this.db.$client;
-    if (client.inTransaction) return fn();
-    return client.transaction(fn)[behavior]();
-  }
-
-  /** Runs `fn` (lookups) in one read transaction: what it reads is one snapshot. */
-  read<T>(fn: () => T): T {
-    return this.atomic(fn, 'deferred');
-  }
-
-  /** Runs `fn` (reads, then writes) in one write transaction; a throw rolls it back. */
-  write<T>(fn: () => T): T {
-    return this.atomic(fn, 'immediate');
-  }
-
-  // ---- buckets ----
-
-  getBucket(name: string): BucketRow | undefined {
-    const cache = this.bucketCache();
-    let row = cache.rows.get(name);
-    if (!row) {
-      row = this.hot.bucketByName.get({ name });
-      if (row) {
-        if (cache.rows.size >= 10_000) cache.rows.clear();
-        cache.rows.set(name, row);
-      }
-    }
-    return row;
-  }
-
-  /**
-   * Bucket rows by name, for the lookups every request makes (up to three: access, handler,
-   * commit). Per connection, shared by every Repository on it. Emptied when this connection
-   * writes a bucket (the methods below) and when PRAGMA data_version says another connection
-   * committed something (the CLI beside the server), which is seen within 1 ms (OtherCommits).
-   */
-  private bucketCache(): BucketCache {
-    const client = this.db.$client;
-    let cache = bucketCaches.get(client);
-    if (!cache) {
-      cache = { otherCommits: new OtherCommits(client), rows: new Map() };
-      bucketCaches.set(client, cache);
-    }
-    if (cache.otherCommits.seen()) cache.rows.clear();
-    return cache;
-  }
-
-  private forgetBuckets(): void {
-    bucketCaches.get(this.db.$client)?.rows.clear();
-  }
-
-  listBuckets(): BucketRow[] {
-    return this.db.select().from(buckets).orderBy(asc(buckets.name)).all();
-  }
-
-  /** Returns false when the bucket already exists (no change made). */
-  createBucket(b: { name: string; region: string; publicRead: boolean }): boolean {
-    this.forgetBuckets();
-    const res = this.db
-      .insert(buckets)
-      .values({ ...b, createdAt: Date.now() })
-      .onConflictDoNothing()
-      .run();
-    return res.changes === 1;
-  }
-
-  /** Deletes an empty bucket; returns 'not-empty' without change when objects remain. */
-  deleteBucket(id: number): 'deleted' | 'not-empty' {
-    this.forgetBuckets();
-    return this.db.transaction((tx) => {
-      const any = tx.select({ id: objects.id }).from(objects).where(eq(objects.bucketId, id)).limit(1).get();
-      // An upload started since the caller looked also keeps the bucket.
-      const upload = tx.select({ id: multipartUploads.id }).from(multipartUploads).where(eq(multipartUploads.bucketId, id)).limit(1).get();
-      if (any || upload) return 'not-empty';
-      // Also an ON DELETE CASCADE; said here too so no connection's foreign_keys setting matters.
-      tx.delete(bucketCors).where(eq(bucketCors.bucketId, id)).run();
-      tx.delete(buckets).where(eq(buckets.id, id)).run();
-      return 'deleted';
-    }, { behavior: 'immediate' });
-  }
-
-  setBucketPublic(id: number, publicRead: boolean): void {
-    this.forgetBuckets();
-    this.db.update(buckets).set({ publicRead }).where(eq(buckets.id, id)).run();
-  }
-
-  // ---- bucket CORS ----
-
-  /** The bucket's CORS rules, or undefined when it has no configuration. */
-  getBucketCors(bucketId: number): CorsRule[] | undefined {
-    const row = this.db.select({ rules: bucketCors.rules }).from(bucketCors).where(eq(bucketCors.bucketId, bucketId)).get();
-    return row ? (JSON.parse(row.rules) as CorsRule[]) : undefined;
-  }
-
-  /** The CORS rules of the bucket named `name` (one indexed join: every request with an Origin asks). */
-  getBucketCorsByName(name: string): CorsRule[] | undefined {
-    const row = this.db
-      .select({ rules: bucketCors.rules })
-      .from(bucketCors)
-      .innerJoin(buckets, eq(buckets.id, bucketCors.bucketId))
-      .where(eq(buckets.name, name))
-      .get();
-    return row ? (JSON.parse(row.rules) as CorsRule[]) : undefined;
-  }
-
-  /** Sets (replaces) the bucket's CORS rules; false when the bucket is gone. */
-  putBucketCors(bucketId: number, rules: CorsRule[]): boolean {
-    return this.db.transaction((tx) => {
-      if (!tx.select({ id: buckets.id }).from(buckets).where(eq(buckets.id, bucketId)).get()) return false;
-      const values = { bucketId, rules: JSON.stringify(rules), updatedAt: Date.now() };
-      tx.insert(bucketCors).values(values).onConflictDoUpdate({ target: bucketCors.bucketId, set: { rules: values.rules, updatedAt: values.updatedAt } }).run();
-      return true;
-    }, { behavior: 'immediate' });
-  }
-
-  deleteBucketCors(bucketId: number): void {
-    this.db.delete(bucketCors).where(eq(bucketCors.bucketId, bucketId)).run();
-  }
-
   // ---- objects ----
 
   getObject(bucketId: number, key: string): ObjectRow | undefined {
@@ -308,114 +162,25 @@ export class Repository {
     return this.hot.chunksFrom.all({ objectId, from: first?.offset ?? 0, end });
   }
 
-  /**
-   * One ListObjects page (S3's rules in paginate). With a delimiter the walk reads keys only,
-   * one per entry (the first key of each group, SQLite having skipped the group's other keys),
-   * and the rows of the page's contents are looked up after, all in one read transaction so the
-   * page is one snapshot; without one, the walk reads the rows themselves.
-   */
-  listPage(bucketId: number, p: ListParams): Omit<ReturnType<typeof paginate<ObjectRow>>, 'contents'> & { contents: ObjectRow[] } {
-    const delimiter = p.delimiter;
-    if (delimiter === undefined) return paginate(p, (after, limit) => this.listKeys(bucketId, p.prefix, after, limit));
-    return this.read(() => {
-      const page = paginate(p, (after, limit) => this.listGroupHeads(bucketId, p.prefix, delimiter, after, limit), { groupHeads: true });
-      const contents: ObjectRow[] = [];
-      for (const { key } of page.contents) {
-        const row = this.getObject(bucketId, key);
-        if (row) contents.push(row);
-      }
-      return { ...page, contents };
-    });
+  /** One ListObjects page (S3's rules in paginate): see listing.ts. */
+  listPage(bucketId: number, p: ListParams): ListPage {
+    return this.listing.page(bucketId, p);
   }
 
   /** Keys > afterKey within prefix, in S3 order, from the (bucket_id, key) index. */
   listKeys(bucketId: number, prefix: string, afterKey: string | undefined, limit: number): ObjectRow[] {
-    return this.listStatement(prefix, afterKey).all(this.listValues(bucketId, prefix, afterKey, limit)) as ObjectRow[];
-  }
-
-  /**
-   * A delimiter listing's entries in one statement: keys > afterKey within prefix, each either a
-   * key with no delimiter after the prefix or the FIRST key of its group (the keys sharing one
-   * common prefix), up to `limit` of them. A recursive query seeks the index once per entry, past
-   * the whole group, inside SQLite: a page of 1,000 folders of 500 keys each took 23 ms as 1,000
-   * queries from JS and 3 ms so (in-process, 1,000,000 keys). The common prefix is cut in SQL
-   * (substr/instr/length count code points), the bound past a group is the one skipPrefixKey
-   * gives, and `max(k, ...)` keeps the walk strictly increasing. Where SQL's cut disagrees with
-   * JS's (a key with U+10FFFF after the delimiter sorts past the bound; length() and substr()
-   * stop at a NUL, instr() does not), the walk only returns more keys of a group than its first,
-   * never skips one: paginate, which groups in JS, passes over the extra ones.
-   */
-  listGroupHeads(bucketId: number, prefix: string, delimiter: string, afterKey: string | undefined, limit: number): Array<{ key: string }> {
-    if (!delimiter) throw new RangeError('listGroupHeads needs a non-empty delimiter');
-    const { lower, lowerValue, upperValue, shape } = this.listBounds(prefix, afterKey);
-    let stmt = this.groupHeadStatements.get(shape);
-    if (!stmt) {
-      const upper = upperValue === undefined ? '' : ' AND key < :upper';
-      const first = lower === 'gt' ? ' AND key > :lower' : lower === 'gte' ? ' AND key >= :lower' : '';
-      const cut = `instr(substr(k, length(:prefix) + 1), :delim)`;
-      stmt = this.db.$client.prepare(`
-        WITH RECURSIVE walk(k, n) AS (
-          SELECT (SELECT key FROM objects WHERE bucket_id = :bucketId${first}${upper} ORDER BY key LIMIT 1), 1
-          UNION ALL
-          SELECT (SELECT key FROM objects WHERE bucket_id = :bucketId AND key > max(k, CASE WHEN ${cut} > 0
-                    THEN substr(k, 1, length(:prefix) + ${cut} + length(:delim) - 1) || char(1114111) ELSE '' END)${upper}
-                  ORDER BY key LIMIT 1), n + 1
-          FROM walk WHERE k IS NOT NULL AND n < :limit
-        )
-        SELECT k AS key FROM walk WHERE k IS NOT NULL`);
-      this.groupHeadStatements.set(shape, stmt);
-    }
-    const params: Record<string, unknown> = { bucketId, prefix, delim: delimiter, limit };
-    if (lower) params.lower = lowerValue;
-    if (upperValue !== undefined) params.upper = upperValue;
-    return stmt.all(params) as Array<{ key: string }>;
-  }
-
-  private readonly groupHeadStatements = new Map<string, Database.Statement>();
-
-  private listValues(bucketId: number, prefix: string, afterKey: string | undefined, limit: number) {
-    const { lowerValue, upperValue } = this.listBounds(prefix, afterKey);
-    return { bucketId, lower: lowerValue, upper: upperValue, limit };
-  }
-
-  private listStatement(prefix: string, afterKey: string | undefined): { all(params: Record<string, unknown>): unknown[] } {
-    const { lower, upperValue, shape } = this.listBounds(prefix, afterKey);
-    const cached = this.listStatements.get(shape);
-    if (cached) return cached;
-    const p = sql.placeholder;
-    const q = this.listQuery(lower, lower ? p('lower') : undefined, upperValue === undefined ? undefined : p('upper'), p('bucketId'), p('limit')).prepare();
-    this.listStatements.set(shape, q);
-    return q;
-  }
-
-  private readonly listStatements = new Map<string, { all(params: Record<string, unknown>): unknown[] }>();
-
-  /**
-   * ONE lower bound: given both `key >= prefix` and `key > after`, SQLite seeks the index by one
-   * and filters by the other, so each page of a deep walk re-read everything from the prefix on
-   * (20 s for a delimiter page at 1,000,000 keys). The larger bound implies the other.
-   */
-  private listBounds(prefix: string, afterKey: string | undefined): { lower: '' | 'gt' | 'gte'; lowerValue?: string; upperValue?: string; shape: string } {
-    const upperValue = prefix ? prefixUpperBound(prefix) : undefined;
-    // Which bounds the query has: statements are prepared once per shape, not once per page.
-    const bounds = (lower: '' | 'gt' | 'gte', lowerValue?: string) => ({ lower, lowerValue, upperValue, shape: `${lower}|${upperValue === undefined ? '' : 'upper'}` });
-    if (afterKey !== undefined && (!prefix || compareKeys(afterKey, prefix) >= 0)) return bounds('gt', afterKey);
-    if (prefix) return bounds('gte', prefix);
-    return bounds('');
-  }
-
-  private listQuery(lower: '' | 'gt' | 'gte', lowerValue: unknown, upperValue: unknown, bucketId: unknown, limit: unknown) {
-    const conds = [eq(objects.bucketId, bucketId as number)];
-    if (lower === 'gt') conds.push(gt(objects.key, lowerValue as string));
-    if (lower === 'gte') conds.push(gte(objects.key, lowerValue as string));
-    if (upperValue !== undefined) conds.push(lt(objects.key, upperValue as string));
-    return this.db.select().from(objects).where(and(...conds)).orderBy(asc(objects.key)).limit(limit as number);
+    return this.listing.keys(bucketId, prefix, afterKey, limit);
   }
 
   /** The query behind listKeys, with its values inline (its plan is checked by the tests). */
   listKeysQuery(bucketId: number, prefix: string, afterKey: string | undefined, limit: number) {
-    const { lower, lowerValue, upperValue } = this.listBounds(prefix, afterKey);
-    return this.listQuery(lower, lowerValue, upperValue, bucketId, limit);
+    return this.listing.keysQuery(bucketId, prefix, afterKey, limit);
+  }
+
+  private listingQueries?: Listing;
+  /** The listing queries (listing.ts). */
+  get listing(): Listing {
+    return (this.listingQueries ??= new Listing(this.db, (fn) => this.read(fn), (bucketId, key) => this.getObject(bucketId, key)));
   }
 
   chunkCrcs(hashes: string[]): Map<string, number> {

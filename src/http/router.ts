@@ -67,7 +67,7 @@ const at = (r: RouteInput): Operation['target'] => (r.key === undefined ? { buck
 
 /** The operation a request names, with its bucket and key bound to the handler (typed, never absent). */
 export function resolveOperation(req: RouteInput): Operation {
-  const { method, bucket, key, query } = req;
+  const { method, bucket, key } = req;
   if (bucket === undefined) {
     if (method === 'GET') return { name: 'ListBuckets', target: {}, run: (ctx, deps) => listBuckets(ctx, deps, {}), access: 'service' };
     throw new S3Error('MethodNotAllowed');

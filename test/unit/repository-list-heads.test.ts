@@ -85,7 +85,7 @@ function walk(prefix: string, delimiter: string, maxKeys: number): { entries: st
   let startAfterKey: string | undefined;
   for (let pages = 1; pages < 10_000; pages++) {
     const p: ListParams = { prefix, delimiter, maxKeys, fetchOwner: false, ...(startAfterKey === undefined ? {} : { startAfterKey }) };
-    const page = paginate(p, (after, limit) => repo.listGroupHeads(bucketId, prefix, delimiter, after, limit), { groupHeads: true });
+    const page = paginate(p, (after, limit) => repo.listing.listGroupHeads(bucketId, prefix, delimiter, after, limit), { groupHeads: true });
     // A page lists contents and prefixes each in order; merged, they are the entries in order.
     entries.push(...[...page.contents.map((c) => c.key), ...page.commonPrefixes].sort(compareKeys));
     expect(page.contents.length + page.commonPrefixes.length).toBeLessThanOrEqual(maxKeys);
@@ -113,14 +113,14 @@ describe('delimiter listings from listGroupHeads', () => {
   }
 
   it('returns one row per entry and stops at the limit', () => {
-    const heads = repo.listGroupHeads(bucketId, 'photos/', '/', undefined, 10);
+    const heads = repo.listing.listGroupHeads(bucketId, 'photos/', '/', undefined, 10);
     expect(heads.map((h) => h.key)).toEqual(['photos/2024/x.jpg', 'photos/2025/z.jpg', 'photos/readme']);
-    expect(repo.listGroupHeads(bucketId, '', '/', undefined, 2)).toHaveLength(2);
+    expect(repo.listing.listGroupHeads(bucketId, '', '/', undefined, 2)).toHaveLength(2);
     // After a group's prefix (a continuation token that is a common prefix) the group is skipped.
-    expect(repo.listGroupHeads(bucketId, 'photos/', '/', 'photos/2024/\u{10FFFF}', 10).map((h) => h.key)).toEqual(['photos/2025/z.jpg', 'photos/readme']);
+    expect(repo.listing.listGroupHeads(bucketId, 'photos/', '/', 'photos/2024/\u{10FFFF}', 10).map((h) => h.key)).toEqual(['photos/2025/z.jpg', 'photos/readme']);
   });
 
   it('refuses an empty delimiter (there is no group to skip)', () => {
-    expect(() => repo.listGroupHeads(bucketId, '', '', undefined, 10)).toThrow(RangeError);
+    expect(() => repo.listing.listGroupHeads(bucketId, '', '', undefined, 10)).toThrow(RangeError);
   });
 });

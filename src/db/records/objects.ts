@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gte, inArray, lt, lte, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import { buckets, chunks, objectChunks, objectParts, objects } from '../schema.js';
-import { prefixUpperBound } from '../repository.js';
+import { prefixUpperBound } from '../listing.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { FILTER_LIST, NO_MATCH, type SortField, type SqlKit, type Where } from './filters.js';
 import type { ObjectQuery } from './query.js';
