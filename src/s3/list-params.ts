@@ -137,6 +137,9 @@ function commonPrefixOf(key: string, prefix: string, delimiter: string | undefin
  *
  * `groupHeads`: the source already returns only the first key of each group (and keys outside
  * any group), so batches are full pages, not the small ones that suit a source of every key.
+ *
+ * One long loop on purpose: its seek, skip and emit steps share the walk's state (after,
+ * skipping, batch), which split-out helpers would each have to take and give back.
  */
 export function paginate<T extends { key: string }>(
   p: ListParams,
