@@ -19,13 +19,14 @@ export interface ChunkFsOps {
   rename(from: string, to: string): Promise<void>;
 }
 
-export const defaultFsOps: ChunkFsOps = {
+// Frozen: shared by every backend in the process, so a test must wrap it, never patch it.
+export const defaultFsOps: Readonly<ChunkFsOps> = Object.freeze({
   open: (file, flags, mode) => fs.open(file, flags, mode),
   write: (fh, data, offset, length) => fh.write(data, offset, length),
   datasync: (fh) => fh.datasync(),
   fsync: (fh) => fh.sync(),
   rename: (from, to) => fs.rename(from, to),
-};
+} satisfies ChunkFsOps);
 
 /** `<sha256>.gc-<ms>-<rand>`: a chunk file deleteIfStale() has moved aside while it decides. */
 export const ASIDE_RE = /^([0-9a-f]{64})\.gc-(\d+)-[0-9a-f]+$/;
