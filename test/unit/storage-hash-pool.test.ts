@@ -80,10 +80,11 @@ describe('HashPool', () => {
     // the close landing 30-70 ms after the start (a load takes ~50-65 ms here) aborted about one
     // run in four, so this is a stress test that can catch a regression, not a proof. It runs in
     // a child process, as an abort would take the test runner with it. The built pool when there
-    // is one (npm test builds first): from source its workers load through tsx, which takes far
-    // longer than the closes' window, so only the built workers load as production's do.
+    // is one (npm test builds first), run by plain node as in production: from source, or with
+    // tsx's hooks inherited, a worker's load takes far longer than the closes' window.
     const built = path.join(ROOT, 'dist/storage/hash-pool.js');
-    const module = fs.existsSync(built) ? built : path.join(ROOT, 'src/storage/hash-pool.ts');
+    const fromDist = fs.existsSync(built);
+    const module = fromDist ? built : path.join(ROOT, 'src/storage/hash-pool.ts');
     const script = `
       const { HashPool } = await import(${JSON.stringify(module)});
       for (let i = 0; i < 120; i++) {
@@ -92,7 +93,7 @@ describe('HashPool', () => {
         await p.close();
       }
       console.log('closed 120 pools');`;
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(process.execPath, [...(fromDist ? [] : ['--import', 'tsx']), '--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
     expect(r.stderr).not.toMatch(/Fatal error/);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('closed 120 pools');
