@@ -25,6 +25,7 @@ export const MAX_HEADERS_COUNT = 500;
  * decide where it runs. No body parser and no compression: S3 bodies are raw streams.
  */
 // Request ids: a random per-process prefix and a counter (unique without a random draw per request).
+// Process-wide on purpose: servers in one process then never hand out the same id.
 const ID_PREFIX = randomBytes(3).toString('hex').toUpperCase();
 let idCounter = 0;
 function nextRequestId(): string {

@@ -1,32 +1,12 @@
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Db } from '../db/client.js';
+import { startWorker } from '../workers.js';
 import type { AggregateRunner } from '../db/records/index.js';
 
 // Runs the admin API's aggregate passes (sums over every object and chunk row: about a second per
 // million objects) on a worker thread with its own read-only SQLite connection, so S3 requests on
 // the main event loop do not wait for them. WAL lets that reader run beside the server's writer,
-// on a consistent snapshot.
-
-const require = createRequire(import.meta.url);
-const SQLITE_MODULE = require.resolve('better-sqlite3');
-
-// Plain CommonJS evaluated in the worker: the same code whether cairn runs from src/ or dist/.
-const WORKER = `
-const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.module);
-let db;
-try {
-  db = new Database(workerData.file, { readonly: true, fileMustExist: true });
-  db.pragma('busy_timeout = 5000');
-  const rows = db.transaction(() => workerData.statements.map((q) => db.prepare(q).all()))();
-  parentPort.postMessage({ rows });
-} catch (e) {
-  parentPort.postMessage({ error: String((e && e.message) || e) });
-} finally {
-  if (db) db.close();
-}
-`;
+// on a consistent snapshot. The worker's side is aggregate-worker.ts.
 
 export class AggregateWorkers {
   private readonly live = new Set<Worker>();
@@ -43,7 +23,7 @@ export class AggregateWorkers {
     const file = this.file;
     if (!file) return Promise.reject(new Error('aggregate workers need a database file'));
     return new Promise((resolve, reject) => {
-      const worker = new Worker(WORKER, { eval: true, workerData: { module: SQLITE_MODULE, file, statements } });
+      const worker = startWorker(import.meta.url, 'aggregate-worker', { workerData: { file, statements } });
       this.live.add(worker);
       let settled = false;
       worker.once('message', (m: { rows?: unknown[][]; error?: string }) => {

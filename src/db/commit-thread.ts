@@ -14,8 +14,8 @@
 // SQLite serializes the two writers: write transactions begin IMMEDIATE for that (see openDb in
 // client.ts), and one that meets a batch in progress waits for it (busy_timeout), on the event
 // loop; a batch takes a few ms.
-import { Worker } from 'node:worker_threads';
-import { fileURLToPath } from 'node:url';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../workers.js';
 import type { ChunkPlacement } from './chunk-refs.js';
 import type { CommitResult, DeleteResult, NewObject } from './repository.js';
 
@@ -132,13 +132,7 @@ export class CommitThread {
     options: CommitThreadOptions,
     private readonly hooks: CommitThreadHooks = {},
   ) {
-    // Built: commit-worker.js beside this file. From source (tests, tsx): the .ts, through tsx.
-    const self = fileURLToPath(import.meta.url);
-    const fromSource = self.endsWith('.ts');
-    const entry = self.replace(/commit-thread\.(ts|js)$/, `commit-worker.${fromSource ? 'ts' : 'js'}`);
-    this.worker = fromSource
-      ? new Worker(`import('tsx/esm/api').then((tsx) => tsx.tsImport(${JSON.stringify(entry)}, ${JSON.stringify(import.meta.url)}))`, { eval: true, workerData: options })
-      : new Worker(entry, { workerData: options });
+    this.worker = startWorker(import.meta.url, 'commit-worker', { workerData: options });
     // Like the hash pool's workers: an idle thread must not keep a finished process alive.
     this.worker.unref();
     let failReady!: (err: Error) => void;

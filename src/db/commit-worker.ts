@@ -7,6 +7,7 @@ import { GroupCommit } from './group-commit.js';
 import { Repository } from './repository.js';
 import { TurnBatch, type CommitOutcome, type CommitReply, type CommitRequest, type CommitThreadOptions } from './commit-thread.js';
 
+// Module state is this thread's own: each CommitThread starts a worker of its own.
 const port = parentPort!;
 const options = workerData as CommitThreadOptions;
 // The server opened (and migrated) the database before it started this thread.

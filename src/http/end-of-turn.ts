@@ -10,6 +10,9 @@
 // end() fully uncorks its socket.) An answer that already waited for something else (a PUT's
 // commit, a file read) has crossed a turn: it goes out at once, as before.
 
+// Module state, on purpose: a turn is the event loop's, and a process has one event loop. Two
+// servers in one process answer in the same turns, and their answers going out together at the
+// end of the turn is what this is for, so they share it.
 let turn = 0;
 let scheduled = false;
 let waiting: Promise<void> | undefined;

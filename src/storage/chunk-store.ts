@@ -1,17 +1,20 @@
-// Content-addressed chunk files: <dataDir>/chunks/ab/cd/<sha256>, written through tmp/.
-// Pins guard the window between "the file exists" and "a committed DB row references it":
+// Content-addressed chunks on top of a ChunkBackend (backend.ts; the local folder is
+// local-disk.ts): hashing, dedup, and the pins that keep removals off chunks in use.
+// Pins guard the window between "the chunk exists" and "a committed DB row references it":
 // garbage collection may only delete a chunk nobody pins, so a put that dedups onto an
-// existing file can never have that file vanish before its metadata commits.
+// existing chunk can never have it vanish before its metadata commits.
 // Pins live in this process only. A GC in another process (the CLI on a live data dir) is
-// kept off in-flight chunks by file mtimes instead: a put that dedups bumps the file's mtime,
-// touchPinned() keeps long uploads' chunks fresh, and collectOrphan() only removes files
-// older than its grace period, deciding after moving the file aside (see collectOrphan).
-import { randomUUID, webcrypto } from 'node:crypto';
-import { constants as fsc } from 'node:fs';
-import fs, { type FileHandle } from 'node:fs/promises';
-import path from 'node:path';
+// kept off in-flight chunks by their age instead: a put that dedups bumps the chunk's mtime,
+// touchPinned() keeps long uploads' chunks fresh, and collectOrphan() only removes chunks
+// older than its grace period, deciding after moving the chunk aside (see deleteIfStale).
+import { webcrypto } from 'node:crypto';
 import { crc32c } from '../s3/checksums.js';
+import type { ChunkBackend, Durability } from './backend.js';
 import type { ChunkDigest, HashPool } from './hash-pool.js';
+import { LocalDiskBackend, type ChunkFsOps } from './local-disk.js';
+
+export type { Durability } from './backend.js';
+export { ASIDE_RE, defaultFsOps, type ChunkFsOps } from './local-disk.js';
 
 export interface ChunkRef {
   hash: string /* sha256 hex */;
@@ -20,7 +23,6 @@ export interface ChunkRef {
   /** An inline chunk's bytes (kept in its SQLite row, no file). */
   data?: Buffer | null;
 }
-export type Durability = 'fsync' | 'relaxed';
 
 /** An inline chunk's bytes, checked like a file's (size + CRC32C): bytes in a row can rot too. */
 export function verifiedInline(ref: ChunkRef): Buffer {
@@ -29,79 +31,52 @@ export function verifiedInline(ref: ChunkRef): Buffer {
   return data;
 }
 
-/**
- * The calls a chunk write makes to put bytes on disk and make them durable. A test-only seam:
- * fault tests wrap them to fail with ENOSPC or EIO; the server never passes its own.
- */
-export interface ChunkFsOps {
-  open(file: string, flags: number, mode?: number): Promise<FileHandle>;
-  write(fh: FileHandle, data: Buffer, offset: number, length: number): Promise<{ bytesWritten: number }>;
-  /** fdatasync of a chunk file. */
-  datasync(fh: FileHandle): Promise<void>;
-  /** fsync of a directory. */
-  fsync(fh: FileHandle): Promise<void>;
-  rename(from: string, to: string): Promise<void>;
-}
-
-export const defaultFsOps: ChunkFsOps = {
-  open: (file, flags, mode) => fs.open(file, flags, mode),
-  write: (fh, data, offset, length) => fh.write(data, offset, length),
-  datasync: (fh) => fh.datasync(),
-  fsync: (fh) => fh.sync(),
-  rename: (from, to) => fs.rename(from, to),
-};
-
-const HASH_RE = /^[0-9a-f]{64}$/;
-/** `<sha256>.gc-<ms>-<rand>`: a chunk file collectOrphan() has moved aside while it decides. */
-export const ASIDE_RE = /^([0-9a-f]{64})\.gc-(\d+)-[0-9a-f]+$/;
+export type ChunkStoreOptions =
+  | { dataDir: string; durability: Durability; fsOps?: Partial<ChunkFsOps>; hashPool?: HashPool }
+  | { backend: ChunkBackend; hashPool?: HashPool };
 
 export class ChunkStore {
-  readonly dataDir: string;
-  private readonly hashPool?: HashPool;
+  readonly backend: ChunkBackend;
   readonly durability: Durability;
-  readonly chunksDir: string;
-  readonly tmpDir: string;
+  private readonly hashPool?: HashPool;
   private readonly pins = new Map<string, number>();
   private readonly deleting = new Map<string, Promise<boolean>>();
-  // tmp/ names this process is writing right now: GC must not sweep them whatever their age.
-  private readonly tmpInFlight = new Set<string>();
-  // Shard directories known to exist (and, under fsync, to be durable); never removed.
-  private readonly dirs = new Map<string, Promise<void>>();
-  // Chunks being written by this process, until their directory fsync is done: a put of the same
-  // bytes waits rather than trusting a file that is renamed into place but not yet durable.
+  // Chunks being written by this process, until the backend's put resolved (under fsync: durable):
+  // a put of the same bytes waits rather than trusting a chunk that is in place but not yet durable.
   private readonly writing = new Map<string, Promise<void>>();
-  // Chunk files whose directory fsync failed after the rename: their name may not survive a
-  // crash, and a later fsync succeeding says nothing about them (Linux reports a writeback error
-  // once). A put of the same bytes writes them again instead of deduplicating onto them.
-  private readonly untrusted = new Set<string>();
-  private readonly ops: ChunkFsOps;
 
-  constructor(opts: { dataDir: string; durability: Durability; fsOps?: Partial<ChunkFsOps>; hashPool?: HashPool }) {
+  constructor(opts: ChunkStoreOptions) {
     this.hashPool = opts.hashPool;
-    this.dataDir = opts.dataDir;
-    this.durability = opts.durability;
-    this.ops = { ...defaultFsOps, ...opts.fsOps };
-    this.chunksDir = path.join(opts.dataDir, 'chunks');
-    this.tmpDir = path.join(opts.dataDir, 'tmp');
+    this.backend = 'backend' in opts ? opts.backend : new LocalDiskBackend(opts);
+    this.durability = this.backend.durability;
   }
 
-  async init(): Promise<{ sweptTmpFiles: number }> {
-    await fs.mkdir(this.chunksDir, { recursive: true });
-    await fs.mkdir(this.tmpDir, { recursive: true });
-    await this.syncDir(this.dataDir);
-    // Anything in tmp/ is a chunk whose write never reached its rename: no row can refer to it.
-    let swept = 0;
-    for (const entry of await fs.readdir(this.tmpDir, { withFileTypes: true })) {
-      await fs.rm(path.join(this.tmpDir, entry.name), { recursive: true, force: true });
-      swept++;
-    }
-    if (swept > 0) await this.syncDir(this.tmpDir);
-    return { sweptTmpFiles: swept };
+  init(): Promise<{ sweptTmpFiles: number }> {
+    return this.backend.init();
   }
 
+  // GC (gc.ts) still walks the local folder itself: these give it the folder's layout. They go
+  // once GC iterates backend.list(); until then GC needs the local-disk backend.
+  private get local(): LocalDiskBackend {
+    if (this.backend instanceof LocalDiskBackend) return this.backend;
+    throw new Error('this needs the local-disk chunk backend');
+  }
+  get chunksDir(): string {
+    return this.local.chunksDir;
+  }
+  get tmpDir(): string {
+    return this.local.tmpDir;
+  }
   chunkPath(hash: string): string {
-    if (!HASH_RE.test(hash)) throw new Error(`invalid chunk hash: ${JSON.stringify(hash)}`);
-    return path.join(this.chunksDir, hash.slice(0, 2), hash.slice(2, 4), hash);
+    return this.local.chunkPath(hash);
+  }
+  /** Whether this process is writing tmp/<name> right now. */
+  isTmpInFlight(name: string): boolean {
+    return this.local.isTmpInFlight(name);
+  }
+  /** See LocalDiskBackend.restoreAside (asides a crashed GC left behind). */
+  restoreAside(aside: string, target: string): Promise<void> {
+    return this.local.restoreAside(aside, target);
   }
 
   private async digest(data: Buffer): Promise<ChunkDigest> {
@@ -118,22 +93,17 @@ export class ChunkStore {
     // Pin before looking: from here on no removeIfUnpinned can start for this hash.
     this.pin(hash);
     try {
-      const target = this.chunkPath(hash);
       for (;;) {
         const busy = this.deleting.get(hash) ?? this.writing.get(hash);
         if (busy) {
           await busy.catch(() => undefined);
           continue;
         }
-        const existing = await statOrUndefined(target);
-        // A wrong-size file can only be the leftover of a relaxed-durability crash: replace it.
-        // Bumping the mtime is what keeps a GC in another process off this file until our row
-        // commits, and it doubles as the existence check that counts: such a GC moves a file
-        // aside before deciding, so if the touch failed with ENOENT we write a fresh copy.
-        if (existing && existing.size === data.length && !this.untrusted.has(hash) && (await touch(target))) return { ...ref, created: false };
+        // A wrong-size chunk can only be the leftover of a relaxed-durability crash: replace it.
+        if (await this.backend.reuse(hash, data.length)) return { ...ref, created: false };
         // Looked while another put of these bytes started writing them: wait for it instead.
         if (this.writing.has(hash) || this.deleting.has(hash)) continue;
-        const write = this.writeNew(target, hash, data);
+        const write = this.backend.put(hash, data);
         const entry = write.finally(() => this.writing.delete(hash));
         entry.catch(() => undefined);
         this.writing.set(hash, entry);
@@ -167,27 +137,22 @@ export class ChunkStore {
   }
 
   /**
-   * Bumps the mtime of every pinned chunk file. Run periodically (background jobs): an upload
+   * Bumps the mtime of every pinned chunk. Run periodically (background jobs): an upload
    * slower than the GC grace period keeps its uncommitted chunks fresh for a GC in another process.
    */
   async touchPinned(): Promise<number> {
     let n = 0;
     for (const hash of [...this.pins.keys()]) {
-      if (await touch(this.chunkPath(hash)).catch(() => false)) n++;
+      if (await this.backend.touch(hash).catch(() => false)) n++;
     }
     return n;
   }
 
-  /** Whether this process is writing tmp/<name> right now. */
-  isTmpInFlight(name: string): boolean {
-    return this.tmpInFlight.has(name);
-  }
-
   /**
    * Deletes the chunks this upload created that no DB row references and nobody pins.
-   * Unpin `refs` first: a file still pinned (by this caller, or by another upload that
+   * Unpin `refs` first: a chunk still pinned (by this caller, or by another upload that
    * produced the same bytes and has not committed yet) is kept. Getting the order wrong
-   * only leaks a file for GC to find, never deletes one in use.
+   * only leaks a chunk for GC to find, never deletes one in use.
    */
   async discard(
     refs: Array<ChunkRef & { created: boolean }>,
@@ -205,21 +170,13 @@ export class ChunkStore {
         errors.push(err);
       }
     }
-    // A leftover file is only wasted space (GC finds unreferenced chunks); report it anyway.
+    // A leftover chunk is only wasted space (GC finds unreferenced chunks); report it anyway.
     if (errors.length > 0) throw new AggregateError(errors, 'discard: some chunk files could not be removed');
   }
 
   async read(ref: ChunkRef, opts: { verifyHash?: boolean } = {}): Promise<Buffer> {
-    let data: Buffer;
-    try {
-      // An inline chunk is checked like a file: bytes in a row can rot on disk all the same.
-      data = ref.data ?? (await fs.readFile(this.chunkPath(ref.hash)));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new Error(`chunk missing: ${ref.hash}`, { cause: err });
-      }
-      throw err;
-    }
+    // An inline chunk is checked like a file: bytes in a row can rot on disk all the same.
+    const data = ref.data ?? (await this.backend.get(ref.hash));
     if (data.length !== ref.size || crc32c(data) !== ref.crc32c >>> 0) {
       throw new Error(`chunk corrupt: ${ref.hash}`);
     }
@@ -244,22 +201,16 @@ export class ChunkStore {
       for (let pos = 0; pos < ref.size; pos += pieceSize) yield data.subarray(pos, Math.min(ref.size, pos + pieceSize));
       return;
     }
-    let fh: FileHandle;
+    const file = await this.backend.open(ref.hash);
     try {
-      fh = await fs.open(this.chunkPath(ref.hash), 'r');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`chunk missing: ${ref.hash}`, { cause: err });
-      throw err;
-    }
-    try {
-      if ((await fh.stat()).size !== ref.size) throw new Error(`chunk corrupt: ${ref.hash}`);
+      if (file.size !== ref.size) throw new Error(`chunk corrupt: ${ref.hash}`);
       let crc = 0;
       for (let pos = 0; pos < ref.size; ) {
         const want = Math.min(pieceSize, ref.size - pos);
         // Not from Node's shared slab: each piece lives until its bytes are on the socket.
         const piece = take ? take(want) : Buffer.allocUnsafeSlow(want);
         for (let got = 0; got < want; ) {
-          const { bytesRead } = await fh.read(piece, got, want - got, pos + got);
+          const { bytesRead } = await file.read(piece, got, want - got, pos + got);
           if (bytesRead === 0) throw new Error(`chunk corrupt: ${ref.hash}`);
           got += bytesRead;
         }
@@ -269,98 +220,51 @@ export class ChunkStore {
       }
       if (crc !== ref.crc32c >>> 0) throw new Error(`chunk corrupt: ${ref.hash}`);
     } finally {
-      await fh.close();
+      await file.close();
     }
   }
 
   async exists(hash: string): Promise<boolean> {
-    return (await statOrUndefined(this.chunkPath(hash))) !== undefined;
+    return (await this.backend.stat(hash)) !== undefined;
   }
 
   /** Pin check and registration in `deleting` happen in one synchronous step: that is the race guard. */
   removeIfUnpinned(hash: string): Promise<boolean> {
-    const target = this.chunkPath(hash);
     const inProgress = this.deleting.get(hash);
     if (inProgress) return inProgress;
     if (this.pins.has(hash)) return Promise.resolve(false);
-    const p = (async () => {
-      try {
-        await fs.unlink(target);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-        throw err;
-      }
-      await this.syncDir(path.dirname(target));
-      return true;
-    })().finally(() => this.deleting.delete(hash));
+    const p = this.backend.delete(hash).finally(() => this.deleting.delete(hash));
     this.deleting.set(hash, p);
     return p;
   }
 
   /**
-   * GC's removal of a chunk file that no row references: true when it was removed.
+   * GC's removal of a chunk that no row references: true when it was removed.
    *
    * In this process the guard is the same as removeIfUnpinned's: the DB check (`isReferenced`,
    * with only microtasks after it, see src/store/metadata-store.ts), then the pin check and the
    * registration in `deleting` in one synchronous step; a put() arriving later waits for the
-   * outcome before looking at the file.
+   * outcome before looking at the chunk.
    *
    * Another process (the server, when this is the CLI) has no pins we can see. Its put() of
-   * the same bytes bumps the file's mtime before trusting the file, and its touchPinned()
-   * refreshes chunks held by slow uploads. So: only a file older than `graceMs` is a
-   * candidate; it is renamed aside (atomic), and only then is its mtime (same inode) and the
-   * DB row checked again. A touch that landed before the rename shows up in the mtime and the
-   * file goes back; a touch after the rename fails with ENOENT and that put writes a fresh copy.
+   * the same bytes bumps the chunk's mtime before trusting it (reuse), and its touchPinned()
+   * refreshes chunks held by slow uploads; the backend's deleteIfStale() checks age and row
+   * again once the chunk is out of reach.
    */
   async collectOrphan(hash: string, opts: { graceMs: number; isReferenced: (hash: string) => Promise<boolean> }): Promise<{ removed: boolean; size: number }> {
-    const target = this.chunkPath(hash);
     if (this.deleting.has(hash) || this.pins.has(hash) || (await opts.isReferenced(hash))) return { removed: false, size: 0 };
     if (this.deleting.has(hash) || this.pins.has(hash)) return { removed: false, size: 0 };
-    const p = (async () => {
-      const cutoff = Date.now() - opts.graceMs;
-      const before = await statOrUndefined(target);
-      if (!before || before.mtimeMs > cutoff) return { removed: false, size: 0 };
-      const aside = `${target}.gc-${Date.now()}-${randomUUID().slice(0, 8)}`;
-      try {
-        await fs.rename(target, aside);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { removed: false, size: 0 };
-        throw err;
-      }
-      const after = await fs.stat(aside);
-      if (after.mtimeMs > cutoff || (await opts.isReferenced(hash))) {
-        await this.restoreAside(aside, target);
-        return { removed: false, size: 0 };
-      }
-      await fs.unlink(aside);
-      await this.syncDir(path.dirname(target));
-      return { removed: true, size: after.size };
-    })();
+    const p = this.backend.deleteIfStale(hash, { graceMs: opts.graceMs, stillOrphan: async () => !(await opts.isReferenced(hash)) });
     this.register(hash, p.then((r) => r.removed));
     return p;
   }
 
   /**
-   * Puts a file collectOrphan() moved aside back under its name, unless a fresh copy is
-   * already there (written by a put that found the name empty). Also used by GC on asides a
-   * crashed GC left behind: putting back is always safe, a true orphan is collected next time.
-   */
-  async restoreAside(aside: string, target: string): Promise<void> {
-    try {
-      await fs.link(aside, target);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    await fs.unlink(aside);
-    await this.syncDir(path.dirname(target));
-  }
-
-  /**
-   * Scrub: moves a chunk file that fails verification to `<dir>/<sha256>`, so a read of it
+   * Scrub: moves a chunk that fails verification to `<dir>/<sha256>`, so a read of it
    * fails as missing and the next put of the same bytes writes a good copy (repairing every
-   * object that shares the chunk). The file is verified again first, with puts of this hash
-   * held back, so a file replaced since the caller's read is never moved. Returns the new path,
-   * or undefined when the file is gone or now verifies.
+   * object that shares the chunk). The chunk is verified again first, with puts of this hash
+   * held back, so a chunk replaced since the caller's read is never moved. Returns the new path,
+   * or undefined when the chunk is gone or now verifies.
    */
   async quarantine(ref: ChunkRef, dir: string): Promise<string | undefined> {
     // An inline chunk has no file to move aside: it is reported, and stays.
@@ -368,7 +272,6 @@ export class ChunkStore {
     for (let busy = this.deleting.get(ref.hash); busy; busy = this.deleting.get(ref.hash)) {
       await busy.catch(() => undefined);
     }
-    const target = this.chunkPath(ref.hash);
     const p = (async () => {
       try {
         await this.read(ref, { verifyHash: true });
@@ -379,13 +282,7 @@ export class ChunkStore {
           throw err;
         }
       }
-      await fs.mkdir(dir, { recursive: true });
-      let dest = path.join(dir, ref.hash);
-      if (await statOrUndefined(dest)) dest = `${dest}.${Date.now()}`;
-      await fs.rename(target, dest);
-      await this.syncDir(path.dirname(target));
-      await this.syncDir(dir);
-      return dest;
+      return this.backend.quarantine(ref.hash, dir);
     })();
     this.register(ref.hash, p.then((d) => d !== undefined));
     return p;
@@ -397,97 +294,5 @@ export class ChunkStore {
     // Waiters catch; this keeps a failure from also surfacing as an unhandled rejection.
     entry.catch(() => undefined);
     this.deleting.set(hash, entry);
-  }
-
-  private async writeNew(target: string, hash: string, data: Buffer): Promise<void> {
-    // Random name: concurrent writers of the same chunk must not share a tmp file, and
-    // nothing user-controlled (object keys) may reach the file system.
-    const name = randomUUID();
-    const tmp = path.join(this.tmpDir, name);
-    this.tmpInFlight.add(name);
-    let renamed = false;
-    try {
-      // A failed write or fdatasync is final for this chunk: the tmp file goes, the put rejects
-      // and nothing retries the fsync (after a failed fsync the kernel may have dropped the dirty
-      // pages, so a second fsync "succeeding" proves nothing). A later put writes afresh.
-      const fh = await this.ops.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o644);
-      try {
-        let off = 0;
-        while (off < data.length) {
-          const { bytesWritten } = await this.ops.write(fh, data, off, data.length - off);
-          off += bytesWritten;
-        }
-        if (this.durability === 'fsync') await this.ops.datasync(fh);
-      } finally {
-        await fh.close();
-      }
-      await this.ensureShardDir(hash);
-      await this.ops.rename(tmp, target);
-      renamed = true;
-      // The rename is durable once the target directory is; tmp/'s stale entry (if a
-      // crash loses it) is swept by init().
-      try {
-        await this.syncDir(path.dirname(target));
-      } catch (err) {
-        // The file stays (another process's committed row may already use a file of this name)
-        // but is not trusted for dedup until a write of it completes here.
-        this.untrusted.add(hash);
-        throw err;
-      }
-      this.untrusted.delete(hash);
-    } finally {
-      if (!renamed) await fs.rm(tmp, { force: true }).catch(() => undefined);
-      this.tmpInFlight.delete(name);
-    }
-  }
-
-  private ensureShardDir(hash: string): Promise<void> {
-    const rel = path.join(hash.slice(0, 2), hash.slice(2, 4));
-    let p = this.dirs.get(rel);
-    if (!p) {
-      p = (async () => {
-        const outer = path.join(this.chunksDir, hash.slice(0, 2));
-        await fs.mkdir(path.join(this.chunksDir, rel), { recursive: true });
-        // New directory entries are durable only once their parents are synced.
-        await this.syncDir(outer);
-        await this.syncDir(this.chunksDir);
-      })();
-      this.dirs.set(rel, p);
-      p.catch(() => this.dirs.delete(rel));
-    }
-    return p;
-  }
-
-  private async syncDir(dir: string): Promise<void> {
-    if (this.durability !== 'fsync') return;
-    const fh = await this.ops.open(dir, fsc.O_RDONLY);
-    try {
-      await this.ops.fsync(fh);
-    } finally {
-      await fh.close();
-    }
-  }
-}
-
-async function statOrUndefined(p: string) {
-  try {
-    return await fs.stat(p);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-
-/** Sets a file's times to now; false when it does not exist. */
-async function touch(p: string): Promise<boolean> {
-  const now = new Date();
-  try {
-    await fs.utimes(p, now, now);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    // Not ours to touch (EPERM on a file another user wrote): the file is there, which is what
-    // the caller needs; only the cross-process freshness hint is lost.
-    return true;
   }
 }

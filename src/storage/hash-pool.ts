@@ -6,11 +6,12 @@
 //  - an object's running hashes (MD5 + S3 checksums) are sequential, so each upload's state
 //    lives in ONE worker, which processes that upload's buffers in the order they were sent.
 // Small buffers are hashed inline: a round trip to a worker costs more than hashing 256 KiB.
+// The workers' side is hash-worker.ts.
 import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { createHasher, type ChecksumAlgorithm, crc32Bytes, crc32c, hashOnce } from '../s3/checksums.js';
+import { startWorker } from '../workers.js';
 
 /** How long close() waits for a starting worker to finish loading before it terminates it anyway. */
 const LOAD_WAIT_MS = 10_000;
@@ -46,101 +47,12 @@ interface Slot {
   loaded: Promise<void>;
 }
 
-// The worker's body. It runs from source text (eval), so it works the same from dist/ and under
-// the test runner's TypeScript transform; it may only use what it is given. The hashers mirror
-// src/s3/checksums.ts (same native functions), which the unit tests hold them to.
-function workerMain(require: NodeJS.Require, crtPath: string): void {
-  const crypto = require('node:crypto') as typeof import('node:crypto');
-  const zlib = require('node:zlib') as typeof import('node:zlib');
-  const { parentPort } = require('node:worker_threads') as typeof import('node:worker_threads');
-  // Hashing yields to request handling: on Linux a thread has its own nice value, so this worker
-  // drops to nice 10 and, when the cores are contended, the event loop (GETs, small PUTs) runs
-  // first while a large upload hashes on what is left. On an idle machine it changes nothing.
-  try {
-    const fs = require('node:fs') as typeof import('node:fs');
-    const os = require('node:os') as typeof import('node:os');
-    const tid = Number(fs.readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isSafeInteger(tid) && tid > 0) os.setPriority(tid, Math.max(os.getPriority(tid), 10));
-  } catch {
-    // Not Linux, or not allowed: hashing keeps the process's priority.
-  }
-  const crt = (require(crtPath) as typeof import('aws-crt')).checksums;
-  // Loaded: from here on the pool may terminate this worker (see HashPool.close).
-  parentPort!.postMessage({ id: 0, ready: true });
-  type H = { update(d: Buffer): void; digest(): Buffer };
-  const crc = (fn: (d: Buffer, p: number) => number): H => {
-    let v = 0;
-    return {
-      // An empty Buffer may have a NULL pointer, which zlib answers with 0: skip it.
-      update: (d) => {
-        if (d.length > 0) v = fn(d, v);
-      },
-      digest: () => {
-        const out = Buffer.alloc(4);
-        out.writeUInt32BE(v >>> 0, 0);
-        return out;
-      },
-    };
-  };
-  const make = (alg: string): H => {
-    if (alg === 'CRC32') return crc((d, p) => zlib.crc32(d, p));
-    if (alg === 'CRC32C') return crc((d, p) => crt.crc32c(d, p));
-    if (alg === 'CRC64NVME') {
-      let state: DataView | undefined;
-      return {
-        update: (d) => (state = crt.crc64nvme(d, state)),
-        digest: () => (state ? Buffer.from(new Uint8Array(state.buffer, state.byteOffset, 8)) : Buffer.alloc(8)),
-      };
-    }
-    if (alg === 'SHA1' || alg === 'SHA256') {
-      const h = crypto.createHash(alg === 'SHA1' ? 'sha1' : 'sha256');
-      return { update: (d) => h.update(d), digest: () => h.digest() };
-    }
-    throw new Error(`unknown checksum algorithm ${alg}`);
-  };
-  const streams = new Map<number, { md5: ReturnType<typeof crypto.createHash>; algs: string[]; hashers: H[] }>();
-  parentPort!.on('message', (m: { op: string; id: number; stream?: number; sab?: SharedArrayBuffer; offset?: number; length?: number; algorithms?: string[] }) => {
-    try {
-      if (m.op === 'chunk') {
-        const view = Buffer.from(m.sab!, m.offset, m.length);
-        const hash = crypto.createHash('sha256').update(view).digest('hex');
-        parentPort!.postMessage({ id: m.id, hash, crc32c: crt.crc32c(view, 0) >>> 0 });
-      } else if (m.op === 'open') {
-        streams.set(m.stream!, { md5: crypto.createHash('md5'), algs: m.algorithms!, hashers: m.algorithms!.map(make) });
-      } else if (m.op === 'update') {
-        const s = streams.get(m.stream!);
-        if (!s) throw new Error(`no hash stream ${m.stream}`);
-        const view = Buffer.from(m.sab!, m.offset, m.length);
-        s.md5.update(view);
-        for (const h of s.hashers) h.update(view);
-        parentPort!.postMessage({ id: m.id });
-      } else if (m.op === 'digest') {
-        const s = streams.get(m.stream!);
-        if (!s) throw new Error(`no hash stream ${m.stream}`);
-        streams.delete(m.stream!);
-        const checksums: Record<string, Uint8Array> = {};
-        s.algs.forEach((a, i) => (checksums[a] = s.hashers[i]!.digest()));
-        parentPort!.postMessage({ id: m.id, md5: s.md5.digest(), checksums });
-      } else if (m.op === 'close') {
-        streams.delete(m.stream!);
-      }
-    } catch (err) {
-      parentPort!.postMessage({ id: m.id, error: String((err as Error)?.message ?? err) });
-    }
-  });
-}
-
-// Some TypeScript runners (tsx, keepNames) wrap functions in a `__name(fn, "name")` helper that
-// exists in the module but not in the worker: give the worker a no-op one.
-const WORKER_SOURCE = `const __name = (fn) => fn;\n(${workerMain.toString()})(require, require('node:worker_threads').workerData.crtPath);`;
-
 export function isShared(data: Buffer): boolean {
   return data.buffer instanceof SharedArrayBuffer;
 }
 
 export class HashPool {
   private readonly slots: Slot[] = [];
-  private readonly crtPath = createRequire(import.meta.url).resolve('aws-crt');
   private nextId = 1;
   private nextStream = 1;
   private closed = false;
@@ -151,7 +63,8 @@ export class HashPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { crtPath: this.crtPath } });
+    // hash-worker.ts beside this file.
+    const worker = startWorker(import.meta.url, 'hash-worker');
     // Idle workers must not keep a finished process (a CLI command, a test) alive.
     worker.unref();
     let markLoaded!: () => void;

@@ -33,6 +33,9 @@ export const SCAVENGE_EVERY_BYTES = 4 * 1024 * 1024;
 /** Scavenges between two requests for a major collection (256 MiB of dropped buffers). */
 export const MAJOR_EVERY_SCAVENGES = 64;
 
+// Module state, on purpose: the garbage counted here and the collector that frees it belong to
+// the V8 heap, one per thread, which every server in the process fills alike. A count per server
+// would let their garbage add up unseen.
 let gc: Gc | undefined | null = null;
 /** Scavenges run and major collections asked for (for the tests and the curious). */
 export const stats = { scavenges: 0, majors: 0 };
