@@ -11,7 +11,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import { Repository } from '../src/db/repository.js';
+import { SqliteStore } from '../src/db/sqlite-store.js';
+import { localServices } from '../src/services/local.js';
+import { Principals } from '../src/services/principals.js';
 import { BufferPool } from '../src/storage/pool.js';
 import { Metrics } from '../src/admin/metrics.js';
 import { startAdminServer } from '../src/admin/server.js';
@@ -129,17 +131,21 @@ async function main() {
     const dbBytes = fs.statSync(path.join(dataDir, 'cairn.db')).size;
     process.stdout.write(`seeded in ${seedSeconds.toFixed(1)} s, cairn.db ${(dbBytes / 2 ** 20).toFixed(0)} MiB\n`);
 
-    const repo = new Repository(opened.db);
+    const meta = SqliteStore.over(opened);
+    const credentials = { accessKeyId: 'BENCH', secretAccessKey: 'bench-secret' };
+    const services = localServices(meta, { dataDir, durability: 'relaxed', region: 'us-east-1' });
     const admin = await startAdminServer(
       {
         db: opened.db,
-        repo,
+        buckets: services.buckets,
+        objects: services.objects,
+        principals: new Principals(credentials, meta.keys),
         pool: new BufferPool({ bufferSize: 64 * 1024, buffers: 1 }),
         metrics: new Metrics(),
         token: TOKEN,
         log: pino({ level: 'silent' }),
         region: 'us-east-1',
-        credentials: { accessKeyId: 'BENCH', secretAccessKey: 'bench-secret' },
+        credentials,
         s3Url: 'http://127.0.0.1:9',
       },
       { port: 0, host: '127.0.0.1' },

@@ -47,8 +47,8 @@ const durationSchema = z.union([z.number(), z.string()]).transform((v, ctx) => {
 
 const intSchema = z.coerce.number().int();
 
-export const configSchema = z
-  .object({
+// The fields alone (no cross-field rules), so that loadSettings can pick some of them.
+const configFields = z.object({
     port: intSchema.min(0).max(65535).default(9000),
     host: z.string().min(1).default('0.0.0.0'),
     dataDir: z.string().min(1).default('./data'),
@@ -86,11 +86,14 @@ export const configSchema = z
     /** An upload body arriving slower than this (bytes/s, over min(idle timeout, 30 s)) is cut; 0 = off. */
     minUploadRate: sizeSchema.pipe(z.number().int().min(0)).default(1024),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  })
-  .refine((c) => (c.accessKeyId === undefined) === (c.secretAccessKey === undefined), {
-    message: 'CAIRN_ACCESS_KEY_ID and CAIRN_SECRET_ACCESS_KEY must be set together',
-    path: ['accessKeyId'],
-  });
+});
+
+const keysTogether = {
+  check: (c: { accessKeyId?: string; secretAccessKey?: string }) => (c.accessKeyId === undefined) === (c.secretAccessKey === undefined),
+  params: { message: 'CAIRN_ACCESS_KEY_ID and CAIRN_SECRET_ACCESS_KEY must be set together', path: ['accessKeyId'] },
+};
+
+export const configSchema = configFields.refine(keysTogether.check, keysTogether.params);
 
 export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
@@ -129,18 +132,47 @@ export class ConfigError extends Error {}
 
 /** Merges flags over environment, validates, and throws ConfigError listing every bad setting. */
 export function loadConfig(flags: Partial<Record<keyof ConfigInput, unknown>> = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  return parseSettings(configSchema, Object.keys(ENV_NAMES) as Array<keyof ConfigInput>, flags, env) as Config;
+}
+
+/**
+ * Some settings only, read and checked exactly as loadConfig does (flags over CAIRN_* environment
+ * over defaults, the same ConfigError): the CLI's commands, which must not fail on a setting of
+ * the server they do not use. `flagNames` names the command's own flags in messages.
+ */
+export function loadSettings<K extends keyof ConfigInput>(
+  keys: readonly K[],
+  flags: Partial<Record<K, unknown>> = {},
+  env: NodeJS.ProcessEnv = process.env,
+  flagNames: Partial<Record<K, string>> = {},
+): Pick<Config, K> {
+  const mask = Object.fromEntries(keys.map((k) => [k, true])) as Partial<Record<keyof ConfigInput, true>>;
+  let schema: z.ZodType = configFields.pick(mask);
+  if (keys.includes('accessKeyId' as K) && keys.includes('secretAccessKey' as K)) {
+    schema = (schema as z.ZodObject).refine(keysTogether.check as (c: unknown) => boolean, keysTogether.params);
+  }
+  return parseSettings(schema, keys, flags, env, flagNames) as Pick<Config, K>;
+}
+
+function parseSettings(
+  schema: z.ZodType,
+  keys: ReadonlyArray<keyof ConfigInput>,
+  flags: Partial<Record<keyof ConfigInput, unknown>>,
+  env: NodeJS.ProcessEnv,
+  flagNames: Partial<Record<keyof ConfigInput, string>> = {},
+): unknown {
   const merged: Record<string, unknown> = {};
-  for (const [key, envName] of Object.entries(ENV_NAMES) as Array<[keyof ConfigInput, string]>) {
+  for (const key of keys) {
     const fromFlag = flags[key];
-    const fromEnv = env[envName];
+    const fromEnv = env[ENV_NAMES[key]];
     if (fromFlag !== undefined) merged[key] = fromFlag;
     else if (fromEnv !== undefined && fromEnv !== '') merged[key] = fromEnv;
   }
-  const parsed = configSchema.safeParse(merged);
+  const parsed = schema.safeParse(merged);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const key = issue.path[0] as keyof ConfigInput | undefined;
-      const name = key ? `${ENV_NAMES[key]} (--${kebab(key)})` : 'config';
+      const name = key ? `${ENV_NAMES[key]} (${flagNames[key] ?? `--${kebab(key)}`})` : 'config';
       const given = key ? merged[key] : undefined;
       return `  ${name}: ${issue.message}${given !== undefined && key !== 'secretAccessKey' ? ` (got "${String(given)}")` : ''}`;
     });

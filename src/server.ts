@@ -23,6 +23,7 @@ import { loadRootCredentials, type RootCredentials } from './auth/credentials.js
 import { randomBytes } from 'node:crypto';
 import { BucketService } from './services/buckets.js';
 import { Principals } from './services/principals.js';
+import { KeyService } from './services/keys.js';
 import { Metrics } from './admin/metrics.js';
 import { loadAdminToken } from './admin/token.js';
 import { startAdminServer } from './admin/server.js';
@@ -151,7 +152,7 @@ export async function startServer(config: Config, opts: { log?: Logger; /** Test
   try {
     admin = await startAdminServer(
       {
-        db: meta.db, repo, pool, metrics, keys, token: adminToken.token, log, region: config.region, credentials, s3Url: url,
+        db: meta.db, buckets, objects, principals, keys: new KeyService(meta.keys), pool, metrics, token: adminToken.token, log, region: config.region, credentials, s3Url: url,
         s3Wildcard: config.host === '0.0.0.0' || config.host === '::',
         gc: ({ dryRun, signal }) => runGc({ dataDir, meta, store }, { graceMs: config.gcGrace, multipartExpiryMs: config.multipartExpiry, dryRun, signal }),
         scrub: ({ quarantine, signal, onProgress }) => runScrub({ dataDir, meta, store }, { quarantine, signal, onProgress }),

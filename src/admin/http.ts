@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import type Koa from 'koa';
 import type { Logger } from 'pino';
 import { QueryError } from '../db/records/index.js';
+import { S3Error } from '../s3/errors.js';
+import { KeyValidationError } from '../services/keys.js';
 
 // JSON plumbing of the admin API: one error shape, one place that writes it, small JSON bodies.
 // Errors never carry paths, stacks or SQL: an unexpected one is logged and answered InternalError.
@@ -47,6 +49,35 @@ export function sendError(ctx: Koa.Context, code: AdminErrorCode, message: strin
   ctx.body = { error: { code, message, ...(field !== undefined ? { field } : {}) } };
 }
 
+/**
+ * The admin API's answer for an error a service threw: its own codes and messages
+ * (docs/admin-contract.md), not S3's. `field` names the body field the bucket name came from.
+ * Anything else is returned as it is (the error middleware answers InternalError).
+ */
+export function adminErrorFor(err: unknown, field?: string): unknown {
+  if (err instanceof KeyValidationError) return new AdminError('BadRequest', err.message, err.field);
+  if (!(err instanceof S3Error)) return err;
+  const bucket = String(err.details.BucketName ?? '');
+  switch (err.code) {
+    case 'NoSuchBucket':
+      return new AdminError('NotFound', 'no such bucket');
+    case 'InvalidAccessKeyId':
+      return new AdminError('NotFound', 'no such access key');
+    case 'InvalidBucketName':
+      return new AdminError('BadRequest', `not a valid bucket name: "${bucket}"`, field);
+    case 'BucketAlreadyExists':
+    case 'BucketAlreadyOwnedByYou':
+      return new AdminError('Conflict', `bucket ${bucket} already exists`, field);
+    case 'BucketNotEmpty':
+      return new AdminError('Conflict', `bucket ${bucket} is not empty (objects remain)`);
+    case 'NotImplemented':
+      return new AdminError('NotImplemented', err.message);
+  }
+  // The input was refused (a CORS rule the parser rejects, ...): S3's reason, for the caller.
+  if (err.status >= 400 && err.status < 500) return new AdminError('BadRequest', `${err.message} (${err.code})`);
+  return err;
+}
+
 /** Outermost middleware: maps thrown errors (and bodiless 404/405 from the router) to JSON. */
 export function errorMiddleware(log: Logger): Koa.Middleware {
   return async (ctx, next) => {
@@ -56,7 +87,8 @@ export function errorMiddleware(log: Logger): Koa.Middleware {
         if (ctx.status === 404) sendError(ctx, 'NotFound', 'no such endpoint');
         else if (ctx.status === 405) sendError(ctx, 'MethodNotAllowed', `${ctx.method} is not allowed here`);
       }
-    } catch (err) {
+    } catch (thrown) {
+      const err = adminErrorFor(thrown);
       if (err instanceof AdminError) return sendError(ctx, err.code, err.message, err.field);
       if (err instanceof QueryError) return sendError(ctx, 'BadFilter', `${err.field}: ${err.message}`, err.field);
       log.error({ err, method: ctx.method, path: ctx.path }, 'admin request failed');

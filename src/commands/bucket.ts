@@ -52,7 +52,7 @@ export function register(program: Command): void {
       }),
     );
 
-  withTarget(bucket.command('delete').argument('<name>', 'bucket name').description('Delete an empty bucket (fails while objects or multipart uploads remain)'))
+  withTarget(bucket.command('delete').argument('<name>', 'bucket name').description('Delete a bucket without objects; uploads in progress are aborted with it, as in S3'))
     .addHelpText('after', '\n--json prints { "bucket": "<name>", "deleted": true }.')
     .action(
       handle(async (name: string, flags: TargetFlags) => {

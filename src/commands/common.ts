@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { FILTERS, filterFlag, type FilterName } from '../db/records/filters.js';
+import { ConfigError } from '../config.js';
 
 // Shared plumbing for the record/maintenance commands: where to find the data (a data dir or
 // a running server's admin API), error handling and exit codes.
@@ -54,9 +55,10 @@ export function handle<A extends unknown[]>(fn: (...args: A) => Promise<void> | 
     try {
       await fn(...args);
     } catch (err) {
-      if (err instanceof CliError) {
+      if (err instanceof CliError || err instanceof ConfigError) {
         process.stderr.write(`cairn: ${err.message}\n`);
-        process.exitCode = err.exitCode;
+        // A bad CAIRN_* setting (src/config.ts) is a configuration error, as for `cairn serve`.
+        process.exitCode = err instanceof CliError ? err.exitCode : EXIT_USAGE;
         return;
       }
       const e = err as Error & { field?: unknown };

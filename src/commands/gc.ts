@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { GcResult } from '../storage/gc.js';
-import { parseDuration } from '../config.js';
+import { loadSettings } from '../config.js';
 import { openBackend } from './backend.js';
 import { handle, usage, withTarget, type TargetFlags } from './common.js';
 import { fields, humanDuration, humanSize, note, out, printJson } from './output.js';
@@ -11,16 +11,6 @@ interface GcFlags extends TargetFlags {
   grace?: string;
   multipartExpiry?: string;
   progress: boolean;
-}
-
-function duration(flag: string, value: string | undefined, envName: string, fallback: number): number {
-  const v = value ?? (process.env[envName] || undefined);
-  if (v === undefined) return fallback;
-  try {
-    return parseDuration(v);
-  } catch (e) {
-    throw usage(`${value !== undefined ? flag : envName}: ${(e as Error).message}`);
-  }
 }
 
 export function gcReport(r: GcResult): string {
@@ -64,8 +54,13 @@ export function register(program: Command): void {
             if (flags.progress) note(`gc: running on ${backend.where}${flags.dryRun ? ' (dry run)' : ''}`);
             result = await backend.gc({ dryRun: flags.dryRun === true });
           } else {
-            const graceMs = duration('--grace', flags.grace, 'CAIRN_GC_GRACE', 3_600_000);
-            const multipartExpiryMs = duration('--multipart-expiry', flags.multipartExpiry, 'CAIRN_MULTIPART_EXPIRY', 7 * 86_400_000);
+            // The server's settings, read and checked as it reads them (the flags are named for gc).
+            const { gcGrace: graceMs, multipartExpiry: multipartExpiryMs } = loadSettings(
+              ['gcGrace', 'multipartExpiry'],
+              { gcGrace: flags.grace, multipartExpiry: flags.multipartExpiry },
+              process.env,
+              { gcGrace: '--grace' },
+            );
             const bar = progress('gc', 'chunk dirs', { enabled: flags.progress });
             try {
               result = await backend.gc({ dryRun: flags.dryRun === true, graceMs, multipartExpiryMs }, (d, t) => bar.update(d, t));

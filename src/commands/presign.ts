@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
-import { parseDuration } from '../config.js';
-import { RemoteBackend, presignUrl, resolveTarget, rootCredentials } from './backend.js';
+import { loadSettings, parseDuration } from '../config.js';
+import { MAX_PRESIGN_SECONDS } from '../services/presign.js';
+import { RemoteBackend, localPresign, resolveTarget } from './backend.js';
 import { handle, requireObjectTarget, usage, withTarget, type TargetFlags } from './common.js';
 import { note, out, printJson } from './output.js';
-
-export const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
 
 interface PresignFlags extends TargetFlags {
   expires: string;
@@ -47,17 +46,9 @@ export function register(program: Command): void {
           url = (await new RemoteBackend(t.url, t.token).presign(bucket, key, { expiresSeconds })).url;
         } else {
           // Credentials from the environment need no data dir at all.
-          const fromEnv = process.env.CAIRN_ACCESS_KEY_ID && process.env.CAIRN_SECRET_ACCESS_KEY;
+          const fromEnv = loadSettings(['accessKeyId', 'secretAccessKey']).accessKeyId !== undefined;
           const t = fromEnv && flags.dataDir === undefined ? undefined : resolveTarget(flags);
-          const creds = rootCredentials(t?.kind === 'local' ? t.dataDir : undefined);
-          url = presignUrl({
-            ...creds,
-            bucket,
-            key,
-            expiresSeconds,
-            endpoint: flags.endpoint,
-            region: flags.region ?? (process.env.CAIRN_REGION || undefined),
-          });
+          url = localPresign(t?.kind === 'local' ? t.dataDir : undefined, { bucket, key, expiresSeconds, endpoint: flags.endpoint, region: flags.region });
         }
         if (flags.json) printJson({ url });
         else {

@@ -1,0 +1,81 @@
+import { S3Error } from '../../s3/errors.js';
+import { encodeContinuationToken, parseListParams } from '../../s3/list-params.js';
+import { canRead, requireThat, seesAll } from '../console.js';
+import { AdminError } from '../http.js';
+import { chunkRecord, findObjects, isSha256, objectRecord, parseObjectQuery, QueryError } from '../../db/records/index.js';
+import { who } from '../auth.js';
+import { objectPath, queryParams, requireBucket, type RegisterRoutes } from './common.js';
+
+// Object and chunk records (the records queries), and the console's folder listing.
+
+const LIST_PARAMS = ['bucket', 'prefix', 'delimiter', 'cursor', 'limit'];
+
+export const registerObjectRoutes: RegisterRoutes = (router, deps) => {
+  router.get('/v1/objects', (ctx) => {
+    const q = parseObjectQuery(queryParams(ctx.querystring));
+    const p = who(ctx);
+    if (!seesAll(p)) {
+      if (q.bucket === undefined) throw new AdminError('Forbidden', 'an access key limited to some buckets must name one (bucket=)', 'bucket');
+      requireThat(canRead(p, q.bucket), `read bucket ${q.bucket}`);
+    }
+    ctx.body = findObjects(deps.db, q);
+  });
+
+  // The key is the rest of the raw path, decoded once: router params would mangle '/', '%2F', '+'.
+  router.get(/^\/v1\/objects\/[^/]+\/./, (ctx) => {
+    const { bucket, key } = objectPath(ctx.path);
+    requireThat(canRead(who(ctx), bucket), `read bucket ${bucket}`);
+    const record = objectRecord(deps.db, bucket, key);
+    if (!record) throw new AdminError('NotFound', 'no such object');
+    ctx.body = record;
+  });
+
+  router.get('/v1/chunks/:sha256', (ctx) => {
+    const hash = ctx.params.sha256!.toLowerCase();
+    if (!isSha256(hash)) throw new QueryError('sha256', 'a SHA-256 in hex (64 digits)');
+    const record = chunkRecord(deps.db, hash);
+    if (!record) throw new AdminError('NotFound', 'no such chunk');
+    const p = who(ctx);
+    if (!seesAll(p)) {
+      // Only the references this key may read; a chunk none of them use is not its business.
+      record.objects = record.objects.filter((o) => canRead(p, o.bucket));
+      record.uploads = record.uploads.filter((u) => canRead(p, u.bucket));
+      if (record.objects.length === 0 && record.uploads.length === 0) throw new AdminError('NotFound', 'no such chunk');
+    }
+    ctx.body = record;
+  });
+
+  // Folder-style listing (delimiter), the S3 ListObjectsV2 walk as JSON: one index seek per page.
+  router.get('/v1/list', async (ctx) => {
+    const params = queryParams(ctx.querystring);
+    for (const name of Object.keys(params)) if (!LIST_PARAMS.includes(name)) throw new QueryError(name, 'unknown parameter');
+    if (!params.bucket) throw new QueryError('bucket', 'required');
+    requireThat(canRead(who(ctx), params.bucket), `read bucket ${params.bucket}`);
+    const bucket = await requireBucket(deps, params.bucket);
+    if (params.limit !== undefined && !/^\d{1,4}$/.test(params.limit)) throw new QueryError('limit', 'an integer 1..1000');
+    const maxKeys = String(Math.max(1, Math.min(Number(params.limit ?? 1000), 1000)));
+    const q = new URLSearchParams({ 'list-type': '2', prefix: params.prefix ?? '', delimiter: params.delimiter ?? '', 'max-keys': maxKeys });
+    if (params.cursor) q.set('continuation-token', params.cursor);
+    let lp;
+    try {
+      lp = parseListParams(q, 2);
+    } catch (err) {
+      if (err instanceof S3Error) throw new QueryError('cursor', 'not a cursor of this listing');
+      throw err;
+    }
+    const page = await deps.objects.list(bucket, lp);
+    ctx.body = {
+      bucket: bucket.name,
+      prefix: lp.prefix,
+      prefixes: page.commonPrefixes,
+      objects: page.contents.map((o) => ({
+        key: o.key,
+        size: o.size,
+        etag: o.etag,
+        lastModified: new Date(o.lastModified).toISOString(),
+        contentType: o.contentType ?? 'binary/octet-stream',
+      })),
+      ...(page.isTruncated && page.lastKey !== undefined ? { nextCursor: encodeContinuationToken(page.lastKey) } : {}),
+    };
+  });
+};

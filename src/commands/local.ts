@@ -1,0 +1,213 @@
+import path from 'node:path';
+import { openDb, type OpenedDb } from '../db/client.js';
+import { loadSettings } from '../config.js';
+import { CredentialsFileError, readRootCredentials, type CredentialPair } from '../auth/credentials.js';
+import { S3Error } from '../s3/errors.js';
+import { presignUrl } from '../services/presign.js';
+import type { LocalServices } from '../services/local.js';
+import type { Grant } from '../store/types.js';
+import { bucketSummaries, bucketSummary, chunkRecord, findObjects, objectRecord, parseObjectQuery, storeStats, type BucketSummary } from '../db/records/index.js';
+import type { Backend, GcOptions, OnProgress, QueryParams } from './backend.js';
+import { CliError, EXIT_FAILED, usage } from './common.js';
+
+// The SQLite file of a data dir as a Backend (works beside a running server: SQLite WAL lets
+// readers in). Records are read with the records queries; every change goes through the same
+// services the server uses (src/services/local.ts), so a rule holds whichever front-end asks.
+
+export class LocalBackend implements Backend {
+  readonly kind = 'local';
+  readonly where: string;
+  private opened?: OpenedDb;
+  private built?: Promise<LocalServices>;
+  private readonly settings: { region: string; durability: 'fsync' | 'relaxed' };
+
+  constructor(
+    readonly dataDir: string,
+    private readonly opts: { write: boolean },
+  ) {
+    this.where = dataDir;
+    this.settings = loadSettings(['region', 'durability']);
+  }
+
+  private get db() {
+    if (!this.opened) {
+      const file = path.join(this.dataDir, 'cairn.db');
+      try {
+        // Read commands open read-only: no migrations, no journal-mode change, no locks held.
+        this.opened = openDb(file, { durability: this.settings.durability, readonly: !this.opts.write });
+      } catch (err) {
+        throw new CliError(`cannot open ${file}: ${(err as Error).message}`, EXIT_FAILED);
+      }
+    }
+    return this.opened.db;
+  }
+
+  private writable(): void {
+    if (!this.opts.write) throw new Error('internal: this command opened the data dir read-only');
+  }
+
+  /**
+   * The services, loaded on first use (the chunk store pulls in the checksum native code;
+   * listing commands start faster without it), with their errors in the CLI's words.
+   */
+  private async services<T>(use: (s: LocalServices) => Promise<T>): Promise<T> {
+    this.db;
+    this.built ??= Promise.all([import('../db/sqlite-store.js'), import('../services/local.js')]).then(([{ SqliteStore }, { localServices }]) =>
+      localServices(SqliteStore.over(this.opened!), { dataDir: this.dataDir, durability: this.settings.durability, region: this.settings.region }),
+    );
+    try {
+      return await use(await this.built);
+    } catch (err) {
+      throw cliErrorFor(err);
+    }
+  }
+
+  private summary(name: string): BucketSummary {
+    const s = bucketSummary(this.db, name);
+    if (!s) throw new CliError(`no bucket ${name}`);
+    return s;
+  }
+
+  async buckets() {
+    return bucketSummaries(this.db);
+  }
+
+  async findObjects(params: QueryParams) {
+    return findObjects(this.db, parseObjectQuery(params));
+  }
+
+  async objectRecord(bucket: string, key: string) {
+    const rec = objectRecord(this.db, bucket, key);
+    if (!rec) {
+      await this.services((s) => s.buckets.require(bucket));
+      throw new CliError(`no object ${bucket}/${key}`);
+    }
+    return rec;
+  }
+
+  async chunkRecord(sha256: string) {
+    const rec = chunkRecord(this.db, sha256);
+    if (!rec) throw new CliError(`no chunk ${sha256}`);
+    return rec;
+  }
+
+  async stats() {
+    return storeStats(this.db);
+  }
+
+  async createBucket(name: string, isPublic: boolean) {
+    this.writable();
+    await this.services((s) => s.buckets.create(name, { publicRead: isPublic }));
+    return this.summary(name);
+  }
+
+  /** S3's rule: uploads in progress are aborted with the bucket; objects keep it. */
+  async deleteBucket(name: string) {
+    this.writable();
+    await this.services((s) => s.buckets.delete(name));
+  }
+
+  async setBucketPublic(name: string, isPublic: boolean) {
+    this.writable();
+    await this.services((s) => s.buckets.setPublic(name, isPublic));
+    return this.summary(name);
+  }
+
+  async listKeys() {
+    return this.services((s) => s.keys.list());
+  }
+
+  async createKey(opts: { description?: string; grants: Grant[] }) {
+    this.writable();
+    return this.services((s) => s.keys.create(opts));
+  }
+
+  async revokeKey(id: string) {
+    this.writable();
+    await this.services((s) => s.keys.revoke(id));
+  }
+
+  async presign(bucket: string, key: string, opts: { expiresSeconds: number; endpoint?: string; region?: string }) {
+    return { url: localPresign(this.dataDir, { bucket, key, ...opts }) };
+  }
+
+  async gc(opts: GcOptions, onProgress?: OnProgress) {
+    this.writable();
+    const { runGc } = await import('../storage/gc.js');
+    return this.services(({ meta, store }) =>
+      runGc(
+        { dataDir: this.dataDir, meta, store },
+        { graceMs: opts.graceMs ?? 3_600_000, multipartExpiryMs: opts.multipartExpiryMs ?? 7 * 86_400_000, dryRun: opts.dryRun, onProgress },
+      ),
+    );
+  }
+
+  async verify(opts: { quarantine: boolean }, onProgress?: OnProgress) {
+    this.writable();
+    const { runScrub } = await import('../storage/scrub.js');
+    return this.services(({ meta, store }) => runScrub({ dataDir: this.dataDir, meta, store }, { quarantine: opts.quarantine, onProgress }));
+  }
+
+  close() {
+    this.opened?.close();
+    this.opened = undefined;
+    this.built = undefined;
+  }
+}
+
+/** The services' S3 errors in the CLI's words: exit 2 for the caller's mistake, 1 otherwise. */
+function cliErrorFor(err: unknown): unknown {
+  if (!(err instanceof S3Error)) return err;
+  const bucket = String(err.details.BucketName ?? '');
+  switch (err.code) {
+    case 'NoSuchBucket':
+      return new CliError(`no bucket ${bucket}`);
+    case 'InvalidBucketName':
+      return usage(`invalid bucket name: "${bucket}" (3-63 characters: a-z, 0-9, '.', '-')`);
+    case 'BucketAlreadyExists':
+    case 'BucketAlreadyOwnedByYou':
+      return new CliError(`bucket ${bucket} already exists`);
+    case 'BucketNotEmpty':
+      return new CliError(`bucket ${bucket} is not empty (objects remain)`);
+    case 'InvalidAccessKeyId':
+      return new CliError(`no access key ${String(err.details.AWSAccessKeyId ?? '')}`);
+  }
+  return err;
+}
+
+/**
+ * Root credentials for a local presign: CAIRN_ACCESS_KEY_ID/SECRET (read as the server reads
+ * them), else <data-dir>/credentials.json. Never generates a pair: that is the server's job.
+ */
+export function rootCredentials(dataDir: string | undefined, env: NodeJS.ProcessEnv = process.env): CredentialPair {
+  const fromEnv = loadSettings(['accessKeyId', 'secretAccessKey'], {}, env);
+  let found: CredentialPair | undefined;
+  try {
+    found = readRootCredentials(dataDir, fromEnv);
+  } catch (err) {
+    if (err instanceof CredentialsFileError) throw usage(`${err.file} is damaged (not JSON, or no accessKeyId/secretAccessKey)`);
+    throw usage(`cannot read ${path.join(dataDir ?? '.', 'credentials.json')}: ${(err as Error).message}`);
+  }
+  if (found) return found;
+  const file = dataDir ? path.join(dataDir, 'credentials.json') : undefined;
+  throw usage(`no root credentials: set CAIRN_ACCESS_KEY_ID and CAIRN_SECRET_ACCESS_KEY${file ? ` (${file} does not exist)` : ''}, or use --url`);
+}
+
+/**
+ * A presigned GET URL signed here with the root credentials, for clients of `endpoint` (default
+ * http://127.0.0.1:9000); the region is --region, else CAIRN_REGION, else us-east-1.
+ */
+export function localPresign(
+  dataDir: string | undefined,
+  o: { bucket: string; key: string; expiresSeconds: number; endpoint?: string; region?: string; env?: NodeJS.ProcessEnv },
+): string {
+  let endpoint: URL;
+  try {
+    endpoint = new URL(o.endpoint ?? 'http://127.0.0.1:9000');
+    if (endpoint.protocol !== 'http:' && endpoint.protocol !== 'https:') throw new Error();
+  } catch {
+    throw usage(`--endpoint: not an http(s) URL: "${o.endpoint}"`);
+  }
+  const { region } = loadSettings(['region'], { region: o.region }, o.env);
+  return presignUrl({ credentials: rootCredentials(dataDir, o.env), region, endpoint, bucket: o.bucket, key: o.key, expiresSeconds: o.expiresSeconds });
+}

@@ -1,0 +1,29 @@
+import type { Durability } from '../storage/chunk-store.js';
+import { ChunkStore } from '../storage/chunk-store.js';
+import { BufferPool } from '../storage/pool.js';
+import { ObjectService } from '../storage/object-service.js';
+import { MultipartService } from '../storage/multipart-service.js';
+import type { MetadataStore } from '../store/metadata-store.js';
+import { BucketService } from './buckets.js';
+import { KeyService } from './keys.js';
+
+// The domain services over a data dir, for a process that does not serve S3 (the CLI with
+// --data-dir, tools): the same rules as the server's, e.g. a bucket deleted here aborts its
+// uploads and removes the chunks they alone held. Nothing is received, so the write pool is one
+// small buffer that is never taken. Never sweeps tmp/: a running server may be writing there.
+
+export interface LocalServices {
+  meta: MetadataStore;
+  store: ChunkStore;
+  objects: ObjectService;
+  multipart: MultipartService;
+  buckets: BucketService;
+  keys: KeyService;
+}
+
+export function localServices(meta: MetadataStore, opts: { dataDir: string; durability: Durability; region: string }): LocalServices {
+  const store = new ChunkStore({ dataDir: opts.dataDir, durability: opts.durability });
+  const objects = new ObjectService({ meta, store, pool: new BufferPool({ bufferSize: 64 * 1024, buffers: 1 }), maxBuffersPerRequest: 1 });
+  const multipart = new MultipartService(meta, objects);
+  return { meta, store, objects, multipart, buckets: new BucketService(meta, opts.region, multipart), keys: new KeyService(meta.keys) };
+}
