@@ -131,12 +131,12 @@ async function main() {
     const dbBytes = fs.statSync(path.join(dataDir, 'cairn.db')).size;
     process.stdout.write(`seeded in ${seedSeconds.toFixed(1)} s, cairn.db ${(dbBytes / 2 ** 20).toFixed(0)} MiB\n`);
 
-    const meta = SqliteStore.over(opened);
+    const meta = SqliteStore.over(opened, { aggregateWorkers: true });
     const credentials = { accessKeyId: 'BENCH', secretAccessKey: 'bench-secret' };
     const services = localServices(meta, { dataDir, durability: 'relaxed', region: 'us-east-1' });
     const admin = await startAdminServer(
       {
-        db: opened.db,
+        records: meta.records,
         buckets: services.buckets,
         objects: services.objects,
         principals: new Principals(credentials, meta.keys),

@@ -152,7 +152,7 @@ export async function startServer(config: Config, opts: { log?: Logger; /** Test
   try {
     admin = await startAdminServer(
       {
-        db: meta.db, buckets, objects, principals, keys: new KeyService(meta.keys), pool, metrics, token: adminToken.token, log, region: config.region, credentials, s3Url: url,
+        records: meta.records, buckets, objects, principals, keys: new KeyService(meta.keys), pool, metrics, token: adminToken.token, log, region: config.region, credentials, s3Url: url,
         s3Wildcard: config.host === '0.0.0.0' || config.host === '::',
         gc: ({ dryRun, signal }) => runGc({ dataDir, meta, store }, { graceMs: config.gcGrace, multipartExpiryMs: config.multipartExpiry, dryRun, signal }),
         scrub: ({ quarantine, signal, onProgress }) => runScrub({ dataDir, meta, store }, { quarantine, signal, onProgress }),

@@ -1,4 +1,3 @@
-import type { AggregateWorkers } from './aggregates.js';
 import { AdminError } from './http.js';
 
 // Work that outlives a request's handler: GC and verify runs started over the API (one of each at
@@ -25,7 +24,6 @@ export class AdminJobs {
   private readonly running = new Map<JobName, Promise<unknown>>();
   private verify?: VerifyState;
 
-  constructor(readonly aggregates: AggregateWorkers) {}
 
   busy(name: JobName): boolean {
     return this.running.has(name);
@@ -75,6 +73,6 @@ export class AdminJobs {
 
   async close(): Promise<void> {
     this.stop.abort();
-    await Promise.allSettled([...this.running.values(), this.aggregates.close()]);
+    await Promise.allSettled([...this.running.values()]);
   }
 }

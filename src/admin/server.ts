@@ -4,7 +4,6 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import { consoleMiddleware, findConsoleDir } from './console.js';
 import { errorMiddleware } from './http.js';
-import { AggregateWorkers } from './aggregates.js';
 import { AdminJobs } from './jobs.js';
 import { authMiddleware } from './auth.js';
 import { s3UrlFor, type AdminDeps, type RegisterRoutes } from './routes/common.js';
@@ -23,7 +22,7 @@ export type { AdminDeps } from './routes/common.js';
 
 const ROUTES: RegisterRoutes[] = [registerConfigRoutes, registerBucketRoutes, registerObjectRoutes, registerKeyRoutes, registerPresignRoutes, registerJobRoutes];
 
-export function createAdminApp(deps: AdminDeps, jobs = new AdminJobs(AggregateWorkers.forDb(deps.db))): Koa {
+export function createAdminApp(deps: AdminDeps, jobs = new AdminJobs()): Koa {
   const app = new Koa();
   app.proxy = false;
   app.on('error', (err: Error) => deps.log.debug({ err: err.message }, 'admin response stream error'));
@@ -57,7 +56,7 @@ export interface AdminServer {
 }
 
 export async function startAdminServer(deps: AdminDeps, opts: { port: number; host: string }): Promise<AdminServer> {
-  const jobs = new AdminJobs(AggregateWorkers.forDb(deps.db));
+  const jobs = new AdminJobs();
   const server = http.createServer(createAdminApp(deps, jobs).callback());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,23 +1,24 @@
 import path from 'node:path';
-import { openDb, type OpenedDb } from '../db/client.js';
+import { openDb } from '../db/client.js';
+import { SqliteStore } from '../db/sqlite-store.js';
 import { loadSettings } from '../config.js';
 import { CredentialsFileError, readRootCredentials, type CredentialPair } from '../auth/credentials.js';
 import { S3Error } from '../s3/errors.js';
 import { presignUrl } from '../services/presign.js';
 import type { LocalServices } from '../services/local.js';
 import type { Grant } from '../store/types.js';
-import { bucketSummaries, bucketSummary, chunkRecord, findObjects, objectRecord, parseObjectQuery, storeStats, type BucketSummary } from '../db/records/index.js';
+import { parseObjectQuery, type BucketSummary } from '../db/records/index.js';
 import type { Backend, GcOptions, OnProgress, QueryParams } from './backend.js';
 import { CliError, EXIT_FAILED, usage } from './common.js';
 
 // The SQLite file of a data dir as a Backend (works beside a running server: SQLite WAL lets
-// readers in). Records are read with the records queries; every change goes through the same
+// readers in). Records are read through the metadata store's records queries; every change goes through the same
 // services the server uses (src/services/local.ts), so a rule holds whichever front-end asks.
 
 export class LocalBackend implements Backend {
   readonly kind = 'local';
   readonly where: string;
-  private opened?: OpenedDb;
+  private store?: SqliteStore;
   private built?: Promise<LocalServices>;
   private readonly settings: { region: string; durability: 'fsync' | 'relaxed' };
 
@@ -29,17 +30,17 @@ export class LocalBackend implements Backend {
     this.settings = loadSettings(['region', 'durability']);
   }
 
-  private get db() {
-    if (!this.opened) {
+  private get meta(): SqliteStore {
+    if (!this.store) {
       const file = path.join(this.dataDir, 'cairn.db');
       try {
         // Read commands open read-only: no migrations, no journal-mode change, no locks held.
-        this.opened = openDb(file, { durability: this.settings.durability, readonly: !this.opts.write });
+        this.store = SqliteStore.over(openDb(file, { durability: this.settings.durability, readonly: !this.opts.write }));
       } catch (err) {
         throw new CliError(`cannot open ${file}: ${(err as Error).message}`, EXIT_FAILED);
       }
     }
-    return this.opened.db;
+    return this.store;
   }
 
   private writable(): void {
@@ -51,9 +52,9 @@ export class LocalBackend implements Backend {
    * listing commands start faster without it), with their errors in the CLI's words.
    */
   private async services<T>(use: (s: LocalServices) => Promise<T>): Promise<T> {
-    this.db;
-    this.built ??= Promise.all([import('../db/sqlite-store.js'), import('../services/local.js')]).then(([{ SqliteStore }, { localServices }]) =>
-      localServices(SqliteStore.over(this.opened!), { dataDir: this.dataDir, durability: this.settings.durability, region: this.settings.region }),
+    const meta = this.meta;
+    this.built ??= import('../services/local.js').then(({ localServices }) =>
+      localServices(meta, { dataDir: this.dataDir, durability: this.settings.durability, region: this.settings.region }),
     );
     try {
       return await use(await this.built);
@@ -62,22 +63,22 @@ export class LocalBackend implements Backend {
     }
   }
 
-  private summary(name: string): BucketSummary {
-    const s = bucketSummary(this.db, name);
+  private async summary(name: string): Promise<BucketSummary> {
+    const s = await this.meta.records.bucket(name);
     if (!s) throw new CliError(`no bucket ${name}`);
     return s;
   }
 
   async buckets() {
-    return bucketSummaries(this.db);
+    return this.meta.records.buckets();
   }
 
   async findObjects(params: QueryParams) {
-    return findObjects(this.db, parseObjectQuery(params));
+    return this.meta.records.findObjects(parseObjectQuery(params));
   }
 
   async objectRecord(bucket: string, key: string) {
-    const rec = objectRecord(this.db, bucket, key);
+    const rec = await this.meta.records.object(bucket, key);
     if (!rec) {
       await this.services((s) => s.buckets.require(bucket));
       throw new CliError(`no object ${bucket}/${key}`);
@@ -86,13 +87,13 @@ export class LocalBackend implements Backend {
   }
 
   async chunkRecord(sha256: string) {
-    const rec = chunkRecord(this.db, sha256);
+    const rec = await this.meta.records.chunk(sha256);
     if (!rec) throw new CliError(`no chunk ${sha256}`);
     return rec;
   }
 
   async stats() {
-    return storeStats(this.db);
+    return this.meta.records.stats();
   }
 
   async createBucket(name: string, isPublic: boolean) {
@@ -149,8 +150,9 @@ export class LocalBackend implements Backend {
   }
 
   close() {
-    this.opened?.close();
-    this.opened = undefined;
+    // Synchronous: a store over its own connection has no commit thread or workers to wait for.
+    this.store?.opened.close();
+    this.store = undefined;
     this.built = undefined;
   }
 }

@@ -1,4 +1,4 @@
-import type { MetadataStore, BucketStore, ObjectStore, MultipartStore, KeyStore, MaintenanceStore } from '../store/metadata-store.js';
+import type { MetadataStore, BucketStore, ObjectStore, MultipartStore, KeyStore, MaintenanceStore, RecordsStore } from '../store/metadata-store.js';
 import type { NewObject, ObjectRow } from '../store/types.js';
 import { openDb, type OpenedDb } from './client.js';
 import { Repository } from './repository.js';
@@ -7,6 +7,8 @@ import { CommitThread } from './commit-thread.js';
 import { MultipartRepository } from './multipart-repository.js';
 import { KeysRepository } from './keys-repository.js';
 import { MaintenanceRepository } from './maintenance-repository.js';
+import { sqliteRecords } from './records/sqlite-records.js';
+import { AggregateWorkers } from './records/aggregates.js';
 
 // The SQLite engine of the metadata store. better-sqlite3 is synchronous: each method runs its
 // statements at once and returns a settled promise, so no I/O callback runs between a read and
@@ -33,12 +35,16 @@ export class SqliteStore implements MetadataStore {
   readonly multipart: MultipartStore;
   readonly keys: KeyStore;
   readonly maintenance: MaintenanceStore;
+  readonly records: RecordsStore;
+  /** The records' totals run on worker threads with their own read-only connection (aggregates.ts). */
+  private readonly aggregates: AggregateWorkers;
 
   private constructor(
     readonly opened: OpenedDb,
     readonly repo: Repository,
     private readonly groupCommit: GroupCommit | undefined,
     private readonly thread: CommitThread | undefined,
+    aggregates: AggregateWorkers,
   ) {
     const mp = new MultipartRepository(opened.db, repo);
     this.buckets = bucketStore(repo);
@@ -46,6 +52,8 @@ export class SqliteStore implements MetadataStore {
     this.multipart = multipartStore(mp);
     this.keys = keyStore(new KeysRepository(opened.db));
     this.maintenance = maintenanceStore(new MaintenanceRepository(opened.db), repo);
+    this.aggregates = aggregates;
+    this.records = sqliteRecords(opened.db, this.aggregates);
   }
 
   /** Opens the file and, when asked, starts the commit thread (its connection open before this resolves). */
@@ -63,12 +71,16 @@ export class SqliteStore implements MetadataStore {
         throw err;
       }
     }
-    return new SqliteStore(opened, new Repository(opened.db, groupCommit, thread), groupCommit, thread);
+    return new SqliteStore(opened, new Repository(opened.db, groupCommit, thread), groupCommit, thread, AggregateWorkers.forDb(opened.db));
   }
 
-  /** A store over a connection opened elsewhere, committing on it directly (the CLI). */
-  static over(opened: OpenedDb): SqliteStore {
-    return new SqliteStore(opened, new Repository(opened.db), undefined, undefined);
+  /**
+   * A store over a connection opened elsewhere, committing on it directly (the CLI, tools). Its
+   * totals run on that connection too unless `aggregateWorkers` (a long-lived admin API).
+   */
+  static over(opened: OpenedDb, opts: { aggregateWorkers?: boolean } = {}): SqliteStore {
+    const aggregates = opts.aggregateWorkers ? AggregateWorkers.forDb(opened.db) : new AggregateWorkers(undefined);
+    return new SqliteStore(opened, new Repository(opened.db), undefined, undefined, aggregates);
   }
 
   /** The drizzle handle, for the records queries and their workers (src/db/records). */
@@ -77,6 +89,7 @@ export class SqliteStore implements MetadataStore {
   }
 
   async close(): Promise<void> {
+    await this.aggregates.close();
     this.groupCommit?.flush();
     await this.thread?.close();
     this.opened.close();

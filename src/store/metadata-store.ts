@@ -21,7 +21,10 @@ import type {
   UploadRow,
 } from './types.js';
 
+import type { BucketSummary, ChunkRecord, ObjectQuery, ObjectRecord, ObjectSummary, StoreStats } from '../db/records/index.js';
+
 export type * from './types.js';
+export type { BucketSummary, ChunkRecord, ObjectQuery, ObjectRecord, ObjectSummary, StoreStats };
 
 // The metadata store: everything cairn records about buckets, objects, chunk lists and their
 // reference counts, multipart uploads and access keys. The services (src/services/, and the
@@ -161,6 +164,24 @@ export interface MaintenanceStore {
   knownChunks(hashes: string[]): Promise<Set<string>>;
 }
 
+/**
+ * The records queries (admin API, CLI, console): their shapes and filters are
+ * docs/admin-contract.md, the filters defined once in src/db/records/filters.ts. The totals sum
+ * over every row: an engine runs them where they do not hold up S3 requests.
+ */
+export interface RecordsStore {
+  /** Every bucket with its totals, by name. */
+  buckets(): Promise<BucketSummary[]>;
+  bucket(name: string): Promise<BucketSummary | undefined>;
+  stats(): Promise<StoreStats>;
+  /** One page of objects matching the query, and the cursor of the next one. */
+  findObjects(q: ObjectQuery): Promise<{ objects: ObjectSummary[]; nextCursor?: string }>;
+  /** An object with its chunk list. */
+  object(bucket: string, key: string): Promise<ObjectRecord | undefined>;
+  /** A chunk with the objects and uploads that use it. */
+  chunk(sha256: string): Promise<ChunkRecord | undefined>;
+}
+
 export interface MetadataStore {
   /** 'sqlite' today. */
   readonly engine: string;
@@ -169,6 +190,7 @@ export interface MetadataStore {
   readonly multipart: MultipartStore;
   readonly keys: KeyStore;
   readonly maintenance: MaintenanceStore;
+  readonly records: RecordsStore;
   /** Finishes pending commits and closes the engine's connections. */
   close(): Promise<void>;
 }

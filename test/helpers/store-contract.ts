@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MetadataStore } from '../../src/store/metadata-store.js';
 import type { ChunkPlacement, NewObject } from '../../src/store/types.js';
 import { parseListParams } from '../../src/s3/list-params.js';
+import { parseObjectQuery } from '../../src/db/records/index.js';
 
 // The metadata store contract: what every engine (SQLite today, PostgreSQL next) must do, run
 // through the MetadataStore interface only. An engine's test file calls storeContract() with a
@@ -342,6 +343,32 @@ export function storeContract(name: string, factory: StoreFactory): void {
         expect(users.objects.map((o) => `${o.bucket}/${o.key}`).sort()).toEqual(['bkt/x', 'bkt/y']);
         expect(await store.maintenance.uploadsUsing(h('c'))).toEqual([{ uploadId: 'u', bucket: 'bkt', key: 'up', partNumber: 4 }]);
         expect(await store.maintenance.repairRefcounts({ dryRun: false })).toEqual({ fixed: 0, removed: 0 });
+      });
+    });
+
+    describe('records', () => {
+      it('answers the records queries: totals, object search, an object, a chunk', async () => {
+        await store.buckets.create({ name: 'other', region: 'us-east-1', publicRead: true });
+        await store.objects.commit(bucketId, 'docs/a.txt', row(10, '"a"', { contentType: 'text/plain', userMetadata: '{"owner":"ann"}' }), [chunk('a', 0, 10)]);
+        await store.objects.commit(bucketId, 'docs/b.bin', row(30, '"b"'), [chunk('a', 0, 10), chunk('b', 10, 20)]);
+        expect((await store.records.buckets()).map((b) => [b.name, b.public, b.objects, b.logicalBytes, b.physicalBytes])).toEqual([
+          ['bkt', false, 2, 40, 30],
+          ['other', true, 0, 0, 0],
+        ]);
+        expect(await store.records.bucket('bkt')).toMatchObject({ name: 'bkt', objects: 2 });
+        expect(await store.records.bucket('nope')).toBeUndefined();
+        expect(await store.records.stats()).toMatchObject({ buckets: 2, objects: 2, logicalBytes: 40, physicalBytes: 30, chunks: 2 });
+        const found = await store.records.findObjects(parseObjectQuery({ bucket: 'bkt', minSize: '20' }));
+        expect(found.objects.map((o) => o.key)).toEqual(['docs/b.bin']);
+        const byMeta = await store.records.findObjects(parseObjectQuery({ 'meta.owner': 'ann' }));
+        expect(byMeta.objects.map((o) => [o.bucket, o.key, o.contentType, o.metadata])).toEqual([['bkt', 'docs/a.txt', 'text/plain', { owner: 'ann' }]]);
+        const rec = await store.records.object('bkt', 'docs/b.bin');
+        expect(rec).toMatchObject({ bucket: 'bkt', key: 'docs/b.bin', size: 30 });
+        expect(await store.records.object('bkt', 'nope')).toBeUndefined();
+        const c = await store.records.chunk(h('a'));
+        expect(c).toMatchObject({ sha256: h('a'), size: 10, refcount: 2 });
+        expect(c!.objects.map((o) => o.key).sort()).toEqual(['docs/a.txt', 'docs/b.bin']);
+        expect(await store.records.chunk(h('f'))).toBeUndefined();
       });
     });
 

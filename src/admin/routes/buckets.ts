@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { canManageBuckets, canRead, canWrite, requireThat } from '../console.js';
 import { adminErrorFor, readJson } from '../http.js';
-import { bucketSummaries, bucketSummariesVia, bucketSummary } from '../../db/records/index.js';
 import { who } from '../auth.js';
 import { parseBody, requireBucket, type RegisterRoutes } from './common.js';
 
@@ -13,7 +12,7 @@ const MANAGE = "(it needs write on every bucket, '*')";
 export const registerBucketRoutes: RegisterRoutes = (router, deps, jobs) => {
   // Sums over every row: off the event loop when the DB is a file (see aggregates.ts).
   router.get('/v1/buckets', async (ctx) => {
-    const all = jobs.aggregates.available ? await bucketSummariesVia(deps.db, jobs.aggregates.run) : bucketSummaries(deps.db);
+    const all = await deps.records.buckets();
     const p = who(ctx);
     ctx.body = { buckets: all.filter((b) => canRead(p, b.name)) };
   });
@@ -27,7 +26,7 @@ export const registerBucketRoutes: RegisterRoutes = (router, deps, jobs) => {
       throw adminErrorFor(err, 'name');
     }
     ctx.status = 201;
-    ctx.body = bucketSummary(deps.db, body.name);
+    ctx.body = await deps.records.bucket(body.name);
   });
 
   // S3's rule: uploads in progress are aborted with the bucket; objects keep it (409).
@@ -42,7 +41,7 @@ export const registerBucketRoutes: RegisterRoutes = (router, deps, jobs) => {
     const bucket = await requireBucket(deps, ctx.params.name!);
     const body = parseBody(z.object({ public: z.boolean() }), await readJson(ctx));
     await deps.buckets.setPublic(bucket.name, body.public);
-    ctx.body = bucketSummary(deps.db, bucket.name);
+    ctx.body = await deps.records.bucket(bucket.name);
   });
 
   // A bucket CORS rule for the console's origin, so the browser may upload and download over S3:

@@ -2,7 +2,7 @@ import type Koa from 'koa';
 import type Router from '@koa/router';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { Db } from '../../db/client.js';
+import type { RecordsStore } from '../../store/metadata-store.js';
 import type { BufferPool } from '../../storage/pool.js';
 import type { ObjectService } from '../../storage/object-service.js';
 import type { BucketService } from '../../services/buckets.js';
@@ -18,8 +18,8 @@ import type { AdminJobs } from '../jobs.js';
 // What the admin routes are built from, and the small parsing helpers they share.
 
 export interface AdminDeps<G extends GcSample = GcSample, S extends ScrubSample = ScrubSample> {
-  /** The records queries (src/admin/queries.ts) read the SQLite file directly. */
-  db: Db;
+  /** The records queries (docs/admin-contract.md). */
+  records: RecordsStore;
   buckets: BucketService;
   /** The folder listing (/v1/list): S3's ListObjectsV2 walk. */
   objects: Pick<ObjectService, 'list'>;

@@ -1,5 +1,4 @@
 import { canManageBuckets, isAdmin, requireThat, seesAll } from '../console.js';
-import { storeStats, storeStatsVia } from '../../db/records/index.js';
 import { who } from '../auth.js';
 import { s3UrlFor, type RegisterRoutes } from './common.js';
 
@@ -26,7 +25,7 @@ export const registerConfigRoutes: RegisterRoutes = (router, deps, jobs) => {
 
   router.get('/v1/stats', async (ctx) => {
     requireThat(seesAll(who(ctx)), "read store-wide totals (it needs a grant on every bucket, '*')");
-    const stats = jobs.aggregates.available ? await storeStatsVia(jobs.aggregates.run) : storeStats(deps.db);
+    const stats = await deps.records.stats();
     const p = deps.pool.stats();
     ctx.body = { ...stats, pool: { total: p.total, free: p.free, inUse: p.inUse, waiters: p.waiters, bufferSize: deps.pool.bufferSize } };
   });

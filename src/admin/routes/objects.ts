@@ -2,7 +2,7 @@ import { S3Error } from '../../s3/errors.js';
 import { encodeContinuationToken, parseListParams } from '../../s3/list-params.js';
 import { canRead, requireThat, seesAll } from '../console.js';
 import { AdminError } from '../http.js';
-import { chunkRecord, findObjects, isSha256, objectRecord, parseObjectQuery, QueryError } from '../../db/records/index.js';
+import { isSha256, parseObjectQuery, QueryError } from '../../db/records/index.js';
 import { who } from '../auth.js';
 import { objectPath, queryParams, requireBucket, type RegisterRoutes } from './common.js';
 
@@ -11,29 +11,29 @@ import { objectPath, queryParams, requireBucket, type RegisterRoutes } from './c
 const LIST_PARAMS = ['bucket', 'prefix', 'delimiter', 'cursor', 'limit'];
 
 export const registerObjectRoutes: RegisterRoutes = (router, deps) => {
-  router.get('/v1/objects', (ctx) => {
+  router.get('/v1/objects', async (ctx) => {
     const q = parseObjectQuery(queryParams(ctx.querystring));
     const p = who(ctx);
     if (!seesAll(p)) {
       if (q.bucket === undefined) throw new AdminError('Forbidden', 'an access key limited to some buckets must name one (bucket=)', 'bucket');
       requireThat(canRead(p, q.bucket), `read bucket ${q.bucket}`);
     }
-    ctx.body = findObjects(deps.db, q);
+    ctx.body = await deps.records.findObjects(q);
   });
 
   // The key is the rest of the raw path, decoded once: router params would mangle '/', '%2F', '+'.
-  router.get(/^\/v1\/objects\/[^/]+\/./, (ctx) => {
+  router.get(/^\/v1\/objects\/[^/]+\/./, async (ctx) => {
     const { bucket, key } = objectPath(ctx.path);
     requireThat(canRead(who(ctx), bucket), `read bucket ${bucket}`);
-    const record = objectRecord(deps.db, bucket, key);
+    const record = await deps.records.object(bucket, key);
     if (!record) throw new AdminError('NotFound', 'no such object');
     ctx.body = record;
   });
 
-  router.get('/v1/chunks/:sha256', (ctx) => {
+  router.get('/v1/chunks/:sha256', async (ctx) => {
     const hash = ctx.params.sha256!.toLowerCase();
     if (!isSha256(hash)) throw new QueryError('sha256', 'a SHA-256 in hex (64 digits)');
-    const record = chunkRecord(deps.db, hash);
+    const record = await deps.records.chunk(hash);
     if (!record) throw new AdminError('NotFound', 'no such chunk');
     const p = who(ctx);
     if (!seesAll(p)) {

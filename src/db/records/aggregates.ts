@@ -1,7 +1,7 @@
 import type { Worker } from 'node:worker_threads';
-import type { Db } from '../db/client.js';
-import { startWorker } from '../workers.js';
-import type { AggregateRunner } from '../db/records/index.js';
+import type { Db } from '../client.js';
+import { startWorker } from '../../workers.js';
+import type { AggregateRunner } from './totals.js';
 
 // Runs the admin API's aggregate passes (sums over every object and chunk row: about a second per
 // million objects) on a worker thread with its own read-only SQLite connection, so S3 requests on
