@@ -81,6 +81,29 @@ export function isApiPath(p: string): boolean {
   return p === '/v1' || p.startsWith('/v1/') || p === '/metrics' || p === '/health';
 }
 
+/** A console file, read again only when its size or mtime changed (and gzipped once). */
+function loadCached(cache: Map<string, CachedFile>, file: string): CachedFile | undefined {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch {
+    return undefined;
+  }
+  if (!st.isFile()) return undefined;
+  const hit = cache.get(file);
+  if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit;
+  const body = fs.readFileSync(file);
+  const entry: CachedFile = {
+    mtimeMs: st.mtimeMs,
+    size: st.size,
+    body,
+    gzip: COMPRESSIBLE.has(path.extname(file)) && body.length > 512 ? gzipSync(body, { level: 9 }) : undefined,
+    etag: `W/"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`,
+  };
+  cache.set(file, entry);
+  return entry;
+}
+
 /**
  * Serves the console's files without a token: hashed assets (/assets/*) cached for a year,
  * everything else revalidated (ETag). Unknown paths get index.html (client-side routes) when the
@@ -89,27 +112,7 @@ export function isApiPath(p: string): boolean {
  */
 export function consoleMiddleware(dir: string | undefined, csp: (ctx: Koa.Context) => string): Koa.Middleware {
   const cache = new Map<string, CachedFile>();
-  const load = (file: string): CachedFile | undefined => {
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(file);
-    } catch {
-      return undefined;
-    }
-    if (!st.isFile()) return undefined;
-    const hit = cache.get(file);
-    if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit;
-    const body = fs.readFileSync(file);
-    const entry: CachedFile = {
-      mtimeMs: st.mtimeMs,
-      size: st.size,
-      body,
-      gzip: COMPRESSIBLE.has(path.extname(file)) && body.length > 512 ? gzipSync(body, { level: 9 }) : undefined,
-      etag: `W/"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`,
-    };
-    cache.set(file, entry);
-    return entry;
-  };
+  const load = (file: string) => loadCached(cache, file);
   return async (ctx, next) => {
     if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || isApiPath(ctx.path)) return next();
     if (!dir) {

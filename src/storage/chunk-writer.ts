@@ -62,6 +62,10 @@ export const YIELD_BYTES = 64 * 1024;
  * Resolves with the chunks still PINNED: the caller unpins them after its DB transaction
  * committed or failed. On failure everything this call did is undone before it rejects
  * with the first error.
+ *
+ * One long function on purpose: the read loop, the dispatched writes and the undo share the
+ * upload's state (buffers held, writes in flight, the first failure) through closures; split
+ * into pieces, each would take and hand back that state on the hottest path cairn has.
  */
 export async function writeChunks(
   body: AsyncIterable<Buffer> | NodeJS.ReadableStream,

@@ -40,6 +40,7 @@ export function Breadcrumbs({ bucket, prefix, leaf }: { bucket: string; prefix: 
   );
 }
 
+/** A bucket's folder view. Long because it is mostly markup: the table, the toolbar and its dialogs. */
 export function BrowsePage({ bucket, prefix }: { bucket: string; prefix: string }) {
   const { api, config } = useSession();
   // Cursor stack: page N is fetched with cursors[N]; "previous" pops.
@@ -151,6 +152,7 @@ interface Item {
 let nextId = 1;
 const FILES_AT_ONCE = 2;
 
+/** The upload panel: file picking, the queue and each file's progress. Long because of its markup and per-file states. */
 function Uploader({ bucket, prefix, onUploaded }: { bucket: string; prefix: string; onUploaded: () => void }) {
   const { api } = useSession();
   const [items, setItems] = useState<Item[]>([]);

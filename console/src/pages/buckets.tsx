@@ -8,6 +8,7 @@ import { ApiError } from '../lib/errors.js';
 
 const NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
+/** The bucket list with create, delete and public switches. Long because it is mostly markup. */
 export function BucketsPage() {
   const { api, config } = useSession();
   const { data, error, loading, reload } = useLoad(() => api.buckets(), []);

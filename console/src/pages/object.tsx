@@ -12,6 +12,7 @@ const EXPIRIES: Array<[number, string]> = [
   [604800, '7 days'],
 ];
 
+/** One object: its record, chunk list, download and share links. Long because it is mostly markup. */
 export function ObjectPage({ bucket, objectKey }: { bucket: string; objectKey: string }) {
   const { api, config } = useSession();
   const { data: o, error, loading } = useLoad(() => api.object(bucket, objectKey), [bucket, objectKey]);

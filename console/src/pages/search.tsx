@@ -9,7 +9,10 @@ import { Breadcrumbs } from './browse.js';
 
 const PAGE = 100;
 
-/** Search with the /v1/objects filters; the form lives in the URL (shareable, back button works). */
+/**
+ * Search with the /v1/objects filters; the form lives in the URL (shareable, back button works).
+ * Long because it is mostly markup: the form (built from src/db/records/filters.ts) and the table.
+ */
 export function SearchPage({ bucket, query }: { bucket: string; query: URLSearchParams }) {
   const { api } = useSession();
   const applied = formFromQuery(query);
