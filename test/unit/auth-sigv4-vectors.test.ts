@@ -2,6 +2,7 @@
 // and verifier. The vectors use service 'service', so the verifier is called directly.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { S3Error } from '../../src/s3/errors.js';
 import { sha256Hex } from '../../src/auth/crypto.js';
@@ -9,7 +10,8 @@ import { canonicalRequest, credentialScope, signatureHex, signingKey, stringToSi
 import { verifyHeaderV4 } from '../../src/auth/sigv4-verify.js';
 import type { AuthRequest } from '../../src/auth/types.js';
 
-const ROOT = path.resolve(process.cwd(), '../shared/sigv4-vectors/v4');
+// Vendored with their LICENSE and NOTICE (test/fixtures/sigv4-vectors/README.md).
+const ROOT = fileURLToPath(new URL('../fixtures/sigv4-vectors/v4', import.meta.url));
 
 interface Context {
   credentials: { access_key_id: string; secret_access_key: string; token?: string };
