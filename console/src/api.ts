@@ -4,6 +4,9 @@
 import { ApiError } from './lib/errors.js';
 import { buildQuery, objectPath, presign, signHeaders, type Credentials } from './lib/sigv4.js';
 import { parseS3Error } from './lib/upload.js';
+import type { BucketSummary, ObjectRecord, ObjectSummary, StoreStats as StoreTotals } from '../../src/db/records/shapes.js';
+
+export type { BucketSummary, ChunkEntry, ObjectRecord, ObjectSummary } from '../../src/db/records/shapes.js';
 
 export type Auth = { kind: 'token'; token: string } | { kind: 'key'; accessKeyId: string; secretAccessKey: string };
 
@@ -17,50 +20,6 @@ export interface ConsoleConfig {
   principal: { kind: 'admin' | 'root' | 'key'; accessKeyId?: string; grants?: Grant[] };
   can: { admin: boolean; manageBuckets: boolean; seeAll: boolean };
   chunkSize: number;
-}
-export interface BucketSummary {
-  name: string;
-  region: string;
-  public: boolean;
-  createdAt: string;
-  objects: number;
-  logicalBytes: number;
-  physicalBytes: number;
-}
-export interface ObjectSummary {
-  bucket: string;
-  key: string;
-  size: number;
-  etag: string;
-  lastModified: string;
-  contentType: string;
-  storageClass: string;
-  checksumAlgorithm: string | null;
-  checksumValue: string | null;
-  checksumType: string | null;
-  partCount: number | null;
-  metadata: Record<string, string>;
-}
-export interface ChunkEntry {
-  seq: number;
-  offset: number;
-  size: number;
-  sha256: string;
-  crc32c: number;
-  refcount: number;
-  /** 'file' (chunks/ab/cd/<sha256>) or 'inline' (bytes in the chunk's SQLite row). */
-  stored: 'file' | 'inline';
-  /** Referenced by something other than this object (another object, copy or upload part). */
-  shared: boolean;
-}
-export interface ObjectRecord extends ObjectSummary {
-  contentEncoding: string | null;
-  contentDisposition: string | null;
-  contentLanguage: string | null;
-  cacheControl: string | null;
-  expires: string | null;
-  chunks: ChunkEntry[];
-  parts: Array<{ partNumber: number; offset: number; size: number; checksum: string | null }>;
 }
 export interface ListEntry {
   key: string;
@@ -76,15 +35,8 @@ export interface ListPage {
   objects: ListEntry[];
   nextCursor?: string;
 }
-export interface StoreStats {
-  buckets: number;
-  objects: number;
-  logicalBytes: number;
-  physicalBytes: number;
-  chunks: number;
-  dedupRatio: number;
-  multipartUploads: number;
-  multipartParts: number;
+/** GET /v1/stats: the store's totals and the write pool. */
+export interface StoreStats extends StoreTotals {
   pool: { total: number; free: number; inUse: number; waiters: number; bufferSize: number };
 }
 export interface VerifyState {

@@ -1,19 +1,13 @@
 import { and, eq, lte, sql } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { chunks } from './schema.js';
+import type { ChunkPlacement } from '../store/types.js';
 
 // Chunk reference counting shared by objects and multipart parts. Callers run these inside
 // their own transaction; a chunk whose count reaches zero loses its row here and its file
 // afterwards (the caller removes it once the transaction has committed).
 
-export interface ChunkPlacement {
-  hash: string;
-  size: number;
-  crc32c: number;
-  offset: number;
-  /** An inline chunk's bytes: stored in the row when the row is new. */
-  data?: Buffer | null;
-}
+export type { ChunkPlacement } from '../store/types.js';
 
 /**
  * The statements, prepared once per connection (every PUT runs them: building and preparing

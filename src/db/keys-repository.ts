@@ -7,20 +7,9 @@ import { validateBucketName } from '../s3/names.js';
 // Access keys besides the root pair (docs/admin-contract.md). The S3 layer asks secretFor() to
 // verify signatures and get() for the grants, on every request: a revoked key stops at once.
 
-/** 'write' includes 'read'. */
-export type Permission = 'read' | 'write';
-export interface Grant {
-  /** A bucket name, or '*' for every bucket (including ones created later). */
-  bucket: string;
-  permission: Permission;
-}
-export interface AccessKeyInfo {
-  id: string;
-  description: string;
-  /** ISO 8601. */
-  createdAt: string;
-  grants: Grant[];
-}
+import type { AccessKeyInfo, Grant } from '../store/types.js';
+
+export type { AccessKeyInfo, Grant, Permission } from '../store/types.js';
 
 /** Bad input to create(): `field` names it (e.g. 'grants[1].bucket'), for a 400 from the admin API. */
 export class KeyValidationError extends Error {

@@ -50,8 +50,11 @@ export class MaintenanceRepository {
     return { objects: rows, count };
   }
 
-  /** Parts of uploads in progress that use the chunk. part_chunks has no hash index: a scan, run only for broken chunks. */
-  uploadsUsing(hash: string): Array<{ uploadId: string; bucket: string; key: string; partNumber: number }> {
+  /**
+   * Parts of uploads in progress that use the chunk, at most `limit` (scrub, and a chunk's record).
+   * part_chunks has no hash index: a scan, run only for one chunk at a time.
+   */
+  uploadsUsing(hash: string, limit = -1): Array<{ uploadId: string; bucket: string; key: string; partNumber: number }> {
     return this.db
       .selectDistinct({ uploadId: partChunks.uploadId, bucket: buckets.name, key: multipartUploads.key, partNumber: partChunks.partNumber })
       .from(partChunks)
@@ -59,6 +62,7 @@ export class MaintenanceRepository {
       .innerJoin(buckets, eq(buckets.id, multipartUploads.bucketId))
       .where(eq(partChunks.chunkHash, hash))
       .orderBy(asc(partChunks.uploadId), asc(partChunks.partNumber))
+      .limit(limit)
       .all();
   }
 

@@ -1,4 +1,4 @@
-import type { MetadataStore, BucketStore, ObjectStore, MultipartStore, KeyStore, MaintenanceStore, RecordsStore } from '../store/metadata-store.js';
+import type { MetadataStore, BucketStore, ObjectStore, MultipartStore, MaintenanceStore } from '../store/metadata-store.js';
 import type { NewObject, ObjectRow } from '../store/types.js';
 import { openDb, type OpenedDb } from './client.js';
 import { Repository } from './repository.js';
@@ -28,36 +28,17 @@ export interface SqliteStoreOptions {
   onThreadStopped?: (err: unknown) => void;
 }
 
-export class SqliteStore implements MetadataStore {
-  readonly engine = 'sqlite';
-  readonly buckets: BucketStore;
-  readonly objects: ObjectStore;
-  readonly multipart: MultipartStore;
-  readonly keys: KeyStore;
-  readonly maintenance: MaintenanceStore;
-  readonly records: RecordsStore;
-  /** The records' totals run on worker threads with their own read-only connection (aggregates.ts). */
-  private readonly aggregates: AggregateWorkers;
+/** The SQLite engine, and its internals for tests and tools that inspect the file's rows. */
+export interface SqliteStore extends MetadataStore {
+  readonly opened: OpenedDb;
+  readonly repo: Repository;
+  /** The drizzle handle. */
+  readonly db: OpenedDb['db'];
+}
 
-  private constructor(
-    readonly opened: OpenedDb,
-    readonly repo: Repository,
-    private readonly groupCommit: GroupCommit | undefined,
-    private readonly thread: CommitThread | undefined,
-    aggregates: AggregateWorkers,
-  ) {
-    const mp = new MultipartRepository(opened.db, repo);
-    this.buckets = bucketStore(repo);
-    this.objects = objectStore(repo, mp);
-    this.multipart = multipartStore(mp);
-    this.keys = keyStore(new KeysRepository(opened.db));
-    this.maintenance = maintenanceStore(new MaintenanceRepository(opened.db), repo);
-    this.aggregates = aggregates;
-    this.records = sqliteRecords(opened.db, this.aggregates);
-  }
-
+export const SqliteStore = {
   /** Opens the file and, when asked, starts the commit thread (its connection open before this resolves). */
-  static async open(opts: SqliteStoreOptions): Promise<SqliteStore> {
+  async open(opts: SqliteStoreOptions): Promise<SqliteStore> {
     const opened = openDb(opts.file, { durability: opts.durability, readonly: opts.readonly });
     if (opts.readonly) return SqliteStore.over(opened);
     const groupCommit = new GroupCommit(opened.sqlite);
@@ -71,29 +52,42 @@ export class SqliteStore implements MetadataStore {
         throw err;
       }
     }
-    return new SqliteStore(opened, new Repository(opened.db, groupCommit, thread), groupCommit, thread, AggregateWorkers.forDb(opened.db));
-  }
+    // The records' totals run on worker threads with their own read-only connection (aggregates.ts).
+    return assemble(opened, new Repository(opened.db, groupCommit, thread), AggregateWorkers.forDb(opened.db), async () => {
+      groupCommit.flush();
+      await thread?.close();
+    });
+  },
 
   /**
    * A store over a connection opened elsewhere, committing on it directly (the CLI, tools). Its
    * totals run on that connection too unless `aggregateWorkers` (a long-lived admin API).
    */
-  static over(opened: OpenedDb, opts: { aggregateWorkers?: boolean } = {}): SqliteStore {
+  over(opened: OpenedDb, opts: { aggregateWorkers?: boolean } = {}): SqliteStore {
     const aggregates = opts.aggregateWorkers ? AggregateWorkers.forDb(opened.db) : new AggregateWorkers(undefined);
-    return new SqliteStore(opened, new Repository(opened.db), undefined, undefined, aggregates);
-  }
+    return assemble(opened, new Repository(opened.db), aggregates, async () => undefined);
+  },
+};
 
-  /** The drizzle handle, for the records queries and their workers (src/db/records). */
-  get db() {
-    return this.opened.db;
-  }
-
-  async close(): Promise<void> {
-    await this.aggregates.close();
-    this.groupCommit?.flush();
-    await this.thread?.close();
-    this.opened.close();
-  }
+function assemble(opened: OpenedDb, repo: Repository, aggregates: AggregateWorkers, finishCommits: () => Promise<void>): SqliteStore {
+  const mp = new MultipartRepository(opened.db, repo);
+  return {
+    engine: 'sqlite',
+    opened,
+    repo,
+    db: opened.db,
+    buckets: bucketStore(repo),
+    objects: objectStore(repo, mp),
+    multipart: multipartStore(mp),
+    keys: settled(new KeysRepository(opened.db), ['create', 'list', 'get', 'secretFor', 'revoke']),
+    maintenance: maintenanceStore(new MaintenanceRepository(opened.db), repo),
+    records: sqliteRecords(opened.db, aggregates),
+    close: async () => {
+      await aggregates.close();
+      await finishCommits();
+      opened.close();
+    },
+  };
 }
 
 function bucketStore(repo: Repository): BucketStore {
@@ -166,24 +160,21 @@ function multipartStore(mp: MultipartRepository): MultipartStore {
   };
 }
 
-function keyStore(keys: KeysRepository): KeyStore {
+function maintenanceStore(m: MaintenanceRepository, repo: Repository): MaintenanceStore {
   return {
-    create: async (opts) => keys.create(opts),
-    list: async () => keys.list(),
-    get: async (id) => keys.get(id),
-    secretFor: async (id) => keys.secretFor(id),
-    revoke: async (id) => keys.revoke(id),
+    ...settled(m, ['countChunks', 'chunkPage', 'objectsUsing', 'uploadsUsing', 'repairRefcounts', 'countUploadsInitiatedBefore']),
+    knownChunks: async (hashes) => new Set(repo.chunkCrcs(hashes).keys()),
   };
 }
 
-function maintenanceStore(m: MaintenanceRepository, repo: Repository): MaintenanceStore {
-  return {
-    knownChunks: async (hashes) => new Set(repo.chunkCrcs(hashes).keys()),
-    countChunks: async () => m.countChunks(),
-    chunkPage: async (after, limit) => m.chunkPage(after, limit),
-    objectsUsing: async (hash, limit) => m.objectsUsing(hash, limit),
-    uploadsUsing: async (hash) => m.uploadsUsing(hash),
-    repairRefcounts: async (opts) => m.repairRefcounts(opts),
-    countUploadsInitiatedBefore: async (before) => m.countUploadsInitiatedBefore(before),
-  };
+type Settled<T, K extends keyof T> = { [P in K]: T[P] extends (...args: infer A) => infer R ? (...args: A) => Promise<R> : never };
+
+/** Synchronous repository methods as the store's asynchronous ones of the same names (a throw rejects). */
+function settled<T extends object, K extends keyof T>(target: T, names: K[]): Settled<T, K> {
+  const out: Record<string, unknown> = {};
+  for (const name of names) {
+    const fn = target[name] as (...args: unknown[]) => unknown;
+    out[name as string] = async (...args: unknown[]) => fn.apply(target, args);
+  }
+  return out as Settled<T, K>;
 }

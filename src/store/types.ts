@@ -129,9 +129,10 @@ export interface ChunkRow {
   data: Buffer | null;
 }
 
+/** 'write' includes 'read'. */
 export type Permission = 'read' | 'write';
 export interface Grant {
-  /** A bucket name, or '*' for every bucket. */
+  /** A bucket name, or '*' for every bucket (including ones created later). */
   bucket: string;
   permission: Permission;
 }

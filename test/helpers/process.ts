@@ -29,7 +29,9 @@ export async function spawnServe(env: Record<string, string>, args: string[] = [
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ready line within 15 s:\n${out}`)), 15_000);
+    // Generous: Node 22 and 24 load ES modules several times slower than 20 (nodejs/node#60397),
+    // and a loaded CI machine took over 15 s to start the server on them.
+    const timer = setTimeout(() => reject(new Error(`no ready line within 45 s:\n${out}`)), 45_000);
     const check = () => {
       const m = /cairn ready on (http:\/\/[^,\s"]+)/.exec(out);
       if (m) {

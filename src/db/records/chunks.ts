@@ -1,22 +1,10 @@
-import { asc, eq, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
-import { buckets, chunks, multipartUploads, objectChunks, objects, partChunks } from '../schema.js';
+import type { ChunkRecord } from './shapes.js';
+import { buckets, chunks, objectChunks, objects } from '../schema.js';
+import { MaintenanceRepository } from '../maintenance-repository.js';
 
 // A chunk's record: its row and who references it (objects, multipart upload parts).
-
-export interface ChunkRecord {
-  sha256: string;
-  size: number;
-  crc32c: number;
-  refcount: number;
-  /** 'file' (chunks/ab/cd/<sha256>) or 'inline' (the bytes are in the chunk's SQLite row). */
-  stored: 'file' | 'inline';
-  createdAt: string;
-  objects: Array<{ bucket: string; key: string; seq: number; offset: number }>;
-  uploads: Array<{ uploadId: string; bucket: string; key: string; partNumber: number }>;
-  /** Present when more references exist than were listed (see CHUNK_REFERENCES_LISTED). */
-  truncated?: true;
-}
 
 /** A chunk record lists at most this many objects and as many upload parts. */
 export const CHUNK_REFERENCES_LISTED = 1000;
@@ -37,15 +25,7 @@ export function chunkRecord(db: Db, sha256: string): ChunkRecord | undefined {
     .where(eq(objectChunks.chunkHash, sha256))
     .limit(CHUNK_REFERENCES_LISTED + 1)
     .all();
-  const uploads = db
-    .selectDistinct({ uploadId: partChunks.uploadId, bucket: buckets.name, key: multipartUploads.key, partNumber: partChunks.partNumber })
-    .from(partChunks)
-    .innerJoin(multipartUploads, eq(multipartUploads.id, partChunks.uploadId))
-    .innerJoin(buckets, eq(buckets.id, multipartUploads.bucketId))
-    .where(eq(partChunks.chunkHash, sha256))
-    .orderBy(asc(partChunks.uploadId), asc(partChunks.partNumber))
-    .limit(CHUNK_REFERENCES_LISTED + 1)
-    .all();
+  const uploads = new MaintenanceRepository(db).uploadsUsing(sha256, CHUNK_REFERENCES_LISTED + 1);
   const record: ChunkRecord = {
     sha256: c.hash,
     size: c.size,

@@ -1,8 +1,9 @@
 // The records queries (admin API, CLI, console): what they answer is docs/admin-contract.md.
 export { QueryError } from './errors.js';
 export { DEFAULT_LIMIT, MAX_LIMIT, parseObjectQuery, type ObjectQuery, type SortField, type SortOrder } from './query.js';
-export { findObjects, objectRecord, objectsQuery, type ChunkEntry, type ObjectRecord, type ObjectSummary } from './objects.js';
-export { CHUNK_REFERENCES_LISTED, chunkRecord, isSha256, type ChunkRecord } from './chunks.js';
+export { findObjects, objectRecord, objectsQuery } from './objects.js';
+export type { BucketSummary, ChunkEntry, ChunkRecord, ObjectRecord, ObjectSummary, StoreStats } from './shapes.js';
+export { CHUNK_REFERENCES_LISTED, chunkRecord, isSha256 } from './chunks.js';
 export {
   AGGREGATE_SQL,
   bucketSummaries,
@@ -11,6 +12,4 @@ export {
   storeStats,
   storeStatsVia,
   type AggregateRunner,
-  type BucketSummary,
-  type StoreStats,
 } from './totals.js';

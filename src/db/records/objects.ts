@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, gte, inArray, lt, lte, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../client.js';
+import type { ObjectRecord, ObjectSummary } from './shapes.js';
 import { buckets, chunks, objectChunks, objectParts, objects } from '../schema.js';
 import { prefixUpperBound } from '../listing.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
@@ -8,44 +9,6 @@ import type { ObjectQuery } from './query.js';
 
 // Object records: pure reads over the drizzle Db. Sorting and keyset paging use (sort column, id)
 // indexes, so a page costs an index seek whatever its depth.
-
-export interface ObjectSummary {
-  bucket: string;
-  key: string;
-  size: number;
-  etag: string;
-  lastModified: string;
-  contentType: string;
-  storageClass: string;
-  checksumAlgorithm: string | null;
-  checksumValue: string | null;
-  checksumType: string | null;
-  partCount: number | null;
-  metadata: Record<string, string>;
-}
-
-export interface ChunkEntry {
-  seq: number;
-  offset: number;
-  size: number;
-  sha256: string;
-  crc32c: number;
-  refcount: number;
-  /** 'file' (chunks/ab/cd/<sha256>) or 'inline' (bytes in the chunk's SQLite row). */
-  stored: 'file' | 'inline';
-  /** Referenced by something other than this object (another object, copy or upload part). */
-  shared: boolean;
-}
-
-export interface ObjectRecord extends ObjectSummary {
-  contentEncoding: string | null;
-  contentDisposition: string | null;
-  contentLanguage: string | null;
-  cacheControl: string | null;
-  expires: string | null;
-  chunks: ChunkEntry[];
-  parts: Array<{ partNumber: number; offset: number; size: number; checksum: string | null }>;
-}
 
 const SORT_COLUMNS = { key: objects.key, size: objects.size, modified: objects.lastModified } as const satisfies Record<SortField, unknown>;
 

@@ -1,30 +1,9 @@
 import { asc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
+import type { BucketSummary, StoreStats } from './shapes.js';
 import { buckets, objectChunks, objects } from '../schema.js';
 
 // Totals: per-bucket and store-wide sums (the buckets list, stats).
-
-export interface BucketSummary {
-  name: string;
-  region: string;
-  public: boolean;
-  createdAt: string;
-  objects: number;
-  logicalBytes: number;
-  /** Distinct chunk bytes this bucket's objects use; a chunk shared with another bucket counts in both. */
-  physicalBytes: number;
-}
-
-export interface StoreStats {
-  buckets: number;
-  objects: number;
-  logicalBytes: number;
-  physicalBytes: number;
-  chunks: number;
-  dedupRatio: number;
-  multipartUploads: number;
-  multipartParts: number;
-}
 
 // Aggregates are full passes over the rows (no index can shortcut a sum), ~0.1-1.5 s per million
 // objects. They are plain SQL so the admin server can run them on a worker thread with its own
