@@ -1,7 +1,7 @@
 // The commits of PUTs and DELETEs, off the event loop. A small PUT's commit (its rows, then the
-// COMMIT that writes some 15 WAL frames, two write() calls each, and syncs them) cost about half
-// of the event loop's time per 4 KiB PUT, measured; on the event loop it holds up every other
-// request meanwhile. Here a worker thread with its own connection runs them, in the same
+// COMMIT that writes some 15 WAL frames, two write() calls each, and syncs them) was a large share
+// of the event loop's time per small PUT (docs/performance.md); on the event loop it holds up
+// every other request meanwhile. Here a worker thread with its own connection runs them, in the same
 // group-commit batches (group-commit.ts), while the event loop goes on parsing, authenticating
 // and hashing.
 //
@@ -49,13 +49,8 @@ export type CommitReply = { type: 'ready' } | { type: 'outcomes'; items: CommitO
  * Why: when all connections' PUTs arrive in one turn, the thread used to wait for the event loop
  * to parse, check and hash every one of them, then commit them all while the event loop sat idle
  * waiting for the answers. Sending the first few early lets the thread commit them while the event
- * loop works through the rest: the two overlap. A batch this size still shares its fsync widely.
- * 4 KiB PUTs under wrk (bench/tmp/wprof.ts, interleaved; each set compared only within itself):
- * - 16 connections, 9 runs each: median 3,677 ops/s sent at the end of the turn, 3,979 at 8.
- *   A set of 3: end of turn 3,778, 6: 4,287, 8: 4,103, 12: 3,905. A set of 4 (8 s runs): 4: 4,345,
- *   6: 4,374, 8: 4,300, which is noise.
- * - 64 connections, sets of 3: end of turn 4,887, 8: 5,470, 16: 5,581; end of turn 4,844, 6: 5,241,
- *   8: 5,272.
+ * loop works through the rest: the two overlap. A batch this size still shares its fsync widely;
+ * sizes from 4 to 16 measured alike (docs/performance.md, "Measurements behind constants").
  */
 export const COMMIT_BATCH_SEND = 8;
 

@@ -1,6 +1,6 @@
-// Group commit. With durable settings every SQLite COMMIT waits for an fsync of the WAL
-// (measured ~3.4 ms here), and better-sqlite3 runs it on the event loop: one commit per small
-// PUT caps them near 300/s and stalls every other request meanwhile. Commits requested in the
+// Group commit. With durable settings every SQLite COMMIT waits for an fsync of the WAL (a few
+// milliseconds on the machines measured), and better-sqlite3 runs it on the event loop: one
+// commit per small PUT caps them at a few hundred a second and stalls every other request. Commits requested in the
 // same turn of the event loop are instead run together in ONE transaction (a failing one is
 // rolled back alone, see runBatch), so one fsync makes the whole batch durable.
 // Nothing resolves before that COMMIT returned: "200 means durable" holds for each of them.

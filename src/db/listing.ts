@@ -59,8 +59,8 @@ export class Listing {
    * A delimiter listing's entries in one statement: keys > afterKey within prefix, each either a
    * key with no delimiter after the prefix or the FIRST key of its group (the keys sharing one
    * common prefix), up to `limit` of them. A recursive query seeks the index once per entry, past
-   * the whole group, inside SQLite: a page of 1,000 folders of 500 keys each took 23 ms as 1,000
-   * queries from JS and 3 ms so (in-process, 1,000,000 keys). The common prefix is cut in SQL
+   * the whole group, inside SQLite, instead of one query from JS per entry (several times slower
+   * for a page of big folders: bench/results/listing.md). The common prefix is cut in SQL
    * (substr/instr/length count code points), the bound past a group is the one skipPrefixKey
    * gives, and `max(k, ...)` keeps the walk strictly increasing. Where SQL's cut disagrees with
    * JS's (a key with U+10FFFF after the delimiter sorts past the bound; length() and substr()

@@ -1,16 +1,17 @@
 // The rows a GET or HEAD looks up (the object by key, then its chunk list), kept in memory
-// between requests. Measured under a 4 KiB GET load, those two lookups cost about a quarter of
-// the server's time per request; a read-mostly bucket asks for the same rows again and again.
+// between requests. Under a small-GET load those two lookups were a large share of the server's
+// time per request (docs/performance.md); a read-mostly bucket asks for the same rows again and again.
 //
 // It can never answer with a row the database no longer holds, because it is emptied whenever
 // the database may have changed:
 // - a change through this connection: SELECT total_changes() (any insert, update or delete,
-//   by any code, counts; a rolled-back one only costs a refill). Asked on every lookup: it costs
-//   ~0.06 µs, it reads no table.
+//   by any code, counts; a rolled-back one only costs a refill). Asked on every lookup: it reads
+//   no table.
 // - a PUT or DELETE committed by this process's commit thread (its own connection): clear(),
 //   called by the Repository when that commit returns, before the request is answered.
 // - a commit by any other connection (the CLI, a second process): OtherCommits below, which
-//   asks PRAGMA data_version (~2 µs, 4% of a small GET in situ) at most once a millisecond.
+//   asks PRAGMA data_version at most once a millisecond (asked per lookup, it was a noticeable
+//   share of a small GET).
 //   Chunks this process is reading are pinned against its own deletes only, so another
 //   process's deletes were never covered by pins.
 // Bounded: past MAX_ENTRIES rows or MAX_BYTES of inline data it starts again from empty.

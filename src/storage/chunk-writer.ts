@@ -50,11 +50,8 @@ export interface WriteResult {
  * 32 x 64 KiB of it per turn when the reader keeps up: a turn of a 1 GiB upload ran to
  * milliseconds of copying, and the other connections' requests waited for its end. With the
  * yield, each turn takes at most about this much of an upload and the small requests of the
- * turn are answered between. Measured with one 1 GiB SDK upload and 4 KiB GETs at 16
- * connections (3 interleaved runs each, bench/tmp/resp.ts): GETs during the upload 1,637-2,694
- * -> 5,437-6,299/s (256 KiB: 3,345-4,010), the upload taking 5.7-6.6 -> 6.7-7.3 s. An upload
- * on its own runs as fast as before (SDK 227-248 vs 241-262 MiB/s, curl 497-502 vs 501-505
- * MiB/s once warm): the turns are short when nothing else waits.
+ * turn are answered between; an upload on its own is as fast as without the yield, as its turns
+ * are short only when something else waits (figures: docs/performance.md, bench/results/responsive.md).
  */
 export const YIELD_BYTES = 64 * 1024;
 

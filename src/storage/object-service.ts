@@ -60,8 +60,8 @@ export interface ObjectServiceDeps {
  * What all GET streams together may hold in read pieces. A stream holds about four pieces (one
  * being sent, one buffered, one held back until its chunk verified, one being read), so up to 8
  * concurrent GETs read in 1 MiB pieces and beyond that pieces shrink (256 KiB at 32, never under
- * 64 KiB): the writes have their pool, the reads a budget, whatever the load. Measured with 32
- * GETs of 256 MiB (bench memory): peak RSS 1.39-1.42x idle + pool with 1 MiB pieces, 1.13x with this.
+ * 64 KiB): the writes have their pool, the reads a budget, whatever the load
+ * (bench/results/memory.md).
  */
 export const READ_BUDGET_BYTES = 32 * 1024 * 1024;
 const MIN_READ_PIECE = 64 * 1024;

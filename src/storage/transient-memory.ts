@@ -3,22 +3,16 @@
 // writer copies it into a pool buffer and drops it at once. V8 collects such buffers only when
 // the young generation fills (it rarely does: each holds ~100 bytes of heap for 64 KiB outside)
 // or when 64 MiB of them have accumulated since the last collection. A scavenge (a minor GC:
-// the young generation only, well under a millisecond with this heap) after every 4 MiB of
-// body read bounds that garbage: in the writer benchmark's fresh-buffer row it went from 61 to
-// 27 MiB at a 16 MiB interval and to 15 MiB at 4 MiB (bench/results/writer.md). With 32
-// concurrent 1 GiB SDK uploads (aws-chunked), external memory at the peak went from 56-62 to
-// 21 MiB and peak RSS from 1.29-1.32x to 1.19x idle + pool when the interval went from 16 to
-// 4 MiB (ad-hoc probe, one run each); the first 1 GiB SDK upload of a fresh server was no
-// slower (245 vs 258 MiB/s, mean of 3 interleaved runs each).
+// the young generation only, well under a millisecond with this heap) after every 4 MiB of body
+// read bounds that garbage, at no cost to upload speed.
 //
 // A scavenge frees only buffers that died young. A piece that waited in a request's stream
 // while its upload waited for a pool buffer may have survived two scavenges and been promoted;
 // only a major collection frees those, and V8 starts one when 64 MiB of such memory has built
-// up. Malloc keeps the pages they occupied, so that build-up became RSS: with 32 concurrent 1 GiB
-// plain signed uploads (the memory benchmark's) the malloc heap still peaked 57-65 MiB above
-// idle at the 4 MiB interval, and RSS at 1.29-1.31x. Asking for an incremental major collection
-// after every 256 MiB of body read brought the malloc heap to 20-25 MiB and RSS to 1.13-1.15x,
-// the 32 GiB taking 110 s either way (the marking is incremental, in steps between requests).
+// up. Malloc keeps the pages they occupied, so that build-up became RSS. So an incremental major
+// collection is asked for after every 256 MiB of body read (its marking runs in steps between
+// requests). The figures behind both intervals: docs/performance.md, bench/results/writer.md
+// and bench/results/memory.md.
 //
 // V8 exposes its collector to scripts only behind --expose-gc; the flag is set here at run time
 // and the function taken from a new context, where V8 installs it. Should that ever fail, the
