@@ -60,6 +60,8 @@ async function openServices(config: Config, log: Logger, dataDir: string, fsOps?
   });
   // Hashing workers read the pool's buffers in place, so the pool is SharedArrayBuffer-backed.
   const hashPool = config.hashThreads > 0 ? new HashPool(config.hashThreads) : undefined;
+  // Ready means ready: the first uploads do not wait for the hash threads to load.
+  await hashPool?.ready;
   const store = new ChunkStore({ dataDir, durability: config.durability, fsOps, hashPool });
   const { sweptTmpFiles } = await store.init();
   if (sweptTmpFiles > 0) log.warn({ sweptTmpFiles }, 'removed temporary chunk files left by an earlier run');

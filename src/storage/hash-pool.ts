@@ -90,6 +90,11 @@ export class HashPool {
     return slot;
   }
 
+  /** Settles when every worker has loaded its hashing code (or failed to: work then goes to a new one). */
+  get ready(): Promise<void> {
+    return Promise.all(this.slots.map((s) => s.loaded)).then(() => undefined);
+  }
+
   private leastBusy(): Slot {
     let best = this.slots[0]!;
     for (const s of this.slots) if (s.pending.size < best.pending.size) best = s;
