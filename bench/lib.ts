@@ -20,13 +20,16 @@ export interface CairnProcess {
   stop(): Promise<void>;
 }
 
-/** Starts the built server (dist/) as its own process on a temp data dir, loopback only. */
-export async function startCairn(env: Record<string, string> = {}): Promise<CairnProcess> {
+/**
+ * Starts the built server (dist/, or the build at `cli`: an A/B against another checkout) as its
+ * own process on a temp data dir, loopback only.
+ */
+export async function startCairn(env: Record<string, string> = {}, cli = path.join(ROOT, 'dist/cli.js')): Promise<CairnProcess> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-bench-'));
   const port = await freePort();
   const adminPort = await freePort();
   const adminToken = `bench-admin-token-${Math.random().toString(36).slice(2)}`;
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli.js'), 'serve'], {
+  const child = spawn(process.execPath, [cli, 'serve'], {
     env: {
       ...process.env,
       CAIRN_PORT: String(port),
