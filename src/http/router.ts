@@ -1,4 +1,4 @@
-import type { AppDeps, BucketHandler, ObjectHandler, S3Context } from './context.js';
+import type { AppDeps, BucketHandler, ObjectHandler, ObjectTarget, S3Context } from './context.js';
 import { S3Error } from '../s3/errors.js';
 import type { Access } from '../auth/authorize.js';
 import { listBuckets } from './handlers/service.js';
@@ -72,22 +72,17 @@ export function resolveOperation(req: RouteInput): Operation {
     if (method === 'GET') return { name: 'ListBuckets', target: {}, run: (ctx, deps) => listBuckets(ctx, deps, {}), access: 'service' };
     throw new S3Error('MethodNotAllowed');
   }
-  const onBucket = (name: string, handler: BucketHandler, access: Access, extra: Extra = {}): Operation => ({
-    name,
-    target: { bucket },
-    access,
-    ...extra,
-    run: (ctx, deps) => handler(ctx, deps, { bucket }),
-  });
-  if (key === undefined) return bucketOperation(req, onBucket);
-  const onObject = (name: string, handler: ObjectHandler, access: Access, extra: Extra = {}): Operation => ({
-    name,
-    target: { bucket, key },
-    access,
-    ...extra,
-    run: (ctx, deps) => handler(ctx, deps, { bucket, key }),
-  });
-  return objectOperation(req, onObject);
+  if (key === undefined) return bucketOperation(req, bucket);
+  return objectOperation(req, { bucket, key });
+}
+
+function onBucket(bucket: string, name: string, handler: BucketHandler, access: Access, extra?: Extra): Operation {
+  const target = { bucket };
+  return { name, target, access, publicRead: extra?.publicRead, run: (ctx, deps) => handler(ctx, deps, target) };
+}
+
+function onObject(target: ObjectTarget, name: string, handler: ObjectHandler, access: Access, extra?: Extra): Operation {
+  return { name, target, access, publicRead: extra?.publicRead, run: (ctx, deps) => handler(ctx, deps, target) };
 }
 
 /** An unimplemented sub-resource still needs a grant: reading it or changing it. */
@@ -98,7 +93,8 @@ function unsupportedOperation(req: RouteInput, kind: 'Bucket' | 'Object'): Opera
   return notImplemented(kind === 'Bucket' ? `Bucket ${unsupported} configuration` : `Object ${unsupported}`, access, at(req));
 }
 
-function bucketOperation(req: RouteInput, op: (name: string, handler: BucketHandler, access: Access, extra?: Extra) => Operation): Operation {
+function bucketOperation(req: RouteInput, bucket: string): Operation {
+  const op = (name: string, handler: BucketHandler, access: Access, extra?: Extra) => onBucket(bucket, name, handler, access, extra);
   const unsupported = unsupportedOperation(req, 'Bucket');
   if (unsupported) return unsupported;
   const has = (p: string) => req.query.has(p);
@@ -129,7 +125,8 @@ function bucketOperation(req: RouteInput, op: (name: string, handler: BucketHand
   }
 }
 
-function objectOperation(req: RouteInput, op: (name: string, handler: ObjectHandler, access: Access, extra?: Extra) => Operation): Operation {
+function objectOperation(req: RouteInput, target: ObjectTarget): Operation {
+  const op = (name: string, handler: ObjectHandler, access: Access, extra?: Extra) => onObject(target, name, handler, access, extra);
   const has = (p: string) => req.query.has(p);
   const unsupported = unsupportedOperation(req, 'Object');
   if (unsupported) return unsupported;

@@ -19,22 +19,36 @@ const NEEDS_SECRET = Symbol('needs a secret');
 
 export class Principals {
   private readonly rootId: Buffer;
+  /** Where isRoot copies the id it is given (no allocation per request). */
+  private readonly scratch: Buffer;
+  private readonly rootPrincipal: Principal;
+  /** The id the first verification pass asked for (set and read within one synchronous call). */
+  private wanted: string | undefined;
+  private readonly firstPass = (id: string): string => {
+    if (this.isRoot(id)) return this.root.secretAccessKey;
+    this.wanted = id;
+    throw NEEDS_SECRET;
+  };
 
   constructor(
     private readonly root: { accessKeyId: string; secretAccessKey: string },
     private readonly keys: KeyStore,
   ) {
     this.rootId = Buffer.from(root.accessKeyId);
+    this.scratch = Buffer.alloc(this.rootId.length);
+    this.rootPrincipal = Object.freeze({ kind: 'root', accessKeyId: root.accessKeyId });
   }
 
+  /** Constant-time in the id's bytes: only its length is compared first. */
   isRoot(accessKeyId: string): boolean {
-    const given = Buffer.from(accessKeyId);
-    return given.length === this.rootId.length && timingSafeEqual(given, this.rootId);
+    if (Buffer.byteLength(accessKeyId) !== this.rootId.length) return false;
+    this.scratch.write(accessKeyId);
+    return timingSafeEqual(this.scratch, this.rootId);
   }
 
   /** The access key's principal with its current grants (read on every request), or undefined. */
   async principal(accessKeyId: string): Promise<Principal | undefined> {
-    if (this.isRoot(accessKeyId)) return { kind: 'root', accessKeyId };
+    if (this.isRoot(accessKeyId)) return this.rootPrincipal;
     const key = await this.keys.get(accessKeyId);
     return key && { kind: 'key', accessKeyId, grants: key.grants };
   }
@@ -45,20 +59,13 @@ export class Principals {
    * pass stops where it needs the secret, the store is asked, and the request is verified again.
    */
   async authenticate(req: AuthRequest, opts: Omit<AuthOptions, 'lookup'>): Promise<Authenticated | null> {
-    let wanted: string | undefined;
     let auth: AuthResult | null;
+    this.wanted = undefined;
     try {
-      auth = authenticate(req, {
-        ...opts,
-        lookup: (id) => {
-          if (this.isRoot(id)) return this.root.secretAccessKey;
-          wanted = id;
-          throw NEEDS_SECRET;
-        },
-      });
+      auth = authenticate(req, { region: opts.region, now: opts.now, maxSkewMs: opts.maxSkewMs, lookup: this.firstPass });
     } catch (err) {
-      if (err !== NEEDS_SECRET || wanted === undefined) throw err;
-      const id = wanted;
+      const id = this.wanted;
+      if (err !== NEEDS_SECRET || id === undefined) throw err;
       const [secret, key] = await Promise.all([this.keys.secretFor(id), this.keys.get(id)]);
       auth = authenticate(req, { ...opts, lookup: (asked) => (asked === id ? secret : undefined) });
       if (!auth) return null;
@@ -67,6 +74,6 @@ export class Principals {
       return { auth, principal: { kind: 'key', accessKeyId: id, grants: key.grants } };
     }
     if (!auth) return null;
-    return { auth, principal: { kind: 'root', accessKeyId: auth.accessKeyId } };
+    return { auth, principal: this.rootPrincipal };
   }
 }

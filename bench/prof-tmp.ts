@@ -1,0 +1,22 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { BENCH_KEY, BENCH_SECRET, freePort } from './lib.js';
+import { createBucket, type Target } from './harness.js';
+import { rotatingGets, seedObjects, signedLoad } from './scenarios/signed-load.js';
+const cli = process.argv[2]!;
+const profDir = process.argv[3]!;
+fs.mkdirSync(profDir, { recursive: true });
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-prof-'));
+const port = await freePort();
+const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, cli, 'serve'], { env: { ...process.env, CAIRN_PORT: String(port), CAIRN_HOST: '127.0.0.1', CAIRN_DATA_DIR: dataDir, CAIRN_ACCESS_KEY_ID: BENCH_KEY, CAIRN_SECRET_ACCESS_KEY: BENCH_SECRET, CAIRN_LOG_LEVEL: 'warn', CAIRN_ADMIN_PORT: String(await freePort()), CAIRN_ADMIN_TOKEN: 'prof-token-0123456789abcdef' }, stdio: 'inherit' });
+const url = `http://127.0.0.1:${port}`;
+for (let i = 0; i < 100; i++) { try { await fetch(url + '/'); break; } catch { await new Promise((r) => setTimeout(r, 100)); } }
+const target: Target = { kind: 'cairn', url, pid: child.pid!, credentials: { accessKeyId: BENCH_KEY, secretAccessKey: BENCH_SECRET }, stop: async () => {} };
+await createBucket(target, 'bench');
+await seedObjects(target, 1000, 4096, (i) => `seeded/${i}`);
+const f = await signedLoad(target, { connections: 16, warmupSeconds: 1, seconds: 10, request: rotatingGets(1000, 'seeded/') });
+console.log('ops', f.ops.toFixed(0));
+child.kill('SIGINT');
+await new Promise((r) => child.once('exit', r));
