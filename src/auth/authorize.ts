@@ -1,7 +1,7 @@
 // Who may do what. Authentication (src/auth/authenticate.ts) says which access key signed a
 // request; this says whether that key may run the operation on the bucket.
 
-import type { Grant, Permission } from '../db/keys-repository.js';
+import type { Grant, Permission } from '../store/types.js';
 import { S3Error } from '../s3/errors.js';
 
 /**

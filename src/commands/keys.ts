@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { AccessKeyInfo, Grant } from '../db/keys-repository.js';
+import type { AccessKeyInfo, Grant } from '../store/types.js';
 import { openBackend } from './backend.js';
 import { collect, handle, usage, usageExits, withTarget, type TargetFlags } from './common.js';
 import { fields, humanTime, note, out, printJson, table } from './output.js';

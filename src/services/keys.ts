@@ -1,7 +1,7 @@
 import { S3Error } from '../s3/errors.js';
 import type { KeyStore } from '../store/metadata-store.js';
 import type { AccessKeyInfo } from '../store/types.js';
-import { KeyValidationError } from '../db/keys-repository.js';
+import { KeyValidationError } from '../store/keys.js';
 
 export { KeyValidationError };
 

@@ -1,0 +1,70 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import { validateBucketName } from '../s3/names.js';
+import type { Grant } from './types.js';
+
+// What every engine checks and makes for a new access key: its id, its secret, and the
+// validation of the caller's description and grants (untrusted JSON from the admin API and CLI).
+
+/** Bad input to create(): `field` names it (e.g. 'grants[1].bucket'), for a 400 from the admin API. */
+export class KeyValidationError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'KeyValidationError';
+  }
+}
+
+const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+export const MAX_DESCRIPTION_LENGTH = 256;
+
+/** 'CK' + 18 uppercase letters/digits: the shape of an AWS access key id (20 characters). */
+export function newAccessKeyId(): string {
+  let id = 'CK';
+  for (let i = 0; i < 18; i++) id += ID_ALPHABET[randomInt(ID_ALPHABET.length)];
+  return id;
+}
+
+/** 40 characters from 30 random bytes (240 bits), base64 without '+' and '/' like the root secret. */
+export function newSecret(): string {
+  return randomBytes(30).toString('base64').replace(/[+/]/g, (c) => (c === '+' ? 'x' : 'y'));
+}
+
+/** Checks grants given as untrusted JSON; throws KeyValidationError. Returns them sorted by bucket. */
+export function validateGrants(grants: unknown): Grant[] {
+  if (!Array.isArray(grants)) throw new KeyValidationError('grants', 'grants must be an array of { bucket, permission }');
+  if (grants.length === 0) throw new KeyValidationError('grants', 'a key needs at least one grant');
+  const seen = new Set<string>();
+  const out: Grant[] = [];
+  grants.forEach((g: unknown, i) => {
+    const field = `grants[${i}]`;
+    if (typeof g !== 'object' || g === null) throw new KeyValidationError(field, `${field} must be an object { bucket, permission }`);
+    const { bucket, permission } = g as Record<string, unknown>;
+    if (typeof bucket !== 'string') throw new KeyValidationError(`${field}.bucket`, `${field}.bucket must be a bucket name or '*'`);
+    if (bucket !== '*') {
+      try {
+        validateBucketName(bucket);
+      } catch {
+        throw new KeyValidationError(`${field}.bucket`, `${field}.bucket: '${bucket}' is not a valid bucket name (or '*')`);
+      }
+    }
+    if (permission !== 'read' && permission !== 'write') {
+      throw new KeyValidationError(`${field}.permission`, `${field}.permission must be 'read' or 'write'`);
+    }
+    if (seen.has(bucket)) throw new KeyValidationError(`${field}.bucket`, `${field}.bucket: '${bucket}' is granted more than once`);
+    seen.add(bucket);
+    out.push({ bucket, permission });
+  });
+  return out.sort((a, b) => (a.bucket < b.bucket ? -1 : a.bucket > b.bucket ? 1 : 0));
+}
+
+/** The description and grants of a new key, checked (KeyValidationError naming the field). */
+export function validateNewKey(opts: { description?: unknown; grants: unknown }): { description: string; grants: Grant[] } {
+  const description = opts.description ?? '';
+  if (typeof description !== 'string') throw new KeyValidationError('description', 'description must be a string');
+  if (description.length > MAX_DESCRIPTION_LENGTH) {
+    throw new KeyValidationError('description', `description is longer than ${MAX_DESCRIPTION_LENGTH} characters`);
+  }
+  return { description, grants: validateGrants(opts.grants) };
+}
