@@ -2,11 +2,10 @@ import { asc, eq } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { accessKeys, keyGrants } from './schema.js';
 import { newAccessKeyId, newSecret, validateNewKey } from '../store/keys.js';
+import type { AccessKeyInfo, Grant } from '../store/types.js';
 
 // Access keys besides the root pair (docs/admin-contract.md). The S3 layer asks secretFor() to
 // verify signatures and get() for the grants, on every request: a revoked key stops at once.
-
-import type { AccessKeyInfo, Grant } from '../store/types.js';
 
 export type { AccessKeyInfo, Grant, Permission } from '../store/types.js';
 export { KeyValidationError, MAX_DESCRIPTION_LENGTH, validateGrants } from '../store/keys.js';
