@@ -10,7 +10,7 @@ import { parseBody, requireBucket, type RegisterRoutes } from './common.js';
 const MANAGE = "(it needs write on every bucket, '*')";
 
 export const registerBucketRoutes: RegisterRoutes = (router, deps, jobs) => {
-  // Sums over every row: off the event loop when the DB is a file (see aggregates.ts).
+  // Sums over every row: the store runs them off the event loop (src/db/records/aggregates.ts).
   router.get('/v1/buckets', async (ctx) => {
     const all = await deps.records.buckets();
     const p = who(ctx);
