@@ -45,11 +45,17 @@ export async function startCairn(env: Record<string, string> = {}, cli = path.jo
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
+  // Up to 60 s: Node 22 and 24 load ES modules several times slower than 20 (nodejs/node#60397),
+  // and a loaded machine took over 10 s to start the server on them.
+  for (let i = 0; ; i++) {
     try {
       await fetch(url + '/');
       break;
-    } catch {
+    } catch (err) {
+      if (i >= 600 || child.exitCode !== null) {
+        child.kill('SIGKILL');
+        throw new Error(`cairn at ${url} did not answer within 60 s`, { cause: err });
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
   }

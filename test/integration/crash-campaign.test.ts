@@ -10,14 +10,16 @@ import { chunkHashes, openStorageEnv } from '../helpers/storage-env.js';
 
 describe('crash campaign (short)', () => {
   it('loses and corrupts nothing acknowledged across kill -9 cycles; no orphan chunk or tmp file survives', async () => {
-    const report = await runCampaign({ cycles: 15, budgetMs: 35_000, killAfterMs: [30, 700], workers: 6 });
+    // The budget allows for Node 22 and 24, whose module loading makes each restart several
+    // seconds slower than on 20 (nodejs/node#60397); at 15 cycles the campaign stops sooner.
+    const report = await runCampaign({ cycles: 15, budgetMs: 70_000, killAfterMs: [30, 700], workers: 6 });
     console.log(formatReport(report));
     expect(report.failures).toEqual([]);
     expect(campaignClean(report)).toBe(true);
     expect(report.cycles).toBeGreaterThanOrEqual(5);
     expect(report.acknowledged.total).toBeGreaterThan(0);
     expect(report.acknowledgedObjectsVerified).toBeGreaterThan(0);
-  }, 90_000);
+  }, 150_000);
 });
 
 describe('a GC killed halfway through a decision', () => {

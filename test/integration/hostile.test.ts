@@ -923,7 +923,21 @@ describe('error bodies', () => {
       expect(body, name).not.toMatch(/\.[jt]s:\d+|node:internal|node_modules|Error: /);
       for (const s of secrets) expect(body, name).not.toContain(s);
     }
-    const snapshot = [...errorBodies.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, body]) => `## ${name}\n${normalise(body)}\n`);
+    // Node 22 and later count each header line's framing against maxHeaderSize, so 1,000 small
+    // headers are refused by node's parser (http/listener.ts answers that) where Node 20 lets them
+    // through to app.ts's header count: the same code and status, two bodies. Those cases are
+    // checked here, and the snapshot holds the rest.
+    const countCases = [...errorBodies.keys()].filter((name) => name.startsWith('1,000 headers'));
+    expect(countCases.length).toBe(4);
+    for (const name of countCases) {
+      expect(normalise(errorBodies.get(name)!), name).toMatch(
+        /<Code>RequestHeaderSectionTooLarge<\/Code><Message>(Your request has more than 499 header fields\.<\/Message><Resource>\/<\/Resource>|Your request header section exceeds the maximum allowed size\.<\/Message><MaxSizeAllowed>16384<\/MaxSizeAllowed>)<RequestId>ID<\/RequestId>/,
+      );
+    }
+    const snapshot = [...errorBodies.entries()]
+      .filter(([name]) => !countCases.includes(name))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([name, body]) => `## ${name}\n${normalise(body)}\n`);
     expect(snapshot.join('\n')).toMatchSnapshot();
   });
 });
