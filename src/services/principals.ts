@@ -46,13 +46,6 @@ export class Principals {
     return timingSafeEqual(this.scratch, this.rootId);
   }
 
-  /** The access key's principal with its current grants (read on every request), or undefined. */
-  async principal(accessKeyId: string): Promise<Principal | undefined> {
-    if (this.isRoot(accessKeyId)) return this.rootPrincipal;
-    const key = await this.keys.get(accessKeyId);
-    return key && { kind: 'key', accessKeyId, grants: key.grants };
-  }
-
   /**
    * Verifies a request's signature (null: anonymous; S3Error: refused). The verifiers are
    * synchronous: a signature by the root key verifies in one pass; for another key the first
