@@ -17,9 +17,16 @@ export interface TestServer extends RunningServer {
   env: NodeJS.ProcessEnv;
 }
 
-/** Starts the real server on 127.0.0.1, port 0, with a fresh temp data dir. */
-export async function startTestServer(overrides: Partial<Record<keyof ConfigInput, unknown>> = {}): Promise<TestServer> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-test-'));
+/**
+ * Starts the real server on 127.0.0.1, port 0, with a fresh temp data dir and the test root pair.
+ * With `existingDataDir` (a data dir the caller made, e.g. a copy of a fixture; stop() removes
+ * it too) it starts on that one instead, with the root pair of its credentials.json.
+ */
+export async function startTestServer(
+  overrides: Partial<Record<keyof ConfigInput, unknown>> = {},
+  opts: { existingDataDir?: string } = {},
+): Promise<TestServer> {
+  const dataDir = opts.existingDataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-test-'));
   const config = loadConfig(
     {
       port: 0,
@@ -27,8 +34,7 @@ export async function startTestServer(overrides: Partial<Record<keyof ConfigInpu
       // Many servers run at once in one test process: never the fixed default admin port.
       adminPort: 0,
       dataDir,
-      accessKeyId: TEST_ACCESS_KEY,
-      secretAccessKey: TEST_SECRET,
+      ...(opts.existingDataDir === undefined ? { accessKeyId: TEST_ACCESS_KEY, secretAccessKey: TEST_SECRET } : {}),
       durability: 'relaxed',
       logLevel: process.env.CAIRN_TEST_LOG ?? 'silent',
       ...overrides,
@@ -36,10 +42,11 @@ export async function startTestServer(overrides: Partial<Record<keyof ConfigInpu
     {},
   );
   const running = await startServer(config, { log: pino({ level: config.logLevel }) });
+  const { accessKeyId, secretAccessKey } = running.credentials;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    AWS_ACCESS_KEY_ID: TEST_ACCESS_KEY,
-    AWS_SECRET_ACCESS_KEY: TEST_SECRET,
+    AWS_ACCESS_KEY_ID: accessKeyId,
+    AWS_SECRET_ACCESS_KEY: secretAccessKey,
     AWS_DEFAULT_REGION: 'us-east-1',
     AWS_REGION: 'us-east-1',
     AWS_EC2_METADATA_DISABLED: 'true',
@@ -56,7 +63,7 @@ export async function startTestServer(overrides: Partial<Record<keyof ConfigInpu
         endpoint: running.url,
         region: 'us-east-1',
         forcePathStyle: true,
-        credentials: { accessKeyId: TEST_ACCESS_KEY, secretAccessKey: TEST_SECRET },
+        credentials: { accessKeyId, secretAccessKey },
         ...extra,
       }),
     stop: async () => {
