@@ -14,16 +14,30 @@ export type Principal =
 
 /**
  * What an operation needs on the request's bucket:
- * - 'read' / 'write': that permission on the bucket ('write' includes 'read');
+ * - 'read' / 'write' / 'bypass': that permission on the bucket (each includes the ones before);
  * - 'admin': create or delete buckets, a '*' write grant;
  * - 'service': any authenticated key (ListBuckets, which then shows only readable buckets).
  */
 export type Access = Permission | 'admin' | 'service';
 
-/** Whether the principal holds `need` on `bucket`. */
+const RANK: Record<Permission, number> = { read: 0, write: 1, bypass: 2 };
+
+/** Whether the principal holds `need` on `bucket` (read < write < bypass). */
 export function hasPermission(p: Principal, bucket: string, need: Permission): boolean {
   if (p.kind === 'root') return true;
-  return p.grants.some((g) => (g.bucket === '*' || g.bucket === bucket) && (need === 'read' || g.permission === 'write'));
+  return p.grants.some((g) => (g.bucket === '*' || g.bucket === bucket) && RANK[g.permission] >= RANK[need]);
+}
+
+/**
+ * Whether the request may bypass GOVERNANCE retention: it asked (x-amz-bypass-governance-retention:
+ * true) and its key may (the root key, or a 'bypass' grant on the bucket). Asking without the
+ * right is refused, never ignored.
+ */
+export function bypassGovernance(ctx: { state: { principal?: Principal | null } }, bucket: string, asked: boolean): boolean {
+  if (!asked) return false;
+  const p = ctx.state.principal;
+  if (!p || !hasPermission(p, bucket, 'bypass')) throw new S3Error('AccessDenied', {}, 'Access Denied: this key may not bypass GOVERNANCE retention.');
+  return true;
 }
 
 /** Whether the principal may run an operation needing `access` on `bucket` (undefined for service-level operations). */
@@ -33,9 +47,10 @@ export function allows(p: Principal, access: Access, bucket: string | undefined)
     case 'service':
       return true;
     case 'admin':
-      return p.grants.some((g) => g.bucket === '*' && g.permission === 'write');
+      return p.grants.some((g) => g.bucket === '*' && g.permission !== 'read');
     case 'read':
     case 'write':
+    case 'bypass':
       return bucket !== undefined && hasPermission(p, bucket, access);
   }
 }

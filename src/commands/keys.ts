@@ -9,8 +9,8 @@ export function parseGrant(value: string): Grant {
   const i = value.lastIndexOf(':');
   const bucket = i > 0 ? value.slice(0, i) : '';
   const permission = i > 0 ? value.slice(i + 1).toLowerCase() : '';
-  if (!bucket || (permission !== 'read' && permission !== 'write')) {
-    throw usage(`--grant: expected <bucket>:read or <bucket>:write ('*' for every bucket), got "${value}"`);
+  if (!bucket || (permission !== 'read' && permission !== 'write' && permission !== 'bypass')) {
+    throw usage(`--grant: expected <bucket>:read, <bucket>:write or <bucket>:bypass ('*' for every bucket), got "${value}"`);
   }
   return { bucket, permission };
 }
@@ -21,14 +21,14 @@ export function register(program: Command): void {
   const keys = usageExits(
     program
       .command('keys')
-      .description('Access keys besides the root pair, each with per-bucket grants (read, or write which includes read)'),
+      .description('Access keys besides the root pair, each with per-bucket grants (read; write, which includes read; bypass, which is write and may bypass GOVERNANCE retention)'),
   );
 
   withTarget(
     keys
       .command('create')
       .description('Create an access key; its secret is printed once')
-      .option('-g, --grant <bucket:permission>', "a grant: photos:read, logs:write, '*:read' for every bucket (repeatable, at least one)", collect)
+      .option('-g, --grant <bucket:permission>', "a grant: photos:read, logs:write, backups:bypass, '*:read' for every bucket (repeatable, at least one)", collect)
       .option('--description <text>', 'what the key is for'),
   )
     .addHelpText(

@@ -4,7 +4,7 @@ import type { Db } from './client.js';
 import { bucketCors, buckets, multipartUploads, objects } from './schema.js';
 import type { CorsRule } from '../s3/cors.js';
 import { OtherCommits } from './read-cache.js';
-import type { BucketRow } from '../store/types.js';
+import type { BucketRow, LockMode, VersioningStatus } from '../store/types.js';
 
 // Buckets and their CORS rules on one SQLite connection, and the transaction helpers the
 // object queries (repository.ts) share.
@@ -85,12 +85,12 @@ export class BucketRepository {
     return this.db.select().from(buckets).orderBy(asc(buckets.name)).all();
   }
 
-  /** Returns false when the bucket already exists (no change made). */
-  createBucket(b: { name: string; region: string; publicRead: boolean }): boolean {
+  /** Returns false when the bucket already exists (no change made). Object lock turns versioning on. */
+  createBucket(b: { name: string; region: string; publicRead: boolean; objectLock?: boolean }): boolean {
     this.forgetBuckets();
     const res = this.db
       .insert(buckets)
-      .values({ ...b, createdAt: Date.now() })
+      .values({ ...b, objectLock: b.objectLock ?? false, versioning: b.objectLock ? 'Enabled' : null, createdAt: Date.now() })
       .onConflictDoNothing()
       .run();
     return res.changes === 1;
@@ -114,6 +114,21 @@ export class BucketRepository {
   setBucketPublic(id: number, publicRead: boolean): void {
     this.forgetBuckets();
     this.db.update(buckets).set({ publicRead }).where(eq(buckets.id, id)).run();
+  }
+
+  setBucketVersioning(id: number, status: VersioningStatus): void {
+    this.forgetBuckets();
+    this.db.update(buckets).set({ versioning: status }).where(eq(buckets.id, id)).run();
+  }
+
+  /** The object lock configuration's default retention (null: none). */
+  setBucketLockDefault(id: number, rule: { mode: LockMode; days?: number; years?: number } | null): void {
+    this.forgetBuckets();
+    this.db
+      .update(buckets)
+      .set({ lockDefaultMode: rule?.mode ?? null, lockDefaultDays: rule?.days ?? null, lockDefaultYears: rule?.years ?? null })
+      .where(eq(buckets.id, id))
+      .run();
   }
 
   // ---- bucket CORS ----

@@ -18,6 +18,8 @@ import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../workers.js';
 import type { ChunkPlacement } from './chunk-refs.js';
 import type { CommitResult, DeleteResult, NewObject } from './repository.js';
+import type { DeleteOptions, WriteOptions } from '../store/types.js';
+import { S3Error, type S3ErrorCode, type S3ErrorDetails } from '../s3/errors.js';
 
 export interface CommitThreadOptions {
   file: string;
@@ -31,10 +33,19 @@ export interface CommitThreadHooks {
 
 /** A PutObject commit (commitObject) or a DeleteObject (deleteObject), run in a batch. */
 export type CommitItem =
-  | { id: number; op: 'put'; bucketId: number; key: string; row: NewObject; placements: ChunkPlacement[] }
-  | { id: number; op: 'delete'; bucketId: number; key: string };
+  | { id: number; op: 'put'; bucketId: number; key: string; row: NewObject; placements: ChunkPlacement[]; opts: WriteOptions }
+  | { id: number; op: 'delete'; bucketId: number; key: string; opts: DeleteOptions };
 
-export type CommitOutcome = { id: number; result: CommitResult | DeleteResult } | { id: number; error: { name: string; message: string; code?: string } };
+/** An error as it crosses the thread: structured clone drops an Error's own fields. */
+export interface ErrorDescription {
+  name: string;
+  message: string;
+  code?: string;
+  /** An S3Error's details (the refusals decided at commit: conditions, object lock). */
+  details?: S3ErrorDetails;
+}
+
+export type CommitOutcome = { id: number; result: CommitResult | DeleteResult } | { id: number; error: ErrorDescription };
 
 // Messages carry the commits (and the answers) of one turn of the event loop together: each
 // message costs a wake-up of the other thread, which cost more than copying a 4 KiB body. A turn
@@ -151,13 +162,13 @@ export class CommitThread {
   }
 
   /** commitObject on the commit thread: settles once the batch holding it committed. */
-  commit(bucketId: number, key: string, row: NewObject, placements: ChunkPlacement[]): Promise<CommitResult> {
-    return this.send<CommitResult>((id) => ({ id, op: 'put', bucketId, key, row, placements }));
+  commit(bucketId: number, key: string, row: NewObject, placements: ChunkPlacement[], opts: WriteOptions = {}): Promise<CommitResult> {
+    return this.send<CommitResult>((id) => ({ id, op: 'put', bucketId, key, row, placements, opts }));
   }
 
   /** deleteObject on the commit thread: settles once the batch holding it committed. */
-  delete(bucketId: number, key: string): Promise<DeleteResult> {
-    return this.send<DeleteResult>((id) => ({ id, op: 'delete', bucketId, key }));
+  delete(bucketId: number, key: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
+    return this.send<DeleteResult>((id) => ({ id, op: 'delete', bucketId, key, opts }));
   }
 
   private send<R>(item: (id: number) => CommitItem): Promise<R> {
@@ -192,7 +203,7 @@ export class CommitThread {
       if (!w) continue;
       this.waiting.delete(o.id);
       if ('result' in o) w.resolve(o.result);
-      else w.reject(new CommitError(o.error.name, o.error.message, o.error.code));
+      else w.reject(rebuildError(o.error));
     }
   }
 
@@ -203,4 +214,18 @@ export class CommitThread {
     for (const w of this.waiting.values()) w.reject(err);
     this.waiting.clear();
   }
+}
+
+/** The error a commit failed with, as the caller would have seen it on this thread. */
+function rebuildError(e: ErrorDescription): Error {
+  if (e.name === 'S3Error' && e.code) return new S3Error(e.code as S3ErrorCode, e.details ?? {}, e.message);
+  return new CommitError(e.name, e.message, e.code);
+}
+
+/** What the server needs of an error to rebuild it (rebuildError). */
+export function describeError(err: unknown): ErrorDescription {
+  if (err instanceof S3Error) return { name: err.name, message: err.message, code: err.code, details: err.details };
+  const e = err instanceof Error ? err : new Error(String(err));
+  const code = (e as { code?: unknown }).code;
+  return { name: e.name, message: e.message, ...(typeof code === 'string' ? { code } : {}) };
 }

@@ -5,7 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { openDb } from './client.js';
 import { GroupCommit } from './group-commit.js';
 import { Repository } from './repository.js';
-import { TurnBatch, type CommitOutcome, type CommitReply, type CommitRequest, type CommitThreadOptions } from './commit-thread.js';
+import { TurnBatch, describeError, type CommitOutcome, type CommitReply, type CommitRequest, type CommitThreadOptions } from './commit-thread.js';
 
 // Module state is this thread's own: each CommitThread starts a worker of its own.
 const port = parentPort!;
@@ -29,7 +29,7 @@ port.on('message', (m: CommitRequest) => {
     return;
   }
   for (const c of m.items) {
-    const done = c.op === 'put' ? repo.commitObjectGrouped(c.bucketId, c.key, c.row, c.placements) : repo.deleteObjectGrouped(c.bucketId, c.key);
+    const done = c.op === 'put' ? repo.commitObjectGrouped(c.bucketId, c.key, c.row, c.placements, c.opts) : repo.deleteObjectGrouped(c.bucketId, c.key, c.opts);
     done.then(
       (result) => replies.add({ id: c.id, result }),
       (err: unknown) => replies.add({ id: c.id, error: describeError(err) }),
@@ -37,10 +37,3 @@ port.on('message', (m: CommitRequest) => {
   }
 });
 port.postMessage({ type: 'ready' } satisfies CommitReply);
-
-/** What the server needs of an error to rebuild it: structured clone drops an Error's own fields. */
-function describeError(err: unknown): { name: string; message: string; code?: string } {
-  const e = err instanceof Error ? err : new Error(String(err));
-  const code = (e as { code?: unknown }).code;
-  return { name: e.name, message: e.message, ...(typeof code === 'string' ? { code } : {}) };
-}

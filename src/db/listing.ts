@@ -77,9 +77,9 @@ export class Listing {
       const cut = `instr(substr(k, length(:prefix) + 1), :delim)`;
       stmt = this.db.$client.prepare(`
         WITH RECURSIVE walk(k, n) AS (
-          SELECT (SELECT key FROM objects WHERE bucket_id = :bucketId${first}${upper} ORDER BY key LIMIT 1), 1
+          SELECT (SELECT key FROM objects WHERE bucket_id = :bucketId AND is_current = 1${first}${upper} ORDER BY key LIMIT 1), 1
           UNION ALL
-          SELECT (SELECT key FROM objects WHERE bucket_id = :bucketId AND key > max(k, CASE WHEN ${cut} > 0
+          SELECT (SELECT key FROM objects WHERE bucket_id = :bucketId AND is_current = 1 AND key > max(k, CASE WHEN ${cut} > 0
                     THEN substr(k, 1, length(:prefix) + ${cut} + length(:delim) - 1) || char(1114111) ELSE '' END)${upper}
                   ORDER BY key LIMIT 1), n + 1
           FROM walk WHERE k IS NOT NULL AND n < :limit
@@ -127,7 +127,8 @@ export class Listing {
   }
 
   private listQuery(lower: '' | 'gt' | 'gte', lowerValue: unknown, upperValue: unknown, bucketId: unknown, limit: unknown) {
-    const conds = [eq(objects.bucketId, bucketId as number)];
+    // Current versions only; `is_current = 1` written out so SQLite uses objects_current.
+    const conds = [eq(objects.bucketId, bucketId as number), sql`is_current = 1`];
     if (lower === 'gt') conds.push(gt(objects.key, lowerValue as string));
     if (lower === 'gte') conds.push(gte(objects.key, lowerValue as string));
     if (upperValue !== undefined) conds.push(lt(objects.key, upperValue as string));

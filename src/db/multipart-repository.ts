@@ -4,6 +4,7 @@ import { completedUploads, multipartUploads, objectChunks, objectParts, partChun
 import { addRefs, dropRefs, refStatements, type ChunkPlacement, type RefStatements } from './chunk-refs.js';
 import { prefixUpperBound } from './listing.js';
 import type { NewObject, ObjectRow, Repository } from './repository.js';
+import type { WriteOptions } from '../store/types.js';
 
 // Multipart uploads: parts are chunk lists holding chunk references, exactly like objects.
 // Completing moves the listed parts' chunk rows into the object's chunk list in one
@@ -112,6 +113,7 @@ export class MultipartRepository {
   complete(
     uploadId: string,
     decide: (upload: UploadRow, parts: PartRow[]) => { row: NewObject; used: CompletedPart[] },
+    opts: WriteOptions = {},
   ): { object: ObjectRow; freed: string[] } | undefined {
     return this.db.transaction((tx) => {
       const t = tx as unknown as Db;
@@ -119,7 +121,8 @@ export class MultipartRepository {
       if (!upload) return undefined;
       const parts = t.select().from(uploadParts).where(eq(uploadParts.uploadId, uploadId)).orderBy(asc(uploadParts.partNumber)).all();
       const { row, used } = decide(upload, parts);
-      const { object, freed } = this.objectsRepo.replaceObject(upload.bucketId, upload.key, row);
+      this.objectsRepo.checkCondition(upload.bucketId, upload.key, opts.condition);
+      const { object, freed } = this.objectsRepo.placeVersion(upload.bucketId, upload.key, row, opts.bypassGovernance ?? false);
       const usedNumbers = JSON.stringify(used.map((p) => p.partNumber));
       // Offsets are running sums over (part, seq): one statement links any number of parts.
       t.run(sql`
@@ -140,7 +143,7 @@ export class MultipartRepository {
       t.run(sql`DELETE FROM ${partChunks} WHERE upload_id = ${uploadId} AND part_number IN (SELECT value FROM json_each(${usedNumbers}))`);
       freed.push(...this.dropPartChunks(t, uploadId));
       t.delete(multipartUploads).where(eq(multipartUploads.id, uploadId)).run();
-      t.insert(completedUploads).values({ uploadId, bucketId: upload.bucketId, key: upload.key, etag: row.etag, completedAt: Date.now() }).run();
+      t.insert(completedUploads).values({ uploadId, bucketId: upload.bucketId, key: upload.key, etag: row.etag, completedAt: Date.now(), versionId: object.versionId }).run();
       return { object, freed };
     }, { behavior: 'immediate' });
   }

@@ -4,10 +4,16 @@ import { BucketRepository } from './bucket-repository.js';
 import { buckets, chunks, objectChunks, objectParts, objects } from './schema.js';
 import type { ListParams } from '../s3/list-params.js';
 import { Listing, type ListPage } from './listing.js';
+import { VersionListing } from './version-listing.js';
+import type { VersionListParams, VersionPage } from '../s3/version-list.js';
 import { addRefs, dropRefs, refStatements, type ChunkPlacement } from './chunk-refs.js';
 import type { GroupCommit } from './group-commit.js';
 import type { CommitThread } from './commit-thread.js';
 import { MAX_CACHED_CHUNKS, ReadCache } from './read-cache.js';
+import { checkAtCommit, placementFor, promoteNewest, versionStatements, type VersionStatements } from './versions.js';
+import { checkRemovable, checkRetentionChange } from '../s3/object-lock.js';
+import { S3Error } from '../s3/errors.js';
+import type { DeleteOptions, LockMode, WriteOptions } from '../store/types.js';
 
 export type { ChunkPlacement } from './chunk-refs.js';
 export { prefixUpperBound } from './listing.js';
@@ -20,22 +26,14 @@ export type ObjectRow = typeof objects.$inferSelect;
 export type ObjectChunkRow = typeof objectChunks.$inferSelect;
 /** A chunk-list row with what a read needs of the chunk: its CRC32C and, if inline, its bytes. */
 export type ChunkReadRow = ObjectChunkRow & { crc32c: number; data: Buffer | null };
-export type NewObject = Omit<typeof objects.$inferInsert, 'id' | 'bucketId' | 'key'>;
+export type { NewObject } from '../store/types.js';
+import type { NewObject } from '../store/types.js';
 
 /** One part of a multipart object's layout (kept by CopyObject along with the -N ETag). */
 export type ObjectPartInput = Omit<typeof objectParts.$inferInsert, 'objectId'>;
 
-export interface DeleteResult {
-  deleted: boolean;
-  /** As in CommitResult. */
-  freed: string[];
-}
-
-export interface CommitResult {
-  object: ObjectRow;
-  /** Chunk hashes whose refcount reached zero: their rows are gone; the caller removes the files. */
-  freed: string[];
-}
+export type { CommitResult, DeleteResult } from '../store/types.js';
+import type { CommitResult, DeleteResult } from '../store/types.js';
 
 const CHUNK_READ_COLUMNS = {
   objectId: objectChunks.objectId,
@@ -49,6 +47,11 @@ const CHUNK_READ_COLUMNS = {
 
 /** Every column of an object row but its id (the insert binds them all, absent ones as NULL). */
 const OBJECT_COLUMNS = Object.keys(getTableColumns(objects)).filter((c) => c !== 'id');
+/**
+ * What an overwrite in place rewrites: not the identity (bucket, key, version) nor the version
+ * state, so the indexes on those are not touched (setState changes the state when it must).
+ */
+const REWRITTEN_COLUMNS = OBJECT_COLUMNS.filter((c) => !['bucketId', 'key', 'versionId', 'isCurrent', 'deleteMarker'].includes(c));
 const OBJECT_DEFAULTS: Record<string, unknown> = Object.fromEntries(
   Object.entries(getTableColumns(objects)).map(([name, col]) => [name, (col as { default?: unknown }).default]),
 );
@@ -78,7 +81,6 @@ export class Repository extends BucketRepository {
     // A chunk-list row joined with what a read needs of its chunk (chunksForRange, chunksForRead).
     const chunkRead = () => this.db.select(CHUNK_READ_COLUMNS).from(objectChunks).innerJoin(chunks, eq(chunks.hash, objectChunks.chunkHash));
     return {
-      objectByKey: this.db.select().from(objects).where(and(eq(objects.bucketId, p('bucketId')), eq(objects.key, p('key')))).prepare(),
       firstChunkAt: this.db
         .select({ offset: objectChunks.offset })
         .from(objectChunks)
@@ -94,7 +96,7 @@ export class Repository extends BucketRepository {
       chunkExists: this.db.select({ hash: chunks.hash }).from(chunks).where(eq(chunks.hash, p('hash'))).prepare(),
       // The commit path (see commitObject/retire).
       refs: refStatements(this.db),
-      objectIdByKey: this.db.select({ id: objects.id }).from(objects).where(and(eq(objects.bucketId, p('bucketId')), eq(objects.key, p('key')))).prepare(),
+      versions: versionStatements(this.db),
       chunkCounts: this.db
         .select({ hash: objectChunks.chunkHash, n: sql<number>`count(*)` })
         .from(objectChunks)
@@ -112,7 +114,7 @@ export class Repository extends BucketRepository {
       // touched (a delete and an insert rewrote all nine).
       updateObject: this.db
         .update(objects)
-        .set(Object.fromEntries(OBJECT_COLUMNS.filter((c) => c !== 'bucketId' && c !== 'key').map((c) => [c, p(c)])))
+        .set(Object.fromEntries(REWRITTEN_COLUMNS.map((c) => [c, p(c)])))
         .where(eq(objects.id, p('id')))
         .returning()
         .prepare(),
@@ -126,8 +128,28 @@ export class Repository extends BucketRepository {
 
   // ---- objects ----
 
+  /** The current version of a key (not a delete marker). */
   getObject(bucketId: number, key: string): ObjectRow | undefined {
-    return this.hot.objectByKey.get({ bucketId, key });
+    return this.hot.versions.current.get({ bucketId, key });
+  }
+
+  /** One version of a key, delete markers included. */
+  getVersion(bucketId: number, key: string, versionId: string): ObjectRow | undefined {
+    return this.hot.versions.version.get({ bucketId, key, versionId });
+  }
+
+  /** The newest version of a key, which may be a delete marker. */
+  latestVersion(bucketId: number, key: string): ObjectRow | undefined {
+    return this.hot.versions.newest.get({ bucketId, key });
+  }
+
+  /** A write's precondition, checked inside the caller's transaction (409 when it fails). */
+  checkCondition(bucketId: number, key: string, condition: WriteOptions['condition']): void {
+    checkAtCommit(this.versions, bucketId, key, condition);
+  }
+
+  private get versions(): VersionStatements {
+    return this.hot.versions;
   }
 
   /**
@@ -177,6 +199,12 @@ export class Repository extends BucketRepository {
     return this.listing.keysQuery(bucketId, prefix, afterKey, limit);
   }
 
+  private versionQueries?: VersionListing;
+  /** One ListObjectVersions page (version-listing.ts). */
+  listVersions(bucketId: number, p: VersionListParams): VersionPage<ObjectRow> {
+    return (this.versionQueries ??= new VersionListing(this.db, (fn) => this.read(fn))).page(bucketId, p);
+  }
+
   private listingQueries?: Listing;
   /** The listing queries (listing.ts). */
   get listing(): Listing {
@@ -201,11 +229,12 @@ export class Repository extends BucketRepository {
    * Makes an object visible: one transaction adds references to its chunks, writes its row and
    * chunk list, and retires the object it replaces. The chunks' files must already be durable.
    */
-  commitObject(bucketId: number, key: string, row: NewObject, placements: ChunkPlacement[], parts: ObjectPartInput[] = []): CommitResult {
+  commitObject(bucketId: number, key: string, row: NewObject, placements: ChunkPlacement[], parts: ObjectPartInput[] = [], opts: WriteOptions = {}): CommitResult {
     return this.atomic(() => {
       const tx = this.db;
+      checkAtCommit(this.versions, bucketId, key, opts.condition);
       addRefs(this.hot.refs, placements);
-      const { object, freed } = this.replaceObject(bucketId, key, row);
+      const { object, freed } = this.placeVersion(bucketId, key, row, opts.bypassGovernance ?? false);
       // One chunk (every small object): the prepared insert. Longer lists in batches of 200, so
       // a large chunk list is a handful of statements, not one per chunk.
       if (placements.length === 1) {
@@ -232,10 +261,10 @@ export class Repository extends BucketRepository {
    * commitObject, batched with the other commits of this moment when group commit is on: the
    * promise settles once the batch's COMMIT returned (durable with synchronous=FULL).
    */
-  commitObjectGrouped(bucketId: number, key: string, row: NewObject, placements: ChunkPlacement[]): Promise<CommitResult> {
+  commitObjectGrouped(bucketId: number, key: string, row: NewObject, placements: ChunkPlacement[], opts: WriteOptions = {}): Promise<CommitResult> {
     return this.grouped(
-      (thread) => thread.commit(bucketId, key, row, placements),
-      () => this.commitObject(bucketId, key, row, placements),
+      (thread) => thread.commit(bucketId, key, row, placements, opts),
+      () => this.commitObject(bucketId, key, row, placements, [], opts),
     );
   }
 
@@ -264,52 +293,108 @@ export class Repository extends BucketRepository {
       .all();
   }
 
-  /** Removes an object; returns whether it existed and the chunks freed. */
-  deleteObject(bucketId: number, key: string): DeleteResult {
+  /**
+   * DeleteObject: removes a version for good (opts.versionId, or the null version of an
+   * unversioned bucket) or adds a delete marker (opts.markerVersionId), under object lock's rules.
+   */
+  deleteObject(bucketId: number, key: string, opts: DeleteOptions = {}): DeleteResult {
     // atomic, not db.transaction: inside a group-commit batch that would be a savepoint each.
     return this.atomic(() => {
-      if (!this.hot.objectIdByKey.get({ bucketId, key })) return { deleted: false, freed: [] };
-      return { deleted: true, freed: this.retire(bucketId, key) };
+      checkAtCommit(this.versions, bucketId, key, opts.condition);
+      const bypass = opts.bypassGovernance ?? false;
+      if (opts.versionId !== undefined || opts.markerVersionId === undefined) {
+        const row = this.getVersion(bucketId, key, opts.versionId ?? 'null');
+        if (!row) return { deleted: false, freed: [] };
+        checkRemovable(row, Date.now(), bypass);
+        const freed = this.removeRow(row);
+        promoteNewest(this.versions, bucketId, key);
+        return { deleted: true, freed, versionId: row.versionId, deleteMarker: row.deleteMarker };
+      }
+      const marker: NewObject = {
+        size: 0, etag: '', checksumAlgorithm: null, checksumValue: null, checksumType: null, partCount: null,
+        lastModified: Date.now(), versionId: opts.markerVersionId, deleteMarker: true,
+      };
+      const { object, freed } = this.placeVersion(bucketId, key, marker, bypass);
+      return { deleted: true, freed, versionId: object.versionId, deleteMarker: true };
     });
   }
 
   /** deleteObject, batched like commitObjectGrouped (on the commit thread when there is one). */
-  deleteObjectGrouped(bucketId: number, key: string): Promise<DeleteResult> {
+  deleteObjectGrouped(bucketId: number, key: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
     return this.grouped(
-      (thread) => thread.delete(bucketId, key),
-      () => this.deleteObject(bucketId, key),
+      (thread) => thread.delete(bucketId, key, opts),
+      () => this.deleteObject(bucketId, key, opts),
     );
   }
 
   /**
-   * Makes `row` the object at (bucket, key): a new row, or the old one rewritten in place (same
-   * id) after its chunk list and part layout went; the caller adds the new chunk list. Returns
-   * the chunks the old version no longer holds (in place: 23 WAL pages for a small overwrite
-   * instead of 33, as the bucket and key indexes stay untouched).
-   * Call it inside the caller's transaction: the prepared statements run on the same connection.
+   * Makes `row` the newest version of (bucket, key): rewritten in place over the null version
+   * when that is the newest (same id, after its chunk list and part layout went), else a new row
+   * (see placementFor in versions.ts). The caller adds the new chunk list. Returns the chunks the
+   * replaced version no longer holds. Call it inside the caller's transaction: the prepared
+   * statements run on the same connection.
    */
-  replaceObject(bucketId: number, key: string, row: NewObject): CommitResult {
+  placeVersion(bucketId: number, key: string, row: NewObject, bypassGovernance: boolean): CommitResult {
+    const marker = row.deleteMarker ?? false;
     // Every column bound (absent ones as their schema default, else NULL): the statements are
     // prepared once for all rows.
-    const values: Record<string, unknown> = { ...row, bucketId, key };
+    const values: Record<string, unknown> = { ...row, bucketId, key, isCurrent: !marker, deleteMarker: marker };
     for (const c of OBJECT_COLUMNS) values[c] ??= OBJECT_DEFAULTS[c] ?? null;
-    const old = this.hot.objectIdByKey.get({ bucketId, key });
-    if (!old) return { object: this.hot.insertObject.get(values) as ObjectRow, freed: [] };
-    // The old version's chunk list and part layout go; the row becomes the new version.
-    const counts = this.hot.chunkCounts.all({ objectId: old.id });
-    this.hot.deleteChunkList.run({ objectId: old.id });
-    this.hot.deletePartList.run({ objectId: old.id });
-    const object = this.hot.updateObject.get({ ...values, id: old.id }) as ObjectRow;
-    return { object, freed: dropRefs(this.hot.refs, counts) };
+    const place = placementFor(this.versions, bucketId, key, row.versionId ?? 'null', bypassGovernance, Date.now());
+    if (place.kind === 'in-place') {
+      const old = place.old;
+      const counts = this.hot.chunkCounts.all({ objectId: old.id });
+      this.hot.deleteChunkList.run({ objectId: old.id });
+      this.hot.deletePartList.run({ objectId: old.id });
+      let object = this.hot.updateObject.get({ ...values, id: old.id }) as ObjectRow;
+      if (old.isCurrent === marker || old.deleteMarker !== marker) {
+        this.versions.setState.run(marker ? 0 : 1, marker ? 1 : 0, old.id);
+        object = { ...object, isCurrent: !marker, deleteMarker: marker };
+      }
+      return { object, freed: dropRefs(this.hot.refs, counts) };
+    }
+    const freed = place.retire ? this.removeRow(place.retire) : [];
+    if (place.demote) this.versions.clearCurrent.run(place.demote.id);
+    return { object: this.hot.insertObject.get(values) as ObjectRow, freed };
   }
 
-  /** Drops the object at (bucket, key) if any, decrementing its chunks; returns hashes now unreferenced. */
-  private retire(bucketId: number, key: string): string[] {
-    const old = this.hot.objectIdByKey.get({ bucketId, key });
-    if (!old) return [];
-    const counts = this.hot.chunkCounts.all({ objectId: old.id });
-    this.hot.deleteChunkList.run({ objectId: old.id });
-    this.hot.deleteObject.run({ objectId: old.id });
+  /**
+   * PutObjectRetention: sets (or with null removes) a version's retention under object lock's
+   * rules (checkRetentionChange). Undefined when there is no such version.
+   */
+  setRetention(bucketId: number, key: string, versionId: string | undefined, next: { mode: LockMode; until: number } | null, bypass: boolean): ObjectRow | undefined {
+    return this.write(() => {
+      const row = this.lockTarget(bucketId, key, versionId);
+      if (!row) return undefined;
+      checkRetentionChange(row, next, Date.now(), bypass);
+      this.db.update(objects).set({ lockMode: next?.mode ?? null, lockUntil: next?.until ?? null }).where(eq(objects.id, row.id)).run();
+      return { ...row, lockMode: next?.mode ?? null, lockUntil: next?.until ?? null };
+    });
+  }
+
+  /** PutObjectLegalHold. Undefined when there is no such version. */
+  setLegalHold(bucketId: number, key: string, versionId: string | undefined, on: boolean): ObjectRow | undefined {
+    return this.write(() => {
+      const row = this.lockTarget(bucketId, key, versionId);
+      if (!row) return undefined;
+      this.db.update(objects).set({ legalHold: on }).where(eq(objects.id, row.id)).run();
+      return { ...row, legalHold: on };
+    });
+  }
+
+  /** The version a lock request names; a delete marker has no lock to set (405, as GET of one). */
+  private lockTarget(bucketId: number, key: string, versionId: string | undefined): ObjectRow | undefined {
+    const row = versionId === undefined ? this.getObject(bucketId, key) : this.getVersion(bucketId, key, versionId);
+    if (row?.deleteMarker) throw new S3Error('MethodNotAllowed', {}, undefined, { 'x-amz-delete-marker': 'true', 'x-amz-version-id': row.versionId });
+    return row;
+  }
+
+  /** Drops a version's row, chunk list and part layout; returns hashes now unreferenced. */
+  private removeRow(row: ObjectRow): string[] {
+    const counts = this.hot.chunkCounts.all({ objectId: row.id });
+    this.hot.deleteChunkList.run({ objectId: row.id });
+    this.hot.deletePartList.run({ objectId: row.id });
+    this.hot.deleteObject.run({ objectId: row.id });
     return dropRefs(this.hot.refs, counts);
   }
 }

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { sqliteTable, integer, text, blob, primaryKey, index, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 // Times are integer milliseconds since the epoch: sortable, indexable, no timezone parsing.
@@ -22,6 +23,22 @@ export const buckets = sqliteTable('buckets', {
   /** Set by `x-amz-acl: public-read` at creation: anonymous reads and listings allowed. */
   publicRead: integer('public_read', { mode: 'boolean' }).notNull().default(false),
   createdAt: integer('created_at').notNull(),
+  /** PutBucketVersioning: null while it was never set (unversioned), then 'Enabled' or 'Suspended'. */
+  versioning: text('versioning', { enum: ['Enabled', 'Suspended'] }),
+  /** Created with x-amz-bucket-object-lock-enabled: versioning stays Enabled for good. */
+  objectLock: integer('object_lock', { mode: 'boolean' }).notNull().default(false),
+  /** The object lock configuration's default retention for new versions (Days or Years). */
+  lockDefaultMode: text('lock_default_mode', { enum: ['GOVERNANCE', 'COMPLIANCE'] }),
+  lockDefaultDays: integer('lock_default_days'),
+  lockDefaultYears: integer('lock_default_years'),
+});
+
+/** Retention and legal hold of a version (object lock), also carried by an upload until it completes. */
+const lockColumns = () => ({
+  lockMode: text('lock_mode', { enum: ['GOVERNANCE', 'COMPLIANCE'] }),
+  /** Retain-until date, ms; meaningful with lockMode. */
+  lockUntil: integer('lock_until'),
+  legalHold: integer('legal_hold', { mode: 'boolean' }).notNull().default(false),
 });
 
 export const objects = sqliteTable(
@@ -42,9 +59,23 @@ export const objects = sqliteTable(
     /** Number of parts for a multipart object (ETag suffix), null for a single PUT. */
     partCount: integer('part_count'),
     lastModified: integer('last_modified').notNull(),
+    /** 'null' for the version written while the bucket was unversioned or suspended. */
+    versionId: text('version_id').notNull().default('null'),
+    /**
+     * The newest version of its key and not a delete marker: what GET, HEAD and ListObjects see.
+     * The newest version is the one with the highest id (a new `null` version gets a new row).
+     */
+    isCurrent: integer('is_current', { mode: 'boolean' }).notNull().default(true),
+    /** A delete marker: no data, size 0, etag ''. */
+    deleteMarker: integer('delete_marker', { mode: 'boolean' }).notNull().default(false),
+    ...lockColumns(),
   },
   (t) => [
-    uniqueIndex('objects_bucket_key').on(t.bucketId, t.key),
+    // Every query of current objects says `is_current = 1` literally, so SQLite uses this index.
+    uniqueIndex('objects_current').on(t.bucketId, t.key).where(sql`is_current = 1`),
+    uniqueIndex('objects_version').on(t.bucketId, t.key, t.versionId),
+    // A key's versions newest first (ListObjectVersions, the newest version of a key).
+    index('objects_versions').on(t.bucketId, t.key, sql`${t.id} desc`),
     index('objects_bucket_size').on(t.bucketId, t.size),
     index('objects_bucket_modified').on(t.bucketId, t.lastModified),
     // Record queries across buckets (admin API, `cairn find`): each sort order and the selective
@@ -109,6 +140,7 @@ export const multipartUploads = sqliteTable(
     ...attributeColumns(),
     checksumAlgorithm: text('checksum_algorithm'),
     checksumType: text('checksum_type'),
+    ...lockColumns(),
   },
   (t) => [index('multipart_uploads_bucket_key').on(t.bucketId, t.key, t.id), index('multipart_uploads_initiated').on(t.initiated)],
 );
@@ -171,6 +203,7 @@ export const completedUploads = sqliteTable('completed_uploads', {
   key: text('key').notNull(),
   etag: text('etag').notNull(),
   completedAt: integer('completed_at').notNull(),
+  versionId: text('version_id').notNull().default('null'),
 });
 
 /** Access keys besides the root pair. The secret is kept: SigV4 verification needs it. */
@@ -189,7 +222,7 @@ export const keyGrants = sqliteTable(
       .notNull()
       .references(() => accessKeys.id, { onDelete: 'cascade' }),
     bucket: text('bucket').notNull(),
-    permission: text('permission', { enum: ['read', 'write'] }).notNull(),
+    permission: text('permission', { enum: ['read', 'write', 'bypass'] }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.accessKeyId, t.bucket] })],
 );

@@ -1,5 +1,6 @@
 import type { MetadataStore, BucketStore, ObjectStore, MultipartStore, MaintenanceStore } from '../store/metadata-store.js';
-import type { NewObject, ObjectRow } from '../store/types.js';
+import type { NewObject, ObjectRow, WriteOptions } from '../store/types.js';
+import { S3Error } from '../s3/errors.js';
 import { openDb, type OpenedDb } from './client.js';
 import { Repository } from './repository.js';
 import { GroupCommit } from './group-commit.js';
@@ -95,6 +96,8 @@ function bucketStore(repo: Repository): BucketStore {
     get: async (name) => repo.getBucket(name),
     list: async () => repo.listBuckets(),
     create: async (b) => repo.createBucket(b),
+    setVersioning: async (id, status) => repo.setBucketVersioning(id, status),
+    setLockDefault: async (id, rule) => repo.setBucketLockDefault(id, rule),
     delete: async (id) => repo.deleteBucket(id),
     setPublic: async (id, publicRead) => repo.setBucketPublic(id, publicRead),
     getCors: async (id) => repo.getBucketCors(id),
@@ -108,6 +111,9 @@ function objectStore(repo: Repository, mp: MultipartRepository): ObjectStore {
   return {
     get: async (bucketId, key) => repo.getObject(bucketId, key),
     getForRead: async (bucketId, key) => repo.getObjectForRead(bucketId, key),
+    getVersion: async (bucketId, key, versionId) => repo.getVersion(bucketId, key, versionId),
+    latest: async (bucketId, key) => repo.latestVersion(bucketId, key),
+    listVersions: async (bucketId, p) => repo.listVersions(bucketId, p),
     chunksForRead: async (obj, start, end) => repo.chunksForRead(obj, start, end),
     chunksForRange: async (objectId, start, end) => repo.chunksForRange(objectId, start, end),
     chunkList: async (objectId) => repo.chunkList(objectId),
@@ -116,10 +122,12 @@ function objectStore(repo: Repository, mp: MultipartRepository): ObjectStore {
     listPage: async (bucketId, p) => repo.listPage(bucketId, p),
     listKeys: async (bucketId, prefix, after, limit) => repo.listKeys(bucketId, prefix, after, limit),
     // A single PUT (no part layout) goes through the commit thread or group commit.
-    commit: (bucketId, key, row, placements, parts) =>
-      parts && parts.length > 0 ? Promise.resolve(repo.commitObject(bucketId, key, row, placements, parts)) : repo.commitObjectGrouped(bucketId, key, row, placements),
-    copy: async (src, dst, build) => repo.write(() => copyObject(repo, src, dst, build)),
-    delete: (bucketId, key) => repo.deleteObjectGrouped(bucketId, key),
+    commit: async (bucketId, key, row, placements, parts, opts) =>
+      parts && parts.length > 0 ? repo.commitObject(bucketId, key, row, placements, parts, opts) : repo.commitObjectGrouped(bucketId, key, row, placements, opts),
+    copy: async (src, dst, build, opts) => repo.write(() => copyObject(repo, src, dst, build, opts)),
+    delete: (bucketId, key, opts) => repo.deleteObjectGrouped(bucketId, key, opts),
+    setRetention: async (bucketId, key, versionId, next, bypass) => repo.setRetention(bucketId, key, versionId, next, bypass),
+    setLegalHold: async (bucketId, key, versionId, on) => repo.setLegalHold(bucketId, key, versionId, on),
     isChunkReferenced: async (hash) => repo.isChunkReferenced(hash),
   };
 }
@@ -127,12 +135,14 @@ function objectStore(repo: Repository, mp: MultipartRepository): ObjectStore {
 /** CopyObject inside one write transaction: read the source, build the row, commit the destination. */
 function copyObject(
   repo: Repository,
-  src: { bucketId: number; key: string },
+  src: { bucketId: number; key: string; versionId?: string },
   dst: { bucketId: number; key: string },
   build: (source: ObjectRow) => NewObject,
+  opts?: WriteOptions,
 ) {
-  const source = repo.getObject(src.bucketId, src.key);
+  const source = src.versionId === undefined ? repo.getObject(src.bucketId, src.key) : repo.getVersion(src.bucketId, src.key, src.versionId);
   if (!source) return undefined;
+  if (source.deleteMarker) throw new S3Error('InvalidRequest', {}, 'The source of a copy request may not specifically refer to a delete marker by version id.');
   const row = build(source);
   const list = repo.chunkList(source.id);
   const crcs = repo.chunkCrcs([...new Set(list.map((c) => c.chunkHash))]);
@@ -140,7 +150,7 @@ function copyObject(
   // The copy keeps the source's "-N" ETag and parts count, so it keeps the part layout too
   // (GET ?partNumber=N). Read before the commit: a copy onto itself retires the source row.
   const parts = source.partCount ? repo.objectPartList(source.id) : [];
-  return repo.commitObject(dst.bucketId, dst.key, row, placements, parts);
+  return { ...repo.commitObject(dst.bucketId, dst.key, row, placements, parts, opts), source };
 }
 
 function multipartStore(mp: MultipartRepository): MultipartStore {
@@ -153,7 +163,7 @@ function multipartStore(mp: MultipartRepository): MultipartStore {
     list: async (bucketId, prefix, after, limit) => mp.listUploads(bucketId, prefix, after, limit),
     count: async (bucketId) => mp.countUploads(bucketId),
     getCompleted: async (uploadId) => mp.getCompleted(uploadId),
-    complete: async (uploadId, decide) => mp.complete(uploadId, decide),
+    complete: async (uploadId, decide, opts) => mp.complete(uploadId, decide, opts),
     abort: async (uploadId) => mp.abort(uploadId),
     expired: async (before, limit) => mp.expiredUploads(before, limit),
     pruneCompleted: async (before) => mp.pruneCompleted(before),

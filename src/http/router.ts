@@ -2,7 +2,18 @@ import type { AppDeps, BucketHandler, ObjectHandler, ObjectTarget, S3Context } f
 import { S3Error } from '../s3/errors.js';
 import type { Access } from '../auth/authorize.js';
 import { listBuckets } from './handlers/service.js';
-import { createBucket, deleteBucket, getAcl, getBucketLocation, getBucketVersioning, headBucket } from './handlers/bucket.js';
+import { createBucket, deleteBucket, getAcl, getBucketLocation, headBucket } from './handlers/bucket.js';
+import {
+  getBucketVersioning,
+  getObjectLegalHold,
+  getObjectLockConfiguration,
+  getObjectRetention,
+  listObjectVersions,
+  putBucketVersioning,
+  putObjectLegalHold,
+  putObjectLockConfiguration,
+  putObjectRetention,
+} from './handlers/versions.js';
 import { deleteObject, getObject, headObject, putObject } from './handlers/object.js';
 import { copyObject } from './handlers/copy.js';
 import { deleteBucketCors, getBucketCors, putBucketCors } from './handlers/cors.js';
@@ -56,10 +67,14 @@ const notImplemented = (name: string, access: Access, target: Operation['target'
 /** Sub-resources S3 has that cairn does not implement: they answer NotImplemented. */
 const UNSUPPORTED = [
   'policy', 'lifecycle', 'tagging', 'website', 'logging', 'notification', 'replication',
-  'encryption', 'object-lock', 'ownershipControls', 'publicAccessBlock', 'versions', 'accelerate',
-  'requestPayment', 'analytics', 'metrics', 'inventory', 'intelligent-tiering', 'retention',
-  'legal-hold', 'torrent', 'restore', 'select', 'attributes', 'policyStatus', 'session',
+  'encryption', 'ownershipControls', 'publicAccessBlock', 'accelerate',
+  'requestPayment', 'analytics', 'metrics', 'inventory', 'intelligent-tiering',
+  'torrent', 'restore', 'select', 'attributes', 'policyStatus', 'session',
 ];
+
+/** Sub-resources of the other kind (an object's retention asked of a bucket...): refused the same way. */
+const OBJECT_ONLY = ['retention', 'legal-hold'];
+const BUCKET_ONLY = ['cors', 'versioning', 'versions', 'object-lock'];
 
 type Extra = { publicRead?: boolean };
 
@@ -87,7 +102,7 @@ function onObject(target: ObjectTarget, name: string, handler: ObjectHandler, ac
 
 /** An unimplemented sub-resource still needs a grant: reading it or changing it. */
 function unsupportedOperation(req: RouteInput, kind: 'Bucket' | 'Object'): Operation | undefined {
-  const unsupported = UNSUPPORTED.find((p) => req.query.has(p));
+  const unsupported = [...UNSUPPORTED, ...(kind === 'Bucket' ? OBJECT_ONLY : BUCKET_ONLY)].find((p) => req.query.has(p));
   if (!unsupported) return undefined;
   const access: Access = req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write';
   return notImplemented(kind === 'Bucket' ? `Bucket ${unsupported} configuration` : `Object ${unsupported}`, access, at(req));
@@ -102,7 +117,8 @@ function bucketOperation(req: RouteInput, bucket: string): Operation {
     case 'PUT':
       if (has('cors')) return op('PutBucketCors', putBucketCors, 'write');
       if (has('acl')) return notImplemented('PutBucketAcl', 'write', at(req));
-      if (has('versioning')) return notImplemented('PutBucketVersioning', 'write', at(req));
+      if (has('versioning')) return op('PutBucketVersioning', putBucketVersioning, 'write');
+      if (has('object-lock')) return op('PutObjectLockConfiguration', putObjectLockConfiguration, 'write');
       return op('CreateBucket', createBucket, 'admin');
     case 'HEAD':
       return op('HeadBucket', headBucket, 'read', { publicRead: true });
@@ -115,6 +131,8 @@ function bucketOperation(req: RouteInput, bucket: string): Operation {
     case 'GET':
       if (has('location')) return op('GetBucketLocation', getBucketLocation, 'read', { publicRead: true });
       if (has('versioning')) return op('GetBucketVersioning', getBucketVersioning, 'read');
+      if (has('versions')) return op('ListObjectVersions', listObjectVersions, 'read');
+      if (has('object-lock')) return op('GetObjectLockConfiguration', getObjectLockConfiguration, 'read');
       if (has('acl')) return op('GetBucketAcl', getAcl, 'read');
       if (has('cors')) return op('GetBucketCors', getBucketCors, 'read');
       if (has('uploads')) return op('ListMultipartUploads', listMultipartUploads, 'read');
@@ -130,16 +148,18 @@ function objectOperation(req: RouteInput, target: ObjectTarget): Operation {
   const has = (p: string) => req.query.has(p);
   const unsupported = unsupportedOperation(req, 'Object');
   if (unsupported) return unsupported;
-  // CORS is a bucket sub-resource only.
-  if (has('cors')) return notImplemented('Object cors', req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write', at(req));
   switch (req.method) {
     case 'PUT':
       if (has('acl')) return notImplemented('PutObjectAcl', 'write', at(req));
+      if (has('retention')) return op('PutObjectRetention', putObjectRetention, 'write');
+      if (has('legal-hold')) return op('PutObjectLegalHold', putObjectLegalHold, 'write');
       if (has('uploadId') || has('partNumber')) return req.copySource ? op('UploadPartCopy', uploadPartCopy, 'write') : op('UploadPart', uploadPart, 'write');
       if (req.copySource) return op('CopyObject', copyObject, 'write');
       return op('PutObject', putObject, 'write');
     case 'GET':
       if (has('acl')) return op('GetObjectAcl', getAcl, 'read');
+      if (has('retention')) return op('GetObjectRetention', getObjectRetention, 'read');
+      if (has('legal-hold')) return op('GetObjectLegalHold', getObjectLegalHold, 'read');
       if (has('uploadId')) return op('ListParts', listParts, 'read');
       return op('GetObject', getObject, 'read', { publicRead: true });
     case 'HEAD':

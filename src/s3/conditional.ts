@@ -73,3 +73,27 @@ export function checkConditions(
     }
   }
 }
+
+/**
+ * A write's precondition (If-None-Match: * / If-Match on PutObject, CopyObject and
+ * CompleteMultipartUpload) against the key's current version (a delete marker is none):
+ * 'exists' means If-None-Match failed (412), 'etag' that If-Match failed (412), 'missing' that
+ * If-Match found no current version (404 NoSuchKey).
+ */
+export function writeConditionHolds(
+  c: { ifNoneMatch?: boolean; ifMatch?: string },
+  current: { etag: string } | undefined,
+): 'ok' | 'exists' | 'etag' | 'missing' {
+  if (c.ifNoneMatch && current) return 'exists';
+  if (c.ifMatch !== undefined) {
+    if (!current) return 'missing';
+    if (!etagMatches(c.ifMatch, current.etag)) return 'etag';
+  }
+  return 'ok';
+}
+
+/** The 412/404 a write's precondition gives when it fails before the body is received. */
+export function writeConditionError(outcome: 'exists' | 'etag' | 'missing', key: string): S3Error {
+  if (outcome === 'missing') return new S3Error('NoSuchKey', { Key: key });
+  return new S3Error('PreconditionFailed', { Condition: outcome === 'exists' ? 'If-None-Match' : 'If-Match' });
+}

@@ -161,15 +161,16 @@ export function parseCreateBucketConfiguration(xml: string): { locationConstrain
 /** S3 caps DeleteObjects at 1000 keys and answers MalformedXML beyond that. */
 export const MAX_DELETE_KEYS = 1000;
 
-export function parseDeleteObjects(xml: string): { quiet: boolean; keys: string[] } {
+export function parseDeleteObjects(xml: string): { quiet: boolean; keys: Array<{ key: string; versionId?: string }> } {
   const root = rootOf(xml, 'Delete');
   const objects = asArray(root.Object as unknown);
   if (objects.length === 0 || objects.length > MAX_DELETE_KEYS) throw new S3Error('MalformedXML');
   const keys = objects.map((o) => {
-    if (typeof o !== 'object' || o === null || Array.isArray((o as any).Key)) throw new S3Error('MalformedXML');
+    if (typeof o !== 'object' || o === null || Array.isArray((o as any).Key) || Array.isArray((o as any).VersionId)) throw new S3Error('MalformedXML');
     const key = leafText((o as any).Key);
     if (key === undefined) throw new S3Error('MalformedXML');
-    return key;
+    const versionId = leafText((o as any).VersionId);
+    return versionId === undefined ? { key } : { key, versionId };
   });
   if (Array.isArray(root.Quiet)) throw new S3Error('MalformedXML');
   const quiet = (leafText(root.Quiet) ?? '').trim().toLowerCase() === 'true';
@@ -255,8 +256,9 @@ export function locationXml(region: string): string {
 }
 
 /** A bucket that never had versioning enabled has no Status element at all. */
-export function versioningXml(): string {
-  return `${DECLARATION}<VersioningConfiguration xmlns="${S3_XMLNS}"/>`;
+export function versioningXml(status?: 'Enabled' | 'Suspended' | null): string {
+  if (!status) return `${DECLARATION}<VersioningConfiguration xmlns="${S3_XMLNS}"/>`;
+  return doc('VersioningConfiguration', el('Status', status) + el('MfaDelete', 'Disabled'));
 }
 
 export function aclXml(owner: Owner): string {
@@ -279,12 +281,26 @@ export function copyObjectResultXml(
   return doc('CopyObjectResult', inner);
 }
 
+/**
+ * Deleted: VersionId when the request named one; DeleteMarker and DeleteMarkerVersionId when
+ * a marker was added, or the version removed was one.
+ */
 export function deleteResultXml(
-  deleted: Array<{ key: string }>,
-  errors: Array<{ key: string; code: string; message: string }>,
+  deleted: Array<{ key: string; versionId?: string; deleteMarker?: boolean; deleteMarkerVersionId?: string }>,
+  errors: Array<{ key: string; versionId?: string; code: string; message: string }>,
 ): string {
-  const d = deleted.map((x) => `<Deleted>${el('Key', x.key)}</Deleted>`).join('');
-  const e = errors.map((x) => `<Error>${el('Key', x.key)}${el('Code', x.code)}${el('Message', x.message)}</Error>`).join('');
+  const d = deleted
+    .map((x) => {
+      let inner = el('Key', x.key);
+      if (x.versionId !== undefined) inner += el('VersionId', x.versionId);
+      if (x.deleteMarker) inner += el('DeleteMarker', 'true');
+      if (x.deleteMarkerVersionId !== undefined) inner += el('DeleteMarkerVersionId', x.deleteMarkerVersionId);
+      return `<Deleted>${inner}</Deleted>`;
+    })
+    .join('');
+  const e = errors
+    .map((x) => `<Error>${el('Key', x.key)}${x.versionId !== undefined ? el('VersionId', x.versionId) : ''}${el('Code', x.code)}${el('Message', x.message)}</Error>`)
+    .join('');
   return doc('DeleteResult', d + e);
 }
 

@@ -2,7 +2,7 @@ import { S3Error } from '../s3/errors.js';
 import { validateBucketName } from '../s3/names.js';
 import { corsConfigurationXml, parseCorsConfiguration, type CorsRule } from '../s3/cors.js';
 import type { MetadataStore } from '../store/metadata-store.js';
-import type { BucketRow } from '../store/types.js';
+import type { BucketRow, LockMode, VersioningStatus } from '../store/types.js';
 import type { MultipartService } from '../storage/multipart-service.js';
 
 // Buckets: one rule per operation for the S3 handlers, the admin API and the CLI. Errors are
@@ -35,31 +35,56 @@ export class BucketService {
    * CreateBucket: InvalidBucketName, InvalidArgument for a location constraint naming another
    * region (us-east-1 is also spelled "US"), BucketAlreadyOwnedByYou when it exists.
    */
-  async create(name: string, opts: { publicRead: boolean; locationConstraint?: string }): Promise<BucketRow> {
+  async create(name: string, opts: { publicRead: boolean; locationConstraint?: string; objectLock?: boolean }): Promise<BucketRow> {
     validateBucketName(name);
     const region = this.region;
     const lc = opts.locationConstraint;
     if (lc && lc !== region && !(region === 'us-east-1' && lc === 'US')) {
       throw new S3Error('InvalidArgument', { ArgumentName: 'LocationConstraint', ArgumentValue: lc }, `The specified location-constraint is not valid for this endpoint (region ${region}).`);
     }
-    if (!(await this.store.buckets.create({ name, region, publicRead: opts.publicRead }))) {
+    if (!(await this.store.buckets.create({ name, region, publicRead: opts.publicRead, objectLock: opts.objectLock ?? false }))) {
       throw new S3Error('BucketAlreadyOwnedByYou', { BucketName: name });
     }
     return this.require(name);
   }
 
   /**
-   * DeleteBucket: only a bucket without objects (BucketNotEmpty). Uploads in progress do not keep
-   * a bucket alive, as in S3: they are aborted with it.
+   * DeleteBucket: only a bucket without versions, objects or delete markers (BucketNotEmpty), so
+   * never one holding a locked version. Uploads in progress do not keep a bucket alive, as in
+   * S3: they are aborted with it.
    */
   async delete(name: string): Promise<void> {
     const bucket = await this.require(name);
-    if ((await this.store.objects.listKeys(bucket.id, '', undefined, 1)).length === 0) {
+    if ((await this.store.objects.listVersions(bucket.id, { prefix: '', maxKeys: 1 })).entries.length === 0) {
       for (const u of await this.store.multipart.list(bucket.id, '', undefined, 10_000)) {
         await this.multipart.abort(bucket, u.key, u.id).catch(() => undefined);
       }
     }
     if ((await this.store.buckets.delete(bucket.id)) === 'not-empty') throw new S3Error('BucketNotEmpty', { BucketName: bucket.name });
+  }
+
+  /**
+   * PutBucketVersioning. A bucket with object lock keeps versioning Enabled (InvalidBucketState).
+   * There is no way back to unversioned, as in S3.
+   */
+  async setVersioning(name: string, status: VersioningStatus): Promise<BucketRow> {
+    const bucket = await this.require(name);
+    if (bucket.objectLock && status !== 'Enabled') {
+      throw new S3Error('InvalidBucketState', { BucketName: name }, 'An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.');
+    }
+    await this.store.buckets.setVersioning(bucket.id, status);
+    return this.require(name);
+  }
+
+  /**
+   * PutObjectLockConfiguration: the default retention of a bucket created with object lock
+   * (InvalidBucketState for any other: lock cannot be turned on later here).
+   */
+  async setLockConfiguration(name: string, rule: { mode: LockMode; days?: number; years?: number } | null): Promise<BucketRow> {
+    const bucket = await this.require(name);
+    if (!bucket.objectLock) throw new S3Error('InvalidBucketState', { BucketName: name }, 'Object Lock configuration cannot be enabled on existing buckets');
+    await this.store.buckets.setLockDefault(bucket.id, rule);
+    return this.require(name);
   }
 
   /** Anonymous reads of the bucket (GetObject, HeadObject, listings) allowed or not. */

@@ -8,6 +8,9 @@ import type { BucketRow, ChunkPlacement, CompletedPart, NewObject, ObjectRow, Pa
 import { attributeColumns, type ObjectAttributes, type ObjectService } from './object-service.js';
 import { commitOutcome, receivePayload, settle, type PayloadInput } from './receive.js';
 import { createHasher } from '../s3/checksums.js';
+import { precheckCondition, resolveLock, versionIdFor, type LockRequest } from './versioning.js';
+import { defaultRetention } from '../s3/object-lock.js';
+import type { WriteRequest } from './object-service.js';
 import { readObjectRange } from './chunk-reader.js';
 
 // Multipart orchestration: parts go through the same bounded chunk writer as PutObject and
@@ -33,10 +36,20 @@ export class MultipartService {
     return this.meta.multipart;
   }
 
-  async create(bucket: BucketRow, key: string, attributes: ObjectAttributes, checksum?: { algorithm: ChecksumAlgorithm; type: ChecksumType }): Promise<string> {
+  async create(
+    bucket: BucketRow,
+    key: string,
+    attributes: ObjectAttributes,
+    checksum?: { algorithm: ChecksumAlgorithm; type: ChecksumType },
+    lock?: LockRequest,
+  ): Promise<string> {
+    // The lock asked for is checked now and kept with the upload (no body here to check: the
+    // parts carry their own digests); without one, the bucket's default applies at completion.
+    const explicit = lock ? resolveLock({ ...bucket, lockDefaultMode: null }, lock, { hasChecksum: true, now: Date.now() }) : {};
     // 32 random bytes, url-safe: unguessable, and safe in a query string unescaped.
     const id = randomBytes(32).toString('base64url');
     await this.mp.create({
+      ...explicit,
       id,
       bucketId: bucket.id,
       key,
@@ -179,16 +192,24 @@ export class MultipartService {
     uploadId: string,
     listed: CompletePart[],
     expected?: { algorithm: ChecksumAlgorithm; value: string; type?: string },
+    write: WriteRequest = {},
   ): Promise<ObjectRow> {
     const upload = await this.mp.get(uploadId);
     if (!upload) {
       const done = await this.mp.getCompleted(uploadId);
-      const current = done && done.bucketId === bucket.id && done.key === key ? await this.meta.objects.get(bucket.id, key) : undefined;
-      if (current && current.etag === done!.etag) return current;
+      const made = done && done.bucketId === bucket.id && done.key === key ? await this.meta.objects.getVersion(bucket.id, key, done.versionId) : undefined;
+      if (made && !made.deleteMarker && made.etag === done!.etag) return made;
       throw new S3Error('NoSuchUpload', { UploadId: uploadId });
     }
     await this.requireUpload(bucket, key, uploadId);
-    const result = await this.mp.complete(uploadId, (u, parts) => decideCompletion(u, parts, listed, expected));
+    await precheckCondition(this.meta, bucket, key, write.condition);
+    const versionId = versionIdFor(bucket);
+    const opts = { condition: write.condition, bypassGovernance: write.bypassGovernance };
+    const result = await this.mp.complete(uploadId, (u, parts) => {
+      const decided = decideCompletion(u, parts, listed, expected);
+      const lock = u.lockMode ? { lockMode: u.lockMode, lockUntil: u.lockUntil } : bucket.objectLock ? defaultRetention(bucket, Date.now()) : undefined;
+      return { ...decided, row: { ...decided.row, versionId, ...lock, legalHold: u.legalHold } };
+    }, opts);
     if (!result) throw new S3Error('NoSuchUpload', { UploadId: uploadId });
     await this.objects.removeFreed(result.freed);
     return result.object;
@@ -288,6 +309,7 @@ function decideCompletion(
     checksumType: checksumValue ? type : null,
     partCount: used.length,
     lastModified: Date.now(),
+    versionId: 'null',
   };
   return { row, used };
 }

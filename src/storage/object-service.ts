@@ -1,6 +1,8 @@
 import { S3Error } from '../s3/errors.js';
 import type { MetadataStore, ListPage } from '../store/metadata-store.js';
-import type { BucketRow, NewObject, ObjectPartRow, ObjectRow } from '../store/types.js';
+import type { BucketRow, DeleteResult, LockMode, NewObject, ObjectPartRow, ObjectRow, WriteCondition } from '../store/types.js';
+import type { VersionListParams, VersionPage } from '../s3/version-list.js';
+import { markerVersionIdFor, precheckCondition, resolveLock, versionIdFor, type LockRequest } from './versioning.js';
 import type { ListParams } from '../s3/list-params.js';
 import type { BufferPool } from './pool.js';
 import type { HashPool } from './hash-pool.js';
@@ -25,7 +27,17 @@ export interface ObjectAttributes {
   userMetadata: Record<string, string>;
 }
 
-export interface PutObjectInput extends PayloadInput {
+/** What a write asks of versions and locks (each optional). */
+export interface WriteRequest {
+  /** If-None-Match: * / If-Match. */
+  condition?: WriteCondition;
+  /** x-amz-object-lock-* headers. */
+  lock?: LockRequest;
+  /** The request may remove a GOVERNANCE-locked version it replaces (checked by the caller). */
+  bypassGovernance?: boolean;
+}
+
+export interface PutObjectInput extends PayloadInput, WriteRequest {
   bucket: BucketRow;
   key: string;
   attributes: ObjectAttributes;
@@ -89,11 +101,55 @@ export class ObjectService {
     };
   }
 
-  /** The object for GET and HEAD (a shared row: never modify it), or NoSuchKey. */
-  async headObject(bucket: BucketRow, key: string): Promise<ObjectRow> {
-    const obj = await this.deps.meta.objects.getForRead(bucket.id, key);
-    if (!obj) throw new S3Error('NoSuchKey', { Key: key });
-    return obj;
+  /**
+   * The object for GET and HEAD (a shared row: never modify it): the current version, or the
+   * one named. NoSuchKey (with x-amz-delete-marker when the newest version is a delete marker),
+   * NoSuchVersion, or 405 for a delete marker named by its version.
+   */
+  async headObject(bucket: BucketRow, key: string, versionId?: string): Promise<ObjectRow> {
+    const objects = this.deps.meta.objects;
+    if (versionId !== undefined) {
+      const v = await objects.getVersion(bucket.id, key, versionId);
+      if (!v) throw new S3Error('NoSuchVersion', { Key: key, VersionId: versionId });
+      if (v.deleteMarker) {
+        throw new S3Error('MethodNotAllowed', { Method: 'GET', ResourceType: 'DeleteMarker' }, undefined, {
+          'x-amz-delete-marker': 'true',
+          'x-amz-version-id': v.versionId,
+          'Last-Modified': new Date(v.lastModified).toUTCString(),
+        });
+      }
+      return v;
+    }
+    const obj = await objects.getForRead(bucket.id, key);
+    if (obj) return obj;
+    const latest = bucket.versioning ? await objects.latest(bucket.id, key) : undefined;
+    if (latest?.deleteMarker) throw new S3Error('NoSuchKey', { Key: key }, undefined, { 'x-amz-delete-marker': 'true', 'x-amz-version-id': latest.versionId });
+    throw new S3Error('NoSuchKey', { Key: key });
+  }
+
+  /** One ListObjectVersions page. */
+  listVersions(bucket: BucketRow, p: VersionListParams): Promise<VersionPage<ObjectRow>> {
+    return this.deps.meta.objects.listVersions(bucket.id, p);
+  }
+
+  /** PutObjectRetention (null removes); NoSuchKey / NoSuchVersion when the version is not there. */
+  async setRetention(bucket: BucketRow, key: string, versionId: string | undefined, next: { mode: LockMode; until: number } | null, bypassGovernance: boolean): Promise<ObjectRow> {
+    requireObjectLock(bucket);
+    if (next && next.until <= Date.now()) throw new S3Error('InvalidArgument', {}, 'The retain until date must be in the future!');
+    const row = await this.deps.meta.objects.setRetention(bucket.id, key, versionId, next, bypassGovernance);
+    return row ?? missing(key, versionId);
+  }
+
+  async setLegalHold(bucket: BucketRow, key: string, versionId: string | undefined, on: boolean): Promise<ObjectRow> {
+    requireObjectLock(bucket);
+    const row = await this.deps.meta.objects.setLegalHold(bucket.id, key, versionId, on);
+    return row ?? missing(key, versionId);
+  }
+
+  /** A version's lock state (GetObjectRetention, GetObjectLegalHold). */
+  async lockState(bucket: BucketRow, key: string, versionId: string | undefined): Promise<ObjectRow> {
+    requireObjectLock(bucket);
+    return this.headObject(bucket, key, versionId);
   }
 
   /** One ListObjects page (S3's rules: src/s3/list-params.ts). */
@@ -148,6 +204,9 @@ export class ObjectService {
 
   async putObject(input: PutObjectInput): Promise<ObjectRow> {
     const bucket = input.bucket;
+    const now = Date.now();
+    const lock = resolveLock(bucket, input.lock, { hasChecksum: input.contentMd5 !== undefined || input.checksum !== undefined, now });
+    await precheckCondition(this.deps.meta, bucket, input.key, input.condition);
     const received = await receivePayload(this.receiveDeps, input, { maxSize: MAX_PUT_SIZE, inlineMax: this.deps.inlineMax });
     let committed: boolean | 'unknown' = false;
     try {
@@ -162,9 +221,12 @@ export class ObjectService {
         checksumType: alg ? 'FULL_OBJECT' : null,
         partCount: null,
         lastModified: Date.now(),
+        versionId: versionIdFor(bucket),
+        ...lock,
       };
       const placements = received.chunks.map((c) => ({ hash: c.hash, size: c.size, crc32c: c.crc32c, offset: c.offset, data: c.data }));
-      const { object, freed } = await this.deps.meta.objects.commit(bucket.id, input.key, row, placements);
+      const opts = { condition: input.condition, bypassGovernance: input.bypassGovernance };
+      const { object, freed } = await this.deps.meta.objects.commit(bucket.id, input.key, row, placements, undefined, opts);
       committed = true;
       await this.removeFreed(freed);
       return object;
@@ -180,35 +242,59 @@ export class ObjectService {
    * CopyObject: the destination shares the source's chunks (refcounts + 1); no byte is copied.
    * `check` sees the source row inside the store's atomic step (copy-source conditions).
    */
-  async copyObject(opts: {
+  async copyObject(opts: WriteRequest & {
     src: BucketRow;
     srcKey: string;
+    /** The source version (the current one when absent). */
+    srcVersionId?: string;
     dst: BucketRow;
     dstKey: string;
+    /** Content-MD5 or a checksum came with the request (lock headers need one). */
+    hasChecksum?: boolean;
     check: (src: ObjectRow) => void;
     /** New attributes (REPLACE), or undefined to keep the source's (COPY). */
     replace?: ObjectAttributes;
     /** The request's x-amz-storage-class, whatever the directive: S3 stores a copy without one as STANDARD. */
     storageClass?: string;
-  }): Promise<ObjectRow> {
+  }): Promise<{ object: ObjectRow; source: ObjectRow }> {
     const { src, dst } = opts;
-    const result = await this.deps.meta.objects.copy({ bucketId: src.id, key: opts.srcKey }, { bucketId: dst.id, key: opts.dstKey }, (srcObj) => {
+    const lock = resolveLock(dst, opts.lock, { hasChecksum: opts.hasChecksum ?? false, now: Date.now() });
+    await precheckCondition(this.deps.meta, dst, opts.dstKey, opts.condition);
+    const versionId = versionIdFor(dst);
+    const srcRef = { bucketId: src.id, key: opts.srcKey, versionId: opts.srcVersionId };
+    const writeOpts = { condition: opts.condition, bypassGovernance: opts.bypassGovernance };
+    const result = await this.deps.meta.objects.copy(srcRef, { bucketId: dst.id, key: opts.dstKey }, (srcObj) => {
       opts.check(srcObj);
-      if (src.id === dst.id && opts.srcKey === opts.dstKey && !opts.replace && opts.storageClass === undefined) {
+      const sameVersion = opts.srcVersionId === undefined || srcObj.isCurrent;
+      if (src.id === dst.id && opts.srcKey === opts.dstKey && sameVersion && !opts.replace && opts.storageClass === undefined) {
         throw new S3Error('InvalidRequest', {}, 'This copy request is illegal because it is trying to copy an object to itself without changing the object\'s metadata, storage class, website redirect location or encryption attributes.');
       }
-      const { id: _id, bucketId: _bucketId, key: _key, ...kept } = srcObj;
-      return { ...kept, lastModified: Date.now(), ...(opts.replace ? attributeColumns(opts.replace) : {}), storageClass: opts.storageClass ?? 'STANDARD' };
-    });
-    if (!result) throw new S3Error('NoSuchKey', { Key: opts.srcKey });
+      // The copy is a new version: the source's identity, version state and lock stay behind.
+      const { id: _id, bucketId: _bucketId, key: _key, isCurrent: _c, deleteMarker: _d, lockMode: _m, lockUntil: _u, legalHold: _h, ...kept } = srcObj;
+      return {
+        ...kept,
+        lastModified: Date.now(),
+        ...(opts.replace ? attributeColumns(opts.replace) : {}),
+        storageClass: opts.storageClass ?? 'STANDARD',
+        versionId,
+        ...lock,
+      };
+    }, writeOpts);
+    if (!result) throw opts.srcVersionId === undefined ? new S3Error('NoSuchKey', { Key: opts.srcKey }) : new S3Error('NoSuchVersion', { Key: opts.srcKey, VersionId: opts.srcVersionId });
     await this.removeFreed(result.freed);
-    return result.object;
+    return { object: result.object, source: result.source };
   }
 
-  async deleteObject(bucket: BucketRow, key: string): Promise<boolean> {
-    const { deleted, freed } = await this.deps.meta.objects.delete(bucket.id, key);
-    await this.removeFreed(freed);
-    return deleted;
+  /**
+   * DeleteObject: removes the version named (for good, its chunks freed by refcount), or, without
+   * one, the current version under the bucket's versioning (a delete marker where versioning was
+   * ever set). A locked version is refused with AccessDenied.
+   */
+  async deleteObject(bucket: BucketRow, key: string, opts: { versionId?: string; bypassGovernance?: boolean } = {}): Promise<DeleteResult> {
+    const markerVersionId = opts.versionId === undefined ? markerVersionIdFor(bucket) : undefined;
+    const result = await this.deps.meta.objects.delete(bucket.id, key, { versionId: opts.versionId, markerVersionId, bypassGovernance: opts.bypassGovernance });
+    await this.removeFreed(result.freed);
+    return result;
   }
 
   async removeFreed(hashes: string[]): Promise<void> {
@@ -225,3 +311,11 @@ export class ObjectService {
   }
 }
 
+
+function requireObjectLock(bucket: BucketRow): void {
+  if (!bucket.objectLock) throw new S3Error('InvalidRequest', {}, 'Bucket is missing Object Lock Configuration');
+}
+
+function missing(key: string, versionId: string | undefined): never {
+  throw versionId === undefined ? new S3Error('NoSuchKey', { Key: key }) : new S3Error('NoSuchVersion', { Key: key, VersionId: versionId });
+}

@@ -49,8 +49,8 @@ export function validateGrants(grants: unknown): Grant[] {
         throw new KeyValidationError(`${field}.bucket`, `${field}.bucket: '${bucket}' is not a valid bucket name (or '*')`);
       }
     }
-    if (permission !== 'read' && permission !== 'write') {
-      throw new KeyValidationError(`${field}.permission`, `${field}.permission must be 'read' or 'write'`);
+    if (permission !== 'read' && permission !== 'write' && permission !== 'bypass') {
+      throw new KeyValidationError(`${field}.permission`, `${field}.permission must be 'read', 'write' or 'bypass' (write, and may bypass GOVERNANCE retention)`);
     }
     if (seen.has(bucket)) throw new KeyValidationError(`${field}.bucket`, `${field}.bucket: '${bucket}' is granted more than once`);
     seen.add(bucket);

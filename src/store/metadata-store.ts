@@ -9,8 +9,10 @@ import type {
   CommitResult,
   CompletedPart,
   CompletedUploadRow,
+  DeleteOptions,
   DeleteResult,
   Grant,
+  LockMode,
   NewObject,
   NewUpload,
   ObjectChunkRow,
@@ -19,7 +21,10 @@ import type {
   ObjectRow,
   PartRow,
   UploadRow,
+  VersioningStatus,
+  WriteOptions,
 } from './types.js';
+import type { VersionListParams, VersionPage } from '../s3/version-list.js';
 
 import type { BucketSummary, ChunkRecord, ObjectQuery, ObjectRecord, ObjectSummary, StoreStats } from '../db/records/index.js';
 
@@ -51,9 +56,12 @@ export interface BucketStore {
   get(name: string): Promise<BucketRow | undefined>;
   /** Every bucket, by name. */
   list(): Promise<BucketRow[]>;
-  /** False when the name is taken (nothing changed). */
-  create(b: { name: string; region: string; publicRead: boolean }): Promise<boolean>;
-  /** Deletes a bucket with no objects and no multipart uploads, with its CORS rules. */
+  /** False when the name is taken (nothing changed). Object lock turns versioning on for good. */
+  create(b: { name: string; region: string; publicRead: boolean; objectLock?: boolean }): Promise<boolean>;
+  setVersioning(id: number, status: VersioningStatus): Promise<void>;
+  /** The object lock configuration's default retention (null: none). */
+  setLockDefault(id: number, rule: { mode: LockMode; days?: number; years?: number } | null): Promise<void>;
+  /** Deletes a bucket with no versions (objects or delete markers) and no multipart uploads, with its CORS rules. */
   delete(id: number): Promise<'deleted' | 'not-empty'>;
   setPublic(id: number, publicRead: boolean): Promise<void>;
   /** The bucket's CORS rules; undefined when it has no configuration. */
@@ -74,9 +82,16 @@ export interface ListPage {
 }
 
 export interface ObjectStore {
+  /** The current version of a key (never a delete marker). */
   get(bucketId: number, key: string): Promise<ObjectRow | undefined>;
   /** get for GET and HEAD: the row may be shared with other reads (a cache); never modify it. */
   getForRead(bucketId: number, key: string): Promise<ObjectRow | undefined>;
+  /** One version of a key, delete markers included. */
+  getVersion(bucketId: number, key: string, versionId: string): Promise<ObjectRow | undefined>;
+  /** The newest version of a key, which may be a delete marker. */
+  latest(bucketId: number, key: string): Promise<ObjectRow | undefined>;
+  /** One ListObjectVersions page (paginateVersions's rules): one snapshot. */
+  listVersions(bucketId: number, p: VersionListParams): Promise<VersionPage<ObjectRow>>;
   /** The chunks holding bytes [start, end] of the object, in order (shared rows, read only). */
   chunksForRead(obj: ObjectRow, start: number, end: number): Promise<ChunkReadRow[]>;
   /** chunksForRead without the cache (UploadPartCopy). */
@@ -86,26 +101,36 @@ export interface ObjectStore {
   /** Part boundaries of a multipart object (empty for a single PUT). */
   parts(objectId: number): Promise<ObjectPartRow[]>;
   part(objectId: number, partNumber: number): Promise<ObjectPartRow | undefined>;
-  /** One ListObjects page under S3's rules (prefix, delimiter, start after, max keys): one snapshot. */
+  /** One ListObjects page under S3's rules (prefix, delimiter, start after, max keys), current versions: one snapshot. */
   listPage(bucketId: number, p: ListParams): Promise<ListPage>;
   /** Up to `limit` rows with keys > afterKey within prefix, in key order. */
   listKeys(bucketId: number, prefix: string, afterKey: string | undefined, limit: number): Promise<ObjectRow[]>;
   /**
-   * Makes an object visible: adds references to its chunks, writes its row, chunk list and part
-   * layout, and retires the object it replaces, in one atomic step.
+   * Makes a version the newest of its key: checks `opts.condition` against the current version
+   * (S3Error ConditionalRequestConflict when it fails), adds references to its chunks, writes its
+   * row, chunk list and part layout, and removes the version it replaces (row.versionId 'null'
+   * replaces the null version, subject to object lock), in one atomic step.
    */
-  commit(bucketId: number, key: string, row: NewObject, placements: ChunkPlacement[], parts?: ObjectPartInput[]): Promise<CommitResult>;
+  commit(bucketId: number, key: string, row: NewObject, placements: ChunkPlacement[], parts?: ObjectPartInput[], opts?: WriteOptions): Promise<CommitResult>;
   /**
    * CopyObject in one atomic step: reads the source, lets `build` check it and give the new
    * row (throwing refuses the copy, nothing changes), and commits the destination sharing the
    * source's chunks and part layout. Undefined when there is no source object.
    */
   copy(
-    src: { bucketId: number; key: string },
+    src: { bucketId: number; key: string; versionId?: string },
     dst: { bucketId: number; key: string },
     build: (source: ObjectRow) => NewObject,
-  ): Promise<CommitResult | undefined>;
-  delete(bucketId: number, key: string): Promise<DeleteResult>;
+    opts?: WriteOptions,
+  ): Promise<(CommitResult & { source: ObjectRow }) | undefined>;
+  /** Removes a version or adds a delete marker (DeleteOptions); a locked version is refused (AccessDenied). */
+  delete(bucketId: number, key: string, opts?: DeleteOptions): Promise<DeleteResult>;
+  /**
+   * Sets or removes (null) a version's retention (the current one without versionId) under
+   * object lock's rules; undefined when there is no such version.
+   */
+  setRetention(bucketId: number, key: string, versionId: string | undefined, next: { mode: LockMode; until: number } | null, bypassGovernance: boolean): Promise<ObjectRow | undefined>;
+  setLegalHold(bucketId: number, key: string, versionId: string | undefined, on: boolean): Promise<ObjectRow | undefined>;
   /** Whether any object or part still references the chunk (see the note above). */
   isChunkReferenced(hash: string): Promise<boolean>;
 }
@@ -131,7 +156,11 @@ export interface MultipartStore {
    * (throwing refuses, nothing changes) and gives the object row and the parts used; their
    * chunks become the object's, the rest are freed. Undefined when there is no such upload.
    */
-  complete(uploadId: string, decide: (upload: UploadRow, parts: PartRow[]) => { row: NewObject; used: CompletedPart[] }): Promise<CommitResult | undefined>;
+  complete(
+    uploadId: string,
+    decide: (upload: UploadRow, parts: PartRow[]) => { row: NewObject; used: CompletedPart[] },
+    opts?: WriteOptions,
+  ): Promise<CommitResult | undefined>;
   /** Removes an upload and its parts; undefined when there is no such upload. */
   abort(uploadId: string): Promise<{ freed: string[] } | undefined>;
   /** Ids of uploads initiated at or before `before` (ms), oldest first. */

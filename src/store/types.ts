@@ -7,6 +7,25 @@ export interface BucketRow {
   region: string;
   publicRead: boolean;
   createdAt: number;
+  /** Null while versioning was never set on the bucket. */
+  versioning: VersioningStatus | null;
+  /** Created with object lock: versioning is Enabled for good. */
+  objectLock: boolean;
+  /** The default retention of new versions (object lock configuration): Days or Years. */
+  lockDefaultMode: LockMode | null;
+  lockDefaultDays: number | null;
+  lockDefaultYears: number | null;
+}
+
+export type VersioningStatus = 'Enabled' | 'Suspended';
+export type LockMode = 'GOVERNANCE' | 'COMPLIANCE';
+
+/** Object lock state of a version (or of an upload, for the version it will make). */
+export interface LockColumns {
+  lockMode: LockMode | null;
+  /** Retain-until, ms since the epoch; set with lockMode. */
+  lockUntil: number | null;
+  legalHold: boolean;
 }
 
 /** The stored headers of an object or an upload (what a PUT sets and a GET returns). */
@@ -22,7 +41,8 @@ export interface AttributeColumns {
   userMetadata: string;
 }
 
-export interface ObjectRow extends AttributeColumns {
+/** One version of a key: an object, or a delete marker (size 0, etag '', no chunks). */
+export interface ObjectRow extends AttributeColumns, LockColumns {
   id: number;
   bucketId: number;
   key: string;
@@ -35,10 +55,47 @@ export interface ObjectRow extends AttributeColumns {
   partCount: number | null;
   /** Milliseconds since the epoch. */
   lastModified: number;
+  /** 'null' for a version written while the bucket was unversioned or suspended. */
+  versionId: string;
+  /** The newest version of its key and not a delete marker: what GET and ListObjects see. */
+  isCurrent: boolean;
+  deleteMarker: boolean;
 }
 
-/** What a commit writes: the row without its identity (absent attribute columns take their defaults). */
-export type NewObject = Omit<ObjectRow, 'id' | 'bucketId' | 'key' | keyof AttributeColumns> & Partial<AttributeColumns>;
+/**
+ * What a commit writes: the row without its identity (absent attribute and lock columns take
+ * their defaults). Its versionId (default 'null') says where it goes: 'null' replaces the key's null version,
+ * anything else is a new version; either way it becomes the newest.
+ */
+export type NewObject = Pick<ObjectRow, 'size' | 'etag' | 'lastModified'> &
+  Partial<Pick<ObjectRow, 'checksumAlgorithm' | 'checksumValue' | 'checksumType' | 'partCount' | 'versionId' | 'deleteMarker'> & AttributeColumns & LockColumns>;
+
+/** A write's precondition, decided in the step that commits it (If-None-Match: *, If-Match). */
+export interface WriteCondition {
+  /** The key must have no current version (a delete marker counts as none). */
+  ifNoneMatch?: boolean;
+  /** The current version's ETag must be one of these (quoted or not; '*' = any). */
+  ifMatch?: string;
+}
+
+export interface WriteOptions {
+  condition?: WriteCondition;
+  /** A locked version that the write would remove (the `null` version) may go under GOVERNANCE. */
+  bypassGovernance?: boolean;
+}
+
+export interface DeleteOptions {
+  /** Remove this version for good (its chunks freed), instead of the current one. */
+  versionId?: string;
+  /**
+   * Without versionId: the version id of the delete marker to add ('null' when versioning is
+   * suspended, which also removes the null version), or undefined in an unversioned bucket
+   * (the null version is removed).
+   */
+  markerVersionId?: string;
+  bypassGovernance?: boolean;
+  condition?: WriteCondition;
+}
 
 /** One row of an object's chunk list: bytes [offset, offset + size) of the object are chunk `chunkHash`. */
 export interface ObjectChunkRow {
@@ -73,7 +130,7 @@ export interface ObjectPartRow {
 }
 export type ObjectPartInput = Omit<ObjectPartRow, 'objectId'>;
 
-export interface UploadRow extends AttributeColumns {
+export interface UploadRow extends AttributeColumns, LockColumns {
   id: string;
   bucketId: number;
   key: string;
@@ -81,7 +138,7 @@ export interface UploadRow extends AttributeColumns {
   checksumAlgorithm: string | null;
   checksumType: string | null;
 }
-export type NewUpload = Omit<UploadRow, keyof AttributeColumns> & Partial<AttributeColumns>;
+export type NewUpload = Omit<UploadRow, keyof AttributeColumns | keyof LockColumns> & Partial<AttributeColumns & LockColumns>;
 
 export interface PartRow {
   uploadId: string;
@@ -106,6 +163,7 @@ export interface CompletedUploadRow {
   key: string;
   etag: string;
   completedAt: number;
+  versionId: string;
 }
 
 export interface CommitResult {
@@ -115,9 +173,14 @@ export interface CommitResult {
 }
 
 export interface DeleteResult {
+  /** A version was removed or a delete marker added. */
   deleted: boolean;
   /** As in CommitResult. */
   freed: string[];
+  /** The version removed, or the delete marker added. */
+  versionId?: string;
+  /** The version removed was a delete marker, or a delete marker was added. */
+  deleteMarker?: boolean;
 }
 
 /** A chunk row as the scrub walks them. */
@@ -129,8 +192,8 @@ export interface ChunkRow {
   data: Buffer | null;
 }
 
-/** 'write' includes 'read'. */
-export type Permission = 'read' | 'write';
+/** 'write' includes 'read'; 'bypass' is 'write' and may bypass GOVERNANCE retention. */
+export type Permission = 'read' | 'write' | 'bypass';
 export interface Grant {
   /** A bucket name, or '*' for every bucket (including ones created later). */
   bucket: string;

@@ -152,7 +152,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
 
       it('deletes: existed or not, and what it freed', async () => {
         await store.objects.commit(bucketId, 'k', row(10, '"1"'), [chunk('a', 0, 10)]);
-        expect(await store.objects.delete(bucketId, 'k')).toEqual({ deleted: true, freed: [h('a')] });
+        expect(await store.objects.delete(bucketId, 'k')).toEqual({ deleted: true, freed: [h('a')], versionId: 'null', deleteMarker: false });
         expect(await store.objects.delete(bucketId, 'k')).toEqual({ deleted: false, freed: [] });
         expect(await store.objects.get(bucketId, 'k')).toBeUndefined();
         expect(await store.objects.getForRead(bucketId, 'k')).toBeUndefined();

@@ -122,7 +122,7 @@ describe('CommitThread', () => {
     vi.spyOn(performance, 'now').mockReturnValue(performance.now()); // as in the test above
     expect(repo.getObjectForRead(bucketId, 'd')).toBeDefined(); // now cached
     const [gone, missing] = await Promise.all([repo.deleteObjectGrouped(bucketId, 'd'), repo.deleteObjectGrouped(bucketId, 'never')]);
-    expect(gone).toEqual({ deleted: true, freed: [file.hash] });
+    expect(gone).toEqual({ deleted: true, freed: [file.hash], versionId: 'null', deleteMarker: false });
     expect(missing).toEqual({ deleted: false, freed: [] });
     expect(repo.getObjectForRead(bucketId, 'd')).toBeUndefined();
     expect(repo.isChunkReferenced(file.hash)).toBe(false);

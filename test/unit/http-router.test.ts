@@ -46,7 +46,17 @@ const TABLE: Row[] = [
   ['POST', '/amzn-s3-demo-bucket?delete', 'DeleteObjects', { bucket: 'amzn-s3-demo-bucket' }, 'write'],
   ['GET', '/amzn-s3-demo-bucket?lifecycle', 'Bucket lifecycle configuration', { bucket: 'amzn-s3-demo-bucket' }, 'read'],
   ['PUT', '/amzn-s3-demo-bucket?policy', 'Bucket policy configuration', { bucket: 'amzn-s3-demo-bucket' }, 'write'],
-  ['GET', '/amzn-s3-demo-bucket?versions', 'Bucket versions configuration', { bucket: 'amzn-s3-demo-bucket' }, 'read'],
+  ['GET', '/amzn-s3-demo-bucket?versions', 'ListObjectVersions', { bucket: 'amzn-s3-demo-bucket' }, 'read'],
+  ['GET', '/b?versions&prefix=a&key-marker=k', 'ListObjectVersions', { bucket: 'b' }, 'read'],
+  ['PUT', '/b?versioning', 'PutBucketVersioning', { bucket: 'b' }, 'write'],
+  ['GET', '/b?versioning', 'GetBucketVersioning', { bucket: 'b' }, 'read'],
+  ['PUT', '/b?object-lock', 'PutObjectLockConfiguration', { bucket: 'b' }, 'write'],
+  ['GET', '/b?object-lock', 'GetObjectLockConfiguration', { bucket: 'b' }, 'read'],
+  ['GET', '/b?retention', 'Bucket retention configuration', { bucket: 'b' }, 'read'],
+  ['GET', '/b/k?versions', 'Object versions', { bucket: 'b', key: 'k' }, 'read'],
+  ['GET', '/b/my-image.jpg?retention&versionId=null', 'GetObjectRetention', { bucket: 'b', key: 'my-image.jpg' }, 'read'],
+  ['PUT', '/b/my-image.jpg?legal-hold', 'PutObjectLegalHold', { bucket: 'b', key: 'my-image.jpg' }, 'write'],
+  ['GET', '/b/my-image.jpg?legal-hold', 'GetObjectLegalHold', { bucket: 'b', key: 'my-image.jpg' }, 'read'],
   // Buckets, virtual-hosted style
   ['PUT', '/', 'CreateBucket', { bucket: 'amzn-s3-demo-bucket' }, 'admin', { host: vhost }],
   ['GET', '/?list-type=2', 'ListObjectsV2', { bucket: 'amzn-s3-demo-bucket' }, 'read', { host: vhost, publicRead: true }],
@@ -63,7 +73,7 @@ const TABLE: Row[] = [
   ['GET', '/b/my-image.jpg?acl', 'GetObjectAcl', { bucket: 'b', key: 'my-image.jpg' }, 'read'],
   ['PUT', '/b/my-image.jpg?acl', 'PutObjectAcl', { bucket: 'b', key: 'my-image.jpg' }, 'write'],
   ['GET', '/b/my-image.jpg?tagging', 'Object tagging', { bucket: 'b', key: 'my-image.jpg' }, 'read'],
-  ['PUT', '/b/my-image.jpg?retention', 'Object retention', { bucket: 'b', key: 'my-image.jpg' }, 'write'],
+  ['PUT', '/b/my-image.jpg?retention', 'PutObjectRetention', { bucket: 'b', key: 'my-image.jpg' }, 'write'],
   ['GET', '/b/my-image.jpg?cors', 'Object cors', { bucket: 'b', key: 'my-image.jpg' }, 'read'],
   // Keys keep what a path router would mangle.
   ['GET', '/b/a%2Fb/..//c+d%20e', 'GetObject', { bucket: 'b', key: 'a/b/..//c+d e' }, 'read', { publicRead: true }],
@@ -96,7 +106,7 @@ describe('router: method x path x query -> operation', () => {
   });
 
   it('an unimplemented sub-resource answers NotImplemented when run', async () => {
-    const op = resolveOperation({ method: 'GET', bucket: 'b', key: 'k', query: new URLSearchParams('legal-hold'), copySource: false });
+    const op = resolveOperation({ method: 'GET', bucket: 'b', key: 'k', query: new URLSearchParams('torrent'), copySource: false });
     await expect(op.run({} as never, {} as never)).rejects.toMatchObject({ code: 'NotImplemented' });
   });
 });

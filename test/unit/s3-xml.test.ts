@@ -76,12 +76,12 @@ describe('parseDeleteObjects', () => {
       '  <Object><Key>0123</Key></Object>\n</Delete>';
     expect(parseDeleteObjects(xml)).toEqual({
       quiet: true,
-      keys: [`a & b <c> "d" 'e'`, '"q"/100%', ' spaced ', '0123'],
+      keys: [{ key: `a & b <c> "d" 'e'` }, { key: '"q"/100%', versionId: 'null' }, { key: ' spaced ' }, { key: '0123' }],
     });
   });
 
   it('defaults Quiet to false and accepts a single Object', () => {
-    expect(parseDeleteObjects('<Delete><Object><Key>k</Key></Object></Delete>')).toEqual({ quiet: false, keys: ['k'] });
+    expect(parseDeleteObjects('<Delete><Object><Key>k</Key></Object></Delete>')).toEqual({ quiet: false, keys: [{ key: 'k' }] });
     expect(parseDeleteObjects('<Delete><Quiet>false</Quiet><Object><Key>k</Key></Object></Delete>').quiet).toBe(false);
   });
 

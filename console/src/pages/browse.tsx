@@ -50,7 +50,7 @@ export function BrowsePage({ bucket, prefix }: { bucket: string; prefix: string 
   const { data, error, loading, reload } = useLoad<ListPage>(() => api.list(bucket, prefix, cursors[pageIndex], PAGE), [bucket, prefix, cursors]);
   const [sort, setSort] = useState<{ key: SortKey; desc: boolean }>({ key: 'name', desc: false });
   const grants = config.principal.grants;
-  const canWrite = config.principal.kind !== 'key' || (grants ?? []).some((g) => (g.bucket === '*' || g.bucket === bucket) && g.permission === 'write');
+  const canWrite = config.principal.kind !== 'key' || (grants ?? []).some((g) => (g.bucket === '*' || g.bucket === bucket) && g.permission !== 'read');
 
   const objects = [...(data?.objects ?? [])].sort((a, b) => {
     const d = sort.key === 'name' ? (a.key < b.key ? -1 : a.key > b.key ? 1 : 0) : sort.key === 'size' ? a.size - b.size : a.lastModified.localeCompare(b.lastModified);

@@ -24,7 +24,7 @@ export function ObjectPage({ bucket, objectKey }: { bucket: string; objectKey: s
   const parent = parentPrefix(objectKey);
   const leaf = objectKey.slice(parent.length);
   const grants = config.principal.grants;
-  const canWrite = config.principal.kind !== 'key' || (grants ?? []).some((g) => (g.bucket === '*' || g.bucket === bucket) && g.permission === 'write');
+  const canWrite = config.principal.kind !== 'key' || (grants ?? []).some((g) => (g.bucket === '*' || g.bucket === bucket) && g.permission !== 'read');
 
   const download = async () => {
     const url = await api.presign(bucket, objectKey, 'GET', { 'response-content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(leaf)}` }, 300);

@@ -8,6 +8,8 @@ import { copyObjectResultXml } from '../../s3/xml.js';
 import { checksumHeader, type ChecksumAlgorithm } from '../../s3/checksums.js';
 import { attributesFromRequest, storageClassFromRequest } from '../attributes.js';
 import { requireAccess } from '../../auth/authorize.js';
+import { isVersionId } from '../../s3/version-id.js';
+import { setVersionHeader, writeRequest } from '../versioning.js';
 
 /** CopyObject (PUT /bucket/key with x-amz-copy-source): the copy shares the source's chunks. */
 export const copyObject: ObjectHandler = async (ctx, deps, t) => {
@@ -16,10 +18,10 @@ export const copyObject: ObjectHandler = async (ctx, deps, t) => {
   const source = parseCopySource(header(ctx, 'x-amz-copy-source')!);
   // Write on the destination was checked with the operation; the source needs read.
   requireAccess(ctx, source.bucket, 'read');
-  // Buckets are unversioned: only the "null" version exists.
-  if (source.versionId !== undefined && source.versionId !== 'null') {
+  if (source.versionId !== undefined && !isVersionId(source.versionId)) {
     throw new S3Error('InvalidArgument', { ArgumentName: 'x-amz-copy-source', ArgumentValue: source.versionId }, 'Invalid version id specified');
   }
+  const write = writeRequest(ctx, t.bucket);
   const directive = (header(ctx, 'x-amz-metadata-directive') ?? 'COPY').toUpperCase();
   if (directive !== 'COPY' && directive !== 'REPLACE') {
     throw new S3Error('InvalidArgument', { ArgumentName: 'x-amz-metadata-directive', ArgumentValue: directive }, 'Unknown metadata directive.');
@@ -32,9 +34,12 @@ export const copyObject: ObjectHandler = async (ctx, deps, t) => {
   };
   const src = await deps.buckets.require(source.bucket);
   const dst = await deps.buckets.require(t.bucket);
-  const obj = await deps.objects.copyObject({
+  const { object: obj, source: srcObj } = await deps.objects.copyObject({
+    ...write,
     src,
     srcKey: source.key,
+    srcVersionId: source.versionId,
+    hasChecksum: header(ctx, 'content-md5') !== undefined || Object.keys(ctx.req.headers).some((h) => h.startsWith('x-amz-checksum-') && h !== 'x-amz-checksum-type'),
     dst,
     dstKey,
     check: (src) => checkConditions(conditions, { etag: src.etag, lastModified: new Date(src.lastModified) }, 'copy'),
@@ -46,6 +51,8 @@ export const copyObject: ObjectHandler = async (ctx, deps, t) => {
       ? { header: 'Checksum' + obj.checksumAlgorithm, value: obj.checksumValue }
       : undefined;
   if (checksum) ctx.set(checksumHeader(obj.checksumAlgorithm as ChecksumAlgorithm), obj.checksumValue!);
+  if (src.versioning) ctx.set('x-amz-copy-source-version-id', srcObj.versionId);
+  setVersionHeader(ctx, dst, obj.versionId);
   ctx.type = 'application/xml';
   ctx.body = copyObjectResultXml(obj.etag, new Date(obj.lastModified), checksum);
 };

@@ -3,6 +3,8 @@ import { S3Error } from '../../s3/errors.js';
 import { validateKey } from '../../s3/names.js';
 import { deleteResultXml, parseDeleteObjects } from '../../s3/xml.js';
 import { readSmallBody } from '../body.js';
+import { bypassFrom } from '../versioning.js';
+import { isVersionId } from '../../s3/version-id.js';
 
 /** DeleteObjects (POST /bucket?delete): up to 1000 keys; Content-MD5 or an x-amz-checksum-* header required. */
 export const deleteObjects: BucketHandler = async (ctx, deps, t) => {
@@ -13,16 +15,21 @@ export const deleteObjects: BucketHandler = async (ctx, deps, t) => {
     throw new S3Error('InvalidRequest', {}, 'Missing required header for this request: Content-Md5.');
   }
   const { quiet, keys } = parseDeleteObjects(body.toString('utf8'));
-  const deleted: Array<{ key: string }> = [];
-  const errors: Array<{ key: string; code: string; message: string }> = [];
-  for (const key of keys) {
+  const bypassGovernance = bypassFrom(ctx, t.bucket);
+  const deleted: Parameters<typeof deleteResultXml>[0] = [];
+  const errors: Parameters<typeof deleteResultXml>[1] = [];
+  for (const { key, versionId } of keys) {
     try {
       validateKey(key);
-      await deps.objects.deleteObject(bucket, key);
-      if (!quiet) deleted.push({ key });
+      if (versionId !== undefined && !isVersionId(versionId)) throw new S3Error('NoSuchVersion', {}, 'The specified version does not exist.');
+      const r = await deps.objects.deleteObject(bucket, key, { versionId, bypassGovernance });
+      if (quiet) continue;
+      // As S3 answers: the version named, and a marker added (or removed by its version).
+      const marker = r.deleteMarker ? { deleteMarker: true, deleteMarkerVersionId: r.versionId } : {};
+      deleted.push({ key, ...(versionId !== undefined ? { versionId } : {}), ...marker });
     } catch (err) {
       if (!(err instanceof S3Error)) throw err;
-      errors.push({ key, code: err.code, message: err.message });
+      errors.push({ key, versionId, code: err.code, message: err.message });
     }
   }
   ctx.type = 'application/xml';

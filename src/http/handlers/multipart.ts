@@ -3,6 +3,8 @@ import { header } from '../context.js';
 import { S3Error } from '../../s3/errors.js';
 import { validateKey } from '../../s3/names.js';
 import { parseCopySource } from '../../s3/endpoint.js';
+import { isVersionId } from '../../s3/version-id.js';
+import { lockRequest, setVersionHeader, writeRequest } from '../versioning.js';
 import { requireAccess } from '../../auth/authorize.js';
 import { checkConditions } from '../../s3/conditional.js';
 import { checksumFromHeaders, checksumHeader, parseChecksumAlgorithm, type ChecksumAlgorithm } from '../../s3/checksums.js';
@@ -48,7 +50,7 @@ export const createMultipartUpload: ObjectHandler = async (ctx, deps, t) => {
   if (!algorithm && typeHeader) throw new S3Error('InvalidRequest', {}, 'The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.');
   const checksum = algorithm ? { algorithm, type: resolveChecksumType(algorithm, typeHeader) } : undefined;
   const attributes = attributesFromRequest(ctx, header(ctx, 'content-encoding'));
-  const uploadId = await deps.multipart.create(bucket, key, attributes, checksum);
+  const uploadId = await deps.multipart.create(bucket, key, attributes, checksum, lockRequest(ctx));
   if (checksum) {
     ctx.set('x-amz-checksum-algorithm', checksum.algorithm);
     ctx.set('x-amz-checksum-type', checksum.type);
@@ -104,11 +106,12 @@ export const uploadPartCopy: ObjectHandler = async (ctx, deps, t) => {
   const source = parseCopySource(header(ctx, 'x-amz-copy-source')!);
   // Write on the destination was checked with the operation; the source needs read.
   requireAccess(ctx, source.bucket, 'read');
-  if (source.versionId !== undefined && source.versionId !== 'null') {
+  if (source.versionId !== undefined && !isVersionId(source.versionId)) {
     throw new S3Error('InvalidArgument', { ArgumentName: 'x-amz-copy-source', ArgumentValue: source.versionId }, 'Invalid version id specified');
   }
   const srcBucket = await deps.buckets.require(source.bucket);
-  const src = await deps.objects.headObject(srcBucket, source.key);
+  const src = await deps.objects.headObject(srcBucket, source.key, source.versionId);
+  if (srcBucket.versioning) ctx.set('x-amz-copy-source-version-id', src.versionId);
   checkConditions(
     {
       ifMatch: header(ctx, 'x-amz-copy-source-if-match'),
@@ -130,12 +133,14 @@ export const uploadPartCopy: ObjectHandler = async (ctx, deps, t) => {
 export const completeMultipartUpload: ObjectHandler = async (ctx, deps, t) => {
   const bucket = await deps.buckets.require(t.bucket);
   const key = t.key;
+  const write = writeRequest(ctx, t.bucket);
   // Here x-amz-checksum-* headers carry the whole object's checksum, not the XML body's.
   const { body } = await readSmallBody(ctx, 4 * 1024 * 1024, { checksumHeaders: false });
   const parts = parseCompleteMultipartUpload(body.toString('utf8'));
   const fromHeader = checksumFromHeaders(ctx.req.headers);
   const expected = fromHeader ? { algorithm: fromHeader.algorithm, value: fromHeader.expected } : undefined;
-  const obj = await deps.multipart.complete(bucket, key, uploadIdParam(ctx), parts, expected);
+  const obj = await deps.multipart.complete(bucket, key, uploadIdParam(ctx), parts, expected, write);
+  setVersionHeader(ctx, bucket, obj.versionId);
   const checksum = obj.checksumAlgorithm && obj.checksumValue ? { algorithm: obj.checksumAlgorithm as ChecksumAlgorithm, value: obj.checksumValue, type: obj.checksumType ?? undefined } : undefined;
   const origin = `http://${ctx.req.headers.host ?? '127.0.0.1'}`;
   const location = `${origin}/${encodeURIComponent(bucket.name)}/${key.split('/').map(encodeURIComponent).join('/')}`;

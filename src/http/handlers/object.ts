@@ -8,6 +8,8 @@ import { checksumHeader, type ChecksumAlgorithm } from '../../s3/checksums.js';
 import type { ObjectRow } from '../../store/types.js';
 import { requestPayload } from '../body.js';
 import { attributesFromRequest, writeObjectHeaders } from '../attributes.js';
+import { bypassFrom, setLockHeaders, setVersionHeader, writeRequest } from '../versioning.js';
+import { versionIdParam } from '../../s3/version-id.js';
 
 /** PutObject (PUT /bucket/key). */
 export const putObject: ObjectHandler = async (ctx, deps, t) => {
@@ -16,6 +18,7 @@ export const putObject: ObjectHandler = async (ctx, deps, t) => {
   const bucket = await deps.buckets.require(t.bucket);
   const payload = requestPayload(ctx, { requireLength: true });
   const attributes = attributesFromRequest(ctx, payload.contentEncoding);
+  const write = writeRequest(ctx, t.bucket);
   const abort = new AbortController();
   // A client that disconnects mid-upload must release its buffers and leave nothing behind.
   const onClose = () => {
@@ -33,8 +36,10 @@ export const putObject: ObjectHandler = async (ctx, deps, t) => {
       checksum: payload.checksum,
       payloadSha256: payload.payloadSha256,
       signal: abort.signal,
+      ...write,
     });
     ctx.set('ETag', obj.etag);
+    setVersionHeader(ctx, bucket, obj.versionId);
     setChecksumHeaders(ctx, obj);
     ctx.status = 200;
   } finally {
@@ -60,7 +65,7 @@ function setChecksumHeaders(ctx: S3Context, obj: ObjectRow): void {
 /** Resolves the object and the byte range a GET/HEAD answers, applying S3's precedence. */
 async function prepareRead(ctx: S3Context, deps: AppDeps, t: ObjectTarget): Promise<{ obj: ObjectRow; range?: { start: number; end: number } }> {
   const bucket = await deps.buckets.require(t.bucket);
-  const obj = await deps.objects.headObject(bucket, t.key);
+  const obj = await deps.objects.headObject(bucket, t.key, versionIdParam(ctx.state.query));
   try {
     checkConditions(conditionsFrom(ctx), { etag: obj.etag, lastModified: new Date(obj.lastModified) }, 'read');
   } catch (err) {
@@ -72,6 +77,8 @@ async function prepareRead(ctx: S3Context, deps: AppDeps, t: ObjectTarget): Prom
   }
   const range = ctx.state.query.has('partNumber') ? await partRange(ctx, deps, obj) : parseRange(header(ctx, 'range'), obj.size);
   writeObjectHeaders(ctx, obj);
+  setVersionHeader(ctx, bucket, obj.versionId);
+  setLockHeaders(ctx, bucket, obj);
   if (obj.partCount) ctx.set('x-amz-mp-parts-count', String(obj.partCount));
   // Clients verify any checksum they get, even on a 206: only a whole-object answer has one.
   if (!range && header(ctx, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED') setChecksumHeaders(ctx, obj);
@@ -134,9 +141,16 @@ export const headObject: ObjectHandler = async (ctx, deps, t) => {
   ctx.set('Content-Length', String(length));
 };
 
-/** DeleteObject (DELETE /bucket/key): 204 whether or not the key existed. */
+/**
+ * DeleteObject (DELETE /bucket/key[?versionId]): 204 whether or not the key existed. Names the
+ * version removed or the delete marker added.
+ */
 export const deleteObject: ObjectHandler = async (ctx, deps, t) => {
   const bucket = await deps.buckets.require(t.bucket);
-  await deps.objects.deleteObject(bucket, t.key);
+  if (header(ctx, 'if-match') !== undefined) throw new S3Error('NotImplemented', { Header: 'If-Match' }, 'Conditional deletes are not implemented by cairn.');
+  const versionId = versionIdParam(ctx.state.query);
+  const result = await deps.objects.deleteObject(bucket, t.key, { versionId, bypassGovernance: bypassFrom(ctx, t.bucket) });
+  if (result.versionId !== undefined && (bucket.versioning || versionId !== undefined)) ctx.set('x-amz-version-id', result.versionId);
+  if (result.deleteMarker) ctx.set('x-amz-delete-marker', 'true');
   ctx.status = 204;
 };
