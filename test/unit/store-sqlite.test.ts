@@ -4,6 +4,7 @@ import path from 'node:path';
 import { SqliteStore } from '../../src/db/sqlite-store.js';
 import type { MetadataStore } from '../../src/store/metadata-store.js';
 import { storeContract, type StoreFactory } from '../helpers/store-contract.js';
+import { storeVersionContract } from '../helpers/store-contract-versions.js';
 
 // The store contract on SQLite, with each of its commit paths: the commit thread (the server's
 // default) and group commit on the event loop's connection.
@@ -28,3 +29,5 @@ function sqlite(commitThread: boolean): StoreFactory {
 
 storeContract('sqlite, commit thread', sqlite(true));
 storeContract('sqlite, group commit', sqlite(false));
+storeVersionContract('sqlite, commit thread', sqlite(true));
+storeVersionContract('sqlite, group commit', sqlite(false));
