@@ -10,6 +10,7 @@ import { applyCorsHeaders, preflight } from './http/handlers/cors.js';
 import { sendPieces } from './http/send-pieces.js';
 import { isPieceStream } from './storage/chunk-reader.js';
 import { endOfTurn, turnStamp } from './http/end-of-turn.js';
+import { refuseUnimplemented } from './s3/refuse-unimplemented.js';
 
 export type { AppDeps } from './http/context.js';
 
@@ -153,6 +154,7 @@ async function handle(ctx: S3Context, deps: AppDeps): Promise<void> {
   }
   // Signed requests: the key's grants on the bucket (anonymous ones are checked above).
   if (ctx.state.principal) authorize(ctx.state.principal, op.access, bucket);
+  refuseUnimplemented(op.name, ctx.req.headers, ctx.state.query);
   await op.run(ctx, deps);
 }
 

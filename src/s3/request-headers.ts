@@ -1,0 +1,391 @@
+// The one table of what cairn does with every request header and query parameter S3 documents
+// for the operations it serves (AWS's API reference, as the SDK models carry it). A row is
+// implemented (and says how), being implemented in #18, or refused: "never accept and ignore",
+// so a client never believes it got a lock, an ACL, tags or encryption that it did not get.
+// Undocumented x-amz-* headers (SDKs add their own) are not refused. Applied by
+// src/s3/refuse-unimplemented.ts; docs/s3-compatibility.md points here.
+import type { S3ErrorCode } from './errors.js';
+
+/** The issue that will lift a refusal; 'none' when no issue plans it. */
+export type Lift = '#18' | '#19' | '#20' | '#21' | 'none';
+
+export type Rule =
+  | { status: 'implemented'; does: string; gap?: string }
+  /** Being implemented in #18: neither refused nor tested here. */
+  | { status: 'issue-18'; does: string }
+  /** Answered NotImplemented whatever its value. */
+  | { status: 'refused'; lift: Lift; why: string }
+  /** Accepted values say why; `refuse` values answer NotImplemented; any other value is S3's `unknown` error. */
+  | { status: 'by-value'; accept: Record<string, string>; refuse: readonly string[]; lift: Lift; why: string; unknown: S3ErrorCode };
+
+/**
+ * Header names as S3 documents them; query parameters start with '?'; 'x-amz-meta-*' is a family;
+ * 'x-amz-copy-source versionId' is the version inside that header.
+ */
+export type Rows = Readonly<Record<string, Rule>>;
+
+const does = (how: string, gap?: string): Rule => (gap ? { status: 'implemented', does: how, gap } : { status: 'implemented', does: how });
+const in18 = (how: string): Rule => ({ status: 'issue-18', does: how });
+const refused = (lift: Lift, why: string): Rule => ({ status: 'refused', lift, why });
+
+const selects = does('names the operation (src/http/router.ts)');
+const ACLS = '#19: ACLs, grants and owners';
+const SSE = '#20: server-side encryption';
+
+const EXPECTED_OWNER: Rows = { 'x-amz-expected-bucket-owner': refused('#19', ACLS) };
+const REQUEST_PAYER: Rows = { 'x-amz-request-payer': refused('none', 'no Requester Pays: cairn bills no one') };
+const OWNER_AND_PAYER: Rows = { ...EXPECTED_OWNER, ...REQUEST_PAYER };
+
+const SSE_C: Rows = {
+  'x-amz-server-side-encryption-customer-algorithm': refused('#20', SSE),
+  'x-amz-server-side-encryption-customer-key': refused('#20', SSE),
+  'x-amz-server-side-encryption-customer-key-MD5': refused('#20', SSE),
+};
+const COPY_SOURCE_SSE_C: Rows = {
+  'x-amz-copy-source-server-side-encryption-customer-algorithm': refused('#20', SSE),
+  'x-amz-copy-source-server-side-encryption-customer-key': refused('#20', SSE),
+  'x-amz-copy-source-server-side-encryption-customer-key-MD5': refused('#20', SSE),
+};
+const ENCRYPTION: Rows = {
+  'x-amz-server-side-encryption': refused('#20', SSE),
+  ...SSE_C,
+  'x-amz-server-side-encryption-aws-kms-key-id': refused('#20', SSE),
+  'x-amz-server-side-encryption-context': refused('#20', SSE),
+  'x-amz-server-side-encryption-bucket-key-enabled': refused('#20', SSE),
+};
+
+const OBJECT_GRANTS: Rows = {
+  'x-amz-grant-full-control': refused('#19', ACLS),
+  'x-amz-grant-read': refused('#19', ACLS),
+  'x-amz-grant-read-acp': refused('#19', ACLS),
+  'x-amz-grant-write-acp': refused('#19', ACLS),
+};
+
+// Canned ACLs (S3's list); a value outside it is S3's 400 InvalidArgument.
+const OBJECT_ACL: Rule = {
+  status: 'by-value',
+  accept: {
+    private: 'what cairn does: the owner alone has access',
+    // With one owner per server the writer is the bucket owner, so these grant nothing more than
+    // private. Cross-account writers send them so the bucket owner can read what they write (the
+    // Docker registry's objectacl option, Hadoop s3a's fs.s3a.acl.default).
+    'bucket-owner-full-control': 'the writer is the bucket owner: the same as private',
+    'bucket-owner-read': 'the writer is the bucket owner: the same as private',
+  },
+  refuse: ['public-read', 'public-read-write', 'authenticated-read', 'aws-exec-read', 'log-delivery-write'],
+  lift: '#19',
+  why: ACLS,
+  unknown: 'InvalidArgument',
+};
+const BUCKET_ACL: Rule = {
+  status: 'by-value',
+  accept: {
+    private: 'what cairn does: the owner alone has access',
+    'public-read': 'anonymous reads of the bucket and its objects (src/http/handlers/bucket.ts)',
+  },
+  refuse: ['public-read-write', 'authenticated-read', 'aws-exec-read', 'log-delivery-write', 'bucket-owner-read', 'bucket-owner-full-control'],
+  lift: '#19',
+  why: ACLS,
+  unknown: 'InvalidArgument',
+};
+
+const OBJECT_LOCK: Rows = {
+  'x-amz-object-lock-mode': in18('retention mode of the new version'),
+  'x-amz-object-lock-retain-until-date': in18('retention date of the new version'),
+  'x-amz-object-lock-legal-hold': in18('legal hold of the new version'),
+  'x-amz-object-lock-event-hold': refused('#18', 'event holds, a lock kind #18 does not list'),
+  'x-amz-object-lock-event-hold-duration-days': refused('#18', 'event holds, a lock kind #18 does not list'),
+  'x-amz-object-lock-event-hold-duration-years': refused('#18', 'event holds, a lock kind #18 does not list'),
+};
+
+const STORED_ATTRIBUTES: Rows = {
+  'Cache-Control': does('stored and returned (src/http/attributes.ts)'),
+  'Content-Disposition': does('stored and returned'),
+  'Content-Encoding': does('stored and returned; aws-chunked is decoded and removed (src/http/body.ts)'),
+  'Content-Language': does('stored and returned'),
+  'Content-Type': does('stored and returned (binary/octet-stream when absent)'),
+  Expires: does('stored and returned'),
+  'x-amz-meta-*': does('user metadata, stored and returned; 2 KB at most (MetadataTooLarge)'),
+  'x-amz-storage-class': does('validated (InvalidStorageClass), recorded and returned; every class lives on the same disks'),
+  'x-amz-website-redirect-location': refused('none', 'no static website hosting'),
+  'x-amz-tagging': refused('#21', '#21: object tagging'),
+};
+
+/** The checksum of a request body (src/http/body.ts, src/s3/checksums.ts). */
+const BODY_CHECKSUMS: Rows = {
+  'Content-MD5': does('verified against the body (BadDigest)'),
+  'x-amz-sdk-checksum-algorithm': does('the algorithm of the checksum header or trailer; must agree with it'),
+  'x-amz-checksum-crc32': does('verified against the body (BadDigest)'),
+  'x-amz-checksum-crc32c': does('verified against the body (BadDigest)'),
+  'x-amz-checksum-crc64nvme': does('verified against the body (BadDigest)'),
+  'x-amz-checksum-sha1': does('verified against the body (BadDigest)'),
+  'x-amz-checksum-sha256': does('verified against the body (BadDigest)'),
+  'x-amz-checksum-sha512': refused('none', 'an algorithm cairn does not compute'),
+  'x-amz-checksum-md5': refused('none', 'an algorithm cairn does not compute'),
+  'x-amz-checksum-xxhash64': refused('none', 'an algorithm cairn does not compute'),
+  'x-amz-checksum-xxhash3': refused('none', 'an algorithm cairn does not compute'),
+  'x-amz-checksum-xxhash128': refused('none', 'an algorithm cairn does not compute'),
+};
+
+const READ_CONDITIONS: Rows = {
+  'If-Match': does('412 PreconditionFailed unless the ETag matches (src/s3/conditional.ts)'),
+  'If-None-Match': does('304 NotModified when the ETag matches'),
+  'If-Modified-Since': does('304 NotModified when not modified since'),
+  'If-Unmodified-Since': does('412 PreconditionFailed when modified since'),
+};
+const COPY_CONDITIONS: Rows = {
+  'x-amz-copy-source': does('the source bucket and key (src/s3/endpoint.ts parseCopySource)'),
+  'x-amz-copy-source versionId': in18('the source version (?versionId= inside x-amz-copy-source)'),
+  'x-amz-copy-source-if-match': does('412 PreconditionFailed unless the source ETag matches'),
+  'x-amz-copy-source-if-none-match': does('412 PreconditionFailed when the source ETag matches'),
+  'x-amz-copy-source-if-modified-since': does('412 PreconditionFailed when the source is not modified since'),
+  'x-amz-copy-source-if-unmodified-since': does('412 PreconditionFailed when the source is modified since'),
+  'x-amz-source-expected-bucket-owner': refused('#19', ACLS),
+};
+const VERSION_ID: Rows = { '?versionId': in18('the version the operation acts on') };
+const LIST_PAGING = (marker: string): Rows => ({
+  '?prefix': does('only keys that start with it'),
+  '?delimiter': does('groups keys into CommonPrefixes; empty means none'),
+  '?encoding-type': does('url: keys and prefixes percent-encoded in the answer; other values InvalidArgument'),
+  [marker]: does('where the page starts'),
+});
+
+/**
+ * Every operation resolveOperation (src/http/router.ts) can name, with the headers and query
+ * parameters S3 documents for it. A new operation needs its rows here (test/unit/request-headers.test.ts).
+ */
+export const OPERATIONS: Readonly<Record<string, Rows>> = {
+  ListBuckets: {
+    '?max-buckets': refused('none', 'ListBuckets paging: cairn answers every bucket in one page'),
+    '?continuation-token': refused('none', 'ListBuckets paging: cairn answers every bucket in one page'),
+    '?prefix': refused('none', 'ListBuckets filtering'),
+    '?bucket-region': refused('none', 'ListBuckets filtering'),
+  },
+  CreateBucket: {
+    'x-amz-acl': BUCKET_ACL,
+    'x-amz-grant-full-control': refused('#19', ACLS),
+    'x-amz-grant-read': refused('#19', ACLS),
+    'x-amz-grant-read-acp': refused('#19', ACLS),
+    'x-amz-grant-write': refused('#19', ACLS),
+    'x-amz-grant-write-acp': refused('#19', ACLS),
+    'x-amz-object-ownership': refused('#19', ACLS),
+    'x-amz-bucket-object-lock-enabled': in18('the bucket takes object locks (and versions)'),
+    'x-amz-bucket-namespace': refused('none', 'bucket namespaces: one namespace per server'),
+  },
+  HeadBucket: { ...EXPECTED_OWNER },
+  DeleteBucket: { ...EXPECTED_OWNER },
+  GetBucketLocation: { '?location': selects, ...EXPECTED_OWNER },
+  GetBucketVersioning: { '?versioning': selects, ...EXPECTED_OWNER },
+  GetBucketAcl: { '?acl': selects, ...EXPECTED_OWNER },
+  GetObjectAcl: { '?acl': selects, ...VERSION_ID, ...OWNER_AND_PAYER },
+  PutBucketCors: { '?cors': selects, ...BODY_CHECKSUMS, ...EXPECTED_OWNER },
+  GetBucketCors: { '?cors': selects, ...EXPECTED_OWNER },
+  DeleteBucketCors: { '?cors': selects, ...EXPECTED_OWNER },
+  DeleteObjects: {
+    '?delete': selects,
+    ...BODY_CHECKSUMS,
+    'x-amz-mfa': in18('MFA delete'),
+    'x-amz-bypass-governance-retention': in18('deletes under governance retention'),
+    ...OWNER_AND_PAYER,
+  },
+  ListObjects: {
+    ...LIST_PAGING('?marker'),
+    '?max-keys': does('page size, 1000 at most'),
+    ...OWNER_AND_PAYER,
+    'x-amz-optional-object-attributes': refused('none', 'RestoreStatus: cairn archives and restores nothing'),
+  },
+  ListObjectsV2: {
+    '?list-type': does('2 selects ListObjectsV2'),
+    ...LIST_PAGING('?continuation-token'),
+    '?start-after': does('where the first page starts'),
+    '?max-keys': does('page size, 1000 at most'),
+    '?fetch-owner': does('true: each entry carries its Owner'),
+    ...OWNER_AND_PAYER,
+    'x-amz-optional-object-attributes': refused('none', 'RestoreStatus: cairn archives and restores nothing'),
+  },
+  ListMultipartUploads: {
+    '?uploads': selects,
+    ...LIST_PAGING('?key-marker'),
+    '?upload-id-marker': does('with key-marker: where the page starts'),
+    '?max-uploads': does('page size, 1000 at most'),
+    ...OWNER_AND_PAYER,
+  },
+  PutObject: {
+    'Content-Length': does('the body length; required unless aws-chunked or HTTP chunked'),
+    ...BODY_CHECKSUMS,
+    ...STORED_ATTRIBUTES,
+    'x-amz-acl': OBJECT_ACL,
+    ...OBJECT_GRANTS,
+    ...ENCRYPTION,
+    'If-Match': in18('write only over this ETag'),
+    'If-None-Match': in18('write only if absent (*)'),
+    'If-Modified-Since': in18('#18 decides (not documented for PUT)'),
+    'If-Unmodified-Since': in18('#18 decides (not documented for PUT)'),
+    ...OBJECT_LOCK,
+    'x-amz-write-offset-bytes': refused('none', 'appends (directory buckets)'),
+    ...OWNER_AND_PAYER,
+  },
+  CopyObject: {
+    ...COPY_CONDITIONS,
+    'x-amz-metadata-directive': does('COPY keeps the source attributes, REPLACE takes them from the request; others InvalidArgument'),
+    ...STORED_ATTRIBUTES,
+    // No object carries tags (x-amz-tagging and ?tagging are refused): copying them and replacing them with none both give none.
+    'x-amz-tagging-directive': does('COPY and REPLACE both give the copy no tags, as no object has any'),
+    'x-amz-object-annotation-directive': refused('none', 'object annotations'),
+    'x-amz-checksum-algorithm': refused('none', 'the copy keeps the source checksum; another would mean reading the bytes'),
+    'x-amz-acl': OBJECT_ACL,
+    ...OBJECT_GRANTS,
+    ...ENCRYPTION,
+    ...COPY_SOURCE_SSE_C,
+    'If-Match': in18('write only over this ETag'),
+    'If-None-Match': in18('write only if absent (*)'),
+    ...OBJECT_LOCK,
+    ...OWNER_AND_PAYER,
+  },
+  GetObject: {
+    ...READ_CONDITIONS,
+    Range: does('one byte range, 206 (src/s3/range.ts); a multi-range or unparsable one gives the whole object, as in S3'),
+    '?partNumber': does('the bytes of that part (a plain object has one)'),
+    '?response-cache-control': does('overrides the answer header (not for anonymous requests)'),
+    '?response-content-disposition': does('overrides the answer header (not for anonymous requests)'),
+    '?response-content-encoding': does('overrides the answer header (not for anonymous requests)'),
+    '?response-content-language': does('overrides the answer header (not for anonymous requests)'),
+    '?response-content-type': does('overrides the answer header (not for anonymous requests)'),
+    '?response-expires': does('overrides the answer header (not for anonymous requests)'),
+    'x-amz-checksum-mode': does('ENABLED: the whole-object checksum on a 200'),
+    ...VERSION_ID,
+    ...SSE_C,
+    ...OWNER_AND_PAYER,
+  },
+  HeadObject: {
+    ...READ_CONDITIONS,
+    Range: does('one byte range, 206 (src/s3/range.ts)'),
+    '?partNumber': does('the size of that part'),
+    '?response-cache-control': does('overrides the answer header'),
+    '?response-content-disposition': does('overrides the answer header'),
+    '?response-content-encoding': does('overrides the answer header'),
+    '?response-content-language': does('overrides the answer header'),
+    '?response-content-type': does('overrides the answer header'),
+    '?response-expires': does('overrides the answer header'),
+    'x-amz-checksum-mode': does('ENABLED: the whole-object checksum on a 200'),
+    ...VERSION_ID,
+    ...SSE_C,
+    ...OWNER_AND_PAYER,
+  },
+  DeleteObject: {
+    ...VERSION_ID,
+    'x-amz-mfa': in18('MFA delete'),
+    'x-amz-bypass-governance-retention': in18('deletes under governance retention'),
+    'If-Match': refused('#18', 'conditional delete, not in #18 as briefed'),
+    'x-amz-if-match-last-modified-time': refused('#18', 'conditional delete, not in #18 as briefed'),
+    'x-amz-if-match-size': refused('#18', 'conditional delete, not in #18 as briefed'),
+    ...OWNER_AND_PAYER,
+  },
+  CreateMultipartUpload: {
+    '?uploads': selects,
+    'x-amz-checksum-algorithm': does('the parts\' checksum algorithm, echoed'),
+    'x-amz-checksum-type': does('COMPOSITE or FULL_OBJECT (src/s3/multipart-checksums.ts)'),
+    ...STORED_ATTRIBUTES,
+    'x-amz-acl': OBJECT_ACL,
+    ...OBJECT_GRANTS,
+    ...ENCRYPTION,
+    ...OBJECT_LOCK,
+    ...OWNER_AND_PAYER,
+  },
+  UploadPart: {
+    '?partNumber': does('1..10000'),
+    '?uploadId': does('the upload (NoSuchUpload)'),
+    'Content-Length': does('the part length; required unless aws-chunked or HTTP chunked'),
+    ...BODY_CHECKSUMS,
+    ...SSE_C,
+    ...OWNER_AND_PAYER,
+  },
+  UploadPartCopy: {
+    '?partNumber': does('1..10000'),
+    '?uploadId': does('the upload (NoSuchUpload)'),
+    ...COPY_CONDITIONS,
+    'x-amz-copy-source-range': does('bytes=first-last of the source; InvalidRange outside it'),
+    ...SSE_C,
+    ...COPY_SOURCE_SSE_C,
+    ...OWNER_AND_PAYER,
+  },
+  CompleteMultipartUpload: {
+    '?uploadId': does('the upload (NoSuchUpload)'),
+    'Content-MD5': does('verified against the XML body'),
+    'x-amz-checksum-crc32': does('the whole object\'s checksum, compared with the combined parts (BadDigest)'),
+    'x-amz-checksum-crc32c': does('the whole object\'s checksum, compared with the combined parts (BadDigest)'),
+    'x-amz-checksum-crc64nvme': does('the whole object\'s checksum, compared with the combined parts (BadDigest)'),
+    'x-amz-checksum-sha1': does('the whole object\'s checksum, compared with the composite (BadDigest)'),
+    'x-amz-checksum-sha256': does('the whole object\'s checksum, compared with the composite (BadDigest)'),
+    'x-amz-checksum-sha512': refused('none', 'an algorithm cairn does not compute'),
+    'x-amz-checksum-md5': refused('none', 'an algorithm cairn does not compute'),
+    'x-amz-checksum-xxhash64': refused('none', 'an algorithm cairn does not compute'),
+    'x-amz-checksum-xxhash3': refused('none', 'an algorithm cairn does not compute'),
+    'x-amz-checksum-xxhash128': refused('none', 'an algorithm cairn does not compute'),
+    // lib-storage repeats the Create's ChecksumType here, so it cannot be refused.
+    'x-amz-checksum-type': does('accepted; the type chosen at CreateMultipartUpload decides', 'a type other than the upload\'s should be BadDigest'),
+    'x-amz-mp-object-size': refused('none', 'the expected total size is not checked'),
+    'If-Match': in18('complete only over this ETag'),
+    'If-None-Match': in18('complete only if absent (*)'),
+    ...SSE_C,
+    ...OWNER_AND_PAYER,
+  },
+  AbortMultipartUpload: {
+    '?uploadId': does('the upload (NoSuchUpload)'),
+    'x-amz-if-match-initiated-time': refused('#18', 'conditional abort, not in #18 as briefed'),
+    ...OWNER_AND_PAYER,
+  },
+  ListParts: {
+    '?uploadId': does('the upload (NoSuchUpload)'),
+    '?part-number-marker': does('where the page starts'),
+    '?max-parts': does('page size, 1000 at most'),
+    ...SSE_C,
+    ...OWNER_AND_PAYER,
+  },
+  // OPTIONS answers before authentication (src/app.ts), from the bucket's CORS rules alone.
+  CorsPreflight: {
+    Origin: does('matched against the bucket\'s CORS rules (src/http/handlers/cors.ts)'),
+    'Access-Control-Request-Method': does('matched against the rules'),
+    'Access-Control-Request-Headers': does('matched against the rules'),
+  },
+};
+
+/** Operations the router refuses whole (NotImplemented whatever the request carries). */
+export const REFUSED_OPERATIONS: Readonly<Record<string, Lift>> = {
+  PutBucketAcl: '#19',
+  PutObjectAcl: '#19',
+  PutBucketVersioning: '#18',
+  'Object cors': 'none',
+};
+
+/** The names router.ts gives its UNSUPPORTED sub-resources (NotImplemented). */
+export const UNSUPPORTED_SUBRESOURCE_NAME = /^(Bucket \S+ configuration|Object \S+)$/;
+
+/** On every request, whatever the operation. */
+export const COMMON: Rows = {
+  Authorization: does('SigV4 or SigV2 (src/auth/authenticate.ts)'),
+  Host: does('required on HTTP/1.1; a virtual-host bucket (src/s3/endpoint.ts)'),
+  Date: does('the signing time when x-amz-date is absent'),
+  'x-amz-date': does('the signing time; 15 minutes of skew at most'),
+  'x-amz-content-sha256': does('the payload hash (verified) or mode: UNSIGNED-PAYLOAD, STREAMING-*'),
+  'x-amz-security-token': does('signed like any x-amz-* header; cairn keys are long-lived and need no token'),
+  'Content-Length': does('the body length'),
+  'Transfer-Encoding': does('chunked is decoded; any other coding is refused NotImplemented (src/app.ts)'),
+  'Content-Encoding': does('aws-chunked is decoded (src/auth/aws-chunked.ts)'),
+  'x-amz-decoded-content-length': does('the payload length inside aws-chunked'),
+  'x-amz-trailer': does('the checksum trailer of an aws-chunked body'),
+  Expect: does('100-continue, answered by node'),
+  'User-Agent': does('changes nothing'),
+  'x-amz-user-agent': does('SDK information; changes nothing'),
+  'amz-sdk-invocation-id': does('SDK information; changes nothing'),
+  'amz-sdk-request': does('SDK information; changes nothing'),
+  Origin: does('CORS headers on the answer when a rule matches'),
+  '?x-id': does('the SDK\'s operation name; ignored, as S3 does'),
+  '?X-Amz-Signature': does('presigned SigV4 (with X-Amz-Algorithm, -Credential, -Date, -Expires, -SignedHeaders); other x-amz-* parameters count as headers'),
+  '?Signature': does('presigned SigV2 (with AWSAccessKeyId, Expires)'),
+};
+
+/** Whether the table says something about an operation name the router gives. */
+export function isCovered(operation: string): boolean {
+  return operation in OPERATIONS || operation in REFUSED_OPERATIONS || UNSUPPORTED_SUBRESOURCE_NAME.test(operation);
+}
