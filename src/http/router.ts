@@ -65,7 +65,7 @@ const notImplemented = (name: string, access: Access, target: Operation['target'
 });
 
 /** Sub-resources S3 has that cairn does not implement: they answer NotImplemented. */
-const UNSUPPORTED = [
+export const UNSUPPORTED = [
   'policy', 'lifecycle', 'tagging', 'website', 'logging', 'notification', 'replication',
   'encryption', 'ownershipControls', 'publicAccessBlock', 'accelerate',
   'requestPayment', 'analytics', 'metrics', 'inventory', 'intelligent-tiering',

@@ -1,18 +1,17 @@
 // The one table of what cairn does with every request header and query parameter S3 documents
 // for the operations it serves (AWS's API reference, as the SDK models carry it). A row is
-// implemented (and says how), being implemented in #18, or refused: "never accept and ignore",
+// implemented (and says how), or refused: "never accept and ignore",
 // so a client never believes it got a lock, an ACL, tags or encryption that it did not get.
 // Undocumented x-amz-* headers (SDKs add their own) are not refused. Applied by
 // src/s3/refuse-unimplemented.ts; docs/s3-compatibility.md points here.
 import type { S3ErrorCode } from './errors.js';
+import { versionOperations } from './request-headers-versions.js';
 
 /** The issue that will lift a refusal; 'none' when no issue plans it. */
-export type Lift = '#18' | '#19' | '#20' | '#21' | 'none';
+export type Lift = '#19' | '#20' | '#21' | 'none';
 
 export type Rule =
   | { status: 'implemented'; does: string; gap?: string }
-  /** Being implemented in #18: neither refused nor tested here. */
-  | { status: 'issue-18'; does: string }
   /** Answered NotImplemented whatever its value. */
   | { status: 'refused'; lift: Lift; why: string }
   /** Accepted values say why; `refuse` values answer NotImplemented; any other value is S3's `unknown` error. */
@@ -24,17 +23,16 @@ export type Rule =
  */
 export type Rows = Readonly<Record<string, Rule>>;
 
-const does = (how: string, gap?: string): Rule => (gap ? { status: 'implemented', does: how, gap } : { status: 'implemented', does: how });
-const in18 = (how: string): Rule => ({ status: 'issue-18', does: how });
-const refused = (lift: Lift, why: string): Rule => ({ status: 'refused', lift, why });
+export const does = (how: string, gap?: string): Rule => (gap ? { status: 'implemented', does: how, gap } : { status: 'implemented', does: how });
+export const refused = (lift: Lift, why: string): Rule => ({ status: 'refused', lift, why });
 
-const selects = does('names the operation (src/http/router.ts)');
+export const selects = does('names the operation (src/http/router.ts)');
 const ACLS = '#19: ACLs, grants and owners';
 const SSE = '#20: server-side encryption';
 
-const EXPECTED_OWNER: Rows = { 'x-amz-expected-bucket-owner': refused('#19', ACLS) };
+export const EXPECTED_OWNER: Rows = { 'x-amz-expected-bucket-owner': refused('#19', ACLS) };
 const REQUEST_PAYER: Rows = { 'x-amz-request-payer': refused('none', 'no Requester Pays: cairn bills no one') };
-const OWNER_AND_PAYER: Rows = { ...EXPECTED_OWNER, ...REQUEST_PAYER };
+export const OWNER_AND_PAYER: Rows = { ...EXPECTED_OWNER, ...REQUEST_PAYER };
 
 const SSE_C: Rows = {
   'x-amz-server-side-encryption-customer-algorithm': refused('#20', SSE),
@@ -90,12 +88,12 @@ const BUCKET_ACL: Rule = {
 };
 
 const OBJECT_LOCK: Rows = {
-  'x-amz-object-lock-mode': in18('retention mode of the new version'),
-  'x-amz-object-lock-retain-until-date': in18('retention date of the new version'),
-  'x-amz-object-lock-legal-hold': in18('legal hold of the new version'),
-  'x-amz-object-lock-event-hold': refused('#18', 'event holds, a lock kind #18 does not list'),
-  'x-amz-object-lock-event-hold-duration-days': refused('#18', 'event holds, a lock kind #18 does not list'),
-  'x-amz-object-lock-event-hold-duration-years': refused('#18', 'event holds, a lock kind #18 does not list'),
+  'x-amz-object-lock-mode': does('retention mode of the new version (src/http/versioning.ts); needs the bucket\'s object lock and a body digest'),
+  'x-amz-object-lock-retain-until-date': does('retain-until date of the new version, with the mode'),
+  'x-amz-object-lock-legal-hold': does('legal hold (ON/OFF) of the new version'),
+  'x-amz-object-lock-event-hold': refused('none', 'event holds: a lock kind cairn does not model'),
+  'x-amz-object-lock-event-hold-duration-days': refused('none', 'event holds: a lock kind cairn does not model'),
+  'x-amz-object-lock-event-hold-duration-years': refused('none', 'event holds: a lock kind cairn does not model'),
 };
 
 const STORED_ATTRIBUTES: Rows = {
@@ -112,7 +110,7 @@ const STORED_ATTRIBUTES: Rows = {
 };
 
 /** The checksum of a request body (src/http/body.ts, src/s3/checksums.ts). */
-const BODY_CHECKSUMS: Rows = {
+export const BODY_CHECKSUMS: Rows = {
   'Content-MD5': does('verified against the body (BadDigest)'),
   'x-amz-sdk-checksum-algorithm': does('the algorithm of the checksum header or trailer; must agree with it'),
   'x-amz-checksum-crc32': does('verified against the body (BadDigest)'),
@@ -135,14 +133,14 @@ const READ_CONDITIONS: Rows = {
 };
 const COPY_CONDITIONS: Rows = {
   'x-amz-copy-source': does('the source bucket and key (src/s3/endpoint.ts parseCopySource)'),
-  'x-amz-copy-source versionId': in18('the source version (?versionId= inside x-amz-copy-source)'),
+  'x-amz-copy-source versionId': does('the source version (NoSuchVersion; a delete marker is InvalidRequest)'),
   'x-amz-copy-source-if-match': does('412 PreconditionFailed unless the source ETag matches'),
   'x-amz-copy-source-if-none-match': does('412 PreconditionFailed when the source ETag matches'),
   'x-amz-copy-source-if-modified-since': does('412 PreconditionFailed when the source is not modified since'),
   'x-amz-copy-source-if-unmodified-since': does('412 PreconditionFailed when the source is modified since'),
   'x-amz-source-expected-bucket-owner': refused('#19', ACLS),
 };
-const VERSION_ID: Rows = { '?versionId': in18('the version the operation acts on') };
+export const VERSION_ID: Rows = { '?versionId': does('the version the operation acts on (InvalidArgument when malformed, NoSuchVersion when absent)') };
 const LIST_PAGING = (marker: string): Rows => ({
   '?prefix': does('only keys that start with it'),
   '?delimiter': does('groups keys into CommonPrefixes; empty means none'),
@@ -155,10 +153,11 @@ const LIST_PAGING = (marker: string): Rows => ({
  * parameters S3 documents for it. A new operation needs its rows here (test/unit/request-headers.test.ts).
  */
 export const OPERATIONS: Readonly<Record<string, Rows>> = {
+  ...versionOperations(),
   ListBuckets: {
-    '?max-buckets': refused('none', 'ListBuckets paging: cairn answers every bucket in one page'),
-    '?continuation-token': refused('none', 'ListBuckets paging: cairn answers every bucket in one page'),
-    '?prefix': refused('none', 'ListBuckets filtering'),
+    '?max-buckets': refused('#19', 'ListBuckets paging: cairn answers every bucket in one page'),
+    '?continuation-token': refused('#19', 'ListBuckets paging: cairn answers every bucket in one page'),
+    '?prefix': refused('#19', 'ListBuckets filtering'),
     '?bucket-region': refused('none', 'ListBuckets filtering'),
   },
   CreateBucket: {
@@ -169,7 +168,7 @@ export const OPERATIONS: Readonly<Record<string, Rows>> = {
     'x-amz-grant-write': refused('#19', ACLS),
     'x-amz-grant-write-acp': refused('#19', ACLS),
     'x-amz-object-ownership': refused('#19', ACLS),
-    'x-amz-bucket-object-lock-enabled': in18('the bucket takes object locks (and versions)'),
+    'x-amz-bucket-object-lock-enabled': does('true: object lock on, versioning Enabled for good'),
     'x-amz-bucket-namespace': refused('none', 'bucket namespaces: one namespace per server'),
   },
   HeadBucket: { ...EXPECTED_OWNER },
@@ -184,8 +183,8 @@ export const OPERATIONS: Readonly<Record<string, Rows>> = {
   DeleteObjects: {
     '?delete': selects,
     ...BODY_CHECKSUMS,
-    'x-amz-mfa': in18('MFA delete'),
-    'x-amz-bypass-governance-retention': in18('deletes under governance retention'),
+    'x-amz-mfa': refused('none', 'MFA delete: cairn has no MFA devices'),
+    'x-amz-bypass-governance-retention': does('removes GOVERNANCE-locked versions: the root key or a bypass grant, else AccessDenied'),
     ...OWNER_AND_PAYER,
   },
   ListObjects: {
@@ -217,10 +216,10 @@ export const OPERATIONS: Readonly<Record<string, Rows>> = {
     'x-amz-acl': OBJECT_ACL,
     ...OBJECT_GRANTS,
     ...ENCRYPTION,
-    'If-Match': in18('write only over this ETag'),
-    'If-None-Match': in18('write only if absent (*)'),
-    'If-Modified-Since': in18('#18 decides (not documented for PUT)'),
-    'If-Unmodified-Since': in18('#18 decides (not documented for PUT)'),
+    'If-Match': does('412 unless the current ETag matches (404 when none), checked again at commit (409)'),
+    'If-None-Match': does('* only: 412 when a current version exists, checked again at commit (409); other values NotImplemented'),
+    'If-Modified-Since': refused('none', 'S3 takes no date conditions on writes'),
+    'If-Unmodified-Since': refused('none', 'S3 takes no date conditions on writes'),
     ...OBJECT_LOCK,
     'x-amz-write-offset-bytes': refused('none', 'appends (directory buckets)'),
     ...OWNER_AND_PAYER,
@@ -237,8 +236,8 @@ export const OPERATIONS: Readonly<Record<string, Rows>> = {
     ...OBJECT_GRANTS,
     ...ENCRYPTION,
     ...COPY_SOURCE_SSE_C,
-    'If-Match': in18('write only over this ETag'),
-    'If-None-Match': in18('write only if absent (*)'),
+    'If-Match': does('412 unless the current ETag matches (404 when none), checked again at commit (409)'),
+    'If-None-Match': does('* only: 412 when a current version exists, checked again at commit (409); other values NotImplemented'),
     ...OBJECT_LOCK,
     ...OWNER_AND_PAYER,
   },
@@ -274,11 +273,11 @@ export const OPERATIONS: Readonly<Record<string, Rows>> = {
   },
   DeleteObject: {
     ...VERSION_ID,
-    'x-amz-mfa': in18('MFA delete'),
-    'x-amz-bypass-governance-retention': in18('deletes under governance retention'),
-    'If-Match': refused('#18', 'conditional delete, not in #18 as briefed'),
-    'x-amz-if-match-last-modified-time': refused('#18', 'conditional delete, not in #18 as briefed'),
-    'x-amz-if-match-size': refused('#18', 'conditional delete, not in #18 as briefed'),
+    'x-amz-mfa': refused('none', 'MFA delete: cairn has no MFA devices'),
+    'x-amz-bypass-governance-retention': does('removes GOVERNANCE-locked versions: the root key or a bypass grant, else AccessDenied'),
+    'If-Match': refused('none', 'conditional deletes'),
+    'x-amz-if-match-last-modified-time': refused('none', 'conditional deletes'),
+    'x-amz-if-match-size': refused('none', 'conditional deletes'),
     ...OWNER_AND_PAYER,
   },
   CreateMultipartUpload: {
@@ -325,14 +324,14 @@ export const OPERATIONS: Readonly<Record<string, Rows>> = {
     // lib-storage repeats the Create's ChecksumType here, so it cannot be refused.
     'x-amz-checksum-type': does('accepted; the type chosen at CreateMultipartUpload decides', 'a type other than the upload\'s should be BadDigest'),
     'x-amz-mp-object-size': refused('none', 'the expected total size is not checked'),
-    'If-Match': in18('complete only over this ETag'),
-    'If-None-Match': in18('complete only if absent (*)'),
+    'If-Match': does('412 unless the current ETag matches (404 when none), checked again at commit (409)'),
+    'If-None-Match': does('* only: 412 when a current version exists, checked again at commit (409)'),
     ...SSE_C,
     ...OWNER_AND_PAYER,
   },
   AbortMultipartUpload: {
     '?uploadId': does('the upload (NoSuchUpload)'),
-    'x-amz-if-match-initiated-time': refused('#18', 'conditional abort, not in #18 as briefed'),
+    'x-amz-if-match-initiated-time': refused('none', 'conditional aborts'),
     ...OWNER_AND_PAYER,
   },
   ListParts: {
@@ -354,7 +353,6 @@ export const OPERATIONS: Readonly<Record<string, Rows>> = {
 export const REFUSED_OPERATIONS: Readonly<Record<string, Lift>> = {
   PutBucketAcl: '#19',
   PutObjectAcl: '#19',
-  PutBucketVersioning: '#18',
   'Object cors': 'none',
 };
 

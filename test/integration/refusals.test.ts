@@ -5,6 +5,7 @@ import {
   CreateMultipartUploadCommand,
   GetBucketCorsCommand,
   GetObjectCommand,
+  GetBucketVersioningCommand,
   HeadBucketCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
@@ -22,7 +23,7 @@ import { OPERATIONS, type Rule } from '../../src/s3/request-headers.js';
 
 // The refusals of src/s3/request-headers.ts over real HTTP, one request per refused row (and
 // refused value), generated from the table: adding a row adds a test. Each must answer S3's
-// error and leave everything as it was. What #18 implements is neither refused nor tested here.
+// error and leave everything as it was.
 
 const B = 'refusals';
 const EMPTY = 'refusals-empty';
@@ -154,6 +155,11 @@ describe('refused headers and parameters over real HTTP', () => {
   const completeXml = () => Buffer.from(`<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>"${createHash('md5').update('part one').digest('hex')}"</ETag></Part></CompleteMultipartUpload>`);
 
   /** Keyed by operation; fresh keys and buckets are made per request so absence proves nothing was created. */
+  const versioningXml = Buffer.from('<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>');
+  const lockXml = Buffer.from('<ObjectLockConfiguration><ObjectLockEnabled>Enabled</ObjectLockEnabled></ObjectLockConfiguration>');
+  const retentionXml = Buffer.from('<Retention><Mode>GOVERNANCE</Mode><RetainUntilDate>2099-01-01T00:00:00Z</RetainUntilDate></Retention>');
+  const holdXml = Buffer.from('<LegalHold><Status>ON</Status></LegalHold>');
+  const unversioned = async () => expect((await s3.send(new GetBucketVersioningCommand({ Bucket: B }))).Status).toBeUndefined();
   const TEMPLATES: Record<string, Template[]> = {
     ListBuckets: [{ req: () => ({ method: 'GET', path: '/' }), unchanged: nothing }],
     CreateBucket: [(() => {
@@ -199,6 +205,14 @@ describe('refused headers and parameters over real HTTP', () => {
     CompleteMultipartUpload: [{ req: () => ({ method: 'POST', path: `/${B}/${MP}`, query: `uploadId=${uploadId}`, body: completeXml() }), unchanged: uploadIntact }],
     AbortMultipartUpload: [{ req: () => ({ method: 'DELETE', path: `/${B}/${MP}`, query: `uploadId=${uploadId}` }), unchanged: uploadIntact }],
     ListParts: [{ req: () => ({ method: 'GET', path: `/${B}/${MP}`, query: `uploadId=${uploadId}` }), unchanged: nothing }],
+    PutBucketVersioning: [{ req: () => ({ method: 'PUT', path: `/${B}`, query: 'versioning', body: versioningXml, headers: { 'content-md5': md5B64(versioningXml) } }), unchanged: unversioned }],
+    ListObjectVersions: [{ req: () => ({ method: 'GET', path: `/${B}`, query: 'versions' }), unchanged: nothing }],
+    PutObjectLockConfiguration: [{ req: () => ({ method: 'PUT', path: `/${B}`, query: 'object-lock', body: lockXml, headers: { 'content-md5': md5B64(lockXml) } }), unchanged: nothing }],
+    GetObjectLockConfiguration: [{ req: () => ({ method: 'GET', path: `/${B}`, query: 'object-lock' }), unchanged: nothing }],
+    PutObjectRetention: [{ req: () => ({ method: 'PUT', path: `/${B}/${KEEP}`, query: 'retention', body: retentionXml, headers: { 'content-md5': md5B64(retentionXml) } }), unchanged: keepIntact }],
+    GetObjectRetention: [{ req: () => ({ method: 'GET', path: `/${B}/${KEEP}`, query: 'retention' }), unchanged: nothing }],
+    PutObjectLegalHold: [{ req: () => ({ method: 'PUT', path: `/${B}/${KEEP}`, query: 'legal-hold', body: holdXml, headers: { 'content-md5': md5B64(holdXml) } }), unchanged: keepIntact }],
+    GetObjectLegalHold: [{ req: () => ({ method: 'GET', path: `/${B}/${KEEP}`, query: 'legal-hold' }), unchanged: nothing }],
   };
 
   /** Every refusal the table makes: [operation, header or ?parameter, value, expected status and code]. */
@@ -262,9 +276,7 @@ describe('refused headers and parameters over real HTTP', () => {
     }
   });
 
-  // #18 implements these; it takes them out of router.ts's list.
-  const IN_18 = new Set(['versioning', 'versions', 'object-lock', 'retention', 'legal-hold']);
-  const subresources = unsupportedSubresources().filter((sub) => !IN_18.has(sub));
+  const subresources = unsupportedSubresources();
 
   it.each(subresources)('sub-resource ?%s on a bucket and on an object: 501 NotImplemented', async (sub) => {
     for (const path of [`/${B}`, `/${B}/${KEEP}`]) {
