@@ -4,6 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
+  ListObjectVersionsCommand,
+  PutBucketVersioningCommand,
   CompleteMultipartUploadCommand,
   DeleteObjectCommand,
   GetBucketCorsCommand,
@@ -249,5 +251,23 @@ describe('a data dir written by 0.1.0, after the upgrade', () => {
     const scrub = await api<ScrubResult>('/v1/verify', {});
     expect(scrub.broken).toEqual([]);
     expect((await api<GcResult>('/v1/gc', { dryRun: true })).orphanChunks).toBe(0);
+  });
+
+  it('every existing object became its key\'s null version; versioning can be turned on over it', async () => {
+    for (const b of manifest.buckets) {
+      const expected = manifest.objects.filter((o) => o.bucket === b.name);
+      const v = await s3.send(new ListObjectVersionsCommand({ Bucket: b.name }));
+      expect(v.DeleteMarkers ?? []).toEqual([]);
+      // The upload completed above is the one object made since the upgrade.
+      const old = (v.Versions ?? []).filter((x) => x.Key !== manifest.inProgressUpload.key);
+      expect(old.map((x) => [x.Key, x.VersionId, x.IsLatest, x.ETag]).sort()).toEqual(expected.map((o) => [o.key, 'null', true, o.etag]).sort());
+    }
+    const o = manifest.objects.find((x) => x.stored === 'files')!;
+    expect(md5(await bodyOf(await s3.send(new GetObjectCommand({ Bucket: o.bucket, Key: o.key, VersionId: 'null' }))))).toBe(o.md5);
+    await s3.send(new PutBucketVersioningCommand({ Bucket: o.bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+    const next = await s3.send(new PutObjectCommand({ Bucket: o.bucket, Key: o.key, Body: 'a newer version' }));
+    expect(next.VersionId).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(md5(await bodyOf(await s3.send(new GetObjectCommand({ Bucket: o.bucket, Key: o.key, VersionId: 'null' }))))).toBe(o.md5);
+    expect((await s3.send(new GetObjectCommand({ Bucket: o.bucket, Key: o.key }))).VersionId).toBe(next.VersionId);
   });
 });
