@@ -9,7 +9,8 @@ import { PAGE_MAX, objectLine, pageObjects } from './ls.js';
 
 // The filter flags come from the filter definitions (src/db/records/filters.ts): a new filter
 // gets its flag, help line and value handling from there.
-type FilterFlags = { [K in ValueFilterName]?: string } & { [K in PairsFilterName]?: string[] };
+// Commander gives a switch `true`, any other value filter its text.
+type FilterFlags = { [K in ValueFilterName]?: string | true } & { [K in PairsFilterName]?: string[] };
 
 interface FindFlags extends TargetFlags, FilterFlags {
   sort?: string;
@@ -51,7 +52,12 @@ export function queryParams(f: FindFlags): QueryParams {
       }
       continue;
     }
-    const value = f[name as ValueFilterName];
+    const given = f[name as ValueFilterName];
+    if (def.input === 'switch') {
+      if (given) params[name] = 'true';
+      continue;
+    }
+    const value = given === true ? undefined : given;
     params[name] = def.input === 'size' ? size(flag, value) : def.input === 'time' ? timeArg(value) : value;
   }
   Object.assign(params, { sort: f.sort, order: f.order, cursor: f.cursor }, pairs);
@@ -68,7 +74,7 @@ export function register(program: Command): void {
     .command('find')
     .description('Find objects by bucket, prefix, name, size, date, content type, ETag, metadata or checksum (the admin API filters)');
   for (const { name, def } of FILTER_LIST) {
-    const flags = `${def.cli.short ? `-${def.cli.short}, ` : ''}${filterFlag(name)} <${def.cli.arg}>`;
+    const flags = `${def.cli.short ? `-${def.cli.short}, ` : ''}${filterFlag(name)}${def.cli.arg ? ` <${def.cli.arg}>` : ''}`;
     if (def.kind === 'pairs') find.option(flags, def.cli.help, collect);
     else find.option(flags, def.cli.help);
   }
