@@ -350,9 +350,29 @@ describe('versions, delete markers and locks in the records', () => {
     expect(await api('/v1/objects/locked/doc.txt?versionId=')).toMatchObject({ status: 400, body: { error: { field: 'versionId' } } });
   });
 
+  it('POST /v1/presign signs x-amz-* headers: a presigned CopyObject of an older version restores it (the console\'s restore)', async () => {
+    const source = `locked/doc.txt?versionId=${ids.v1}`;
+    const presigned = await api<{ url: string }>('/v1/presign', { method: 'POST', body: JSON.stringify({ bucket: 'locked', key: 'doc.txt', method: 'PUT', headers: { 'x-amz-copy-source': source } }) });
+    expect(presigned.status).toBe(200);
+    expect(presigned.body.url).toContain('X-Amz-SignedHeaders=host%3Bx-amz-copy-source');
+    // Without the signed header the signature does not match: nothing is written.
+    expect((await fetch(presigned.body.url, { method: 'PUT' })).status).toBe(403);
+    const res = await fetch(presigned.body.url, { method: 'PUT', headers: { 'x-amz-copy-source': source } });
+    expect(res.status, await res.clone().text()).toBe(200);
+    const restored = res.headers.get('x-amz-version-id')!;
+    expect(await bodyOf(await s3.send(new GetObjectCommand({ Bucket: 'locked', Key: 'doc.txt' })))).toEqual(Buffer.from('first'));
+    const rec = (await api<ObjectRecord>('/v1/objects/locked/doc.txt')).body;
+    expect(rec.versions.map((v) => v.versionId)).toEqual([restored, ids.v2, ids.v1]);
+    for (const headers of [{ 'x-amz-date': 'x' }, { 'X-Amz-Copy-Source': source }, { 'content-type': 'text/plain' }]) {
+      const bad = await api('/v1/presign', { method: 'POST', body: JSON.stringify({ bucket: 'locked', key: 'doc.txt', method: 'PUT', headers }) });
+      expect(bad, JSON.stringify(headers)).toMatchObject({ status: 400, body: { error: { code: 'BadRequest' } } });
+    }
+  });
+
   it('GET /v1/buckets and /v1/stats count objects, versions, delete markers and their bytes', async () => {
     const buckets = (await api<{ buckets: BucketSummary[] }>('/v1/buckets')).body.buckets;
-    expect(buckets.find((b) => b.name === 'locked')).toMatchObject({ objects: 1, logicalBytes: 14, versions: 3, deleteMarkers: 1, versionBytes: 5 + 14 + 4 });
+    // doc.txt: first, second version, and first again (restored); held.txt: held, then a delete marker.
+    expect(buckets.find((b) => b.name === 'locked')).toMatchObject({ objects: 1, logicalBytes: 5, versions: 4, deleteMarkers: 1, versionBytes: 5 + 14 + 5 + 4 });
     const { pool: _pool, ...stats } = (await api<StoreStats & { pool: unknown }>('/v1/stats')).body;
     const sum = (f: 'objects' | 'versions' | 'deleteMarkers' | 'logicalBytes' | 'versionBytes') => buckets.reduce((a, b) => a + b[f], 0);
     expect(stats).toMatchObject({ objects: sum('objects'), versions: sum('versions'), deleteMarkers: 1, logicalBytes: sum('logicalBytes'), versionBytes: sum('versionBytes') });
