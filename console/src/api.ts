@@ -2,11 +2,11 @@
 // S3 URLs the browser uploads, downloads and deletes through (presigned by the admin API with the
 // token, or by the browser itself with a key pair).
 import { ApiError } from './lib/errors.js';
-import { buildQuery, objectPath, presign, signHeaders, type Credentials } from './lib/sigv4.js';
+import { buildQuery, copySource, objectPath, presign, signHeaders, type Credentials } from './lib/sigv4.js';
 import { parseS3Error } from './lib/upload.js';
 import type { BucketSummary, ObjectRecord, ObjectSummary, StoreStats as StoreTotals } from '../../src/db/records/shapes.js';
 
-export type { BucketSummary, ChunkEntry, ObjectRecord, ObjectSummary } from '../../src/db/records/shapes.js';
+export type { BucketSummary, ChunkEntry, LockState, ObjectRecord, ObjectSummary, VersionEntry } from '../../src/db/records/shapes.js';
 
 export type Auth = { kind: 'token'; token: string } | { kind: 'key'; accessKeyId: string; secretAccessKey: string };
 
@@ -102,30 +102,39 @@ export class Api {
   list = (bucket: string, prefix: string, cursor?: string, limit = 200) =>
     this.request<ListPage>('GET', '/v1/list', { query: { bucket, prefix, delimiter: '/', limit: String(limit), ...(cursor ? { cursor } : {}) } });
   find = (params: Record<string, string>) => this.request<{ objects: ObjectSummary[]; nextCursor?: string }>('GET', '/v1/objects', { query: params });
-  object = (bucket: string, key: string) => this.request<ObjectRecord>('GET', `${objectPath(bucket, key).replace(/^/, '/v1/objects')}`);
+  object = (bucket: string, key: string, versionId?: string) =>
+    this.request<ObjectRecord>('GET', `${objectPath(bucket, key).replace(/^/, '/v1/objects')}`, versionId === undefined ? {} : { query: { versionId } });
   stats = () => this.request<StoreStats>('GET', '/v1/stats');
   metrics = () => this.request<string>('GET', '/metrics', { text: true });
   verifyState = () => this.request<VerifyState>('GET', '/v1/verify');
   startVerify = () => this.request<VerifyState>('POST', '/v1/verify', { body: { background: true } });
 
-  /** A URL for an S3 request on an object: presigned by the admin API (token) or here (key pair). */
-  async presign(bucket: string, key: string, method = 'GET', query: Record<string, string> = {}, expires = 3600): Promise<string> {
+  /**
+   * A URL for an S3 request on an object: presigned by the admin API (token) or here (key pair).
+   * `headers` (lower-case x-amz-* names) are signed into it; the request must send them.
+   */
+  async presign(bucket: string, key: string, method = 'GET', query: Record<string, string> = {}, expires = 3600, headers: Record<string, string> = {}): Promise<string> {
     if (this.auth.kind === 'token') {
-      const r = await this.request<{ url: string }>('POST', '/v1/presign', { body: { bucket, key, method, expires, ...(Object.keys(query).length ? { query } : {}) } });
+      const extra = { ...(Object.keys(query).length ? { query } : {}), ...(Object.keys(headers).length ? { headers } : {}) };
+      const r = await this.request<{ url: string }>('POST', '/v1/presign', { body: { bucket, key, method, expires, ...extra } });
       return r.url;
     }
     if (!this.endpoint) throw new Error('the S3 endpoint is not known yet');
-    return presign({ method, path: objectPath(bucket, key), query: buildQuery(query), host: this.endpoint.host, origin: this.endpoint.origin }, this.creds(this.endpoint.region), expires);
+    return presign({ method, path: objectPath(bucket, key), query: buildQuery(query), host: this.endpoint.host, origin: this.endpoint.origin, headers }, this.creds(this.endpoint.region), expires);
   }
 
-  /** A presigned S3 request with fetch; S3 XML errors become ApiError. */
+  /** A presigned S3 request with fetch; S3 XML errors become ApiError. x-amz-* headers are signed (S3 refuses them unsigned). */
   async s3(bucket: string, key: string, method: string, opts: { query?: Record<string, string>; body?: string; headers?: Record<string, string> } = {}): Promise<string> {
-    const url = await this.presign(bucket, key, method, opts.query);
+    const amz = Object.fromEntries(Object.entries(opts.headers ?? {}).flatMap(([k, v]) => (/^x-amz-/i.test(k) ? [[k.toLowerCase(), v]] : [])));
+    const url = await this.presign(bucket, key, method, opts.query, 3600, amz);
     const res = await fetch(url, { method, body: opts.body, headers: opts.headers });
     const text = await res.text();
     if (!res.ok) throw s3Error(res.status, text);
     return text;
   }
+
+  /** Restores an older version: CopyObject of it onto its own key makes a new current version with its bytes. */
+  restoreVersion = (bucket: string, key: string, versionId: string) => this.s3(bucket, key, 'PUT', { headers: { 'x-amz-copy-source': copySource(bucket, key, versionId) } });
 }
 
 export function s3Error(status: number, body: string): ApiError {

@@ -180,7 +180,7 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
         {route.page === 'buckets' && <BucketsPage />}
         {route.page === 'browse' && <BrowsePage bucket={route.bucket} prefix={route.prefix} />}
         {route.page === 'search' && <SearchPage bucket={route.bucket} query={route.query} />}
-        {route.page === 'object' && <ObjectPage bucket={route.bucket} objectKey={route.key} />}
+        {route.page === 'object' && <ObjectPage bucket={route.bucket} objectKey={route.key} versionId={route.versionId} />}
         {route.page === 'notFound' && (
           <section>
             <h1>Page not found</h1>

@@ -43,8 +43,8 @@ export interface Backend {
   readonly where: string;
   buckets(): Promise<BucketSummary[]>;
   findObjects(params: QueryParams): Promise<ObjectPage>;
-  /** Throws CliError (exit 1) when there is no such object. */
-  objectRecord(bucket: string, key: string): Promise<ObjectRecord>;
+  /** The current version, or the version `versionId`. Throws CliError (exit 1) when there is none. */
+  objectRecord(bucket: string, key: string, versionId?: string): Promise<ObjectRecord>;
   chunkRecord(sha256: string): Promise<ChunkRecord>;
   stats(): Promise<StoreStats & { pool?: PoolStats }>;
   createBucket(name: string, isPublic: boolean): Promise<BucketSummary>;

@@ -5,11 +5,12 @@ import { parseDuration, parseSize } from '../config.js';
 import { openBackend, type QueryParams } from './backend.js';
 import { collect, handle, parsePositiveInt, usage, withTarget, type TargetFlags } from './common.js';
 import { JsonArrayWriter, humanSize, humanTime, note, out, printJson } from './output.js';
-import { PAGE_MAX, objectLine, pageObjects } from './ls.js';
+import { PAGE_MAX, lockWords, objectLine, pageObjects, versionLine, versionState } from './ls.js';
 
 // The filter flags come from the filter definitions (src/db/records/filters.ts): a new filter
 // gets its flag, help line and value handling from there.
-type FilterFlags = { [K in ValueFilterName]?: string } & { [K in PairsFilterName]?: string[] };
+// Commander gives a switch `true`, any other value filter its text.
+type FilterFlags = { [K in ValueFilterName]?: string | true } & { [K in PairsFilterName]?: string[] };
 
 interface FindFlags extends TargetFlags, FilterFlags {
   sort?: string;
@@ -51,7 +52,12 @@ export function queryParams(f: FindFlags): QueryParams {
       }
       continue;
     }
-    const value = f[name as ValueFilterName];
+    const given = f[name as ValueFilterName];
+    if (def.input === 'switch') {
+      if (given) params[name] = 'true';
+      continue;
+    }
+    const value = given === true ? undefined : given;
     params[name] = def.input === 'size' ? size(flag, value) : def.input === 'time' ? timeArg(value) : value;
   }
   Object.assign(params, { sort: f.sort, order: f.order, cursor: f.cursor }, pairs);
@@ -59,8 +65,10 @@ export function queryParams(f: FindFlags): QueryParams {
   return params;
 }
 
-function longLine(o: ObjectSummary): string {
-  return `${humanTime(o.lastModified)}  ${humanSize(o.size).padStart(10)}  ${(o.contentType || '-').padEnd(24)}  ${o.etag.padEnd(36)}  ${o.bucket}/${o.key}\n`;
+function longLine(o: ObjectSummary, versions: boolean): string {
+  const state = versions ? versionState(o) : lockWords(o.lock);
+  const version = `${versions ? `  ${o.versionId}` : ''}${state ? `  (${state})` : ''}`;
+  return `${humanTime(o.lastModified)}  ${humanSize(o.size).padStart(10)}  ${(o.contentType || '-').padEnd(24)}  ${(o.etag || '-').padEnd(36)}  ${o.bucket}/${o.key}${version}\n`;
 }
 
 export function register(program: Command): void {
@@ -68,7 +76,7 @@ export function register(program: Command): void {
     .command('find')
     .description('Find objects by bucket, prefix, name, size, date, content type, ETag, metadata or checksum (the admin API filters)');
   for (const { name, def } of FILTER_LIST) {
-    const flags = `${def.cli.short ? `-${def.cli.short}, ` : ''}${filterFlag(name)} <${def.cli.arg}>`;
+    const flags = `${def.cli.short ? `-${def.cli.short}, ` : ''}${filterFlag(name)}${def.cli.arg ? ` <${def.cli.arg}>` : ''}`;
     if (def.kind === 'pairs') find.option(flags, def.cli.help, collect);
     else find.option(flags, def.cli.help);
   }
@@ -79,7 +87,7 @@ export function register(program: Command): void {
       .option('-n, --limit <n>', 'at most this many results (default 100); the cursor to continue is printed')
       .option('--all', 'every match (pages through with the cursor)')
       .option('--cursor <cursor>', 'continue from an earlier result')
-      .option('-l, --long', 'also show content type and ETag'),
+      .option('-l, --long', 'also show content type, ETag, lock and legal hold'),
   )
     .addHelpText(
       'after',
@@ -87,6 +95,8 @@ export function register(program: Command): void {
         '  cairn find --bucket photos --min-size 10MiB --sort size --order desc\n' +
         '  cairn find --contains report --modified-after 7d\n' +
         '  cairn find --meta owner=alice --json | jq -r \'.objects[].key\'\n' +
+        '  cairn find --bucket records --versions --locked   every version under retention or legal hold\n' +
+        'Without --versions only current objects match (not older versions, not delete markers).\n' +
         '--json prints the admin API shape: { "objects": [...], "nextCursor": "..." }',
     )
     .action(
@@ -94,6 +104,8 @@ export function register(program: Command): void {
         if (flags.all && flags.limit !== undefined) throw usage('use either --all or --limit');
         const limit = flags.all ? undefined : flags.limit !== undefined ? parsePositiveInt('--limit', flags.limit) : 100;
         const params = queryParams(flags);
+        const versions = params.versions === 'true';
+        const line = (o: ObjectSummary) => (flags.long ? longLine(o, versions) : versions ? versionLine(o, true) : objectLine(o, true));
         const backend = openBackend(flags, { write: false });
         try {
           if (limit !== undefined && limit <= PAGE_MAX) {
@@ -101,7 +113,7 @@ export function register(program: Command): void {
             const page = await backend.findObjects({ ...params, limit: String(limit) });
             if (flags.json) printJson(page);
             else {
-              out(page.objects.map((o) => (flags.long ? longLine(o) : objectLine(o, true))).join(''));
+              out(page.objects.map(line).join(''));
               if (page.objects.length === 0) note('no matching objects');
               if (page.nextCursor) note(`more results: continue with --cursor ${page.nextCursor}`);
             }
@@ -109,7 +121,7 @@ export function register(program: Command): void {
           }
           const w = flags.json ? new JsonArrayWriter('objects') : undefined;
           const r = await pageObjects(backend, params, limit, (objs) =>
-            w ? w.write(objs) : out(objs.map((o) => (flags.long ? longLine(o) : objectLine(o, true))).join('')),
+            w ? w.write(objs) : out(objs.map(line).join('')),
           );
           if (w) w.end({ nextCursor: r.nextCursor });
           else {

@@ -77,11 +77,11 @@ export class LocalBackend implements Backend {
     return this.meta.records.findObjects(parseObjectQuery(params));
   }
 
-  async objectRecord(bucket: string, key: string) {
-    const rec = await this.meta.records.object(bucket, key);
+  async objectRecord(bucket: string, key: string, versionId?: string) {
+    const rec = await this.meta.records.object(bucket, key, versionId);
     if (!rec) {
       await this.services((s) => s.buckets.require(bucket));
-      throw new CliError(`no object ${bucket}/${key}`);
+      throw new CliError(versionId === undefined ? `no object ${bucket}/${key}` : `no version ${versionId} of ${bucket}/${key}`);
     }
     return rec;
   }

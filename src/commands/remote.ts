@@ -72,8 +72,9 @@ export class RemoteBackend implements Backend {
     return this.call<ObjectPage>('GET', `/v1/objects${s ? `?${s}` : ''}`);
   }
 
-  async objectRecord(bucket: string, key: string) {
-    return this.call<ObjectRecord>('GET', `/v1/objects/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`);
+  async objectRecord(bucket: string, key: string, versionId?: string) {
+    const query = versionId === undefined ? '' : `?versionId=${encodeURIComponent(versionId)}`;
+    return this.call<ObjectRecord>('GET', `/v1/objects/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}${query}`);
   }
 
   async chunkRecord(sha256: string) {

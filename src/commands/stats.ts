@@ -5,9 +5,16 @@ import { fields, humanSize, out, printJson } from './output.js';
 
 export function register(program: Command): void {
   withTarget(
-    program.command('stats').description('Store totals: buckets, objects, logical and stored bytes, chunks, dedup ratio, multipart uploads'),
+    program
+      .command('stats')
+      .description('Store totals: buckets, objects, versions and delete markers, logical and stored bytes, chunks, dedup ratio, multipart uploads'),
   )
-    .addHelpText('after', '\n--json prints the admin API shape (StoreStats; with --url also the write-buffer pool).')
+    .addHelpText(
+      'after',
+      '\nObjects and Logical size count current objects; Versions counts every version that holds data (current ones too),\n' +
+        'Version size their bytes; the dedup ratio is version size over stored size.\n' +
+        '--json prints the admin API shape (StoreStats; with --url also the write-buffer pool).',
+    )
     .action(
       handle(async (flags: TargetFlags) => {
         const backend = openBackend(flags, { write: false });
@@ -18,6 +25,9 @@ export function register(program: Command): void {
             ['Buckets', String(s.buckets)],
             ['Objects', String(s.objects)],
             ['Logical size', `${humanSize(s.logicalBytes)} (${s.logicalBytes} bytes)`],
+            ['Versions', String(s.versions)],
+            ['Delete markers', String(s.deleteMarkers)],
+            ['Version size', `${humanSize(s.versionBytes)} (${s.versionBytes} bytes, every version)`],
             ['Stored size', `${humanSize(s.physicalBytes)} (${s.physicalBytes} bytes)`],
             ['Chunks', String(s.chunks)],
             ['Dedup ratio', `${s.dedupRatio.toFixed(2)}x`],

@@ -80,7 +80,9 @@ export const objects = sqliteTable(
     index('objects_bucket_modified').on(t.bucketId, t.lastModified),
     // Record queries across buckets (admin API, `cairn find`): each sort order and the selective
     // filters get an index; SQLite appends the rowid, so (column, id) keyset pages seek directly.
-    index('objects_key').on(t.key),
+    // By key, ties (one key's versions, or the same key in other buckets) come newest first, the
+    // order objects_versions gives a bucket's versions: one tie rule whether or not a bucket is named.
+    index('objects_key').on(t.key, sql`${t.id} desc`),
     index('objects_size').on(t.size),
     index('objects_modified').on(t.lastModified),
     index('objects_content_type').on(t.contentType),

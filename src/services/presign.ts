@@ -17,6 +17,11 @@ export interface PresignInput {
   method?: string;
   /** Extra query parameters, signed with the rest (the console's multipart calls). */
   query?: Record<string, string>;
+  /**
+   * Headers the request will carry, signed with it (lower-case names): S3 refuses unsigned x-amz-*
+   * headers, so a presigned CopyObject must sign its x-amz-copy-source.
+   */
+  headers?: Record<string, string>;
   expiresSeconds: number;
   date?: Date;
 }
@@ -30,7 +35,7 @@ export function presignUrl(o: PresignInput): string {
     .join('&');
   const host = o.endpoint.host;
   const signed = presignRequest(
-    { method: o.method ?? 'GET', rawPath, rawQuery, headers: { host }, host },
+    { method: o.method ?? 'GET', rawPath, rawQuery, headers: { ...o.headers, host }, host },
     { ...o.credentials, region: o.region, date: o.date ?? new Date(), expiresSeconds: o.expiresSeconds },
   );
   return `${o.endpoint.protocol}//${host}${signed.request.rawPath}?${signed.request.rawQuery}`;

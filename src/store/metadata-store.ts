@@ -205,8 +205,8 @@ export interface RecordsStore {
   stats(): Promise<StoreStats>;
   /** One page of objects matching the query, and the cursor of the next one. */
   findObjects(q: ObjectQuery): Promise<{ objects: ObjectSummary[]; nextCursor?: string }>;
-  /** An object with its chunk list. */
-  object(bucket: string, key: string): Promise<ObjectRecord | undefined>;
+  /** The current version of an object, or the version `versionId`, with its chunk list and the key's versions. */
+  object(bucket: string, key: string, versionId?: string): Promise<ObjectRecord | undefined>;
   /** A chunk with the objects and uploads that use it. */
   chunk(sha256: string): Promise<ChunkRecord | undefined>;
 }

@@ -1,14 +1,16 @@
 // The web console end to end in a real browser: Debian's chromium driven by playwright-core.
 // Sign in, create a bucket, upload a 20 MiB file by drag and drop (and a small one through the
 // file input), see it listed, check the chunk table against /v1/objects, download through the
-// presigned link and compare bytes, search by size, run verify, delete. Screenshots of every page
-// (desktop and phone width) go to test-output/console/.
+// presigned link and compare bytes, search by size, run verify, list an object's versions and
+// restore one, delete. Screenshots of every page (desktop and phone width) go to test-output/console/.
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { GetObjectCommand, PutBucketVersioningCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { bodyOf } from '../helpers/sdk.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -181,7 +183,7 @@ describe.skipIf(!haveChromium)('web console in chromium', () => {
     await page.getByRole('button', { name: 'Copy' }).click();
     await page.getByText('Link copied.').waitFor();
     // The Download button too: a real browser download of the same bytes.
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download' }).click()]);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download', exact: true }).click()]);
     expect(download.suggestedFilename()).toBe('big.bin');
     const saved = await download.path();
     expect(createHash('sha256').update(fs.readFileSync(saved)).digest('hex')).toBe(createHash('sha256').update(big).digest('hex'));
@@ -277,6 +279,32 @@ describe.skipIf(!haveChromium)('web console in chromium', () => {
     await page.getByRole('textbox', { name: /^Admin token/ }).fill(server.adminToken);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+  });
+
+  it('lists an object\'s versions, downloads an older one and restores it', async () => {
+    const s3 = server.client();
+    await s3.send(new PutBucketVersioningCommand({ Bucket: 'photos', VersioningConfiguration: { Status: 'Enabled' } }));
+    const edited = Buffer.from('the note, edited after versioning was turned on\n');
+    const v2 = (await s3.send(new PutObjectCommand({ Bucket: 'photos', Key: 'note.txt', Body: edited, ContentType: 'text/plain' }))).VersionId!;
+    await page.goto(server.adminUrl + '/o/photos/note.txt');
+    await page.getByRole('heading', { name: 'Versions' }).waitFor();
+    const versions = () => page.locator('table.versions tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-version-id')));
+    expect(await versions()).toEqual([v2, 'null']);
+    await page.getByTestId('lock-state').filter({ hasText: 'none' }).waitFor();
+    // The older version downloads as itself.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download version null' }).click()]);
+    expect(fs.readFileSync(await download.path())).toEqual(small);
+    await shot('15-object-versions');
+    // Restore: a copy of it over the current one, as a new version.
+    await page.getByRole('button', { name: 'Restore version null' }).click();
+    await page.getByText('Version restored').waitFor();
+    await expect.poll(async () => (await versions()).length, { timeout: 10_000 }).toBe(3);
+    const rec = (await admin('/v1/objects/photos/note.txt')).body as { size: number; versionId: string; versions: Array<{ versionId: string }> };
+    expect(rec.size).toBe(small.length);
+    expect(rec.versions.map((v) => v.versionId)).toEqual([rec.versionId, v2, 'null']);
+    expect(await versions()).toEqual([rec.versionId, v2, 'null']);
+    expect(await bodyOf(await s3.send(new GetObjectCommand({ Bucket: 'photos', Key: 'note.txt' })))).toEqual(small);
+    await shot('16-object-restored');
   });
 
   it('deletes the object', async () => {

@@ -8,10 +8,12 @@ import { Repository, type ChunkPlacement } from '../../src/db/repository.js';
 import { findObjects, parseObjectQuery, QueryError, type ObjectQuery } from '../../src/db/records/index.js';
 
 // The records query tests' data (test/unit/admin-queries.test.ts, admin-records.test.ts): a real
-// SQLite file seeded with a few thousand objects in three buckets, and a plain JS model of the same
-// rows (filter + sort by (value, id)) to check every answer against. Chunk files are not needed:
-// queries only read rows. The seed is fixed, so every test file gets the same rows.
+// SQLite file seeded with a few thousand objects in three buckets, some with older versions, delete
+// markers, retention and legal holds, and a plain JS model of the same rows (one per version:
+// filter + sort by (value, id)) to check every answer against. Chunk files are not needed: queries
+// only read rows. The seed is fixed, so every test file gets the same rows.
 
+/** One version (or delete marker) as the model keeps it. */
 export interface Model {
   id: number;
   bucket: string;
@@ -23,6 +25,21 @@ export interface Model {
   meta: Record<string, string>;
   checksumAlgorithm: string | null;
   hashes: string[];
+  versionId: string;
+  isCurrent: boolean;
+  deleteMarker: boolean;
+  lockMode: 'GOVERNANCE' | 'COMPLIANCE' | null;
+  lockUntil: number | null;
+  legalHold: boolean;
+}
+
+/** What a version is written with besides its data. */
+export interface VersionOpts {
+  /** Default 'null': replaces the key's null version. */
+  versionId?: string;
+  lockMode?: 'GOVERNANCE' | 'COMPLIANCE';
+  lockUntil?: number;
+  legalHold?: boolean;
 }
 
 export const BUCKETS = ['alpha', 'beta', 'gamma'];
@@ -50,12 +67,12 @@ const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
 export const hashOf = (i: number) => createHash('sha256').update(`chunk-${i}`).digest('hex');
 
 /** Keys shared across buckets (cross-bucket ties on key) and some non-ASCII ones (UTF-8 byte order). */
-function keyFor(i: number): string {
+export function keyFor(i: number): string {
   const dirs = ['logs/', 'img/', 'data/2024/', 'data/2025/', 'é/', '日本/', '😀/', ''];
   return `${dirs[i % dirs.length]}file-${String(Math.floor(i / 3)).padStart(5, '0')}${i % 5 === 0 ? '.txt' : '.bin'}`;
 }
 
-export function insert(i: number, overrides: Partial<Model> = {}): Model {
+export function insert(i: number, overrides: Partial<Model> = {}, opts: VersionOpts = {}): Model {
   const bucket = overrides.bucket ?? BUCKETS[i % 3]!;
   const nChunks = Math.floor(rand() * 4);
   const hashes = Array.from({ length: nChunks }, () => hashOf(Math.floor(rand() * 400)));
@@ -77,6 +94,12 @@ export function insert(i: number, overrides: Partial<Model> = {}): Model {
     meta: rand() < 0.7 ? { color: pick(COLORS), owner: `u${i % 4}` } : {},
     checksumAlgorithm: pick(ALGS),
     hashes,
+    versionId: opts.versionId ?? 'null',
+    isCurrent: true,
+    deleteMarker: false,
+    lockMode: opts.lockMode ?? null,
+    lockUntil: opts.lockUntil ?? null,
+    legalHold: opts.legalHold ?? false,
     ...overrides,
   };
   const { object } = repo.commitObject(
@@ -91,14 +114,71 @@ export function insert(i: number, overrides: Partial<Model> = {}): Model {
       checksumAlgorithm: m.checksumAlgorithm,
       checksumValue: m.checksumAlgorithm ? 'AAAA' : null,
       checksumType: m.checksumAlgorithm ? 'FULL_OBJECT' : null,
+      versionId: m.versionId,
+      lockMode: m.lockMode,
+      lockUntil: m.lockUntil,
+      legalHold: m.legalHold,
     },
     placements,
   );
-  const row = { ...m, id: object.id };
-  const old = model.findIndex((x) => x.bucket === bucket && x.key === m.key);
-  if (old >= 0) model.splice(old, 1);
+  return place({ ...m, id: object.id });
+}
+
+/** A delete marker on a key (versioned: the marker gets its own version id). */
+export function insertMarker(bucket: string, key: string, versionId: string): Model {
+  const bucketId = bucketIds.get(bucket)!;
+  repo.deleteObject(bucketId, key, { markerVersionId: versionId });
+  const row = repo.getVersion(bucketId, key, versionId)!;
+  return place({
+    id: row.id,
+    bucket,
+    key,
+    size: 0,
+    lastModified: row.lastModified,
+    contentType: null,
+    etag: '',
+    meta: {},
+    checksumAlgorithm: null,
+    hashes: [],
+    versionId,
+    isCurrent: false,
+    deleteMarker: true,
+    lockMode: null,
+    lockUntil: null,
+    legalHold: false,
+  });
+}
+
+/** The model's side of a new newest version: a new null version replaces the old one, the rest stop being current. */
+function place(row: Model): Model {
+  for (let i = model.length - 1; i >= 0; i--) {
+    const x = model[i]!;
+    if (x.bucket !== row.bucket || x.key !== row.key) continue;
+    if (row.versionId === 'null' && x.versionId === 'null') model.splice(i, 1);
+    else x.isCurrent = false;
+  }
+  row.isCurrent = !row.deleteMarker;
   model.push(row);
   return row;
+}
+
+/** Whether a version is under retention (until ahead of `now`) or a legal hold. */
+export const isLocked = (m: Model, now = Date.now()) => m.legalHold || (m.lockMode !== null && m.lockUntil !== null && m.lockUntil > now);
+
+/**
+ * Later versions of some keys, with and without locks, delete markers on some (a few written
+ * over again), and the same key in two buckets.
+ */
+function seedVersions(): void {
+  const DAY = 86_400_000;
+  const locks: VersionOpts[] = [{ lockMode: 'GOVERNANCE', lockUntil: Date.now() + DAY }, { lockMode: 'COMPLIANCE', lockUntil: Date.now() - DAY }, { legalHold: true }, {}];
+  for (let i = 0; i < N; i += 4) {
+    insert(i, {}, { versionId: `v${i}-a`, ...locks[(i / 4 + 1) % locks.length] });
+    if (i % 8 === 0) insert(i, {}, { versionId: `v${i}-b` });
+    if (i % 12 === 0) insertMarker(BUCKETS[i % 3]!, keyFor(i), `m${i}`);
+    if (i % 48 === 0) insert(i, {}, { versionId: `v${i}-c`, legalHold: true });
+    if (i % 40 === 0) insert(i, { bucket: BUCKETS[(i + 1) % 3]! }, { versionId: `x${i}` });
+  }
 }
 
 /** Seeds a fresh SQLite file before the calling test file's tests, and removes it after. */
@@ -114,6 +194,7 @@ export function useSeededRecords(): void {
     repo.createBucket({ name: 'empty', region: 'us-east-1', publicRead: false });
     opened.sqlite.transaction(() => {
       for (let i = 0; i < N; i++) insert(i);
+      seedVersions();
     })();
   });
 
@@ -126,16 +207,26 @@ export function useSeededRecords(): void {
 const utf8 = (s: string) => Buffer.from(s, 'utf8');
 const sortValue = (m: Model, sort: ObjectQuery['sort']) => (sort === 'key' ? m.key : sort === 'size' ? m.size : m.lastModified);
 
+/** By key, ties (versions of a key, the same key in other buckets) newest first; by size or date, oldest first. */
 function compare(a: Model, b: Model, sort: ObjectQuery['sort']): number {
   const va = sortValue(a, sort);
   const vb = sortValue(b, sort);
   const c = typeof va === 'string' ? Buffer.compare(utf8(va), utf8(vb as string)) : va - (vb as number);
-  return c !== 0 ? c : a.id - b.id;
+  return c !== 0 ? c : sort === 'key' ? b.id - a.id : a.id - b.id;
 }
 
-export function expected(pred: (m: Model) => boolean, sort: ObjectQuery['sort'] = 'key', order: ObjectQuery['order'] = 'asc'): string[] {
-  const rows = model.filter(pred).sort((a, b) => compare(a, b, sort) * (order === 'asc' ? 1 : -1));
-  return rows.map((m) => `${m.bucket}/${m.key}`);
+/** A version as collect() and expected() name it. */
+export const label = (o: { bucket: string; key: string; versionId: string }) => `${o.bucket}/${o.key}@${o.versionId}`;
+
+/** The model's answer: current objects matching `pred`, or every version with `versions`. */
+export function expected(pred: (m: Model) => boolean, sort: ObjectQuery['sort'] = 'key', order: ObjectQuery['order'] = 'asc', versions: 'current' | 'all' = 'current'): string[] {
+  const rows = model.filter((m) => (versions === 'all' || m.isCurrent) && pred(m)).sort((a, b) => compare(a, b, sort) * (order === 'asc' ? 1 : -1));
+  return rows.map(label);
+}
+
+/** The newest version of each key, markers included: what isLatest says. */
+export function isLatest(m: Model): boolean {
+  return !model.some((x) => x.bucket === m.bucket && x.key === m.key && x.id > m.id);
 }
 
 /** Every page of a query, checking each page's size and that nothing repeats. */
@@ -146,7 +237,7 @@ export function collect(params: Record<string, string>, limit = 250): string[] {
     const page = findObjects(opened.db, parseObjectQuery({ ...params, limit: String(limit), ...(cursor ? { cursor } : {}) }));
     expect(page.objects.length).toBeLessThanOrEqual(limit);
     if (page.nextCursor) expect(page.objects.length).toBe(limit);
-    out.push(...page.objects.map((o) => `${o.bucket}/${o.key}`));
+    out.push(...page.objects.map(label));
     if (!page.nextCursor) break;
     cursor = page.nextCursor;
   }

@@ -370,6 +370,33 @@ export function storeContract(name: string, factory: StoreFactory): void {
         expect(c!.objects.map((o) => o.key).sort()).toEqual(['docs/a.txt', 'docs/b.bin']);
         expect(await store.records.chunk(h('f'))).toBeUndefined();
       });
+
+      it('count and list versions: current objects by default, every version and marker on request', async () => {
+        await store.objects.commit(bucketId, 'v', row(10, '"1"', { versionId: 'v1', lockMode: 'GOVERNANCE', lockUntil: Date.now() + 60_000 }), [chunk('a', 0, 10)]);
+        await store.objects.commit(bucketId, 'v', row(20, '"2"', { versionId: 'v2' }), [chunk('a', 0, 10), chunk('b', 10, 10)]);
+        await store.objects.commit(bucketId, 'gone', row(5, '"3"', { versionId: 'g1', legalHold: true }), [chunk('c', 0, 5)]);
+        await store.objects.delete(bucketId, 'gone', { markerVersionId: 'g2' });
+        expect(await store.records.bucket('bkt')).toMatchObject({ objects: 1, logicalBytes: 20, versions: 3, deleteMarkers: 1, versionBytes: 35 });
+        expect(await store.records.stats()).toMatchObject({ objects: 1, logicalBytes: 20, versions: 3, deleteMarkers: 1, versionBytes: 35 });
+        const current = await store.records.findObjects(parseObjectQuery({ bucket: 'bkt' }));
+        expect(current.objects.map((o) => [o.key, o.versionId])).toEqual([['v', 'v2']]);
+        const all = await store.records.findObjects(parseObjectQuery({ bucket: 'bkt', versions: 'true' }));
+        expect(all.objects.map((o) => [o.key, o.versionId, o.isLatest, o.deleteMarker])).toEqual([
+          ['gone', 'g2', true, true],
+          ['gone', 'g1', false, false],
+          ['v', 'v2', true, false],
+          ['v', 'v1', false, false],
+        ]);
+        const locked = await store.records.findObjects(parseObjectQuery({ versions: 'true', locked: 'true' }));
+        expect(locked.objects.map((o) => [o.versionId, o.lock.mode, o.lock.legalHold])).toEqual([
+          ['g1', null, true],
+          ['v1', 'GOVERNANCE', false],
+        ]);
+        expect(await store.records.object('bkt', 'v', 'v1')).toMatchObject({ versionId: 'v1', isLatest: false, size: 10, lock: { mode: 'GOVERNANCE' } });
+        expect((await store.records.object('bkt', 'v'))!.versions.map((v) => v.versionId)).toEqual(['v2', 'v1']);
+        expect(await store.records.object('bkt', 'gone')).toBeUndefined();
+        expect(await store.records.object('bkt', 'gone', 'g2')).toMatchObject({ deleteMarker: true, isLatest: true });
+      });
     });
 
     if (factory.reopen) {

@@ -7,9 +7,11 @@ import {
   CopyObjectCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
   PutObjectCommand,
+  PutObjectLegalHoldCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -239,8 +241,8 @@ describe('records match what the SDK uploaded', () => {
     expect(r.body).toMatchObject({ sha256: first.sha256, size: first.size, crc32c: first.crc32c, refcount: 2, uploads: [] });
     expect(r.body.objects).toEqual(
       expect.arrayContaining([
-        { bucket: 'records', key: weirdKey, seq: 0, offset: 0 },
-        { bucket: 'other', key: 'copy', seq: 0, offset: 0 },
+        { bucket: 'records', key: weirdKey, versionId: 'null', seq: 0, offset: 0 },
+        { bucket: 'other', key: 'copy', versionId: 'null', seq: 0, offset: 0 },
       ]),
     );
     expect(await api(`/v1/chunks/${'0'.repeat(64)}`)).toMatchObject({ status: 404 });
@@ -284,6 +286,98 @@ describe('records match what the SDK uploaded', () => {
     } finally {
       await s3.send(new AbortMultipartUploadCommand({ Bucket: 'other', Key: 'open', UploadId: upload.UploadId! }));
     }
+  });
+});
+
+describe('versions, delete markers and locks in the records', () => {
+  const ids: Record<string, string> = {};
+  let until: Date;
+  type Page = { objects: ObjectSummary[]; nextCursor?: string };
+
+  beforeAll(async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: 'locked', ObjectLockEnabledForBucket: true }));
+    until = new Date(Math.floor(Date.now() / 1000) * 1000 + 86_400_000);
+    ids.v1 = (await s3.send(new PutObjectCommand({ Bucket: 'locked', Key: 'doc.txt', Body: 'first', ObjectLockMode: 'GOVERNANCE', ObjectLockRetainUntilDate: until }))).VersionId!;
+    ids.v2 = (await s3.send(new PutObjectCommand({ Bucket: 'locked', Key: 'doc.txt', Body: 'second version' }))).VersionId!;
+    ids.held = (await s3.send(new PutObjectCommand({ Bucket: 'locked', Key: 'held.txt', Body: 'held' }))).VersionId!;
+    await s3.send(new PutObjectLegalHoldCommand({ Bucket: 'locked', Key: 'held.txt', VersionId: ids.held, LegalHold: { Status: 'ON' } }));
+    ids.marker = (await s3.send(new DeleteObjectCommand({ Bucket: 'locked', Key: 'held.txt' }))).VersionId!;
+  });
+
+  it('GET /v1/objects: current objects by default; versions=true every version and marker; locked=true the locked ones', async () => {
+    const current = (await api<Page>('/v1/objects?bucket=locked')).body.objects;
+    expect(current.map((o) => [o.key, o.versionId, o.isLatest, o.deleteMarker])).toEqual([['doc.txt', ids.v2, true, false]]);
+    const all = (await api<Page>('/v1/objects?bucket=locked&versions=true')).body.objects;
+    expect(all.map((o) => [o.key, o.versionId, o.isLatest, o.deleteMarker, o.size])).toEqual([
+      ['doc.txt', ids.v2, true, false, 14],
+      ['doc.txt', ids.v1, false, false, 5],
+      ['held.txt', ids.marker, true, true, 0],
+      ['held.txt', ids.held, false, false, 4],
+    ]);
+    expect(all[1]!.lock).toEqual({ mode: 'GOVERNANCE', retainUntil: until.toISOString(), legalHold: false });
+    expect(all[3]!.lock).toEqual({ mode: null, retainUntil: null, legalHold: true });
+    const locked = (await api<Page>('/v1/objects?versions=true&locked=true')).body.objects;
+    expect(locked.map((o) => o.versionId)).toEqual([ids.v1, ids.held]);
+    expect((await api<Page>('/v1/objects?bucket=locked&locked=true')).body.objects).toEqual([]);
+    expect((await api<Page>('/v1/objects?bucket=locked&versions=true&locked=false')).body.objects.map((o) => o.versionId)).toEqual([ids.v2, ids.marker]);
+    // Paging one by one through a key's versions.
+    const paged: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = (await api<Page>(`/v1/objects?bucket=locked&versions=true&order=desc&limit=1${cursor ? `&cursor=${cursor}` : ''}`)).body;
+      paged.push(...page.objects.map((o) => o.versionId));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(paged).toEqual([ids.held, ids.marker, ids.v1, ids.v2]);
+    for (const qs of ['versions=yes', 'locked=1']) {
+      expect(await api(`/v1/objects?${qs}`)).toMatchObject({ status: 400, body: { error: { code: 'BadFilter', field: qs.split('=')[0] } } });
+    }
+  });
+
+  it('GET /v1/objects/{bucket}/{key}?versionId= gives that version, its lock and the key\'s versions', async () => {
+    const rec = (await api<ObjectRecord>(`/v1/objects/locked/doc.txt?versionId=${ids.v1}`)).body;
+    expect(rec).toMatchObject({ versionId: ids.v1, isLatest: false, deleteMarker: false, size: 5, lock: { mode: 'GOVERNANCE', retainUntil: until.toISOString(), legalHold: false } });
+    expect(rec.chunks.map((c) => c.size)).toEqual([5]);
+    expect(rec.versions.map((v) => [v.versionId, v.isLatest])).toEqual([
+      [ids.v2, true],
+      [ids.v1, false],
+    ]);
+    expect((await api<ObjectRecord>('/v1/objects/locked/doc.txt')).body).toMatchObject({ versionId: ids.v2, isLatest: true, size: 14 });
+    expect(await api('/v1/objects/locked/held.txt')).toMatchObject({ status: 404, body: { error: { code: 'NotFound', message: 'no such object' } } });
+    expect(await api(`/v1/objects/locked/held.txt?versionId=${ids.marker}`)).toMatchObject({ status: 200, body: { deleteMarker: true, isLatest: true, chunks: [] } });
+    expect(await api('/v1/objects/locked/doc.txt?versionId=nope')).toMatchObject({ status: 404, body: { error: { message: 'no such version' } } });
+    expect(await api('/v1/objects/locked/doc.txt?version=1')).toMatchObject({ status: 400, body: { error: { code: 'BadFilter', field: 'version' } } });
+    expect(await api('/v1/objects/locked/doc.txt?versionId=')).toMatchObject({ status: 400, body: { error: { field: 'versionId' } } });
+  });
+
+  it('POST /v1/presign signs x-amz-* headers: a presigned CopyObject of an older version restores it (the console\'s restore)', async () => {
+    const source = `locked/doc.txt?versionId=${ids.v1}`;
+    const presigned = await api<{ url: string }>('/v1/presign', { method: 'POST', body: JSON.stringify({ bucket: 'locked', key: 'doc.txt', method: 'PUT', headers: { 'x-amz-copy-source': source } }) });
+    expect(presigned.status).toBe(200);
+    expect(presigned.body.url).toContain('X-Amz-SignedHeaders=host%3Bx-amz-copy-source');
+    // Without the signed header the signature does not match: nothing is written.
+    expect((await fetch(presigned.body.url, { method: 'PUT' })).status).toBe(403);
+    const res = await fetch(presigned.body.url, { method: 'PUT', headers: { 'x-amz-copy-source': source } });
+    expect(res.status, await res.clone().text()).toBe(200);
+    const restored = res.headers.get('x-amz-version-id')!;
+    expect(await bodyOf(await s3.send(new GetObjectCommand({ Bucket: 'locked', Key: 'doc.txt' })))).toEqual(Buffer.from('first'));
+    const rec = (await api<ObjectRecord>('/v1/objects/locked/doc.txt')).body;
+    expect(rec.versions.map((v) => v.versionId)).toEqual([restored, ids.v2, ids.v1]);
+    for (const headers of [{ 'x-amz-date': 'x' }, { 'X-Amz-Copy-Source': source }, { 'content-type': 'text/plain' }]) {
+      const bad = await api('/v1/presign', { method: 'POST', body: JSON.stringify({ bucket: 'locked', key: 'doc.txt', method: 'PUT', headers }) });
+      expect(bad, JSON.stringify(headers)).toMatchObject({ status: 400, body: { error: { code: 'BadRequest' } } });
+    }
+  });
+
+  it('GET /v1/buckets and /v1/stats count objects, versions, delete markers and their bytes', async () => {
+    const buckets = (await api<{ buckets: BucketSummary[] }>('/v1/buckets')).body.buckets;
+    // doc.txt: first, second version, and first again (restored); held.txt: held, then a delete marker.
+    expect(buckets.find((b) => b.name === 'locked')).toMatchObject({ objects: 1, logicalBytes: 5, versions: 4, deleteMarkers: 1, versionBytes: 5 + 14 + 5 + 4 });
+    const { pool: _pool, ...stats } = (await api<StoreStats & { pool: unknown }>('/v1/stats')).body;
+    const sum = (f: 'objects' | 'versions' | 'deleteMarkers' | 'logicalBytes' | 'versionBytes') => buckets.reduce((a, b) => a + b[f], 0);
+    expect(stats).toMatchObject({ objects: sum('objects'), versions: sum('versions'), deleteMarkers: 1, logicalBytes: sum('logicalBytes'), versionBytes: sum('versionBytes') });
+    expect(stats.versions).toBeGreaterThan(stats.objects);
+    expect(stats).toEqual(storeStats(srv.db.db));
   });
 });
 

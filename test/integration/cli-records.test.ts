@@ -6,11 +6,13 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   CompleteMultipartUploadCommand,
+  CreateBucketCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
   PutObjectCommand,
+  PutObjectLegalHoldCommand,
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
@@ -148,9 +150,11 @@ describe('cairn record commands: help and usage errors', { timeout: 180_000 }, (
       for (const flag of ['--data-dir', '--url', '--token', '--json']) expect(r.stdout, `${commands[i]!.join(' ')} ${flag}`).toContain(flag);
     }
     const find = runs[1]!.stdout;
-    for (const flag of ['--bucket', '--prefix', '--contains', '--min-size', '--max-size', '--modified-after', '--modified-before', '--content-type', '--etag', '--meta', '--checksum-algorithm', '--sort', '--order', '--limit', '--cursor']) {
+    for (const flag of ['--bucket', '--prefix', '--contains', '--min-size', '--max-size', '--modified-after', '--modified-before', '--content-type', '--etag', '--meta', '--checksum-algorithm', '--versions', '--locked', '--sort', '--order', '--limit', '--cursor']) {
       expect(find).toContain(flag);
     }
+    expect(runs[0]!.stdout).toContain('--versions');
+    expect(runs[2]!.stdout).toContain('--version-id <id>');
     expect(runs[12]!.stdout).toContain('--expires');
     expect(runs[13]!.stdout).toContain('--no-quarantine');
     expect(runs[14]!.stdout).toContain('--dry-run');
@@ -337,8 +341,8 @@ describe('cairn record commands against a running server', { timeout: 180_000 },
   it('prints human tables', async () => {
     const buckets = await cli(local('ls'));
     expect(buckets.code).toBe(0);
-    expect(buckets.stdout).toMatch(/^NAME\s+OBJECTS\s+SIZE\s+STORED\s+ACCESS/);
-    expect(buckets.stdout).toMatch(/^many\s+1050\s/m);
+    expect(buckets.stdout).toMatch(/^NAME\s+OBJECTS\s+SIZE\s+VERSIONS\s+MARKERS\s+STORED\s+ACCESS/);
+    expect(buckets.stdout).toMatch(/^many\s+1050\s+\S+ KiB\s+1050\s+0\s/m);
     const inspect = await cli(local('inspect', 's3://photos/b/big.png'));
     expect(inspect.code).toBe(0);
     expect(inspect.stdout).toContain('Object:');
@@ -561,5 +565,76 @@ describe('cairn record commands on a stopped data dir', { timeout: 180_000 }, ()
     const missing = await cli(local('verify', '--json', '--no-progress'));
     expect(missing.code).toBe(1);
     expect(JSON.parse(missing.stdout).broken[0]).toMatchObject({ sha256: victim, problem: 'missing', objects: [{ bucket: 'photos', key: 'a/two.bin' }] });
+  });
+});
+
+describe('cairn record commands and versions', { timeout: 180_000 }, () => {
+  let srv: TestServer;
+  const at = (mode: 'local' | 'remote', ...args: string[]) =>
+    mode === 'local' ? [...args, '--data-dir', srv.dataDir] : [...args, '--url', srv.adminUrl, '--token', srv.adminToken];
+  const ids: Record<string, string> = {};
+
+  beforeAll(async () => {
+    srv = await startTestServer();
+    const s3 = srv.client();
+    await s3.send(new CreateBucketCommand({ Bucket: 'history', ObjectLockEnabledForBucket: true }));
+    const until = new Date(Date.now() + 86_400_000);
+    ids.v1 = (await s3.send(new PutObjectCommand({ Bucket: 'history', Key: 'doc.txt', Body: 'first', ObjectLockMode: 'GOVERNANCE', ObjectLockRetainUntilDate: until }))).VersionId!;
+    ids.v2 = (await s3.send(new PutObjectCommand({ Bucket: 'history', Key: 'doc.txt', Body: 'second version' }))).VersionId!;
+    ids.held = (await s3.send(new PutObjectCommand({ Bucket: 'history', Key: 'gone.txt', Body: 'held' }))).VersionId!;
+    await s3.send(new PutObjectLegalHoldCommand({ Bucket: 'history', Key: 'gone.txt', VersionId: ids.held, LegalHold: { Status: 'ON' } }));
+    ids.marker = (await s3.send(new DeleteObjectCommand({ Bucket: 'history', Key: 'gone.txt' }))).VersionId!;
+  });
+
+  afterAll(async () => {
+    await srv?.stop();
+  });
+
+  it('ls and find show current objects; --versions every version and delete marker; --locked the locked ones (both modes)', async () => {
+    for (const mode of ['local', 'remote'] as const) {
+      const current = await json(at(mode, 'ls', 'history'));
+      expect(current.objects.map((o: any) => [o.key, o.versionId])).toEqual([['doc.txt', ids.v2]]);
+      const all = await json(at(mode, 'ls', 'history', '--versions'));
+      expect(all.objects.map((o: any) => [o.key, o.versionId, o.isLatest, o.deleteMarker])).toEqual([
+        ['doc.txt', ids.v2, true, false],
+        ['doc.txt', ids.v1, false, false],
+        ['gone.txt', ids.marker, true, true],
+        ['gone.txt', ids.held, false, false],
+      ]);
+      expect(all.objects[1].lock).toMatchObject({ mode: 'GOVERNANCE', legalHold: false });
+      expect(all.objects[3].lock).toEqual({ mode: null, retainUntil: null, legalHold: true });
+      const locked = await json(at(mode, 'find', '--bucket', 'history', '--versions', '--locked', '--all'));
+      expect(locked.objects.map((o: any) => o.versionId)).toEqual([ids.v1, ids.held]);
+      expect((await json(at(mode, 'find', '--bucket', 'history', '--locked'))).objects).toEqual([]);
+      const b = (await json(at(mode, 'ls'))).buckets.find((x: any) => x.name === 'history');
+      expect(b).toMatchObject({ objects: 1, logicalBytes: 14, versions: 3, deleteMarkers: 1, versionBytes: 5 + 14 + 4 });
+      expect(await json(at(mode, 'stats'))).toMatchObject({ objects: 1, logicalBytes: 14, versions: 3, deleteMarkers: 1, versionBytes: 23 });
+    }
+    const human = await cli(at('local', 'ls', 'history', '--versions'));
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(new RegExp(`^\\S+ \\S+\\s+5 B  doc\\.txt  ${ids.v1}  \\(GOVERNANCE until \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\)$`, 'm'));
+    expect(human.stdout).toMatch(new RegExp(`^\\S+ \\S+\\s+-  gone\\.txt  ${ids.marker}  \\(latest, delete marker\\)$`, 'm'));
+    const stats = await cli(at('local', 'stats'));
+    expect(stats.stdout).toMatch(/^Versions:\s+3$/m);
+    expect(stats.stdout).toMatch(/^Delete markers:\s+1$/m);
+  });
+
+  it('inspect --version-id shows that version, its lock and the key\'s versions (both modes)', async () => {
+    for (const mode of ['local', 'remote'] as const) {
+      const rec = await json(at(mode, 'inspect', 'history/doc.txt', '--version-id', ids.v1!));
+      expect(rec).toMatchObject({ versionId: ids.v1, isLatest: false, size: 5, lock: { mode: 'GOVERNANCE', legalHold: false } });
+      expect(rec.versions.map((v: any) => v.versionId)).toEqual([ids.v2, ids.v1]);
+      expect(await json(at(mode, 'inspect', 'history/gone.txt', '--version-id', ids.marker!))).toMatchObject({ deleteMarker: true, isLatest: true, chunks: [] });
+      const noCurrent = await cli(at(mode, 'inspect', 'history/gone.txt'));
+      expect(noCurrent.code).toBe(1);
+      const missing = await cli(at(mode, 'inspect', 'history/doc.txt', '--version-id', 'no-such-version'));
+      expect(missing.code).toBe(1);
+    }
+    expect((await cli(at('local', 'inspect', 'history/doc.txt', '--version-id', 'nope'))).stderr).toContain('no version nope of history/doc.txt');
+    const human = await cli(at('local', 'inspect', 'history/gone.txt', '--version-id', ids.held!));
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/^Lock:\s+legal hold$/m);
+    expect(human.stdout).toMatch(/Versions \(2, newest first\):\nVERSION\s+MODIFIED\s+SIZE\s+ETAG\s+STATE/);
+    expect(human.stdout).toContain(`* ${ids.held}`);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { findObjects, objectsQuery, parseObjectQuery } from '../../src/db/records/index.js';
 import { FILTER_LIST } from '../../src/db/records/filters.js';
-import { BASE, collect, expected, fieldOf, insert, model, opened, useSeededRecords, type Model } from '../helpers/records-model.js';
+import { BASE, collect, expected, fieldOf, insert, isLatest, isLocked, label, model, opened, useSeededRecords, type Model } from '../helpers/records-model.js';
 
 // Record queries (filters, sorts, keyset paging, bad filters, query plans) against a real SQLite
 // file, every answer checked against a plain JS model of the same rows (../helpers/records-model.ts).
@@ -10,9 +10,11 @@ import { BASE, collect, expected, fieldOf, insert, model, opened, useSeededRecor
 useSeededRecords();
 
 describe('findObjects filters (each one against the model)', () => {
-  it('no filter: every object in key order', () => {
+  it('no filter: every current object in key order (no older version, no delete marker)', () => {
     const all = collect({}, 1000);
-    expect(all).toHaveLength(model.length);
+    const current = model.filter((m) => m.isCurrent);
+    expect(current.length).toBeLessThan(model.length);
+    expect(all).toHaveLength(current.length);
     expect(all).toEqual(expected(() => true));
   });
 
@@ -53,7 +55,7 @@ describe('findObjects filters (each one against the model)', () => {
       expected((m) => m.lastModified >= Date.parse('2024-01-05T00:00:00Z') && m.lastModified < Date.parse('2024-01-10T00:00:00Z')),
     );
     // after/before tile: the two halves are disjoint and cover everything.
-    expect(collect({ modifiedAfter: iso }).length + collect({ modifiedBefore: iso }).length).toBe(model.length);
+    expect(collect({ modifiedAfter: iso }).length + collect({ modifiedBefore: iso }).length).toBe(expected(() => true).length);
   });
 
   it('contentType, exact or type/*', () => {
@@ -114,11 +116,15 @@ describe('findObjects combinations, sorts and orders', () => {
   });
 
   it('returns whole summaries', () => {
-    const m = model.find((x) => x.checksumAlgorithm === 'SHA256' && x.meta.color)!;
+    const m = model.find((x) => x.isCurrent && x.checksumAlgorithm === 'SHA256' && x.meta.color && x.lockMode === 'GOVERNANCE')!;
     const [o] = findObjects(opened.db, parseObjectQuery({ bucket: m.bucket, prefix: m.key, limit: '1' })).objects;
     expect(o).toEqual({
       bucket: m.bucket,
       key: m.key,
+      versionId: m.versionId,
+      isLatest: true,
+      deleteMarker: false,
+      lock: { mode: 'GOVERNANCE', retainUntil: new Date(m.lockUntil!).toISOString(), legalHold: false },
       size: m.size,
       etag: m.etag,
       lastModified: new Date(m.lastModified).toISOString(),
@@ -138,6 +144,64 @@ describe('findObjects combinations, sorts and orders', () => {
   });
 });
 
+describe('versions, delete markers and locks', () => {
+  it('versions=true: every version and delete marker, for every sort and order, with and without a bucket', () => {
+    expect(model.some((m) => m.deleteMarker)).toBe(true);
+    for (const sort of ['key', 'size', 'modified'] as const) {
+      for (const order of ['asc', 'desc'] as const) {
+        expect(collect({ versions: 'true', sort, order }, 1000)).toEqual(expected(() => true, sort, order, 'all'));
+        // Pages of 7 end inside one key's versions.
+        expect(collect({ versions: 'true', bucket: 'alpha', sort, order }, 7)).toEqual(expected((m) => m.bucket === 'alpha', sort, order, 'all'));
+      }
+    }
+    expect(collect({ versions: 'false' })).toEqual(collect({}));
+  });
+
+  it('versions=true with other filters', () => {
+    expect(collect({ versions: 'true', prefix: 'logs/' })).toEqual(expected((m) => m.key.startsWith('logs/'), 'key', 'asc', 'all'));
+    expect(collect({ versions: 'true', bucket: 'beta', prefix: 'img/', order: 'desc' }, 5)).toEqual(
+      expected((m) => m.bucket === 'beta' && m.key.startsWith('img/'), 'key', 'desc', 'all'),
+    );
+    expect(collect({ versions: 'true', minSize: '1', sort: 'size' })).toEqual(expected((m) => m.size >= 1, 'size', 'asc', 'all'));
+  });
+
+  it('each version says its id, whether it is the latest, whether it is a delete marker, and its lock', () => {
+    const byLabel = new Map(model.map((m) => [label(m), m]));
+    let seen = 0;
+    let cursor: string | undefined;
+    do {
+      const page = findObjects(opened.db, parseObjectQuery({ versions: 'true', bucket: 'gamma', limit: '1000', ...(cursor ? { cursor } : {}) }));
+      for (const o of page.objects) {
+        const m = byLabel.get(label(o))!;
+        expect(o, label(o)).toMatchObject({
+          isLatest: isLatest(m),
+          deleteMarker: m.deleteMarker,
+          size: m.size,
+          lock: { mode: m.lockMode, retainUntil: m.lockUntil === null ? null : new Date(m.lockUntil).toISOString(), legalHold: m.legalHold },
+        });
+        seen++;
+      }
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(seen).toBe(expected((m) => m.bucket === 'gamma', 'key', 'asc', 'all').length);
+    // A delete marker that is the newest version of its key is its latest; its key has no current object.
+    const marker = model.find((m) => m.deleteMarker && isLatest(m))!;
+    expect(collect({ bucket: marker.bucket, prefix: marker.key })).not.toContain(`${marker.bucket}/${marker.key}`);
+  });
+
+  it('locked=true: retention still ahead or a legal hold; locked=false: the others', () => {
+    expect(model.some((m) => m.lockMode !== null && !isLocked(m))).toBe(true);
+    const locked = collect({ locked: 'true', versions: 'true' });
+    expect(locked.length).toBeGreaterThan(0);
+    expect(locked).toEqual(expected((m) => isLocked(m), 'key', 'asc', 'all'));
+    expect(collect({ locked: 'true' })).toEqual(expected((m) => isLocked(m)));
+    expect(collect({ locked: 'false', versions: 'true', sort: 'modified' })).toEqual(expected((m) => !isLocked(m), 'modified', 'asc', 'all'));
+    expect(collect({ locked: 'true', bucket: 'beta', versions: 'true', sort: 'size', order: 'desc' }, 3)).toEqual(
+      expected((m) => m.bucket === 'beta' && isLocked(m), 'size', 'desc', 'all'),
+    );
+  });
+});
+
 describe('keyset paging stability', () => {
   it('sees every row that existed once, even with rows inserted before and after the cursor between pages', () => {
     for (const sort of ['key', 'size', 'modified'] as const) {
@@ -148,7 +212,7 @@ describe('keyset paging stability', () => {
         let i = 0;
         do {
           const page = findObjects(opened.db, parseObjectQuery({ bucket: 'gamma', sort, order, limit: '50', ...(cursor ? { cursor } : {}) }));
-          seen.push(...page.objects.map((o) => `${o.bucket}/${o.key}`));
+          seen.push(...page.objects.map(label));
           cursor = page.nextCursor;
           // New rows land all over the order: before the cursor, after it, tied with it.
           for (let j = 0; j < 3; j++) insert(1_000_000 + sort.length * 10_000 + (order === 'asc' ? 0 : 5_000) + i++ * 3 + j, { bucket: 'gamma', key: `new/${sort}-${order}-${i}-${j}` });
@@ -190,6 +254,8 @@ describe('bad filters name the field', () => {
     [{ 'meta.': 'x' }, 'meta.'],
     [{ 'meta.a b': 'x' }, 'meta.a b'],
     [{ minsize: '1' }, 'minsize'],
+    [{ versions: 'yes' }, 'versions'],
+    [{ locked: '1' }, 'locked'],
   ];
   it.each(cases)('%j -> %s', (params, field) => {
     expect(fieldOf(() => parseObjectQuery(params))).toBe(field);
@@ -230,17 +296,34 @@ describe('query plans: index seeks, no full scan, no sort of the result set', ()
   for (const sort of ['key', 'size', 'modified'] as const) {
     for (const order of ['asc', 'desc'] as const) {
       for (const bucket of [undefined, 'alpha']) {
-        it(`sort=${sort} order=${order} bucket=${bucket ?? '*'}`, () => {
-          const p = plan({ sort, order, ...(bucket ? { bucket } : {}) });
-          expect(p).toMatch(/SEARCH objects USING INDEX/);
-          expect(p).not.toMatch(/TEMP B-TREE|SCAN objects/);
-        });
+        for (const versions of ['false', 'true']) {
+          it(`sort=${sort} order=${order} bucket=${bucket ?? '*'} versions=${versions}`, () => {
+            const p = plan({ sort, order, versions, ...(bucket ? { bucket } : {}) });
+            expect(p).toMatch(/SEARCH objects USING INDEX/);
+            expect(p).not.toMatch(/TEMP B-TREE|SCAN objects/);
+          });
+        }
       }
     }
   }
+  it('by key, a bucket\'s current objects come from objects_current, its versions from objects_versions', () => {
+    expect(plan({ bucket: 'alpha' })).toMatch(/INDEX objects_current \(bucket_id=\? AND key>\?\)/);
+    expect(plan({ bucket: 'alpha', order: 'desc' })).toMatch(/INDEX objects_current \(bucket_id=\? AND key<\?\)/);
+    expect(plan({ bucket: 'alpha', versions: 'true' })).toMatch(/INDEX objects_versions \(bucket_id=\? AND key>\?\)/);
+    expect(plan({ versions: 'true', locked: 'true' })).toMatch(/INDEX objects_key \(key>\?\)/);
+  });
   it('prefix, etag and content type use their indexes', () => {
     expect(plan({ prefix: 'logs/' })).toMatch(/INDEX objects_key \(key>\? AND key<\?\)/);
-    expect(plan({ bucket: 'beta', prefix: 'logs/' })).toMatch(/INDEX objects_bucket_key \(bucket_id=\? AND key>\? AND key<\?\)/);
+    expect(plan({ bucket: 'beta', prefix: 'logs/' })).toMatch(/INDEX objects_current \(bucket_id=\? AND key>\? AND key<\?\)/);
+    expect(plan({ bucket: 'beta', prefix: 'logs/', versions: 'true' })).toMatch(/INDEX objects_versions \(bucket_id=\? AND key>\? AND key<\?\)/);
     expect(plan({ etag: model[0]!.etag })).toMatch(/INDEX objects_etag \(etag=\?\)/);
+  });
+  it('a next page seeks from the cursor, not from a prefix or size bound (SQLite seeks by the first range term)', () => {
+    for (const [params, sort] of [[{ prefix: 'logs/' }, 'key'], [{ bucket: 'beta', prefix: 'logs/', order: 'desc' }, 'key'], [{ minSize: '10', sort: 'size' }, 'size']] as const) {
+      const first = findObjects(opened.db, { ...parseObjectQuery(params), limit: 3 });
+      const last = first.objects.at(-1)!;
+      const { params: args } = objectsQuery(opened.db, parseObjectQuery({ ...params, cursor: first.nextCursor! }))!.toSQL();
+      expect(args[0], JSON.stringify(params)).toBe(sort === 'key' ? last.key : last.size);
+    }
   });
 });

@@ -5,8 +5,8 @@ import path from 'node:path';
 import { openDb } from '../../src/db/client.js';
 import { MultipartRepository } from '../../src/db/multipart-repository.js';
 import { objectParts } from '../../src/db/schema.js';
-import { bucketSummaries, chunkRecord, objectRecord, storeStats } from '../../src/db/records/index.js';
-import { BASE, bucketIds, hashOf, opened, repo, useSeededRecords } from '../helpers/records-model.js';
+import { bucketSummaries, bucketSummary, chunkRecord, objectRecord, storeStats } from '../../src/db/records/index.js';
+import { BASE, bucketIds, hashOf, keyFor, model, opened, repo, useSeededRecords } from '../helpers/records-model.js';
 
 // Object and chunk records, bucket summaries and store stats, and the ListObjects source query,
 // over the same seeded SQLite file as admin-queries.test.ts (../helpers/records-model.ts).
@@ -71,6 +71,31 @@ describe('object and chunk records', () => {
     expect(objectRecord(opened.db, 'nope', 'rec/one')).toBeUndefined();
   });
 
+  it('objectRecord: the current version or the one asked for, its lock, and the key\'s versions newest first', () => {
+    // keyFor(0) in alpha: null, v0-a (COMPLIANCE, expired), v0-b, the marker m0, then v0-c (legal hold).
+    const key = keyFor(0);
+    const rec = objectRecord(opened.db, 'alpha', key)!;
+    expect(rec).toMatchObject({ versionId: 'v0-c', isLatest: true, deleteMarker: false, lock: { mode: null, retainUntil: null, legalHold: true } });
+    expect(rec.versions.map((v) => [v.versionId, v.isLatest, v.deleteMarker])).toEqual([
+      ['v0-c', true, false],
+      ['m0', false, true],
+      ['v0-b', false, false],
+      ['v0-a', false, false],
+      ['null', false, false],
+    ]);
+    expect(rec.versionsTruncated).toBeUndefined();
+    const a = model.find((m) => m.bucket === 'alpha' && m.key === key && m.versionId === 'v0-a')!;
+    const old = objectRecord(opened.db, 'alpha', key, 'v0-a')!;
+    expect(old).toMatchObject({ versionId: 'v0-a', isLatest: false, size: a.size, etag: a.etag, lock: { mode: 'COMPLIANCE', retainUntil: new Date(a.lockUntil!).toISOString(), legalHold: false } });
+    expect(old.chunks.map((c) => c.sha256)).toEqual(a.hashes);
+    expect(rec.versions[3]).toEqual({ versionId: 'v0-a', isLatest: false, deleteMarker: false, size: a.size, etag: a.etag, lastModified: old.lastModified, lock: old.lock });
+    expect(objectRecord(opened.db, 'alpha', key, 'm0')).toMatchObject({ deleteMarker: true, isLatest: false, size: 0, chunks: [] });
+    expect(objectRecord(opened.db, 'alpha', key, 'no-such-version')).toBeUndefined();
+    // keyFor(12): the marker m12 is its newest version, so it has no current object.
+    expect(objectRecord(opened.db, 'alpha', keyFor(12))).toBeUndefined();
+    expect(objectRecord(opened.db, 'alpha', keyFor(12), 'm12')).toMatchObject({ deleteMarker: true, isLatest: true });
+  });
+
   it('chunkRecord lists the objects and upload parts that reference a chunk', () => {
     const h = hashOf(9100);
     repo.commitObject(bucketIds.get('alpha')!, 'chunk/a', { size: 5, etag: '"' + 'c'.repeat(32) + '"', lastModified: BASE }, [{ hash: h, size: 5, crc32c: 3, offset: 0 }]);
@@ -85,8 +110,8 @@ describe('object and chunk records', () => {
     expect(rec).toMatchObject({ sha256: h, size: 5, crc32c: 3, refcount: 3 });
     expect(rec.objects).toEqual(
       expect.arrayContaining([
-        { bucket: 'alpha', key: 'chunk/a', seq: 0, offset: 0 },
-        { bucket: 'gamma', key: 'chunk/b', seq: 1, offset: 5 },
+        { bucket: 'alpha', key: 'chunk/a', versionId: 'null', seq: 0, offset: 0 },
+        { bucket: 'gamma', key: 'chunk/b', versionId: 'null', seq: 1, offset: 5 },
       ]),
     );
     expect(rec.objects).toHaveLength(2);
@@ -108,20 +133,50 @@ describe('bucket summaries and store stats', () => {
     const summaries = bucketSummaries(opened.db);
     expect(summaries.map((s) => s.name)).toEqual(['alpha', 'beta', 'empty', 'gamma']);
     for (const s of summaries) {
-      const objectsIn = opened.sqlite.prepare('select count(*) n, coalesce(sum(size),0) bytes from objects where bucket_id = (select id from buckets where name = ?)').get(s.name) as { n: number; bytes: number };
+      const count = (where: string) =>
+        opened.sqlite.prepare(`select count(*) n, coalesce(sum(size),0) bytes from objects where bucket_id = (select id from buckets where name = ?) and ${where}`).get(s.name) as { n: number; bytes: number };
+      const current = count('is_current = 1');
+      const versions = count('delete_marker = 0');
       const distinct = new Map(rows.filter((r) => r.name === s.name && r.hash).map((r) => [r.hash!, r.csize!]));
-      expect(s).toMatchObject({ objects: objectsIn.n, logicalBytes: objectsIn.bytes, physicalBytes: [...distinct.values()].reduce((a, b) => a + b, 0), region: 'us-east-1' });
+      expect(s).toEqual({
+        name: s.name,
+        region: 'us-east-1',
+        public: s.name === 'beta',
+        createdAt: s.createdAt,
+        objects: current.n,
+        logicalBytes: current.bytes,
+        versions: versions.n,
+        deleteMarkers: count('delete_marker = 1').n,
+        versionBytes: versions.bytes,
+        physicalBytes: [...distinct.values()].reduce((a, b) => a + b, 0),
+      });
+      expect(bucketSummary(opened.db, s.name)).toEqual(s);
+      if (s.name !== 'empty') expect(s.versions).toBeGreaterThan(s.objects);
     }
-    expect(summaries.find((s) => s.name === 'beta')!.public).toBe(true);
-    expect(summaries.find((s) => s.name === 'empty')).toMatchObject({ objects: 0, logicalBytes: 0, physicalBytes: 0 });
+    expect(summaries.find((s) => s.name === 'alpha')!.deleteMarkers).toBeGreaterThan(0);
+    expect(summaries.find((s) => s.name === 'empty')).toMatchObject({ objects: 0, logicalBytes: 0, versions: 0, deleteMarkers: 0, versionBytes: 0, physicalBytes: 0 });
   });
 
   it('storeStats totals and dedup ratio', () => {
     const s = storeStats(opened.db);
-    const o = opened.sqlite.prepare('select count(*) n, sum(size) bytes from objects').get() as { n: number; bytes: number };
+    const count = (where: string) => opened.sqlite.prepare(`select count(*) n, sum(size) bytes from objects where ${where}`).get() as { n: number; bytes: number };
+    const current = count('is_current = 1');
+    const versions = count('delete_marker = 0');
     const c = opened.sqlite.prepare('select count(*) n, sum(size) bytes from chunks').get() as { n: number; bytes: number };
-    expect(s).toMatchObject({ buckets: 4, objects: o.n, logicalBytes: o.bytes, chunks: c.n, physicalBytes: c.bytes, multipartUploads: 0, multipartParts: 0 });
-    expect(s.dedupRatio).toBeCloseTo(o.bytes / c.bytes, 3);
+    expect(s).toMatchObject({
+      buckets: 4,
+      objects: current.n,
+      logicalBytes: current.bytes,
+      versions: versions.n,
+      deleteMarkers: count('delete_marker = 1').n,
+      versionBytes: versions.bytes,
+      chunks: c.n,
+      physicalBytes: c.bytes,
+      multipartUploads: 0,
+      multipartParts: 0,
+    });
+    expect(s.versions).toBeGreaterThan(s.objects);
+    expect(s.dedupRatio).toBeCloseTo(versions.bytes / c.bytes, 3);
     expect(s.dedupRatio).toBeGreaterThan(1);
   });
 
@@ -129,7 +184,19 @@ describe('bucket summaries and store stats', () => {
     const d = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-admin-e-'));
     const e = openDb(path.join(d, 'cairn.db'), { durability: 'relaxed' });
     try {
-      expect(storeStats(e.db)).toEqual({ buckets: 0, objects: 0, logicalBytes: 0, physicalBytes: 0, chunks: 0, dedupRatio: 1, multipartUploads: 0, multipartParts: 0 });
+      expect(storeStats(e.db)).toEqual({
+        buckets: 0,
+        objects: 0,
+        logicalBytes: 0,
+        versions: 0,
+        deleteMarkers: 0,
+        versionBytes: 0,
+        physicalBytes: 0,
+        chunks: 0,
+        dedupRatio: 1,
+        multipartUploads: 0,
+        multipartParts: 0,
+      });
       expect(bucketSummaries(e.db)).toEqual([]);
     } finally {
       e.close();

@@ -3,7 +3,7 @@
 // flow (parallel parts, progress, failure and cancel abort the upload), errors in words.
 import { describe, expect, it } from 'vitest';
 import { breadcrumbs, browseHref, leafName, objectHref, parentPrefix, parseRoute, searchHref } from '../../console/src/lib/paths.js';
-import { chunkSharing, formatAgo, formatBytes, formatRatio, savedPercent } from '../../console/src/lib/format.js';
+import { chunkSharing, formatAgo, formatBytes, formatDate, formatRatio, lockText, savedPercent, versionNote } from '../../console/src/lib/format.js';
 import { EMPTY_SEARCH, formFromQuery, hasFilter, queryFromForm, searchParams, SearchFormError } from '../../console/src/lib/search.js';
 import { byOperation, gauge, parsePrometheus, rates, requestTotals } from '../../console/src/lib/metrics.js';
 import { completeMultipartXml, keyFor, MiB, parseS3Error, parseUploadId, planParts, runMultipart, UploadCancelled, type MultipartTransport } from '../../console/src/lib/upload.js';
@@ -26,6 +26,14 @@ describe('routes', () => {
     expect(parseRoute('/o/photos/')).toMatchObject({ page: 'notFound' });
     expect(parseRoute('/o/%E0%A4%A/x')).toMatchObject({ page: 'notFound' });
     expect(parseRoute('/nope')).toMatchObject({ page: 'notFound' });
+  });
+
+  it('an object page names a version with ?versionId=', () => {
+    const href = objectHref('photos', 'a b/c.txt', 'Ab_-9');
+    expect(href).toBe('/o/photos/a%20b%2Fc.txt?versionId=Ab_-9');
+    const [path, search] = href.split('?');
+    expect(parseRoute(path!, `?${search}`)).toEqual({ page: 'object', bucket: 'photos', key: 'a b/c.txt', versionId: 'Ab_-9' });
+    expect(parseRoute(path!, '')).toEqual({ page: 'object', bucket: 'photos', key: 'a b/c.txt' });
   });
 
   it('breadcrumbs, leaf names and parents', () => {
@@ -67,6 +75,17 @@ describe('formatting', () => {
     expect(chunkSharing({ sha256: 'b', shared: false, refcount: 1 }, all)).toBe('no');
     expect(chunkSharing({ sha256: 'b', shared: true, refcount: 3 }, all)).toBe('yes (3 refs)');
   });
+
+  it('lock state and version notes', () => {
+    const until = '2027-01-01T00:00:00.000Z';
+    const now = Date.parse('2026-06-01T00:00:00Z');
+    expect(lockText({ mode: 'GOVERNANCE', retainUntil: until, legalHold: false }, now)).toBe(`GOVERNANCE until ${formatDate(until)}`);
+    expect(lockText({ mode: 'COMPLIANCE', retainUntil: until, legalHold: true }, Date.parse(until) + 1)).toBe(`COMPLIANCE until ${formatDate(until)} (expired), legal hold`);
+    expect(lockText({ mode: null, retainUntil: null, legalHold: true }, now)).toBe('legal hold');
+    expect(lockText({ mode: null, retainUntil: null, legalHold: false }, now)).toBe('');
+    expect(versionNote({ isLatest: true, deleteMarker: true })).toBe('latest, delete marker');
+    expect(versionNote({ isLatest: false, deleteMarker: false })).toBe('');
+  });
 });
 
 describe('search form', () => {
@@ -82,6 +101,16 @@ describe('search form', () => {
     expect(q).toMatchObject({ bucket: 'photos', minSize: 10 * MiB, meta: { camera: 'x100', album: 'trip' }, sort: 'size', order: 'desc', limit: 50 });
     expect(searchParams('photos', EMPTY_SEARCH)).toEqual({ bucket: 'photos', limit: '100' });
     expect(() => searchParams('photos', { ...EMPTY_SEARCH, metadata: 'oops' })).toThrow(SearchFormError);
+  });
+
+  it('switches (versions, locked) are checkboxes: true in the URL and the parameters, absent when off', () => {
+    const form = { ...EMPTY_SEARCH, versions: 'true', locked: 'true' };
+    const params = searchParams('photos', form);
+    expect(params).toEqual({ bucket: 'photos', versions: 'true', locked: 'true', limit: '100' });
+    expect(parseObjectQuery(params)).toMatchObject({ versions: true, locked: true });
+    expect(formFromQuery(new URLSearchParams(queryFromForm(form)))).toEqual(form);
+    expect(hasFilter({ ...EMPTY_SEARCH, versions: 'true' })).toBe(true);
+    expect(parseObjectQuery(searchParams('photos', EMPTY_SEARCH)).versions).toBe(false);
   });
 
   it('lives in the page URL', () => {

@@ -4,7 +4,9 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { hmacSha256, sha256Hex, toHex } from '../../console/src/lib/sha256.js';
-import { amzDate, buildQuery, canonicalQuery, canonicalUri, objectPath, presign, signHeaders, signingKey, uriEncode } from '../../console/src/lib/sigv4.js';
+import { amzDate, buildQuery, canonicalQuery, canonicalUri, copySource, objectPath, presign, signHeaders, signingKey, uriEncode } from '../../console/src/lib/sigv4.js';
+import { presignUrl } from '../../src/services/presign.js';
+import { parseCopySource } from '../../src/s3/endpoint.js';
 import * as server from '../../src/auth/sigv4.js';
 import { uriEncode as serverUriEncode } from '../../src/auth/encoding.js';
 import { authenticate } from '../../src/auth/authenticate.js';
@@ -119,6 +121,22 @@ describe('signatures', () => {
       const res = authenticate({ method, rawPath: u.pathname, rawQuery: u.search.slice(1), headers: {}, host: u.host }, { lookup: docLookup, region: 'us-east-1', now: DOC_NOW });
       expect(res?.presigned).toBe(true);
     }
+  });
+
+  it('presigned URLs with signed headers (a CopyObject of a version) equal the server presigner; the request must send them', () => {
+    const source = copySource('photos', 'a b/ü+.txt', 'Ab_-9');
+    expect(parseCopySource(source)).toMatchObject({ bucket: 'photos', key: 'a b/ü+.txt', versionId: 'Ab_-9' });
+    const p = objectPath('photos', 'a b/ü+.txt');
+    const headers = { 'x-amz-copy-source': source };
+    const mine = presign({ method: 'PUT', path: p, query: '', host: '127.0.0.1:9000', origin: 'http://127.0.0.1:9000', headers }, creds, 300, DOC_NOW);
+    expect(mine).toContain('X-Amz-SignedHeaders=host%3Bx-amz-copy-source');
+    const theirs = presignUrl({ credentials: creds, region: 'us-east-1', endpoint: new URL('http://127.0.0.1:9000'), bucket: 'photos', key: 'a b/ü+.txt', method: 'PUT', headers, expiresSeconds: 300, date: DOC_NOW });
+    expect(mine).toBe(theirs);
+    const u = new URL(mine);
+    const auth = (h: Record<string, string>) =>
+      authenticate({ method: 'PUT', rawPath: u.pathname, rawQuery: u.search.slice(1), headers: h, host: u.host }, { lookup: docLookup, region: 'us-east-1', now: DOC_NOW });
+    expect(auth(headers)?.presigned).toBe(true);
+    expect(() => auth({ 'x-amz-copy-source': copySource('photos', 'other', 'Ab_-9') })).toThrow(/SignatureDoesNotMatch|signature/i);
   });
 
   it('amz dates', () => {

@@ -59,3 +59,16 @@ export function chunkSharing(c: { sha256: string; shared: boolean; refcount: num
   const here = all.filter((x) => x.sha256 === c.sha256).length;
   return here > 1 ? `repeated ${here}× in this object` : 'no';
 }
+
+/** 'GOVERNANCE until 2027-01-01 10:00:00, legal hold'; an expired retention says so; '' when unlocked. */
+export function lockText(lock: { mode: string | null; retainUntil: string | null; legalHold: boolean }, now = Date.now()): string {
+  const parts: string[] = [];
+  if (lock.mode && lock.retainUntil) parts.push(`${lock.mode} until ${formatDate(lock.retainUntil)}${new Date(lock.retainUntil).getTime() <= now ? ' (expired)' : ''}`);
+  if (lock.legalHold) parts.push('legal hold');
+  return parts.join(', ');
+}
+
+/** 'latest', 'delete marker', both, or ''. */
+export function versionNote(v: { isLatest: boolean; deleteMarker: boolean }): string {
+  return [v.isLatest ? 'latest' : '', v.deleteMarker ? 'delete marker' : ''].filter(Boolean).join(', ');
+}

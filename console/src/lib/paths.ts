@@ -5,7 +5,7 @@ export type Route =
   | { page: 'buckets' }
   | { page: 'browse'; bucket: string; prefix: string }
   | { page: 'search'; bucket: string; query: URLSearchParams }
-  | { page: 'object'; bucket: string; key: string }
+  | { page: 'object'; bucket: string; key: string; versionId?: string }
   | { page: 'notFound'; path: string };
 
 function dec(s: string): string | undefined {
@@ -27,7 +27,10 @@ export function parseRoute(pathname: string, search = ''): Route {
     const rest = dec(restRaw);
     if (head === 'b' && rest !== undefined) return { page: 'browse', bucket, prefix: rest };
     if (head === 'search' && parts.length <= 3) return { page: 'search', bucket, query: new URLSearchParams(search) };
-    if (head === 'o' && rest) return { page: 'object', bucket, key: rest };
+    if (head === 'o' && rest) {
+      const versionId = new URLSearchParams(search).get('versionId');
+      return versionId ? { page: 'object', bucket, key: rest, versionId } : { page: 'object', bucket, key: rest };
+    }
   }
   return { page: 'notFound', path: pathname };
 }
@@ -36,8 +39,9 @@ export function browseHref(bucket: string, prefix = ''): string {
   return `/b/${encodeURIComponent(bucket)}/${encodeURIComponent(prefix)}`;
 }
 
-export function objectHref(bucket: string, key: string): string {
-  return `/o/${encodeURIComponent(bucket)}/${encodeURIComponent(key)}`;
+/** An object's page: its current version, or the version `versionId`. */
+export function objectHref(bucket: string, key: string, versionId?: string): string {
+  return `/o/${encodeURIComponent(bucket)}/${encodeURIComponent(key)}${versionId === undefined ? '' : `?versionId=${encodeURIComponent(versionId)}`}`;
 }
 
 export function searchHref(bucket: string, params?: URLSearchParams | Record<string, string>): string {

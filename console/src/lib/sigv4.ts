@@ -23,6 +23,11 @@ export function uriEncode(text: string): string {
   return out;
 }
 
+/** x-amz-copy-source for a version: 'bucket/a/b%20c.txt?versionId=V', the key encoded as in a path. */
+export function copySource(bucket: string, key: string, versionId: string): string {
+  return `${objectPath(bucket, key).slice(1)}?versionId=${uriEncode(versionId)}`;
+}
+
 /** '/bucket/a/b%20c.txt': path-style S3 object path, each key segment encoded once ('/' kept). */
 export function objectPath(bucket: string, key?: string): string {
   return key === undefined ? `/${uriEncode(bucket)}` : `/${uriEncode(bucket)}/${key.split('/').map(uriEncode).join('/')}`;
@@ -120,19 +125,23 @@ export function signHeaders(r: RequestToSign, c: Credentials, opts: { date?: Dat
   return out;
 }
 
-/** A presigned URL (host signed only, UNSIGNED-PAYLOAD), as `aws s3 presign` makes them. */
+/**
+ * A presigned URL (UNSIGNED-PAYLOAD), as `aws s3 presign` makes them: host signed, and `r.headers`
+ * (lower-case names), which the request must then send as signed (x-amz-copy-source).
+ */
 export function presign(r: RequestToSign & { origin: string }, c: Credentials, expiresSeconds: number, date = new Date()): string {
   const d = amzDate(date);
   const scope = `${d.slice(0, 8)}/${c.region}/s3/aws4_request`;
+  const headers = { ...r.headers, host: r.host };
   const added = buildQuery([
     ['X-Amz-Algorithm', ALGORITHM],
     ['X-Amz-Credential', `${c.accessKeyId}/${scope}`],
     ['X-Amz-Date', d],
     ['X-Amz-Expires', String(expiresSeconds)],
-    ['X-Amz-SignedHeaders', 'host'],
+    ['X-Amz-SignedHeaders', Object.keys(headers).sort().join(';')],
   ]);
   const query = r.query ? `${r.query}&${added}` : added;
-  const cr = canonicalRequest({ ...r, query }, { host: r.host }, UNSIGNED_PAYLOAD);
+  const cr = canonicalRequest({ ...r, query }, headers, UNSIGNED_PAYLOAD);
   const sts = `${ALGORITHM}\n${d}\n${scope}\n${sha256Hex(cr.text)}`;
   const signature = toHex(hmacSha256(signingKey(c.secretAccessKey, d.slice(0, 8), c.region), sts));
   return `${r.origin}${r.path}?${query}&X-Amz-Signature=${signature}`;

@@ -110,14 +110,25 @@ export function BucketsPage() {
 
 function BucketRow({ b, onChanged, onError }: { b: BucketSummary; onChanged: () => void; onError: (e: unknown) => void }) {
   const { api, config } = useSession();
+  // S3's DeleteBucket refuses a bucket that still holds older versions or delete markers too.
+  const held = b.versions + b.deleteMarkers;
+  const older = b.versions - b.objects;
   return (
     <tr>
       <td data-label="Name">
         <a href={browseHref(b.name)}>{b.name}</a>
       </td>
-      <td class="num" data-label="Objects">{b.objects.toLocaleString('en-US')}</td>
+      <td class="num" data-label="Objects">
+        {b.objects.toLocaleString('en-US')}
+        {(older > 0 || b.deleteMarkers > 0) && (
+          <span class="muted small" title={`every version: ${formatBytes(b.versionBytes)}`}>
+            {' '}
+            (+{plural(older, 'older version')}, {plural(b.deleteMarkers, 'delete marker')})
+          </span>
+        )}
+      </td>
       <td class="num" data-label="Logical">{formatBytes(b.logicalBytes)}</td>
-      <td class="num" data-label="Physical" title={`dedup saves ${savedPercent(b.logicalBytes, b.physicalBytes)}`}>
+      <td class="num" data-label="Physical" title={`dedup saves ${savedPercent(b.versionBytes, b.physicalBytes)}`}>
         {formatBytes(b.physicalBytes)}
       </td>
       <td class="hide-sm">{formatDate(b.createdAt)}</td>
@@ -138,7 +149,7 @@ function BucketRow({ b, onChanged, onError }: { b: BucketSummary; onChanged: () 
           <ActionButton
             class="danger"
             label={`Delete bucket ${b.name}`}
-            disabled={b.objects > 0}
+            disabled={held > 0}
             confirm={`Delete the empty bucket ${b.name}?`}
             onClick={async () => {
               await api.deleteBucket(b.name);
@@ -148,7 +159,7 @@ function BucketRow({ b, onChanged, onError }: { b: BucketSummary; onChanged: () 
           >
             Delete
           </ActionButton>
-          {b.objects > 0 && <span class="sr-only">(only an empty bucket can be deleted: it holds {plural(b.objects, 'object')})</span>}
+          {held > 0 && <span class="sr-only">(only an empty bucket can be deleted: it holds {plural(b.versions, 'version')} and {plural(b.deleteMarkers, 'delete marker')})</span>}
         </td>
       )}
     </tr>

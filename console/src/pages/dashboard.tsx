@@ -45,19 +45,23 @@ export function DashboardPage() {
     buckets: list.length,
     objects: list.reduce((a, b) => a + b.objects, 0),
     logicalBytes: list.reduce((a, b) => a + b.logicalBytes, 0),
+    versions: list.reduce((a, b) => a + b.versions, 0),
+    versionBytes: list.reduce((a, b) => a + b.versionBytes, 0),
     physicalBytes: list.reduce((a, b) => a + b.physicalBytes, 0),
   };
-  const ratio = stats.data?.dedupRatio ?? (totals.physicalBytes > 0 ? totals.logicalBytes / totals.physicalBytes : 1);
+  // Dedup is what every version holds (older versions share chunks too) over what is on disk.
+  const ratio = stats.data?.dedupRatio ?? (totals.physicalBytes > 0 ? totals.versionBytes / totals.physicalBytes : 1);
+  const older = totals.versions - totals.objects;
 
   return (
     <section aria-labelledby="dash-title">
       <h1 id="dash-title">Dashboard</h1>
       <ErrorBox error={buckets.error ?? stats.error} />
       <div class="cards">
-        <Card label="Objects" value={totals.objects.toLocaleString('en-US')} sub={plural(totals.buckets, 'bucket')} />
-        <Card label="Logical size" value={formatBytes(totals.logicalBytes)} sub="what clients stored" />
+        <Card label="Objects" value={totals.objects.toLocaleString('en-US')} sub={`${plural(totals.buckets, 'bucket')}${older > 0 ? `, +${plural(older, 'older version')}` : ''}`} />
+        <Card label="Logical size" value={formatBytes(totals.logicalBytes)} sub={older > 0 ? `current objects; ${formatBytes(totals.versionBytes)} with older versions` : 'what clients stored'} />
         <Card label="On disk" value={formatBytes(totals.physicalBytes)} sub={stats.data ? plural(stats.data.chunks, 'chunk') : 'chunks of your buckets'} />
-        <Card label="Dedup ratio" value={formatRatio(ratio)} sub={`saves ${savedPercent(totals.logicalBytes, totals.physicalBytes)}`} />
+        <Card label="Dedup ratio" value={formatRatio(ratio)} sub={`saves ${savedPercent(totals.versionBytes, totals.physicalBytes)}`} />
       </div>
 
       <h2>Usage per bucket</h2>

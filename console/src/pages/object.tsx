@@ -1,9 +1,10 @@
-import { useRef, useState } from 'preact/hooks';
-import { chunkSharing, formatBytes, formatDate } from '../lib/format.js';
-import { browseHref, parentPrefix } from '../lib/paths.js';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { chunkSharing, formatBytes, formatDate, lockText, versionNote } from '../lib/format.js';
+import { browseHref, objectHref, parentPrefix } from '../lib/paths.js';
 import { navigate } from '../router.js';
 import { ActionButton, copyText, ErrorBox, Loading, Notice, useLoad, useSession } from '../ui.js';
 import { Breadcrumbs } from './browse.js';
+import { downloadVersion, VersionList } from './versions.js';
 
 const EXPIRIES: Array<[number, string]> = [
   [900, '15 minutes'],
@@ -12,10 +13,15 @@ const EXPIRIES: Array<[number, string]> = [
   [604800, '7 days'],
 ];
 
-/** One object: its record, chunk list, download and share links. Long because it is mostly markup. */
-export function ObjectPage({ bucket, objectKey }: { bucket: string; objectKey: string }) {
+/**
+ * One object (its current version, or the version `versionId`): its record, lock, chunk list,
+ * download and share links, and the key's versions. Long because it is mostly markup.
+ */
+export function ObjectPage({ bucket, objectKey, versionId }: { bucket: string; objectKey: string; versionId?: string }) {
   const { api, config } = useSession();
-  const { data: o, error, loading } = useLoad(() => api.object(bucket, objectKey), [bucket, objectKey]);
+  const { data: o, error, loading, reload } = useLoad(() => api.object(bucket, objectKey, versionId), [bucket, objectKey, versionId]);
+  const [restored, setRestored] = useState(false);
+  useEffect(() => setRestored(false), [bucket, objectKey]);
   const [expires, setExpires] = useState(3600);
   const [link, setLink] = useState<string>();
   const [copied, setCopied] = useState(false);
@@ -26,14 +32,12 @@ export function ObjectPage({ bucket, objectKey }: { bucket: string; objectKey: s
   const grants = config.principal.grants;
   const canWrite = config.principal.kind !== 'key' || (grants ?? []).some((g) => (g.bucket === '*' || g.bucket === bucket) && g.permission !== 'read');
 
-  const download = async () => {
-    const url = await api.presign(bucket, objectKey, 'GET', { 'response-content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(leaf)}` }, 300);
-    const a = document.createElement('a');
-    a.href = url;
-    a.rel = 'noreferrer';
-    document.body.appendChild(a);
-    a.click();
-    a.remove();
+  // A page of one version downloads and shares that version.
+  const download = () => downloadVersion(api, bucket, objectKey, leaf, versionId);
+  const onRestored = () => {
+    setRestored(true);
+    if (versionId === undefined) reload();
+    else navigate(objectHref(bucket, objectKey));
   };
 
   return (
@@ -45,16 +49,24 @@ export function ObjectPage({ bucket, objectKey }: { bucket: string; objectKey: s
       <ErrorBox error={error} />
       <ErrorBox error={actionError} onDismiss={() => setActionError(undefined)} />
       {loading && !o && <Loading />}
+      {restored && <Notice kind="ok">Version restored: it is the current version now.</Notice>}
+      {o && versionId !== undefined && !o.isLatest && (
+        <Notice kind="warn">
+          An older version of this object. <a href={objectHref(bucket, objectKey)}>The current version</a>
+        </Notice>
+      )}
       {o && (
         <>
           <div class="buttons">
-            <ActionButton class="primary" onClick={download} onError={setActionError}>
-              Download
-            </ActionButton>
-            {canWrite && (
+            {!o.deleteMarker && (
+              <ActionButton class="primary" onClick={download} onError={setActionError}>
+                Download
+              </ActionButton>
+            )}
+            {canWrite && o.isLatest && !o.deleteMarker && (
               <ActionButton
                 class="danger"
-                confirm={`Delete ${objectKey}? This cannot be undone.`}
+                confirm={`Delete ${objectKey}? ${o.versions.length > 1 || o.versionId !== 'null' ? 'A delete marker hides it; its versions stay.' : 'This cannot be undone.'}`}
                 onClick={async () => {
                   await api.s3(bucket, objectKey, 'DELETE');
                   navigate(browseHref(bucket, parent), true);
@@ -78,6 +90,12 @@ export function ObjectPage({ bucket, objectKey }: { bucket: string; objectKey: s
             <dd>{o.contentType}</dd>
             <dt>Last modified</dt>
             <dd>{formatDate(o.lastModified)}</dd>
+            <dt>Version</dt>
+            <dd>
+              <code>{o.versionId}</code> <span class="muted">{versionNote(o)}</span>
+            </dd>
+            <dt>Lock</dt>
+            <dd data-testid="lock-state">{lockText(o.lock) || <span class="muted">none</span>}</dd>
             <dt>Storage class</dt>
             <dd>{o.storageClass}</dd>
             <dt>Checksum</dt>
@@ -120,46 +138,52 @@ export function ObjectPage({ bucket, objectKey }: { bucket: string; objectKey: s
             </dd>
           </dl>
 
-          <h2>Share a link</h2>
-          <div class="presign">
-            <label class="inline">
-              Valid for{' '}
-              <select value={expires} onChange={(e) => setExpires(Number(e.currentTarget.value))} name="expires">
-                {EXPIRIES.map(([s, label]) => (
-                  <option value={s} key={s}>
-                    {label}
-                  </option>
-                ))}
-              </select>
-            </label>
-            <ActionButton
-              onClick={async () => {
-                setCopied(false);
-                setLink(await api.presign(bucket, objectKey, 'GET', {}, expires));
-              }}
-              onError={setActionError}
-            >
-              Create link
-            </ActionButton>
-          </div>
-          {link && (
-            <div class="link-row">
-              <label class="sr-only" for="presigned">
-                Presigned link
-              </label>
-              <input id="presigned" ref={linkInput} readOnly value={link} onFocus={(e) => e.currentTarget.select()} />
-              <ActionButton
-                onClick={async () => {
-                  await copyText(link, linkInput.current);
-                  setCopied(true);
-                }}
-                onError={setActionError}
-              >
-                Copy
-              </ActionButton>
-            </div>
+          {o.deleteMarker ? (
+            <Notice kind="info">A delete marker: no data. While it is the newest version the key has no current object; restore an older version below.</Notice>
+          ) : (
+            <>
+              <h2>Share a link</h2>
+              <div class="presign">
+                <label class="inline">
+                  Valid for{' '}
+                  <select value={expires} onChange={(e) => setExpires(Number(e.currentTarget.value))} name="expires">
+                    {EXPIRIES.map(([s, label]) => (
+                      <option value={s} key={s}>
+                        {label}
+                      </option>
+                    ))}
+                  </select>
+                </label>
+                <ActionButton
+                  onClick={async () => {
+                    setCopied(false);
+                    setLink(await api.presign(bucket, objectKey, 'GET', versionId === undefined ? {} : { versionId }, expires));
+                  }}
+                  onError={setActionError}
+                >
+                  Create link
+                </ActionButton>
+              </div>
+              {link && (
+                <div class="link-row">
+                  <label class="sr-only" for="presigned">
+                    Presigned link
+                  </label>
+                  <input id="presigned" ref={linkInput} readOnly value={link} onFocus={(e) => e.currentTarget.select()} />
+                  <ActionButton
+                    onClick={async () => {
+                      await copyText(link, linkInput.current);
+                      setCopied(true);
+                    }}
+                    onError={setActionError}
+                  >
+                    Copy
+                  </ActionButton>
+                </div>
+              )}
+              {copied && <Notice kind="ok">Link copied.</Notice>}
+            </>
           )}
-          {copied && <Notice kind="ok">Link copied.</Notice>}
 
           <h2>Chunks</h2>
           <p class="muted small">
@@ -193,6 +217,8 @@ export function ObjectPage({ bucket, objectKey }: { bucket: string; objectKey: s
               </tbody>
             </table>
           </div>
+
+          <VersionList api={api} record={o} leaf={leaf} canWrite={canWrite} onRestored={onRestored} onError={setActionError} />
         </>
       )}
     </section>

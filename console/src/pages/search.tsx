@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { ObjectSummary } from '../api.js';
-import { formatBytes, formatDate } from '../lib/format.js';
+import { formatBytes, formatDate, lockText, versionNote } from '../lib/format.js';
 import { objectHref, searchHref } from '../lib/paths.js';
 import { SEARCH_PAGE_FIELDS, formFromQuery, queryFromForm, searchParams, type SearchForm } from '../lib/search.js';
 import { navigate } from '../router.js';
@@ -31,6 +31,13 @@ export function SearchPage({ bucket, query }: { bucket: string; query: URLSearch
       <input name={name} value={form[name]} onInput={(e) => setForm({ ...form, [name]: e.currentTarget.value })} {...extra} />
     </label>
   );
+  // A switch is 'true' or '' in the form and the URL.
+  const check = (name: keyof SearchForm, label: string) => (
+    <label key={name} class="check">
+      <input type="checkbox" name={name} checked={form[name] === 'true'} onChange={(e) => setForm({ ...form, [name]: e.currentTarget.checked ? 'true' : '' })} /> {label}
+    </label>
+  );
+  const versions = applied.versions === 'true';
 
   return (
     <section aria-labelledby="search-title">
@@ -43,7 +50,7 @@ export function SearchPage({ bucket, query }: { bucket: string; query: URLSearch
           navigate(searchHref(bucket, queryFromForm(form)));
         }}
       >
-        {SEARCH_PAGE_FIELDS.map((f) => field(f.field, f.form.label, f.form.attrs))}
+        {SEARCH_PAGE_FIELDS.map((f) => (f.def.kind === 'value' && f.def.input === 'switch' ? check(f.field, f.form.label) : field(f.field, f.form.label, f.form.attrs)))}
         <label>
           Sort by
           <select name="sort" value={form.sort} onChange={(e) => setForm({ ...form, sort: e.currentTarget.value as SearchForm['sort'] })}>
@@ -77,22 +84,30 @@ export function SearchPage({ bucket, query }: { bucket: string; query: URLSearch
             <thead>
               <tr>
                 <th scope="col">Key</th>
+                {versions && <th scope="col">Version</th>}
                 <th scope="col" class="num">Size</th>
                 <th scope="col" class="hide-sm">Modified</th>
                 <th scope="col" class="hide-sm">Type</th>
+                <th scope="col" class="hide-sm">Lock</th>
               </tr>
             </thead>
             <tbody>
               {data.objects.map((o: ObjectSummary) => (
-                <tr key={o.key}>
+                <tr key={`${o.key}@${o.versionId}`}>
                   <td data-label="Key">
-                    <a href={objectHref(bucket, o.key)}>{o.key}</a>
+                    <a href={objectHref(bucket, o.key, versions ? o.versionId : undefined)}>{o.key}</a>
                   </td>
+                  {versions && (
+                    <td data-label="Version">
+                      <code>{o.versionId}</code> <span class="muted small">{versionNote(o)}</span>
+                    </td>
+                  )}
                   <td class="num" data-label="Size">
-                    {formatBytes(o.size)}
+                    {o.deleteMarker ? '–' : formatBytes(o.size)}
                   </td>
                   <td class="hide-sm">{formatDate(o.lastModified)}</td>
-                  <td class="hide-sm">{o.contentType}</td>
+                  <td class="hide-sm">{o.deleteMarker ? '' : o.contentType}</td>
+                  <td class="hide-sm">{lockText(o.lock)}</td>
                 </tr>
               ))}
             </tbody>

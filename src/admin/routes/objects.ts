@@ -24,9 +24,12 @@ export const registerObjectRoutes: RegisterRoutes = (router, deps) => {
   // The key is the rest of the raw path, decoded once: router params would mangle '/', '%2F', '+'.
   router.get(/^\/v1\/objects\/[^/]+\/./, async (ctx) => {
     const { bucket, key } = objectPath(ctx.path);
+    const params = queryParams(ctx.querystring);
+    for (const name of Object.keys(params)) if (name !== 'versionId') throw new QueryError(name, `unknown parameter "${name}"`);
+    if (params.versionId === '') throw new QueryError('versionId', 'must not be empty');
     requireThat(canRead(who(ctx), bucket), `read bucket ${bucket}`);
-    const record = await deps.records.object(bucket, key);
-    if (!record) throw new AdminError('NotFound', 'no such object');
+    const record = await deps.records.object(bucket, key, params.versionId);
+    if (!record) throw new AdminError('NotFound', params.versionId === undefined ? 'no such object' : 'no such version');
     ctx.body = record;
   });
 

@@ -9,6 +9,8 @@ import { parseBody, s3UrlFor, type RegisterRoutes } from './common.js';
 // Presigned S3 URLs for the console (uploads, downloads, multipart calls) and `cairn presign --url`.
 
 const RESERVED_QUERY = /^(x-amz-(algorithm|credential|date|expires|signedheaders|signature|security-token)|awsaccesskeyid|signature|expires)$/i;
+// x-amz-* headers the URL's request will send (x-amz-copy-source for a CopyObject), signed into it.
+const SIGNABLE_HEADER = /^x-amz-(?!(date|content-sha256|security-token)$)[a-z0-9-]+$/;
 
 const presignBody = z.object({
   bucket: z.string(),
@@ -17,6 +19,7 @@ const presignBody = z.object({
   // The console uploads, deletes and runs multipart uploads through presigned URLs.
   method: z.enum(['GET', 'HEAD', 'PUT', 'POST', 'DELETE']).default('GET'),
   query: z.record(z.string().refine((n) => !RESERVED_QUERY.test(n), 'signature parameters are added by the server'), z.string()).optional(),
+  headers: z.record(z.string().regex(SIGNABLE_HEADER, 'an x-amz-* header name in lower case (not x-amz-date, x-amz-content-sha256, x-amz-security-token)'), z.string()).optional(),
 });
 
 export const registerPresignRoutes: RegisterRoutes = (router, deps) => {
@@ -37,6 +40,7 @@ export const registerPresignRoutes: RegisterRoutes = (router, deps) => {
       key: body.key,
       method: body.method,
       query: body.query,
+      headers: body.headers,
       expiresSeconds: body.expires,
     });
     ctx.body = { url };

@@ -4,7 +4,7 @@ import type { ChunkRecord } from './shapes.js';
 import { buckets, chunks, objectChunks, objects } from '../schema.js';
 import { MaintenanceRepository } from '../maintenance-repository.js';
 
-// A chunk's record: its row and who references it (objects, multipart upload parts).
+// A chunk's record: its row and who references it (object versions, multipart upload parts).
 
 /** A chunk record lists at most this many objects and as many upload parts. */
 export const CHUNK_REFERENCES_LISTED = 1000;
@@ -17,7 +17,7 @@ export function chunkRecord(db: Db, sha256: string): ChunkRecord | undefined {
   const c = db.select({ hash: chunks.hash, size: chunks.size, crc32c: chunks.crc32c, refcount: chunks.refcount, createdAt: chunks.createdAt, data: sql<number | null>`length(${chunks.data})` }).from(chunks).where(eq(chunks.hash, sha256)).get();
   if (!c) return undefined;
   const refs = db
-    .select({ bucket: buckets.name, key: objects.key, seq: objectChunks.seq, offset: objectChunks.offset })
+    .select({ bucket: buckets.name, key: objects.key, versionId: objects.versionId, seq: objectChunks.seq, offset: objectChunks.offset })
     .from(objectChunks)
     .innerJoin(objects, eq(objects.id, objectChunks.objectId))
     .innerJoin(buckets, eq(buckets.id, objects.bucketId))

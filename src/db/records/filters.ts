@@ -27,10 +27,23 @@ export interface ParseKit {
   /** An ISO 8601 date, or a date-time with a zone -> a Date. */
   time: z.ZodType<Date, string>;
   nonEmpty: z.ZodString;
+  /** A switch: 'true' or 'false' -> a boolean. */
+  flag: z.ZodType<boolean, string>;
 }
 
 /** The objects table's columns a filter may test: objects.ts hands over the table itself. */
-export type FilterColumn = 'bucketId' | 'key' | 'size' | 'lastModified' | 'contentType' | 'etag' | 'userMetadata' | 'checksumAlgorithm';
+export type FilterColumn =
+  | 'bucketId'
+  | 'key'
+  | 'size'
+  | 'lastModified'
+  | 'contentType'
+  | 'etag'
+  | 'userMetadata'
+  | 'checksumAlgorithm'
+  | 'lockMode'
+  | 'lockUntil'
+  | 'legalHold';
 
 /** The SQL pieces a filter compiles to (objects.ts supplies them, bound to one Db). */
 export interface SqlKit {
@@ -44,6 +57,8 @@ export interface SqlKit {
   startsWith(column: Column, prefix: string): SQL[];
   /** A bucket's id by name; undefined when there is none. */
   bucketId(name: string): number | undefined;
+  /** The query's clock (ms): one value for every condition of one query. */
+  now: number;
 }
 
 /** What a filter adds to the WHERE clause: conditions (ANDed), nothing, or NO_MATCH (no row can match). */
@@ -51,8 +66,8 @@ export type Where = SQL | SQL[] | undefined | typeof NO_MATCH;
 export const NO_MATCH = 'no-match' as const;
 
 interface FilterBase {
-  /** `cairn find --<name in kebab case> <arg>`, and its help line. */
-  cli: { arg: string; help: string; short?: string };
+  /** `cairn find --<name in kebab case> <arg>` (no arg for a switch), and its help line. */
+  cli: { arg?: string; help: string; short?: string };
   /** A field on the console's search page; the URL (and form) name is the filter's unless `name` says. */
   form?: { label: string; name?: string; attrs?: Record<string, string> };
 }
@@ -62,11 +77,12 @@ export interface ValueFilter<Z extends z.ZodType = z.ZodType> extends FilterBase
   kind: 'value';
   /**
    * How people type it, for the CLI and the console: a size (10MiB: the CLI sends bytes, the
-   * console strips spaces) or a time (the CLI also takes a duration meaning "that long ago").
+   * console strips spaces), a time (the CLI also takes a duration meaning "that long ago"), or a
+   * switch (a flag without a value in the CLI, a checkbox in the console; `true` in the URL).
    */
-  input: 'text' | 'size' | 'time';
+  input: 'text' | 'size' | 'time' | 'switch';
   parse: (k: ParseKit) => Z;
-  /** Called only when the parameter was given. */
+  /** Called only when the parameter has a value (given, or the parser's default). */
   where: (value: NonNullable<z.output<Z>>, k: SqlKit) => Where;
 }
 
@@ -179,6 +195,25 @@ export const FILTERS = {
         .optional(),
     where: (alg, k) => (alg === 'NONE' ? k.sql`${k.objects.checksumAlgorithm} is null` : k.eq(k.objects.checksumAlgorithm, alg)),
   }),
+  // A row per version: without the switch only current objects, as GET and ListObjects see them.
+  versions: value({
+    input: 'switch',
+    cli: { help: 'every version and delete marker, not only current objects' },
+    form: { label: 'Every version and delete marker' },
+    parse: (k) => k.flag.default(false),
+    // Written out, not bound: SQLite uses the partial index objects_current only for this literal.
+    where: (all, k) => (all ? undefined : k.sql`is_current = 1`),
+  }),
+  locked: value({
+    input: 'switch',
+    cli: { help: 'only versions under retention (retain-until still ahead) or a legal hold' },
+    form: { label: 'Locked (retention or legal hold)' },
+    parse: (k) => k.flag.optional(),
+    where: (on, k) => {
+      const held = k.sql`(${k.objects.legalHold} = 1 or (${k.objects.lockMode} is not null and ${k.objects.lockUntil} > ${k.now}))`;
+      return on ? held : k.sql`not ${held}`;
+    },
+  }),
 };
 
 type Filters = typeof FILTERS;
@@ -207,7 +242,18 @@ export function filterFlag(name: string): string {
  * The search page's fields top to bottom (a layout choice, so not the definition order, which
  * stays the URL's parameter order). Every filter with a `form` must be listed: checked below.
  */
-export const SEARCH_PAGE_ORDER = ['contains', 'prefix', 'minSize', 'maxSize', 'modifiedAfter', 'modifiedBefore', 'contentType', 'meta'] as const satisfies readonly FilterName[];
+export const SEARCH_PAGE_ORDER = [
+  'contains',
+  'prefix',
+  'minSize',
+  'maxSize',
+  'modifiedAfter',
+  'modifiedBefore',
+  'contentType',
+  'meta',
+  'versions',
+  'locked',
+] as const satisfies readonly FilterName[];
 /** The filters offered on the search page. */
 export type FormFilterName = { [K in FilterName]: Filters[K] extends { form: object } ? K : never }[FilterName];
 // A compile error here names a filter with a form that the page does not lay out, or the reverse.

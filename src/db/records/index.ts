@@ -1,8 +1,8 @@
 // The records queries (admin API, CLI, console): what they answer is docs/admin-contract.md.
 export { QueryError } from './errors.js';
 export { DEFAULT_LIMIT, MAX_LIMIT, parseObjectQuery, type ObjectQuery, type SortField, type SortOrder } from './query.js';
-export { findObjects, objectRecord, objectsQuery } from './objects.js';
-export type { BucketSummary, ChunkEntry, ChunkRecord, ObjectRecord, ObjectSummary, StoreStats } from './shapes.js';
+export { findObjects, objectRecord, objectsQuery, VERSIONS_LISTED } from './objects.js';
+export type { BucketSummary, ChunkEntry, ChunkRecord, LockState, ObjectRecord, ObjectSummary, StoreStats, VersionEntry } from './shapes.js';
 export { CHUNK_REFERENCES_LISTED, chunkRecord, isSha256 } from './chunks.js';
 export {
   AGGREGATE_SQL,

@@ -46,7 +46,9 @@ const timeParam = z
 
 const nonEmpty = z.string().min(1, 'must not be empty');
 
-const PARSE_KIT: ParseKit = { z, size: sizeParam, time: timeParam, nonEmpty };
+const flagParam = z.enum(['true', 'false'], { error: 'true or false' }).transform((v) => v === 'true');
+
+const PARSE_KIT: ParseKit = { z, size: sizeParam, time: timeParam, nonEmpty, flag: flagParam };
 
 // Each filter's own parser, keyed by its name: the exact zod types, so ObjectQuery is inferred.
 type FilterShape = { [K in ValueFilterName]: ReturnType<(typeof FILTERS)[K]['parse']> };

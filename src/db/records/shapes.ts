@@ -6,26 +6,54 @@ export interface BucketSummary {
   region: string;
   public: boolean;
   createdAt: string;
+  /** Current objects (what GET and ListObjects see). */
   objects: number;
+  /** Bytes of the current objects. */
   logicalBytes: number;
-  /** Distinct chunk bytes this bucket's objects use; a chunk shared with another bucket counts in both. */
+  /** Versions that hold data, current ones included (delete markers are not counted). */
+  versions: number;
+  deleteMarkers: number;
+  /** Bytes of every version, current or not. */
+  versionBytes: number;
+  /** Distinct chunk bytes this bucket's versions use; a chunk shared with another bucket counts in both. */
   physicalBytes: number;
 }
 
 export interface StoreStats {
   buckets: number;
+  /** Current objects, their bytes; versions, delete markers and version bytes as in BucketSummary. */
   objects: number;
   logicalBytes: number;
+  versions: number;
+  deleteMarkers: number;
+  versionBytes: number;
   physicalBytes: number;
   chunks: number;
+  /** versionBytes / physicalBytes: what every version holds over what is stored; 1 when empty. */
   dedupRatio: number;
   multipartUploads: number;
   multipartParts: number;
 }
 
+/** Object lock state of a version. */
+export interface LockState {
+  /** Retention mode; null without retention. */
+  mode: 'GOVERNANCE' | 'COMPLIANCE' | null;
+  /** Retain-until (ISO 8601), with mode. */
+  retainUntil: string | null;
+  legalHold: boolean;
+}
+
+/** One version of an object (or a delete marker: size 0, etag ''). */
 export interface ObjectSummary {
   bucket: string;
   key: string;
+  /** 'null' for the version written while the bucket was unversioned or suspended. */
+  versionId: string;
+  /** The newest version of its key (a delete marker can be). */
+  isLatest: boolean;
+  deleteMarker: boolean;
+  lock: LockState;
   size: number;
   etag: string;
   lastModified: string;
@@ -59,7 +87,13 @@ export interface ObjectRecord extends ObjectSummary {
   expires: string | null;
   chunks: ChunkEntry[];
   parts: Array<{ partNumber: number; offset: number; size: number; checksum: string | null }>;
+  /** The key's versions and delete markers, newest first (this one among them). */
+  versions: VersionEntry[];
+  /** Present when the key has more versions than were listed (VERSIONS_LISTED in objects.ts). */
+  versionsTruncated?: true;
 }
+
+export type VersionEntry = Pick<ObjectSummary, 'versionId' | 'isLatest' | 'deleteMarker' | 'size' | 'etag' | 'lastModified' | 'lock'>;
 
 export interface ChunkRecord {
   sha256: string;
@@ -69,7 +103,8 @@ export interface ChunkRecord {
   /** 'file' (chunks/ab/cd/<sha256>) or 'inline' (the bytes are in the chunk's SQLite row). */
   stored: 'file' | 'inline';
   createdAt: string;
-  objects: Array<{ bucket: string; key: string; seq: number; offset: number }>;
+  /** Every version that uses it, current or not. */
+  objects: Array<{ bucket: string; key: string; versionId: string; seq: number; offset: number }>;
   uploads: Array<{ uploadId: string; bucket: string; key: string; partNumber: number }>;
   /** Present when more references exist than were listed (see CHUNK_REFERENCES_LISTED in chunks.ts). */
   truncated?: true;

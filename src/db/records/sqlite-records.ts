@@ -12,7 +12,7 @@ export function sqliteRecords(db: Db, aggregates: AggregateWorkers): RecordsStor
     bucket: async (name) => bucketSummary(db, name),
     stats: async () => (aggregates.available ? storeStatsVia(aggregates.run) : storeStats(db)),
     findObjects: async (q) => findObjects(db, q),
-    object: async (bucket, key) => objectRecord(db, bucket, key),
+    object: async (bucket, key, versionId) => objectRecord(db, bucket, key, versionId),
     chunk: async (sha256) => chunkRecord(db, sha256),
   };
 }

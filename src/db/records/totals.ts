@@ -8,19 +8,28 @@ import { buckets, objectChunks, objects } from '../schema.js';
 // Aggregates are full passes over the rows (no index can shortcut a sum), ~0.1-1.5 s per million
 // objects. They are plain SQL so the admin server can run them on a worker thread with its own
 // read-only connection (aggregates.ts) instead of stalling S3 requests on the event loop.
+
+// A row is a version (a delete marker has size 0): one pass counts current objects and every version.
+const VERSION_SUMS =
+  'coalesce(sum(is_current), 0) as objects, coalesce(sum(case when is_current = 1 then size else 0 end), 0) as logicalBytes, ' +
+  'coalesce(sum(1 - delete_marker), 0) as versions, coalesce(sum(delete_marker), 0) as deleteMarkers, coalesce(sum(size), 0) as versionBytes';
+
 export const AGGREGATE_SQL = {
-  logicalByBucket: 'select bucket_id as bucketId, count(*) as n, coalesce(sum(size), 0) as bytes from objects group by bucket_id',
+  logicalByBucket: `select bucket_id as bucketId, ${VERSION_SUMS} from objects group by bucket_id`,
   // Distinct (bucket, chunk) pairs. A placement always covers its whole chunk (a partial range is
   // written as a new chunk), so object_chunks.size is the chunk's size: no lookup into chunks.
   physicalByBucket:
     'select bucket_id as bucketId, sum(size) as bytes from (select o.bucket_id, oc.chunk_hash, max(oc.size) as size ' +
     'from object_chunks oc join objects o on o.id = oc.object_id group by o.bucket_id, oc.chunk_hash) group by bucket_id',
   totals:
-    'select (select count(*) from buckets) as buckets, (select count(*) from objects) as objects, ' +
-    '(select coalesce(sum(size), 0) from objects) as logicalBytes, (select count(*) from chunks) as chunks, ' +
+    `select (select count(*) from buckets) as buckets, v.*, (select count(*) from chunks) as chunks, ` +
     '(select coalesce(sum(size), 0) from chunks) as physicalBytes, (select count(*) from multipart_uploads) as multipartUploads, ' +
-    '(select count(*) from upload_parts) as multipartParts',
+    `(select count(*) from upload_parts) as multipartParts from (select ${VERSION_SUMS} from objects) v`,
 } as const;
+
+/** The per-version sums of a bucket or the store. */
+type VersionTotals = Pick<BucketSummary, 'objects' | 'logicalBytes' | 'versions' | 'deleteMarkers' | 'versionBytes'>;
+const NO_VERSIONS: VersionTotals = { objects: 0, logicalBytes: 0, versions: 0, deleteMarkers: 0, versionBytes: 0 };
 
 /** Runs read-only SQL statements (no parameters) and returns each one's rows. */
 export type AggregateRunner = (statements: string[]) => Promise<unknown[][]>;
@@ -37,7 +46,7 @@ export async function bucketSummariesVia(db: Db, run: AggregateRunner): Promise<
 }
 
 function summarizeBuckets(db: Db, [logicalRows, physicalRows]: unknown[][]): BucketSummary[] {
-  const logical = new Map((logicalRows as Array<{ bucketId: number; n: number; bytes: number }>).map((r) => [r.bucketId, r]));
+  const logical = new Map((logicalRows as Array<VersionTotals & { bucketId: number }>).map(({ bucketId, ...t }) => [bucketId, t]));
   const physical = new Map((physicalRows as Array<{ bucketId: number; bytes: number }>).map((r) => [r.bucketId, r.bytes]));
   return db
     .select()
@@ -49,8 +58,7 @@ function summarizeBuckets(db: Db, [logicalRows, physicalRows]: unknown[][]): Buc
       region: b.region,
       public: b.publicRead,
       createdAt: new Date(b.createdAt).toISOString(),
-      objects: logical.get(b.id)?.n ?? 0,
-      logicalBytes: logical.get(b.id)?.bytes ?? 0,
+      ...(logical.get(b.id) ?? NO_VERSIONS),
       physicalBytes: physical.get(b.id) ?? 0,
     }));
 }
@@ -59,11 +67,7 @@ function summarizeBuckets(db: Db, [logicalRows, physicalRows]: unknown[][]): Buc
 export function bucketSummary(db: Db, name: string): BucketSummary | undefined {
   const b = db.select().from(buckets).where(eq(buckets.name, name)).get();
   if (!b) return undefined;
-  const logical = db
-    .select({ n: sql<number>`count(*)`, bytes: sql<number>`coalesce(sum(${objects.size}), 0)` })
-    .from(objects)
-    .where(eq(objects.bucketId, b.id))
-    .get()!;
+  const logical = db.get<VersionTotals>(sql`select ${sql.raw(VERSION_SUMS)} from ${objects} where ${objects.bucketId} = ${b.id}`);
   const physical = db.get<{ bytes: number | null }>(
     sql`select sum(size) as bytes from (select oc.chunk_hash, max(oc.size) as size from ${objects} o
         join ${objectChunks} oc on oc.object_id = o.id where o.bucket_id = ${b.id} group by oc.chunk_hash)`,
@@ -73,8 +77,7 @@ export function bucketSummary(db: Db, name: string): BucketSummary | undefined {
     region: b.region,
     public: b.publicRead,
     createdAt: new Date(b.createdAt).toISOString(),
-    objects: logical.n,
-    logicalBytes: logical.bytes,
+    ...logical,
     physicalBytes: physical?.bytes ?? 0,
   };
 }
@@ -93,9 +96,13 @@ function summarizeStats([rows]: unknown[][]): StoreStats {
     buckets: t.buckets,
     objects: t.objects,
     logicalBytes: t.logicalBytes,
+    versions: t.versions,
+    deleteMarkers: t.deleteMarkers,
+    versionBytes: t.versionBytes,
     physicalBytes: t.physicalBytes,
     chunks: t.chunks,
-    dedupRatio: t.physicalBytes === 0 ? 1 : Math.round((t.logicalBytes / t.physicalBytes) * 1000) / 1000,
+    // Every version's bytes over the stored bytes: noncurrent versions sharing chunks are dedup too.
+    dedupRatio: t.physicalBytes === 0 ? 1 : Math.round((t.versionBytes / t.physicalBytes) * 1000) / 1000,
     multipartUploads: t.multipartUploads,
     multipartParts: t.multipartParts,
   };

@@ -1,0 +1,2 @@
+DROP INDEX `objects_key`;--> statement-breakpoint
+CREATE INDEX `objects_key` ON `objects` (`key`,"id" desc);
