@@ -5,6 +5,8 @@ import { S3Error } from './errors.js';
 import { compareKeys, MAX_LIST_KEYS, skipPrefixKey } from './list-params.js';
 import { isVersionId } from './version-id.js';
 
+const DELIMITER_BATCH = 32;
+
 export interface VersionListParams {
   prefix: string;
   delimiter?: string;
@@ -92,7 +94,9 @@ export function paginateVersions<T extends { key: string; id: number; versionId:
   let count = 0;
   let prevKey: string | undefined;
   walk: for (;;) {
-    const limit = Math.min(p.maxKeys - count, MAX_LIST_KEYS) + 1;
+    // With a delimiter the walk seeks past each group it emits: small batches, so a page of
+    // folders does not read a thousand rows per folder only to drop them.
+    const limit = Math.min(p.maxKeys - count, p.delimiter === undefined ? MAX_LIST_KEYS : DELIMITER_BATCH) + 1;
     const rows = next(cursor, limit);
     for (const row of rows) {
       cursor = { key: row.key, id: row.id };

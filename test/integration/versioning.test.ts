@@ -176,6 +176,11 @@ describe('versioning (SDK)', () => {
     const markerCopy = await s3.send(new DeleteObjectCommand({ Bucket: 'ver', Key: 'src' }));
     const refused = await s3Error(s3.send(new CopyObjectCommand({ Bucket: 'ver', Key: 'x', CopySource: `ver/src?versionId=${markerCopy.VersionId}` })));
     expect(refused.name).toBe('InvalidRequest');
+    const up3 = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'ver', Key: 'mp3' }));
+    const partFromMarker = await s3Error(
+      s3.send(new UploadPartCopyCommand({ Bucket: 'ver', Key: 'mp3', UploadId: up3.UploadId, PartNumber: 1, CopySource: `ver/src?versionId=${markerCopy.VersionId}` })),
+    );
+    expect([partFromMarker.name, partFromMarker.$metadata.httpStatusCode]).toEqual(['InvalidRequest', 400]);
   });
 
   it('ListObjectVersions pages with key and version-id markers and groups with a delimiter', async () => {

@@ -110,7 +110,13 @@ export const uploadPartCopy: ObjectHandler = async (ctx, deps, t) => {
     throw new S3Error('InvalidArgument', { ArgumentName: 'x-amz-copy-source', ArgumentValue: source.versionId }, 'Invalid version id specified');
   }
   const srcBucket = await deps.buckets.require(source.bucket);
-  const src = await deps.objects.headObject(srcBucket, source.key, source.versionId);
+  const src = await deps.objects.headObject(srcBucket, source.key, source.versionId).catch((err: unknown) => {
+    // As CopyObject: a source version that is a delete marker is a bad request, not a 405.
+    if (err instanceof S3Error && err.code === 'MethodNotAllowed') {
+      throw new S3Error('InvalidRequest', {}, 'The source of a copy request may not specifically refer to a delete marker by version id.');
+    }
+    throw err;
+  });
   if (srcBucket.versioning) ctx.set('x-amz-copy-source-version-id', src.versionId);
   checkConditions(
     {
