@@ -66,7 +66,7 @@ async function openServices(config: Config, log: Logger, dataDir: string, fsOps?
   const { sweptTmpFiles } = await store.init();
   if (sweptTmpFiles > 0) log.warn({ sweptTmpFiles }, 'removed temporary chunk files left by an earlier run');
   const pool = new BufferPool({ bufferSize: config.chunkSize, buffers: config.writeBuffers, shared: hashPool !== undefined });
-  const metrics = new Metrics({ pool });
+  const metrics = new Metrics({ pool, totals: () => meta.records.stats() });
   const objects = new ObjectService({
     meta,
     store,

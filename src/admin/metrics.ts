@@ -33,6 +33,18 @@ export interface ScrubSample {
   durationMs: number;
 }
 
+/** The store totals counted at scrape time (StoreStats, src/db/records/shapes.ts). */
+export interface StoreTotals {
+  buckets: number;
+  objects: number;
+  logicalBytes: number;
+  versions: number;
+  deleteMarkers: number;
+  versionBytes: number;
+  physicalBytes: number;
+  chunks: number;
+}
+
 export interface PoolLike {
   readonly bufferSize: number;
   stats(): { total: number; inUse: number; waiters: number };
@@ -67,7 +79,7 @@ export class Metrics {
   private readonly scrubLastDuration: Gauge;
   private readonly scrubLastBroken: Gauge;
 
-  constructor(opts: { pool?: PoolLike } = {}) {
+  constructor(opts: { pool?: PoolLike; totals?: () => Promise<StoreTotals> } = {}) {
     const registers = [this.registry];
     // Node's own process metrics (RSS, heap, external/ArrayBuffer memory, event-loop lag, fds):
     // what an operator looks at first when memory or latency misbehaves.
@@ -128,6 +140,36 @@ export class Metrics {
       poolGauge('cairn_pool_waiters', 'Uploads waiting for a write buffer right now', () => pool.stats().waiters);
       poolGauge('cairn_pool_buffer_size_bytes', 'Size of each write buffer (the chunk size)', () => pool.bufferSize);
     }
+    if (opts.totals) this.storeGauges(opts.totals);
+  }
+
+  /**
+   * What is stored, read from the records' totals at scrape time (they run off the event loop):
+   * one read per scrape, shared by the gauges.
+   */
+  private storeGauges(totals: () => Promise<StoreTotals>): void {
+    let pending: { at: number; value: Promise<StoreTotals> } | undefined;
+    const read = () => {
+      if (!pending || Date.now() - pending.at > 1000) pending = { at: Date.now(), value: totals() };
+      return pending.value;
+    };
+    const storeGauge = (name: string, help: string, field: keyof StoreTotals) =>
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        async collect() {
+          this.set((await read())[field]);
+        },
+      });
+    storeGauge('cairn_store_buckets', 'Buckets', 'buckets');
+    storeGauge('cairn_store_objects', 'Current objects (the newest version of a key, not a delete marker)', 'objects');
+    storeGauge('cairn_store_object_bytes', 'Bytes of the current objects', 'logicalBytes');
+    storeGauge('cairn_store_versions', 'Versions of every key, current and noncurrent (delete markers apart)', 'versions');
+    storeGauge('cairn_store_version_bytes', 'Bytes every version holds (before dedup)', 'versionBytes');
+    storeGauge('cairn_store_delete_markers', 'Delete markers', 'deleteMarkers');
+    storeGauge('cairn_store_chunks', 'Chunks stored (each once, whatever shares it)', 'chunks');
+    storeGauge('cairn_store_chunk_bytes', 'Bytes of the chunks stored', 'physicalBytes');
   }
 
   observeRequest(r: RequestSample): void {

@@ -378,6 +378,16 @@ describe('versions, delete markers and locks in the records', () => {
     expect(stats).toMatchObject({ objects: sum('objects'), versions: sum('versions'), deleteMarkers: 1, logicalBytes: sum('logicalBytes'), versionBytes: sum('versionBytes') });
     expect(stats.versions).toBeGreaterThan(stats.objects);
     expect(stats).toEqual(storeStats(srv.db.db));
+    // /metrics reports the same totals.
+    const m = await metrics();
+    expect([m('cairn_store_objects'), m('cairn_store_versions'), m('cairn_store_delete_markers'), m('cairn_store_version_bytes'), m('cairn_store_object_bytes')]).toEqual([
+      stats.objects,
+      stats.versions,
+      stats.deleteMarkers,
+      stats.versionBytes,
+      stats.logicalBytes,
+    ]);
+    expect([m('cairn_store_chunks'), m('cairn_store_chunk_bytes'), m('cairn_store_buckets')]).toEqual([stats.chunks, stats.physicalBytes, stats.buckets]);
   });
 });
 
