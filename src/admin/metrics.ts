@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { StoreStats } from '../db/records/shapes.js';
 
 // Prometheus metrics of one server. Each server owns its Registry (never prom-client's global
 // one): tests start many servers in one process and each must count only its own traffic.
@@ -33,17 +34,8 @@ export interface ScrubSample {
   durationMs: number;
 }
 
-/** The store totals counted at scrape time (StoreStats, src/db/records/shapes.ts). */
-export interface StoreTotals {
-  buckets: number;
-  objects: number;
-  logicalBytes: number;
-  versions: number;
-  deleteMarkers: number;
-  versionBytes: number;
-  physicalBytes: number;
-  chunks: number;
-}
+/** The store totals counted at scrape time (the records' /v1/stats). */
+export type StoreTotals = Pick<StoreStats, 'buckets' | 'objects' | 'logicalBytes' | 'versions' | 'deleteMarkers' | 'versionBytes' | 'physicalBytes' | 'chunks'>;
 
 export interface PoolLike {
   readonly bufferSize: number;
