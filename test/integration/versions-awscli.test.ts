@@ -144,6 +144,27 @@ describe.skipIf(!hasClient('aws'))('aws CLI: versions, conditional writes, objec
       expect((await sdkGet('vers', 'copy-of-v1.txt')).equals(bodies[0]!)).toBe(true);
     });
 
+    it('copy-object of a version onto its own key is a new current version (old or current version named); with none named it is refused', async () => {
+      const key = 'restore-me.txt';
+      const [a, b] = [Buffer.from('restore: first\n'), Buffer.from('restore: second\n')];
+      const va = await sdkPut('vers', key, a.toString());
+      const vb = await sdkPut('vers', key, b.toString());
+      const [restored] = await Promise.all([
+        // An old version named: restored as a new current version (how S3 restores a version).
+        api(['copy-object', '--bucket', 'vers', '--key', key, '--copy-source', `vers/${key}?versionId=${va}`]),
+        // No version named, nothing changed: a copy onto itself is refused.
+        apiFails(['copy-object', '--bucket', 'vers', '--key', key, '--copy-source', `vers/${key}`], 'InvalidRequest'),
+      ]);
+      expect(restored.CopySourceVersionId).toBe(va);
+      expect([va, vb]).not.toContain(restored.VersionId);
+      expect((await sdkGet('vers', key)).equals(a)).toBe(true);
+      // The current version named: a regular copy too (S3 and MinIO accept it), one more version.
+      const current = await api(['copy-object', '--bucket', 'vers', '--key', key, '--copy-source', `vers/${key}?versionId=${restored.VersionId}`]);
+      expect(current.CopySourceVersionId).toBe(restored.VersionId);
+      expect(await sdkVersionIds('vers', key)).toEqual([current.VersionId, restored.VersionId, vb, va]);
+      expect((await sdkGet('vers', key)).equals(a)).toBe(true);
+    });
+
     it('delete-object adds a delete marker; delete-object --version-id <marker> brings the key back', async () => {
       const del = await api(['delete-object', '--bucket', 'vers', '--key', 'doc.txt']);
       expect(del.DeleteMarker).toBe(true);
