@@ -9,8 +9,11 @@
 //     back byte-identical (SHA-256), every acknowledged delete stays deleted, every write in flight
 //     at the kill is either absent (the old state) or whole, and the listing agrees.
 // "Acknowledged" = the SDK (maxAttempts 1) returned success before the kill.
+// Beside the plain bucket, the same workers drive a versioned bucket and an object-lock bucket
+// (bench/crash-versions.ts: acknowledged versions, delete markers and locks survive the kills).
 //
 //   npm run crash                      200 cycles (npm run crash -- --cycles 50 --seed 7 --kill-after 30-1500)
+//   npm run crash -- --buckets plain   only the plain bucket (plain, versioned, locked: any of them)
 //   test/integration/crash-campaign.test.ts runs a short campaign inside `npm test`.
 //   CRASH_DEBUG=1 also logs every admin GC answer.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -35,6 +38,7 @@ import {
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import { BUCKET_KINDS, VersionedWorkload, emptyVersionsReport, formatVersionsReport, type BucketKind, type VersionsReport } from './crash-versions.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(ROOT, 'dist/cli.js');
@@ -61,6 +65,8 @@ export interface CampaignOptions {
   budgetMs?: number;
   /** Keep the data dir afterwards (its path is in the report). */
   keep?: boolean;
+  /** The buckets the workload drives (default all three): plain, versioned, object-lock. */
+  buckets?: readonly BucketKind[];
   log?: (line: string) => void;
 }
 
@@ -98,6 +104,8 @@ export interface CampaignReport {
   unexpectedErrors: number;
   /** Orphan chunk files `cairn gc` removed after the kills (the crashes' leftovers). */
   orphansCollected: number;
+  /** The versioned and object-lock buckets (bench/crash-versions.ts). */
+  versions: VersionsReport;
   failures: string[];
 }
 
@@ -216,11 +224,12 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
     aborts: 0, gcRuns: 0, gcRequests: 0, acknowledgedChecks: 0, acknowledgedObjectsVerified: 0,
     inFlight: { applied: 0, notApplied: 0 },
     lost: 0, corrupt: 0, resurrected: 0, verifyFailures: 0, orphanChunks: 0, gcAsides: 0, tmpFilesLeft: 0,
-    refcountMismatches: 0, dbIntegrityFailures: 0, unexpectedErrors: 0, orphansCollected: 0, failures: [],
+    refcountMismatches: 0, dbIntegrityFailures: 0, unexpectedErrors: 0, orphansCollected: 0, versions: emptyVersionsReport(), failures: [],
   };
-  type Counter = 'lost' | 'corrupt' | 'resurrected' | 'verifyFailures' | 'orphanChunks' | 'tmpFilesLeft' | 'refcountMismatches' | 'dbIntegrityFailures' | 'unexpectedErrors';
+  type Counter = 'lost' | 'corrupt' | 'resurrected' | 'verifyFailures' | 'orphanChunks' | 'tmpFilesLeft' | 'refcountMismatches' | 'dbIntegrityFailures' | 'unexpectedErrors' | 'lockViolations';
   const fail = (kind: Counter, msg: string, n = 1) => {
-    report[kind] += n;
+    if (kind === 'lockViolations') report.versions.lockViolations += n;
+    else report[kind] += n;
     if (report.failures.length < 100) report.failures.push(`cycle ${report.cycles}: ${kind}: ${msg}`);
     log(`  FAIL ${kind}: ${msg}`);
   };
@@ -248,9 +257,12 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
     return b;
   }
 
+  const kinds = opts.buckets ?? BUCKET_KINDS;
+  const versioned = new VersionedWorkload({ kinds, rng, rand, fail, report: report.versions });
   let server = await startServer(dataDir);
   let s3 = client(server.url);
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  await versioned.setup(s3);
 
   try {
     for (let cycle = 1; cycle <= opts.cycles; cycle++) {
@@ -288,6 +300,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
 
   async function workloadAndKill(): Promise<{ killedDuring: string }> {
     let killed = false;
+    versioned.killed = false;
     const cycleStart = new Date();
     const inFlight = new Map<number, string>();
     let opId = 0;
@@ -459,8 +472,18 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
       }
     };
 
+    const track = (name: string) => {
+      const id = ++opId;
+      inFlight.set(id, name);
+      return () => inFlight.delete(id);
+    };
     const worker = async () => {
       while (!killed) {
+        // Without the plain bucket, every operation goes to the versioned ones.
+        if (versioned.active && (!kinds.includes('plain') || rng() < 0.35)) {
+          await versioned.op(s3, track);
+          continue;
+        }
         const r = rng();
         if (r < 0.42) await put();
         else if (r < 0.52) await multipart();
@@ -486,6 +509,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
     }
     const killedDuring = [...new Set(inFlight.values())].map((v) => v.split(' ')[0]).sort().join('+') || 'idle';
     killed = true;
+    versioned.killed = true;
     server.child.kill('SIGKILL');
     await server.exited;
     await Promise.all(running);
@@ -594,6 +618,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
     } while (token);
     const diff = [...new Set([...listed, ...present])].filter((k) => listed.has(k) !== present.has(k));
     if (diff.length > 0) fail('corrupt', `listing disagrees with GETs on ${diff.join(', ')}`);
+    await versioned.check(s3);
   }
 }
 
@@ -612,12 +637,13 @@ function formatReport(r: CampaignReport): string {
     `lost: ${r.lost}, corrupt: ${r.corrupt}, resurrected deletes: ${r.resurrected}, verify failures: ${r.verifyFailures}`,
     `orphan chunk files after gc: ${r.orphanChunks}, tmp files left: ${r.tmpFilesLeft}, refcount mismatches: ${r.refcountMismatches}, DB integrity failures: ${r.dbIntegrityFailures}, unexpected errors: ${r.unexpectedErrors}`,
     `orphans collected by cairn gc after kills: ${r.orphansCollected}; files a killed GC left moved aside, after gc: ${r.gcAsides}`,
+    ...formatVersionsReport(r.versions),
     ...(r.failures.length ? ['failures:', ...r.failures.map((f) => `  ${f}`)] : []),
   ].join('\n');
 }
 
 export function campaignClean(r: CampaignReport): boolean {
-  return r.failures.length === 0 && r.lost + r.corrupt + r.resurrected + r.verifyFailures + r.orphanChunks + r.tmpFilesLeft + r.refcountMismatches + r.dbIntegrityFailures + r.unexpectedErrors === 0;
+  return r.failures.length === 0 && r.lost + r.corrupt + r.resurrected + r.verifyFailures + r.orphanChunks + r.tmpFilesLeft + r.refcountMismatches + r.dbIntegrityFailures + r.unexpectedErrors + r.versions.lockViolations === 0;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
@@ -628,7 +654,9 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const cycles = Number(arg('cycles') ?? 200);
   const seed = arg('seed') === undefined ? undefined : Number(arg('seed'));
   const kill = arg('kill-after')?.split('-').map(Number) as [number, number] | undefined;
-  const report = await runCampaign({ cycles, seed, killAfterMs: kill, keep: process.argv.includes('--keep'), log: (l) => console.log(l) });
+  const buckets = arg('buckets')?.split(',') as BucketKind[] | undefined;
+  if (buckets?.some((b) => !BUCKET_KINDS.includes(b))) throw new Error(`--buckets: expected a comma-separated list of ${BUCKET_KINDS.join(', ')}`);
+  const report = await runCampaign({ cycles, seed, killAfterMs: kill, buckets, keep: process.argv.includes('--keep'), log: (l) => console.log(l) });
   console.log(`\n${formatReport(report)}`);
   console.log(`\n${JSON.stringify(report)}`);
   process.exitCode = campaignClean(report) ? 0 : 1;

@@ -265,8 +265,10 @@ export class ObjectService {
     const writeOpts = { condition: opts.condition, bypassGovernance: opts.bypassGovernance };
     const result = await this.deps.meta.objects.copy(srcRef, { bucketId: dst.id, key: opts.dstKey }, (srcObj) => {
       opts.check(srcObj);
-      const sameVersion = opts.srcVersionId === undefined || srcObj.isCurrent;
-      if (src.id === dst.id && opts.srcKey === opts.dstKey && sameVersion && !opts.replace && opts.storageClass === undefined) {
+      // Naming a source version, even the current one, makes it a regular copy (a new version on a
+      // versioned bucket: how a version is restored); only a self-copy naming none is refused.
+      const noVersionNamed = opts.srcVersionId === undefined;
+      if (src.id === dst.id && opts.srcKey === opts.dstKey && noVersionNamed && !opts.replace && opts.storageClass === undefined) {
         throw new S3Error('InvalidRequest', {}, 'This copy request is illegal because it is trying to copy an object to itself without changing the object\'s metadata, storage class, website redirect location or encryption attributes.');
       }
       // The copy is a new version: the source's identity, version state and lock stay behind.

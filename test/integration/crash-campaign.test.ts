@@ -1,6 +1,8 @@
 // The crash campaign (bench/crash.ts, `npm run crash` runs 200 cycles), short: kill -9 at random
 // moments of concurrent PUTs, multipart uploads, copies, deletes and GC runs on the built server,
 // restart, and hold it to every acknowledged write; verify, GC and the orphan/tmp checks each cycle.
+// The same run drives a versioned bucket and an object-lock bucket (bench/crash-versions.ts):
+// acknowledged versions and delete markers survive, locked versions stay undeletable.
 import { describe, expect, it } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -19,6 +21,13 @@ describe('crash campaign (short)', () => {
     expect(report.cycles).toBeGreaterThanOrEqual(5);
     expect(report.acknowledged.total).toBeGreaterThan(0);
     expect(report.acknowledgedObjectsVerified).toBeGreaterThan(0);
+    // Versioned and object-lock buckets: versions read back by id, markers found, locks held.
+    const v = report.versions;
+    expect(v.lockViolations).toBe(0);
+    expect(v.acknowledged.versions).toBeGreaterThan(0);
+    expect(v.versionsVerified).toBeGreaterThan(0);
+    expect(v.markersChecked).toBeGreaterThan(0);
+    expect(v.lockedDeletesRefusedAfterRestart).toBeGreaterThan(0);
   }, 150_000);
 });
 
