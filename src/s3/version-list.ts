@@ -5,7 +5,9 @@ import { S3Error } from './errors.js';
 import { compareKeys, MAX_LIST_KEYS, skipPrefixKey } from './list-params.js';
 import { isVersionId } from './version-id.js';
 
+/** Rows per statement with a delimiter, and right after seeking past a group (see the walk). */
 const DELIMITER_BATCH = 32;
+const AFTER_GROUP_BATCH = 2;
 
 export interface VersionListParams {
   prefix: string;
@@ -93,10 +95,12 @@ export function paginateVersions<T extends { key: string; id: number; versionId:
   }
   let count = 0;
   let prevKey: string | undefined;
+  // With a delimiter the walk seeks past each group it emits, and a group (a folder's versions)
+  // is often larger than a batch: right after a seek it reads a couple of rows, growing back
+  // while no group turns up, so a page of folders reads about one row per folder.
+  let batch = p.delimiter === undefined ? MAX_LIST_KEYS : DELIMITER_BATCH;
   walk: for (;;) {
-    // With a delimiter the walk seeks past each group it emits: small batches, so a page of
-    // folders does not read a thousand rows per folder only to drop them.
-    const limit = Math.min(p.maxKeys - count, p.delimiter === undefined ? MAX_LIST_KEYS : DELIMITER_BATCH) + 1;
+    const limit = Math.min(p.maxKeys - count, batch) + 1;
     const rows = next(cursor, limit);
     for (const row of rows) {
       cursor = { key: row.key, id: row.id };
@@ -108,6 +112,7 @@ export function paginateVersions<T extends { key: string; id: number; versionId:
         const seek = skipPrefixKey(skipping);
         if (compareKeys(seek, row.key) > 0) {
           cursor = { afterKey: seek };
+          batch = AFTER_GROUP_BATCH;
           continue walk;
         }
         continue;
@@ -127,6 +132,7 @@ export function paginateVersions<T extends { key: string; id: number; versionId:
         page.nextVersionIdMarker = undefined;
         skipping = cp;
         cursor = { afterKey: skipPrefixKey(cp) };
+        batch = AFTER_GROUP_BATCH;
         continue walk;
       }
       page.entries.push({ row, isLatest: first && row.key !== midKey });
@@ -134,6 +140,7 @@ export function paginateVersions<T extends { key: string; id: number; versionId:
       page.nextVersionIdMarker = row.versionId;
     }
     if (rows.length < limit) break;
+    batch = Math.min(p.delimiter === undefined ? MAX_LIST_KEYS : DELIMITER_BATCH, batch * 2);
   }
   if (!page.isTruncated) {
     page.nextKeyMarker = undefined;
