@@ -286,6 +286,15 @@ ${versionRows.join('\n')}
 \\* Not a target: not the same answer at both sizes. max-keys 1000 under \`narrow/\` answers every one
 of the ${NARROW_PAGE} folders of the small bucket and 1,000 of the big one's ${fmtN(big / 2 / NARROW_PER_FOLDER)}.
 
+How a delimiter page is built (\`VersionListing\` in src/db/version-listing.ts, \`paginateVersions\` in
+src/s3/version-list.ts): each common prefix ends the current statement and starts a new one
+seeking past the group, and each of those statements asks for as many rows as the page still has
+room for (max-keys − entries so far + 1), every column, read in full before the walk looks at the
+first. Under a delimiter the walk uses one row of each: a page of *p* prefixes over folders of
+more than max-keys versions reads about *p* × max-keys rows (the ${WIDE_FOLDERS} wide folders: ~95,000 rows
+at both sizes; max-keys 1000 under \`narrow/\` in the big bucket: ~500,000). ListObjectsV2's
+delimiter page reads one key per entry (one recursive statement, \`Listing.listGroupHeads\`).
+
 ## ListObjectsV2 on the same buckets (current versions only)
 
 Pages of ${page} keys without a delimiter (the small bucket has ${fmtN(a.current)} current keys; the middle page
