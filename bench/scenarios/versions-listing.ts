@@ -15,11 +15,12 @@ import {
   type ListObjectsV2CommandOutput,
   type ListObjectVersionsCommandInput,
   type ListObjectVersionsCommandOutput,
+  type S3Client,
 } from '@aws-sdk/client-s3';
-import { startTarget, targetClient, type Scenario, type Stat, type Target, type TargetCheck } from '../harness.js';
+import { startTarget, stat, targetClient, type Scenario, type Stat, type Target, type TargetCheck } from '../harness.js';
 import { barChart } from '../svg.js';
 import { seedObjects, type SeedRow } from './listing-seed.js';
-import { fmtMs, MIN_RUNS, SLOW_BUDGET_MS, timed } from './listing.js';
+import { fmtMs, MIN_RUNS, SLOW_BUDGET_MS } from './listing.js';
 
 const GOAL = 1.5;
 /** Versions per key: the newest is a delete marker on one key in ten, the oldest 'null' on one in four. */
@@ -177,55 +178,105 @@ function explain(dbFile: string): Array<{ what: string; plan: string }> {
   }
 }
 
-async function measureSize(keys: number, v2PageKeys: number, runs: number, log: (msg: string) => void): Promise<SizeResult> {
+interface Seeded {
+  keys: number;
+  versions: number;
+  current: number;
+  markers: number;
+  seedSeconds: number;
+  dbBytes: number;
+  dataDir: string;
+  plans: Array<{ what: string; plan: string }>;
+}
+
+function seed(keys: number, log: (msg: string) => void): Seeded {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-bench-versions-'));
-  let target: Target | undefined;
-  try {
-    const total = keys * VERSIONS;
-    const t0 = performance.now();
-    const opened = seedObjects(dataDir, ['bench'], total, versionRowAt(keys), { versioned: true });
-    const counts = opened.sqlite.prepare('SELECT count(*) AS versions, sum(is_current) AS current, sum(delete_marker) AS markers FROM objects').get() as {
-      versions: number;
-      current: number;
-      markers: number;
-    };
-    opened.close();
-    const seedSeconds = (performance.now() - t0) / 1000;
-    const dbFile = path.join(dataDir, 'cairn.db');
-    const dbBytes = fs.statSync(dbFile).size;
-    const plans = explain(dbFile);
-    log(`${total.toLocaleString('en-US')} versions of ${keys.toLocaleString('en-US')} keys seeded in ${seedSeconds.toFixed(1)} s (cairn.db ${(dbBytes / 2 ** 20).toFixed(0)} MiB)`);
-    target = await startTarget('cairn', { env: { CAIRN_DATA_DIR: dataDir, CAIRN_GC_INTERVAL: '0', CAIRN_SCRUB_INTERVAL: '0' } });
-    const s3 = targetClient(target);
-    const result: SizeResult = { keys, ...counts, seedSeconds, dbBytes, versionPages: [], v2Pages: [], plans };
-    try {
-      const versions = (input: VersionsInput) => s3.send(new ListObjectVersionsCommand({ Bucket: 'bench', ...input })) as Promise<ListObjectVersionsCommandOutput>;
-      for (const c of versionCases(keys)) {
-        const { last, ms, calls } = await timed(runs, () => versions(c.input));
-        const entries = (last.Versions?.length ?? 0) + (last.DeleteMarkers?.length ?? 0) + (last.CommonPrefixes?.length ?? 0);
-        result.versionPages.push({ label: c.label, entries, ms, calls, noTarget: c.noTarget });
-        log(`${total}: ListObjectVersions ${c.label}: ${ms.median.toFixed(1)} ms (${entries} entries)`);
-      }
-      const list = (input: V2Input) => s3.send(new ListObjectsV2Command({ Bucket: 'bench', ...input })) as Promise<ListObjectsV2CommandOutput>;
-      for (const c of v2Cases(keys, v2PageKeys)) {
-        let input = c.input;
-        if (c.prime) {
-          const token = (await list(c.prime)).NextContinuationToken;
-          if (!token) throw new Error(`${c.label}: the priming page has no continuation token`);
-          input = { ...input, ContinuationToken: token };
-        }
-        const { last, ms, calls } = await timed(runs, () => list(input));
-        const entries = (last.Contents?.length ?? 0) + (last.CommonPrefixes?.length ?? 0);
-        result.v2Pages.push({ label: c.label, entries, ms, calls });
-        log(`${total}: ListObjectsV2 ${c.label}: ${ms.median.toFixed(1)} ms (${entries} entries)`);
-      }
-    } finally {
-      s3.destroy();
+  const total = keys * VERSIONS;
+  const t0 = performance.now();
+  const opened = seedObjects(dataDir, ['bench'], total, versionRowAt(keys), { versioned: true });
+  const counts = opened.sqlite.prepare('SELECT count(*) AS versions, sum(is_current) AS current, sum(delete_marker) AS markers FROM objects').get() as {
+    versions: number;
+    current: number;
+    markers: number;
+  };
+  opened.close();
+  const seedSeconds = (performance.now() - t0) / 1000;
+  const dbFile = path.join(dataDir, 'cairn.db');
+  const dbBytes = fs.statSync(dbFile).size;
+  log(`${total.toLocaleString('en-US')} versions of ${keys.toLocaleString('en-US')} keys seeded in ${seedSeconds.toFixed(1)} s (cairn.db ${(dbBytes / 2 ** 20).toFixed(0)} MiB)`);
+  return { keys, ...counts, seedSeconds, dbBytes, dataDir, plans: explain(dbFile) };
+}
+
+/**
+ * The same page on both buckets, the calls alternating one by one (which goes first alternates
+ * too), so that a burst of other work on the machine hits both sizes alike. Warm-up as in the
+ * listing scenario: three calls each (one if the first took over a second), then `runs` timed
+ * calls each, or as many as fit in SLOW_BUDGET_MS (at least MIN_RUNS).
+ */
+async function timedPair<T>(runs: number, calls: Array<() => Promise<T>>): Promise<Array<{ last: T; ms: Stat; calls: number }>> {
+  const lasts: T[] = [];
+  let t0 = performance.now();
+  for (const [i, call] of calls.entries()) lasts[i] = await call();
+  const first = performance.now() - t0;
+  if (first < 1000) for (let w = 0; w < 2; w++) for (const [i, call] of calls.entries()) lasts[i] = await call();
+  const n = first < 1000 ? runs : Math.min(runs, Math.max(MIN_RUNS, Math.floor(SLOW_BUDGET_MS / first)));
+  const xs: number[][] = calls.map(() => []);
+  for (let r = 0; r < n; r++) {
+    for (const i of r % 2 === 0 ? [0, 1] : [1, 0]) {
+      t0 = performance.now();
+      lasts[i] = await calls[i]!();
+      xs[i]!.push(performance.now() - t0);
     }
-    return result;
+  }
+  return calls.map((_, i) => ({ last: lasts[i]!, ms: stat(xs[i]!), calls: n }));
+}
+
+async function measure(sizes: [number, number], v2PageKeys: number, runs: number, log: (msg: string) => void): Promise<[SizeResult, SizeResult]> {
+  const seeded: Seeded[] = [];
+  const targets: Target[] = [];
+  const clients: S3Client[] = [];
+  try {
+    for (const keys of sizes) seeded.push(seed(keys, log));
+    // Background GC and scrub off: a pass over a million rows must not land in the timings.
+    for (const sd of seeded) targets.push(await startTarget('cairn', { env: { CAIRN_DATA_DIR: sd.dataDir, CAIRN_GC_INTERVAL: '0', CAIRN_SCRUB_INTERVAL: '0' } }));
+    for (const t of targets) clients.push(targetClient(t));
+    const results: SizeResult[] = seeded.map(({ dataDir: _d, ...sd }) => ({ ...sd, versionPages: [], v2Pages: [] }));
+    const versions = (i: number, input: VersionsInput) => clients[i]!.send(new ListObjectVersionsCommand({ Bucket: 'bench', ...input })) as Promise<ListObjectVersionsCommandOutput>;
+    const list = (i: number, input: V2Input) => clients[i]!.send(new ListObjectsV2Command({ Bucket: 'bench', ...input })) as Promise<ListObjectsV2CommandOutput>;
+    const perSize = seeded.map((sd) => ({ versions: versionCases(sd.keys), v2: v2Cases(sd.keys, v2PageKeys) }));
+    for (let j = 0; j < perSize[0]!.versions.length; j++) {
+      const cases = perSize.map((c) => c.versions[j]!);
+      const timings = await timedPair(runs, cases.map((c, i) => () => versions(i, c.input)));
+      timings.forEach(({ last, ms, calls }, i) => {
+        const entries = (last.Versions?.length ?? 0) + (last.DeleteMarkers?.length ?? 0) + (last.CommonPrefixes?.length ?? 0);
+        results[i]!.versionPages.push({ label: cases[i]!.label, entries, ms, calls, noTarget: cases[i]!.noTarget });
+        log(`${results[i]!.versions}: ListObjectVersions ${cases[i]!.label}: ${ms.median.toFixed(1)} ms (${entries} entries)`);
+      });
+    }
+    for (let j = 0; j < perSize[0]!.v2.length; j++) {
+      const cases = perSize.map((c) => c.v2[j]!);
+      const inputs: V2Input[] = [];
+      for (const [i, c] of cases.entries()) {
+        if (!c.prime) {
+          inputs.push(c.input);
+          continue;
+        }
+        const token = (await list(i, c.prime)).NextContinuationToken;
+        if (!token) throw new Error(`${c.label}: the priming page has no continuation token`);
+        inputs.push({ ...c.input, ContinuationToken: token });
+      }
+      const timings = await timedPair(runs, inputs.map((input, i) => () => list(i, input)));
+      timings.forEach(({ last, ms, calls }, i) => {
+        const entries = (last.Contents?.length ?? 0) + (last.CommonPrefixes?.length ?? 0);
+        results[i]!.v2Pages.push({ label: cases[i]!.label, entries, ms, calls });
+        log(`${results[i]!.versions}: ListObjectsV2 ${cases[i]!.label}: ${ms.median.toFixed(1)} ms (${entries} entries)`);
+      });
+    }
+    return [results[0]!, results[1]!];
   } finally {
-    await target?.stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    for (const c of clients) c.destroy();
+    for (const t of targets) await t.stop();
+    for (const sd of seeded) fs.rmSync(sd.dataDir, { recursive: true, force: true });
   }
 }
 
@@ -236,8 +287,7 @@ const scenario: Scenario = {
     const [small, big] = ctx.smoke ? [200, 2_000] : [1_000, 100_000];
     const runs = ctx.smoke ? 3 : 20;
     const page = v2Page(small);
-    const a = await measureSize(small, page, runs, ctx.log);
-    const b = await measureSize(big, page, runs, ctx.log);
+    const [a, b] = await measure([small, big], page, runs, ctx.log);
     const fmtN = (n: number) => n.toLocaleString('en-US');
     const [nSmall, nBig] = [a.versions, b.versions].map(fmtN);
 
@@ -253,22 +303,24 @@ const scenario: Scenario = {
     const v2Rows = rows('ListObjectsV2', a.v2Pages, b.v2Pages);
     const header = `| page | entries | ${nSmall} versions ms | ${nBig} versions ms | ratio |\n|---|---:|---:|---:|---:|`;
 
-    const markdown = `A versioned bucket of ${fmtN(small)} keys × ${VERSIONS} versions (${nSmall} rows), then a fresh server on one
-of ${fmtN(big)} keys × ${VERSIONS} (${nBig} rows). On one key in ten the newest version is a delete marker
+    const markdown = `A versioned bucket of ${fmtN(small)} keys × ${VERSIONS} versions (${nSmall} rows) and one of ${fmtN(big)} keys ×
+${VERSIONS} (${nBig} rows). On one key in ten the newest version is a delete marker
 (so that key has no current version: ${fmtN(a.markers)} and ${fmtN(b.markers)} markers, ${fmtN(a.current)} and ${fmtN(b.current)}
 current keys); on one key in four the oldest version is the \`null\` version (written before
 versioning was enabled). The versions are written in rounds (every key's first version, then every
 key's second, ...), so ids follow time and one key's versions lie far apart in the table, as on a
 server. The metadata is seeded straight into SQLite (one transaction, schema and indexes from the
 migrations, bucket versioning Enabled; no chunk files, which listings never read) before cairn
-(\`dist/cli.js serve\`) starts on it, with background GC and scrub off. Seeding took
+(\`dist/cli.js serve\`) starts on it, with background GC and scrub off: two servers, one per
+bucket, side by side, and the calls of each page alternate between them one by one (which goes
+first alternates too), so that other work on the machine hits both sizes alike. Seeding took
 ${a.seedSeconds.toFixed(1)} s and ${b.seedSeconds.toFixed(1)} s; cairn.db is ${(a.dbBytes / 2 ** 20).toFixed(0)} and ${(b.dbBytes / 2 ** 20).toFixed(0)} MiB.
 
 Keys: half in *narrow* folders of ${NARROW_PER_FOLDER} keys (\`narrow/folder-000042/file-3.dat\`: the number of
 folders grows with the bucket), half in ${WIDE_FOLDERS} *wide* folders (\`wide/dir-042/file-0001234.dat\`:
-the folders grow). Through the AWS SDK v3 (loopback, one client): three warm-up calls, then ${runs}
-timed calls per page, milliseconds median (min–max), the whole request including XML parsing. A
-page whose first call takes over a second gets one warm-up and only as many calls as fit in
+the folders grow). Through the AWS SDK v3 (loopback, one client per server): three warm-up calls,
+then ${runs} timed calls per page and size, milliseconds median (min–max), the whole request including XML parsing. A
+page whose first two calls (one per size) take over a second gets one warm-up and only as many calls as fit in
 ${SLOW_BUDGET_MS / 1000} s (at least ${MIN_RUNS}; shown in brackets). *entries* are versions + delete markers + common
 prefixes (ListObjectVersions) or contents + common prefixes (ListObjectsV2) returned, at each size.
 
