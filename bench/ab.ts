@@ -143,7 +143,7 @@ async function listingAb(): Promise<void> {
     for (const c of s3Cases(n)) {
       const [a, b] = builds.map((x) => stat(results.get(`${n} ${c.label} ${x.name}`)!));
       process.stdout.write(
-        `${n} keys, ${c.label}: ${builds[0]!.name} ${a!.median.toFixed(2)} ms (${a!.min.toFixed(2)}-${a!.max.toFixed(2)}), ${builds[1]!.name} ${b!.median.toFixed(2)} ms (${b!.min.toFixed(2)}-${b!.max.toFixed(2)}), ratio ${(a!.median / b!.median).toFixed(3)}\n`,
+        `${n} keys, ${c.label}: ${builds[0]!.name} ${a!.median.toFixed(2)} ms (${a!.min.toFixed(2)}-${a!.max.toFixed(2)}), ${builds[1]!.name} ${b!.median.toFixed(2)} ms (${b!.min.toFixed(2)}-${b!.max.toFixed(2)}), ratio ${(a!.median / b!.median).toFixed(3)}, per-round ratio median ${pairedRatio(results.get(`${n} ${c.label} ${builds[0]!.name}`)!, results.get(`${n} ${c.label} ${builds[1]!.name}`)!).toFixed(3)}\n`,
       );
     }
   }
@@ -152,6 +152,11 @@ async function listingAb(): Promise<void> {
 if (listing) {
   await listingAb();
   process.exit(0);
+}
+
+/** The median over rounds of this round's ratio a / b (rounds pair up: same minutes). */
+function pairedRatio(a: number[], b: number[]): number {
+  return stat(a.map((x, i) => x / b[i]!)).median;
 }
 
 /** Rows (versions and delete markers) of the bench bucket, and how many are current. */
@@ -219,7 +224,7 @@ for (let round = 0; round < rounds; round++) {
 }
 for (const c of cells) {
   const [a, b] = builds.map((x) => stat(results.get(`${c.op} x${c.conns} ${x.name}`)!));
-  process.stdout.write(`${c.op} x${c.conns}: ${builds[0]!.name} ${a!.median.toFixed(0)} (${a!.min.toFixed(0)}-${a!.max.toFixed(0)}), ${builds[1]!.name} ${b!.median.toFixed(0)} (${b!.min.toFixed(0)}-${b!.max.toFixed(0)}), ratio ${(a!.median / b!.median).toFixed(3)}\n`);
+  process.stdout.write(`${c.op} x${c.conns}: ${builds[0]!.name} ${a!.median.toFixed(0)} (${a!.min.toFixed(0)}-${a!.max.toFixed(0)}), ${builds[1]!.name} ${b!.median.toFixed(0)} (${b!.min.toFixed(0)}-${b!.max.toFixed(0)}), ratio ${(a!.median / b!.median).toFixed(3)}, per-round ratio median ${pairedRatio(results.get(`${c.op} x${c.conns} ${builds[0]!.name}`)!, results.get(`${c.op} x${c.conns} ${builds[1]!.name}`)!).toFixed(3)}\n`);
   if (!payload) {
     const [x, y] = builds.map((v) => stat(cpuPerOp.get(`${c.op} x${c.conns} ${v.name}`)!));
     process.stdout.write(`${c.op} x${c.conns} server CPU µs/op: ${builds[0]!.name} ${x!.median.toFixed(0)} (${x!.min.toFixed(0)}-${x!.max.toFixed(0)}), ${builds[1]!.name} ${y!.median.toFixed(0)} (${y!.min.toFixed(0)}-${y!.max.toFixed(0)}), ratio ${(x!.median / y!.median).toFixed(3)}\n`);
