@@ -342,10 +342,11 @@ How a delimiter page is built (\`VersionListing\` in src/db/version-listing.ts, 
 src/s3/version-list.ts): each common prefix ends the current statement and starts a new one
 seeking past the group, and each of those statements asks for as many rows as the page still has
 room for (max-keys − entries so far + 1), every column, read in full before the walk looks at the
-first. Under a delimiter the walk uses one row of each: a page of *p* prefixes over folders of
-more than max-keys versions reads about *p* × max-keys rows (the ${WIDE_FOLDERS} wide folders: ~95,000 rows
-at both sizes; max-keys 1000 under \`narrow/\` in the big bucket: ~500,000). ListObjectsV2's
-delimiter page reads one key per entry (one recursive statement, \`Listing.listGroupHeads\`).
+first. Under a delimiter the walk uses one row of each: a page of *p* prefixes reads up to about
+*p* × max-keys rows to return *p* entries (fewer only where the prefix runs out). The statements seek
+the right index (plans below); what grows with the page is the rows they read, each fetched from
+the table by id, and one key's versions lie far apart in the table. ListObjectsV2's delimiter page
+reads one key per entry (one recursive statement, \`Listing.listGroupHeads\`).
 
 ## ListObjectsV2 on the same buckets (current versions only)
 
