@@ -365,13 +365,15 @@ EXPLAIN QUERY PLAN of the statements' shapes on the ${nBig}-version file:
 
 ${b.plans.map((p) => `- ${p.what}: \`${p.plan}\``).join('\n')}
 `;
+    // Chart labels fit in its 230 px label column.
+    const short = (label: string) => label.replace(/ \(.*\)$/, '').replace('delimiter page, ', 'delimiter, ').replace(`${WIDE_FOLDERS} wide folders`, 'wide').replace('narrow folders', 'narrow');
     const svg = barChart({
       title: 'Version listing pages (ms, median)',
       unit: 'ms',
       digits: 1,
       groups: [
-        ...a.versionPages.map((x, i) => ({ label: `versions: ${x.label.replace(/ \(.*\)$/, '')}${x.noTarget ? ' (1000)' : ''}`, x, y: b.versionPages[i]! })),
-        ...a.v2Pages.map((x, i) => ({ label: `V2: ${x.label.replace(/ \(.*\)$/, '')}`, x, y: b.v2Pages[i]! })),
+        ...a.versionPages.map((x, i) => ({ label: `versions: ${short(x.label)}${x.noTarget ? ' (1000)' : ''}`, x, y: b.versionPages[i]! })),
+        ...a.v2Pages.map((x, i) => ({ label: `V2: ${short(x.label)}`, x, y: b.v2Pages[i]! })),
       ].map(({ label, x, y }) => ({
         label,
         bars: [
