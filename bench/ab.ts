@@ -1,30 +1,51 @@
-// `npx tsx bench/ab.ts <other-checkout> [rounds] [--large]`: this checkout's build against another
-// checkout's build, interleaved round by round (the build that goes first alternates), so that a
-// change's cost is measured on the same machine in the same minutes. Both must be built
-// (`npm run build` in each). Default: the small-object load (4 KiB PUT and GET, SigV4-signed,
-// wrk, 16 and 64 connections, 10 s cells). --large: 1 GiB PUT and GET with curl, one stream,
-// `sync` before each. Prints each cell's rounds and the medians; writes nothing.
+// `npx tsx bench/ab.ts <other-checkout> [rounds] [--large | --listing]`: this checkout's build
+// against another checkout's build, interleaved round by round (the build that goes first
+// alternates), so that a change's cost is measured on the same machine in the same minutes. Both
+// must be built (`npm run build` in each). Default: the small-object load (4 KiB PUT and GET,
+// SigV4-signed, wrk, 16 and 64 connections, 10 s cells). --large: 1 GiB PUT and GET with curl,
+// one stream, `sync` before each. --listing: the listing scenario's ListObjectsV2 pages at 10,000
+// and 1,000,000 keys, each build on a bucket seeded by its own checkout's seeder (its own
+// schema), a fresh server each round. `npx tsx bench/ab.ts --versioning [rounds]`: this build
+// against itself, the small-object load with the bench bucket versioned against unversioned.
+// Prints each cell's rounds and the medians; writes nothing.
 import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import Database from 'better-sqlite3';
+import { ListObjectsV2Command, type ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
 import { curlMover } from './scenarios/large-clients.js';
 import { ROOT, startCairn, BENCH_KEY, BENCH_SECRET } from './lib.js';
-import { createBucket, stat, type Target } from './harness.js';
+import { createBucket, enableVersioning, stat, targetClient, type Target } from './harness.js';
 import { requireWrk, rotatingGets, rotatingPuts, seedObjects, signedLoad } from './scenarios/signed-load.js';
+import type { SeedRow } from './scenarios/listing-seed.js';
+import { rowAt, s3Cases, type ListInput } from './scenarios/listing.js';
 
-const other = process.argv[2];
-if (!other || other === '--help') {
-  process.stdout.write('Usage: npx tsx bench/ab.ts <other-checkout> [rounds, default 3] [--large]\n');
-  process.exit(other ? 0 : 2);
+const args = process.argv.slice(2);
+const versioning = args.includes('--versioning');
+const other = versioning ? undefined : args[0];
+if ((!versioning && (!other || other.startsWith('--'))) || args.includes('--help')) {
+  process.stdout.write('Usage: npx tsx bench/ab.ts <other-checkout> [rounds, default 3] [--large | --listing]\n       npx tsx bench/ab.ts --versioning [rounds, default 3]\n');
+  process.exit(args.includes('--help') ? 0 : 2);
 }
-const large = process.argv.includes('--large');
-const rounds = Number(process.argv.slice(3).find((a) => /^\d+$/.test(a)) ?? 3);
-const builds = [
-  { name: 'this', cli: path.join(ROOT, 'dist/cli.js') },
-  { name: path.basename(path.resolve(other)), cli: path.join(path.resolve(other), 'dist/cli.js') },
-];
+const large = args.includes('--large');
+const listing = args.includes('--listing');
+if ([large, listing, versioning].filter(Boolean).length > 1) {
+  process.stderr.write('--large, --listing and --versioning are separate runs\n');
+  process.exit(2);
+}
+const rounds = Number(args.slice(versioning ? 0 : 1).find((a) => /^\d+$/.test(a)) ?? 3);
+const builds = versioning
+  ? [
+      { name: 'versioned', root: ROOT, cli: path.join(ROOT, 'dist/cli.js'), versioned: true },
+      { name: 'unversioned', root: ROOT, cli: path.join(ROOT, 'dist/cli.js'), versioned: false },
+    ]
+  : [
+      { name: 'this', root: ROOT, cli: path.join(ROOT, 'dist/cli.js'), versioned: false },
+      { name: path.basename(path.resolve(other!)), root: path.resolve(other!), cli: path.join(path.resolve(other!), 'dist/cli.js'), versioned: false },
+    ];
 const cells = large
   ? ([{ op: 'PUT', conns: 1 }, { op: 'GET', conns: 1 }] as const)
   : ([
@@ -46,16 +67,125 @@ function largeFile() {
   const md5 = crypto.createHash('md5').update(fs.readFileSync(file)).digest('hex');
   return { file, size, md5, timeoutMs: 600_000 };
 }
+
+/**
+ * --listing: the listing scenario's four ListObjectsV2 pages (three warm-up calls, 20 timed, the
+ * median per round), at 10,000 and 1,000,000 keys. Each build serves a data dir seeded once by
+ * its own checkout's bench/scenarios/listing-seed.ts (its migrations, its indexes) with the same
+ * rows; in every round both builds' servers start afresh on them, side by side, and their calls
+ * alternate one by one. Background GC and scrub off.
+ */
+async function listingAb(): Promise<void> {
+  const sizes = [10_000, 1_000_000];
+  const runs = 20;
+  const dirs = new Map<string, string>();
+  const results = new Map<string, number[]>();
+  try {
+    for (const b of builds) {
+      const seeder = (await import(pathToFileURL(path.join(b.root, 'bench/scenarios/listing-seed.ts')).href)) as {
+        seedObjects(dataDir: string, buckets: string[], count: number, rowAt: (i: number) => SeedRow): { close(): void };
+      };
+      for (const n of sizes) {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-ab-listing-'));
+        dirs.set(`${b.name} ${n}`, dir);
+        const t0 = performance.now();
+        seeder.seedObjects(dir, ['bench'], n, rowAt(n)).close();
+        process.stdout.write(`${b.name}: ${n} keys seeded in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+      }
+    }
+    for (let round = 0; round < rounds; round++) {
+      for (const n of sizes) {
+        // Both servers up at once, their calls alternating one by one (which goes first
+        // alternates too), so a burst of other work on the machine hits both alike.
+        const order = round % 2 === 0 ? builds : [...builds].reverse();
+        const servers: Array<{ name: string; list: (input: ListInput) => Promise<ListObjectsV2CommandOutput>; close(): Promise<void> }> = [];
+        try {
+          for (const b of order) {
+            const cairn = await startCairn({ CAIRN_DATA_DIR: dirs.get(`${b.name} ${n}`)!, CAIRN_GC_INTERVAL: '0', CAIRN_SCRUB_INTERVAL: '0' }, b.cli);
+            const target: Target = { kind: 'cairn', url: cairn.url, pid: cairn.child.pid!, credentials: { accessKeyId: BENCH_KEY, secretAccessKey: BENCH_SECRET }, stop: () => cairn.stop() };
+            const s3 = targetClient(target);
+            servers.push({
+              name: b.name,
+              list: (input) => s3.send(new ListObjectsV2Command({ Bucket: 'bench', ...input })) as Promise<ListObjectsV2CommandOutput>,
+              close: async () => {
+                s3.destroy();
+                await target.stop();
+              },
+            });
+          }
+          for (const c of s3Cases(n)) {
+            const inputs: ListInput[] = [];
+            for (const sv of servers) inputs.push(c.prime ? { ...c.input, ContinuationToken: (await sv.list(c.prime)).NextContinuationToken } : c.input);
+            const xs: number[][] = servers.map(() => []);
+            for (let call = -3; call < runs; call++) {
+              for (const i of call % 2 === 0 ? [0, 1] : [1, 0]) {
+                const t0 = performance.now();
+                await servers[i]!.list(inputs[i]!);
+                if (call >= 0) xs[i]!.push(performance.now() - t0);
+              }
+            }
+            servers.forEach((sv, i) => {
+              const key = `${n} ${c.label} ${sv.name}`;
+              const median = stat(xs[i]!).median;
+              results.set(key, [...(results.get(key) ?? []), median]);
+              process.stdout.write(`round ${round + 1}/${rounds} ${key}: ${median.toFixed(2)} ms\n`);
+            });
+          }
+        } finally {
+          for (const sv of servers) await sv.close();
+        }
+      }
+    }
+  } finally {
+    for (const dir of dirs.values()) fs.rmSync(dir, { recursive: true, force: true });
+  }
+  for (const n of sizes) {
+    for (const c of s3Cases(n)) {
+      const [a, b] = builds.map((x) => stat(results.get(`${n} ${c.label} ${x.name}`)!));
+      process.stdout.write(
+        `${n} keys, ${c.label}: ${builds[0]!.name} ${a!.median.toFixed(2)} ms (${a!.min.toFixed(2)}-${a!.max.toFixed(2)}), ${builds[1]!.name} ${b!.median.toFixed(2)} ms (${b!.min.toFixed(2)}-${b!.max.toFixed(2)}), ratio ${(a!.median / b!.median).toFixed(3)}, per-round ratio median ${pairedRatio(results.get(`${n} ${c.label} ${builds[0]!.name}`)!, results.get(`${n} ${c.label} ${builds[1]!.name}`)!).toFixed(3)}\n`,
+      );
+    }
+  }
+}
+
+if (listing) {
+  await listingAb();
+  process.exit(0);
+}
+
+/** The median over rounds of this round's ratio a / b (rounds pair up: same minutes). */
+function pairedRatio(a: number[], b: number[]): number {
+  return stat(a.map((x, i) => x / b[i]!)).median;
+}
+
+/** Rows (versions and delete markers) of the bench bucket, and how many are current. */
+function versionCounts(dataDir: string): { rows: number; current: number } {
+  const db = new Database(path.join(dataDir, 'cairn.db'), { readonly: true });
+  try {
+    return db.prepare("SELECT count(*) AS rows, coalesce(sum(o.is_current), 0) AS current FROM objects o JOIN buckets b ON b.id = o.bucket_id WHERE b.name = 'bench'").get() as {
+      rows: number;
+      current: number;
+    };
+  } finally {
+    db.close();
+  }
+}
+
 const payload = large ? largeFile() : undefined;
 
 requireWrk();
 const results = new Map<string, number[]>();
+// Small loads: the server's CPU (all its threads) per request, in µs: less moved than ops/s when
+// other work takes the cores, though not immune to it.
+const cpuPerOp = new Map<string, number[]>();
 for (let round = 0; round < rounds; round++) {
   for (const b of round % 2 === 0 ? builds : [...builds].reverse()) {
     const cairn = await startCairn({}, b.cli);
     const target: Target = { kind: 'cairn', url: cairn.url, pid: cairn.child.pid!, credentials: { accessKeyId: BENCH_KEY, secretAccessKey: BENCH_SECRET }, stop: () => cairn.stop() };
     try {
       await createBucket(target, 'bench');
+      if (b.versioned) await enableVersioning(target, 'bench');
       if (payload) {
         const mover = curlMover(target, payload);
         try {
@@ -80,7 +210,12 @@ for (let round = 0; round < rounds; round++) {
         const f = await signedLoad(target, { connections: c.conns, warmupSeconds: 1, seconds: 10, request });
         const key = `${c.op} x${c.conns} ${b.name}`;
         results.set(key, [...(results.get(key) ?? []), f.ops]);
+        cpuPerOp.set(key, [...(cpuPerOp.get(key) ?? []), (f.serverCpu / f.ops) * 1e6]);
         process.stdout.write(`round ${round + 1}/${rounds} ${key}: ${f.ops.toFixed(0)} ops/s, server ${(f.serverCpu * 100).toFixed(0)}% of a core\n`);
+      }
+      if (versioning) {
+        const v = versionCounts(cairn.dataDir);
+        process.stdout.write(`round ${round + 1}/${rounds} ${b.name}: the bench bucket holds ${v.rows} rows (versions and delete markers), ${v.current} current\n`);
       }
     } finally {
       await target.stop();
@@ -89,5 +224,9 @@ for (let round = 0; round < rounds; round++) {
 }
 for (const c of cells) {
   const [a, b] = builds.map((x) => stat(results.get(`${c.op} x${c.conns} ${x.name}`)!));
-  process.stdout.write(`${c.op} x${c.conns}: ${builds[0]!.name} ${a!.median.toFixed(0)} (${a!.min.toFixed(0)}-${a!.max.toFixed(0)}), ${builds[1]!.name} ${b!.median.toFixed(0)} (${b!.min.toFixed(0)}-${b!.max.toFixed(0)}), ratio ${(a!.median / b!.median).toFixed(3)}\n`);
+  process.stdout.write(`${c.op} x${c.conns}: ${builds[0]!.name} ${a!.median.toFixed(0)} (${a!.min.toFixed(0)}-${a!.max.toFixed(0)}), ${builds[1]!.name} ${b!.median.toFixed(0)} (${b!.min.toFixed(0)}-${b!.max.toFixed(0)}), ratio ${(a!.median / b!.median).toFixed(3)}, per-round ratio median ${pairedRatio(results.get(`${c.op} x${c.conns} ${builds[0]!.name}`)!, results.get(`${c.op} x${c.conns} ${builds[1]!.name}`)!).toFixed(3)}\n`);
+  if (!payload) {
+    const [x, y] = builds.map((v) => stat(cpuPerOp.get(`${c.op} x${c.conns} ${v.name}`)!));
+    process.stdout.write(`${c.op} x${c.conns} server CPU µs/op: ${builds[0]!.name} ${x!.median.toFixed(0)} (${x!.min.toFixed(0)}-${x!.max.toFixed(0)}), ${builds[1]!.name} ${y!.median.toFixed(0)} (${y!.min.toFixed(0)}-${y!.max.toFixed(0)}), ratio ${(x!.median / y!.median).toFixed(3)}\n`);
+  }
 }

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import { BENCH_KEY, BENCH_SECRET, ROOT, freePort, machine, startCairn } from './lib.js';
 
 export type TargetKind = 'cairn' | 's3rver' | 'md5-ceiling' | 'file-ceiling' | 'http-floor';
@@ -137,6 +137,16 @@ export async function createBucket(target: Target, bucket: string): Promise<void
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   } catch (err) {
     if ((err as { name?: string }).name !== 'BucketAlreadyOwnedByYou' && (err as { name?: string }).name !== 'BucketAlreadyExists') throw err;
+  } finally {
+    s3.destroy();
+  }
+}
+
+/** PutBucketVersioning Enabled (cairn only: s3rver keeps no versions). */
+export async function enableVersioning(target: Target, bucket: string): Promise<void> {
+  const s3 = targetClient(target);
+  try {
+    await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
   } finally {
     s3.destroy();
   }

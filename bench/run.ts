@@ -13,6 +13,7 @@ const SCENARIOS: Record<string, () => Promise<Scenario>> = {
   responsive: async () => (await import('./scenarios/responsive.js')).default,
   memory: async () => (await import('./scenarios/memory.js')).default,
   listing: async () => (await import('./scenarios/listing.js')).default,
+  versions: async () => (await import('./scenarios/versions-listing.js')).default,
 };
 
 const { values, positionals } = parseArgs({

@@ -51,16 +51,16 @@ export function rowAt(n: number): (i: number) => SeedRow {
   };
 }
 
-type ListInput = Omit<ListObjectsV2CommandInput, 'Bucket'>;
+export type ListInput = Omit<ListObjectsV2CommandInput, 'Bucket'>;
 
-interface Case {
+export interface Case {
   label: string;
   /** The request timed; `prime`, if set, is sent first and its continuation token goes into it. */
   input: ListInput;
   prime?: ListInput;
 }
 
-function s3Cases(n: number): Case[] {
+export function s3Cases(n: number): Case[] {
   const narrow = Math.ceil(n / 2);
   return [
     { label: 'first page, no delimiter', input: { MaxKeys: PAGE } },
@@ -98,10 +98,10 @@ interface SizeResult {
 
 // A page that takes seconds (a delimiter walk over big folders at 1M keys) gets fewer calls:
 // at least MIN_RUNS, and no more than fit in SLOW_BUDGET_MS; the tables say how many there were.
-const MIN_RUNS = 3;
-const SLOW_BUDGET_MS = 60_000;
+export const MIN_RUNS = 3;
+export const SLOW_BUDGET_MS = 60_000;
 
-async function timed<T>(runs: number, call: () => Promise<T>): Promise<{ last: T; ms: Stat; calls: number }> {
+export async function timed<T>(runs: number, call: () => Promise<T>): Promise<{ last: T; ms: Stat; calls: number }> {
   // Warm-up: statement cache, page cache, sockets, and the JIT on both sides.
   let t0 = performance.now();
   let last = await call();
@@ -166,7 +166,7 @@ export async function measureSize(n: number, runs: number, log: (msg: string) =>
   }
 }
 
-const fmtMs = (r: { ms: Stat; calls: number }, runs: number) => `${fmtStat(r.ms, r.ms.median < 10 ? 2 : r.ms.median < 1000 ? 1 : 0)}${r.calls < runs ? ` [${r.calls} calls]` : ''}`;
+export const fmtMs = (r: { ms: Stat; calls: number }, runs: number) => `${fmtStat(r.ms, r.ms.median < 10 ? 2 : r.ms.median < 1000 ? 1 : 0)}${r.calls < runs ? ` [${r.calls} calls]` : ''}`;
 
 const scenario: Scenario = {
   name: 'listing',

@@ -1,6 +1,6 @@
 // Small objects: 4 KiB PUT and GET, SigV4-signed, at 16 and 64 connections, cairn (durable
 // defaults) against s3rver, with wrk as the one load generator for both.
-import { fmtRatio, fmtStat, startTarget, stat, type Scenario, type Target, type TargetKind, type TargetCheck } from '../harness.js';
+import { enableVersioning, fmtRatio, fmtStat, startTarget, stat, type Scenario, type Target, type TargetKind, type TargetCheck } from '../harness.js';
 import { barChart } from '../svg.js';
 import { requireWrk, rotatingGets, rotatingPuts, seedObjects, signedLoad, type LoadFigures } from './signed-load.js';
 
@@ -12,6 +12,10 @@ const TARGETS: TargetKind[] = ['cairn', 's3rver', 'http-floor'];
 const OPS = ['PUT', 'GET'] as const;
 const CONNECTIONS = [16, 64];
 const GOALS: Record<(typeof OPS)[number], number> = { PUT: 2.5, GET: 5 };
+// CAIRN_BENCH_VERSIONED=1: cairn's bench bucket has versioning Enabled (s3rver's stays as it is),
+// so every PUT adds a version and keeps the one it replaces. bench/ab.ts --versioning compares
+// the two on one build, interleaved.
+const VERSIONED = process.env.CAIRN_BENCH_VERSIONED === '1';
 
 type Op = (typeof OPS)[number];
 const cellKey = (kind: TargetKind, op: Op, conns: number) => `${kind} ${op} ${conns}`;
@@ -34,6 +38,7 @@ const scenario: Scenario = {
       for (const kind of order) {
         const target: Target = await startTarget(kind);
         try {
+          if (VERSIONED && kind === 'cairn') await enableVersioning(target, 'bench');
           await seedObjects(target, keys, SIZE, (i) => `seeded/${i}`);
           for (const conns of CONNECTIONS) {
             for (const op of OPS) {
@@ -72,7 +77,7 @@ const scenario: Scenario = {
     }
 
     const markdown = `## Method
-
+${VERSIONED ? '\n**Versioned:** cairn\'s bucket has versioning Enabled (CAIRN_BENCH_VERSIONED=1): every PUT adds a version and keeps the\none it replaces. s3rver\'s and http-floor\'s runs are as without it.\n' : ''}
 4 KiB objects, PUT and GET, at 16 and 64 concurrent keep-alive connections, against cairn
 (default durability: a body this small is stored in the database row, and every PUT is
 acknowledged after its commit with SQLite synchronous=FULL, commits of concurrent PUTs grouped),
