@@ -339,14 +339,11 @@ ${versionRows.join('\n')}
 of the ${NARROW_PAGE} folders of the small bucket and 1,000 of the big one's ${fmtN(big / 2 / NARROW_PER_FOLDER)}.
 
 How a delimiter page is built (\`VersionListing\` in src/db/version-listing.ts, \`paginateVersions\` in
-src/s3/version-list.ts): each common prefix ends the current statement and starts a new one
-seeking past the group, and each of those statements asks for as many rows as the page still has
-room for (max-keys − entries so far + 1), every column, read in full before the walk looks at the
-first. Under a delimiter the walk uses one row of each: a page of *p* prefixes reads up to about
-*p* × max-keys rows to return *p* entries (fewer only where the prefix runs out). The statements seek
-the right index (plans below); what grows with the page is the rows they read, each fetched from
-the table by id, and one key's versions lie far apart in the table. ListObjectsV2's delimiter page
-reads one key per entry (one recursive statement, \`Listing.listGroupHeads\`).
+src/s3/version-list.ts): each common prefix ends the current statement and the next one seeks past
+the group; right after such a seek the walk asks for a couple of rows, and asks for more (up to 32)
+while no group turns up, so a page of folders reads about one row per folder whatever the folders
+hold. The statements seek the right index (plans below). ListObjectsV2's delimiter page reads one
+key per entry too (one recursive statement, \`Listing.listGroupHeads\`).
 
 ## ListObjectsV2 on the same buckets (current versions only)
 
