@@ -98,7 +98,9 @@ describe('conditional writes (SDK)', () => {
     // Headers and half the body go out; the key is created meanwhile; then the rest.
     const slow = startSignedPut(srv, '/cond/raced', body.length, { 'if-none-match': '*' });
     slow.req.write(body.subarray(0, body.length / 2));
-    await new Promise((r) => setTimeout(r, 200));
+    // Past its pre-check once its body holds a pool buffer (the check runs before the receive).
+    for (let i = 0; i < 200 && srv.pool.stats().inUse === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(srv.pool.stats().inUse).toBeGreaterThan(0);
     await s3.send(new PutObjectCommand({ Bucket: 'cond', Key: 'raced', Body: 'winner' }));
     slow.req.end(body.subarray(body.length / 2));
     const r = await slow.done;

@@ -160,11 +160,12 @@ describe('object lock (SDK)', () => {
     const lock =
       state === 'governance' ? { ObjectLockMode: 'GOVERNANCE' as const, ObjectLockRetainUntilDate: inAnHour() }
       : state === 'compliance' ? { ObjectLockMode: 'COMPLIANCE' as const, ObjectLockRetainUntilDate: inAnHour() }
-      : state === 'expired' ? { ObjectLockMode: 'COMPLIANCE' as const, ObjectLockRetainUntilDate: new Date(Date.now() + 1500) }
+      : state === 'expired' ? { ObjectLockMode: 'COMPLIANCE' as const, ObjectLockRetainUntilDate: new Date(Date.now() + 3000) }
       : state === 'legal-hold' ? { ObjectLockLegalHoldStatus: 'ON' as const }
       : {};
     const v = (await root.send(new PutObjectCommand({ Bucket: B, Key: key, Body: 'locked bytes', ...lock }))).VersionId!;
-    if (state === 'expired') await new Promise((r) => setTimeout(r, 1600));
+    // Long enough to reach the server in the future on a loaded machine; then wait it out.
+    if (state === 'expired') await new Promise((r) => setTimeout(r, Math.max(0, lock.ObjectLockRetainUntilDate!.getTime() - Date.now() + 100)));
     const client = who.startsWith('root') ? root : who === 'bypass-key+bypass' ? bypasser : writer;
     const bypass = who.endsWith('+bypass') || who === 'key+bypass-no-grant' ? { BypassGovernanceRetention: true } : {};
     let allowed: boolean;
