@@ -18,6 +18,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import Database from 'better-sqlite3';
+import type { ManifestObject } from '../test/helpers/upgrade-manifest.js';
 import {
   CompleteMultipartUploadCommand,
   CreateBucketCommand,
@@ -182,21 +183,6 @@ async function admin<T>(served: Served, token: string, route: string, body?: unk
 }
 
 const encodeKey = (key: string) => key.split('/').map(encodeURIComponent).join('/');
-
-interface ManifestObject {
-  bucket: string;
-  key: string;
-  size: number;
-  etag: string;
-  md5: string;
-  contentType: string;
-  metadata: Record<string, string>;
-  checksumCRC32?: string;
-  /** How the release stored it: 'inline' (bytes in the SQLite row) or chunk files. */
-  stored: 'inline' | 'files' | 'none';
-  chunks: number;
-  parts?: Array<{ partNumber: number; size: number; md5: string }>;
-}
 
 async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-fixture-'));

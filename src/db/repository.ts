@@ -303,7 +303,7 @@ export class Repository extends BucketRepository {
       checkAtCommit(this.versions, bucketId, key, opts.condition);
       const bypass = opts.bypassGovernance ?? false;
       if (opts.versionId !== undefined || opts.markerVersionId === undefined) {
-        const row = this.getVersion(bucketId, key, opts.versionId ?? 'null');
+        const row = this.versions.versionRef.get({ bucketId, key, versionId: opts.versionId ?? 'null' });
         if (!row) return { deleted: false, freed: [] };
         checkRemovable(row, Date.now(), bypass);
         const freed = this.removeRow(row);
@@ -390,7 +390,7 @@ export class Repository extends BucketRepository {
   }
 
   /** Drops a version's row, chunk list and part layout; returns hashes now unreferenced. */
-  private removeRow(row: ObjectRow): string[] {
+  private removeRow(row: { id: number }): string[] {
     const counts = this.hot.chunkCounts.all({ objectId: row.id });
     this.hot.deleteChunkList.run({ objectId: row.id });
     this.hot.deletePartList.run({ objectId: row.id });

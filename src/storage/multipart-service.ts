@@ -45,7 +45,7 @@ export class MultipartService {
   ): Promise<string> {
     // The lock asked for is checked now and kept with the upload (no body here to check: the
     // parts carry their own digests); without one, the bucket's default applies at completion.
-    const explicit = lock ? resolveLock({ ...bucket, lockDefaultMode: null }, lock, { hasChecksum: true, now: Date.now() }) : {};
+    const explicit = lock ? resolveLock(bucket, lock, { hasChecksum: true, now: Date.now(), applyDefault: false }) : {};
     // 32 random bytes, url-safe: unguessable, and safe in a query string unescaped.
     const id = randomBytes(32).toString('base64url');
     await this.mp.create({

@@ -32,7 +32,11 @@ export interface LockRequest {
  * (or the reverse), a date in the past, and lock headers without an integrity check (S3
  * requires Content-MD5 or an x-amz-checksum-* with them).
  */
-export function resolveLock(bucket: BucketRow, req: LockRequest | undefined, opts: { hasChecksum: boolean; now: number }): Partial<LockColumns> {
+export function resolveLock(
+  bucket: BucketRow,
+  req: LockRequest | undefined,
+  opts: { hasChecksum: boolean; now: number; /** false: the caller applies the default later (uploads, at completion) */ applyDefault?: boolean },
+): Partial<LockColumns> {
   const asked = req && (req.mode !== undefined || req.until !== undefined || req.legalHold !== undefined);
   if (asked) {
     if (!bucket.objectLock) throw new S3Error('InvalidRequest', {}, 'Bucket is missing Object Lock Configuration');
@@ -48,7 +52,7 @@ export function resolveLock(bucket: BucketRow, req: LockRequest | undefined, opt
   if (req?.mode !== undefined) {
     out.lockMode = req.mode;
     out.lockUntil = req.until!;
-  } else if (bucket.objectLock) {
+  } else if (bucket.objectLock && opts.applyDefault !== false) {
     const d = defaultRetention(bucket, opts.now);
     if (d) Object.assign(out, d);
   }

@@ -16,7 +16,6 @@ import {
   ListObjectsV2Command,
   ListPartsCommand,
   PutObjectCommand,
-  type CORSRule,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { GcResult } from '../../src/storage/gc.js';
@@ -25,6 +24,7 @@ import type { ObjectRecord } from '../../src/db/records/index.js';
 import { ROOT } from '../helpers/process.js';
 import { bodyOf, s3Error } from '../helpers/sdk.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import type { Manifest, ManifestObject } from '../helpers/upgrade-manifest.js';
 
 // An existing data dir upgrades in place: test/fixtures/datadir-0.1.0 was written by cairn 0.1.0
 // (scripts/make-upgrade-fixture.ts, which also wrote its MANIFEST.json). The server starts on a
@@ -33,35 +33,6 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 // the CORS configuration, the access key; and verify/GC must find nothing wrong.
 
 const FIXTURE = path.join(ROOT, 'test/fixtures/datadir-0.1.0');
-
-interface ManifestObject {
-  bucket: string;
-  key: string;
-  size: number;
-  etag: string;
-  md5: string;
-  contentType: string;
-  metadata: Record<string, string>;
-  checksumCRC32?: string;
-  stored: 'inline' | 'files' | 'none';
-  chunks: number;
-  parts?: Array<{ partNumber: number; size: number; md5: string }>;
-}
-
-interface Manifest {
-  buckets: Array<{ name: string; public: boolean; cors?: CORSRule[] }>;
-  objects: ManifestObject[];
-  inProgressUpload: {
-    bucket: string;
-    key: string;
-    uploadId: string;
-    contentType: string;
-    metadata: Record<string, string>;
-    parts: Array<{ partNumber: number; size: number; etag: string; md5: string }>;
-  };
-  accessKey: { id: string; secret: string; grants: Array<{ bucket: string; permission: 'read' | 'write' }> };
-  stats: { chunks: number; objects: number };
-}
 
 const manifest = JSON.parse(fs.readFileSync(path.join(FIXTURE, 'MANIFEST.json'), 'utf8')) as Manifest;
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');

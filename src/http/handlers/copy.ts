@@ -5,10 +5,9 @@ import { parseCopySource } from '../../s3/endpoint.js';
 import { validateKey } from '../../s3/names.js';
 import { checkConditions } from '../../s3/conditional.js';
 import { copyObjectResultXml } from '../../s3/xml.js';
-import { checksumHeader, type ChecksumAlgorithm } from '../../s3/checksums.js';
+import { checksumFromHeaders, checksumHeader, type ChecksumAlgorithm } from '../../s3/checksums.js';
 import { attributesFromRequest, storageClassFromRequest } from '../attributes.js';
 import { requireAccess } from '../../auth/authorize.js';
-import { isVersionId } from '../../s3/version-id.js';
 import { setVersionHeader, writeRequest } from '../versioning.js';
 
 /** CopyObject (PUT /bucket/key with x-amz-copy-source): the copy shares the source's chunks. */
@@ -18,9 +17,6 @@ export const copyObject: ObjectHandler = async (ctx, deps, t) => {
   const source = parseCopySource(header(ctx, 'x-amz-copy-source')!);
   // Write on the destination was checked with the operation; the source needs read.
   requireAccess(ctx, source.bucket, 'read');
-  if (source.versionId !== undefined && !isVersionId(source.versionId)) {
-    throw new S3Error('InvalidArgument', { ArgumentName: 'x-amz-copy-source', ArgumentValue: source.versionId }, 'Invalid version id specified');
-  }
   const write = writeRequest(ctx, t.bucket);
   const directive = (header(ctx, 'x-amz-metadata-directive') ?? 'COPY').toUpperCase();
   if (directive !== 'COPY' && directive !== 'REPLACE') {
@@ -39,7 +35,7 @@ export const copyObject: ObjectHandler = async (ctx, deps, t) => {
     src,
     srcKey: source.key,
     srcVersionId: source.versionId,
-    hasChecksum: header(ctx, 'content-md5') !== undefined || Object.keys(ctx.req.headers).some((h) => h.startsWith('x-amz-checksum-') && h !== 'x-amz-checksum-type'),
+    hasChecksum: header(ctx, 'content-md5') !== undefined || checksumFromHeaders(ctx.req.headers) !== undefined,
     dst,
     dstKey,
     check: (src) => checkConditions(conditions, { etag: src.etag, lastModified: new Date(src.lastModified) }, 'copy'),

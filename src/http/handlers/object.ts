@@ -147,7 +147,6 @@ export const headObject: ObjectHandler = async (ctx, deps, t) => {
  */
 export const deleteObject: ObjectHandler = async (ctx, deps, t) => {
   const bucket = await deps.buckets.require(t.bucket);
-  if (header(ctx, 'if-match') !== undefined) throw new S3Error('NotImplemented', { Header: 'If-Match' }, 'Conditional deletes are not implemented by cairn.');
   const versionId = versionIdParam(ctx.state.query);
   const result = await deps.objects.deleteObject(bucket, t.key, { versionId, bypassGovernance: bypassFrom(ctx, t.bucket) });
   if (result.versionId !== undefined && (bucket.versioning || versionId !== undefined)) ctx.set('x-amz-version-id', result.versionId);

@@ -15,7 +15,6 @@ import {
 import { parseVersionListParams } from '../../s3/version-list.js';
 import { versionIdParam } from '../../s3/version-id.js';
 import { bypassFrom } from '../versioning.js';
-import { header } from '../context.js';
 
 // Versioning and object lock: the bucket configurations, ListObjectVersions, and a version's
 // retention and legal hold.
@@ -29,7 +28,6 @@ async function checkedBody(ctx: S3Context): Promise<string> {
 
 /** PutBucketVersioning (PUT /bucket?versioning): Enabled or Suspended; MFA delete refused. */
 export const putBucketVersioning: BucketHandler = async (ctx, deps, t) => {
-  if (header(ctx, 'x-amz-mfa') !== undefined) throw new S3Error('NotImplemented', { Header: 'x-amz-mfa' }, 'MFA delete is not implemented by cairn.');
   await deps.buckets.require(t.bucket);
   const { body } = await readSmallBody(ctx, 64 * 1024);
   await deps.buckets.setVersioning(t.bucket, parseVersioningConfiguration(body.toString('utf8')));
