@@ -1,7 +1,6 @@
 // Where a request points: bucket and key, from the raw request path and Host.
 
 import { S3Error } from './errors.js';
-import { isVersionId } from './version-id.js';
 
 /**
  * Decodes percent-escapes exactly once. decodeURIComponent leaves '+' alone (S3 keys
@@ -75,7 +74,5 @@ export function parseCopySource(header: string): { bucket: string; key: string; 
   if (bucket === '' || key === '') {
     throw new S3Error('InvalidArgument', { ArgumentName: 'x-amz-copy-source', ArgumentValue: header }, 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey');
   }
-  if (versionId === undefined || versionId === '') return { bucket, key };
-  if (!isVersionId(versionId)) throw new S3Error('InvalidArgument', { ArgumentName: 'x-amz-copy-source', ArgumentValue: versionId }, 'Invalid version id specified');
-  return { bucket, key, versionId };
+  return versionId === undefined || versionId === '' ? { bucket, key } : { bucket, key, versionId };
 }

@@ -8,6 +8,7 @@ import { copyObjectResultXml } from '../../s3/xml.js';
 import { checksumFromHeaders, checksumHeader, type ChecksumAlgorithm } from '../../s3/checksums.js';
 import { attributesFromRequest, storageClassFromRequest } from '../attributes.js';
 import { requireAccess } from '../../auth/authorize.js';
+import { isVersionId } from '../../s3/version-id.js';
 import { setVersionHeader, writeRequest } from '../versioning.js';
 
 /** CopyObject (PUT /bucket/key with x-amz-copy-source): the copy shares the source's chunks. */
@@ -17,6 +18,9 @@ export const copyObject: ObjectHandler = async (ctx, deps, t) => {
   const source = parseCopySource(header(ctx, 'x-amz-copy-source')!);
   // Write on the destination was checked with the operation; the source needs read.
   requireAccess(ctx, source.bucket, 'read');
+  if (source.versionId !== undefined && !isVersionId(source.versionId)) {
+    throw new S3Error('InvalidArgument', { ArgumentName: 'x-amz-copy-source', ArgumentValue: source.versionId }, 'Invalid version id specified');
+  }
   const write = writeRequest(ctx, t.bucket);
   const directive = (header(ctx, 'x-amz-metadata-directive') ?? 'COPY').toUpperCase();
   if (directive !== 'COPY' && directive !== 'REPLACE') {

@@ -3,6 +3,7 @@ import { header } from '../context.js';
 import { S3Error } from '../../s3/errors.js';
 import { validateKey } from '../../s3/names.js';
 import { parseCopySource } from '../../s3/endpoint.js';
+import { isVersionId } from '../../s3/version-id.js';
 import { lockRequest, setVersionHeader, writeRequest } from '../versioning.js';
 import { requireAccess } from '../../auth/authorize.js';
 import { checkConditions } from '../../s3/conditional.js';
@@ -105,6 +106,9 @@ export const uploadPartCopy: ObjectHandler = async (ctx, deps, t) => {
   const source = parseCopySource(header(ctx, 'x-amz-copy-source')!);
   // Write on the destination was checked with the operation; the source needs read.
   requireAccess(ctx, source.bucket, 'read');
+  if (source.versionId !== undefined && !isVersionId(source.versionId)) {
+    throw new S3Error('InvalidArgument', { ArgumentName: 'x-amz-copy-source', ArgumentValue: source.versionId }, 'Invalid version id specified');
+  }
   const srcBucket = await deps.buckets.require(source.bucket);
   const src = await deps.objects.headObject(srcBucket, source.key, source.versionId).catch((err: unknown) => {
     // As CopyObject: a source version that is a delete marker is a bad request, not a 405.
