@@ -4,6 +4,8 @@
 export const S3_ERRORS = {
   AccessDenied: [403, 'Access Denied'],
   // A preflight (OPTIONS) no CORS rule allows; the other CORSResponse messages are given where thrown.
+  // ACLs on a bucket whose ownership is BucketOwnerEnforced (ACLs off).
+  AccessControlListNotSupported: [400, 'The bucket does not allow ACLs'],
   AccessForbidden: [403, "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec."],
   AuthorizationHeaderMalformed: [400, 'The authorization header is malformed.'],
   AuthorizationQueryParametersError: [400, 'Error parsing the X-Amz-Credential parameter.'],
@@ -25,6 +27,7 @@ export const S3_ERRORS = {
   InvalidAccessKeyId: [403, 'The AWS access key Id you provided does not exist in our records.'],
   InvalidArgument: [400, 'Invalid Argument'],
   InvalidBucketName: [400, 'The specified bucket is not valid.'],
+  InvalidBucketAclWithObjectOwnership: [400, 'Bucket cannot have ACLs set with ObjectOwnership\'s BucketOwnerEnforced setting'],
   InvalidBucketState: [409, 'The request is not valid with the current state of the bucket.'],
   IllegalVersioningConfigurationException: [400, 'The Versioning element must be specified'],
   InvalidDigest: [400, 'The Content-MD5 you specified is not valid.'],
@@ -36,12 +39,15 @@ export const S3_ERRORS = {
   InvalidURI: [400, "Couldn't parse the specified URI."],
   InvalidStorageClass: [400, 'The storage class you specified is not valid.'],
   KeyTooLongError: [400, 'Your key is too long.'],
+  MalformedACLError: [400, 'The XML you provided was not well-formed or did not validate against our published schema'],
+  MalformedPolicy: [400, 'Policies must be valid JSON and the first byte must be \'{\''],
   MalformedXML: [400, 'The XML you provided was not well-formed or did not validate against our published schema.'],
   MetadataTooLarge: [400, 'Your metadata headers exceed the maximum allowed metadata size.'],
   MethodNotAllowed: [405, 'The specified method is not allowed against this resource.'],
   MissingContentLength: [411, 'You must provide the Content-Length HTTP header.'],
   MissingSecurityHeader: [400, 'Your request is missing a required header.'],
   // S3's error table says "The specified bucket does not have a CORS configuration."; this is what it sends.
+  NoSuchBucketPolicy: [404, 'The bucket policy does not exist'],
   NoSuchCORSConfiguration: [404, 'The CORS configuration does not exist'],
   NoSuchBucket: [404, 'The specified bucket does not exist.'],
   NoSuchKey: [404, 'The specified key does not exist.'],
@@ -49,6 +55,7 @@ export const S3_ERRORS = {
   NoSuchUpload: [404, 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.'],
   NoSuchVersion: [404, 'The specified version does not exist.'],
   ObjectLockConfigurationNotFoundError: [404, 'Object Lock configuration does not exist for this bucket'],
+  OwnershipControlsNotFoundError: [404, 'The bucket ownership controls were not found'],
   NotImplemented: [501, 'A header you provided implies functionality that is not implemented.'],
   PreconditionFailed: [412, 'At least one of the preconditions you specified did not hold.'],
   NotModified: [304, 'Not Modified'],
@@ -57,6 +64,7 @@ export const S3_ERRORS = {
   RequestTimeout: [400, 'Your socket connection to the server was not read from or written to within the timeout period.'],
   SignatureDoesNotMatch: [403, 'The request signature we calculated does not match the signature you provided. Check your key and signing method.'],
   SlowDown: [503, 'Please reduce your request rate.'],
+  UnresolvableGrantByEmailAddress: [400, 'The email address you provided does not match any account on record.'],
   XAmzContentSHA256Mismatch: [400, 'The provided \'x-amz-content-sha256\' header does not match what was computed.'],
 } as const satisfies Record<string, readonly [number, string]>;
 
