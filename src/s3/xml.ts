@@ -76,7 +76,8 @@ function decodeEntities(text: string): string {
   });
 }
 
-const entityDecoder = {
+/** Shared with the element parser (xml-element.ts), which needs the same lockdown. */
+export const entityDecoder = {
   setExternalEntities: () => {},
   addInputEntities: () => {
     // Unreachable while DOCTYPE is rejected up front; refuse rather than expand if it ever is.
@@ -101,11 +102,10 @@ const parser = new XMLParser({
 });
 
 /**
- * Parses an S3 request body. Throws MalformedXML for anything that is not a single
- * well-formed element, for any DTD (billion laughs, external entities) and for
- * bodies beyond MAX_XML_BYTES.
+ * What every body must pass before a parser sees it: the size limit, no DTD, well-formed.
+ * Throws MalformedXML.
  */
-export function parseXml(body: string): any {
+export function preflightXml(body: string): void {
   if (body.length > MAX_XML_BYTES || Buffer.byteLength(body, 'utf8') > MAX_XML_BYTES) {
     throw new S3Error('MalformedXML');
   }
@@ -113,6 +113,15 @@ export function parseXml(body: string): any {
   if (/<!DOCTYPE|<!ENTITY/i.test(body)) throw new S3Error('MalformedXML');
   // The parser itself is lenient about structure (unclosed tags, ...); the validator is not.
   if (XMLValidator.validate(body) !== true) throw new S3Error('MalformedXML');
+}
+
+/**
+ * Parses an S3 request body. Throws MalformedXML for anything that is not a single
+ * well-formed element, for any DTD (billion laughs, external entities) and for
+ * bodies beyond MAX_XML_BYTES.
+ */
+export function parseXml(body: string): any {
+  preflightXml(body);
   let doc: any;
   try {
     doc = parser.parse(body);
