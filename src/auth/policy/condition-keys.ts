@@ -1,0 +1,32 @@
+// The condition keys a cairn bucket policy may test. Keys cairn cannot fill (tags, encryption,
+// VPCs) are refused with a message saying so, rather than accepted as keys that are never present:
+// a condition that can never hold would silently change what a policy means.
+
+import { PolicyError } from './types.js';
+
+const KNOWN = [
+  'aws:SourceIp', 'aws:SecureTransport', 'aws:CurrentTime', 'aws:EpochTime', 'aws:PrincipalAccount', 'aws:PrincipalArn',
+  'aws:PrincipalType', 'aws:userid', 'aws:username', 'aws:UserAgent', 'aws:Referer',
+  's3:prefix', 's3:delimiter', 's3:max-keys', 's3:x-amz-acl', 's3:x-amz-content-sha256', 's3:x-amz-copy-source',
+  's3:x-amz-metadata-directive', 's3:x-amz-storage-class', 's3:VersionId', 's3:signatureversion', 's3:authType',
+  's3:x-amz-grant-read', 's3:x-amz-grant-write', 's3:x-amz-grant-read-acp', 's3:x-amz-grant-write-acp',
+  's3:x-amz-grant-full-control', 's3:object-lock-mode', 's3:object-lock-retain-until-date',
+  's3:object-lock-remaining-retention-days', 's3:object-lock-legal-hold', 's3:ResourceAccount', 's3:TlsVersion',
+];
+
+/** Lower-case name to the documented spelling. */
+export const CONDITION_KEYS: ReadonlyMap<string, string> = new Map(KNOWN.map((k) => [k.toLowerCase(), k]));
+
+const REFUSED: ReadonlyArray<[RegExp, string]> = [
+  [/^(s3:existingobjecttag\/|s3:requestobjecttag\/|aws:requesttag\/|aws:resourcetag\/)|^(s3:requestobjecttagkeys|aws:tagkeys)$/, 'tag condition keys are not implemented yet'],
+  [/^s3:x-amz-server-side-encryption/, 'server-side encryption condition keys are not implemented yet'],
+  [/^aws:(sourcevpc|sourcevpce|sourcevpcarn|vpcsourceip)$/, 'cairn has no VPCs, so VPC condition keys never apply'],
+];
+
+/** The key in lower case; PolicyError for keys cairn does not know or cannot fill. */
+export function checkConditionKey(key: string): string {
+  const lower = key.toLowerCase();
+  if (CONDITION_KEYS.has(lower)) return lower;
+  for (const [re, why] of REFUSED) if (re.test(lower)) throw new PolicyError(`Policy has an invalid condition key: ${key} (${why})`);
+  throw new PolicyError(`Policy has an invalid condition key: ${key}`);
+}
