@@ -11,7 +11,7 @@
 import { checkConditionKey } from './condition-keys.js';
 import { PolicyError, type CompiledCondition, type ConditionValue } from './types.js';
 import { isPlainObject } from './principals.js';
-import { ipInRange, parseBase64, parseCidr, parseDate, parseIp, parseNumber, splitArn } from './values.js';
+import { ipMatcher, parseBase64, parseCidr, parseDate, parseNumber, splitArn } from './values.js';
 import { compileWildcard, compileWildcards, type Matcher } from './wildcard.js';
 
 type OpType = 'string' | 'stringIgnoreCase' | 'stringLike' | 'numeric' | 'date' | 'bool' | 'binary' | 'ip' | 'arn' | 'null';
@@ -128,11 +128,7 @@ function buildMatch(def: OpDef, values: string[], key: string): Matcher {
       };
     }
     case 'ip': {
-      const ranges = values.map((v) => parseCidr(v) ?? bad(v, 'an IP address or CIDR block'));
-      return (s) => {
-        const ip = parseIp(s);
-        return ip !== undefined && ranges.some((r) => ipInRange(ip, r));
-      };
+      return ipMatcher(values.map((v) => parseCidr(v) ?? bad(v, 'an IP address or CIDR block')));
     }
     case 'arn': {
       const patterns = values.map((v) => (v.startsWith('arn:') ? splitArn(v) : undefined) ?? bad(v, 'an ARN (arn:partition:service:region:account:resource)'));

@@ -10,7 +10,7 @@ export class PolicyError extends Error {
   }
 }
 
-/** The caller: a cairn account (64-hex canonical id) and the access key that signed. */
+/** The caller: a cairn account (64-hex canonical id, lower case, as policies are compiled) and the access key that signed. */
 export interface PolicyPrincipal {
   accountId: string;
   accessKeyId: string;

@@ -43,13 +43,68 @@ export function parseCidr(s: string): IpRange | undefined {
   return [ipaddr.parse(addr), Number(bits)];
 }
 
-/** A request's address; IPv4-mapped IPv6 (::ffff:a.b.c.d) becomes IPv4 so IPv4 ranges match it. */
+/**
+ * A request's address: dotted-quad IPv4 or IPv6, where IPv4-mapped IPv6 (::ffff:a.b.c.d) becomes
+ * IPv4 so IPv4 ranges match it. ipaddr.js's other IPv4 spellings ('10.1', octal) are refused.
+ */
 export function parseIp(s: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
-  return ipaddr.isValid(s) ? ipaddr.process(s) : undefined;
+  if (ipaddr.IPv4.isValidFourPartDecimal(s)) return ipaddr.IPv4.parse(s);
+  return ipaddr.IPv6.isValid(s) ? ipaddr.process(s) : undefined;
 }
 
-export function ipInRange(ip: ipaddr.IPv4 | ipaddr.IPv6, range: IpRange): boolean {
-  return ip.kind() === range[0].kind() && ip.match(range);
+/**
+ * Whether a request's address lies in one of the ranges. A dotted-quad IPv4 address (the usual
+ * aws:SourceIp) is read by hand and compared as a 32-bit number: ipaddr.js's parse costs about
+ * a microsecond, more than the rest of a policy evaluation. Other forms go through ipaddr.js.
+ */
+export function ipMatcher(ranges: readonly IpRange[]): (s: string) => boolean {
+  const v4: Array<[net: number, mask: number]> = [];
+  const v6: IpRange[] = [];
+  for (const [addr, bits] of ranges) {
+    if (addr.kind() === 'ipv6') {
+      v6.push([addr, bits]);
+      continue;
+    }
+    const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+    v4.push([(ipv4Number((addr as ipaddr.IPv4).octets) & mask) >>> 0, mask]);
+  }
+  const inV4 = (n: number): boolean => v4.some(([net, mask]) => ((n & mask) >>> 0) === net);
+  return (s) => {
+    const n = dottedQuad(s);
+    if (n >= 0) return inV4(n);
+    const ip = parseIp(s);
+    if (ip === undefined) return false;
+    if (ip.kind() === 'ipv4') return inV4(ipv4Number((ip as ipaddr.IPv4).octets));
+    return v6.some((r) => ip.match(r));
+  };
+}
+
+function ipv4Number(octets: readonly number[]): number {
+  return ((octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]) >>> 0;
+}
+
+/** a.b.c.d with each part 0-255 (no leading zeros past one digit) as a number, else -1. */
+function dottedQuad(s: string): number {
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (digits > 0 && part === 0) return -1;
+      part = part * 10 + (c - 48);
+      if (++digits > 3 || part > 255) return -1;
+    } else if (c === 46 && digits > 0 && dots < 3) {
+      value = value * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else {
+      return -1;
+    }
+  }
+  return dots === 3 && digits > 0 ? value * 256 + part : -1;
 }
 
 /** An ARN's six parts (the sixth keeps its colons), or undefined when it has fewer. */
