@@ -5,7 +5,8 @@ import { writeError } from './http/errors.js';
 import { resolveOperation } from './http/router.js';
 import { parseEndpoint } from './s3/endpoint.js';
 import { S3Error } from './s3/errors.js';
-import { authorize } from './auth/authorize.js';
+import { authorizeRequest } from './auth/access.js';
+import { accessRequest } from './http/access-request.js';
 import { applyCorsHeaders, preflight } from './http/handlers/cors.js';
 import { sendPieces } from './http/send-pieces.js';
 import { isPieceStream } from './storage/chunk-reader.js';
@@ -143,17 +144,11 @@ async function handle(ctx: S3Context, deps: AppDeps): Promise<void> {
   if (ctx.state.auth?.presigned) hoistQueryHeaders(ctx);
   const op = resolveOperation({ method: ctx.method, bucket, key, query: ctx.state.query, copySource: ctx.req.headers['x-amz-copy-source'] !== undefined });
   ctx.state.operation = op.name;
-  if (ctx.state.auth === null) {
-    // Anonymous: only reads of a bucket made public on purpose.
-    const publicBucket = bucket !== undefined && (await deps.buckets.find(bucket))?.publicRead === true;
-    if (!op.publicRead || !publicBucket) throw new S3Error('AccessDenied');
+  if (ctx.state.auth === null && op.name === 'GetObject' && [...ctx.state.query.keys()].some((k) => k.startsWith('response-'))) {
     // Overrides would let anyone serve a public object as, say, text/html.
-    if (op.name === 'GetObject' && [...ctx.state.query.keys()].some((k) => k.startsWith('response-'))) {
-      throw new S3Error('InvalidRequest', {}, 'Request specific response headers cannot be used for anonymous GET requests.');
-    }
+    throw new S3Error('InvalidRequest', {}, 'Request specific response headers cannot be used for anonymous GET requests.');
   }
-  // Signed requests: the key's grants on the bucket (anonymous ones are checked above).
-  if (ctx.state.principal) authorize(ctx.state.principal, op.access, bucket);
+  ctx.state.access = await authorizeRequest(accessRequest(ctx, op), deps.accessLookups);
   refuseUnimplemented(op.name, ctx.req.headers, ctx.state.query);
   await op.run(ctx, deps);
 }

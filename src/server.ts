@@ -20,6 +20,8 @@ import { KeysRepository } from './db/keys-repository.js';
 import { loadRootCredentials, type RootCredentials } from './auth/credentials.js';
 import { BucketService } from './services/buckets.js';
 import { Principals } from './services/principals.js';
+import { AccountService } from './services/accounts.js';
+import { AccessControlService } from './services/access-control.js';
 import { KeyService } from './services/keys.js';
 import { Metrics } from './admin/metrics.js';
 import { loadAdminToken } from './admin/token.js';
@@ -79,8 +81,10 @@ async function openServices(config: Config, log: Logger, dataDir: string, fsOps?
   objects.receiveDeps.onChunks = (written) => metrics.recordChunks(written);
   const multipart = new MultipartService(meta, objects);
   const buckets = new BucketService(meta, config.region, multipart);
-  const principals = new Principals(credentials, meta.keys);
-  return { credentials, meta, hashPool, store, pool, metrics, objects, multipart, buckets, principals };
+  const accounts = new AccountService(meta.accounts);
+  const principals = new Principals(credentials, meta.keys, (await accounts.root()).id);
+  const accessControl = new AccessControlService(meta, buckets, objects, accounts);
+  return { credentials, meta, hashPool, store, pool, metrics, objects, multipart, buckets, principals, accounts, accessControl };
 }
 
 /** Opens the data dir (SQLite + chunk files), builds the app and listens. */
@@ -88,7 +92,7 @@ export async function startServer(config: Config, opts: { log?: Logger; /** Test
   const log = opts.log ?? pino({ level: config.logLevel });
   const dataDir = path.resolve(config.dataDir);
   fs.mkdirSync(dataDir, { recursive: true });
-  const { credentials, meta, hashPool, store, pool, metrics, objects, multipart, buckets, principals } = await openServices(config, log, dataDir, opts.fsOps);
+  const { credentials, meta, hashPool, store, pool, metrics, objects, multipart, buckets, principals, accounts, accessControl } = await openServices(config, log, dataDir, opts.fsOps);
   const adminToken = loadAdminToken(dataDir, config.adminToken);
   // Multipart expiry sweep (at start-up, then every min(1h, expiry/2)), GC, slow scrub.
   const stopJobs = startBackgroundJobs(
@@ -111,7 +115,8 @@ export async function startServer(config: Config, opts: { log?: Logger; /** Test
     principals,
     log,
     metrics,
-    owner: { id: credentials.accessKeyId, displayName: 'cairn' },
+    accounts, accessControl,
+    accessLookups: { bucket: (name) => buckets.find(name), object: (bucket, key, versionId) => objects.aclTarget(bucket, key, versionId) },
   });
   const server = createS3Server(app.callback(), config);
   const { url, port } = await listen(server, config.port, config.host);
@@ -130,7 +135,7 @@ export async function startServer(config: Config, opts: { log?: Logger; /** Test
   try {
     admin = await startAdminServer(
       {
-        records: meta.records, buckets, objects, principals, keys: new KeyService(meta.keys), pool, metrics, token: adminToken.token, log, region: config.region, credentials, s3Url: url,
+        records: meta.records, buckets, objects, principals, keys: new KeyService(meta.keys), accounts, accessControl, pool, metrics, token: adminToken.token, log, region: config.region, credentials, s3Url: url,
         s3Wildcard: config.host === '0.0.0.0' || config.host === '::',
         gc: ({ dryRun, signal }) => runGc({ dataDir, meta, store }, { graceMs: config.gcGrace, multipartExpiryMs: config.multipartExpiry, dryRun, signal }),
         scrub: ({ quarantine, signal, onProgress }) => runScrub({ dataDir, meta, store }, { quarantine, signal, onProgress }),

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { QueryError } from '../db/records/index.js';
 import { S3Error } from '../s3/errors.js';
 import { KeyValidationError } from '../services/keys.js';
+import { AccountValidationError, NoSuchAccountError } from '../store/accounts.js';
 
 // JSON plumbing of the admin API: one error shape, one place that writes it, small JSON bodies.
 // Errors never carry paths, stacks or SQL: an unexpected one is logged and answered InternalError.
@@ -55,7 +56,8 @@ export function sendError(ctx: Koa.Context, code: AdminErrorCode, message: strin
  * Anything else is returned as it is (the error middleware answers InternalError).
  */
 export function adminErrorFor(err: unknown, field?: string): unknown {
-  if (err instanceof KeyValidationError) return new AdminError('BadRequest', err.message, err.field);
+  if (err instanceof KeyValidationError || err instanceof AccountValidationError) return new AdminError(err.conflict ? 'Conflict' : 'BadRequest', err.message, err.field);
+  if (err instanceof NoSuchAccountError) return new AdminError('NotFound', err.message);
   if (!(err instanceof S3Error)) return err;
   const bucket = String(err.details.BucketName ?? '');
   switch (err.code) {

@@ -5,12 +5,14 @@ import type { Grant, Permission } from '../store/types.js';
 import { S3Error } from '../s3/errors.js';
 
 /**
- * The root key may do everything. Any other key holds per-bucket grants ('*' = every bucket),
- * resolved from the database on each request so a revoked or changed key takes effect at once.
+ * A signed request's principal: the account it acts for, and the key. The root key is limited by
+ * nothing; any other key holds per-bucket grants ('*' = every bucket) that limit what it may do
+ * for its account (like an identity policy), resolved from the database on each request so a
+ * revoked or changed key takes effect at once. What the account may do is src/auth/access.ts.
  */
 export type Principal =
-  | { kind: 'root'; accessKeyId: string }
-  | { kind: 'key'; accessKeyId: string; grants: readonly Grant[] };
+  | { kind: 'root'; accessKeyId: string; accountId: string }
+  | { kind: 'key'; accessKeyId: string; accountId: string; grants: readonly Grant[] };
 
 /**
  * What an operation needs on the request's bucket:
@@ -30,13 +32,12 @@ export function hasPermission(p: Principal, bucket: string, need: Permission): b
 
 /**
  * Whether the request may bypass GOVERNANCE retention: it asked (x-amz-bypass-governance-retention:
- * true) and its key may (the root key, or a 'bypass' grant on the bucket). Asking without the
+ * true) and may (src/auth/access.ts: the key's grant and the account's right). Asking without the
  * right is refused, never ignored.
  */
-export function bypassGovernance(ctx: { state: { principal?: Principal | null } }, bucket: string, asked: boolean): boolean {
+export function bypassGovernance(ctx: { state: { access?: { allowsBypass(key: string | undefined): boolean }; key?: string } }, asked: boolean): boolean {
   if (!asked) return false;
-  const p = ctx.state.principal;
-  if (!p || !hasPermission(p, bucket, 'bypass')) throw new S3Error('AccessDenied', {}, 'Access Denied: this key may not bypass GOVERNANCE retention.');
+  if (!ctx.state.access?.allowsBypass(ctx.state.key)) throw new S3Error('AccessDenied', {}, 'Access Denied: this key may not bypass GOVERNANCE retention.');
   return true;
 }
 
@@ -53,19 +54,4 @@ export function allows(p: Principal, access: Access, bucket: string | undefined)
     case 'bypass':
       return bucket !== undefined && hasPermission(p, bucket, access);
   }
-}
-
-/** Throws AccessDenied unless the principal may run an operation needing `access` on `bucket`. */
-export function authorize(p: Principal, access: Access, bucket: string | undefined): void {
-  if (!allows(p, access, bucket)) throw new S3Error('AccessDenied');
-}
-
-/**
- * For handlers touching a second bucket (CopyObject and UploadPartCopy read their source):
- * throws AccessDenied unless the request's principal holds `need` on `bucket`.
- * An anonymous request (principal null) is denied.
- */
-export function requireAccess(ctx: { state: { principal?: Principal | null } }, bucket: string, need: Permission): void {
-  const p = ctx.state.principal;
-  if (!p || !hasPermission(p, bucket, need)) throw new S3Error('AccessDenied');
 }

@@ -62,9 +62,9 @@ export function handle<A extends unknown[]>(fn: (...args: A) => Promise<void> | 
         return;
       }
       const e = err as Error & { field?: unknown };
-      // QueryError (src/db/records/errors.ts) and KeyValidationError name the bad input: usage errors.
+      // QueryError (src/db/records/errors.ts), KeyValidationError and AccountValidationError name the bad input: usage errors.
       const name = e?.name !== 'Error' ? e?.name : e?.constructor?.name;
-      if ((name === 'QueryError' || name === 'KeyValidationError') && typeof e.field === 'string') {
+      if ((name === 'QueryError' || name === 'KeyValidationError' || name === 'AccountValidationError') && typeof e.field === 'string') {
         process.stderr.write(`cairn: ${name === 'QueryError' ? `${flagForField(e.field)}: ` : ''}${e.message}\n`);
         process.exitCode = EXIT_USAGE;
         return;

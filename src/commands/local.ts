@@ -96,9 +96,9 @@ export class LocalBackend implements Backend {
     return this.meta.records.stats();
   }
 
-  async createBucket(name: string, isPublic: boolean) {
+  async createBucket(name: string, isPublic: boolean, owner?: string) {
     this.writable();
-    await this.services((s) => s.buckets.create(name, { publicRead: isPublic }));
+    await this.services((s) => s.accessControl.createBucket(name, { public: isPublic, owner }));
     return this.summary(name);
   }
 
@@ -110,7 +110,7 @@ export class LocalBackend implements Backend {
 
   async setBucketPublic(name: string, isPublic: boolean) {
     this.writable();
-    await this.services((s) => s.buckets.setPublic(name, isPublic));
+    await this.services((s) => s.accessControl.setPublic(name, isPublic));
     return this.summary(name);
   }
 

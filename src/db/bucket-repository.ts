@@ -4,7 +4,7 @@ import type { Db } from './client.js';
 import { bucketCors, buckets, multipartUploads, objects } from './schema.js';
 import type { CorsRule } from '../s3/cors.js';
 import { OtherCommits } from './read-cache.js';
-import type { BucketRow, LockMode, VersioningStatus } from '../store/types.js';
+import type { BucketAccessChange, BucketRow, LockMode, NewBucket, VersioningStatus } from '../store/types.js';
 
 // Buckets and their CORS rules on one SQLite connection, and the transaction helpers the
 // object queries (repository.ts) share.
@@ -81,12 +81,14 @@ export class BucketRepository {
     bucketCaches.get(this.db.$client)?.rows.clear();
   }
 
-  listBuckets(): BucketRow[] {
-    return this.db.select().from(buckets).orderBy(asc(buckets.name)).all();
+  /** Every bucket, or an account's, by name. */
+  listBuckets(ownerId?: string): BucketRow[] {
+    const q = this.db.select().from(buckets);
+    return (ownerId === undefined ? q : q.where(eq(buckets.ownerId, ownerId))).orderBy(asc(buckets.name)).all();
   }
 
   /** Returns false when the bucket already exists (no change made). Object lock turns versioning on. */
-  createBucket(b: { name: string; region: string; publicRead: boolean; objectLock?: boolean }): boolean {
+  createBucket(b: NewBucket): boolean {
     this.forgetBuckets();
     const res = this.db
       .insert(buckets)
@@ -111,9 +113,10 @@ export class BucketRepository {
     }, { behavior: 'immediate' });
   }
 
-  setBucketPublic(id: number, publicRead: boolean): void {
+  /** The bucket's ACL, ownership and policy: each given field is set (null clears the ACL or policy). */
+  setBucketAccess(id: number, change: BucketAccessChange): void {
     this.forgetBuckets();
-    this.db.update(buckets).set({ publicRead }).where(eq(buckets.id, id)).run();
+    this.db.update(buckets).set(change).where(eq(buckets.id, id)).run();
   }
 
   setBucketVersioning(id: number, status: VersioningStatus): void {

@@ -1,8 +1,9 @@
 import { asc, eq } from 'drizzle-orm';
 import type { Db } from './client.js';
-import { accessKeys, keyGrants } from './schema.js';
-import { newAccessKeyId, newSecret, validateNewKey } from '../store/keys.js';
-import type { AccessKeyInfo, Grant } from '../store/types.js';
+import { accessKeys, accounts, keyGrants } from './schema.js';
+import { AccountsRepository } from './accounts-repository.js';
+import { KeyValidationError, newAccessKeyId, newSecret, validateImportedPair, validateNewKey } from '../store/keys.js';
+import type { AccessKeyInfo, Grant, NewKeyOptions } from '../store/types.js';
 
 // Access keys besides the root pair (docs/admin-contract.md). The S3 layer asks secretFor() to
 // verify signatures and get() for the grants, on every request: a revoked key stops at once.
@@ -15,11 +16,22 @@ type KeyRow = typeof accessKeys.$inferSelect;
 export class KeysRepository {
   constructor(readonly db: Db) {}
 
-  /** Creates a key with a new id and secret. The secret is returned here and by secretFor() only. */
-  create(opts: { description?: string; grants: Grant[] }): AccessKeyInfo & { secret: string } {
+  /**
+   * Creates a key with a new id and secret, or the imported pair. The secret is returned here and
+   * by secretFor() only. KeyValidationError for bad input, an unknown account or a taken id.
+   */
+  create(opts: NewKeyOptions): AccessKeyInfo & { secret: string } {
     const { description, grants } = validateNewKey(opts);
-    const row: KeyRow = { id: newAccessKeyId(), secret: newSecret(), description, createdAt: Date.now() };
+    const pair = validateImportedPair(opts);
+    const accountId = opts.accountId ?? new AccountsRepository(this.db).root().id;
+    const row: KeyRow = { id: pair?.id ?? newAccessKeyId(), secret: pair?.secret ?? newSecret(), description, createdAt: Date.now(), accountId };
     this.db.transaction((tx) => {
+      if (!tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.id, accountId)).get()) {
+        throw new KeyValidationError('account', 'there is no such account');
+      }
+      if (tx.select({ id: accessKeys.id }).from(accessKeys).where(eq(accessKeys.id, row.id)).get()) {
+        throw new KeyValidationError('accessKeyId', `access key ${row.id} exists`, true);
+      }
       tx.insert(accessKeys).values(row).run();
       tx.insert(keyGrants)
         .values(grants.map((g) => ({ accessKeyId: row.id, bucket: g.bucket, permission: g.permission })))
@@ -28,9 +40,10 @@ export class KeysRepository {
     return { ...info(row, grants), secret: row.secret };
   }
 
-  /** Every key, oldest first, without secrets. */
-  list(): AccessKeyInfo[] {
-    const rows = this.db.select().from(accessKeys).orderBy(asc(accessKeys.createdAt), asc(accessKeys.id)).all();
+  /** Every key (or an account's), oldest first, without secrets. */
+  list(accountId?: string): AccessKeyInfo[] {
+    const all = this.db.select().from(accessKeys).orderBy(asc(accessKeys.createdAt), asc(accessKeys.id)).all();
+    const rows = accountId === undefined ? all : all.filter((r) => r.accountId === accountId);
     const byKey = new Map<string, Grant[]>();
     for (const g of this.db.select().from(keyGrants).orderBy(asc(keyGrants.bucket)).all()) {
       let list = byKey.get(g.accessKeyId);
@@ -67,5 +80,5 @@ export class KeysRepository {
 }
 
 function info(row: KeyRow, grants: Grant[]): AccessKeyInfo {
-  return { id: row.id, description: row.description, createdAt: new Date(row.createdAt).toISOString(), grants };
+  return { id: row.id, accountId: row.accountId, description: row.description, createdAt: new Date(row.createdAt).toISOString(), grants };
 }

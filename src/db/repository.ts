@@ -11,7 +11,8 @@ import type { GroupCommit } from './group-commit.js';
 import type { CommitThread } from './commit-thread.js';
 import { MAX_CACHED_CHUNKS, ReadCache } from './read-cache.js';
 import { checkAtCommit, placementFor, promoteNewest, versionStatements, type VersionStatements } from './versions.js';
-import { checkRemovable, checkRetentionChange } from '../s3/object-lock.js';
+import { checkRemovable } from '../s3/object-lock.js';
+import { setRetention, setVersionColumns } from './version-attributes.js';
 import { S3Error } from '../s3/errors.js';
 import type { DeleteOptions, LockMode, WriteOptions } from '../store/types.js';
 
@@ -358,36 +359,19 @@ export class Repository extends BucketRepository {
     return { object: this.hot.insertObject.get(values) as ObjectRow, freed };
   }
 
-  /**
-   * PutObjectRetention: sets (or with null removes) a version's retention under object lock's
-   * rules (checkRetentionChange). Undefined when there is no such version.
-   */
+  /** PutObjectRetention, PutObjectLegalHold, PutObjectAcl: src/db/version-attributes.ts. */
   setRetention(bucketId: number, key: string, versionId: string | undefined, next: { mode: LockMode; until: number } | null, bypass: boolean): ObjectRow | undefined {
-    return this.write(() => {
-      const row = this.lockTarget(bucketId, key, versionId);
-      if (!row) return undefined;
-      checkRetentionChange(row, next, Date.now(), bypass);
-      this.db.update(objects).set({ lockMode: next?.mode ?? null, lockUntil: next?.until ?? null }).where(eq(objects.id, row.id)).run();
-      return { ...row, lockMode: next?.mode ?? null, lockUntil: next?.until ?? null };
-    });
+    return setRetention(this, bucketId, key, versionId, next, bypass);
   }
 
-  /** PutObjectLegalHold. Undefined when there is no such version. */
   setLegalHold(bucketId: number, key: string, versionId: string | undefined, on: boolean): ObjectRow | undefined {
-    return this.write(() => {
-      const row = this.lockTarget(bucketId, key, versionId);
-      if (!row) return undefined;
-      this.db.update(objects).set({ legalHold: on }).where(eq(objects.id, row.id)).run();
-      return { ...row, legalHold: on };
-    });
+    return setVersionColumns(this, bucketId, key, versionId, { legalHold: on });
   }
 
-  /** The version a lock request names; a delete marker has no lock to set (405, as GET of one). */
-  private lockTarget(bucketId: number, key: string, versionId: string | undefined): ObjectRow | undefined {
-    const row = versionId === undefined ? this.getObject(bucketId, key) : this.getVersion(bucketId, key, versionId);
-    if (row?.deleteMarker) throw new S3Error('MethodNotAllowed', {}, undefined, { 'x-amz-delete-marker': 'true', 'x-amz-version-id': row.versionId });
-    return row;
+  setObjectAcl(bucketId: number, key: string, versionId: string | undefined, acl: string | null): ObjectRow | undefined {
+    return setVersionColumns(this, bucketId, key, versionId, { acl });
   }
+
 
   /** Drops a version's row, chunk list and part layout; returns hashes now unreferenced. */
   private removeRow(row: { id: number }): string[] {

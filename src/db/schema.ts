@@ -16,13 +16,30 @@ const attributeColumns = () => ({
   userMetadata: text('user_metadata').notNull().default('{}'),
 });
 
+/** Who owns buckets and objects; access keys act for one account. */
+export const accounts = sqliteTable('accounts', {
+  /** Canonical id: 64 lower-case hex characters (S3's canonical user id). */
+  id: text('id').primaryKey(),
+  /** Display name, unique: how the CLI and the admin API name the account. */
+  name: text('name').notNull().unique(),
+  /** Lower case; resolves `emailAddress=` grantees. */
+  email: text('email').unique(),
+  createdAt: integer('created_at').notNull(),
+});
+
 export const buckets = sqliteTable('buckets', {
   id: integer('id').primaryKey({ autoIncrement: true }),
   name: text('name').notNull().unique(),
   region: text('region').notNull(),
-  /** Set by `x-amz-acl: public-read` at creation: anonymous reads and listings allowed. */
-  publicRead: integer('public_read', { mode: 'boolean' }).notNull().default(false),
   createdAt: integer('created_at').notNull(),
+  /** The owning account (accounts.id). */
+  ownerId: text('owner_id').notNull().default(''),
+  /** The bucket ACL's grants (src/s3/acl.ts encodeAcl); null = private (the owner alone). */
+  acl: text('acl'),
+  /** Object ownership (PutBucketOwnershipControls). */
+  ownership: text('ownership', { enum: ['BucketOwnerEnforced', 'BucketOwnerPreferred', 'ObjectWriter'] }).notNull().default('ObjectWriter'),
+  /** The bucket policy as the owner sent it (validated JSON); null = none. */
+  policy: text('policy'),
   /** PutBucketVersioning: null while it was never set (unversioned), then 'Enabled' or 'Suspended'. */
   versioning: text('versioning', { enum: ['Enabled', 'Suspended'] }),
   /** Created with x-amz-bucket-object-lock-enabled: versioning stays Enabled for good. */
@@ -39,6 +56,14 @@ const lockColumns = () => ({
   /** Retain-until date, ms; meaningful with lockMode. */
   lockUntil: integer('lock_until'),
   legalHold: integer('legal_hold', { mode: 'boolean' }).notNull().default(false),
+});
+
+/** Owner and ACL of a version (or of the version an upload will make). */
+const aclColumns = () => ({
+  /** The account that wrote it; null = the bucket's owner (most rows: nothing stored). */
+  ownerId: text('owner_id'),
+  /** Its ACL's grants (encodeAcl); null = private (its owner alone). */
+  acl: text('acl'),
 });
 
 export const objects = sqliteTable(
@@ -69,6 +94,7 @@ export const objects = sqliteTable(
     /** A delete marker: no data, size 0, etag ''. */
     deleteMarker: integer('delete_marker', { mode: 'boolean' }).notNull().default(false),
     ...lockColumns(),
+    ...aclColumns(),
   },
   (t) => [
     // Every query of current objects says `is_current = 1` literally, so SQLite uses this index.
@@ -143,6 +169,7 @@ export const multipartUploads = sqliteTable(
     checksumAlgorithm: text('checksum_algorithm'),
     checksumType: text('checksum_type'),
     ...lockColumns(),
+    ...aclColumns(),
   },
   (t) => [index('multipart_uploads_bucket_key').on(t.bucketId, t.key, t.id), index('multipart_uploads_initiated').on(t.initiated)],
 );
@@ -214,6 +241,8 @@ export const accessKeys = sqliteTable('access_keys', {
   secret: text('secret').notNull(),
   description: text('description').notNull().default(''),
   createdAt: integer('created_at').notNull(),
+  /** The account the key acts for (accounts.id). */
+  accountId: text('account_id').notNull().default(''),
 });
 
 /** What a key may do: per bucket ('*' = every bucket), 'read' or 'write' (write includes read). */

@@ -6,6 +6,7 @@ import { Repository } from './repository.js';
 import { GroupCommit } from './group-commit.js';
 import { CommitThread } from './commit-thread.js';
 import { MultipartRepository } from './multipart-repository.js';
+import { AccountsRepository } from './accounts-repository.js';
 import { KeysRepository } from './keys-repository.js';
 import { MaintenanceRepository } from './maintenance-repository.js';
 import { sqliteRecords } from './records/sqlite-records.js';
@@ -81,6 +82,7 @@ function assemble(opened: OpenedDb, repo: Repository, aggregates: AggregateWorke
     objects: objectStore(repo, mp),
     multipart: multipartStore(mp),
     keys: settled(new KeysRepository(opened.db), ['create', 'list', 'get', 'secretFor', 'revoke']),
+    accounts: settled(new AccountsRepository(opened.db), ['list', 'get', 'byName', 'byEmail', 'root', 'create', 'delete']),
     maintenance: maintenanceStore(new MaintenanceRepository(opened.db), repo),
     records: sqliteRecords(opened.db, aggregates),
     close: async () => {
@@ -95,11 +97,12 @@ function bucketStore(repo: Repository): BucketStore {
   return {
     get: async (name) => repo.getBucket(name),
     list: async () => repo.listBuckets(),
+    listOwned: async (ownerId) => repo.listBuckets(ownerId),
     create: async (b) => repo.createBucket(b),
     setVersioning: async (id, status) => repo.setBucketVersioning(id, status),
     setLockDefault: async (id, rule) => repo.setBucketLockDefault(id, rule),
     delete: async (id) => repo.deleteBucket(id),
-    setPublic: async (id, publicRead) => repo.setBucketPublic(id, publicRead),
+    setAccess: async (id, change) => repo.setBucketAccess(id, change),
     getCors: async (id) => repo.getBucketCors(id),
     getCorsByName: async (name) => repo.getBucketCorsByName(name),
     putCors: async (id, rules) => repo.putBucketCors(id, rules),
@@ -128,6 +131,7 @@ function objectStore(repo: Repository, mp: MultipartRepository): ObjectStore {
     delete: (bucketId, key, opts) => repo.deleteObjectGrouped(bucketId, key, opts),
     setRetention: async (bucketId, key, versionId, next, bypass) => repo.setRetention(bucketId, key, versionId, next, bypass),
     setLegalHold: async (bucketId, key, versionId, on) => repo.setLegalHold(bucketId, key, versionId, on),
+    setAcl: async (bucketId, key, versionId, acl) => repo.setObjectAcl(bucketId, key, versionId, acl),
     isChunkReferenced: async (hash) => repo.isChunkReferenced(hash),
   };
 }

@@ -8,6 +8,9 @@ import type { MultipartService } from '../storage/multipart-service.js';
 import type { BucketService } from '../services/buckets.js';
 import type { Principals } from '../services/principals.js';
 import type { RequestSample } from '../admin/metrics.js';
+import type { AccountService } from '../services/accounts.js';
+import type { AccessControlService } from '../services/access-control.js';
+import type { AccessLookups, BucketAccess } from '../auth/access.js';
 
 /** What every handler may use: the domain services (handlers never reach the stores). */
 export interface AppDeps {
@@ -17,8 +20,12 @@ export interface AppDeps {
   multipart: MultipartService;
   /** Who signed a request: the root pair or an access key with its current grants. */
   principals: Principals;
-  /** The owner shown in listings and ACLs. */
-  owner: { id: string; displayName: string };
+  /** Owners, ACL grantees and policy principals. */
+  accounts: AccountService;
+  /** ACLs, object ownership and bucket policies. */
+  accessControl: AccessControlService;
+  /** What authorization looks up (buckets, an object's owner and ACL). */
+  accessLookups: AccessLookups;
   log: Logger;
   /** Per-request Prometheus samples (admin /metrics); absent in tests that build the app alone. */
   metrics?: { observeRequest(sample: RequestSample): void };
@@ -38,6 +45,8 @@ export interface S3State {
   /** Set with `auth`: null for an anonymous request. Handlers check extra buckets with requireAccess(). */
   principal: Principal | null;
   operation?: string;
+  /** The request's access decisions on its bucket (src/auth/access.ts), for the handler's further checks. */
+  access?: BucketAccess;
   bytesIn: number;
 }
 

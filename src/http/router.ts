@@ -2,7 +2,17 @@ import type { AppDeps, BucketHandler, ObjectHandler, ObjectTarget, S3Context } f
 import { S3Error } from '../s3/errors.js';
 import type { Access } from '../auth/authorize.js';
 import { listBuckets } from './handlers/service.js';
-import { createBucket, deleteBucket, getAcl, getBucketLocation, headBucket } from './handlers/bucket.js';
+import { createBucket, deleteBucket, getBucketLocation, headBucket } from './handlers/bucket.js';
+import { getBucketAcl, getObjectAcl, putBucketAcl, putObjectAcl } from './handlers/acl.js';
+import {
+  deleteBucketOwnershipControls,
+  deleteBucketPolicy,
+  getBucketOwnershipControls,
+  getBucketPolicy,
+  getBucketPolicyStatus,
+  putBucketOwnershipControls,
+  putBucketPolicy,
+} from './handlers/policy.js';
 import {
   getBucketVersioning,
   getObjectLegalHold,
@@ -49,8 +59,6 @@ export interface Operation {
   target: { bucket?: string; key?: string };
   /** Runs the handler on the bucket and key the operation was resolved with. */
   run: (ctx: S3Context, deps: AppDeps) => Promise<void>;
-  /** Allowed without credentials on a bucket made public-read on purpose. */
-  publicRead?: boolean;
   /** What an access key needs on the request's bucket (src/auth/authorize.ts); checked in app.ts. */
   access: Access;
 }
@@ -66,17 +74,15 @@ const notImplemented = (name: string, access: Access, target: Operation['target'
 
 /** Sub-resources S3 has that cairn does not implement: they answer NotImplemented. */
 export const UNSUPPORTED = [
-  'policy', 'lifecycle', 'tagging', 'website', 'logging', 'notification', 'replication',
-  'encryption', 'ownershipControls', 'publicAccessBlock', 'accelerate',
+  'lifecycle', 'tagging', 'website', 'logging', 'notification', 'replication',
+  'encryption', 'publicAccessBlock', 'accelerate',
   'requestPayment', 'analytics', 'metrics', 'inventory', 'intelligent-tiering',
-  'torrent', 'restore', 'select', 'attributes', 'policyStatus', 'session',
+  'torrent', 'restore', 'select', 'attributes', 'session',
 ];
 
 /** Sub-resources of the other kind (an object's retention asked of a bucket...): refused the same way. */
 const OBJECT_ONLY = ['retention', 'legal-hold'];
-const BUCKET_ONLY = ['cors', 'versioning', 'versions', 'object-lock'];
-
-type Extra = { publicRead?: boolean };
+const BUCKET_ONLY = ['cors', 'versioning', 'versions', 'object-lock', 'policy', 'policyStatus', 'ownershipControls'];
 
 const at = (r: RouteInput): Operation['target'] => (r.key === undefined ? { bucket: r.bucket } : { bucket: r.bucket, key: r.key });
 
@@ -91,13 +97,13 @@ export function resolveOperation(req: RouteInput): Operation {
   return objectOperation(req, { bucket, key });
 }
 
-function onBucket(bucket: string, name: string, handler: BucketHandler, access: Access, extra?: Extra): Operation {
+function onBucket(bucket: string, name: string, handler: BucketHandler, access: Access): Operation {
   const target = { bucket };
-  return { name, target, access, publicRead: extra?.publicRead, run: (ctx, deps) => handler(ctx, deps, target) };
+  return { name, target, access, run: (ctx, deps) => handler(ctx, deps, target) };
 }
 
-function onObject(target: ObjectTarget, name: string, handler: ObjectHandler, access: Access, extra?: Extra): Operation {
-  return { name, target, access, publicRead: extra?.publicRead, run: (ctx, deps) => handler(ctx, deps, target) };
+function onObject(target: ObjectTarget, name: string, handler: ObjectHandler, access: Access): Operation {
+  return { name, target, access, run: (ctx, deps) => handler(ctx, deps, target) };
 }
 
 /** An unimplemented sub-resource still needs a grant: reading it or changing it. */
@@ -109,61 +115,68 @@ function unsupportedOperation(req: RouteInput, kind: 'Bucket' | 'Object'): Opera
 }
 
 function bucketOperation(req: RouteInput, bucket: string): Operation {
-  const op = (name: string, handler: BucketHandler, access: Access, extra?: Extra) => onBucket(bucket, name, handler, access, extra);
+  const op = (name: string, handler: BucketHandler, access: Access) => onBucket(bucket, name, handler, access);
   const unsupported = unsupportedOperation(req, 'Bucket');
   if (unsupported) return unsupported;
   const has = (p: string) => req.query.has(p);
   switch (req.method) {
     case 'PUT':
       if (has('cors')) return op('PutBucketCors', putBucketCors, 'write');
-      if (has('acl')) return notImplemented('PutBucketAcl', 'write', at(req));
+      if (has('acl')) return op('PutBucketAcl', putBucketAcl, 'write');
+      if (has('policy')) return op('PutBucketPolicy', putBucketPolicy, 'write');
+      if (has('ownershipControls')) return op('PutBucketOwnershipControls', putBucketOwnershipControls, 'write');
       if (has('versioning')) return op('PutBucketVersioning', putBucketVersioning, 'write');
       if (has('object-lock')) return op('PutObjectLockConfiguration', putObjectLockConfiguration, 'write');
       return op('CreateBucket', createBucket, 'admin');
     case 'HEAD':
-      return op('HeadBucket', headBucket, 'read', { publicRead: true });
+      return op('HeadBucket', headBucket, 'read');
     case 'DELETE':
       if (has('cors')) return op('DeleteBucketCors', deleteBucketCors, 'write');
+      if (has('policy')) return op('DeleteBucketPolicy', deleteBucketPolicy, 'write');
+      if (has('ownershipControls')) return op('DeleteBucketOwnershipControls', deleteBucketOwnershipControls, 'write');
       return op('DeleteBucket', deleteBucket, 'admin');
     case 'POST':
       if (has('delete')) return op('DeleteObjects', deleteObjects, 'write');
       throw new S3Error('MethodNotAllowed');
     case 'GET':
-      if (has('location')) return op('GetBucketLocation', getBucketLocation, 'read', { publicRead: true });
+      if (has('location')) return op('GetBucketLocation', getBucketLocation, 'read');
       if (has('versioning')) return op('GetBucketVersioning', getBucketVersioning, 'read');
       if (has('versions')) return op('ListObjectVersions', listObjectVersions, 'read');
       if (has('object-lock')) return op('GetObjectLockConfiguration', getObjectLockConfiguration, 'read');
-      if (has('acl')) return op('GetBucketAcl', getAcl, 'read');
+      if (has('acl')) return op('GetBucketAcl', getBucketAcl, 'read');
+      if (has('policy')) return op('GetBucketPolicy', getBucketPolicy, 'read');
+      if (has('policyStatus')) return op('GetBucketPolicyStatus', getBucketPolicyStatus, 'read');
+      if (has('ownershipControls')) return op('GetBucketOwnershipControls', getBucketOwnershipControls, 'read');
       if (has('cors')) return op('GetBucketCors', getBucketCors, 'read');
       if (has('uploads')) return op('ListMultipartUploads', listMultipartUploads, 'read');
-      if (req.query.get('list-type') === '2') return op('ListObjectsV2', listObjectsV2, 'read', { publicRead: true });
-      return op('ListObjects', listObjects, 'read', { publicRead: true });
+      if (req.query.get('list-type') === '2') return op('ListObjectsV2', listObjectsV2, 'read');
+      return op('ListObjects', listObjects, 'read');
     default:
       throw new S3Error('MethodNotAllowed');
   }
 }
 
 function objectOperation(req: RouteInput, target: ObjectTarget): Operation {
-  const op = (name: string, handler: ObjectHandler, access: Access, extra?: Extra) => onObject(target, name, handler, access, extra);
+  const op = (name: string, handler: ObjectHandler, access: Access) => onObject(target, name, handler, access);
   const has = (p: string) => req.query.has(p);
   const unsupported = unsupportedOperation(req, 'Object');
   if (unsupported) return unsupported;
   switch (req.method) {
     case 'PUT':
-      if (has('acl')) return notImplemented('PutObjectAcl', 'write', at(req));
+      if (has('acl')) return op('PutObjectAcl', putObjectAcl, 'write');
       if (has('retention')) return op('PutObjectRetention', putObjectRetention, 'write');
       if (has('legal-hold')) return op('PutObjectLegalHold', putObjectLegalHold, 'write');
       if (has('uploadId') || has('partNumber')) return req.copySource ? op('UploadPartCopy', uploadPartCopy, 'write') : op('UploadPart', uploadPart, 'write');
       if (req.copySource) return op('CopyObject', copyObject, 'write');
       return op('PutObject', putObject, 'write');
     case 'GET':
-      if (has('acl')) return op('GetObjectAcl', getAcl, 'read');
+      if (has('acl')) return op('GetObjectAcl', getObjectAcl, 'read');
       if (has('retention')) return op('GetObjectRetention', getObjectRetention, 'read');
       if (has('legal-hold')) return op('GetObjectLegalHold', getObjectLegalHold, 'read');
       if (has('uploadId')) return op('ListParts', listParts, 'read');
-      return op('GetObject', getObject, 'read', { publicRead: true });
+      return op('GetObject', getObject, 'read');
     case 'HEAD':
-      return op('HeadObject', headObject, 'read', { publicRead: true });
+      return op('HeadObject', headObject, 'read');
     case 'DELETE':
       if (has('uploadId')) return op('AbortMultipartUpload', abortMultipartUpload, 'write');
       return op('DeleteObject', deleteObject, 'write');

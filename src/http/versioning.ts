@@ -46,14 +46,14 @@ export function lockRequest(ctx: S3Context): LockRequest | undefined {
 }
 
 /** x-amz-bypass-governance-retention: true, from a key that may (else AccessDenied). */
-export function bypassFrom(ctx: S3Context, bucket: string): boolean {
+export function bypassFrom(ctx: S3Context): boolean {
   const v = header(ctx, 'x-amz-bypass-governance-retention');
-  return bypassGovernance(ctx, bucket, v !== undefined && v.trim().toLowerCase() === 'true');
+  return bypassGovernance(ctx, v !== undefined && v.trim().toLowerCase() === 'true');
 }
 
 /** Everything a write asks of versions and locks. */
-export function writeRequest(ctx: S3Context, bucket: string): WriteRequest {
-  return { condition: writeCondition(ctx), lock: lockRequest(ctx), bypassGovernance: bypassFrom(ctx, bucket) };
+export function writeRequest(ctx: S3Context): WriteRequest {
+  return { condition: writeCondition(ctx), lock: lockRequest(ctx), bypassGovernance: bypassFrom(ctx) };
 }
 
 /** x-amz-version-id, once the bucket's versioning was ever set (S3 sends none before). */

@@ -68,6 +68,8 @@ export function listPartsXml(r: {
 
 export interface UploadEntry {
   key: string;
+  /** Who started it. */
+  owner: Owner;
   uploadId: string;
   initiated: Date;
   storageClass: string;
@@ -77,7 +79,6 @@ export interface UploadEntry {
 
 export function listMultipartUploadsXml(r: {
   bucket: string;
-  owner: Owner;
   prefix: string;
   delimiter?: string;
   keyMarker: string;
@@ -99,7 +100,7 @@ export function listMultipartUploadsXml(r: {
   if (r.encodingType) x += el('EncodingType', r.encodingType);
   for (const u of r.uploads) {
     x += '<Upload>' + el('Key', enc(u.key)) + el('UploadId', u.uploadId);
-    x += `<Initiator>${el('ID', r.owner.id)}${el('DisplayName', r.owner.displayName)}</Initiator>` + ownerXml(r.owner);
+    x += `<Initiator>${el('ID', u.owner.id)}${el('DisplayName', u.owner.displayName)}</Initiator>` + ownerXml(u.owner);
     x += el('StorageClass', u.storageClass) + el('Initiated', iso(u.initiated));
     if (u.checksumAlgorithm) x += el('ChecksumAlgorithm', u.checksumAlgorithm);
     if (u.checksumType) x += el('ChecksumType', u.checksumType);

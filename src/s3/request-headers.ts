@@ -27,10 +27,9 @@ export const does = (how: string, gap?: string): Rule => (gap ? { status: 'imple
 export const refused = (lift: Lift, why: string): Rule => ({ status: 'refused', lift, why });
 
 export const selects = does('names the operation (src/http/router.ts)');
-const ACLS = '#19: ACLs, grants and owners';
 const SSE = '#20: server-side encryption';
 
-export const EXPECTED_OWNER: Rows = { 'x-amz-expected-bucket-owner': refused('#19', ACLS) };
+export const EXPECTED_OWNER: Rows = { 'x-amz-expected-bucket-owner': does('AccessDenied unless the bucket belongs to this canonical account id (src/auth/access.ts)') };
 const REQUEST_PAYER: Rows = { 'x-amz-request-payer': refused('none', 'no Requester Pays: cairn bills no one') };
 export const OWNER_AND_PAYER: Rows = { ...EXPECTED_OWNER, ...REQUEST_PAYER };
 
@@ -52,40 +51,41 @@ const ENCRYPTION: Rows = {
   'x-amz-server-side-encryption-bucket-key-enabled': refused('#20', SSE),
 };
 
+const grant = (what: string) => does(`grants ${what} (id=, uri= AllUsers/AuthenticatedUsers, emailAddress=; src/s3/acl.ts); not with x-amz-acl`);
 const OBJECT_GRANTS: Rows = {
-  'x-amz-grant-full-control': refused('#19', ACLS),
-  'x-amz-grant-read': refused('#19', ACLS),
-  'x-amz-grant-read-acp': refused('#19', ACLS),
-  'x-amz-grant-write-acp': refused('#19', ACLS),
+  'x-amz-grant-full-control': grant('every permission on the object'),
+  'x-amz-grant-read': grant('reading the object'),
+  'x-amz-grant-read-acp': grant('reading its ACL'),
+  'x-amz-grant-write-acp': grant('changing its ACL'),
+};
+const BUCKET_GRANTS: Rows = {
+  'x-amz-grant-full-control': grant('every permission on the bucket'),
+  'x-amz-grant-read': grant('listing the bucket'),
+  'x-amz-grant-read-acp': grant('reading its ACL'),
+  'x-amz-grant-write': grant('writing and deleting objects in it'),
+  'x-amz-grant-write-acp': grant('changing its ACL'),
 };
 
-// Canned ACLs (S3's list); a value outside it is S3's 400 InvalidArgument.
+// Canned ACLs (S3's list); a value outside it is S3's 400 InvalidArgument. With BucketOwnerEnforced
+// ownership every value but private and bucket-owner-full-control is AccessControlListNotSupported.
+const CANNED: Record<string, string> = {
+  private: 'the owner alone (FULL_CONTROL)',
+  'public-read': 'and everyone may read',
+  'public-read-write': 'and everyone may read and write (a bucket)',
+  'authenticated-read': 'and every signed request may read',
+  'bucket-owner-read': 'and the bucket owner may read (an object)',
+  'bucket-owner-full-control': 'and the bucket owner has FULL_CONTROL (an object; hands it over under BucketOwnerPreferred)',
+  'log-delivery-write': 'and the LogDelivery group may write (a bucket; cairn delivers no logs)',
+};
 const OBJECT_ACL: Rule = {
   status: 'by-value',
-  accept: {
-    private: 'what cairn does: the owner alone has access',
-    // With one owner per server the writer is the bucket owner, so these grant nothing more than
-    // private. Cross-account writers send them so the bucket owner can read what they write (the
-    // Docker registry's objectacl option, Hadoop s3a's fs.s3a.acl.default).
-    'bucket-owner-full-control': 'the writer is the bucket owner: the same as private',
-    'bucket-owner-read': 'the writer is the bucket owner: the same as private',
-  },
-  refuse: ['public-read', 'public-read-write', 'authenticated-read', 'aws-exec-read', 'log-delivery-write'],
-  lift: '#19',
-  why: ACLS,
+  accept: CANNED,
+  refuse: ['aws-exec-read'],
+  lift: 'none',
+  why: 'aws-exec-read: there is no EC2 to read',
   unknown: 'InvalidArgument',
 };
-const BUCKET_ACL: Rule = {
-  status: 'by-value',
-  accept: {
-    private: 'what cairn does: the owner alone has access',
-    'public-read': 'anonymous reads of the bucket and its objects (src/http/handlers/bucket.ts)',
-  },
-  refuse: ['public-read-write', 'authenticated-read', 'aws-exec-read', 'log-delivery-write', 'bucket-owner-read', 'bucket-owner-full-control'],
-  lift: '#19',
-  why: ACLS,
-  unknown: 'InvalidArgument',
-};
+const BUCKET_ACL: Rule = OBJECT_ACL;
 
 const OBJECT_LOCK: Rows = {
   'x-amz-object-lock-mode': does('retention mode of the new version (src/http/versioning.ts); needs the bucket\'s object lock and a body digest'),
@@ -138,7 +138,7 @@ const COPY_CONDITIONS: Rows = {
   'x-amz-copy-source-if-none-match': does('412 PreconditionFailed when the source ETag matches'),
   'x-amz-copy-source-if-modified-since': does('412 PreconditionFailed when the source is not modified since'),
   'x-amz-copy-source-if-unmodified-since': does('412 PreconditionFailed when the source is modified since'),
-  'x-amz-source-expected-bucket-owner': refused('#19', ACLS),
+  'x-amz-source-expected-bucket-owner': does('AccessDenied unless the source bucket belongs to this canonical account id'),
 };
 export const VERSION_ID: Rows = { '?versionId': does('the version the operation acts on (InvalidArgument when malformed, NoSuchVersion when absent)') };
 const LIST_PAGING = (marker: string): Rows => ({
@@ -155,19 +155,15 @@ const LIST_PAGING = (marker: string): Rows => ({
 export const OPERATIONS: Readonly<Record<string, Rows>> = {
   ...versionOperations(),
   ListBuckets: {
-    '?max-buckets': refused('#19', 'ListBuckets paging: cairn answers every bucket in one page'),
-    '?continuation-token': refused('#19', 'ListBuckets paging: cairn answers every bucket in one page'),
-    '?prefix': refused('#19', 'ListBuckets filtering'),
+    '?max-buckets': does('page size, 1 to 10000 (InvalidArgument otherwise)'),
+    '?continuation-token': does('where the page starts (the ContinuationToken of the page before)'),
+    '?prefix': does('only bucket names that start with it'),
     '?bucket-region': refused('none', 'ListBuckets filtering'),
   },
   CreateBucket: {
     'x-amz-acl': BUCKET_ACL,
-    'x-amz-grant-full-control': refused('#19', ACLS),
-    'x-amz-grant-read': refused('#19', ACLS),
-    'x-amz-grant-read-acp': refused('#19', ACLS),
-    'x-amz-grant-write': refused('#19', ACLS),
-    'x-amz-grant-write-acp': refused('#19', ACLS),
-    'x-amz-object-ownership': refused('#19', ACLS),
+    ...BUCKET_GRANTS,
+    'x-amz-object-ownership': does('BucketOwnerEnforced, BucketOwnerPreferred or ObjectWriter (the default: docs/security.md)'),
     'x-amz-bucket-object-lock-enabled': does('true: object lock on, versioning Enabled for good'),
     'x-amz-bucket-namespace': refused('none', 'bucket namespaces: one namespace per server'),
   },
@@ -176,6 +172,20 @@ export const OPERATIONS: Readonly<Record<string, Rows>> = {
   GetBucketLocation: { '?location': selects, ...EXPECTED_OWNER },
   GetBucketVersioning: { '?versioning': selects, ...EXPECTED_OWNER },
   GetBucketAcl: { '?acl': selects, ...EXPECTED_OWNER },
+  PutBucketAcl: { '?acl': selects, 'x-amz-acl': BUCKET_ACL, ...BUCKET_GRANTS, ...BODY_CHECKSUMS, ...EXPECTED_OWNER },
+  PutObjectAcl: { '?acl': selects, ...VERSION_ID, 'x-amz-acl': OBJECT_ACL, ...OBJECT_GRANTS, 'x-amz-grant-write': grant('nothing on an object (S3 accepts it)'), ...BODY_CHECKSUMS, ...OWNER_AND_PAYER },
+  GetBucketPolicy: { '?policy': selects, ...EXPECTED_OWNER },
+  PutBucketPolicy: {
+    '?policy': selects,
+    ...BODY_CHECKSUMS,
+    'x-amz-confirm-remove-self-bucket-access': refused('none', 'the owner can always change its bucket policy, so there is no lock-out to confirm'),
+    ...EXPECTED_OWNER,
+  },
+  DeleteBucketPolicy: { '?policy': selects, ...EXPECTED_OWNER },
+  GetBucketPolicyStatus: { '?policyStatus': selects, ...EXPECTED_OWNER },
+  GetBucketOwnershipControls: { '?ownershipControls': selects, ...EXPECTED_OWNER },
+  PutBucketOwnershipControls: { '?ownershipControls': selects, ...BODY_CHECKSUMS, ...EXPECTED_OWNER },
+  DeleteBucketOwnershipControls: { '?ownershipControls': selects, ...EXPECTED_OWNER },
   GetObjectAcl: { '?acl': selects, ...VERSION_ID, ...OWNER_AND_PAYER },
   PutBucketCors: { '?cors': selects, ...BODY_CHECKSUMS, ...EXPECTED_OWNER },
   GetBucketCors: { '?cors': selects, ...EXPECTED_OWNER },
@@ -351,8 +361,6 @@ export const OPERATIONS: Readonly<Record<string, Rows>> = {
 
 /** Operations the router refuses whole (NotImplemented whatever the request carries). */
 export const REFUSED_OPERATIONS: Readonly<Record<string, Lift>> = {
-  PutBucketAcl: '#19',
-  PutObjectAcl: '#19',
   'Object cors': 'none',
 };
 

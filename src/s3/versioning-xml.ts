@@ -98,6 +98,7 @@ export function legalHoldXml(on: boolean): string {
 
 export interface VersionXmlEntry {
   key: string;
+  owner: Owner;
   versionId: string;
   isLatest: boolean;
   deleteMarker: boolean;
@@ -121,7 +122,6 @@ export function listVersionsXml(r: {
   nextVersionIdMarker?: string;
   entries: VersionXmlEntry[];
   commonPrefixes: string[];
-  owner: Owner;
 }): string {
   const enc = (s: string) => (r.encodingType === 'url' ? urlEncodeKey(s) : s);
   let inner = el('Name', r.bucket) + el('Prefix', enc(r.prefix)) + el('KeyMarker', enc(r.keyMarker ?? '')) + el('VersionIdMarker', r.versionIdMarker ?? '');
@@ -134,10 +134,10 @@ export function listVersionsXml(r: {
   for (const v of r.entries) {
     const head = el('Key', enc(v.key)) + el('VersionId', v.versionId) + el('IsLatest', v.isLatest) + el('LastModified', iso(v.lastModified));
     if (v.deleteMarker) {
-      inner += `<DeleteMarker>${head}${ownerXml(r.owner)}</DeleteMarker>`;
+      inner += `<DeleteMarker>${head}${ownerXml(v.owner)}</DeleteMarker>`;
     } else {
       const checksum = v.checksumAlgorithm ? el('ChecksumAlgorithm', v.checksumAlgorithm) : '';
-      inner += `<Version>${head}${el('ETag', v.etag)}${checksum}${el('Size', v.size)}${el('StorageClass', v.storageClass)}${ownerXml(r.owner)}</Version>`;
+      inner += `<Version>${head}${el('ETag', v.etag)}${checksum}${el('Size', v.size)}${el('StorageClass', v.storageClass)}${ownerXml(v.owner)}</Version>`;
     }
   }
   for (const cp of r.commonPrefixes) inner += `<CommonPrefixes>${el('Prefix', enc(cp))}</CommonPrefixes>`;

@@ -251,11 +251,19 @@ export function errorXml(e: {
   return doc('Error', inner, false);
 }
 
-export function listBucketsXml(owner: Owner, buckets: Array<{ name: string; created: Date; region: string }>): string {
+/** ListBuckets: ContinuationToken when the page is cut short, Prefix when the request gave one. */
+export function listBucketsXml(
+  owner: Owner,
+  buckets: Array<{ name: string; created: Date; region: string }>,
+  page: { continuationToken?: string; prefix?: string } = {},
+): string {
   const items = buckets
     .map((b) => `<Bucket>${el('Name', b.name)}${el('CreationDate', iso(b.created))}${el('BucketRegion', b.region)}</Bucket>`)
     .join('');
-  return doc('ListAllMyBucketsResult', `${ownerXml(owner)}<Buckets>${items}</Buckets>`);
+  let inner = `${ownerXml(owner)}<Buckets>${items}</Buckets>`;
+  if (page.continuationToken !== undefined) inner += el('ContinuationToken', page.continuationToken);
+  if (page.prefix !== undefined) inner += el('Prefix', page.prefix);
+  return doc('ListAllMyBucketsResult', inner);
 }
 
 /** S3 answers us-east-1 buckets with an empty LocationConstraint (the pre-region default). */
@@ -268,16 +276,6 @@ export function locationXml(region: string): string {
 export function versioningXml(status?: 'Enabled' | 'Suspended' | null): string {
   if (!status) return `${DECLARATION}<VersioningConfiguration xmlns="${S3_XMLNS}"/>`;
   return doc('VersioningConfiguration', el('Status', status) + el('MfaDelete', 'Disabled'));
-}
-
-export function aclXml(owner: Owner): string {
-  const grantee =
-    '<Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser">' +
-    `${el('ID', owner.id)}${el('DisplayName', owner.displayName)}</Grantee>`;
-  return doc(
-    'AccessControlPolicy',
-    `${ownerXml(owner)}<AccessControlList><Grant>${grantee}${el('Permission', 'FULL_CONTROL')}</Grant></AccessControlList>`,
-  );
 }
 
 export function copyObjectResultXml(

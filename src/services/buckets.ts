@@ -2,7 +2,14 @@ import { S3Error } from '../s3/errors.js';
 import { validateBucketName } from '../s3/names.js';
 import { corsConfigurationXml, parseCorsConfiguration, type CorsRule } from '../s3/cors.js';
 import type { MetadataStore } from '../store/metadata-store.js';
-import type { BucketRow, LockMode, VersioningStatus } from '../store/types.js';
+import type { BucketRow, LockMode, ObjectOwnership, VersioningStatus } from '../store/types.js';
+
+/**
+ * Object ownership of a new bucket that asks for none. ObjectWriter, S3's default until 2023 and
+ * what the self-hosted tools were written against: ACLs apply (Mastodon's public-read media, s3cmd
+ * setacl, the Docker registry's x-amz-acl), where S3's BucketOwnerEnforced refuses them.
+ */
+export const DEFAULT_OWNERSHIP: ObjectOwnership = 'ObjectWriter';
 import type { MultipartService } from '../storage/multipart-service.js';
 
 // Buckets: one rule per operation for the S3 handlers, the admin API and the CLI. Errors are
@@ -31,19 +38,30 @@ export class BucketService {
     return this.store.buckets.list();
   }
 
+  /** Every bucket an account owns, by name (ListBuckets). */
+  listOwned(ownerId: string): Promise<BucketRow[]> {
+    return this.store.buckets.listOwned(ownerId);
+  }
+
   /**
-   * CreateBucket: InvalidBucketName, InvalidArgument for a location constraint naming another
-   * region (us-east-1 is also spelled "US"), BucketAlreadyOwnedByYou when it exists.
+   * CreateBucket for account `ownerId`: InvalidBucketName, InvalidArgument for a location
+   * constraint naming another region (us-east-1 is also spelled "US"); when the name is taken,
+   * BucketAlreadyOwnedByYou for its owner and BucketAlreadyExists for anyone else.
    */
-  async create(name: string, opts: { publicRead: boolean; locationConstraint?: string; objectLock?: boolean }): Promise<BucketRow> {
+  async create(
+    name: string,
+    opts: { ownerId: string; acl?: string | null; ownership?: ObjectOwnership; locationConstraint?: string; objectLock?: boolean },
+  ): Promise<BucketRow> {
     validateBucketName(name);
     const region = this.region;
     const lc = opts.locationConstraint;
     if (lc && lc !== region && !(region === 'us-east-1' && lc === 'US')) {
       throw new S3Error('InvalidArgument', { ArgumentName: 'LocationConstraint', ArgumentValue: lc }, `The specified location-constraint is not valid for this endpoint (region ${region}).`);
     }
-    if (!(await this.store.buckets.create({ name, region, publicRead: opts.publicRead, objectLock: opts.objectLock ?? false }))) {
-      throw new S3Error('BucketAlreadyOwnedByYou', { BucketName: name });
+    const row = { name, region, ownerId: opts.ownerId, acl: opts.acl ?? null, ownership: opts.ownership ?? DEFAULT_OWNERSHIP, objectLock: opts.objectLock ?? false };
+    if (!(await this.store.buckets.create(row))) {
+      const existing = await this.store.buckets.get(name);
+      throw new S3Error(existing && existing.ownerId !== opts.ownerId ? 'BucketAlreadyExists' : 'BucketAlreadyOwnedByYou', { BucketName: name });
     }
     return this.require(name);
   }
@@ -84,13 +102,6 @@ export class BucketService {
     const bucket = await this.require(name);
     if (!bucket.objectLock) throw new S3Error('InvalidBucketState', { BucketName: name }, 'Object Lock configuration cannot be enabled on existing buckets');
     await this.store.buckets.setLockDefault(bucket.id, rule);
-    return this.require(name);
-  }
-
-  /** Anonymous reads of the bucket (GetObject, HeadObject, listings) allowed or not. */
-  async setPublic(name: string, publicRead: boolean): Promise<BucketRow> {
-    const bucket = await this.require(name);
-    await this.store.buckets.setPublic(bucket.id, publicRead);
     return this.require(name);
   }
 

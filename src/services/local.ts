@@ -6,6 +6,8 @@ import { MultipartService } from '../storage/multipart-service.js';
 import type { MetadataStore } from '../store/metadata-store.js';
 import { BucketService } from './buckets.js';
 import { KeyService } from './keys.js';
+import { AccountService } from './accounts.js';
+import { AccessControlService } from './access-control.js';
 
 // The domain services over a data dir, for a process that does not serve S3 (the CLI with
 // --data-dir, tools): the same rules as the server's, e.g. a bucket deleted here aborts its
@@ -19,11 +21,16 @@ export interface LocalServices {
   multipart: MultipartService;
   buckets: BucketService;
   keys: KeyService;
+  accounts: AccountService;
+  accessControl: AccessControlService;
 }
 
 export function localServices(meta: MetadataStore, opts: { dataDir: string; durability: Durability; region: string }): LocalServices {
   const store = new ChunkStore({ dataDir: opts.dataDir, durability: opts.durability });
   const objects = new ObjectService({ meta, store, pool: new BufferPool({ bufferSize: 64 * 1024, buffers: 1 }), maxBuffersPerRequest: 1 });
   const multipart = new MultipartService(meta, objects);
-  return { meta, store, objects, multipart, buckets: new BucketService(meta, opts.region, multipart), keys: new KeyService(meta.keys) };
+  const buckets = new BucketService(meta, opts.region, multipart);
+  const accounts = new AccountService(meta.accounts);
+  const accessControl = new AccessControlService(meta, buckets, objects, accounts);
+  return { meta, store, objects, multipart, buckets, keys: new KeyService(meta.keys), accounts, accessControl };
 }

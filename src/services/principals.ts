@@ -30,13 +30,15 @@ export class Principals {
     throw NEEDS_SECRET;
   };
 
+  /** rootAccountId: the account the root key acts for (the store's first account). */
   constructor(
     private readonly root: { accessKeyId: string; secretAccessKey: string },
     private readonly keys: KeyStore,
+    readonly rootAccountId: string,
   ) {
     this.rootId = Buffer.from(root.accessKeyId);
     this.scratch = Buffer.alloc(this.rootId.length);
-    this.rootPrincipal = Object.freeze({ kind: 'root', accessKeyId: root.accessKeyId });
+    this.rootPrincipal = Object.freeze({ kind: 'root', accessKeyId: root.accessKeyId, accountId: rootAccountId });
   }
 
   /** Constant-time in the id's bytes: only its length is compared first. */
@@ -64,7 +66,7 @@ export class Principals {
       if (!auth) return null;
       // Revoked between the two reads: unknown now.
       if (!key) throw new S3Error('InvalidAccessKeyId', { AWSAccessKeyId: id });
-      return { auth, principal: { kind: 'key', accessKeyId: id, grants: key.grants } };
+      return { auth, principal: { kind: 'key', accessKeyId: id, accountId: key.accountId, grants: key.grants } };
     }
     if (!auth) return null;
     return { auth, principal: this.rootPrincipal };

@@ -4,7 +4,7 @@ import type { ChecksumAlgorithm } from '../s3/checksums.js';
 import { combineCrcs, compositeChecksum, multipartEtag, type ChecksumType } from '../s3/multipart-checksums.js';
 import type { CompletePart } from '../s3/multipart-xml.js';
 import type { MetadataStore } from '../store/metadata-store.js';
-import type { BucketRow, ChunkPlacement, CompletedPart, NewObject, ObjectRow, PartRow, UploadRow } from '../store/types.js';
+import type { AclColumns, BucketRow, ChunkPlacement, CompletedPart, NewObject, ObjectRow, PartRow, UploadRow } from '../store/types.js';
 import { attributeColumns, type ObjectAttributes, type ObjectService } from './object-service.js';
 import { commitOutcome, receivePayload, settle, type PayloadInput } from './receive.js';
 import { createHasher } from '../s3/checksums.js';
@@ -42,6 +42,7 @@ export class MultipartService {
     attributes: ObjectAttributes,
     checksum?: { algorithm: ChecksumAlgorithm; type: ChecksumType },
     lock?: LockRequest,
+    access?: AclColumns,
   ): Promise<string> {
     // The lock asked for is checked now and kept with the upload (no body here to check: the
     // parts carry their own digests); without one, the bucket's default applies at completion.
@@ -50,6 +51,7 @@ export class MultipartService {
     const id = randomBytes(32).toString('base64url');
     await this.mp.create({
       ...explicit,
+      ...access,
       id,
       bucketId: bucket.id,
       key,
@@ -208,7 +210,7 @@ export class MultipartService {
     const result = await this.mp.complete(uploadId, (u, parts) => {
       const decided = decideCompletion(u, parts, listed, expected);
       const lock = u.lockMode ? { lockMode: u.lockMode, lockUntil: u.lockUntil } : bucket.objectLock ? defaultRetention(bucket, Date.now()) : undefined;
-      return { ...decided, row: { ...decided.row, versionId, ...lock, legalHold: u.legalHold } };
+      return { ...decided, row: { ...decided.row, versionId, ...lock, legalHold: u.legalHold, ownerId: u.ownerId, acl: u.acl } };
     }, opts);
     if (!result) throw new S3Error('NoSuchUpload', { UploadId: uploadId });
     await this.objects.removeFreed(result.freed);

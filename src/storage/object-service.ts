@@ -1,6 +1,6 @@
 import { S3Error } from '../s3/errors.js';
 import type { MetadataStore, ListPage } from '../store/metadata-store.js';
-import type { BucketRow, DeleteResult, LockMode, NewObject, ObjectPartRow, ObjectRow, WriteCondition } from '../store/types.js';
+import type { AclColumns, BucketRow, DeleteResult, LockMode, NewObject, ObjectPartRow, ObjectRow, WriteCondition } from '../store/types.js';
 import type { VersionListParams, VersionPage } from '../s3/version-list.js';
 import { markerVersionIdFor, precheckCondition, resolveLock, versionIdFor, type LockRequest } from './versioning.js';
 import type { ListParams } from '../s3/list-params.js';
@@ -35,6 +35,8 @@ export interface WriteRequest {
   lock?: LockRequest;
   /** The request may remove a GOVERNANCE-locked version it replaces (checked by the caller). */
   bypassGovernance?: boolean;
+  /** Owner and ACL of the new version (src/http/acl-headers.ts); absent: the bucket owner's, private. */
+  access?: AclColumns;
 }
 
 export interface PutObjectInput extends PayloadInput, WriteRequest {
@@ -146,6 +148,18 @@ export class ObjectService {
     return row ?? missing(key, versionId);
   }
 
+  /** The owner and ACL of the version a request names, for authorization; undefined when there is none. */
+  async aclTarget(bucket: BucketRow, key: string, versionId: string | undefined): Promise<AclColumns | undefined> {
+    const objects = this.deps.meta.objects;
+    const row = versionId === undefined ? await objects.getForRead(bucket.id, key) : await objects.getVersion(bucket.id, key, versionId);
+    return row && !row.deleteMarker ? { ownerId: row.ownerId, acl: row.acl } : undefined;
+  }
+
+  /** PutObjectAcl: NoSuchKey / NoSuchVersion when the version is not there. */
+  async setAcl(bucket: BucketRow, key: string, versionId: string | undefined, acl: string | null): Promise<ObjectRow> {
+    return (await this.deps.meta.objects.setAcl(bucket.id, key, versionId, acl)) ?? missing(key, versionId);
+  }
+
   /** A version's lock state (GetObjectRetention, GetObjectLegalHold). */
   async lockState(bucket: BucketRow, key: string, versionId: string | undefined): Promise<ObjectRow> {
     requireObjectLock(bucket);
@@ -223,6 +237,7 @@ export class ObjectService {
         lastModified: Date.now(),
         versionId: versionIdFor(bucket),
         ...lock,
+        ...input.access,
       };
       const placements = received.chunks.map((c) => ({ hash: c.hash, size: c.size, crc32c: c.crc32c, offset: c.offset, data: c.data }));
       const opts = { condition: input.condition, bypassGovernance: input.bypassGovernance };
@@ -272,7 +287,8 @@ export class ObjectService {
         throw new S3Error('InvalidRequest', {}, 'This copy request is illegal because it is trying to copy an object to itself without changing the object\'s metadata, storage class, website redirect location or encryption attributes.');
       }
       // The copy is a new version: the source's identity, version state and lock stay behind.
-      const { id: _id, bucketId: _bucketId, key: _key, isCurrent: _c, deleteMarker: _d, lockMode: _m, lockUntil: _u, legalHold: _h, ...kept } = srcObj;
+      // Nor its owner and ACL: the copy is the writer's, with the ACL the request gave (S3's rule).
+      const { id: _id, bucketId: _bucketId, key: _key, isCurrent: _c, deleteMarker: _d, lockMode: _m, lockUntil: _u, legalHold: _h, ownerId: _o, acl: _a, ...kept } = srcObj;
       return {
         ...kept,
         lastModified: Date.now(),
@@ -280,6 +296,8 @@ export class ObjectService {
         storageClass: opts.storageClass ?? 'STANDARD',
         versionId,
         ...lock,
+        ownerId: opts.access?.ownerId ?? null,
+        acl: opts.access?.acl ?? null,
       };
     }, writeOpts);
     if (!result) throw opts.srcVersionId === undefined ? new S3Error('NoSuchKey', { Key: opts.srcKey }) : new S3Error('NoSuchVersion', { Key: opts.srcKey, VersionId: opts.srcVersionId });

@@ -5,11 +5,12 @@ import type { Grant } from './types.js';
 // What every engine checks and makes for a new access key: its id, its secret, and the
 // validation of the caller's description and grants (untrusted JSON from the admin API and CLI).
 
-/** Bad input to create(): `field` names it (e.g. 'grants[1].bucket'), for a 400 from the admin API. */
+/** Bad input to create(): `field` names it (e.g. 'grants[1].bucket'), for a 400 from the admin API; `conflict` (409) when the id is taken. */
 export class KeyValidationError extends Error {
   constructor(
     readonly field: string,
     message: string,
+    readonly conflict = false,
   ) {
     super(message);
     this.name = 'KeyValidationError';
@@ -67,4 +68,22 @@ export function validateNewKey(opts: { description?: unknown; grants: unknown })
     throw new KeyValidationError('description', `description is longer than ${MAX_DESCRIPTION_LENGTH} characters`);
   }
   return { description, grants: validateGrants(opts.grants) };
+}
+
+// Imported pairs (keys made by another S3 server): the shapes AWS and MinIO give, kept to
+// characters that survive a shell, a URL and a config file unquoted.
+const IMPORTED_ID = /^[A-Za-z0-9]{3,128}$/;
+const IMPORTED_SECRET = /^[A-Za-z0-9+/=._~-]{8,128}$/;
+
+/** An access key pair given by the caller (key import), checked; undefined when none was given. */
+export function validateImportedPair(opts: { accessKeyId?: unknown; secretAccessKey?: unknown }): { id: string; secret: string } | undefined {
+  const { accessKeyId, secretAccessKey } = opts;
+  if (accessKeyId === undefined && secretAccessKey === undefined) return undefined;
+  if (typeof accessKeyId !== 'string' || !IMPORTED_ID.test(accessKeyId)) {
+    throw new KeyValidationError('accessKeyId', 'accessKeyId must be 3 to 128 letters and digits');
+  }
+  if (typeof secretAccessKey !== 'string' || !IMPORTED_SECRET.test(secretAccessKey)) {
+    throw new KeyValidationError('secretAccessKey', 'secretAccessKey must be 8 to 128 characters: letters, digits and + / = . _ ~ -');
+  }
+  return { id: accessKeyId, secret: secretAccessKey };
 }

@@ -2,6 +2,10 @@ import type { CorsRule } from '../s3/cors.js';
 import type { ListParams } from '../s3/list-params.js';
 import type {
   AccessKeyInfo,
+  AccountRow,
+  BucketAccessChange,
+  NewBucket,
+  NewKeyOptions,
   BucketRow,
   ChunkPlacement,
   ChunkReadRow,
@@ -56,14 +60,17 @@ export interface BucketStore {
   get(name: string): Promise<BucketRow | undefined>;
   /** Every bucket, by name. */
   list(): Promise<BucketRow[]>;
+  /** Every bucket an account owns, by name. */
+  listOwned(ownerId: string): Promise<BucketRow[]>;
   /** False when the name is taken (nothing changed). Object lock turns versioning on for good. */
-  create(b: { name: string; region: string; publicRead: boolean; objectLock?: boolean }): Promise<boolean>;
+  create(b: NewBucket): Promise<boolean>;
   setVersioning(id: number, status: VersioningStatus): Promise<void>;
   /** The object lock configuration's default retention (null: none). */
   setLockDefault(id: number, rule: { mode: LockMode; days?: number; years?: number } | null): Promise<void>;
   /** Deletes a bucket with no versions (objects or delete markers) and no multipart uploads, with its CORS rules. */
   delete(id: number): Promise<'deleted' | 'not-empty'>;
-  setPublic(id: number, publicRead: boolean): Promise<void>;
+  /** Sets the given fields of the bucket's ACL, ownership and policy. */
+  setAccess(id: number, change: BucketAccessChange): Promise<void>;
   /** The bucket's CORS rules; undefined when it has no configuration. */
   getCors(id: number): Promise<CorsRule[] | undefined>;
   /** getCors by bucket name (every request with an Origin asks). */
@@ -131,6 +138,8 @@ export interface ObjectStore {
    */
   setRetention(bucketId: number, key: string, versionId: string | undefined, next: { mode: LockMode; until: number } | null, bypassGovernance: boolean): Promise<ObjectRow | undefined>;
   setLegalHold(bucketId: number, key: string, versionId: string | undefined, on: boolean): Promise<ObjectRow | undefined>;
+  /** PutObjectAcl: sets a version's ACL (the current one without versionId); undefined when there is no such version. */
+  setAcl(bucketId: number, key: string, versionId: string | undefined, acl: string | null): Promise<ObjectRow | undefined>;
   /** Whether any object or part still references the chunk (see the note above). */
   isChunkReferenced(hash: string): Promise<boolean>;
 }
@@ -170,13 +179,32 @@ export interface MultipartStore {
 }
 
 export interface KeyStore {
-  /** Validates the grants and description (KeyValidationError) and creates a key with a new id and secret. */
-  create(opts: { description?: string; grants: Grant[] }): Promise<AccessKeyInfo & { secret: string }>;
-  list(): Promise<AccessKeyInfo[]>;
+  /**
+   * Validates the grants, description and an imported pair (KeyValidationError; `conflict` when
+   * the id is taken) and creates a key for the account (default: the root account) with a new id
+   * and secret, or the imported pair.
+   */
+  create(opts: NewKeyOptions): Promise<AccessKeyInfo & { secret: string }>;
+  /** Every key, or an account's. */
+  list(accountId?: string): Promise<AccessKeyInfo[]>;
   get(id: string): Promise<AccessKeyInfo | undefined>;
   secretFor(id: string): Promise<string | undefined>;
   /** False when there is no such key. */
   revoke(id: string): Promise<boolean>;
+}
+
+/** Accounts: who owns buckets and objects (AccountValidationError for bad input to create). */
+export interface AccountStore {
+  list(): Promise<AccountRow[]>;
+  get(id: string): Promise<AccountRow | undefined>;
+  byName(name: string): Promise<AccountRow | undefined>;
+  /** Case-insensitive. */
+  byEmail(email: string): Promise<AccountRow | undefined>;
+  /** The first account: the root key's. */
+  root(): Promise<AccountRow>;
+  create(opts: { name?: unknown; email?: unknown }): Promise<AccountRow>;
+  /** With its keys; not the root account, not one owning a bucket. */
+  delete(id: string): Promise<'deleted' | 'not-found' | 'owns-buckets' | 'root'>;
 }
 
 /** The whole-store walks of GC and scrub. */
@@ -218,6 +246,7 @@ export interface MetadataStore {
   readonly objects: ObjectStore;
   readonly multipart: MultipartStore;
   readonly keys: KeyStore;
+  readonly accounts: AccountStore;
   readonly maintenance: MaintenanceStore;
   readonly records: RecordsStore;
   /** Finishes pending commits and closes the engine's connections. */

@@ -5,8 +5,14 @@ export interface BucketRow {
   id: number;
   name: string;
   region: string;
-  publicRead: boolean;
   createdAt: number;
+  /** The owning account's canonical id. */
+  ownerId: string;
+  /** The bucket ACL (src/s3/acl.ts encodeAcl); null = private. */
+  acl: string | null;
+  ownership: ObjectOwnership;
+  /** The bucket policy's JSON text; null = none. */
+  policy: string | null;
   /** Null while versioning was never set on the bucket. */
   versioning: VersioningStatus | null;
   /** Created with object lock: versioning is Enabled for good. */
@@ -18,6 +24,37 @@ export interface BucketRow {
 }
 
 export type VersioningStatus = 'Enabled' | 'Suspended';
+
+/** What CreateBucket records. Object lock turns versioning on for good. */
+export interface NewBucket {
+  name: string;
+  region: string;
+  ownerId: string;
+  acl?: string | null;
+  ownership?: ObjectOwnership;
+  objectLock?: boolean;
+}
+
+/** A change of who may do what on a bucket (PutBucketAcl, ownership controls, policy). */
+export type BucketAccessChange = Partial<Pick<BucketRow, 'acl' | 'ownership' | 'policy'>>;
+/** PutBucketOwnershipControls: who owns what others write, and whether ACLs apply (not with BucketOwnerEnforced). */
+export type ObjectOwnership = 'BucketOwnerEnforced' | 'BucketOwnerPreferred' | 'ObjectWriter';
+
+/** Owner and ACL of a version, or of the version an upload will make. */
+export interface AclColumns {
+  /** The account that wrote it; null = the bucket's owner. */
+  ownerId: string | null;
+  /** Its ACL (encodeAcl); null = private. */
+  acl: string | null;
+}
+
+export interface AccountRow {
+  /** Canonical id: 64 lower-case hex characters. */
+  id: string;
+  name: string;
+  email: string | null;
+  createdAt: number;
+}
 export type LockMode = 'GOVERNANCE' | 'COMPLIANCE';
 
 /** Object lock state of a version (or of an upload, for the version it will make). */
@@ -42,7 +79,7 @@ export interface AttributeColumns {
 }
 
 /** One version of a key: an object, or a delete marker (size 0, etag '', no chunks). */
-export interface ObjectRow extends AttributeColumns, LockColumns {
+export interface ObjectRow extends AttributeColumns, LockColumns, AclColumns {
   id: number;
   bucketId: number;
   key: string;
@@ -68,7 +105,7 @@ export interface ObjectRow extends AttributeColumns, LockColumns {
  * anything else is a new version; either way it becomes the newest.
  */
 export type NewObject = Pick<ObjectRow, 'size' | 'etag' | 'lastModified'> &
-  Partial<Pick<ObjectRow, 'checksumAlgorithm' | 'checksumValue' | 'checksumType' | 'partCount' | 'versionId' | 'deleteMarker'> & AttributeColumns & LockColumns>;
+  Partial<Pick<ObjectRow, 'checksumAlgorithm' | 'checksumValue' | 'checksumType' | 'partCount' | 'versionId' | 'deleteMarker'> & AttributeColumns & LockColumns & AclColumns>;
 
 /** A write's precondition, decided in the step that commits it (If-None-Match: *, If-Match). */
 export interface WriteCondition {
@@ -130,7 +167,7 @@ export interface ObjectPartRow {
 }
 export type ObjectPartInput = Omit<ObjectPartRow, 'objectId'>;
 
-export interface UploadRow extends AttributeColumns, LockColumns {
+export interface UploadRow extends AttributeColumns, LockColumns, AclColumns {
   id: string;
   bucketId: number;
   key: string;
@@ -138,7 +175,7 @@ export interface UploadRow extends AttributeColumns, LockColumns {
   checksumAlgorithm: string | null;
   checksumType: string | null;
 }
-export type NewUpload = Omit<UploadRow, keyof AttributeColumns | keyof LockColumns> & Partial<AttributeColumns & LockColumns>;
+export type NewUpload = Omit<UploadRow, keyof AttributeColumns | keyof LockColumns | keyof AclColumns> & Partial<AttributeColumns & LockColumns & AclColumns>;
 
 export interface PartRow {
   uploadId: string;
@@ -199,8 +236,20 @@ export interface Grant {
   bucket: string;
   permission: Permission;
 }
+export interface NewKeyOptions {
+  /** The account the key acts for; default: the root account. */
+  accountId?: string;
+  description?: string;
+  grants: Grant[];
+  /** Key import: a pair made elsewhere (checked by validateImportedPair). */
+  accessKeyId?: string;
+  secretAccessKey?: string;
+}
+
 export interface AccessKeyInfo {
   id: string;
+  /** The account it acts for. */
+  accountId: string;
   description: string;
   /** ISO 8601. */
   createdAt: string;

@@ -188,10 +188,12 @@ export function useSeededRecords(): void {
     opened = openDb(path.join(dir, 'cairn.db'), { durability: 'relaxed' });
     repo = new Repository(opened.db);
     for (const name of BUCKETS) {
-      repo.createBucket({ name, region: 'us-east-1', publicRead: name === 'beta' });
+      // beta is public: anyone may list it (the public-read ACL's AllUsers READ).
+      const acl = name === 'beta' ? JSON.stringify([{ id: 'a'.repeat(64), perm: 'FULL_CONTROL' }, { uri: 'http://acs.amazonaws.com/groups/global/AllUsers', perm: 'READ' }]) : null;
+      repo.createBucket({ name, region: 'us-east-1', ownerId: 'a'.repeat(64), acl });
       bucketIds.set(name, repo.getBucket(name)!.id);
     }
-    repo.createBucket({ name: 'empty', region: 'us-east-1', publicRead: false });
+    repo.createBucket({ name: 'empty', region: 'us-east-1', ownerId: 'a'.repeat(64) });
     opened.sqlite.transaction(() => {
       for (let i = 0; i < N; i++) insert(i);
       seedVersions();

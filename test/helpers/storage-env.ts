@@ -50,7 +50,7 @@ export async function openStorageEnv(): Promise<StorageEnv> {
   const pool = new BufferPool({ bufferSize: CHUNK, buffers: 8 });
   const objects = new ObjectService({ meta, store, pool, maxBuffersPerRequest: 4 });
   const multipart = new MultipartService(meta, objects);
-  repo.createBucket({ name: 'bkt', region: 'us-east-1', publicRead: false });
+  repo.createBucket({ name: 'bkt', region: 'us-east-1', ownerId: 'a'.repeat(64) });
   const bucket = repo.getBucket('bkt')!;
   return {
     dataDir,

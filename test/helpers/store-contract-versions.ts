@@ -42,7 +42,7 @@ export function storeVersionContract(name: string, factory: StoreFactory): void 
     };
     beforeEach(async () => {
       store = await factory.open();
-      await store.buckets.create({ name: 'v', region: 'us-east-1', publicRead: false });
+      await store.buckets.create({ name: 'v', region: 'us-east-1', ownerId: 'a'.repeat(64) });
       b = (await store.buckets.get('v'))!.id;
     });
     afterEach(async () => {
@@ -210,7 +210,7 @@ export function storeVersionContract(name: string, factory: StoreFactory): void 
     });
 
     it('versioning and lock settings of a bucket', async () => {
-      await store.buckets.create({ name: 'locked', region: 'us-east-1', publicRead: false, objectLock: true });
+      await store.buckets.create({ name: 'locked', region: 'us-east-1', ownerId: 'a'.repeat(64), objectLock: true });
       const l = (await store.buckets.get('locked'))!;
       expect(l).toMatchObject({ objectLock: true, versioning: 'Enabled', lockDefaultMode: null });
       await store.buckets.setLockDefault(l.id, { mode: 'GOVERNANCE', days: 3 });

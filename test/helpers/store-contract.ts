@@ -38,7 +38,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
     let bucketId: number;
     beforeEach(async () => {
       store = await factory.open();
-      expect(await store.buckets.create({ name: 'bkt', region: 'us-east-1', publicRead: false })).toBe(true);
+      expect(await store.buckets.create({ name: 'bkt', region: 'us-east-1', ownerId: 'a'.repeat(64) })).toBe(true);
       bucketId = (await store.buckets.get('bkt'))!.id;
     });
     afterEach(async () => {
@@ -47,24 +47,29 @@ export function storeContract(name: string, factory: StoreFactory): void {
     });
 
     describe('buckets', () => {
-      it('creates once, lists by name, gets by name', async () => {
-        expect(await store.buckets.create({ name: 'bkt', region: 'us-east-1', publicRead: true })).toBe(false);
-        expect(await store.buckets.create({ name: 'abc', region: 'eu-west-1', publicRead: true })).toBe(true);
-        expect((await store.buckets.list()).map((b) => [b.name, b.region, b.publicRead])).toEqual([
-          ['abc', 'eu-west-1', true],
-          ['bkt', 'us-east-1', false],
+      it('creates once, lists by name, gets by name, lists an owner\'s', async () => {
+        const other = 'b'.repeat(64);
+        expect(await store.buckets.create({ name: 'bkt', region: 'us-east-1', ownerId: other })).toBe(false);
+        expect(await store.buckets.create({ name: 'abc', region: 'eu-west-1', ownerId: other, ownership: 'BucketOwnerEnforced' })).toBe(true);
+        expect((await store.buckets.list()).map((b) => [b.name, b.region, b.ownerId, b.ownership, b.acl, b.policy])).toEqual([
+          ['abc', 'eu-west-1', other, 'BucketOwnerEnforced', null, null],
+          ['bkt', 'us-east-1', 'a'.repeat(64), 'ObjectWriter', null, null],
         ]);
+        expect((await store.buckets.listOwned(other)).map((b) => b.name)).toEqual(['abc']);
         const b = await store.buckets.get('abc');
-        expect(b).toMatchObject({ name: 'abc', region: 'eu-west-1', publicRead: true });
+        expect(b).toMatchObject({ name: 'abc', region: 'eu-west-1', ownerId: other });
         expect(typeof b!.createdAt).toBe('number');
         expect(await store.buckets.get('nope')).toBeUndefined();
       });
 
-      it('switches public reads', async () => {
-        await store.buckets.setPublic(bucketId, true);
-        expect((await store.buckets.get('bkt'))!.publicRead).toBe(true);
-        await store.buckets.setPublic(bucketId, false);
-        expect((await store.buckets.get('bkt'))!.publicRead).toBe(false);
+      it('sets the ACL, ownership and policy, each alone', async () => {
+        await store.buckets.setAccess(bucketId, { acl: '[]' });
+        await store.buckets.setAccess(bucketId, { policy: '{"Statement":[]}' });
+        expect(await store.buckets.get('bkt')).toMatchObject({ acl: '[]', policy: '{"Statement":[]}', ownership: 'ObjectWriter' });
+        await store.buckets.setAccess(bucketId, { ownership: 'BucketOwnerPreferred', acl: null });
+        expect(await store.buckets.get('bkt')).toMatchObject({ acl: null, policy: '{"Statement":[]}', ownership: 'BucketOwnerPreferred' });
+        await store.buckets.setAccess(bucketId, { policy: null });
+        expect((await store.buckets.get('bkt'))!.policy).toBeNull();
       });
 
       it('deletes only an empty bucket: objects and uploads keep it', async () => {
@@ -91,7 +96,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
         expect(await store.buckets.getCors(bucketId)).toBeUndefined();
         await store.buckets.putCors(bucketId, rules);
         expect(await store.buckets.delete(bucketId)).toBe('deleted');
-        await store.buckets.create({ name: 'bkt', region: 'us-east-1', publicRead: false });
+        await store.buckets.create({ name: 'bkt', region: 'us-east-1', ownerId: 'a'.repeat(64) });
         expect(await store.buckets.getCorsByName('bkt')).toBeUndefined();
         expect(await store.buckets.putCors(987_654, rules)).toBe(false);
       });
@@ -311,9 +316,11 @@ export function storeContract(name: string, factory: StoreFactory): void {
         expect(created.secret.length).toBeGreaterThanOrEqual(30);
         expect(created.grants).toEqual([{ bucket: 'abc', permission: 'read' }, { bucket: 'bkt', permission: 'write' }]);
         expect(await store.keys.secretFor(created.id)).toBe(created.secret);
-        expect(await store.keys.get(created.id)).toEqual({ id: created.id, description: 'backup', createdAt: created.createdAt, grants: created.grants });
+        const root = await store.accounts.root();
+        expect(created.accountId).toBe(root.id);
+        expect(await store.keys.get(created.id)).toEqual({ id: created.id, accountId: root.id, description: 'backup', createdAt: created.createdAt, grants: created.grants });
         const listed = await store.keys.list();
-        expect(listed).toEqual([{ id: created.id, description: 'backup', createdAt: created.createdAt, grants: created.grants }]);
+        expect(listed).toEqual([{ id: created.id, accountId: root.id, description: 'backup', createdAt: created.createdAt, grants: created.grants }]);
         expect(await store.keys.revoke(created.id)).toBe(true);
         expect(await store.keys.revoke(created.id)).toBe(false);
         expect(await store.keys.get(created.id)).toBeUndefined();
@@ -348,7 +355,10 @@ export function storeContract(name: string, factory: StoreFactory): void {
 
     describe('records', () => {
       it('answers the records queries: totals, object search, an object, a chunk', async () => {
-        await store.buckets.create({ name: 'other', region: 'us-east-1', publicRead: true });
+        // 'other' is public by its policy (anyone may GET its objects).
+        const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::other/*' }] });
+        await store.buckets.create({ name: 'other', region: 'us-east-1', ownerId: 'a'.repeat(64) });
+        await store.buckets.setAccess((await store.buckets.get('other'))!.id, { policy });
         await store.objects.commit(bucketId, 'docs/a.txt', row(10, '"a"', { contentType: 'text/plain', userMetadata: '{"owner":"ann"}' }), [chunk('a', 0, 10)]);
         await store.objects.commit(bucketId, 'docs/b.bin', row(30, '"b"'), [chunk('a', 0, 10), chunk('b', 10, 20)]);
         expect((await store.records.buckets()).map((b) => [b.name, b.public, b.objects, b.logicalBytes, b.physicalBytes])).toEqual([

@@ -175,7 +175,7 @@ it('a chunk a delete freed but another PUT stored again before the delete reache
     await store.init();
     const size = 64 * 1024;
     const objects = new ObjectService({ meta, store, pool: new BufferPool({ bufferSize: size, buffers: 8 }), maxBuffersPerRequest: 4 });
-    repo.createBucket({ name: 'b', region: 'us-east-1', publicRead: false });
+    repo.createBucket({ name: 'b', region: 'us-east-1', ownerId: 'a'.repeat(64) });
     const bucket = repo.getBucket('b')!;
     const parts = [randomBytes(size), randomBytes(size)];
     const hashes = parts.map((p) => createHash('sha256').update(p).digest('hex'));

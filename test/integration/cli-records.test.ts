@@ -76,7 +76,7 @@ beforeAll(async () => {
   server = await startTestServer({ chunkSize: CHUNK });
   dataDir = server.dataDir;
   const s3 = server.client();
-  for (const b of ['photos', 'logs', 'many']) await server.repo.createBucket({ name: b, region: 'us-east-1', publicRead: false });
+  for (const b of ['photos', 'logs', 'many']) await server.repo.createBucket({ name: b, region: 'us-east-1', ownerId: 'a'.repeat(64) });
   const big = randomBytes(CHUNK * 3 + 1000);
   const items: Uploaded[] = [
     { bucket: 'photos', key: 'a/one.txt', body: Buffer.from('hello cairn'), contentType: 'text/plain', metadata: { owner: 'alice' } },

@@ -30,7 +30,7 @@ beforeEach(() => {
   opened = openDb(file, { durability: 'fsync' });
   thread = new CommitThread({ file, durability: 'fsync' });
   repo = new Repository(opened.db, undefined, thread);
-  repo.createBucket({ name: 'b', region: 'us-east-1', publicRead: false });
+  repo.createBucket({ name: 'b', region: 'us-east-1', ownerId: 'a'.repeat(64) });
   bucketId = repo.getBucket('b')!.id;
 });
 afterEach(async () => {
@@ -173,7 +173,7 @@ describe('write transactions begin IMMEDIATE', () => {
       check: () => {
         // Inside the copy's transaction, after it read the source.
         try {
-          other.repo.createBucket({ name: 'meanwhile', region: 'us-east-1', publicRead: false });
+          other.repo.createBucket({ name: 'meanwhile', region: 'us-east-1', ownerId: 'a'.repeat(64) });
           otherWrite = 'committed';
         } catch (err) {
           otherWrite = (err as { code?: string }).code;

@@ -14,10 +14,10 @@ function route(method: string, url: string, opts: { host?: string; copySource?: 
   const query = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
   const { bucket, key } = parseEndpoint(rawPath, opts.host ?? DOMAIN, DOMAIN);
   const op = resolveOperation({ method, bucket, key, query, copySource: opts.copySource ?? false });
-  return { name: op.name, target: op.target, access: op.access, publicRead: op.publicRead ?? false };
+  return { name: op.name, target: op.target, access: op.access };
 }
 
-type Row = [method: string, url: string, name: string, target: { bucket?: string; key?: string }, access: string, extra?: { host?: string; copySource?: boolean; publicRead?: boolean }];
+type Row = [method: string, url: string, name: string, target: { bucket?: string; key?: string }, access: string, extra?: { host?: string; copySource?: boolean }];
 
 const vhost = 'amzn-s3-demo-bucket.s3.example.test';
 const UPLOAD = 'VXBsb2FkIElEIGZvciA2aWWpbmcncyBteS1tb3ZpZS5tMnRzIHVwbG9hZA';
@@ -29,11 +29,11 @@ const TABLE: Row[] = [
   // Buckets, path style
   ['PUT', '/amzn-s3-demo-bucket', 'CreateBucket', { bucket: 'amzn-s3-demo-bucket' }, 'admin'],
   ['PUT', '/amzn-s3-demo-bucket/', 'CreateBucket', { bucket: 'amzn-s3-demo-bucket' }, 'admin'],
-  ['HEAD', '/amzn-s3-demo-bucket', 'HeadBucket', { bucket: 'amzn-s3-demo-bucket' }, 'read', { publicRead: true }],
+  ['HEAD', '/amzn-s3-demo-bucket', 'HeadBucket', { bucket: 'amzn-s3-demo-bucket' }, 'read'],
   ['DELETE', '/amzn-s3-demo-bucket', 'DeleteBucket', { bucket: 'amzn-s3-demo-bucket' }, 'admin'],
-  ['GET', '/amzn-s3-demo-bucket?list-type=2&prefix=photos/2006/&delimiter=/', 'ListObjectsV2', { bucket: 'amzn-s3-demo-bucket' }, 'read', { publicRead: true }],
-  ['GET', '/amzn-s3-demo-bucket?prefix=N&marker=Ned&max-keys=40', 'ListObjects', { bucket: 'amzn-s3-demo-bucket' }, 'read', { publicRead: true }],
-  ['GET', '/amzn-s3-demo-bucket?location', 'GetBucketLocation', { bucket: 'amzn-s3-demo-bucket' }, 'read', { publicRead: true }],
+  ['GET', '/amzn-s3-demo-bucket?list-type=2&prefix=photos/2006/&delimiter=/', 'ListObjectsV2', { bucket: 'amzn-s3-demo-bucket' }, 'read'],
+  ['GET', '/amzn-s3-demo-bucket?prefix=N&marker=Ned&max-keys=40', 'ListObjects', { bucket: 'amzn-s3-demo-bucket' }, 'read'],
+  ['GET', '/amzn-s3-demo-bucket?location', 'GetBucketLocation', { bucket: 'amzn-s3-demo-bucket' }, 'read'],
   ['GET', '/amzn-s3-demo-bucket?versioning', 'GetBucketVersioning', { bucket: 'amzn-s3-demo-bucket' }, 'read'],
   ['PUT', '/amzn-s3-demo-bucket?versioning', 'PutBucketVersioning', { bucket: 'amzn-s3-demo-bucket' }, 'write'],
   ['GET', '/amzn-s3-demo-bucket?acl', 'GetBucketAcl', { bucket: 'amzn-s3-demo-bucket' }, 'read'],
@@ -45,7 +45,11 @@ const TABLE: Row[] = [
   ['GET', '/amzn-s3-demo-bucket/?uploads=', 'ListMultipartUploads', { bucket: 'amzn-s3-demo-bucket' }, 'read'],
   ['POST', '/amzn-s3-demo-bucket?delete', 'DeleteObjects', { bucket: 'amzn-s3-demo-bucket' }, 'write'],
   ['GET', '/amzn-s3-demo-bucket?lifecycle', 'Bucket lifecycle configuration', { bucket: 'amzn-s3-demo-bucket' }, 'read'],
-  ['PUT', '/amzn-s3-demo-bucket?policy', 'Bucket policy configuration', { bucket: 'amzn-s3-demo-bucket' }, 'write'],
+  ['PUT', '/amzn-s3-demo-bucket?policy', 'PutBucketPolicy', { bucket: 'amzn-s3-demo-bucket' }, 'write'],
+  ['GET', '/amzn-s3-demo-bucket?policyStatus', 'GetBucketPolicyStatus', { bucket: 'amzn-s3-demo-bucket' }, 'read'],
+  ['DELETE', '/amzn-s3-demo-bucket?ownershipControls', 'DeleteBucketOwnershipControls', { bucket: 'amzn-s3-demo-bucket' }, 'write'],
+  ['PUT', '/b/k?acl', 'PutObjectAcl', { bucket: 'b', key: 'k' }, 'write'],
+  ['PUT', '/b/k?policy', 'Object policy', { bucket: 'b', key: 'k' }, 'write'],
   ['GET', '/amzn-s3-demo-bucket?versions', 'ListObjectVersions', { bucket: 'amzn-s3-demo-bucket' }, 'read'],
   ['GET', '/b?versions&prefix=a&key-marker=k', 'ListObjectVersions', { bucket: 'b' }, 'read'],
   ['PUT', '/b?versioning', 'PutBucketVersioning', { bucket: 'b' }, 'write'],
@@ -59,16 +63,16 @@ const TABLE: Row[] = [
   ['GET', '/b/my-image.jpg?legal-hold', 'GetObjectLegalHold', { bucket: 'b', key: 'my-image.jpg' }, 'read'],
   // Buckets, virtual-hosted style
   ['PUT', '/', 'CreateBucket', { bucket: 'amzn-s3-demo-bucket' }, 'admin', { host: vhost }],
-  ['GET', '/?list-type=2', 'ListObjectsV2', { bucket: 'amzn-s3-demo-bucket' }, 'read', { host: vhost, publicRead: true }],
-  ['GET', '/?location', 'GetBucketLocation', { bucket: 'amzn-s3-demo-bucket' }, 'read', { host: vhost, publicRead: true }],
+  ['GET', '/?list-type=2', 'ListObjectsV2', { bucket: 'amzn-s3-demo-bucket' }, 'read', { host: vhost }],
+  ['GET', '/?location', 'GetBucketLocation', { bucket: 'amzn-s3-demo-bucket' }, 'read', { host: vhost }],
   // Objects
   ['PUT', '/amzn-s3-demo-bucket/my-image.jpg', 'PutObject', { bucket: 'amzn-s3-demo-bucket', key: 'my-image.jpg' }, 'write'],
   ['PUT', '/my-image.jpg', 'PutObject', { bucket: 'amzn-s3-demo-bucket', key: 'my-image.jpg' }, 'write', { host: vhost }],
   ['PUT', '/b/photos/2006/Jan/sample.jpg', 'CopyObject', { bucket: 'b', key: 'photos/2006/Jan/sample.jpg' }, 'write', { copySource: true }],
-  ['GET', '/b/my-image.jpg', 'GetObject', { bucket: 'b', key: 'my-image.jpg' }, 'read', { publicRead: true }],
-  ['GET', '/b/my-image.jpg?response-content-type=text/plain', 'GetObject', { bucket: 'b', key: 'my-image.jpg' }, 'read', { publicRead: true }],
-  ['GET', '/b/my-image.jpg?partNumber=2', 'GetObject', { bucket: 'b', key: 'my-image.jpg' }, 'read', { publicRead: true }],
-  ['HEAD', '/b/my-image.jpg', 'HeadObject', { bucket: 'b', key: 'my-image.jpg' }, 'read', { publicRead: true }],
+  ['GET', '/b/my-image.jpg', 'GetObject', { bucket: 'b', key: 'my-image.jpg' }, 'read'],
+  ['GET', '/b/my-image.jpg?response-content-type=text/plain', 'GetObject', { bucket: 'b', key: 'my-image.jpg' }, 'read'],
+  ['GET', '/b/my-image.jpg?partNumber=2', 'GetObject', { bucket: 'b', key: 'my-image.jpg' }, 'read'],
+  ['HEAD', '/b/my-image.jpg', 'HeadObject', { bucket: 'b', key: 'my-image.jpg' }, 'read'],
   ['DELETE', '/b/my-second-image.jpg', 'DeleteObject', { bucket: 'b', key: 'my-second-image.jpg' }, 'write'],
   ['GET', '/b/my-image.jpg?acl', 'GetObjectAcl', { bucket: 'b', key: 'my-image.jpg' }, 'read'],
   ['PUT', '/b/my-image.jpg?acl', 'PutObjectAcl', { bucket: 'b', key: 'my-image.jpg' }, 'write'],
@@ -76,8 +80,8 @@ const TABLE: Row[] = [
   ['PUT', '/b/my-image.jpg?retention', 'PutObjectRetention', { bucket: 'b', key: 'my-image.jpg' }, 'write'],
   ['GET', '/b/my-image.jpg?cors', 'Object cors', { bucket: 'b', key: 'my-image.jpg' }, 'read'],
   // Keys keep what a path router would mangle.
-  ['GET', '/b/a%2Fb/..//c+d%20e', 'GetObject', { bucket: 'b', key: 'a/b/..//c+d e' }, 'read', { publicRead: true }],
-  ['GET', '/b//leading', 'GetObject', { bucket: 'b', key: '/leading' }, 'read', { publicRead: true }],
+  ['GET', '/b/a%2Fb/..//c+d%20e', 'GetObject', { bucket: 'b', key: 'a/b/..//c+d e' }, 'read'],
+  ['GET', '/b//leading', 'GetObject', { bucket: 'b', key: '/leading' }, 'read'],
   // Multipart
   ['POST', '/b/example-object?uploads', 'CreateMultipartUpload', { bucket: 'b', key: 'example-object' }, 'write'],
   ['PUT', `/b/my-movie.m2ts?partNumber=1&uploadId=${UPLOAD}`, 'UploadPart', { bucket: 'b', key: 'my-movie.m2ts' }, 'write'],
@@ -90,7 +94,7 @@ const TABLE: Row[] = [
 describe('router: method x path x query -> operation', () => {
   it.each(TABLE)('%s %s -> %s', (method, url, name, target, access, extra = {}) => {
     const got = route(method, url, extra);
-    expect(got).toEqual({ name, target, access, publicRead: extra.publicRead ?? false });
+    expect(got).toEqual({ name, target, access });
   });
 
   it.each([

@@ -50,7 +50,8 @@ describe('KeysRepository', () => {
     ]);
     expect(keys.secretFor(k.id)).toBe(k.secret);
     const got = keys.get(k.id);
-    expect(got).toEqual({ id: k.id, description: 'backup job', createdAt: k.createdAt, grants: k.grants });
+    expect(got).toEqual({ id: k.id, accountId: k.accountId, description: 'backup job', createdAt: k.createdAt, grants: k.grants });
+    expect(k.accountId).toMatch(/^[0-9a-f]{64}$/);
     expect(got).not.toHaveProperty('secret');
   });
 

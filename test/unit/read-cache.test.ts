@@ -40,7 +40,7 @@ beforeEach(() => {
   db = openDb(path.join(dir, 'cairn.db'), { durability: 'relaxed' });
   opened.push(db);
   repo = new Repository(db.db);
-  repo.createBucket({ name: 'b', region: 'us-east-1', publicRead: false });
+  repo.createBucket({ name: 'b', region: 'us-east-1', ownerId: 'a'.repeat(64) });
   bucketId = repo.getBucket('b')!.id;
 });
 

@@ -21,14 +21,14 @@ afterEach(() => {
 });
 
 describe('bucket lookups', () => {
-  it("see this connection's own creates, public flips and deletes at once", () => {
+  it("see this connection's own creates, ACL changes and deletes at once", () => {
     const repo = new Repository(a.db);
     expect(repo.getBucket('photos')).toBeUndefined();
-    expect(repo.createBucket({ name: 'photos', region: 'us-east-1', publicRead: false })).toBe(true);
+    expect(repo.createBucket({ name: 'photos', region: 'us-east-1', ownerId: 'a'.repeat(64) })).toBe(true);
     const row = repo.getBucket('photos')!;
-    expect(row.publicRead).toBe(false);
-    repo.setBucketPublic(row.id, true);
-    expect(repo.getBucket('photos')!.publicRead).toBe(true);
+    expect(row.acl).toBeNull();
+    repo.setBucketAccess(row.id, { acl: '[]' });
+    expect(repo.getBucket('photos')!.acl).toBe('[]');
     // Another Repository on the same connection shares what it knows, and what it forgets.
     const other = new Repository(a.db);
     expect(other.deleteBucket(row.id)).toBe('deleted');
@@ -40,17 +40,17 @@ describe('bucket lookups', () => {
     const cli = new Repository(b.db);
     // The other connection's commits are noticed at most 1 ms late (data_version is asked once a ms).
     const later = () => new Promise((r) => setTimeout(r, 3));
-    cli.createBucket({ name: 'logs', region: 'us-east-1', publicRead: false });
+    cli.createBucket({ name: 'logs', region: 'us-east-1', ownerId: 'a'.repeat(64) });
     await later();
     const row = server.getBucket('logs')!;
-    expect(row.publicRead).toBe(false);
-    cli.setBucketPublic(row.id, true);
+    expect(row.policy).toBeNull();
+    cli.setBucketAccess(row.id, { policy: '{}' });
     await later();
-    expect(server.getBucket('logs')!.publicRead).toBe(true);
+    expect(server.getBucket('logs')!.policy).toBe('{}');
     cli.deleteBucket(row.id);
     await later();
     expect(server.getBucket('logs')).toBeUndefined();
-    cli.createBucket({ name: 'logs', region: 'us-east-1', publicRead: false });
+    cli.createBucket({ name: 'logs', region: 'us-east-1', ownerId: 'a'.repeat(64) });
     await later();
     expect(server.getBucket('logs')!.id).not.toBe(row.id);
   });

@@ -51,8 +51,8 @@ beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-list-heads-'));
   db = openDb(path.join(dir, 'cairn.db'), { durability: 'relaxed' });
   repo = new Repository(db.db);
-  repo.createBucket({ name: 'b', region: 'us-east-1', publicRead: false });
-  repo.createBucket({ name: 'other', region: 'us-east-1', publicRead: false });
+  repo.createBucket({ name: 'b', region: 'us-east-1', ownerId: 'a'.repeat(64) });
+  repo.createBucket({ name: 'other', region: 'us-east-1', ownerId: 'a'.repeat(64) });
   bucketId = repo.getBucket('b')!.id;
   otherId = repo.getBucket('other')!.id;
   const insert = db.sqlite.prepare('INSERT INTO objects (bucket_id, key, size, etag, last_modified) VALUES (?, ?, 0, ?, 0)');

@@ -15,7 +15,7 @@ beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-repo-objects-'));
   db = openDb(path.join(dir, 'cairn.db'), { durability: 'relaxed' });
   repo = new Repository(db.db);
-  repo.createBucket({ name: 'b', region: 'us-east-1', publicRead: false });
+  repo.createBucket({ name: 'b', region: 'us-east-1', ownerId: 'a'.repeat(64) });
   bucketId = repo.getBucket('b')!.id;
 });
 afterEach(() => {

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  aclXml,
   copyObjectResultXml,
   deleteResultXml,
   errorXml,
@@ -154,15 +153,6 @@ describe('XML builders', () => {
 
   it('versioningXml', () => {
     expect(versioningXml()).toBe(`${DECL}<VersioningConfiguration ${NS}/>`);
-  });
-
-  it('aclXml', () => {
-    expect(aclXml(owner)).toBe(
-      `${DECL}<AccessControlPolicy ${NS}><Owner><ID>abc123</ID><DisplayName>cairn</DisplayName></Owner>` +
-        '<AccessControlList><Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser">' +
-        '<ID>abc123</ID><DisplayName>cairn</DisplayName></Grantee><Permission>FULL_CONTROL</Permission></Grant>' +
-        '</AccessControlList></AccessControlPolicy>',
-    );
   });
 
   it('copyObjectResultXml', () => {

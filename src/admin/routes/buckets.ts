@@ -19,9 +19,9 @@ export const registerBucketRoutes: RegisterRoutes = (router, deps, jobs) => {
 
   router.post('/v1/buckets', async (ctx) => {
     requireThat(canManageBuckets(who(ctx)), `create buckets ${MANAGE}`);
-    const body = parseBody(z.object({ name: z.string(), public: z.boolean().default(false) }), await readJson(ctx));
+    const body = parseBody(z.object({ name: z.string(), public: z.boolean().default(false), owner: z.string().optional() }), await readJson(ctx));
     try {
-      await deps.buckets.create(body.name, { publicRead: body.public });
+      await deps.accessControl.createBucket(body.name, { public: body.public, owner: body.owner });
     } catch (err) {
       throw adminErrorFor(err, 'name');
     }
@@ -40,7 +40,7 @@ export const registerBucketRoutes: RegisterRoutes = (router, deps, jobs) => {
     requireThat(canManageBuckets(who(ctx)), `make buckets public or private ${MANAGE}`);
     const bucket = await requireBucket(deps, ctx.params.name!);
     const body = parseBody(z.object({ public: z.boolean() }), await readJson(ctx));
-    await deps.buckets.setPublic(bucket.name, body.public);
+    await deps.accessControl.setPublic(bucket.name, body.public);
     ctx.body = await deps.records.bucket(bucket.name);
   });
 

@@ -5,6 +5,8 @@ import { z } from 'zod';
 import type { RecordsStore } from '../../store/metadata-store.js';
 import type { BufferPool } from '../../storage/pool.js';
 import type { ObjectService } from '../../storage/object-service.js';
+import type { AccountService } from '../../services/accounts.js';
+import type { AccessControlService } from '../../services/access-control.js';
 import type { BucketService } from '../../services/buckets.js';
 import type { KeyService } from '../../services/keys.js';
 import type { Principals } from '../../services/principals.js';
@@ -27,6 +29,10 @@ export interface AdminDeps<G extends GcSample = GcSample, S extends ScrubSample 
   principals: Principals;
   /** Absent: the /v1/keys endpoints answer 501. */
   keys?: KeyService;
+  /** Absent: the /v1/accounts endpoints answer 501. */
+  accounts?: AccountService;
+  /** Bucket creation for an account, the public switch, ACLs and policies. */
+  accessControl: AccessControlService;
   pool: BufferPool;
   metrics: Metrics;
   token: string;

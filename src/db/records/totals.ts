@@ -1,3 +1,4 @@
+import { bucketIsPublic } from '../../auth/public-access.js';
 import { asc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import type { BucketSummary, StoreStats } from './shapes.js';
@@ -56,7 +57,7 @@ function summarizeBuckets(db: Db, [logicalRows, physicalRows]: unknown[][]): Buc
     .map((b) => ({
       name: b.name,
       region: b.region,
-      public: b.publicRead,
+      public: bucketIsPublic(b),
       createdAt: new Date(b.createdAt).toISOString(),
       ...(logical.get(b.id) ?? NO_VERSIONS),
       physicalBytes: physical.get(b.id) ?? 0,
@@ -75,7 +76,7 @@ export function bucketSummary(db: Db, name: string): BucketSummary | undefined {
   return {
     name: b.name,
     region: b.region,
-    public: b.publicRead,
+    public: bucketIsPublic(b),
     createdAt: new Date(b.createdAt).toISOString(),
     ...logical,
     physicalBytes: physical?.bytes ?? 0,

@@ -1,26 +1,33 @@
-import type { BucketHandler, Handler, BucketTarget } from '../context.js';
+import type { BucketHandler } from '../context.js';
 import { header } from '../context.js';
 import { S3Error } from '../../s3/errors.js';
-import { aclXml, locationXml, parseCreateBucketConfiguration } from '../../s3/xml.js';
-import { versionIdParam } from '../../s3/version-id.js';
+import { locationXml, parseCreateBucketConfiguration } from '../../s3/xml.js';
+import { aclFromHeaders, encodeAcl, isPrivateAcl } from '../../s3/acl.js';
+import { parseObjectOwnership } from '../../s3/policy-xml.js';
+import { DEFAULT_OWNERSHIP } from '../../services/buckets.js';
+import { resolverFor } from '../acl-headers.js';
 import { readSmallBody } from '../body.js';
 
 /**
- * CreateBucket (PUT /bucket): optional CreateBucketConfiguration body, x-amz-acl private|public-read,
- * x-amz-bucket-object-lock-enabled (versioning on for good).
+ * CreateBucket (PUT /bucket): optional CreateBucketConfiguration body, a canned ACL or grant
+ * headers, x-amz-object-ownership, x-amz-bucket-object-lock-enabled (versioning on for good).
+ * The bucket belongs to the caller's account.
  */
 export const createBucket: BucketHandler = async (ctx, deps, t) => {
-  const acl = header(ctx, 'x-amz-acl') ?? 'private';
-  if (acl !== 'private' && acl !== 'public-read') {
-    throw new S3Error('NotImplemented', {}, `The canned ACL ${acl} is not supported; use private or public-read.`);
-  }
+  const ownerId = ctx.state.principal!.accountId;
+  const ownershipHeader = header(ctx, 'x-amz-object-ownership');
+  const ownership = ownershipHeader === undefined ? undefined : parseObjectOwnership(ownershipHeader);
+  const grants = aclFromHeaders(ctx.req.headers, 'bucket', ownerId, ownerId, await resolverFor(ctx, deps));
+  const acl = grants === undefined || isPrivateAcl(grants, ownerId) ? null : encodeAcl(grants);
+  // As S3: ACLs are off with BucketOwnerEnforced, so asking for one with it is a contradiction.
+  if (acl !== null && (ownership ?? DEFAULT_OWNERSHIP) === 'BucketOwnerEnforced') throw new S3Error('InvalidBucketAclWithObjectOwnership');
   const { body } = await readSmallBody(ctx, 64 * 1024);
   const conf = parseCreateBucketConfiguration(body.toString('utf8'));
   const lock = (header(ctx, 'x-amz-bucket-object-lock-enabled') ?? 'false').trim().toLowerCase();
   if (lock !== 'true' && lock !== 'false') {
     throw new S3Error('InvalidArgument', { ArgumentName: 'x-amz-bucket-object-lock-enabled', ArgumentValue: lock }, 'x-amz-bucket-object-lock-enabled must be true or false');
   }
-  await deps.buckets.create(t.bucket, { publicRead: acl === 'public-read', locationConstraint: conf.locationConstraint, objectLock: lock === 'true' });
+  await deps.buckets.create(t.bucket, { ownerId, acl, ownership, locationConstraint: conf.locationConstraint, objectLock: lock === 'true' });
   ctx.set('Location', `/${t.bucket}`);
   ctx.status = 200;
 };
@@ -43,12 +50,4 @@ export const getBucketLocation: BucketHandler = async (ctx, deps, t) => {
   const bucket = await deps.buckets.require(t.bucket);
   ctx.type = 'application/xml';
   ctx.body = locationXml(bucket.region);
-};
-
-/** GetBucketAcl / GetObjectAcl: the owner has full control (public-read is not modelled as a grant here). */
-export const getAcl: Handler<BucketTarget & { key?: string }> = async (ctx, deps, t) => {
-  const bucket = await deps.buckets.require(t.bucket);
-  if (t.key !== undefined) await deps.objects.headObject(bucket, t.key, versionIdParam(ctx.state.query));
-  ctx.type = 'application/xml';
-  ctx.body = aclXml(deps.owner);
 };

@@ -7,7 +7,9 @@ import { checkConditions } from '../../s3/conditional.js';
 import { copyObjectResultXml } from '../../s3/xml.js';
 import { checksumFromHeaders, checksumHeader, type ChecksumAlgorithm } from '../../s3/checksums.js';
 import { attributesFromRequest, storageClassFromRequest } from '../attributes.js';
-import { requireAccess } from '../../auth/authorize.js';
+import { authorizeCopySource } from '../../auth/access.js';
+import { accessRequest } from '../access-request.js';
+import { newObjectAccess } from '../acl-headers.js';
 import { isVersionId } from '../../s3/version-id.js';
 import { setVersionHeader, writeRequest } from '../versioning.js';
 
@@ -16,12 +18,12 @@ export const copyObject: ObjectHandler = async (ctx, deps, t) => {
   const dstKey = t.key;
   validateKey(dstKey);
   const source = parseCopySource(header(ctx, 'x-amz-copy-source')!);
-  // Write on the destination was checked with the operation; the source needs read.
-  requireAccess(ctx, source.bucket, 'read');
   if (source.versionId !== undefined && !isVersionId(source.versionId)) {
     throw new S3Error('InvalidArgument', { ArgumentName: 'x-amz-copy-source', ArgumentValue: source.versionId }, 'Invalid version id specified');
   }
-  const write = writeRequest(ctx, t.bucket);
+  // Write on the destination was checked with the operation; the source needs GetObject.
+  await authorizeCopySource(accessRequest(ctx, { name: 'CopyObject', access: 'write' }), source, deps.accessLookups);
+  const write = writeRequest(ctx);
   const directive = (header(ctx, 'x-amz-metadata-directive') ?? 'COPY').toUpperCase();
   if (directive !== 'COPY' && directive !== 'REPLACE') {
     throw new S3Error('InvalidArgument', { ArgumentName: 'x-amz-metadata-directive', ArgumentValue: directive }, 'Unknown metadata directive.');
@@ -36,6 +38,7 @@ export const copyObject: ObjectHandler = async (ctx, deps, t) => {
   const dst = await deps.buckets.require(t.bucket);
   const { object: obj, source: srcObj } = await deps.objects.copyObject({
     ...write,
+    access: await newObjectAccess(ctx, deps, dst),
     src,
     srcKey: source.key,
     srcVersionId: source.versionId,

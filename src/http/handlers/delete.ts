@@ -3,7 +3,7 @@ import { S3Error } from '../../s3/errors.js';
 import { validateKey } from '../../s3/names.js';
 import { deleteResultXml, parseDeleteObjects } from '../../s3/xml.js';
 import { readSmallBody } from '../body.js';
-import { bypassFrom } from '../versioning.js';
+import { header } from '../context.js';
 import { isVersionId } from '../../s3/version-id.js';
 
 /** DeleteObjects (POST /bucket?delete): up to 1000 keys; Content-MD5 or an x-amz-checksum-* header required. */
@@ -15,14 +15,18 @@ export const deleteObjects: BucketHandler = async (ctx, deps, t) => {
     throw new S3Error('InvalidRequest', {}, 'Missing required header for this request: Content-Md5.');
   }
   const { quiet, keys } = parseDeleteObjects(body.toString('utf8'));
-  const bypassGovernance = bypassFrom(ctx, t.bucket);
+  const bypassAsked = header(ctx, 'x-amz-bypass-governance-retention')?.trim().toLowerCase() === 'true';
+  const access = ctx.state.access;
   const deleted: Parameters<typeof deleteResultXml>[0] = [];
   const errors: Parameters<typeof deleteResultXml>[1] = [];
   for (const { key, versionId } of keys) {
     try {
       validateKey(key);
       if (versionId !== undefined && !isVersionId(versionId)) throw new S3Error('NoSuchVersion', {}, 'The specified version does not exist.');
-      const r = await deps.objects.deleteObject(bucket, key, { versionId, bypassGovernance });
+      // Each key as its own DeleteObject: a policy may allow or deny some keys and not others.
+      if (!access?.allowsDelete(key, versionId)) throw new S3Error('AccessDenied');
+      if (bypassAsked && !access.allowsBypass(key)) throw new S3Error('AccessDenied', {}, 'Access Denied: this key may not bypass GOVERNANCE retention.');
+      const r = await deps.objects.deleteObject(bucket, key, { versionId, bypassGovernance: bypassAsked });
       if (quiet) continue;
       // As S3 answers: the version named, and a marker added (or removed by its version).
       const marker = r.deleteMarker ? { deleteMarker: true, deleteMarkerVersionId: r.versionId } : {};

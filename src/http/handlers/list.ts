@@ -14,6 +14,7 @@ async function list(ctx: S3Context, deps: AppDeps, t: BucketTarget, version: 1 |
   // Each batch is one index seek on (bucket_id, key); common prefixes are skipped by seeking.
   const page = await deps.objects.list(bucket, p);
   const withOwner = version === 1 || p.fetchOwner;
+  const ownerOf = withOwner ? await deps.accounts.namer() : undefined;
   const contents: ListEntry[] = page.contents.map((o) => ({
     key: o.key,
     lastModified: new Date(o.lastModified),
@@ -21,7 +22,7 @@ async function list(ctx: S3Context, deps: AppDeps, t: BucketTarget, version: 1 |
     size: o.size,
     storageClass: o.storageClass,
     checksumAlgorithm: o.checksumAlgorithm ?? undefined,
-    owner: withOwner ? deps.owner : undefined,
+    owner: ownerOf?.(o.ownerId ?? bucket.ownerId),
   }));
   const truncatedAt = page.isTruncated ? page.lastKey : undefined;
   ctx.type = 'application/xml';

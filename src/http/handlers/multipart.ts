@@ -5,7 +5,9 @@ import { validateKey } from '../../s3/names.js';
 import { parseCopySource } from '../../s3/endpoint.js';
 import { isVersionId } from '../../s3/version-id.js';
 import { lockRequest, setVersionHeader, writeRequest } from '../versioning.js';
-import { requireAccess } from '../../auth/authorize.js';
+import { authorizeCopySource } from '../../auth/access.js';
+import { accessRequest } from '../access-request.js';
+import { newObjectAccess } from '../acl-headers.js';
 import { checkConditions } from '../../s3/conditional.js';
 import { checksumFromHeaders, checksumHeader, parseChecksumAlgorithm, type ChecksumAlgorithm } from '../../s3/checksums.js';
 import { resolveChecksumType } from '../../s3/multipart-checksums.js';
@@ -50,7 +52,7 @@ export const createMultipartUpload: ObjectHandler = async (ctx, deps, t) => {
   if (!algorithm && typeHeader) throw new S3Error('InvalidRequest', {}, 'The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.');
   const checksum = algorithm ? { algorithm, type: resolveChecksumType(algorithm, typeHeader) } : undefined;
   const attributes = attributesFromRequest(ctx, header(ctx, 'content-encoding'));
-  const uploadId = await deps.multipart.create(bucket, key, attributes, checksum, lockRequest(ctx));
+  const uploadId = await deps.multipart.create(bucket, key, attributes, checksum, lockRequest(ctx), await newObjectAccess(ctx, deps, bucket));
   if (checksum) {
     ctx.set('x-amz-checksum-algorithm', checksum.algorithm);
     ctx.set('x-amz-checksum-type', checksum.type);
@@ -104,11 +106,11 @@ export const uploadPartCopy: ObjectHandler = async (ctx, deps, t) => {
   const partNumber = partNumberParam(ctx);
   const bucket = await deps.buckets.require(t.bucket);
   const source = parseCopySource(header(ctx, 'x-amz-copy-source')!);
-  // Write on the destination was checked with the operation; the source needs read.
-  requireAccess(ctx, source.bucket, 'read');
   if (source.versionId !== undefined && !isVersionId(source.versionId)) {
     throw new S3Error('InvalidArgument', { ArgumentName: 'x-amz-copy-source', ArgumentValue: source.versionId }, 'Invalid version id specified');
   }
+  // Write on the destination was checked with the operation; the source needs GetObject.
+  await authorizeCopySource(accessRequest(ctx, { name: 'UploadPartCopy', access: 'write' }), source, deps.accessLookups);
   const srcBucket = await deps.buckets.require(source.bucket);
   const src = await deps.objects.headObject(srcBucket, source.key, source.versionId).catch((err: unknown) => {
     // As CopyObject: a source version that is a delete marker is a bad request, not a 405.
@@ -139,7 +141,7 @@ export const uploadPartCopy: ObjectHandler = async (ctx, deps, t) => {
 export const completeMultipartUpload: ObjectHandler = async (ctx, deps, t) => {
   const bucket = await deps.buckets.require(t.bucket);
   const key = t.key;
-  const write = writeRequest(ctx, t.bucket);
+  const write = writeRequest(ctx);
   // Here x-amz-checksum-* headers carry the whole object's checksum, not the XML body's.
   const { body } = await readSmallBody(ctx, 4 * 1024 * 1024, { checksumHeaders: false });
   const parts = parseCompleteMultipartUpload(body.toString('utf8'));
@@ -180,12 +182,13 @@ export const listParts: ObjectHandler = async (ctx, deps, t) => {
   const isTruncated = rows.length > maxParts;
   const page = rows.slice(0, maxParts);
   const alg = upload.checksumAlgorithm as ChecksumAlgorithm | null;
+  const owner = await deps.accounts.owner(upload.ownerId ?? bucket.ownerId);
   ctx.type = 'application/xml';
   ctx.body = listPartsXml({
     bucket: bucket.name,
     key: upload.key,
     uploadId: upload.id,
-    owner: deps.owner,
+    owner,
     storageClass: upload.storageClass,
     partNumberMarker: marker,
     nextPartNumberMarker: page.length ? page[page.length - 1]!.partNumber : undefined,
@@ -216,10 +219,10 @@ export const listMultipartUploads: BucketHandler = async (ctx, deps, t) => {
   const maxUploads = maxParam(ctx, 'max-uploads');
   // Uploads are grouped like keys; the paging walk works on (key, upload id) pairs.
   const page = await paginateUploads(deps, bucket, { prefix, delimiter, maxUploads, keyMarker, uploadIdMarker });
+  const ownerOf = await deps.accounts.namer();
   ctx.type = 'application/xml';
   ctx.body = listMultipartUploadsXml({
     bucket: bucket.name,
-    owner: deps.owner,
     prefix,
     delimiter,
     keyMarker,
@@ -230,6 +233,7 @@ export const listMultipartUploads: BucketHandler = async (ctx, deps, t) => {
     isTruncated: page.isTruncated,
     uploads: page.uploads.map((u) => ({
       key: u.key,
+      owner: ownerOf(u.ownerId ?? bucket.ownerId),
       uploadId: u.id,
       initiated: new Date(u.initiated),
       storageClass: u.storageClass,

@@ -10,6 +10,7 @@ import { requestPayload } from '../body.js';
 import { attributesFromRequest, writeObjectHeaders } from '../attributes.js';
 import { bypassFrom, setLockHeaders, setVersionHeader, writeRequest } from '../versioning.js';
 import { versionIdParam } from '../../s3/version-id.js';
+import { newObjectAccess } from '../acl-headers.js';
 
 /** PutObject (PUT /bucket/key). */
 export const putObject: ObjectHandler = async (ctx, deps, t) => {
@@ -18,7 +19,7 @@ export const putObject: ObjectHandler = async (ctx, deps, t) => {
   const bucket = await deps.buckets.require(t.bucket);
   const payload = requestPayload(ctx, { requireLength: true });
   const attributes = attributesFromRequest(ctx, payload.contentEncoding);
-  const write = writeRequest(ctx, t.bucket);
+  const write = { ...writeRequest(ctx), access: await newObjectAccess(ctx, deps, bucket) };
   const abort = new AbortController();
   // A client that disconnects mid-upload must release its buffers and leave nothing behind.
   const onClose = () => {
@@ -148,7 +149,7 @@ export const headObject: ObjectHandler = async (ctx, deps, t) => {
 export const deleteObject: ObjectHandler = async (ctx, deps, t) => {
   const bucket = await deps.buckets.require(t.bucket);
   const versionId = versionIdParam(ctx.state.query);
-  const result = await deps.objects.deleteObject(bucket, t.key, { versionId, bypassGovernance: bypassFrom(ctx, t.bucket) });
+  const result = await deps.objects.deleteObject(bucket, t.key, { versionId, bypassGovernance: bypassFrom(ctx) });
   if (result.versionId !== undefined && (bucket.versioning || versionId !== undefined)) ctx.set('x-amz-version-id', result.versionId);
   if (result.deleteMarker) ctx.set('x-amz-delete-marker', 'true');
   ctx.status = 204;

@@ -46,6 +46,7 @@ export const listObjectVersions: BucketHandler = async (ctx, deps, t) => {
   const bucket = await deps.buckets.require(t.bucket);
   const p = parseVersionListParams(ctx.state.query);
   const page = await deps.objects.listVersions(bucket, p);
+  const ownerOf = await deps.accounts.namer();
   ctx.type = 'application/xml';
   ctx.body = listVersionsXml({
     bucket: bucket.name,
@@ -59,9 +60,9 @@ export const listObjectVersions: BucketHandler = async (ctx, deps, t) => {
     nextKeyMarker: page.nextKeyMarker,
     nextVersionIdMarker: page.nextVersionIdMarker,
     commonPrefixes: page.commonPrefixes,
-    owner: deps.owner,
     entries: page.entries.map(({ row, isLatest }) => ({
       key: row.key,
+      owner: ownerOf(row.ownerId ?? bucket.ownerId),
       versionId: row.versionId,
       isLatest,
       deleteMarker: row.deleteMarker,
@@ -97,7 +98,7 @@ export const getObjectLockConfiguration: BucketHandler = async (ctx, deps, t) =>
 export const putObjectRetention: ObjectHandler = async (ctx, deps, t) => {
   const bucket = await deps.buckets.require(t.bucket);
   const versionId = versionIdParam(ctx.state.query);
-  const bypass = bypassFrom(ctx, t.bucket);
+  const bypass = bypassFrom(ctx);
   const next = parseRetention(await checkedBody(ctx));
   await deps.objects.setRetention(bucket, t.key, versionId, next, bypass);
   ctx.status = 200;

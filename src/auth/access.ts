@@ -1,0 +1,180 @@
+import { S3Error } from '../s3/errors.js';
+import { aclPermits, decodeAcl, type AclPermission } from '../s3/acl.js';
+import { evaluatePolicy, parsePolicy, type CompiledPolicy } from './policy/index.js';
+import { allows, hasPermission, type Access, type Principal } from './authorize.js';
+import { OPERATION_RULES, type OperationRule } from './operations.js';
+import { conditionValue, type ConditionSource } from './request-conditions.js';
+import type { BucketRow } from '../store/types.js';
+
+// Whether a request may run, in the order S3 documents: the key's grants limit what it may do
+// for its account; an explicit Deny in the bucket policy refuses; then the bucket's owner, an
+// Allow of the policy, or the ACL of the bucket or the object allows; nothing else does.
+//
+// Choice (docs/security.md): the bucket owner may act on every object in its buckets, also one
+// another account wrote under ObjectWriter ownership (S3 would need that object's ACL to say so).
+// It spares GET and PUT by the owner any lookup of the object, and the owner can read the disk anyway.
+
+/** The object facts an object ACL check needs. */
+export interface ObjectAclTarget {
+  ownerId: string | null;
+  acl: string | null;
+}
+
+export interface AccessLookups {
+  bucket(name: string): Promise<BucketRow | undefined>;
+  /** The version a request names (the current one without versionId); undefined when there is none. */
+  object(bucket: BucketRow, key: string, versionId: string | undefined): Promise<ObjectAclTarget | undefined>;
+}
+
+export interface AccessRequest extends Omit<ConditionSource, 'resourceAccount'> {
+  operation: string;
+  /** What the key's grants must hold (the router's `access`). */
+  access: Access;
+  bucket: string | undefined;
+  key: string | undefined;
+}
+
+type Decision = 'allow' | 'deny' | 'object';
+const OWNER_ONLY: OperationRule = { action: '' };
+
+// Compiled once per policy text: the bucket cache hands out the same text again and again.
+const compiled = new Map<string, CompiledPolicy>();
+function policyOf(bucket: BucketRow): CompiledPolicy | undefined {
+  if (bucket.policy === null) return undefined;
+  let p = compiled.get(bucket.policy);
+  if (!p) {
+    // Validated when it was stored; accounts named in it may have gone since, which only means
+    // their statements match nobody.
+    p = parsePolicy(bucket.policy, bucket.name, () => true);
+    if (compiled.size >= 1000) compiled.clear();
+    compiled.set(bucket.policy, p);
+  }
+  return p;
+}
+
+/** The decisions about one request on one bucket (the request's own, or a copy's source). */
+export class BucketAccess {
+  private readonly caller: string | null;
+  private readonly owner: boolean;
+  private readonly policy: CompiledPolicy | undefined;
+  private readonly source: ConditionSource;
+  private readonly now = Date.now();
+
+  constructor(
+    readonly req: AccessRequest,
+    readonly bucket: BucketRow,
+  ) {
+    this.caller = req.principal?.accountId ?? null;
+    this.owner = this.caller === bucket.ownerId;
+    this.policy = policyOf(bucket);
+    this.source = { ...req, resourceAccount: bucket.ownerId };
+  }
+
+  /** The decision for `action` on the bucket (key undefined) or one of its objects. */
+  decide(rule: OperationRule, action: string, key: string | undefined): Decision {
+    let verdict: 'Allow' | 'Deny' | undefined;
+    if (this.policy && action !== '') {
+      const p = this.req.principal;
+      verdict = evaluatePolicy(this.policy, {
+        action,
+        resource: key === undefined ? `arn:aws:s3:::${this.bucket.name}` : `arn:aws:s3:::${this.bucket.name}/${key}`,
+        principal: p ? { accountId: p.accountId, accessKeyId: p.accessKeyId } : null,
+        condition: (name) => conditionValue(this.source, name, this.now),
+      });
+    }
+    if (verdict === 'Deny' && !(this.owner && rule.ownerOverridesDeny)) return 'deny';
+    if (this.owner) return 'allow';
+    // Bucket policy operations are the owner's alone, as on S3.
+    if (rule.ownerOverridesDeny) return 'deny';
+    if (verdict === 'Allow') return 'allow';
+    const acl = rule.acl;
+    if (!acl || this.bucket.ownership === 'BucketOwnerEnforced') return 'deny';
+    if (acl.on === 'object') return 'object';
+    return aclPermits(decodeAcl(this.bucket.acl, this.bucket.ownerId), this.caller, acl.permission) ? 'allow' : 'deny';
+  }
+
+  /** An object's ACL (its owner always keeps READ_ACP and WRITE_ACP, as on S3). */
+  objectAllows(obj: ObjectAclTarget, permission: AclPermission): boolean {
+    const objectOwner = obj.ownerId ?? this.bucket.ownerId;
+    if (this.caller === objectOwner && (permission === 'READ_ACP' || permission === 'WRITE_ACP')) return true;
+    return aclPermits(decodeAcl(obj.acl, objectOwner), this.caller, permission);
+  }
+
+  /** DeleteObjects, per key: the same rule as DeleteObject (the bucket's WRITE is the ACL's part). */
+  allowsDelete(key: string, versionId: string | undefined): boolean {
+    const rule = OPERATION_RULES.DeleteObject!;
+    return this.decide(rule, versionId !== undefined ? rule.versioned! : rule.action, key) === 'allow';
+  }
+
+  /**
+   * x-amz-bypass-governance-retention: the key may (the root key, or a bypass grant on the bucket)
+   * and the account may (the owner, or a policy Allow of s3:BypassGovernanceRetention, no Deny).
+   */
+  allowsBypass(key: string | undefined): boolean {
+    const p = this.req.principal;
+    if (!p || !hasPermission(p, this.bucket.name, 'bypass')) return false;
+    return this.decide(OWNER_ONLY, 's3:BypassGovernanceRetention', key) === 'allow';
+  }
+}
+
+/**
+ * Authorizes a request before its handler runs; AccessDenied unless it may. Returns the bucket's
+ * access decisions for the handler's further checks (DeleteObjects' keys, bypassing retention),
+ * undefined for service operations and for a bucket that does not exist (the handler answers
+ * NoSuchBucket to a signed request; an anonymous one is denied here, telling nothing).
+ */
+export async function authorizeRequest(req: AccessRequest, lookups: AccessLookups): Promise<BucketAccess | undefined> {
+  const p = req.principal;
+  const rule = OPERATION_RULES[req.operation] ?? OWNER_ONLY;
+  if (req.bucket === undefined || rule.service) {
+    if (!p || !allows(p, req.access, req.bucket)) throw new S3Error('AccessDenied');
+    return undefined;
+  }
+  if (p && !allows(p, req.access, req.bucket)) throw new S3Error('AccessDenied');
+  const bucket = await lookups.bucket(req.bucket);
+  if (!bucket) {
+    if (!p) throw new S3Error('AccessDenied');
+    return undefined;
+  }
+  expectOwner(req.headers['x-amz-expected-bucket-owner'], bucket);
+  const access = new BucketAccess(req, bucket);
+  await check(access, rule, req.key, req.query.get('versionId') ?? undefined, lookups);
+  return access;
+}
+
+/** CopyObject's and UploadPartCopy's source: GetObject (or GetObjectVersion) on it, by the same rules. */
+export async function authorizeCopySource(
+  req: AccessRequest,
+  source: { bucket: string; key: string; versionId?: string },
+  lookups: AccessLookups,
+): Promise<void> {
+  const p = req.principal;
+  if (!p || !hasPermission(p, source.bucket, 'read')) throw new S3Error('AccessDenied');
+  const bucket = await lookups.bucket(source.bucket);
+  if (!bucket) throw new S3Error('NoSuchBucket', { BucketName: source.bucket });
+  expectOwner(req.headers['x-amz-source-expected-bucket-owner'], bucket);
+  await check(new BucketAccess(req, bucket), OPERATION_RULES.GetObject!, source.key, source.versionId, lookups);
+}
+
+async function check(access: BucketAccess, rule: OperationRule, key: string | undefined, versionId: string | undefined, lookups: AccessLookups): Promise<void> {
+  const action = versionId !== undefined && rule.versioned ? rule.versioned : rule.action;
+  const decision = access.decide(rule, action, key);
+  if (decision === 'allow') return;
+  if (decision === 'object' && key !== undefined) {
+    const obj = await lookups.object(access.bucket, key, versionId);
+    if (obj ? access.objectAllows(obj, rule.acl!.permission) : mayList(access)) return;
+  }
+  throw new S3Error('AccessDenied');
+}
+
+/** No such object: a caller who may list the bucket learns that (the handler's 404); others get 403, as on S3. */
+function mayList(access: BucketAccess): boolean {
+  const list = OPERATION_RULES.ListObjects!;
+  return access.decide(list, list.action, undefined) === 'allow';
+}
+
+/** x-amz-expected-bucket-owner: AccessDenied when the bucket belongs to another account. */
+function expectOwner(expected: string | string[] | undefined, bucket: BucketRow): void {
+  if (expected === undefined) return;
+  if ((Array.isArray(expected) ? expected.join(',') : expected).trim() !== bucket.ownerId) throw new S3Error('AccessDenied');
+}

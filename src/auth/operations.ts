@@ -1,0 +1,67 @@
+import type { AclPermission } from '../s3/acl.js';
+
+// What each S3 operation is, for authorization: the IAM action a bucket policy names, and what
+// an ACL must grant for it. An operation without `acl` is for the bucket's owner, or whoever a
+// policy allows; one missing from the table (an unimplemented sub-resource) is the owner's alone.
+
+export interface OperationRule {
+  /** The policy action ('s3:GetObject'); with a version id, `versioned` instead. */
+  action: string;
+  versioned?: string;
+  /** The ACL permission that allows it, on the bucket's ACL or the object's. */
+  acl?: { on: 'bucket' | 'object'; permission: AclPermission };
+  /** Bucket policy operations: the owner may always repair its policy, whatever a Deny says (as the root user on S3). */
+  ownerOverridesDeny?: boolean;
+  /** Service-level (no bucket): ListBuckets, CreateBucket. */
+  service?: boolean;
+}
+
+const bucketAcl = (permission: AclPermission) => ({ on: 'bucket' as const, permission });
+const objectAcl = (permission: AclPermission) => ({ on: 'object' as const, permission });
+
+export const OPERATION_RULES: Readonly<Record<string, OperationRule>> = {
+  ListBuckets: { action: 's3:ListAllMyBuckets', service: true },
+  CreateBucket: { action: 's3:CreateBucket', service: true },
+  HeadBucket: { action: 's3:ListBucket', acl: bucketAcl('READ') },
+  DeleteBucket: { action: 's3:DeleteBucket' },
+  GetBucketLocation: { action: 's3:GetBucketLocation' },
+  ListObjects: { action: 's3:ListBucket', acl: bucketAcl('READ') },
+  ListObjectsV2: { action: 's3:ListBucket', acl: bucketAcl('READ') },
+  ListObjectVersions: { action: 's3:ListBucketVersions', acl: bucketAcl('READ') },
+  ListMultipartUploads: { action: 's3:ListBucketMultipartUploads', acl: bucketAcl('READ') },
+  GetBucketAcl: { action: 's3:GetBucketAcl', acl: bucketAcl('READ_ACP') },
+  PutBucketAcl: { action: 's3:PutBucketAcl', acl: bucketAcl('WRITE_ACP') },
+  GetBucketCors: { action: 's3:GetBucketCORS' },
+  PutBucketCors: { action: 's3:PutBucketCORS' },
+  DeleteBucketCors: { action: 's3:PutBucketCORS' },
+  GetBucketVersioning: { action: 's3:GetBucketVersioning' },
+  PutBucketVersioning: { action: 's3:PutBucketVersioning' },
+  GetObjectLockConfiguration: { action: 's3:GetBucketObjectLockConfiguration' },
+  PutObjectLockConfiguration: { action: 's3:PutBucketObjectLockConfiguration' },
+  GetBucketPolicy: { action: 's3:GetBucketPolicy', ownerOverridesDeny: true },
+  PutBucketPolicy: { action: 's3:PutBucketPolicy', ownerOverridesDeny: true },
+  DeleteBucketPolicy: { action: 's3:DeleteBucketPolicy', ownerOverridesDeny: true },
+  GetBucketPolicyStatus: { action: 's3:GetBucketPolicyStatus' },
+  GetBucketOwnershipControls: { action: 's3:GetBucketOwnershipControls' },
+  PutBucketOwnershipControls: { action: 's3:PutBucketOwnershipControls' },
+  DeleteBucketOwnershipControls: { action: 's3:PutBucketOwnershipControls' },
+  // Each key is checked again as s3:DeleteObject (or DeleteObjectVersion) by the handler.
+  DeleteObjects: { action: 's3:DeleteObject', acl: bucketAcl('WRITE') },
+  PutObject: { action: 's3:PutObject', acl: bucketAcl('WRITE') },
+  CopyObject: { action: 's3:PutObject', acl: bucketAcl('WRITE') },
+  CreateMultipartUpload: { action: 's3:PutObject', acl: bucketAcl('WRITE') },
+  UploadPart: { action: 's3:PutObject', acl: bucketAcl('WRITE') },
+  UploadPartCopy: { action: 's3:PutObject', acl: bucketAcl('WRITE') },
+  CompleteMultipartUpload: { action: 's3:PutObject', acl: bucketAcl('WRITE') },
+  AbortMultipartUpload: { action: 's3:AbortMultipartUpload', acl: bucketAcl('WRITE') },
+  ListParts: { action: 's3:ListMultipartUploadParts', acl: bucketAcl('READ') },
+  GetObject: { action: 's3:GetObject', versioned: 's3:GetObjectVersion', acl: objectAcl('READ') },
+  HeadObject: { action: 's3:GetObject', versioned: 's3:GetObjectVersion', acl: objectAcl('READ') },
+  DeleteObject: { action: 's3:DeleteObject', versioned: 's3:DeleteObjectVersion', acl: bucketAcl('WRITE') },
+  GetObjectAcl: { action: 's3:GetObjectAcl', versioned: 's3:GetObjectVersionAcl', acl: objectAcl('READ_ACP') },
+  PutObjectAcl: { action: 's3:PutObjectAcl', versioned: 's3:PutObjectVersionAcl', acl: objectAcl('WRITE_ACP') },
+  GetObjectRetention: { action: 's3:GetObjectRetention' },
+  PutObjectRetention: { action: 's3:PutObjectRetention' },
+  GetObjectLegalHold: { action: 's3:GetObjectLegalHold' },
+  PutObjectLegalHold: { action: 's3:PutObjectLegalHold' },
+};

@@ -1,0 +1,31 @@
+import type { AppDeps, S3Context } from './context.js';
+import { header } from './context.js';
+import { aclFromHeaders, type AccountResolver } from '../s3/acl.js';
+import type { AclColumns, BucketRow } from '../store/types.js';
+
+// The ACL headers of a write (x-amz-acl, x-amz-grant-*) turned into the new version's owner and ACL.
+
+const NO_ACCOUNTS: AccountResolver = { exists: () => false, byEmail: () => undefined, displayName: () => undefined };
+
+/** Whether the request names grantees (then accounts are read to resolve them). */
+export function hasGrantHeaders(ctx: S3Context): boolean {
+  return Object.keys(ctx.req.headers).some((h) => h.startsWith('x-amz-grant-'));
+}
+
+/** The resolver a request's ACL headers need: every account, read now, only when it names grantees. */
+export async function resolverFor(ctx: S3Context, deps: AppDeps): Promise<AccountResolver> {
+  return hasGrantHeaders(ctx) ? deps.accounts.resolver(true) : NO_ACCOUNTS;
+}
+
+/**
+ * Owner and ACL of the version a PutObject, CopyObject or CreateMultipartUpload makes. A request
+ * without ACL headers by the bucket's owner costs nothing here: private, owned by the bucket owner.
+ */
+export async function newObjectAccess(ctx: S3Context, deps: AppDeps, bucket: BucketRow): Promise<AclColumns> {
+  const writer = ctx.state.principal?.accountId ?? bucket.ownerId;
+  const canned = header(ctx, 'x-amz-acl')?.trim();
+  if (canned === undefined && writer === bucket.ownerId && !hasGrantHeaders(ctx)) return { ownerId: null, acl: null };
+  const owner = writer;
+  const grants = aclFromHeaders(ctx.req.headers, 'object', owner, bucket.ownerId, await resolverFor(ctx, deps));
+  return deps.accessControl.newObjectAccess(bucket, writer, grants, canned);
+}
