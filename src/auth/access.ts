@@ -10,9 +10,11 @@ import type { BucketRow } from '../store/types.js';
 // for its account; an explicit Deny in the bucket policy refuses; then the bucket's owner, an
 // Allow of the policy, or the ACL of the bucket or the object allows; nothing else does.
 //
-// Choice (docs/security.md): the bucket owner may act on every object in its buckets, also one
-// another account wrote under ObjectWriter ownership (S3 would need that object's ACL to say so).
-// It spares GET and PUT by the owner any lookup of the object, and the owner can read the disk anyway.
+// Choices (docs/policies.md): the bucket owner may act on every object in its buckets, also one
+// another account wrote under ObjectWriter ownership (S3 would need that object's ACL to say so):
+// it spares GET and PUT by the owner any lookup of the object. The root key (the operator's, from
+// the configuration; the console presigns with it) acts as the owner of every bucket; a policy's
+// Deny still binds it, as it binds an owner.
 
 /** The object facts an object ACL check needs. */
 export interface ObjectAclTarget {
@@ -65,7 +67,7 @@ export class BucketAccess {
     readonly bucket: BucketRow,
   ) {
     this.caller = req.principal?.accountId ?? null;
-    this.owner = this.caller === bucket.ownerId;
+    this.owner = this.caller === bucket.ownerId || req.principal?.kind === 'root';
     this.policy = policyOf(bucket);
     this.source = { ...req, resourceAccount: bucket.ownerId };
   }
