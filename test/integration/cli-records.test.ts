@@ -76,7 +76,7 @@ beforeAll(async () => {
   server = await startTestServer({ chunkSize: CHUNK });
   dataDir = server.dataDir;
   const s3 = server.client();
-  for (const b of ['photos', 'logs', 'many']) await server.repo.createBucket({ name: b, region: 'us-east-1', ownerId: 'a'.repeat(64) });
+  for (const b of ['photos', 'logs', 'many']) await server.repo.createBucket({ name: b, region: 'us-east-1', ownerId: (await server.meta.accounts.root()).id });
   const big = randomBytes(CHUNK * 3 + 1000);
   const items: Uploaded[] = [
     { bucket: 'photos', key: 'a/one.txt', body: Buffer.from('hello cairn'), contentType: 'text/plain', metadata: { owner: 'alice' } },
@@ -437,7 +437,7 @@ describe('cairn record commands against a running server', { timeout: 180_000 },
       await s3.send(new PutObjectCommand({ Bucket: 'logs', Key: 'from-key.log', Body: 'ok' }));
       const listed = await json(mode('keys', 'list'));
       const mine = listed.keys.find((k: any) => k.id === key.id);
-      expect(mine).toEqual({ id: key.id, description: 'cli test', createdAt: key.createdAt, grants: key.grants });
+      expect(mine).toEqual({ id: key.id, accountId: key.accountId, description: 'cli test', createdAt: key.createdAt, grants: key.grants });
       expect(JSON.stringify(listed)).not.toContain(key.secret);
       const human = await cli(mode('keys', 'list').filter((a) => a !== '--json'));
       expect(human.stdout).toContain(key.id);
