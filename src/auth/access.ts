@@ -34,7 +34,8 @@ export interface AccessRequest extends Omit<ConditionSource, 'resourceAccount'> 
   key: string | undefined;
 }
 
-type Decision = 'allow' | 'deny' | 'object';
+/** 'object': the object's ACL decides; 'not-owner': a policy operation allowed to another account (405). */
+type Decision = 'allow' | 'deny' | 'object' | 'not-owner';
 const OWNER_ONLY: OperationRule = { action: '' };
 
 // Compiled once per policy text: the bucket cache hands out the same text again and again.
@@ -84,8 +85,8 @@ export class BucketAccess {
     }
     if (verdict === 'Deny' && !(this.owner && rule.ownerOverridesDeny)) return 'deny';
     if (this.owner) return 'allow';
-    // Bucket policy operations are the owner's alone, as on S3.
-    if (rule.ownerOverridesDeny) return 'deny';
+    // Bucket policy operations are the owner's alone, as on S3: 405 to a caller the policy allows.
+    if (rule.ownerOverridesDeny) return verdict === 'Allow' ? 'not-owner' : 'deny';
     if (verdict === 'Allow') return 'allow';
     const acl = rule.acl;
     if (!acl || this.bucket.ownership === 'BucketOwnerEnforced') return 'deny';
@@ -160,6 +161,9 @@ async function check(access: BucketAccess, rule: OperationRule, key: string | un
   const action = versionId !== undefined && rule.versioned ? rule.versioned : rule.action;
   const decision = access.decide(rule, action, key);
   if (decision === 'allow') return;
+  if (decision === 'not-owner') {
+    throw new S3Error('MethodNotAllowed', {}, "The bucket policy operations are for the bucket owner's account only.");
+  }
   if (decision === 'object' && key !== undefined) {
     const obj = await lookups.object(access.bucket, key, versionId);
     if (obj ? access.objectAllows(obj, rule.acl!.permission) : mayList(access)) return;
