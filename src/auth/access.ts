@@ -88,7 +88,7 @@ export class BucketAccess {
     // Bucket policy operations are the owner's alone, as on S3: 405 to a caller the policy allows.
     if (rule.ownerOverridesDeny) return verdict === 'Allow' ? 'not-owner' : 'deny';
     if (verdict === 'Allow') return 'allow';
-    const acl = rule.acl;
+    const acl = rule.aclForVersions === false && action === rule.versioned ? undefined : rule.acl;
     if (!acl || this.bucket.ownership === 'BucketOwnerEnforced') return 'deny';
     if (acl.on === 'object') return 'object';
     return aclPermits(decodeAcl(this.bucket.acl, this.bucket.ownerId), this.caller, acl.permission) ? 'allow' : 'deny';

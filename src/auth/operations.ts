@@ -10,6 +10,8 @@ export interface OperationRule {
   versioned?: string;
   /** The ACL permission that allows it, on the bucket's ACL or the object's. */
   acl?: { on: 'bucket' | 'object'; permission: AclPermission };
+  /** False: no ACL allows the `versioned` action (only the owner or a policy does). */
+  aclForVersions?: false;
   /** Bucket policy operations: the owner may always repair its policy, whatever a Deny says (as the root user on S3). */
   ownerOverridesDeny?: boolean;
   /** Service-level (no bucket): ListBuckets, CreateBucket. */
@@ -57,7 +59,10 @@ export const OPERATION_RULES: Readonly<Record<string, OperationRule>> = {
   ListParts: { action: 's3:ListMultipartUploadParts', acl: bucketAcl('READ') },
   GetObject: { action: 's3:GetObject', versioned: 's3:GetObjectVersion', acl: objectAcl('READ') },
   HeadObject: { action: 's3:GetObject', versioned: 's3:GetObjectVersion', acl: objectAcl('READ') },
-  DeleteObject: { action: 's3:DeleteObject', versioned: 's3:DeleteObjectVersion', acl: bucketAcl('WRITE') },
+  // AWS's ACL mapping: bucket WRITE gives s3:DeleteObjectVersion only when the grantee is the
+  // bucket's owner (who needs no grant here): another account may add delete markers, never
+  // remove versions for good.
+  DeleteObject: { action: 's3:DeleteObject', versioned: 's3:DeleteObjectVersion', acl: bucketAcl('WRITE'), aclForVersions: false },
   GetObjectAcl: { action: 's3:GetObjectAcl', versioned: 's3:GetObjectVersionAcl', acl: objectAcl('READ_ACP') },
   PutObjectAcl: { action: 's3:PutObjectAcl', versioned: 's3:PutObjectVersionAcl', acl: objectAcl('WRITE_ACP') },
   GetObjectRetention: { action: 's3:GetObjectRetention' },
