@@ -139,7 +139,7 @@ export async function authorizeRequest(req: AccessRequest, lookups: AccessLookup
   }
   expectOwner(req.headers['x-amz-expected-bucket-owner'], bucket);
   const access = new BucketAccess(req, bucket);
-  await check(access, rule, req.key, req.query.get('versionId') ?? undefined, lookups);
+  if (!rule.perKey) await check(access, rule, req.key, req.query.get('versionId') ?? undefined, lookups);
   return access;
 }
 

@@ -16,6 +16,8 @@ export interface OperationRule {
   ownerOverridesDeny?: boolean;
   /** Service-level (no bucket): ListBuckets, CreateBucket. */
   service?: boolean;
+  /** Decided per key by the handler (DeleteObjects); the request itself needs only the key's grant. */
+  perKey?: boolean;
 }
 
 const bucketAcl = (permission: AclPermission) => ({ on: 'bucket' as const, permission });
@@ -47,8 +49,10 @@ export const OPERATION_RULES: Readonly<Record<string, OperationRule>> = {
   GetBucketOwnershipControls: { action: 's3:GetBucketOwnershipControls' },
   PutBucketOwnershipControls: { action: 's3:PutBucketOwnershipControls' },
   DeleteBucketOwnershipControls: { action: 's3:PutBucketOwnershipControls' },
-  // Each key is checked again as s3:DeleteObject (or DeleteObjectVersion) by the handler.
-  DeleteObjects: { action: 's3:DeleteObject', acl: bucketAcl('WRITE') },
+  // Each key is checked as s3:DeleteObject (or DeleteObjectVersion) by the handler, as S3 does: a
+  // policy naming objects (bucket/*, a prefix) cannot be judged on the bucket, and a key refused
+  // comes back as its own AccessDenied in a 200.
+  DeleteObjects: { action: 's3:DeleteObject', perKey: true },
   PutObject: { action: 's3:PutObject', acl: bucketAcl('WRITE') },
   CopyObject: { action: 's3:PutObject', acl: bucketAcl('WRITE') },
   CreateMultipartUpload: { action: 's3:PutObject', acl: bucketAcl('WRITE') },
