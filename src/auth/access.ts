@@ -150,9 +150,11 @@ export async function authorizeCopySource(
   lookups: AccessLookups,
 ): Promise<void> {
   const p = req.principal;
-  if (!p || !hasPermission(p, source.bucket, 'read')) throw new S3Error('AccessDenied');
+  // Anonymous callers copy what everyone may read into where everyone may write, like any other
+  // caller; a missing source bucket tells them nothing, as in authorizeRequest.
+  if (p && !hasPermission(p, source.bucket, 'read')) throw new S3Error('AccessDenied');
   const bucket = await lookups.bucket(source.bucket);
-  if (!bucket) throw new S3Error('NoSuchBucket', { BucketName: source.bucket });
+  if (!bucket) throw p ? new S3Error('NoSuchBucket', { BucketName: source.bucket }) : new S3Error('AccessDenied');
   expectOwner(req.headers['x-amz-source-expected-bucket-owner'], bucket);
   await check(new BucketAccess(req, bucket), OPERATION_RULES.GetObject!, source.key, source.versionId, lookups);
 }
