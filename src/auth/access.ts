@@ -36,7 +36,8 @@ export interface AccessRequest extends Omit<ConditionSource, 'resourceAccount'> 
   key: string | undefined;
 }
 
-type Decision = 'allow' | 'deny' | 'object';
+/** 'object': the object's ACL decides; 'not-owner': a policy operation allowed to another account (405). */
+type Decision = 'allow' | 'deny' | 'object' | 'not-owner';
 const OWNER_ONLY: OperationRule = { action: '' };
 
 // Compiled once per policy text: the bucket cache hands out the same text again and again.
@@ -86,10 +87,10 @@ export class BucketAccess {
     }
     if (verdict === 'Deny' && !(this.owner && rule.ownerOverridesDeny)) return 'deny';
     if (this.owner) return 'allow';
-    // Bucket policy operations are the owner's alone, as on S3.
-    if (rule.ownerOverridesDeny) return 'deny';
+    // Bucket policy operations are the owner's alone, as on S3: 405 to a caller the policy allows.
+    if (rule.ownerOverridesDeny) return verdict === 'Allow' ? 'not-owner' : 'deny';
     if (verdict === 'Allow') return 'allow';
-    const acl = rule.acl;
+    const acl = rule.aclForVersions === false && action === rule.versioned ? undefined : rule.acl;
     if (!acl || this.bucket.ownership === 'BucketOwnerEnforced') return 'deny';
     if (acl.on === 'object') return 'object';
     return aclPermits(decodeAcl(this.bucket.acl, this.bucket.ownerId), this.caller, acl.permission) ? 'allow' : 'deny';
@@ -140,7 +141,7 @@ export async function authorizeRequest(req: AccessRequest, lookups: AccessLookup
   }
   expectOwner(req.headers['x-amz-expected-bucket-owner'], bucket);
   const access = new BucketAccess(req, bucket);
-  await check(access, rule, req.key, req.query.get('versionId') ?? undefined, lookups);
+  if (!rule.perKey) await check(access, rule, req.key, req.query.get('versionId') ?? undefined, lookups);
   return access;
 }
 
@@ -151,9 +152,11 @@ export async function authorizeCopySource(
   lookups: AccessLookups,
 ): Promise<void> {
   const p = req.principal;
-  if (!p || !hasPermission(p, source.bucket, 'read')) throw new S3Error('AccessDenied');
+  // Anonymous callers copy what everyone may read into where everyone may write, like any other
+  // caller; a missing source bucket tells them nothing, as in authorizeRequest.
+  if (p && !hasPermission(p, source.bucket, 'read')) throw new S3Error('AccessDenied');
   const bucket = await lookups.bucket(source.bucket);
-  if (!bucket) throw new S3Error('NoSuchBucket', { BucketName: source.bucket });
+  if (!bucket) throw p ? new S3Error('NoSuchBucket', { BucketName: source.bucket }) : new S3Error('AccessDenied');
   expectOwner(req.headers['x-amz-source-expected-bucket-owner'], bucket);
   await check(new BucketAccess(req, bucket), OPERATION_RULES.GetObject!, source.key, source.versionId, lookups);
 }
@@ -162,6 +165,9 @@ async function check(access: BucketAccess, rule: OperationRule, key: string | un
   const action = versionId !== undefined && rule.versioned ? rule.versioned : rule.action;
   const decision = access.decide(rule, action, key);
   if (decision === 'allow') return;
+  if (decision === 'not-owner') {
+    throw new S3Error('MethodNotAllowed', {}, "The bucket policy operations are for the bucket owner's account only.");
+  }
   if (decision === 'object' && key !== undefined) {
     const obj = await lookups.object(access.bucket, key, versionId);
     if (obj ? access.objectAllows(obj, rule.acl!.permission) : mayList(access)) return;

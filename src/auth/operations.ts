@@ -10,10 +10,14 @@ export interface OperationRule {
   versioned?: string;
   /** The ACL permission that allows it, on the bucket's ACL or the object's. */
   acl?: { on: 'bucket' | 'object'; permission: AclPermission };
+  /** False: no ACL allows the `versioned` action (only the owner or a policy does). */
+  aclForVersions?: false;
   /** Bucket policy operations: the owner may always repair its policy, whatever a Deny says (as the root user on S3). */
   ownerOverridesDeny?: boolean;
   /** Service-level (no bucket): ListBuckets, CreateBucket. */
   service?: boolean;
+  /** Decided per key by the handler (DeleteObjects); the request itself needs only the key's grant. */
+  perKey?: boolean;
 }
 
 const bucketAcl = (permission: AclPermission) => ({ on: 'bucket' as const, permission });
@@ -45,8 +49,10 @@ export const OPERATION_RULES: Readonly<Record<string, OperationRule>> = {
   GetBucketOwnershipControls: { action: 's3:GetBucketOwnershipControls' },
   PutBucketOwnershipControls: { action: 's3:PutBucketOwnershipControls' },
   DeleteBucketOwnershipControls: { action: 's3:PutBucketOwnershipControls' },
-  // Each key is checked again as s3:DeleteObject (or DeleteObjectVersion) by the handler.
-  DeleteObjects: { action: 's3:DeleteObject', acl: bucketAcl('WRITE') },
+  // Each key is checked as s3:DeleteObject (or DeleteObjectVersion) by the handler, as S3 does: a
+  // policy naming objects (bucket/*, a prefix) cannot be judged on the bucket, and a key refused
+  // comes back as its own AccessDenied in a 200.
+  DeleteObjects: { action: 's3:DeleteObject', perKey: true },
   PutObject: { action: 's3:PutObject', acl: bucketAcl('WRITE') },
   CopyObject: { action: 's3:PutObject', acl: bucketAcl('WRITE') },
   CreateMultipartUpload: { action: 's3:PutObject', acl: bucketAcl('WRITE') },
@@ -57,7 +63,10 @@ export const OPERATION_RULES: Readonly<Record<string, OperationRule>> = {
   ListParts: { action: 's3:ListMultipartUploadParts', acl: bucketAcl('READ') },
   GetObject: { action: 's3:GetObject', versioned: 's3:GetObjectVersion', acl: objectAcl('READ') },
   HeadObject: { action: 's3:GetObject', versioned: 's3:GetObjectVersion', acl: objectAcl('READ') },
-  DeleteObject: { action: 's3:DeleteObject', versioned: 's3:DeleteObjectVersion', acl: bucketAcl('WRITE') },
+  // AWS's ACL mapping: bucket WRITE gives s3:DeleteObjectVersion only when the grantee is the
+  // bucket's owner (who needs no grant here): another account may add delete markers, never
+  // remove versions for good.
+  DeleteObject: { action: 's3:DeleteObject', versioned: 's3:DeleteObjectVersion', acl: bucketAcl('WRITE'), aclForVersions: false },
   GetObjectAcl: { action: 's3:GetObjectAcl', versioned: 's3:GetObjectVersionAcl', acl: objectAcl('READ_ACP') },
   PutObjectAcl: { action: 's3:PutObjectAcl', versioned: 's3:PutObjectVersionAcl', acl: objectAcl('WRITE_ACP') },
   GetObjectRetention: { action: 's3:GetObjectRetention' },
