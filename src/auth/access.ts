@@ -10,9 +10,13 @@ import type { BucketRow } from '../store/types.js';
 // for its account; an explicit Deny in the bucket policy refuses; then the bucket's owner, an
 // Allow of the policy, or the ACL of the bucket or the object allows; nothing else does.
 //
-// Choice (docs/security.md): the bucket owner may act on every object in its buckets, also one
+// Choices (docs/policies.md): the bucket owner may act on every object in its buckets, also one
 // another account wrote under ObjectWriter ownership (S3 would need that object's ACL to say so).
 // It spares GET and PUT by the owner any lookup of the object, and the owner can read the disk anyway.
+// The owner's administrators (the root key, keys with a write grant on every bucket) may always
+// read, replace and delete the bucket policy whatever it denies, as the root user on S3; the
+// owner's other keys are bound by a Deny like IAM users, so a policy can keep a backup key from
+// replacing the policy that binds it.
 
 /** The object facts an object ACL check needs. */
 export interface ObjectAclTarget {
@@ -56,6 +60,8 @@ function policyOf(bucket: BucketRow): CompiledPolicy | undefined {
 export class BucketAccess {
   private readonly caller: string | null;
   private readonly owner: boolean;
+  /** The owner's administrator: a Deny never keeps it from repairing the policy. */
+  private readonly repairs: boolean;
   private readonly policy: CompiledPolicy | undefined;
   private readonly source: ConditionSource;
   private readonly now = Date.now();
@@ -66,6 +72,7 @@ export class BucketAccess {
   ) {
     this.caller = req.principal?.accountId ?? null;
     this.owner = this.caller === bucket.ownerId;
+    this.repairs = this.owner && req.principal !== null && allows(req.principal, 'admin', undefined);
     this.policy = policyOf(bucket);
     this.source = { ...req, resourceAccount: bucket.ownerId };
   }
@@ -82,7 +89,7 @@ export class BucketAccess {
         condition: (name) => conditionValue(this.source, name, this.now),
       });
     }
-    if (verdict === 'Deny' && !(this.owner && rule.ownerOverridesDeny)) return 'deny';
+    if (verdict === 'Deny' && !(this.repairs && rule.ownerOverridesDeny)) return 'deny';
     if (this.owner) return 'allow';
     // Bucket policy operations are the owner's alone, as on S3.
     if (rule.ownerOverridesDeny) return 'deny';
