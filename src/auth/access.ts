@@ -174,6 +174,16 @@ async function check(access: BucketAccess, rule: OperationRule, key: string | un
   throw new S3Error('AccessDenied');
 }
 
+/**
+ * GetObject or HeadObject allowed (by a policy or an ACL) found no such key: a caller who may list
+ * the bucket learns that (404), others get 403, as on S3, so opening reads reveals no key names.
+ */
+export function concealMissing(err: unknown, operation: string, access: BucketAccess | undefined): unknown {
+  if (!access || !(err instanceof S3Error) || err.code !== 'NoSuchKey') return err;
+  if (operation !== 'GetObject' && operation !== 'HeadObject') return err;
+  return mayList(access) ? err : new S3Error('AccessDenied');
+}
+
 /** No such object: a caller who may list the bucket learns that (the handler's 404); others get 403, as on S3. */
 function mayList(access: BucketAccess): boolean {
   const list = OPERATION_RULES.ListObjects!;
