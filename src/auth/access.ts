@@ -11,12 +11,13 @@ import type { BucketRow } from '../store/types.js';
 // Allow of the policy, or the ACL of the bucket or the object allows; nothing else does.
 //
 // Choices (docs/policies.md): the bucket owner may act on every object in its buckets, also one
-// another account wrote under ObjectWriter ownership (S3 would need that object's ACL to say so).
-// It spares GET and PUT by the owner any lookup of the object, and the owner can read the disk anyway.
-// The owner's administrators (the root key, keys with a write grant on every bucket) may always
-// read, replace and delete the bucket policy whatever it denies, as the root user on S3; the
-// owner's other keys are bound by a Deny like IAM users, so a policy can keep a backup key from
-// replacing the policy that binds it.
+// another account wrote under ObjectWriter ownership (S3 would need that object's ACL to say so):
+// it spares GET and PUT by the owner any lookup of the object. The root key (the operator's, from
+// the configuration; the console presigns with it) acts as the owner of every bucket; a policy's
+// Deny still binds it, as it binds an owner. The owner's administrators (the root key, keys with
+// a write grant on every bucket) may always read, replace and delete the bucket policy whatever
+// it denies, as the root user on S3; the owner's other keys are bound by a Deny like IAM users,
+// so a policy can keep a backup key from replacing the policy that binds it.
 
 /** The object facts an object ACL check needs. */
 export interface ObjectAclTarget {
@@ -71,7 +72,7 @@ export class BucketAccess {
     readonly bucket: BucketRow,
   ) {
     this.caller = req.principal?.accountId ?? null;
-    this.owner = this.caller === bucket.ownerId;
+    this.owner = this.caller === bucket.ownerId || req.principal?.kind === 'root';
     this.repairs = this.owner && req.principal !== null && allows(req.principal, 'admin', undefined);
     this.policy = policyOf(bucket);
     this.source = { ...req, resourceAccount: bucket.ownerId };

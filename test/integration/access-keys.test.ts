@@ -262,16 +262,21 @@ describe('access keys: grants enforced through the SDK', () => {
 
   it('anonymous requests keep the public-read rule', async () => {
     await root.send(new CreateBucketCommand({ Bucket: 'public-zeta', ACL: 'public-read' }));
-    await root.send(new PutObjectCommand({ Bucket: 'public-zeta', Key: 'z.txt', Body: 'z' }));
+    await root.send(new PutObjectCommand({ Bucket: 'public-zeta', Key: 'z.txt', Body: 'z', ACL: 'public-read' }));
+    await root.send(new PutObjectCommand({ Bucket: 'public-zeta', Key: 'private.txt', Body: 'p' }));
     const ok = await fetch(`${srv.url}/public-zeta/z.txt`);
     expect(ok.status).toBe(200);
     expect(await ok.text()).toBe('z');
+    // The bucket's public-read ACL lists it for anyone; an object without a public ACL stays private (S3's rule).
+    expect((await fetch(`${srv.url}/public-zeta?list-type=2`)).status).toBe(200);
+    expect((await fetch(`${srv.url}/public-zeta/private.txt`)).status).toBe(403);
     expect((await fetch(`${srv.url}/${A}/a.txt`)).status).toBe(403);
     expect((await fetch(`${srv.url}/public-zeta/new.txt`, { method: 'PUT', body: 'x' })).status).toBe(403);
     // A key without a grant on the public bucket is still denied: grants, not the ACL, bind keys.
     const { s3 } = keyClient([{ bucket: A, permission: 'read' }]);
     await denied(s3.send(new GetObjectCommand({ Bucket: 'public-zeta', Key: 'z.txt' })));
     await root.send(new DeleteObjectCommand({ Bucket: 'public-zeta', Key: 'z.txt' }));
+    await root.send(new DeleteObjectCommand({ Bucket: 'public-zeta', Key: 'private.txt' }));
     await root.send(new DeleteBucketCommand({ Bucket: 'public-zeta' }));
   });
 });

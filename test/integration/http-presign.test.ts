@@ -96,8 +96,9 @@ describe.skipIf(!hasClient('curl'))('curl: presigned URLs, --aws-sigv4, anonymou
     await Promise.all([
       s3.send(new PutObjectCommand({ Bucket: 'priv', Key: 'obj.bin', Body: data })),
       s3.send(new PutObjectCommand({ Bucket: 'priv', Key: ODD, Body: data })),
-      s3.send(new PutObjectCommand({ Bucket: 'pub', Key: 'hello.txt', Body: 'hello, public world\n', ContentType: 'text/plain' })),
-      s3.send(new PutObjectCommand({ Bucket: 'pub', Key: 'sp ace/ü.txt', Body: 'odd public\n' })),
+      // The bucket's public-read ACL lets anyone list it; each object's own ACL lets anyone read it (S3's rule).
+      s3.send(new PutObjectCommand({ Bucket: 'pub', Key: 'hello.txt', Body: 'hello, public world\n', ContentType: 'text/plain', ACL: 'public-read' })),
+      s3.send(new PutObjectCommand({ Bucket: 'pub', Key: 'sp ace/ü.txt', Body: 'odd public\n', ACL: 'public-read' })),
     ]);
   });
   afterAll(async () => {

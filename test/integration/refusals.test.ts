@@ -3,7 +3,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import {
   CreateMultipartUploadCommand,
+  GetBucketAclCommand,
   GetBucketCorsCommand,
+  GetBucketOwnershipControlsCommand,
+  GetBucketPolicyCommand,
+  GetObjectAclCommand,
   GetObjectCommand,
   GetBucketVersioningCommand,
   HeadBucketCommand,
@@ -157,6 +161,8 @@ describe('refused headers and parameters over real HTTP', () => {
   /** Keyed by operation; fresh keys and buckets are made per request so absence proves nothing was created. */
   const versioningXml = Buffer.from('<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>');
   const lockXml = Buffer.from('<ObjectLockConfiguration><ObjectLockEnabled>Enabled</ObjectLockEnabled></ObjectLockConfiguration>');
+  const policyJson = Buffer.from(JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${B}/*` }] }));
+  const ownershipXml = Buffer.from('<OwnershipControls><Rule><ObjectOwnership>BucketOwnerEnforced</ObjectOwnership></Rule></OwnershipControls>');
   const retentionXml = Buffer.from('<Retention><Mode>GOVERNANCE</Mode><RetainUntilDate>2099-01-01T00:00:00Z</RetainUntilDate></Retention>');
   const holdXml = Buffer.from('<LegalHold><Status>ON</Status></LegalHold>');
   const unversioned = async () => expect((await s3.send(new GetBucketVersioningCommand({ Bucket: B }))).Status).toBeUndefined();
@@ -213,7 +219,24 @@ describe('refused headers and parameters over real HTTP', () => {
     GetObjectRetention: [{ req: () => ({ method: 'GET', path: `/${B}/${KEEP}`, query: 'retention' }), unchanged: nothing }],
     PutObjectLegalHold: [{ req: () => ({ method: 'PUT', path: `/${B}/${KEEP}`, query: 'legal-hold', body: holdXml, headers: { 'content-md5': md5B64(holdXml) } }), unchanged: keepIntact }],
     GetObjectLegalHold: [{ req: () => ({ method: 'GET', path: `/${B}/${KEEP}`, query: 'legal-hold' }), unchanged: nothing }],
+    PutBucketAcl: [{ req: () => ({ method: 'PUT', path: `/${B}`, query: 'acl', headers: { 'x-amz-acl': 'public-read' } }), unchanged: bucketAclPrivate }],
+    PutObjectAcl: [{ req: () => ({ method: 'PUT', path: `/${B}/${KEEP}`, query: 'acl', headers: { 'x-amz-acl': 'public-read' } }), unchanged: keepAclPrivate }],
+    PutBucketPolicy: [{ req: () => ({ method: 'PUT', path: `/${B}`, query: 'policy', body: policyJson }), unchanged: noPolicy }],
+    PutBucketOwnershipControls: [{ req: () => ({ method: 'PUT', path: `/${B}`, query: 'ownershipControls', body: ownershipXml, headers: { 'content-md5': md5B64(ownershipXml) } }), unchanged: objectWriter }],
   };
+
+  async function bucketAclPrivate(): Promise<void> {
+    expect((await s3.send(new GetBucketAclCommand({ Bucket: B }))).Grants?.map((g) => g.Permission)).toEqual(['FULL_CONTROL']);
+  }
+  async function keepAclPrivate(): Promise<void> {
+    expect((await s3.send(new GetObjectAclCommand({ Bucket: B, Key: KEEP }))).Grants?.map((g) => g.Permission)).toEqual(['FULL_CONTROL']);
+  }
+  async function noPolicy(): Promise<void> {
+    expect((await s3Error(s3.send(new GetBucketPolicyCommand({ Bucket: B })))).name).toBe('NoSuchBucketPolicy');
+  }
+  async function objectWriter(): Promise<void> {
+    expect((await s3.send(new GetBucketOwnershipControlsCommand({ Bucket: B }))).OwnershipControls?.Rules?.[0]?.ObjectOwnership).toBe('ObjectWriter');
+  }
 
   /** Every refusal the table makes: [operation, header or ?parameter, value, expected status and code]. */
   const CASES: Array<[string, string, string, number, string]> = [];
@@ -259,8 +282,8 @@ describe('refused headers and parameters over real HTTP', () => {
     await absent(key);
   });
 
-  it('the SDK sees NotImplemented for encryption, tagging and a public ACL', async () => {
-    for (const extra of [{ ServerSideEncryption: 'AES256' as const }, { Tagging: 'a=b' }, { ACL: 'public-read' as const }, { SSECustomerAlgorithm: 'AES256', SSECustomerKey: SSE_C_KEY.toString('base64') }]) {
+  it('the SDK sees NotImplemented for encryption and tagging', async () => {
+    for (const extra of [{ ServerSideEncryption: 'AES256' as const }, { Tagging: 'a=b' }, { SSECustomerAlgorithm: 'AES256', SSECustomerKey: SSE_C_KEY.toString('base64') }]) {
       const err = await s3Error(s3.send(new PutObjectCommand({ Bucket: B, Key: 'sdk-refused', Body: 'x', ...extra })));
       expect({ name: err.name, status: err.$metadata.httpStatusCode }, JSON.stringify(extra)).toEqual({ name: 'NotImplemented', status: 501 });
     }

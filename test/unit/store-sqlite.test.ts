@@ -5,6 +5,7 @@ import { SqliteStore } from '../../src/db/sqlite-store.js';
 import type { MetadataStore } from '../../src/store/metadata-store.js';
 import { storeContract, type StoreFactory } from '../helpers/store-contract.js';
 import { storeVersionContract } from '../helpers/store-contract-versions.js';
+import { storeAccountsContract } from '../helpers/store-contract-accounts.js';
 
 // The store contract on SQLite, with each of its commit paths: the commit thread (the server's
 // default) and group commit on the event loop's connection.
@@ -31,3 +32,5 @@ storeContract('sqlite, commit thread', sqlite(true));
 storeContract('sqlite, group commit', sqlite(false));
 storeVersionContract('sqlite, commit thread', sqlite(true));
 storeVersionContract('sqlite, group commit', sqlite(false));
+storeAccountsContract('sqlite, commit thread', sqlite(true));
+storeAccountsContract('sqlite, group commit', sqlite(false));
