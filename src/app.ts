@@ -5,7 +5,7 @@ import { writeError } from './http/errors.js';
 import { resolveOperation } from './http/router.js';
 import { parseEndpoint } from './s3/endpoint.js';
 import { S3Error } from './s3/errors.js';
-import { authorizeRequest } from './auth/access.js';
+import { authorizeRequest, concealMissing } from './auth/access.js';
 import { accessRequest } from './http/access-request.js';
 import { applyCorsHeaders, preflight } from './http/handlers/cors.js';
 import { sendPieces } from './http/send-pieces.js';
@@ -150,7 +150,9 @@ async function handle(ctx: S3Context, deps: AppDeps): Promise<void> {
   }
   ctx.state.access = await authorizeRequest(accessRequest(ctx, op), deps.accessLookups);
   refuseUnimplemented(op.name, ctx.req.headers, ctx.state.query);
-  await op.run(ctx, deps);
+  await op.run(ctx, deps).catch((err: unknown) => {
+    throw concealMissing(err, op.name, ctx.state.access);
+  });
 }
 
 // Auth parameters, and checksums: the SDK presigns the CRC32 of an empty body, so S3 does not

@@ -14,7 +14,10 @@ import type { BucketRow } from '../store/types.js';
 // another account wrote under ObjectWriter ownership (S3 would need that object's ACL to say so):
 // it spares GET and PUT by the owner any lookup of the object. The root key (the operator's, from
 // the configuration; the console presigns with it) acts as the owner of every bucket; a policy's
-// Deny still binds it, as it binds an owner.
+// Deny still binds it, as it binds an owner. The owner's administrators (the root key, keys with
+// a write grant on every bucket) may always read, replace and delete the bucket policy whatever
+// it denies, as the root user on S3; the owner's other keys are bound by a Deny like IAM users,
+// so a policy can keep a backup key from replacing the policy that binds it.
 
 /** The object facts an object ACL check needs. */
 export interface ObjectAclTarget {
@@ -59,6 +62,8 @@ function policyOf(bucket: BucketRow): CompiledPolicy | undefined {
 export class BucketAccess {
   private readonly caller: string | null;
   private readonly owner: boolean;
+  /** The owner's administrator: a Deny never keeps it from repairing the policy. */
+  private readonly repairs: boolean;
   private readonly policy: CompiledPolicy | undefined;
   private readonly source: ConditionSource;
   private readonly now = Date.now();
@@ -69,6 +74,7 @@ export class BucketAccess {
   ) {
     this.caller = req.principal?.accountId ?? null;
     this.owner = this.caller === bucket.ownerId || req.principal?.kind === 'root';
+    this.repairs = this.owner && req.principal !== null && allows(req.principal, 'admin', undefined);
     this.policy = policyOf(bucket);
     this.source = { ...req, resourceAccount: bucket.ownerId };
   }
@@ -85,7 +91,7 @@ export class BucketAccess {
         condition: (name) => conditionValue(this.source, name, this.now),
       });
     }
-    if (verdict === 'Deny' && !(this.owner && rule.ownerOverridesDeny)) return 'deny';
+    if (verdict === 'Deny' && !(this.repairs && rule.ownerOverridesDeny)) return 'deny';
     if (this.owner) return 'allow';
     // Bucket policy operations are the owner's alone, as on S3: 405 to a caller the policy allows.
     if (rule.ownerOverridesDeny) return verdict === 'Allow' ? 'not-owner' : 'deny';
@@ -173,6 +179,16 @@ async function check(access: BucketAccess, rule: OperationRule, key: string | un
     if (obj ? access.objectAllows(obj, rule.acl!.permission) : mayList(access)) return;
   }
   throw new S3Error('AccessDenied');
+}
+
+/**
+ * GetObject or HeadObject allowed (by a policy or an ACL) found no such key: a caller who may list
+ * the bucket learns that (404), others get 403, as on S3, so opening reads reveals no key names.
+ */
+export function concealMissing(err: unknown, operation: string, access: BucketAccess | undefined): unknown {
+  if (!access || !(err instanceof S3Error) || err.code !== 'NoSuchKey') return err;
+  if (operation !== 'GetObject' && operation !== 'HeadObject') return err;
+  return mayList(access) ? err : new S3Error('AccessDenied');
 }
 
 /** No such object: a caller who may list the bucket learns that (the handler's 404); others get 403, as on S3. */

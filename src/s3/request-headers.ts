@@ -163,7 +163,7 @@ export const OPERATIONS: Readonly<Record<string, Rows>> = {
   CreateBucket: {
     'x-amz-acl': BUCKET_ACL,
     ...BUCKET_GRANTS,
-    'x-amz-object-ownership': does('BucketOwnerEnforced, BucketOwnerPreferred or ObjectWriter (the default: docs/security.md)'),
+    'x-amz-object-ownership': does('BucketOwnerEnforced, BucketOwnerPreferred or ObjectWriter (the default: docs/policies.md)'),
     'x-amz-bucket-object-lock-enabled': does('true: object lock on, versioning Enabled for good'),
     'x-amz-bucket-namespace': refused('none', 'bucket namespaces: one namespace per server'),
   },
@@ -178,7 +178,7 @@ export const OPERATIONS: Readonly<Record<string, Rows>> = {
   PutBucketPolicy: {
     '?policy': selects,
     ...BODY_CHECKSUMS,
-    'x-amz-confirm-remove-self-bucket-access': refused('none', 'the owner can always change its bucket policy, so there is no lock-out to confirm'),
+    'x-amz-confirm-remove-self-bucket-access': refused('none', 'the owner\'s administrator keys can always change the bucket policy, so there is no lock-out to confirm'),
     ...EXPECTED_OWNER,
   },
   DeleteBucketPolicy: { '?policy': selects, ...EXPECTED_OWNER },

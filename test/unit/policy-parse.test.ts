@@ -31,8 +31,10 @@ describe('policy document shape', () => {
 
   it.each([
     ['not JSON', '{"Statement": ', "Policies must be valid JSON and the first byte must be '{'"],
-    ['a JSON array', '[]', "Policies must be valid JSON and the first byte must be '{'"],
-    ['a JSON string', '"x"', "Policies must be valid JSON and the first byte must be '{'"],
+    ['not JSON, with the parser\'s reason', '{"Statement": [}', "Policies must be valid JSON and the first byte must be '{': "],
+    ['a JSON array', '[]', "Policies must be valid JSON and the first byte must be '{': the document is an array, not an object"],
+    ['a JSON string', '"x"', "Policies must be valid JSON and the first byte must be '{': the document is a string, not an object"],
+    ['JSON null', 'null', 'the document is null, not an object'],
     ['an unknown top-level field', { Statement: stmt(), Extra: 1 }, 'Unknown field Extra in policy'],
     ['another Version', { Version: '2012-10-18', Statement: stmt() }, 'Invalid policy Version "2012-10-18": use "2012-10-17"'],
     ['a numeric Version', { Version: 2012, Statement: stmt() }, 'Invalid policy Version 2012'],
@@ -98,8 +100,8 @@ describe('principals', () => {
     ['a root ARN of an unknown account', { AWS: `arn:aws:iam::${UNKNOWN}:root` }],
     ['a key ARN of an unknown account', { AWS: `arn:aws:iam::${UNKNOWN}:user/CK1` }],
     ['an unknown CanonicalUser', { CanonicalUser: UNKNOWN }],
-  ])('refuses %s with S3 words', (_what, principal) => {
-    expect(errorOfStatement({ Principal: principal })).toBe('Invalid principal in policy');
+  ])('refuses %s with S3 words, naming the id', (_what, principal) => {
+    expect(errorOfStatement({ Principal: principal })).toBe(`Invalid principal in policy: no account has the id ${UNKNOWN}`);
   });
 
   it.each([

@@ -13,7 +13,7 @@ const backupKey: PolicyPrincipal = { accountId: OWNER, accessKeyId: 'CKBACKUP000
 
 it('every recipe in the folder parses and is covered here', () => {
   const names = fs.readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
-  expect(names).toEqual(['anonymous-read-prefix.json', 'backup-no-delete.json', 'drop-box.json', 'https-only.json', 'ip-allow-list.json']);
+  expect(names).toEqual(['anonymous-read-prefix.json', 'backup-no-delete.json', 'backup-restic.json', 'drop-box.json', 'https-only.json', 'ip-allow-list.json']);
   for (const name of names) expect(() => recipe(name)).not.toThrow();
 });
 
@@ -85,13 +85,37 @@ describe('backup-no-delete', () => {
     }
   });
 
-  it('denies turning off versioning, expiring versions, or replacing the policy', () => {
-    for (const action of ['s3:PutBucketVersioning', 's3:PutLifecycleConfiguration', 's3:PutBucketObjectLockConfiguration', 's3:PutBucketPolicy', 's3:DeleteBucketPolicy', 's3:DeleteBucket']) {
+  it('denies turning off versioning, expiring versions, opening the bucket ACL, or replacing the policy', () => {
+    for (const action of ['s3:PutBucketVersioning', 's3:PutLifecycleConfiguration', 's3:PutBucketObjectLockConfiguration', 's3:PutBucketAcl', 's3:PutBucketPolicy', 's3:DeleteBucketPolicy', 's3:DeleteBucket']) {
       expect(asBackup(action, BUCKET_ARN), action).toBe('Deny');
     }
   });
 
   it('binds only the backup key', () => {
+    expect(evaluatePolicy(p, request({ principal: ownerKey, action: 's3:DeleteObject' }))).toBeUndefined();
+    expect(isPublicPolicy(p)).toBe(false);
+  });
+});
+
+describe('backup-restic', () => {
+  const p = recipe('backup-restic.json');
+  const asBackup = (action: string, resource = objectArn('data/ab/abcd')) => evaluatePolicy(p, request({ principal: backupKey, action, resource }));
+
+  it('lets the key remove lock files (a delete marker on a versioned bucket), and nothing else', () => {
+    expect(asBackup('s3:DeleteObject', objectArn('locks/0123'))).toBeUndefined();
+    expect(asBackup('s3:DeleteObject')).toBe('Deny');
+    expect(asBackup('s3:DeleteObject', objectArn('snapshots/0123'))).toBe('Deny');
+    expect(asBackup('s3:DeleteObject', BUCKET_ARN)).toBe('Deny');
+    expect(asBackup('s3:DeleteObjectVersion', objectArn('locks/0123'))).toBe('Deny');
+  });
+
+  it('denies what backup-no-delete denies, but DeleteObject under locks/', () => {
+    const strict = recipe('backup-no-delete.json');
+    for (const s of strict.statements) expect(s.effect).toBe('Deny');
+    for (const action of ['s3:BypassGovernanceRetention', 's3:PutObjectLegalHold', 's3:PutObject', 's3:GetObject']) expect(asBackup(action), action).toBe(evaluatePolicy(strict, request({ principal: backupKey, action, resource: objectArn('data/ab/abcd') })));
+    for (const action of ['s3:PutBucketVersioning', 's3:PutBucketAcl', 's3:PutBucketPolicy', 's3:DeleteBucketPolicy', 's3:ListBucket']) {
+      expect(asBackup(action, BUCKET_ARN), action).toBe(evaluatePolicy(strict, request({ principal: backupKey, action, resource: BUCKET_ARN })));
+    }
     expect(evaluatePolicy(p, request({ principal: ownerKey, action: 's3:DeleteObject' }))).toBeUndefined();
     expect(isPublicPolicy(p)).toBe(false);
   });

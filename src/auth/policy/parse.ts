@@ -18,13 +18,15 @@ const STATEMENT_FIELDS = new Set(['Sid', 'Effect', 'Principal', 'NotPrincipal', 
 /** Parses and validates a policy document for `bucket`. isAccount(id) says whether a 64-hex canonical account id exists. */
 export function parsePolicy(text: string, bucket: string, isAccount: (id: string) => boolean): CompiledPolicy {
   if (Buffer.byteLength(text, 'utf8') > MAX_BYTES) throw new PolicyError(`Policy exceeds the maximum allowed document size (${MAX_BYTES} bytes)`);
+  // S3's words, then what is wrong: the parser's reason (it names the position), or the JSON type.
+  const notJson = "Policies must be valid JSON and the first byte must be '{'";
   let doc: unknown;
   try {
     doc = JSON.parse(text);
-  } catch {
-    throw new PolicyError("Policies must be valid JSON and the first byte must be '{'");
+  } catch (err) {
+    throw new PolicyError(`${notJson}: ${(err as Error).message}`);
   }
-  if (!isPlainObject(doc)) throw new PolicyError("Policies must be valid JSON and the first byte must be '{'");
+  if (!isPlainObject(doc)) throw new PolicyError(`${notJson}: the document is ${Array.isArray(doc) ? 'an array' : doc === null ? 'null' : `a ${typeof doc}`}, not an object`);
   for (const field of Object.keys(doc)) if (!TOP_FIELDS.has(field)) throw new PolicyError(`Unknown field ${field} in policy`);
   if (doc.Version !== undefined && (typeof doc.Version !== 'string' || !VERSIONS.has(doc.Version))) {
     throw new PolicyError(`Invalid policy Version ${JSON.stringify(doc.Version)}: use "2012-10-17"`);

@@ -21,7 +21,7 @@ export function parsePrincipal(element: unknown, isAccount: (id: string) => bool
   const account = (id: string): string => {
     const lower = id.toLowerCase();
     if (!ACCOUNT_ID.test(id)) throw new PolicyError(`${INVALID}: ${id} is not a 64-hex canonical account id`);
-    if (!isAccount(lower)) throw new PolicyError(INVALID);
+    if (!isAccount(lower)) throw new PolicyError(`${INVALID}: no account has the id ${id}`);
     return lower;
   };
   for (const [type, value] of Object.entries(element)) {
