@@ -191,6 +191,31 @@ describe.skipIf(!hasClient('aws'))('aws CLI: ACLs, bucket policies and ownership
     expect(acl.Grants).toEqual([ownerGrant()]);
   });
 
+  it('cross-account uploads into a BucketOwnerEnforced bucket: a policy demands bucket-owner-full-control; the bucket owner owns them', async () => {
+    const policy = {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'OnlyHandedOver', Effect: 'Allow', Principal: { AWS: bob.id }, Action: 's3:PutObject', Resource: 'arn:aws:s3:::enforced/in/*',
+          Condition: { StringEquals: { 's3:x-amz-acl': 'bucket-owner-full-control' } },
+        },
+        { Sid: 'Open', Effect: 'Allow', Principal: { AWS: bob.id }, Action: 's3:PutObject', Resource: 'arn:aws:s3:::enforced/open/*' },
+      ],
+    };
+    await aws(['s3api', 'put-bucket-policy', '--bucket', 'enforced', '--policy', JSON.stringify(policy)]);
+    await aws(['s3', 'cp', file, 's3://enforced/in/a.jpg', '--acl', 'bucket-owner-full-control'], bob.env);
+    expect((await awsFail(['s3', 'cp', file, 's3://enforced/in/b.jpg'], bob.env)).stderr).toContain('AccessDenied');
+    // ACLs are off: a grant to anyone else is refused, the owner's full control in grant form is not.
+    await aws(['s3api', 'put-object', '--bucket', 'enforced', '--key', 'open/c.jpg', '--body', file, '--grant-full-control', `id=${rootId}`], bob.env);
+    const other = await awsFail(['s3api', 'put-object', '--bucket', 'enforced', '--key', 'open/d.jpg', '--body', file, '--grant-read', `id=${bob.id}`], bob.env);
+    expect(other.stderr).toContain('AccessControlListNotSupported');
+    for (const key of ['in/a.jpg', 'open/c.jpg']) {
+      const acl = await json(['s3api', 'get-object-acl', '--bucket', 'enforced', '--key', key]);
+      expect(acl.Owner.ID).toBe(rootId);
+      expect(acl.Grants).toEqual([ownerGrant()]);
+    }
+  });
+
   it('--expected-bucket-owner: the right canonical id passes, another account is refused', async () => {
     await aws(['s3api', 'head-bucket', '--bucket', 'site', '--expected-bucket-owner', rootId]);
     const wrong = await awsFail(['s3api', 'head-bucket', '--bucket', 'site', '--expected-bucket-owner', bob.id]);
