@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { GetBucketAclCommand, GetObjectCommand, GetObjectAclCommand, PutBucketAclCommand, type S3Client } from '@aws-sdk/client-s3';
-import { hasClient, runOk, rcloneEnv } from '../helpers/clients.js';
+import { CreateBucketCommand, GetBucketAclCommand, GetObjectCommand, GetObjectAclCommand, PutBucketAclCommand, type S3Client } from '@aws-sdk/client-s3';
+import { hasClient, run, runOk, rcloneEnv } from '../helpers/clients.js';
 import { addAccount, rootAccountId, type TestAccount } from '../helpers/accounts.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -101,6 +101,15 @@ describe.skipIf(!hasClient('rclone', ['version']))('rclone: --s3-acl, --s3-bucke
     expect((await anon('rc-private/avatar.txt')).status).toBe(403);
   });
 
+  it('a BucketOwnerEnforced bucket (ACLs off) takes rclone\'s default x-amz-acl: private, refuses public-read', async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: 'rc-enforced', ObjectOwnership: 'BucketOwnerEnforced' }));
+    await rclone(['copy', src, 'cairn:rc-enforced']);
+    expect(await objectGrants('rc-enforced', 'avatar.txt')).toEqual(ownerOnly());
+    const refused = await run('rclone', ['copyto', '--s3-acl', 'public-read', path.join(src, 'avatar.txt'), 'cairn:rc-enforced/public.txt'], { env, timeoutMs: 60_000 });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('AccessControlListNotSupported');
+  });
+
   it("another account uploads into a bucket whose ACL grants it READ and WRITE; it owns what it wrote", async () => {
     const forbidden = await runOk('rclone', ['lsf', 'cairn:rc-private'], { env: bobEnv }).then(() => 'listed', () => 'refused');
     expect(forbidden).toBe('refused');
@@ -116,6 +125,10 @@ describe.skipIf(!hasClient('rclone', ['version']))('rclone: --s3-acl, --s3-bucke
     // rclone lists the destination, PUTs with x-amz-acl: private, then HEADs the new object.
     await rclone(['copy', bobSrc, 'cairn:rc-private'], bobEnv);
     expect(await objectGrants('rc-private', 'from-bob.txt')).toEqual([{ Grantee: { Type: 'CanonicalUser', ID: bob.id, DisplayName: 'bob' }, Permission: 'FULL_CONTROL' }]);
+    // copyto does not list first: it tries CreateBucket, takes the 409 (BucketAlreadyExists, the
+    // name is another account's) as "the bucket is there", and uploads.
+    await rclone(['copyto', path.join(bobSrc, 'from-bob.txt'), 'cairn:rc-private/single.txt'], bobEnv);
+    expect(await objectGrants('rc-private', 'single.txt')).toHaveLength(1);
     // The bucket's READ lets bob list but not read the owner's private objects.
     expect((await rclone(['lsf', 'cairn:rc-private'], bobEnv)).stdout.split('\n')).toContain('avatar.txt');
     // rclone takes the 403 on its HEAD for "not a file", lists `avatar.txt/` and prints nothing.
