@@ -27,6 +27,10 @@ export function ownershipControlsXml(ownership: ObjectOwnership): string {
   return doc('OwnershipControls', `<Rule>${el('ObjectOwnership', ownership)}</Rule>`);
 }
 
+/**
+ * XML booleans go out in lower case, as S3 sends them: the API reference's prose says TRUE, but
+ * botocore (aws CLI, boto3) reads anything but `true` as false.
+ */
 export function policyStatusXml(isPublic: boolean): string {
-  return doc('PolicyStatus', el('IsPublic', isPublic ? 'TRUE' : 'FALSE'));
+  return doc('PolicyStatus', el('IsPublic', String(isPublic)));
 }

@@ -73,7 +73,7 @@ export class AccessControlService {
    */
   newObjectAccess(bucket: BucketRow, writer: string, grants: AclGrant[] | undefined, canned: string | undefined): AclColumns {
     if (bucket.ownership === 'BucketOwnerEnforced') {
-      if (grants && !(canned === 'private' || canned === 'bucket-owner-full-control' || isPrivateAcl(grants, writer))) {
+      if (grants && !(canned === 'private' || canned === 'bucket-owner-full-control' || ownersFullControlOnly(grants, writer, bucket.ownerId))) {
         throw new S3Error('AccessControlListNotSupported');
       }
       return { ownerId: null, acl: null };
@@ -147,6 +147,15 @@ export class AccessControlService {
     if (bucket.ownership === 'BucketOwnerEnforced') return cannedGrants('private', 'bucket', bucket.ownerId, bucket.ownerId);
     return decodeAcl(bucket.acl, bucket.ownerId);
   }
+}
+
+/**
+ * Grants that only give FULL_CONTROL to the writer or the bucket owner: what S3 accepts with ACLs
+ * off besides the canned ACLs, so a writer may also spell bucket-owner-full-control out in grant
+ * headers (`x-amz-grant-full-control: id=<bucket owner>`).
+ */
+function ownersFullControlOnly(grants: readonly AclGrant[], writer: string, bucketOwner: string): boolean {
+  return grants.every((g) => g.permission === 'FULL_CONTROL' && g.grantee.type === 'CanonicalUser' && (g.grantee.id === writer || g.grantee.id === bucketOwner));
 }
 
 function aclsOn(bucket: BucketRow, grants: AclGrant[], owner: string): void {

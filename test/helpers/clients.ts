@@ -1,4 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
 
 /**
  * Whether a real command-line client is installed. Under CI=true a missing client is a
@@ -71,4 +72,25 @@ export function rcloneEnv(srv: { env: NodeJS.ProcessEnv; url: string; credential
   // rclone 1.60 rejects every remote when AWS_CA_BUNDLE is set, even over plain HTTP.
   delete env.AWS_CA_BUNDLE;
   return env;
+}
+
+/**
+ * Writes an s3cmd config file (pass it with `-c`) for a test server: path-style (host_bucket
+ * without %(bucket)s), plain HTTP, SigV4, and nothing read from the user's ~/.s3cfg.
+ */
+export function s3cmdConfig(file: string, url: string, key: { accessKeyId: string; secretAccessKey: string }): string {
+  const host = new URL(url).host;
+  const lines = [
+    '[default]',
+    `access_key = ${key.accessKeyId}`,
+    `secret_key = ${key.secretAccessKey}`,
+    `host_base = ${host}`,
+    `host_bucket = ${host}`,
+    'use_https = False',
+    'signature_v2 = False',
+    'bucket_location = us-east-1',
+    '',
+  ];
+  fs.writeFileSync(file, lines.join('\n'));
+  return file;
 }
