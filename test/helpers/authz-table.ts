@@ -51,7 +51,8 @@ const WRITE_NO_ACL = row('y...', 'y...', 'y...', 'y.y.', 'y.yy', '....', '....')
  * Get/Put/DeleteBucketPolicy: the owner's account alone, whatever a Deny says (AWS keeps this
  * for the account's root user; cairn: for the whole owning account, its keys' grants still apply).
  */
-const POLICY_READ = row('yy..', 'yy..', 'yy..', 'yym.', 'yymm', 'yy..', 'yy..');
+/** A Deny of everyone binds the owner's keys but its administrators (the root key, a '*' write grant): the read-only key too. */
+const POLICY_READ = row('yy..', 'yy..', 'yy..', 'yym.', 'yymm', 'y...', 'yy..');
 const POLICY_WRITE = row('y...', 'y...', 'y...', 'y.m.', 'y.mm', 'y...', 'y...');
 /** DeleteObjects of the current version: s3:DeleteObject per key, granted by bucket WRITE. */
 const DELETE_MANY = row('y.kk', 'y.yk', 'y.yy', 'y.yk', 'y.yy', 'k.kk', 'k.kk');
