@@ -8,7 +8,9 @@ import {
   PutBucketVersioningCommand,
   CompleteMultipartUploadCommand,
   DeleteObjectCommand,
+  GetBucketAclCommand,
   GetBucketCorsCommand,
+  GetBucketPolicyStatusCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListBucketsCommand,
@@ -102,6 +104,25 @@ describe('a data dir written by 0.1.0, after the upgrade', () => {
       expect(res.status, b.name).toBe(b.public ? 200 : 403);
       if (b.public) expect(md5(Buffer.from(await res.arrayBuffer()))).toBe(o.md5);
     }
+  });
+
+  it('gives every bucket and key to the first account, and keeps a public bucket public by its ACL and policy', async () => {
+    const accounts = await srv.meta.accounts.list();
+    expect(accounts.map((a) => a.name)).toEqual(['root']);
+    const root = accounts[0]!;
+    expect(root.id).toMatch(/^[0-9a-f]{64}$/);
+    const owner = (await s3.send(new ListBucketsCommand({}))).Owner;
+    expect(owner).toEqual({ ID: root.id, DisplayName: 'root' });
+    for (const b of manifest.buckets) {
+      const acl = await s3.send(new GetBucketAclCommand({ Bucket: b.name }));
+      expect(acl.Owner?.ID, b.name).toBe(root.id);
+      const everyone = (acl.Grants ?? []).filter((g) => g.Grantee?.URI?.endsWith('/AllUsers')).map((g) => g.Permission);
+      expect(everyone, b.name).toEqual(b.public ? ['READ'] : []);
+      if (b.public) expect((await s3.send(new GetBucketPolicyStatusCommand({ Bucket: b.name }))).PolicyStatus?.IsPublic).toBe(true);
+      else expect((await s3Error(s3.send(new GetBucketPolicyStatusCommand({ Bucket: b.name })))).name, b.name).toBe('NoSuchBucketPolicy');
+    }
+    for (const k of await srv.meta.keys.list()) expect(k.accountId, k.id).toBe(root.id);
+    expect((await srv.meta.keys.list()).length).toBeGreaterThan(0);
   });
 
   it('lists every object of each bucket with its size and ETag, and nothing else', async () => {
