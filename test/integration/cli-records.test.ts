@@ -76,7 +76,9 @@ beforeAll(async () => {
   server = await startTestServer({ chunkSize: CHUNK });
   dataDir = server.dataDir;
   const s3 = server.client();
-  for (const b of ['photos', 'logs', 'many']) await server.repo.createBucket({ name: b, region: 'us-east-1', ownerId: 'a'.repeat(64) });
+  // The root account's, as buckets made with the root key are.
+  const ownerId = (await server.meta.accounts.root()).id;
+  for (const b of ['photos', 'logs', 'many']) await server.repo.createBucket({ name: b, region: 'us-east-1', ownerId });
   const big = randomBytes(CHUNK * 3 + 1000);
   const items: Uploaded[] = [
     { bucket: 'photos', key: 'a/one.txt', body: Buffer.from('hello cairn'), contentType: 'text/plain', metadata: { owner: 'alice' } },
