@@ -1,6 +1,7 @@
 import type Koa from 'koa';
 import type { AclGrant } from '../../s3/acl.js';
 import { allows } from '../../auth/authorize.js';
+import { bucketIsPublic } from '../../auth/public-access.js';
 import { S3Error } from '../../s3/errors.js';
 import type { AclView } from '../../services/access-control.js';
 import { AdminAccess } from '../access.js';
@@ -56,7 +57,8 @@ export const registerAclRoutes: RegisterRoutes = (router, deps) => {
     await new AdminAccess(ctx, deps).require('GetBucketAcl', name, `read the ACL of bucket ${name}`);
     const bucket = await requireBucket(deps, name);
     const view = await deps.accessControl.bucketAcl(bucket.name);
-    ctx.body = { bucket: bucket.name, ownership: bucket.ownership, ...(await named(deps, view)) };
+    // public: what the records say (the ACL or the policy gives something to everyone).
+    ctx.body = { bucket: bucket.name, ownership: bucket.ownership, public: bucketIsPublic(bucket), ...(await named(deps, view)) };
   });
 
   // The policy as stored (parsed: it was validated when it was put), and whether it lets everyone in.
