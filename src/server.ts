@@ -135,7 +135,7 @@ export async function startServer(config: Config, opts: { log?: Logger; /** Test
   try {
     admin = await startAdminServer(
       {
-        records: meta.records, buckets, objects, principals, keys: new KeyService(meta.keys), accounts, accessControl, pool, metrics, token: adminToken.token, log, region: config.region, credentials, s3Url: url,
+        records: meta.records, buckets, objects, principals, keys: new KeyService(meta.keys, { accounts, reserved: (id) => principals.isRoot(id) }), accounts, accessControl, pool, metrics, token: adminToken.token, log, region: config.region, credentials, s3Url: url,
         s3Wildcard: config.host === '0.0.0.0' || config.host === '::',
         gc: ({ dryRun, signal }) => runGc({ dataDir, meta, store }, { graceMs: config.gcGrace, multipartExpiryMs: config.multipartExpiry, dryRun, signal }),
         scrub: ({ quarantine, signal, onProgress }) => runScrub({ dataDir, meta, store }, { quarantine, signal, onProgress }),

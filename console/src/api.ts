@@ -6,18 +6,19 @@ import { buildQuery, copySource, objectPath, presign, signHeaders, type Credenti
 import { parseS3Error } from './lib/upload.js';
 import type { BucketSummary, ObjectRecord, ObjectSummary, StoreStats as StoreTotals } from '../../src/db/records/shapes.js';
 
-export type { BucketSummary, ChunkEntry, LockState, ObjectRecord, ObjectSummary, VersionEntry } from '../../src/db/records/shapes.js';
+export type { BucketSummary, ChunkEntry, LockState, ObjectRecord, ObjectSummary, OwnerRef, VersionEntry } from '../../src/db/records/shapes.js';
+import type { OwnerRef } from '../../src/db/records/shapes.js';
 
 export type Auth = { kind: 'token'; token: string } | { kind: 'key'; accessKeyId: string; secretAccessKey: string };
 
 export interface Grant {
   bucket: string;
-  permission: 'read' | 'write';
+  permission: 'read' | 'write' | 'bypass';
 }
 export interface ConsoleConfig {
   s3Url: string;
   region: string;
-  principal: { kind: 'admin' | 'root' | 'key'; accessKeyId?: string; grants?: Grant[] };
+  principal: { kind: 'admin' | 'root' | 'key'; accessKeyId?: string; grants?: Grant[]; account?: OwnerRef };
   can: { admin: boolean; manageBuckets: boolean; seeAll: boolean };
   chunkSize: number;
 }
@@ -38,6 +39,47 @@ export interface ListPage {
 /** GET /v1/stats: the store's totals and the write pool. */
 export interface StoreStats extends StoreTotals {
   pool: { total: number; free: number; inUse: number; waiters: number; bufferSize: number };
+}
+/** GET /v1/accounts (docs/admin-contract.md). */
+export interface AccountInfo {
+  id: string;
+  name: string;
+  email: string | null;
+  createdAt: string;
+  root: boolean;
+  buckets: number;
+  keys: number;
+}
+export interface AccessKeyInfo {
+  id: string;
+  accountId: string;
+  description: string;
+  createdAt: string;
+  grants: Grant[];
+}
+/** An ACL grant with its grantee named (an account's name, or a group's URI). */
+export interface AclGrant {
+  grantee: { type: 'CanonicalUser'; id: string; name: string | null } | { type: 'Group'; uri: string };
+  permission: 'READ' | 'WRITE' | 'READ_ACP' | 'WRITE_ACP' | 'FULL_CONTROL';
+}
+export interface BucketAcl {
+  bucket: string;
+  ownership: 'BucketOwnerEnforced' | 'BucketOwnerPreferred' | 'ObjectWriter';
+  public: boolean;
+  owner: OwnerRef;
+  grants: AclGrant[];
+}
+export interface ObjectAcl {
+  bucket: string;
+  key: string;
+  versionId: string;
+  owner: OwnerRef;
+  grants: AclGrant[];
+}
+export interface BucketPolicy {
+  bucket: string;
+  policy: unknown;
+  isPublic: boolean;
 }
 export interface VerifyState {
   running: boolean;
@@ -95,7 +137,7 @@ export class Api {
 
   config = () => this.request<ConsoleConfig>('GET', '/v1/config');
   buckets = () => this.request<{ buckets: BucketSummary[] }>('GET', '/v1/buckets').then((r) => r.buckets);
-  createBucket = (name: string, isPublic: boolean) => this.request<BucketSummary>('POST', '/v1/buckets', { body: { name, public: isPublic } });
+  createBucket = (name: string, isPublic: boolean, owner?: string) => this.request<BucketSummary>('POST', '/v1/buckets', { body: { name, public: isPublic, ...(owner ? { owner } : {}) } });
   deleteBucket = (name: string) => this.request<void>('DELETE', `/v1/buckets/${encodeURIComponent(name)}`);
   setPublic = (name: string, isPublic: boolean) => this.request<BucketSummary>('PUT', `/v1/buckets/${encodeURIComponent(name)}/public`, { body: { public: isPublic } });
   allowConsole = (name: string) => this.request<unknown>('PUT', `/v1/buckets/${encodeURIComponent(name)}/cors`, { body: { origins: [location.origin] } });
@@ -105,6 +147,17 @@ export class Api {
   object = (bucket: string, key: string, versionId?: string) =>
     this.request<ObjectRecord>('GET', `${objectPath(bucket, key).replace(/^/, '/v1/objects')}`, versionId === undefined ? {} : { query: { versionId } });
   stats = () => this.request<StoreStats>('GET', '/v1/stats');
+  accounts = () => this.request<{ accounts: AccountInfo[] }>('GET', '/v1/accounts').then((r) => r.accounts);
+  createAccount = (name: string, email?: string) => this.request<AccountInfo>('POST', '/v1/accounts', { body: { name, ...(email ? { email } : {}) } });
+  deleteAccount = (account: string) => this.request<void>('DELETE', `/v1/accounts/${encodeURIComponent(account)}`);
+  keys = () => this.request<{ keys: AccessKeyInfo[] }>('GET', '/v1/keys').then((r) => r.keys);
+  createKey = (key: { account: string; grants: Grant[]; description?: string; accessKeyId?: string; secretAccessKey?: string }) =>
+    this.request<AccessKeyInfo & { secret: string }>('POST', '/v1/keys', { body: key });
+  revokeKey = (id: string) => this.request<void>('DELETE', `/v1/keys/${encodeURIComponent(id)}`);
+  bucketAcl = (bucket: string) => this.request<BucketAcl>('GET', `/v1/buckets/${encodeURIComponent(bucket)}/acl`);
+  bucketPolicy = (bucket: string) => this.request<BucketPolicy>('GET', `/v1/buckets/${encodeURIComponent(bucket)}/policy`);
+  objectAcl = (bucket: string, key: string, versionId?: string) =>
+    this.request<ObjectAcl>('GET', `/v1/objects${objectPath(bucket, key)}`, { query: { acl: '', ...(versionId === undefined ? {} : { versionId }) } });
   metrics = () => this.request<string>('GET', '/metrics', { text: true });
   verifyState = () => this.request<VerifyState>('GET', '/v1/verify');
   startVerify = () => this.request<VerifyState>('POST', '/v1/verify', { body: { background: true } });

@@ -8,6 +8,7 @@ import { BrowsePage } from './pages/browse.js';
 import { ObjectPage } from './pages/object.js';
 import { DashboardPage } from './pages/dashboard.js';
 import { SearchPage } from './pages/search.js';
+import { AccountsPage } from './pages/accounts.js';
 
 // Credentials live in sessionStorage: gone when the tab closes, never sent anywhere but this server.
 const STORE = 'cairn-console-auth';
@@ -149,8 +150,9 @@ function SignIn({ onSignedIn }: { onSignedIn: (s: { api: Api; config: ConsoleCon
 function Shell({ onSignOut }: { onSignOut: () => void }) {
   const route = useRoute();
   const session = useSession();
-  const who = session.config.principal.kind === 'admin' ? 'admin token' : session.config.principal.kind === 'root' ? 'root key' : `key ${session.config.principal.accessKeyId}`;
-  const current = route.page === 'dashboard' ? 'dashboard' : 'buckets';
+  const p = session.config.principal;
+  const who = p.kind === 'admin' ? 'admin token' : p.kind === 'root' ? 'root key' : `key ${p.accessKeyId}${p.account?.name ? ` (account ${p.account.name})` : ''}`;
+  const current = route.page === 'dashboard' ? 'dashboard' : route.page === 'accounts' ? 'accounts' : 'buckets';
   return (
     <div class="shell" onClick={onLinkClick}>
       <a class="skip" href="#main">
@@ -167,6 +169,11 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
           <a href="/buckets" aria-current={current === 'buckets' ? 'page' : undefined}>
             Buckets
           </a>
+          {session.config.can.admin && (
+            <a href="/accounts" aria-current={current === 'accounts' ? 'page' : undefined}>
+              Accounts
+            </a>
+          )}
         </nav>
         <div class="who">
           <span class="muted">{who}</span>
@@ -178,6 +185,7 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
       <main id="main" tabIndex={-1}>
         {route.page === 'dashboard' && <DashboardPage />}
         {route.page === 'buckets' && <BucketsPage />}
+        {route.page === 'accounts' && <AccountsPage />}
         {route.page === 'browse' && <BrowsePage bucket={route.bucket} prefix={route.prefix} />}
         {route.page === 'search' && <SearchPage bucket={route.bucket} query={route.query} />}
         {route.page === 'object' && <ObjectPage bucket={route.bucket} objectKey={route.key} versionId={route.versionId} />}

@@ -31,6 +31,8 @@ export function authMiddleware(opts: { principals: Principals; token: string; re
       // The body is read later (readJson): it must match the hash the signature covers.
       if (signed.auth.payload.kind === 'sha256') ctx.state.bodySha256 = signed.auth.payload.expectedHex;
       ctx.state.principal = signed.principal satisfies AdminPrincipal;
+      // Bucket policies may test how the request was signed (src/admin/access.ts).
+      ctx.state.auth = signed.auth;
       return next();
     }
     if (!bearerMatches(authorization, opts.token)) {

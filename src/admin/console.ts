@@ -14,18 +14,11 @@ import { AdminError } from './http.js';
 /** The admin token, or a SigV4 key: the root pair (may do everything) or an access key with grants. */
 export type AdminPrincipal = { kind: 'admin' } | Principal;
 
-/** Token holders and the root key pair: keys, GC, verify, presigning with the root credentials. */
+// What a key's grants allow; what its account may do on each bucket is access.ts.
+
+/** Token holders and the root key pair: keys, accounts, GC, verify, presigning with the root credentials. */
 export function isAdmin(p: AdminPrincipal): boolean {
   return p.kind === 'admin' || p.kind === 'root';
-}
-
-/** Sees every bucket: store-wide totals and metrics. A key needs a '*' grant. */
-export function seesAll(p: AdminPrincipal): boolean {
-  return p.kind !== 'key' || p.grants.some((g) => g.bucket === '*');
-}
-
-export function canRead(p: AdminPrincipal, bucket: string): boolean {
-  return p.kind !== 'key' || hasPermission(p, bucket, 'read');
 }
 
 export function canWrite(p: AdminPrincipal, bucket: string): boolean {

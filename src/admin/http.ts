@@ -65,6 +65,10 @@ export function adminErrorFor(err: unknown, field?: string): unknown {
       return new AdminError('NotFound', 'no such bucket');
     case 'InvalidAccessKeyId':
       return new AdminError('NotFound', 'no such access key');
+    case 'NoSuchKey':
+      return new AdminError('NotFound', 'no such object');
+    case 'NoSuchVersion':
+      return new AdminError('NotFound', 'no such version');
     case 'InvalidBucketName':
       return new AdminError('BadRequest', `not a valid bucket name: "${bucket}"`, field);
     case 'BucketAlreadyExists':

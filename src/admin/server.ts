@@ -10,6 +10,8 @@ import { s3UrlFor, type AdminDeps, type RegisterRoutes } from './routes/common.j
 import { registerBucketRoutes } from './routes/buckets.js';
 import { registerObjectRoutes } from './routes/objects.js';
 import { registerKeyRoutes } from './routes/keys.js';
+import { registerAccountRoutes } from './routes/accounts.js';
+import { registerAclRoutes } from './routes/acl.js';
 import { registerPresignRoutes } from './routes/presign.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerConfigRoutes } from './routes/config.js';
@@ -20,7 +22,16 @@ export type { AdminDeps } from './routes/common.js';
 // /health, on its own port (loopback by default) behind a bearer token or a SigV4 signature.
 // The routes live in routes/, one file per resource; changes go through the domain services.
 
-const ROUTES: RegisterRoutes[] = [registerConfigRoutes, registerBucketRoutes, registerObjectRoutes, registerKeyRoutes, registerPresignRoutes, registerJobRoutes];
+const ROUTES: RegisterRoutes[] = [
+  registerConfigRoutes,
+  registerBucketRoutes,
+  registerAclRoutes,
+  registerObjectRoutes,
+  registerKeyRoutes,
+  registerAccountRoutes,
+  registerPresignRoutes,
+  registerJobRoutes,
+];
 
 export function createAdminApp(deps: AdminDeps, jobs = new AdminJobs()): Koa {
   const app = new Koa();

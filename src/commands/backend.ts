@@ -1,4 +1,5 @@
 import type { AccessKeyInfo, Grant } from '../store/types.js';
+import type { AccountInfo } from '../services/accounts.js';
 import type { BucketSummary, ChunkRecord, ObjectRecord, ObjectSummary, StoreStats } from '../db/records/index.js';
 import type { GcResult } from '../storage/gc.js';
 import type { ScrubResult } from '../storage/scrub.js';
@@ -37,23 +38,40 @@ export interface GcOptions {
   multipartExpiryMs?: number;
 }
 
+export interface NewKey {
+  account?: string;
+  description?: string;
+  grants: Grant[];
+  accessKeyId?: string;
+  secretAccessKey?: string;
+}
+
 export interface Backend {
   readonly kind: 'local' | 'remote';
   /** The data dir or the admin URL, for messages. */
   readonly where: string;
-  buckets(): Promise<BucketSummary[]>;
+  /** Every bucket, or one account's (`owner`: a name or canonical id). */
+  buckets(filter?: { owner?: string }): Promise<BucketSummary[]>;
   findObjects(params: QueryParams): Promise<ObjectPage>;
   /** The current version, or the version `versionId`. Throws CliError (exit 1) when there is none. */
   objectRecord(bucket: string, key: string, versionId?: string): Promise<ObjectRecord>;
   chunkRecord(sha256: string): Promise<ChunkRecord>;
   stats(): Promise<StoreStats & { pool?: PoolStats }>;
-  createBucket(name: string, isPublic: boolean): Promise<BucketSummary>;
+  /** For the account `owner` (a name or canonical id), default the root account. */
+  createBucket(name: string, isPublic: boolean, owner?: string): Promise<BucketSummary>;
   /** S3's DeleteBucket rule: uploads in progress are aborted; objects keep the bucket. */
   deleteBucket(name: string): Promise<void>;
   setBucketPublic(name: string, isPublic: boolean): Promise<BucketSummary>;
-  listKeys(): Promise<AccessKeyInfo[]>;
-  createKey(opts: { description?: string; grants: Grant[] }): Promise<AccessKeyInfo & { secret: string }>;
+  /** Every key, or one account's. */
+  listKeys(account?: string): Promise<AccessKeyInfo[]>;
+  /** For `account` (default the root account); with accessKeyId and secretAccessKey, an imported pair. A taken id is exit 2. */
+  createKey(opts: NewKey): Promise<AccessKeyInfo & { secret: string }>;
   revokeKey(id: string): Promise<void>;
+  listAccounts(): Promise<AccountInfo[]>;
+  /** A taken name or email is exit 2. */
+  createAccount(opts: { name: string; email?: string }): Promise<AccountInfo>;
+  /** With its keys; refused (exit 1) for the root account and one that owns buckets. */
+  deleteAccount(account: string): Promise<void>;
   presign(bucket: string, key: string, opts: { expiresSeconds: number; endpoint?: string; region?: string }): Promise<{ url: string }>;
   gc(opts: GcOptions, onProgress?: OnProgress): Promise<GcResult>;
   verify(opts: { quarantine: boolean }, onProgress?: OnProgress): Promise<ScrubResult>;

@@ -7,25 +7,31 @@ import { bucketTable } from './ls.js';
 
 function printBucket(b: BucketSummary, json: boolean | undefined, verb: string): void {
   if (json) printJson(b);
-  else out(`${verb} ${b.name} (${b.public ? 'public: anonymous reads and listings allowed' : 'private'})\n`);
+  else out(`${verb} ${b.name} (owner ${b.owner.name ?? b.owner.id}; ${b.public ? 'public: anonymous reads and listings allowed' : 'private'})\n`);
 }
 
+/** The `bucket` commands: long because each is a commander declaration with its help text. */
 export function register(program: Command): void {
   const bucket = usageExits(
     program
       .command('bucket')
-      .description('Create, delete and list buckets; make them public (anonymous read) or private'),
+      .description('Create, delete and list buckets (each owned by an account); make them public (anonymous read) or private'),
   );
 
-  withTarget(bucket.command('list').description('List buckets with object counts and sizes (same as `cairn ls`)'))
-    .addHelpText('after', '\n--json prints { "buckets": [BucketSummary...] }.')
+  withTarget(
+    bucket
+      .command('list')
+      .option('--owner <account>', "only this account's buckets (its name or canonical id)")
+      .description('List buckets with their owners, object counts and sizes (same as `cairn ls`)'),
+  )
+    .addHelpText('after', '\n--json prints { "buckets": [BucketSummary...] } (owner, ownership, hasPolicy, public).')
     .action(
-      handle(async (flags: TargetFlags) => {
+      handle(async (flags: TargetFlags & { owner?: string }) => {
         const backend = openBackend(flags, { write: false });
         try {
-          const buckets = await backend.buckets();
+          const buckets = await backend.buckets(flags.owner === undefined ? {} : { owner: flags.owner });
           if (flags.json) printJson({ buckets });
-          else if (buckets.length === 0) note('no buckets');
+          else if (buckets.length === 0) note(flags.owner === undefined ? 'no buckets' : `no buckets owned by ${flags.owner}`);
           else out(bucketTable(buckets));
         } finally {
           backend.close();
@@ -38,14 +44,15 @@ export function register(program: Command): void {
       .command('create')
       .argument('<name>', 'bucket name (3-63 characters: a-z, 0-9, ".", "-")')
       .option('--public', 'allow anonymous reads and listings')
+      .option('--owner <account>', 'the account that owns it: its name or canonical id (default: root)')
       .description('Create a bucket (region from CAIRN_REGION with --data-dir)'),
   )
-    .addHelpText('after', '\n--json prints the new BucketSummary.')
+    .addHelpText('after', '\nExample:\n  cairn bucket create photos --owner alice\n--json prints the new BucketSummary.')
     .action(
-      handle(async (name: string, flags: TargetFlags & { public?: boolean }) => {
+      handle(async (name: string, flags: TargetFlags & { public?: boolean; owner?: string }) => {
         const backend = openBackend(flags, { write: true });
         try {
-          printBucket(await backend.createBucket(name, flags.public === true), flags.json, 'created bucket');
+          printBucket(await backend.createBucket(name, flags.public === true, flags.owner), flags.json, 'created bucket');
         } finally {
           backend.close();
         }

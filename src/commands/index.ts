@@ -5,11 +5,12 @@ import { register as inspect } from './inspect.js';
 import { register as stats } from './stats.js';
 import { register as bucket } from './bucket.js';
 import { register as keys } from './keys.js';
+import { register as accounts } from './accounts.js';
 import { register as presign } from './presign.js';
 import { register as verify } from './verify.js';
 import { register as gc } from './gc.js';
 
-/** The record and maintenance commands (ls, find, inspect, stats, bucket, keys, presign, verify, gc). */
+/** The record and maintenance commands (ls, find, inspect, stats, bucket, keys, accounts, presign, verify, gc). */
 export function registerCommands(program: Command): void {
-  for (const register of [ls, find, inspect, stats, bucket, keys, presign, verify, gc]) register(program);
+  for (const register of [ls, find, inspect, stats, bucket, keys, accounts, presign, verify, gc]) register(program);
 }

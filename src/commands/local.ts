@@ -6,9 +6,10 @@ import { CredentialsFileError, readRootCredentials, type CredentialPair } from '
 import { S3Error } from '../s3/errors.js';
 import { presignUrl } from '../services/presign.js';
 import type { LocalServices } from '../services/local.js';
-import type { Grant } from '../store/types.js';
+import { describeAccounts } from '../services/accounts.js';
+import { AccountValidationError, NoSuchAccountError } from '../store/accounts.js';
 import { parseObjectQuery, type BucketSummary } from '../db/records/index.js';
-import type { Backend, GcOptions, OnProgress, QueryParams } from './backend.js';
+import type { Backend, GcOptions, NewKey, OnProgress, QueryParams } from './backend.js';
 import { CliError, EXIT_FAILED, usage } from './common.js';
 
 // The SQLite file of a data dir as a Backend (works beside a running server: SQLite WAL lets
@@ -54,7 +55,7 @@ export class LocalBackend implements Backend {
   private async services<T>(use: (s: LocalServices) => Promise<T>): Promise<T> {
     const meta = this.meta;
     this.built ??= import('../services/local.js').then(({ localServices }) =>
-      localServices(meta, { dataDir: this.dataDir, durability: this.settings.durability, region: this.settings.region }),
+      localServices(meta, { dataDir: this.dataDir, durability: this.settings.durability, region: this.settings.region, reserved: rootKeyId(this.dataDir) }),
     );
     try {
       return await use(await this.built);
@@ -69,8 +70,8 @@ export class LocalBackend implements Backend {
     return s;
   }
 
-  async buckets() {
-    return this.meta.records.buckets();
+  async buckets(filter: { owner?: string } = {}) {
+    return this.meta.records.buckets(filter);
   }
 
   async findObjects(params: QueryParams) {
@@ -98,7 +99,9 @@ export class LocalBackend implements Backend {
 
   async createBucket(name: string, isPublic: boolean, owner?: string) {
     this.writable();
-    await this.services((s) => s.accessControl.createBucket(name, { public: isPublic, owner }));
+    await this.services((s) => s.accessControl.createBucket(name, { public: isPublic, owner })).catch((err: unknown) => {
+      throw err instanceof NoSuchAccountError ? usage(`--owner: ${err.message}`) : err;
+    });
     return this.summary(name);
   }
 
@@ -114,13 +117,36 @@ export class LocalBackend implements Backend {
     return this.summary(name);
   }
 
-  async listKeys() {
-    return this.services((s) => s.keys.list());
+  async listKeys(account?: string) {
+    return this.services((s) => s.keys.list(account));
   }
 
-  async createKey(opts: { description?: string; grants: Grant[] }) {
+  async createKey(opts: NewKey) {
     this.writable();
     return this.services((s) => s.keys.create(opts));
+  }
+
+  async listAccounts() {
+    return this.services(async (s) => {
+      const [rows, root, buckets, keys] = await Promise.all([s.accounts.list(), s.accounts.root(), s.buckets.list(), s.keys.list()]);
+      return describeAccounts(rows, root.id, buckets, keys);
+    });
+  }
+
+  async createAccount(opts: { name: string; email?: string }) {
+    this.writable();
+    return this.services(async (s) => {
+      const row = await s.accounts.create(opts);
+      return describeAccounts([row], (await s.accounts.root()).id, [], [])[0]!;
+    });
+  }
+
+  /** A refusal (the root account, one owning buckets) and an unknown account fail (exit 1), as over the admin API. */
+  async deleteAccount(account: string) {
+    this.writable();
+    await this.services((s) => s.accounts.delete(account)).catch((err: unknown) => {
+      throw err instanceof AccountValidationError || err instanceof NoSuchAccountError ? new CliError(err.message) : err;
+    });
   }
 
   async revokeKey(id: string) {
@@ -175,6 +201,18 @@ function cliErrorFor(err: unknown): unknown {
       return new CliError(`no access key ${String(err.details.AWSAccessKeyId ?? '')}`);
   }
   return err;
+}
+
+/** The root pair's access key id, when this process can know it: no key may take it. */
+function rootKeyId(dataDir: string): ((id: string) => boolean) | undefined {
+  let id: string | undefined;
+  try {
+    id = rootCredentials(dataDir).accessKeyId;
+  } catch {
+    // No credentials here (the server was given them some other way): the store's own check remains.
+    return undefined;
+  }
+  return (asked) => asked === id;
 }
 
 /**

@@ -7,9 +7,10 @@ import { JsonArrayWriter, humanSize, humanTime, note, out, printJson, table } fr
 /** OBJECTS and SIZE: current objects; VERSIONS: every version holding data; STORED: distinct chunk bytes. */
 export function bucketTable(buckets: BucketSummary[]): string {
   return table(
-    ['NAME', 'OBJECTS', 'SIZE', 'VERSIONS', 'MARKERS', 'STORED', 'ACCESS', 'REGION', 'CREATED'],
+    ['NAME', 'OWNER', 'OBJECTS', 'SIZE', 'VERSIONS', 'MARKERS', 'STORED', 'ACCESS', 'REGION', 'CREATED'],
     buckets.map((b) => [
       b.name,
+      b.owner.name ?? b.owner.id.slice(0, 12) + '…',
       String(b.objects),
       humanSize(b.logicalBytes),
       String(b.versions),
@@ -19,7 +20,7 @@ export function bucketTable(buckets: BucketSummary[]): string {
       b.region,
       humanTime(b.createdAt),
     ]),
-    ['left', 'right', 'right', 'right', 'right', 'right'],
+    ['left', 'left', 'right', 'right', 'right', 'right', 'right'],
   );
 }
 

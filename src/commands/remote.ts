@@ -1,8 +1,9 @@
-import type { AccessKeyInfo, Grant } from '../store/types.js';
+import type { AccessKeyInfo } from '../store/types.js';
+import type { AccountInfo } from '../services/accounts.js';
 import type { BucketSummary, ChunkRecord, ObjectRecord, StoreStats } from '../db/records/index.js';
 import type { GcResult } from '../storage/gc.js';
 import type { ScrubResult } from '../storage/scrub.js';
-import type { Backend, GcOptions, ObjectPage, PoolStats, QueryParams } from './backend.js';
+import type { Backend, GcOptions, NewKey, ObjectPage, PoolStats, QueryParams } from './backend.js';
 import { CliError, EXIT_FAILED, EXIT_USAGE, flagForField, usage } from './common.js';
 
 // A running server's admin API as a Backend: the server runs each operation through its services.
@@ -19,7 +20,8 @@ export class RemoteBackend implements Backend {
     private readonly token: string,
   ) {}
 
-  private async call<T>(method: string, pathAndQuery: string, body?: unknown): Promise<T> {
+  /** `conflictIsUsage`: a 409 is the caller's mistake (a key id or account name taken), exit 2 as in local mode. */
+  private async call<T>(method: string, pathAndQuery: string, body?: unknown, opts: { conflictIsUsage?: boolean } = {}): Promise<T> {
     let res: Response;
     try {
       res = await fetch(this.where + pathAndQuery, {
@@ -58,11 +60,12 @@ export class RemoteBackend implements Backend {
       msg = `${flagForField(e.field)}: ${msg.startsWith(own) ? msg.slice(own.length) : msg}`;
     }
     // A bad filter or argument is the caller's mistake: a usage error, like in local mode.
-    throw new CliError(msg, res.status === 400 ? EXIT_USAGE : EXIT_FAILED);
+    throw new CliError(msg, res.status === 400 || (res.status === 409 && opts.conflictIsUsage) ? EXIT_USAGE : EXIT_FAILED);
   }
 
-  async buckets() {
-    return (await this.call<{ buckets: BucketSummary[] }>('GET', '/v1/buckets')).buckets;
+  async buckets(filter: { owner?: string } = {}) {
+    const query = filter.owner === undefined ? '' : `?owner=${encodeURIComponent(filter.owner)}`;
+    return (await this.call<{ buckets: BucketSummary[] }>('GET', `/v1/buckets${query}`)).buckets;
   }
 
   async findObjects(params: QueryParams) {
@@ -85,8 +88,8 @@ export class RemoteBackend implements Backend {
     return this.call<StoreStats & { pool?: PoolStats }>('GET', '/v1/stats');
   }
 
-  async createBucket(name: string, isPublic: boolean) {
-    return this.call<BucketSummary>('POST', '/v1/buckets', { name, public: isPublic });
+  async createBucket(name: string, isPublic: boolean, owner?: string) {
+    return this.call<BucketSummary>('POST', '/v1/buckets', { name, public: isPublic, owner });
   }
 
   async deleteBucket(name: string) {
@@ -97,12 +100,25 @@ export class RemoteBackend implements Backend {
     return this.call<BucketSummary>('PUT', `/v1/buckets/${encodeURIComponent(name)}/public`, { public: isPublic });
   }
 
-  async listKeys() {
-    return (await this.call<{ keys: AccessKeyInfo[] }>('GET', '/v1/keys')).keys;
+  async listKeys(account?: string) {
+    const query = account === undefined ? '' : `?account=${encodeURIComponent(account)}`;
+    return (await this.call<{ keys: AccessKeyInfo[] }>('GET', `/v1/keys${query}`)).keys;
   }
 
-  async createKey(opts: { description?: string; grants: Grant[] }) {
-    return this.call<AccessKeyInfo & { secret: string }>('POST', '/v1/keys', opts);
+  async createKey(opts: NewKey) {
+    return this.call<AccessKeyInfo & { secret: string }>('POST', '/v1/keys', opts, { conflictIsUsage: true });
+  }
+
+  async listAccounts() {
+    return (await this.call<{ accounts: AccountInfo[] }>('GET', '/v1/accounts')).accounts;
+  }
+
+  async createAccount(opts: { name: string; email?: string }) {
+    return this.call<AccountInfo>('POST', '/v1/accounts', opts, { conflictIsUsage: true });
+  }
+
+  async deleteAccount(account: string) {
+    await this.call<void>('DELETE', `/v1/accounts/${encodeURIComponent(account)}`);
   }
 
   async revokeKey(id: string) {

@@ -11,6 +11,40 @@ export { AccountValidationError, NoSuchAccountError };
 /** How long display names and ids seen by listings may lag a change made by another process. */
 const SNAPSHOT_MS = 1000;
 
+/** An account as the admin API answers and the CLI prints it. */
+export interface AccountInfo {
+  id: string;
+  name: string;
+  email: string | null;
+  /** ISO 8601. */
+  createdAt: string;
+  /** The root key's account: it cannot be deleted. */
+  root: boolean;
+  /** Buckets it owns, and access keys acting for it. */
+  buckets: number;
+  keys: number;
+}
+
+/** AccountInfo of each row, counting the buckets and keys given (every bucket and key of the store). */
+export function describeAccounts(rows: AccountRow[], rootId: string, buckets: ReadonlyArray<{ ownerId: string }>, keys: ReadonlyArray<{ accountId: string }>): AccountInfo[] {
+  const count = <T>(items: ReadonlyArray<T>, of: (t: T) => string) => {
+    const n = new Map<string, number>();
+    for (const t of items) n.set(of(t), (n.get(of(t)) ?? 0) + 1);
+    return n;
+  };
+  const owned = count(buckets, (b) => b.ownerId);
+  const held = count(keys, (k) => k.accountId);
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    email: r.email,
+    createdAt: new Date(r.createdAt).toISOString(),
+    root: r.id === rootId,
+    buckets: owned.get(r.id) ?? 0,
+    keys: held.get(r.id) ?? 0,
+  }));
+}
+
 export interface AccountSnapshot extends AccountResolver {
   readonly byId: ReadonlyMap<string, AccountRow>;
 }

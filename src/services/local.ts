@@ -25,12 +25,13 @@ export interface LocalServices {
   accessControl: AccessControlService;
 }
 
-export function localServices(meta: MetadataStore, opts: { dataDir: string; durability: Durability; region: string }): LocalServices {
+/** `reserved`: access key ids no key may take (the root pair's, when the caller knows it). */
+export function localServices(meta: MetadataStore, opts: { dataDir: string; durability: Durability; region: string; reserved?: (id: string) => boolean }): LocalServices {
   const store = new ChunkStore({ dataDir: opts.dataDir, durability: opts.durability });
   const objects = new ObjectService({ meta, store, pool: new BufferPool({ bufferSize: 64 * 1024, buffers: 1 }), maxBuffersPerRequest: 1 });
   const multipart = new MultipartService(meta, objects);
   const buckets = new BucketService(meta, opts.region, multipart);
   const accounts = new AccountService(meta.accounts);
   const accessControl = new AccessControlService(meta, buckets, objects, accounts);
-  return { meta, store, objects, multipart, buckets, keys: new KeyService(meta.keys), accounts, accessControl };
+  return { meta, store, objects, multipart, buckets, keys: new KeyService(meta.keys, { accounts, reserved: opts.reserved }), accounts, accessControl };
 }

@@ -30,10 +30,10 @@ import type {
 } from './types.js';
 import type { VersionListParams, VersionPage } from '../s3/version-list.js';
 
-import type { BucketSummary, ChunkRecord, ObjectQuery, ObjectRecord, ObjectSummary, StoreStats } from '../db/records/index.js';
+import type { BucketFilter, BucketSummary, ChunkRecord, ObjectQuery, ObjectRecord, ObjectSummary, StoreStats } from '../db/records/index.js';
 
 export type * from './types.js';
-export type { BucketSummary, ChunkRecord, ObjectQuery, ObjectRecord, ObjectSummary, StoreStats };
+export type { BucketFilter, BucketSummary, ChunkRecord, ObjectQuery, ObjectRecord, ObjectSummary, StoreStats };
 
 // The metadata store: everything cairn records about buckets, objects, chunk lists and their
 // reference counts, multipart uploads and access keys. The services (src/services/, and the
@@ -227,8 +227,8 @@ export interface MaintenanceStore {
  * over every row: an engine runs them where they do not hold up S3 requests.
  */
 export interface RecordsStore {
-  /** Every bucket with its totals, by name. */
-  buckets(): Promise<BucketSummary[]>;
+  /** Every bucket with its totals, by name; `owner` (an account's id or name): only its buckets. */
+  buckets(filter?: BucketFilter): Promise<BucketSummary[]>;
   bucket(name: string): Promise<BucketSummary | undefined>;
   stats(): Promise<StoreStats>;
   /** One page of objects matching the query, and the cursor of the next one. */

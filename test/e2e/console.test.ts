@@ -2,15 +2,25 @@
 // Sign in, create a bucket, upload a 20 MiB file by drag and drop (and a small one through the
 // file input), see it listed, check the chunk table against /v1/objects, download through the
 // presigned link and compare bytes, search by size, run verify, list an object's versions and
-// restore one, delete. Screenshots of every page (desktop and phone width) go to test-output/console/.
+// restore one, delete; manage accounts and keys (create, import, revoke) and see owners, ACLs and
+// policies on the bucket and object pages. Screenshots of every page (desktop and phone width) go to test-output/console/.
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { GetObjectCommand, PutBucketVersioningCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { bodyOf } from '../helpers/sdk.js';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListBucketsCommand,
+  ListObjectsV2Command,
+  PutBucketAclCommand,
+  PutBucketPolicyCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
+import { bodyOf, s3Error } from '../helpers/sdk.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -254,6 +264,108 @@ describe.skipIf(!haveChromium)('web console in chromium', () => {
     expect(focused).toContain('Skip to content');
     expect(focused).toContain('Dashboard');
     expect(focused).toContain('Create bucket');
+  });
+
+  it('creates an account and keys for it (the secret shown once), imports a pair, revokes a key', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Accounts' }).click();
+    await page.getByRole('heading', { name: 'Accounts and keys' }).waitFor();
+    await page.getByRole('region', { name: /^root/ }).waitFor();
+    await page.getByLabel('New account').fill('alice');
+    await page.getByLabel('Email (optional)').fill('alice@example.com');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByText('Account alice created.').waitFor();
+    const alice = page.getByRole('region', { name: 'alice' });
+    await alice.getByText('alice@example.com').waitFor();
+    // A key with grants: its secret is on the page once.
+    const newKey = alice.getByRole('form', { name: 'New key for alice' });
+    await newKey.getByLabel('Grants').fill('*:write');
+    await newKey.getByLabel('Description').fill('from the console');
+    await newKey.getByRole('button', { name: 'Create key' }).click();
+    const shown = page.getByTestId('new-key');
+    await shown.getByText('shown only now').waitFor();
+    const id = (await shown.locator('code').textContent())!;
+    const secret = await page.locator('#new-secret').inputValue();
+    expect(id).toMatch(/^CK[A-Z0-9]{18}$/);
+    await alice.locator(`tr[data-key-id="${id}"]`).getByText('*:write').waitFor();
+    await shot('17-accounts-new-key');
+    const s3 = server.client({ credentials: { accessKeyId: id, secretAccessKey: secret } });
+    await s3.send(new CreateBucketCommand({ Bucket: 'alice-bucket' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'alice-bucket', Key: 'hello.txt', Body: 'hello from alice', ContentType: 'text/plain' }));
+    expect((await s3.send(new ListBucketsCommand({}))).Buckets!.map((b) => b.Name)).toEqual(['alice-bucket']);
+    await page.getByRole('button', { name: 'Done' }).click();
+    expect(await page.getByTestId('new-key').count()).toBe(0);
+    // An imported pair.
+    await newKey.getByLabel('Grants').fill('alice-bucket:read');
+    await newKey.getByLabel('Import an existing key pair').check();
+    await newKey.getByLabel('Access key ID').fill('AKIAE2EIMPORTED01');
+    await newKey.getByLabel('Secret access key').fill('imported/secret+0123');
+    await newKey.getByRole('button', { name: 'Import key' }).click();
+    await page.getByTestId('new-key').getByText('Its secret is the one you gave.').waitFor();
+    const imported = server.client({ credentials: { accessKeyId: 'AKIAE2EIMPORTED01', secretAccessKey: 'imported/secret+0123' } });
+    expect((await imported.send(new ListObjectsV2Command({ Bucket: 'alice-bucket' }))).Contents!.map((o) => o.Key)).toEqual(['hello.txt']);
+    const keys = (await admin('/v1/keys?account=alice')).body.keys as Array<{ id: string; grants: unknown }>;
+    expect(keys.map((k) => k.id)).toEqual([id, 'AKIAE2EIMPORTED01']);
+    // A taken id is refused in words.
+    await newKey.getByLabel('Grants').fill('alice-bucket:read');
+    await newKey.getByLabel('Access key ID').fill('AKIAE2EIMPORTED01');
+    await newKey.getByLabel('Secret access key').fill('another-secret-1');
+    await newKey.getByRole('button', { name: 'Import key' }).click();
+    await page.getByRole('alert').filter({ hasText: 'access key AKIAE2EIMPORTED01 exists' }).waitFor();
+    await page.getByRole('button', { name: 'Dismiss the error' }).click();
+    // Revoke: the key stops working.
+    await page.getByRole('button', { name: 'Revoke access key AKIAE2EIMPORTED01' }).click();
+    await expect.poll(() => alice.locator('tr[data-key-id="AKIAE2EIMPORTED01"]').count(), { timeout: 10_000 }).toBe(0);
+    expect((await s3Error(imported.send(new ListObjectsV2Command({ Bucket: 'alice-bucket' })))).name).toBe('InvalidAccessKeyId');
+    // alice owns a bucket: she stays. An account without buckets goes, with its keys.
+    await alice.getByText('It cannot be deleted: it owns 1 bucket.').waitFor();
+    expect(await page.getByRole('button', { name: 'Delete account alice' }).isDisabled()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Delete account root' }).isDisabled()).toBe(true);
+    await page.getByLabel('New account').fill('temp');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByRole('region', { name: 'temp' }).waitFor();
+    await page.getByRole('button', { name: 'Delete account temp' }).click();
+    await expect.poll(() => page.getByRole('region', { name: 'temp' }).count(), { timeout: 10_000 }).toBe(0);
+    expect((await admin('/v1/accounts')).body.accounts.map((a: { name: string }) => a.name)).toEqual(['root', 'alice']);
+    await shot('18-accounts');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await shot('18b-phone-accounts');
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+    await page.setViewportSize({ width: 1280, height: 860 });
+  });
+
+  it("shows a bucket's owner, ownership, ACL and policy, and an object's owner and ACL", async () => {
+    const [key] = (await admin('/v1/keys?account=alice')).body.keys as Array<{ id: string }>;
+    const alice = server.client({ credentials: { accessKeyId: key!.id, secretAccessKey: server.keys.secretFor(key!.id)! } });
+    await alice.send(new PutBucketAclCommand({ Bucket: 'alice-bucket', ACL: 'public-read' }));
+    const policy = { Version: '2012-10-17', Statement: [{ Sid: 'ReadHello', Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::alice-bucket/hello.txt' }] };
+    await alice.send(new PutBucketPolicyCommand({ Bucket: 'alice-bucket', Policy: JSON.stringify(policy) }));
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Buckets' }).click();
+    const row = page.locator('table.buckets tr').filter({ has: page.getByRole('link', { name: 'alice-bucket' }) });
+    await row.locator('td[data-label="Owner"]').filter({ hasText: 'alice' }).waitFor();
+    expect(await page.locator('table.buckets tr').filter({ has: page.getByRole('link', { name: 'photos' }) }).locator('td[data-label="Owner"]').textContent()).toBe('root');
+    await page.getByRole('link', { name: 'alice-bucket' }).click();
+    const access = page.getByTestId('bucket-access');
+    await access.getByText('alice').first().waitFor();
+    await access.getByText(/^ObjectWriter/).waitFor();
+    await access.getByText('public', { exact: true }).waitFor();
+    const grants = () => page.getByRole('table', { name: 'ACL of bucket alice-bucket' }).locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    expect(await grants()).toEqual([
+      ['alice', 'FULL_CONTROL'],
+      ['Everyone (anonymous requests too)', 'READ'],
+    ]);
+    expect(JSON.parse((await page.getByTestId('bucket-policy').textContent())!)).toEqual(policy);
+    await page.getByText('It lets everyone in (public).').waitFor();
+    await shot('19-bucket-access');
+    await page.getByRole('link', { name: 'hello.txt' }).click();
+    await page.getByTestId('object-owner').filter({ hasText: 'alice' }).waitFor();
+    const objectGrants = page.getByRole('table', { name: 'ACL of hello.txt' }).locator('tbody tr');
+    await objectGrants.first().waitFor();
+    expect(await objectGrants.evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)))).toEqual([['alice', 'FULL_CONTROL']]);
+    await shot('20-object-access');
+    // A bucket of the root account: the root is its owner, and it has no policy.
+    await page.goto(server.adminUrl + '/b/photos/');
+    await page.getByTestId('bucket-access').getByText('root').first().waitFor();
+    await page.getByText('No bucket policy.').waitFor();
   });
 
   it('signs in with an access key pair: sees only its buckets, uploads with URLs it signs itself', async () => {

@@ -5,11 +5,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { openDb, type OpenedDb } from '../../src/db/client.js';
 import { Repository, type ChunkPlacement } from '../../src/db/repository.js';
+import { AccountsRepository } from '../../src/db/accounts-repository.js';
 import { findObjects, parseObjectQuery, QueryError, type ObjectQuery } from '../../src/db/records/index.js';
 
 // The records query tests' data (test/unit/admin-queries.test.ts, admin-records.test.ts): a real
 // SQLite file seeded with a few thousand objects in three buckets, some with older versions, delete
-// markers, retention and legal holds, and a plain JS model of the same rows (one per version:
+// markers, retention and legal holds, owned by two accounts (some versions by a writer that is not
+// the bucket's owner), and a plain JS model of the same rows (one per version:
 // filter + sort by (value, id)) to check every answer against. Chunk files are not needed: queries
 // only read rows. The seed is fixed, so every test file gets the same rows.
 
@@ -31,6 +33,8 @@ export interface Model {
   lockMode: 'GOVERNANCE' | 'COMPLIANCE' | null;
   lockUntil: number | null;
   legalHold: boolean;
+  /** The account that owns it: its writer when that is not the bucket's owner, else the bucket's. */
+  owner: string;
 }
 
 /** What a version is written with besides its data. */
@@ -54,6 +58,11 @@ export let opened: OpenedDb;
 export let repo: Repository;
 export const model: Model[] = [];
 export const bucketIds = new Map<string, number>();
+/** Account name -> canonical id: alice owns alpha, beta and empty; bob owns gamma. */
+export const accountIds = new Map<string, string>();
+export const bucketOwner = (bucket: string) => accountIds.get(bucket === 'gamma' ? 'bob' : 'alice')!;
+/** Every seventh object is written by the account that does not own its bucket (ObjectWriter). */
+const writerOf = (i: number, bucket: string) => (i % 7 === 3 ? accountIds.get(bucketOwner(bucket) === accountIds.get('bob') ? 'alice' : 'bob')! : bucketOwner(bucket));
 export const chunkSizes = new Map<string, number>();
 
 function rng(seed: number) {
@@ -100,6 +109,7 @@ export function insert(i: number, overrides: Partial<Model> = {}, opts: VersionO
     lockMode: opts.lockMode ?? null,
     lockUntil: opts.lockUntil ?? null,
     legalHold: opts.legalHold ?? false,
+    owner: writerOf(i, bucket),
     ...overrides,
   };
   const { object } = repo.commitObject(
@@ -118,6 +128,7 @@ export function insert(i: number, overrides: Partial<Model> = {}, opts: VersionO
       lockMode: m.lockMode,
       lockUntil: m.lockUntil,
       legalHold: m.legalHold,
+      ownerId: m.owner === bucketOwner(bucket) ? null : m.owner,
     },
     placements,
   );
@@ -146,6 +157,7 @@ export function insertMarker(bucket: string, key: string, versionId: string): Mo
     lockMode: null,
     lockUntil: null,
     legalHold: false,
+    owner: bucketOwner(bucket),
   });
 }
 
@@ -187,13 +199,15 @@ export function useSeededRecords(): void {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-admin-q-'));
     opened = openDb(path.join(dir, 'cairn.db'), { durability: 'relaxed' });
     repo = new Repository(opened.db);
+    const accounts = new AccountsRepository(opened.db);
+    for (const name of ['alice', 'bob']) accountIds.set(name, accounts.create({ name }).id);
     for (const name of BUCKETS) {
       // beta is public: anyone may list it (the public-read ACL's AllUsers READ).
-      const acl = name === 'beta' ? JSON.stringify([{ id: 'a'.repeat(64), perm: 'FULL_CONTROL' }, { uri: 'http://acs.amazonaws.com/groups/global/AllUsers', perm: 'READ' }]) : null;
-      repo.createBucket({ name, region: 'us-east-1', ownerId: 'a'.repeat(64), acl });
+      const acl = name === 'beta' ? JSON.stringify([{ id: bucketOwner(name), perm: 'FULL_CONTROL' }, { uri: 'http://acs.amazonaws.com/groups/global/AllUsers', perm: 'READ' }]) : null;
+      repo.createBucket({ name, region: 'us-east-1', ownerId: bucketOwner(name), acl });
       bucketIds.set(name, repo.getBucket(name)!.id);
     }
-    repo.createBucket({ name: 'empty', region: 'us-east-1', ownerId: 'a'.repeat(64) });
+    repo.createBucket({ name: 'empty', region: 'us-east-1', ownerId: bucketOwner('empty') });
     opened.sqlite.transaction(() => {
       for (let i = 0; i < N; i++) insert(i);
       seedVersions();

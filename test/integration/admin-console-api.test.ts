@@ -15,8 +15,10 @@ const consoleBuilt = fs.existsSync(path.resolve('dist/console/index.html'));
 beforeAll(async () => {
   server = await startTestServer();
   const c = server.client();
-  await server.repo.createBucket({ name: 'alpha', region: 'us-east-1', ownerId: (await server.meta.accounts.root()).id });
-  await server.repo.createBucket({ name: 'beta', region: 'us-east-1', ownerId: (await server.meta.accounts.root()).id });
+  // The root account's, as buckets made with the root key are.
+  const ownerId = (await server.meta.accounts.root()).id;
+  await server.repo.createBucket({ name: 'alpha', region: 'us-east-1', ownerId });
+  await server.repo.createBucket({ name: 'beta', region: 'us-east-1', ownerId });
   for (const key of ['a.txt', 'docs/x.txt', 'docs/y.txt', 'docs/deep/z.txt', 'music/1.mp3']) {
     await c.send(new PutObjectCommand({ Bucket: 'alpha', Key: key, Body: `body of ${key}` }));
   }

@@ -76,7 +76,9 @@ beforeAll(async () => {
   server = await startTestServer({ chunkSize: CHUNK });
   dataDir = server.dataDir;
   const s3 = server.client();
-  for (const b of ['photos', 'logs', 'many']) await server.repo.createBucket({ name: b, region: 'us-east-1', ownerId: (await server.meta.accounts.root()).id });
+  // The root account's, as buckets made with the root key are.
+  const ownerId = (await server.meta.accounts.root()).id;
+  for (const b of ['photos', 'logs', 'many']) await server.repo.createBucket({ name: b, region: 'us-east-1', ownerId });
   const big = randomBytes(CHUNK * 3 + 1000);
   const items: Uploaded[] = [
     { bucket: 'photos', key: 'a/one.txt', body: Buffer.from('hello cairn'), contentType: 'text/plain', metadata: { owner: 'alice' } },
@@ -140,6 +142,9 @@ describe('cairn record commands: help and usage errors', { timeout: 180_000 }, (
       ['keys', 'create'],
       ['keys', 'list'],
       ['keys', 'revoke'],
+      ['accounts', 'create'],
+      ['accounts', 'list'],
+      ['accounts', 'delete'],
       ['presign'],
       ['verify'],
       ['gc'],
@@ -155,15 +160,22 @@ describe('cairn record commands: help and usage errors', { timeout: 180_000 }, (
     }
     expect(runs[0]!.stdout).toContain('--versions');
     expect(runs[2]!.stdout).toContain('--version-id <id>');
-    expect(runs[12]!.stdout).toContain('--expires');
-    expect(runs[13]!.stdout).toContain('--no-quarantine');
-    expect(runs[14]!.stdout).toContain('--dry-run');
-    for (const parent of [['bucket'], ['keys']]) {
+    const help = (...c: string[]) => runs[commands.findIndex((x) => x.join(' ') === c.join(' '))]!.stdout;
+    expect(help('presign')).toContain('--expires');
+    expect(help('verify')).toContain('--no-quarantine');
+    expect(help('gc')).toContain('--dry-run');
+    for (const flag of ['--account', '--access-key-id', '--secret-access-key', '--grant']) expect(help('keys', 'create')).toContain(flag);
+    expect(help('keys', 'list')).toContain('--account');
+    expect(help('bucket', 'create')).toContain('--owner');
+    expect(help('bucket', 'list')).toContain('--owner');
+    expect(help('accounts', 'create')).toContain('--email');
+    expect(find).toContain('--owner');
+    for (const parent of [['bucket'], ['keys'], ['accounts']]) {
       const r = await cli([...parent, '--help']);
       expect(r.code).toBe(0);
     }
     const top = await cli(['--help']);
-    for (const c of ['ls', 'find', 'inspect', 'stats', 'bucket', 'keys', 'presign', 'verify', 'gc']) expect(top.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
+    for (const c of ['ls', 'find', 'inspect', 'stats', 'bucket', 'keys', 'accounts', 'presign', 'verify', 'gc']) expect(top.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
   });
 
   it('explains configuration and usage errors with exit code 2', async () => {
@@ -341,8 +353,8 @@ describe('cairn record commands against a running server', { timeout: 180_000 },
   it('prints human tables', async () => {
     const buckets = await cli(local('ls'));
     expect(buckets.code).toBe(0);
-    expect(buckets.stdout).toMatch(/^NAME\s+OBJECTS\s+SIZE\s+VERSIONS\s+MARKERS\s+STORED\s+ACCESS/);
-    expect(buckets.stdout).toMatch(/^many\s+1050\s+\S+ KiB\s+1050\s+0\s/m);
+    expect(buckets.stdout).toMatch(/^NAME\s+OWNER\s+OBJECTS\s+SIZE\s+VERSIONS\s+MARKERS\s+STORED\s+ACCESS/);
+    expect(buckets.stdout).toMatch(/^many\s+root\s+1050\s+\S+ KiB\s+1050\s+0\s/m);
     const inspect = await cli(local('inspect', 's3://photos/b/big.png'));
     expect(inspect.code).toBe(0);
     expect(inspect.stdout).toContain('Object:');
@@ -438,10 +450,12 @@ describe('cairn record commands against a running server', { timeout: 180_000 },
       const listed = await json(mode('keys', 'list'));
       const mine = listed.keys.find((k: any) => k.id === key.id);
       expect(mine).toEqual({ id: key.id, accountId: key.accountId, description: 'cli test', createdAt: key.createdAt, grants: key.grants });
+      expect(key.accountId).toBe((await server.meta.accounts.root()).id);
       expect(JSON.stringify(listed)).not.toContain(key.secret);
       const human = await cli(mode('keys', 'list').filter((a) => a !== '--json'));
       expect(human.stdout).toContain(key.id);
       expect(human.stdout).toContain('logs:write, photos:read');
+      expect(human.stdout).toMatch(new RegExp(`${key.id}\\s+root\\s`));
       expect(await json(mode('keys', 'revoke', key.id))).toEqual({ id: key.id, revoked: true });
       expect((await s3Error(s3.send(new GetObjectCommand({ Bucket: 'photos', Key: 'a/one.txt' })))).$metadata.httpStatusCode).toBe(403);
       const again = await cli(mode('keys', 'revoke', key.id));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { findObjects, objectsQuery, parseObjectQuery } from '../../src/db/records/index.js';
 import { FILTER_LIST } from '../../src/db/records/filters.js';
-import { BASE, collect, expected, fieldOf, insert, isLatest, isLocked, label, model, opened, useSeededRecords, type Model } from '../helpers/records-model.js';
+import { accountIds, BASE, collect, expected, fieldOf, insert, isLatest, isLocked, label, model, opened, useSeededRecords, type Model } from '../helpers/records-model.js';
 
 // Record queries (filters, sorts, keyset paging, bad filters, query plans) against a real SQLite
 // file, every answer checked against a plain JS model of the same rows (../helpers/records-model.ts).
@@ -79,6 +79,22 @@ describe('findObjects filters (each one against the model)', () => {
     expect(collect({ 'meta.nobody': 'x' })).toEqual([]);
   });
 
+  it('owner, by name or canonical id: the writer, else the bucket owner (an unknown account owns nothing)', () => {
+    const alice = accountIds.get('alice')!;
+    const bob = accountIds.get('bob')!;
+    const byBob = expected((m) => m.owner === bob);
+    // Both halves are there: bob's bucket (gamma), and what bob wrote into alice's buckets.
+    expect(model.some((m) => m.isCurrent && m.owner === bob && m.bucket !== 'gamma')).toBe(true);
+    expect(model.some((m) => m.isCurrent && m.owner === alice && m.bucket === 'gamma')).toBe(true);
+    expect(collect({ owner: 'bob' })).toEqual(byBob);
+    expect(collect({ owner: bob })).toEqual(byBob);
+    expect(collect({ owner: 'alice', bucket: 'gamma' })).toEqual(expected((m) => m.owner === alice && m.bucket === 'gamma'));
+    expect(collect({ owner: 'alice', versions: 'true' }, 1000)).toEqual(expected((m) => m.owner === alice, 'key', 'asc', 'all'));
+    expect(collect({ owner: 'nobody' })).toEqual([]);
+    expect(collect({ owner: 'f'.repeat(64) })).toEqual([]);
+    expect(fieldOf(() => parseObjectQuery({ owner: '' }))).toBe('owner');
+  });
+
   it('checksumAlgorithm, any case, and NONE', () => {
     expect(collect({ checksumAlgorithm: 'crc32c' })).toEqual(expected((m) => m.checksumAlgorithm === 'CRC32C'));
     expect(collect({ checksumAlgorithm: 'NONE' })).toEqual(expected((m) => m.checksumAlgorithm === null));
@@ -122,6 +138,7 @@ describe('findObjects combinations, sorts and orders', () => {
       bucket: m.bucket,
       key: m.key,
       versionId: m.versionId,
+      owner: { id: m.owner, name: m.owner === accountIds.get('bob') ? 'bob' : 'alice' },
       isLatest: true,
       deleteMarker: false,
       lock: { mode: 'GOVERNANCE', retainUntil: new Date(m.lockUntil!).toISOString(), legalHold: false },

@@ -6,7 +6,7 @@ import { openDb } from '../../src/db/client.js';
 import { MultipartRepository } from '../../src/db/multipart-repository.js';
 import { objectParts } from '../../src/db/schema.js';
 import { bucketSummaries, bucketSummary, chunkRecord, objectRecord, storeStats } from '../../src/db/records/index.js';
-import { BASE, bucketIds, hashOf, keyFor, model, opened, repo, useSeededRecords } from '../helpers/records-model.js';
+import { BASE, bucketIds, bucketOwner, hashOf, keyFor, model, opened, repo, useSeededRecords } from '../helpers/records-model.js';
 
 // Object and chunk records, bucket summaries and store stats, and the ListObjects source query,
 // over the same seeded SQLite file as admin-queries.test.ts (../helpers/records-model.ts).
@@ -91,6 +91,11 @@ describe('object and chunk records', () => {
     expect(rec.versions[3]).toEqual({ versionId: 'v0-a', isLatest: false, deleteMarker: false, size: a.size, etag: a.etag, lastModified: old.lastModified, lock: old.lock });
     expect(objectRecord(opened.db, 'alpha', key, 'm0')).toMatchObject({ deleteMarker: true, isLatest: false, size: 0, chunks: [] });
     expect(objectRecord(opened.db, 'alpha', key, 'no-such-version')).toBeUndefined();
+    // Each version names its owner: its writer's account, else the bucket owner's.
+    for (const m of model.filter((x) => x.bucket === 'alpha' && x.key === keyFor(3))) {
+      expect(objectRecord(opened.db, 'alpha', m.key, m.versionId)!.owner, m.versionId).toEqual({ id: m.owner, name: m.owner === bucketOwner('gamma') ? 'bob' : 'alice' });
+    }
+    expect(model.some((m) => m.bucket === 'alpha' && m.key === keyFor(3) && m.owner !== bucketOwner('alpha'))).toBe(true);
     // keyFor(12): the marker m12 is its newest version, so it has no current object.
     expect(objectRecord(opened.db, 'alpha', keyFor(12))).toBeUndefined();
     expect(objectRecord(opened.db, 'alpha', keyFor(12), 'm12')).toMatchObject({ deleteMarker: true, isLatest: true });
@@ -141,6 +146,9 @@ describe('bucket summaries and store stats', () => {
       expect(s).toEqual({
         name: s.name,
         region: 'us-east-1',
+        owner: { id: bucketOwner(s.name), name: s.name === 'gamma' ? 'bob' : 'alice' },
+        ownership: 'ObjectWriter',
+        hasPolicy: false,
         public: s.name === 'beta',
         createdAt: s.createdAt,
         objects: current.n,
@@ -155,6 +163,14 @@ describe('bucket summaries and store stats', () => {
     }
     expect(summaries.find((s) => s.name === 'alpha')!.deleteMarkers).toBeGreaterThan(0);
     expect(summaries.find((s) => s.name === 'empty')).toMatchObject({ objects: 0, logicalBytes: 0, versions: 0, deleteMarkers: 0, versionBytes: 0, physicalBytes: 0 });
+  });
+
+  it('lists one account\'s buckets: by name or canonical id; an unknown account owns none', () => {
+    const names = (owner: string) => bucketSummaries(opened.db, { owner }).map((s) => s.name);
+    expect(names('alice')).toEqual(['alpha', 'beta', 'empty']);
+    expect(names(bucketOwner('gamma'))).toEqual(['gamma']);
+    expect(names('nobody')).toEqual([]);
+    expect(names('0'.repeat(64))).toEqual([]);
   });
 
   it('storeStats totals and dedup ratio', () => {

@@ -8,8 +8,31 @@ import { EMPTY_SEARCH, formFromQuery, hasFilter, queryFromForm, searchParams, Se
 import { byOperation, gauge, parsePrometheus, rates, requestTotals } from '../../console/src/lib/metrics.js';
 import { completeMultipartXml, keyFor, MiB, parseS3Error, parseUploadId, planParts, runMultipart, UploadCancelled, type MultipartTransport } from '../../console/src/lib/upload.js';
 import { ApiError, describeError } from '../../console/src/lib/errors.js';
+import { granteeText, grantsText, parseGrants } from '../../console/src/lib/grants.js';
 import { parseObjectQuery } from '../../src/db/records/index.js';
 import { Metrics } from '../../src/admin/metrics.js';
+
+describe('grants', () => {
+  it('parses key grants typed as text and says which one is wrong', () => {
+    expect(parseGrants('photos:read, *:WRITE\nlogs:bypass')).toEqual([
+      { bucket: 'photos', permission: 'read' },
+      { bucket: '*', permission: 'write' },
+      { bucket: 'logs', permission: 'bypass' },
+    ]);
+    expect(grantsText(parseGrants(' a.b:read  c:write '))).toBe('a.b:read, c:write');
+    expect(() => parseGrants('  ')).toThrow('at least one grant');
+    expect(() => parseGrants('photos:read, photos')).toThrow('"photos" is not a grant');
+    expect(() => parseGrants(':read')).toThrow('":read" is not a grant');
+    expect(() => parseGrants('photos:admin')).toThrow('"photos:admin" is not a grant');
+  });
+
+  it('names ACL grantees: accounts by name, groups in words', () => {
+    expect(granteeText({ type: 'CanonicalUser', id: 'a'.repeat(64), name: 'alice' })).toBe('alice');
+    expect(granteeText({ type: 'CanonicalUser', id: 'b'.repeat(64), name: null })).toBe(`unknown account ${'b'.repeat(12)}…`);
+    expect(granteeText({ type: 'Group', uri: 'http://acs.amazonaws.com/groups/global/AllUsers' })).toBe('Everyone (anonymous requests too)');
+    expect(granteeText({ type: 'Group', uri: 'http://example.com/other' })).toBe('http://example.com/other');
+  });
+});
 
 describe('routes', () => {
   it('round-trips bucket, prefix and key through hrefs, odd characters included', () => {
@@ -19,6 +42,7 @@ describe('routes', () => {
     }
     expect(parseRoute('/')).toEqual({ page: 'dashboard' });
     expect(parseRoute('/buckets')).toEqual({ page: 'buckets' });
+    expect(parseRoute('/accounts')).toEqual({ page: 'accounts' });
     expect(parseRoute('/b/photos/')).toEqual({ page: 'browse', bucket: 'photos', prefix: '' });
     const s = parseRoute('/search/photos', '?minSize=10MiB');
     expect(s.page === 'search' && s.query.get('minSize')).toBe('10MiB');

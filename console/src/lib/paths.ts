@@ -3,6 +3,7 @@
 export type Route =
   | { page: 'dashboard' }
   | { page: 'buckets' }
+  | { page: 'accounts' }
   | { page: 'browse'; bucket: string; prefix: string }
   | { page: 'search'; bucket: string; query: URLSearchParams }
   | { page: 'object'; bucket: string; key: string; versionId?: string }
@@ -21,6 +22,7 @@ export function parseRoute(pathname: string, search = ''): Route {
   const [head, bucketRaw, restRaw] = [parts[0] ?? '', parts[1], parts.slice(2).join('/')];
   if (pathname === '/' || pathname === '') return { page: 'dashboard' };
   if (head === 'buckets' && parts.length === 1) return { page: 'buckets' };
+  if (head === 'accounts' && parts.length === 1) return { page: 'accounts' };
   const bucket = bucketRaw === undefined ? undefined : dec(bucketRaw);
   if (bucket) {
     // The prefix or key travels as one encoded segment; an unencoded rest is accepted too.

@@ -6,6 +6,7 @@ import { keyFor, UploadCancelled } from '../lib/upload.js';
 import { filesFromDrop, filesFromInput, uploadFile, type PickedFile } from '../uploader.js';
 import { ActionButton, ErrorBox, Loading, Notice, Progress, useLoad, useSession } from '../ui.js';
 import { describeError } from '../lib/errors.js';
+import { BucketAccess } from './access.js';
 
 type SortKey = 'name' | 'size' | 'modified';
 const PAGE = 200;
@@ -135,6 +136,7 @@ export function BrowsePage({ bucket, prefix }: { bucket: string; prefix: string 
           Next page →
         </button>
       </div>
+      {!prefix && <BucketAccess bucket={bucket} />}
     </section>
   );
 }

@@ -5,6 +5,7 @@ import { browseHref } from '../lib/paths.js';
 import { navigate } from '../router.js';
 import { ActionButton, ErrorBox, Loading, Notice, useLoad, useSession } from '../ui.js';
 import { ApiError } from '../lib/errors.js';
+import { ownerText } from './access.js';
 
 const NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
@@ -16,6 +17,9 @@ export function BucketsPage() {
   const [notice, setNotice] = useState<string>();
   const [name, setName] = useState('');
   const [isPublic, setIsPublic] = useState(false);
+  const [owner, setOwner] = useState('');
+  // Who may own a new bucket: the admin picks any account; a key creates for its own.
+  const accounts = useLoad(() => (config.can.admin ? api.accounts() : Promise.resolve([])), []);
   const [sort, setSort] = useState<'name' | 'objects' | 'logical' | 'physical'>('name');
 
   const create = async () => {
@@ -26,7 +30,7 @@ export function BucketsPage() {
       setActionError(new Error(`"${n}" is not a valid bucket name: 3 to 63 lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit`));
       return;
     }
-    await api.createBucket(n, isPublic);
+    await api.createBucket(n, isPublic, owner || undefined);
     // Let this page's origin upload and download over S3 (browsers need a CORS rule for that).
     let warning: string | undefined;
     try {
@@ -69,6 +73,18 @@ export function BucketsPage() {
             New bucket
             <input name="bucket" placeholder="photos" value={name} onInput={(e) => setName(e.currentTarget.value.toLowerCase())} required autocomplete="off" />
           </label>
+          {(accounts.data ?? []).length > 1 && (
+            <label>
+              Owner
+              <select name="owner" value={owner} onChange={(e) => setOwner(e.currentTarget.value)}>
+                {accounts.data!.map((a) => (
+                  <option key={a.id} value={a.root ? '' : a.name}>
+                    {a.name}
+                  </option>
+                ))}
+              </select>
+            </label>
+          )}
           <label class="check">
             <input type="checkbox" checked={isPublic} onChange={(e) => setIsPublic(e.currentTarget.checked)} /> public (anyone may read)
           </label>
@@ -88,6 +104,7 @@ export function BucketsPage() {
             <thead>
               <tr>
                 <th scope="col">Name</th>
+                <th scope="col">Owner</th>
                 <th scope="col" class="num">Objects</th>
                 <th scope="col" class="num">Logical</th>
                 <th scope="col" class="num">Physical</th>
@@ -118,6 +135,7 @@ function BucketRow({ b, onChanged, onError }: { b: BucketSummary; onChanged: () 
       <td data-label="Name">
         <a href={browseHref(b.name)}>{b.name}</a>
       </td>
+      <td data-label="Owner">{ownerText(b.owner)}</td>
       <td class="num" data-label="Objects">
         {b.objects.toLocaleString('en-US')}
         {(older > 0 || b.deleteMarkers > 0) && (

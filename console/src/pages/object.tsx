@@ -5,6 +5,7 @@ import { navigate } from '../router.js';
 import { ActionButton, copyText, ErrorBox, Loading, Notice, useLoad, useSession } from '../ui.js';
 import { Breadcrumbs } from './browse.js';
 import { downloadVersion, VersionList } from './versions.js';
+import { ObjectAccess, ownerText } from './access.js';
 
 const EXPIRIES: Array<[number, string]> = [
   [900, '15 minutes'],
@@ -93,6 +94,10 @@ export function ObjectPage({ bucket, objectKey, versionId }: { bucket: string; o
             <dt>Version</dt>
             <dd>
               <code>{o.versionId}</code> <span class="muted">{versionNote(o)}</span>
+            </dd>
+            <dt>Owner</dt>
+            <dd data-testid="object-owner">
+              {ownerText(o.owner)} <code class="muted small">{o.owner.id}</code>
             </dd>
             <dt>Lock</dt>
             <dd data-testid="lock-state">{lockText(o.lock) || <span class="muted">none</span>}</dd>
@@ -184,6 +189,8 @@ export function ObjectPage({ bucket, objectKey, versionId }: { bucket: string; o
               {copied && <Notice kind="ok">Link copied.</Notice>}
             </>
           )}
+
+          {!o.deleteMarker && <ObjectAccess bucket={bucket} objectKey={objectKey} versionId={o.versionId} />}
 
           <h2>Chunks</h2>
           <p class="muted small">

@@ -23,8 +23,8 @@ export interface AdminDeps<G extends GcSample = GcSample, S extends ScrubSample 
   /** The records queries (docs/admin-contract.md). */
   records: RecordsStore;
   buckets: BucketService;
-  /** The folder listing (/v1/list): S3's ListObjectsV2 walk. */
-  objects: Pick<ObjectService, 'list'>;
+  /** The folder listing (/v1/list): S3's ListObjectsV2 walk; headObject for an object ACL's check. */
+  objects: Pick<ObjectService, 'list' | 'headObject'>;
   /** Who signed a request (the root pair or an access key), looked up in constant time. */
   principals: Principals;
   /** Absent: the /v1/keys endpoints answer 501. */

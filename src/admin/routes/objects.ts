@@ -1,33 +1,40 @@
 import { S3Error } from '../../s3/errors.js';
 import { encodeContinuationToken, parseListParams } from '../../s3/list-params.js';
-import { canRead, requireThat, seesAll } from '../console.js';
 import { AdminError } from '../http.js';
 import { isSha256, parseObjectQuery, QueryError } from '../../db/records/index.js';
-import { who } from '../auth.js';
+import { AdminAccess } from '../access.js';
+import { objectAclAnswer } from './acl.js';
 import { objectPath, queryParams, requireBucket, type RegisterRoutes } from './common.js';
 
-// Object and chunk records (the records queries), and the console's folder listing.
+// Object and chunk records (the records queries), and the console's folder listing. An access key
+// reads the buckets its grants and its account may list (src/admin/access.ts).
 
 const LIST_PARAMS = ['bucket', 'prefix', 'delimiter', 'cursor', 'limit'];
 
 export const registerObjectRoutes: RegisterRoutes = (router, deps) => {
   router.get('/v1/objects', async (ctx) => {
     const q = parseObjectQuery(queryParams(ctx.querystring));
-    const p = who(ctx);
-    if (!seesAll(p)) {
+    const access = new AdminAccess(ctx, deps);
+    if (!(await access.seesAll())) {
       if (q.bucket === undefined) throw new AdminError('Forbidden', 'an access key limited to some buckets must name one (bucket=)', 'bucket');
-      requireThat(canRead(p, q.bucket), `read bucket ${q.bucket}`);
+      await access.require('ListObjects', q.bucket, `read bucket ${q.bucket}`);
     }
     ctx.body = await deps.records.findObjects(q);
   });
 
   // The key is the rest of the raw path, decoded once: router params would mangle '/', '%2F', '+'.
+  // With ?acl: the version's owner and ACL instead of its record (acl.ts).
   router.get(/^\/v1\/objects\/[^/]+\/./, async (ctx) => {
     const { bucket, key } = objectPath(ctx.path);
     const params = queryParams(ctx.querystring);
-    for (const name of Object.keys(params)) if (name !== 'versionId') throw new QueryError(name, `unknown parameter "${name}"`);
+    for (const name of Object.keys(params)) if (name !== 'versionId' && name !== 'acl') throw new QueryError(name, `unknown parameter "${name}"`);
     if (params.versionId === '') throw new QueryError('versionId', 'must not be empty');
-    requireThat(canRead(who(ctx), bucket), `read bucket ${bucket}`);
+    if (params.acl !== undefined) {
+      if (params.acl !== '') throw new QueryError('acl', 'takes no value (?acl)');
+      ctx.body = await objectAclAnswer(ctx, deps, bucket, key, params.versionId);
+      return;
+    }
+    await new AdminAccess(ctx, deps).require('ListObjects', bucket, `read bucket ${bucket}`);
     const record = await deps.records.object(bucket, key, params.versionId);
     if (!record) throw new AdminError('NotFound', params.versionId === undefined ? 'no such object' : 'no such version');
     ctx.body = record;
@@ -38,11 +45,11 @@ export const registerObjectRoutes: RegisterRoutes = (router, deps) => {
     if (!isSha256(hash)) throw new QueryError('sha256', 'a SHA-256 in hex (64 digits)');
     const record = await deps.records.chunk(hash);
     if (!record) throw new AdminError('NotFound', 'no such chunk');
-    const p = who(ctx);
-    if (!seesAll(p)) {
+    const readable = await new AdminAccess(ctx, deps).readable();
+    if (readable) {
       // Only the references this key may read; a chunk none of them use is not its business.
-      record.objects = record.objects.filter((o) => canRead(p, o.bucket));
-      record.uploads = record.uploads.filter((u) => canRead(p, u.bucket));
+      record.objects = record.objects.filter((o) => readable.has(o.bucket));
+      record.uploads = record.uploads.filter((u) => readable.has(u.bucket));
       if (record.objects.length === 0 && record.uploads.length === 0) throw new AdminError('NotFound', 'no such chunk');
     }
     ctx.body = record;
@@ -53,7 +60,7 @@ export const registerObjectRoutes: RegisterRoutes = (router, deps) => {
     const params = queryParams(ctx.querystring);
     for (const name of Object.keys(params)) if (!LIST_PARAMS.includes(name)) throw new QueryError(name, 'unknown parameter');
     if (!params.bucket) throw new QueryError('bucket', 'required');
-    requireThat(canRead(who(ctx), params.bucket), `read bucket ${params.bucket}`);
+    await new AdminAccess(ctx, deps).require('ListObjects', params.bucket, `read bucket ${params.bucket}`);
     const bucket = await requireBucket(deps, params.bucket);
     if (params.limit !== undefined && !/^\d{1,4}$/.test(params.limit)) throw new QueryError('limit', 'an integer 1..1000');
     const maxKeys = String(Math.max(1, Math.min(Number(params.limit ?? 1000), 1000)));

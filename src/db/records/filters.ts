@@ -43,7 +43,8 @@ export type FilterColumn =
   | 'checksumAlgorithm'
   | 'lockMode'
   | 'lockUntil'
-  | 'legalHold';
+  | 'legalHold'
+  | 'ownerId';
 
 /** The SQL pieces a filter compiles to (objects.ts supplies them, bound to one Db). */
 export interface SqlKit {
@@ -57,6 +58,8 @@ export interface SqlKit {
   startsWith(column: Column, prefix: string): SQL[];
   /** A bucket's id by name; undefined when there is none. */
   bucketId(name: string): number | undefined;
+  /** An account's canonical id, from its id or its name; undefined when there is none. */
+  accountId(idOrName: string): string | undefined;
   /** The query's clock (ms): one value for every condition of one query. */
   now: number;
 }
@@ -110,6 +113,20 @@ export const FILTERS = {
     where: (name, k) => {
       const id = k.bucketId(name);
       return id === undefined ? NO_MATCH : k.eq(k.objects.bucketId, id);
+    },
+  }),
+  // A version's owner is its writer when that is not the bucket's owner (objects.owner_id), else
+  // the bucket's owner (owner_id null): both halves, the bucket half through the buckets it owns.
+  owner: value({
+    input: 'text',
+    cli: { arg: 'account', help: "versions owned by this account (its name or canonical id): the writer's, else the bucket owner's" },
+    form: { label: 'Owner (account)', attrs: { placeholder: 'alice' } },
+    parse: (k) => k.nonEmpty.optional(),
+    where: (idOrName, k) => {
+      const id = k.accountId(idOrName);
+      if (id === undefined) return NO_MATCH;
+      const owner = k.objects.ownerId;
+      return k.sql`(${owner} = ${id} or (${owner} is null and ${k.objects.bucketId} in (select id from buckets where owner_id = ${id})))`;
     },
   }),
   prefix: value({
@@ -250,6 +267,7 @@ export const SEARCH_PAGE_ORDER = [
   'modifiedAfter',
   'modifiedBefore',
   'contentType',
+  'owner',
   'meta',
   'versions',
   'locked',

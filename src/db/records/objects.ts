@@ -1,11 +1,12 @@
 import { and, asc, desc, eq, gte, inArray, lt, lte, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../client.js';
-import type { LockState, ObjectRecord, ObjectSummary, VersionEntry } from './shapes.js';
+import type { LockState, ObjectRecord, ObjectSummary, OwnerRef, VersionEntry } from './shapes.js';
 import { buckets, chunks, objectChunks, objectParts, objects } from '../schema.js';
 import { prefixUpperBound } from '../listing.js';
 import { decodeCursor, encodeCursor, type Cursor } from './cursor.js';
 import { FILTER_LIST, NO_MATCH, type SortField, type SqlKit, type Where } from './filters.js';
 import type { ObjectQuery } from './query.js';
+import { accountIdOf, accountNames, ownerRef } from './owners.js';
 
 // Object records: pure reads over the drizzle Db. Sorting and keyset paging use (sort column, id)
 // indexes, so a page costs an index seek whatever its depth. A row is a version: the `versions`
@@ -30,6 +31,7 @@ function sqlKit(db: Db, now: number): SqlKit {
       return upper === undefined ? [gte(column, prefix)] : [gte(column, prefix), lt(column, upper)];
     },
     bucketId: (name) => db.select({ id: buckets.id }).from(buckets).where(eq(buckets.name, name)).get()?.id,
+    accountId: (idOrName) => accountIdOf(db, idOrName),
     now,
   };
 }
@@ -85,10 +87,14 @@ export function findObjects(db: Db, q: ObjectQuery): { objects: ObjectSummary[];
   const rows = query.all();
   const more = rows.length > q.limit;
   if (more) rows.length = q.limit;
-  const names = bucketNames(db, rows.map((r) => r.bucketId));
+  const bucketsById = bucketInfo(db, rows.map((r) => r.bucketId));
+  const owners = accountNames(db, rows.map((r) => r.ownerId ?? bucketsById.get(r.bucketId)!.ownerId));
   const latest = latestMarkers(db, rows);
   const out: { objects: ObjectSummary[]; nextCursor?: string } = {
-    objects: rows.map((r) => summary(r, names.get(r.bucketId)!, r.isCurrent || latest.has(r.id))),
+    objects: rows.map((r) => {
+      const b = bucketsById.get(r.bucketId)!;
+      return summary(r, b.name, r.isCurrent || latest.has(r.id), ownerRef(r.ownerId ?? b.ownerId, owners));
+    }),
   };
   if (more) {
     const last = rows[rows.length - 1]!;
@@ -100,10 +106,11 @@ export function findObjects(db: Db, q: ObjectQuery): { objects: ObjectSummary[];
 
 type ObjectRow = typeof objects.$inferSelect;
 
-function bucketNames(db: Db, ids: number[]): Map<number, string> {
+function bucketInfo(db: Db, ids: number[]): Map<number, { name: string; ownerId: string }> {
   const unique = [...new Set(ids)];
   if (unique.length === 0) return new Map();
-  return new Map(db.select({ id: buckets.id, name: buckets.name }).from(buckets).where(inArray(buckets.id, unique)).all().map((b) => [b.id, b.name]));
+  const rows = db.select({ id: buckets.id, name: buckets.name, ownerId: buckets.ownerId }).from(buckets).where(inArray(buckets.id, unique)).all();
+  return new Map(rows.map((b) => [b.id, b]));
 }
 
 /**
@@ -131,11 +138,12 @@ function lockState(r: Pick<ObjectRow, 'lockMode' | 'lockUntil' | 'legalHold'>): 
   return { mode: held ? r.lockMode : null, retainUntil: held ? new Date(r.lockUntil!).toISOString() : null, legalHold: r.legalHold };
 }
 
-function summary(r: ObjectRow, bucket: string, isLatest: boolean): ObjectSummary {
+function summary(r: ObjectRow, bucket: string, isLatest: boolean, owner: OwnerRef): ObjectSummary {
   return {
     bucket,
     key: r.key,
     versionId: r.versionId,
+    owner,
     isLatest,
     deleteMarker: r.deleteMarker,
     lock: lockState(r),
@@ -161,7 +169,7 @@ const storedAs = sql<'file' | 'inline'>`CASE WHEN ${chunks.data} IS NULL THEN 'f
  * with its chunk list, parts and the key's versions. Undefined when there is none.
  */
 export function objectRecord(db: Db, bucket: string, key: string, versionId?: string): ObjectRecord | undefined {
-  const b = db.select({ id: buckets.id }).from(buckets).where(eq(buckets.name, bucket)).get();
+  const b = db.select({ id: buckets.id, ownerId: buckets.ownerId }).from(buckets).where(eq(buckets.name, bucket)).get();
   if (!b) return undefined;
   const byKey = and(eq(objects.bucketId, b.id), eq(objects.key, key));
   // `is_current = 1` written out, so SQLite uses the partial index objects_current.
@@ -205,7 +213,7 @@ export function objectRecord(db: Db, bucket: string, key: string, versionId?: st
     .orderBy(asc(objectParts.partNumber))
     .all();
   const record: ObjectRecord = {
-    ...summary(r, bucket, versions[0]?.id === r.id),
+    ...summary(r, bucket, versions[0]?.id === r.id, ownerRef(r.ownerId ?? b.ownerId, accountNames(db, [r.ownerId ?? b.ownerId]))),
     contentEncoding: r.contentEncoding,
     contentDisposition: r.contentDisposition,
     contentLanguage: r.contentLanguage,

@@ -1,9 +1,22 @@
 // The shapes of the records (docs/admin-contract.md): what the admin API answers, the CLI prints
 // and the console shows. Types only, with no imports: the console uses them too.
 
+/** An account as the records name it: its canonical id and its name (null when no account has that id). */
+export interface OwnerRef {
+  id: string;
+  name: string | null;
+}
+
 export interface BucketSummary {
   name: string;
   region: string;
+  /** The account that owns the bucket. */
+  owner: OwnerRef;
+  /** Object ownership (PutBucketOwnershipControls): BucketOwnerEnforced turns ACLs off. */
+  ownership: 'BucketOwnerEnforced' | 'BucketOwnerPreferred' | 'ObjectWriter';
+  /** The bucket has a policy (GET /v1/buckets/{name}/policy shows it). */
+  hasPolicy: boolean;
+  /** Its ACL or its policy gives something to everyone (anonymous requests). */
   public: boolean;
   createdAt: string;
   /** Current objects (what GET and ListObjects see). */
@@ -50,6 +63,8 @@ export interface ObjectSummary {
   key: string;
   /** 'null' for the version written while the bucket was unversioned or suspended. */
   versionId: string;
+  /** The account that owns this version: its writer under ObjectWriter ownership, else the bucket's owner. */
+  owner: OwnerRef;
   /** The newest version of its key (a delete marker can be). */
   isLatest: boolean;
   deleteMarker: boolean;

@@ -8,7 +8,7 @@ import { bucketSummaries, bucketSummariesVia, bucketSummary, storeStats, storeSt
 /** The records queries on SQLite: totals on the aggregate workers when the database is a file. */
 export function sqliteRecords(db: Db, aggregates: AggregateWorkers): RecordsStore {
   return {
-    buckets: async () => (aggregates.available ? bucketSummariesVia(db, aggregates.run) : bucketSummaries(db)),
+    buckets: async (filter) => (aggregates.available ? bucketSummariesVia(db, aggregates.run, filter) : bucketSummaries(db, filter)),
     bucket: async (name) => bucketSummary(db, name),
     stats: async () => (aggregates.available ? storeStatsVia(aggregates.run) : storeStats(db)),
     findObjects: async (q) => findObjects(db, q),

@@ -3,6 +3,7 @@ import { asc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import type { BucketSummary, StoreStats } from './shapes.js';
 import { buckets, objectChunks, objects } from '../schema.js';
+import { accountIdOf, accountNames, ownerRef } from './owners.js';
 
 // Totals: per-bucket and store-wide sums (the buckets list, stats).
 
@@ -37,31 +38,50 @@ export type AggregateRunner = (statements: string[]) => Promise<unknown[][]>;
 
 const runHere = (db: Db, statements: string[]): unknown[][] => statements.map((q) => db.all(q));
 
-export function bucketSummaries(db: Db): BucketSummary[] {
-  return summarizeBuckets(db, runHere(db, [AGGREGATE_SQL.logicalByBucket, AGGREGATE_SQL.physicalByBucket]));
+/** Which buckets a summary lists: every one, or those of one account (its canonical id or name). */
+export interface BucketFilter {
+  owner?: string;
+}
+
+export function bucketSummaries(db: Db, filter: BucketFilter = {}): BucketSummary[] {
+  return summarizeBuckets(db, runHere(db, [AGGREGATE_SQL.logicalByBucket, AGGREGATE_SQL.physicalByBucket]), filter);
 }
 
 /** bucketSummaries with the aggregate passes run elsewhere (a worker thread). */
-export async function bucketSummariesVia(db: Db, run: AggregateRunner): Promise<BucketSummary[]> {
-  return summarizeBuckets(db, await run([AGGREGATE_SQL.logicalByBucket, AGGREGATE_SQL.physicalByBucket]));
+export async function bucketSummariesVia(db: Db, run: AggregateRunner, filter: BucketFilter = {}): Promise<BucketSummary[]> {
+  return summarizeBuckets(db, await run([AGGREGATE_SQL.logicalByBucket, AGGREGATE_SQL.physicalByBucket]), filter);
 }
 
-function summarizeBuckets(db: Db, [logicalRows, physicalRows]: unknown[][]): BucketSummary[] {
+function summarizeBuckets(db: Db, [logicalRows, physicalRows]: unknown[][], filter: BucketFilter): BucketSummary[] {
   const logical = new Map((logicalRows as Array<VersionTotals & { bucketId: number }>).map(({ bucketId, ...t }) => [bucketId, t]));
   const physical = new Map((physicalRows as Array<{ bucketId: number; bytes: number }>).map((r) => [r.bucketId, r.bytes]));
-  return db
+  let ownerId: string | undefined;
+  if (filter.owner !== undefined) {
+    ownerId = accountIdOf(db, filter.owner);
+    // An account that does not exist owns nothing.
+    if (ownerId === undefined) return [];
+  }
+  const rows = db
     .select()
     .from(buckets)
+    .where(ownerId === undefined ? undefined : eq(buckets.ownerId, ownerId))
     .orderBy(asc(buckets.name))
-    .all()
-    .map((b) => ({
-      name: b.name,
-      region: b.region,
-      public: bucketIsPublic(b),
-      createdAt: new Date(b.createdAt).toISOString(),
-      ...(logical.get(b.id) ?? NO_VERSIONS),
-      physicalBytes: physical.get(b.id) ?? 0,
-    }));
+    .all();
+  const names = accountNames(db, rows.map((b) => b.ownerId));
+  return rows.map((b) => ({ ...access(b, names), ...(logical.get(b.id) ?? NO_VERSIONS), physicalBytes: physical.get(b.id) ?? 0 }));
+}
+
+/** A summary's identity and access fields, before its totals. */
+function access(b: typeof buckets.$inferSelect, names: Map<string, string>) {
+  return {
+    name: b.name,
+    region: b.region,
+    owner: ownerRef(b.ownerId, names),
+    ownership: b.ownership,
+    hasPolicy: b.policy !== null,
+    public: bucketIsPublic(b),
+    createdAt: new Date(b.createdAt).toISOString(),
+  };
 }
 
 /** One bucket (after a change): the same numbers as bucketSummaries, over that bucket's rows only. */
@@ -73,14 +93,7 @@ export function bucketSummary(db: Db, name: string): BucketSummary | undefined {
     sql`select sum(size) as bytes from (select oc.chunk_hash, max(oc.size) as size from ${objects} o
         join ${objectChunks} oc on oc.object_id = o.id where o.bucket_id = ${b.id} group by oc.chunk_hash)`,
   );
-  return {
-    name: b.name,
-    region: b.region,
-    public: bucketIsPublic(b),
-    createdAt: new Date(b.createdAt).toISOString(),
-    ...logical,
-    physicalBytes: physical?.bytes ?? 0,
-  };
+  return { ...access(b, accountNames(db, [b.ownerId])), ...logical, physicalBytes: physical?.bytes ?? 0 };
 }
 
 export function storeStats(db: Db): StoreStats {
