@@ -51,7 +51,7 @@ function seed(): void {
   const { sqlite, close } = openDb(path.join(DIR, 'cairn.db'), { durability: 'relaxed' });
   sqlite.pragma('synchronous = OFF');
   const rand = rng(42);
-  const insBucket = sqlite.prepare('insert into buckets (name, region, public_read, created_at) values (?, ?, 0, ?)');
+  const insBucket = sqlite.prepare('insert into buckets (name, region, owner_id, created_at) values (?, ?, (select id from accounts order by rowid limit 1), ?)');
   const ids = BUCKETS.map((b) => Number(insBucket.run(b.name, 'us-east-1', T0).lastInsertRowid));
   const insChunk = sqlite.prepare('insert into chunks (hash, size, crc32c, refcount, created_at) values (?, ?, 0, 1, ?) on conflict(hash) do update set refcount = refcount + 1');
   const insRef = sqlite.prepare('insert into object_chunks (object_id, seq, offset, size, chunk_hash) values (?, 0, 0, ?, ?)');

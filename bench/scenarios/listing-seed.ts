@@ -40,7 +40,8 @@ export function seedObjects(dataDir: string, buckets: string[], count: number, r
   const opened = openDb(path.join(dataDir, 'cairn.db'), { durability: 'relaxed' });
   const db = opened.sqlite;
   const now = Date.now();
-  const insBucket = db.prepare('insert into buckets (name, region, public_read, created_at) values (?, ?, 0, ?)');
+  // Owned by the first account (the root key's), as buckets the bench's root key creates are.
+  const insBucket = db.prepare('insert into buckets (name, region, owner_id, created_at) values (?, ?, (select id from accounts order by rowid limit 1), ?)');
   const insObject = db.prepare(
     `insert into objects (bucket_id, key, size, etag, content_type, storage_class, user_metadata, checksum_algorithm, checksum_value, checksum_type, last_modified)
      values (?, ?, ?, ?, ?, 'STANDARD', ?, ?, ?, ?, ?)`,
