@@ -7,6 +7,10 @@
 // and 1,000,000 keys, each build on a bucket seeded by its own checkout's seeder (its own
 // schema), a fresh server each round. `npx tsx bench/ab.ts --versioning [rounds]`: this build
 // against itself, the small-object load with the bench bucket versioned against unversioned.
+// `npx tsx bench/ab.ts --access [rounds]`: this build against itself, the small-object load on a
+// bucket with a 10-statement policy and public-read objects (PUTs carry x-amz-acl) against one
+// with neither, and a third arm whose GETs are anonymous reads of the public-read objects (the
+// object-ACL lookup; its PUT cells repeat the policy arm's); see bench/scenarios/access.ts.
 // Prints each cell's rounds and the medians; writes nothing.
 import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -22,22 +26,28 @@ import { createBucket, enableVersioning, stat, targetClient, type Target } from 
 import { requireWrk, rotatingGets, rotatingPuts, seedObjects, signedLoad } from './scenarios/signed-load.js';
 import type { SeedRow } from './scenarios/listing-seed.js';
 import { rowAt, s3Cases, type ListInput } from './scenarios/listing.js';
+import { armAcl, setUpAccess, type AccessArm } from './scenarios/access.js';
 
 const args = process.argv.slice(2);
 const versioning = args.includes('--versioning');
-const other = versioning ? undefined : args[0];
-if ((!versioning && (!other || other.startsWith('--'))) || args.includes('--help')) {
-  process.stdout.write('Usage: npx tsx bench/ab.ts <other-checkout> [rounds, default 3] [--large | --listing]\n       npx tsx bench/ab.ts --versioning [rounds, default 3]\n');
+const access = args.includes('--access');
+const self = versioning || access;
+const other = self ? undefined : args[0];
+if ((!self && (!other || other.startsWith('--'))) || args.includes('--help')) {
+  process.stdout.write('Usage: npx tsx bench/ab.ts <other-checkout> [rounds, default 3] [--large | --listing]\n       npx tsx bench/ab.ts --versioning | --access [rounds, default 3]\n');
   process.exit(args.includes('--help') ? 0 : 2);
 }
 const large = args.includes('--large');
 const listing = args.includes('--listing');
-if ([large, listing, versioning].filter(Boolean).length > 1) {
-  process.stderr.write('--large, --listing and --versioning are separate runs\n');
+if ([large, listing, versioning, access].filter(Boolean).length > 1) {
+  process.stderr.write('--large, --listing, --versioning and --access are separate runs\n');
   process.exit(2);
 }
-const rounds = Number(args.slice(versioning ? 0 : 1).find((a) => /^\d+$/.test(a)) ?? 3);
-const builds = versioning
+const rounds = Number(args.slice(self ? 0 : 1).find((a) => /^\d+$/.test(a)) ?? 3);
+const thisBuild = (name: string, arm: AccessArm) => ({ name, root: ROOT, cli: path.join(ROOT, 'dist/cli.js'), versioned: false, arm });
+const builds: Array<{ name: string; root: string; cli: string; versioned: boolean; arm?: AccessArm }> = access
+  ? [thisBuild('policy+acl', 'policy'), thisBuild('plain', 'plain'), thisBuild('anonymous', 'anonymous')]
+  : versioning
   ? [
       { name: 'versioned', root: ROOT, cli: path.join(ROOT, 'dist/cli.js'), versioned: true },
       { name: 'unversioned', root: ROOT, cli: path.join(ROOT, 'dist/cli.js'), versioned: false },
@@ -186,6 +196,7 @@ for (let round = 0; round < rounds; round++) {
     try {
       await createBucket(target, 'bench');
       if (b.versioned) await enableVersioning(target, 'bench');
+      if (b.arm) await setUpAccess(target, 'bench', b.arm);
       if (payload) {
         const mover = curlMover(target, payload);
         try {
@@ -204,9 +215,12 @@ for (let round = 0; round < rounds; round++) {
         }
         continue;
       }
-      await seedObjects(target, 1000, 4096, (i) => `seeded/${i}`);
+      const acl = b.arm && armAcl(b.arm);
+      await seedObjects(target, 1000, 4096, (i) => `seeded/${i}`, 16, acl);
       for (const c of cells) {
-        const request = c.op === 'PUT' ? rotatingPuts(1000, 4096, 'small/') : rotatingGets(1000, 'seeded/');
+        // The anonymous arm's PUTs are the policy arm's (signed, ACL'd): a GET cell runs after a
+        // PUT cell's writes in every arm.
+        const request = c.op === 'PUT' ? { ...rotatingPuts(1000, 4096, 'small/'), acl } : { ...rotatingGets(1000, 'seeded/'), anonymous: b.arm === 'anonymous' };
         const f = await signedLoad(target, { connections: c.conns, warmupSeconds: 1, seconds: 10, request });
         const key = `${c.op} x${c.conns} ${b.name}`;
         results.set(key, [...(results.get(key) ?? []), f.ops]);
@@ -222,11 +236,18 @@ for (let round = 0; round < rounds; round++) {
     }
   }
 }
-for (const c of cells) {
-  const [a, b] = builds.map((x) => stat(results.get(`${c.op} x${c.conns} ${x.name}`)!));
-  process.stdout.write(`${c.op} x${c.conns}: ${builds[0]!.name} ${a!.median.toFixed(0)} (${a!.min.toFixed(0)}-${a!.max.toFixed(0)}), ${builds[1]!.name} ${b!.median.toFixed(0)} (${b!.min.toFixed(0)}-${b!.max.toFixed(0)}), ratio ${(a!.median / b!.median).toFixed(3)}, per-round ratio median ${pairedRatio(results.get(`${c.op} x${c.conns} ${builds[0]!.name}`)!, results.get(`${c.op} x${c.conns} ${builds[1]!.name}`)!).toFixed(3)}\n`);
+/** One cell's figures of builds[i] against builds[j], when both ran it. */
+function compare(c: (typeof cells)[number], i: number, j: number): void {
+  const [p, q] = [builds[i]!.name, builds[j]!.name];
+  const [xs, ys] = [results.get(`${c.op} x${c.conns} ${p}`), results.get(`${c.op} x${c.conns} ${q}`)];
+  if (!xs || !ys) return;
+  const [a, b] = [stat(xs), stat(ys)];
+  process.stdout.write(`${c.op} x${c.conns}: ${p} ${a.median.toFixed(0)} (${a.min.toFixed(0)}-${a.max.toFixed(0)}), ${q} ${b.median.toFixed(0)} (${b.min.toFixed(0)}-${b.max.toFixed(0)}), ratio ${(a.median / b.median).toFixed(3)}, per-round ratio median ${pairedRatio(xs, ys).toFixed(3)}\n`);
   if (!payload) {
-    const [x, y] = builds.map((v) => stat(cpuPerOp.get(`${c.op} x${c.conns} ${v.name}`)!));
-    process.stdout.write(`${c.op} x${c.conns} server CPU µs/op: ${builds[0]!.name} ${x!.median.toFixed(0)} (${x!.min.toFixed(0)}-${x!.max.toFixed(0)}), ${builds[1]!.name} ${y!.median.toFixed(0)} (${y!.min.toFixed(0)}-${y!.max.toFixed(0)}), ratio ${(x!.median / y!.median).toFixed(3)}\n`);
+    const [x, y] = [p, q].map((v) => stat(cpuPerOp.get(`${c.op} x${c.conns} ${v}`)!));
+    process.stdout.write(`${c.op} x${c.conns} server CPU µs/op: ${p} ${x!.median.toFixed(0)} (${x!.min.toFixed(0)}-${x!.max.toFixed(0)}), ${q} ${y!.median.toFixed(0)} (${y!.min.toFixed(0)}-${y!.max.toFixed(0)}), ratio ${(x!.median / y!.median).toFixed(3)}\n`);
   }
 }
+for (const c of cells) compare(c, 0, 1);
+// --access: the anonymous GETs against the plain arm's signed GETs and against the policy arm's.
+if (access) for (const c of cells.filter((x) => x.op === 'GET')) for (const j of [1, 0]) compare(c, 2, j);

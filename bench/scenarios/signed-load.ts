@@ -8,7 +8,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type ObjectCannedACL } from '@aws-sdk/client-s3';
 import { targetClient, type Target } from '../harness.js';
 import { ROOT } from '../lib.js';
 
@@ -19,8 +19,8 @@ const SCRIPT = path.join(ROOT, 'bench/scenarios/wrk-sigv4.lua');
 // take CPU from the server.
 const THREADS = 1;
 
-/** Puts `count` objects of `size` random bytes at keys made by `key(i)`, `concurrency` at a time. */
-export async function seedObjects(target: Target, count: number, size: number, key: (i: number) => string, concurrency = 16): Promise<void> {
+/** Puts `count` objects of `size` random bytes at keys made by `key(i)`, `concurrency` at a time, with canned ACL `acl` if given. */
+export async function seedObjects(target: Target, count: number, size: number, key: (i: number) => string, concurrency = 16, acl?: ObjectCannedACL): Promise<void> {
   const s3 = targetClient(target, { maxSockets: concurrency });
   let next = 0;
   try {
@@ -28,7 +28,7 @@ export async function seedObjects(target: Target, count: number, size: number, k
       Array.from({ length: concurrency }, async () => {
         while (next < count) {
           const i = next++;
-          await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key(i), Body: randomBytes(size) }));
+          await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key(i), Body: randomBytes(size), ACL: acl }));
         }
       }),
     );
@@ -48,6 +48,10 @@ export interface LoadSpec {
   prefix: string;
   keys: number;
   size?: number;
+  /** A canned ACL sent as x-amz-acl (signed) with every request. */
+  acl?: string;
+  /** GETs sent unsigned, as an anonymous reader's. */
+  anonymous?: boolean;
 }
 
 export interface LoadOptions {
@@ -143,6 +147,8 @@ async function runWrk(target: Target, connections: number, seconds: number, spec
       CAIRN_WRK_ACCESS_KEY: target.credentials.accessKeyId,
       CAIRN_WRK_SECRET: target.credentials.secretAccessKey,
       CAIRN_WRK_REGION: REGION,
+      CAIRN_WRK_ACL: spec.acl ?? '',
+      CAIRN_WRK_ANONYMOUS: spec.anonymous ? '1' : '',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -14,6 +14,9 @@
 --                      the thread and a counter written into it)
 --   CAIRN_WRK_THREADS  wrk's -t
 --   CAIRN_WRK_ACCESS_KEY, CAIRN_WRK_SECRET, CAIRN_WRK_REGION
+--   CAIRN_WRK_ACL      optional: a canned ACL sent (and signed, as S3 wants every x-amz-* header)
+--                      as x-amz-acl on every request
+--   CAIRN_WRK_ANONYMOUS optional: "1" sends the requests unsigned (no Authorization, no x-amz-*)
 -- done() prints one JSON line with the counts, errors and latency percentiles (µs).
 
 local ffi = require("ffi")
@@ -59,7 +62,10 @@ local size = tonumber(os.getenv("CAIRN_WRK_SIZE") or "0")
 local accessKey = env("CAIRN_WRK_ACCESS_KEY")
 local secret = env("CAIRN_WRK_SECRET")
 local region = env("CAIRN_WRK_REGION")
-local SIGNED = "host;x-amz-content-sha256;x-amz-date"
+local acl = os.getenv("CAIRN_WRK_ACL") or ""
+local anonymous = os.getenv("CAIRN_WRK_ANONYMOUS") == "1"
+local SIGNED = acl ~= "" and "host;x-amz-acl;x-amz-content-sha256;x-amz-date" or "host;x-amz-content-sha256;x-amz-date"
+local aclLine = acl ~= "" and ("x-amz-acl:" .. acl .. "\n") or ""
 local EMPTY_SHA256 = hex(sha256(""))
 
 local nthreads = tonumber(env("CAIRN_WRK_THREADS"))
@@ -103,6 +109,10 @@ function request()
   local i = tid + n * nthreads
   n = n + 1
   local path = "/" .. bucket .. "/" .. prefix .. (i % keys)
+  if anonymous then
+    if method ~= "GET" then error("wrk-sigv4.lua: anonymous requests are GETs only") end
+    return "GET " .. path .. " HTTP/1.1\r\nHost: " .. host .. "\r\n\r\n"
+  end
   local date = amzDate()
   local body, payloadHash = "", EMPTY_SHA256
   if method == "PUT" then
@@ -110,13 +120,13 @@ function request()
     body = string.format("%08x%08x", tid, n) .. base:sub(17)
     payloadHash = hex(sha256(body))
   end
-  local canonical = method .. "\n" .. path .. "\n\nhost:" .. host .. "\nx-amz-content-sha256:" .. payloadHash ..
+  local canonical = method .. "\n" .. path .. "\n\nhost:" .. host .. "\n" .. aclLine .. "x-amz-content-sha256:" .. payloadHash ..
     "\nx-amz-date:" .. date .. "\n\n" .. SIGNED .. "\n" .. payloadHash
   local scope = day .. "/" .. region .. "/s3/aws4_request"
   local toSign = "AWS4-HMAC-SHA256\n" .. date .. "\n" .. scope .. "\n" .. hex(sha256(canonical))
   local signature = hex(hmac(kSigning, toSign))
   local head = method .. " " .. path .. " HTTP/1.1\r\nHost: " .. host ..
-    "\r\nx-amz-content-sha256: " .. payloadHash .. "\r\nx-amz-date: " .. date ..
+    (acl ~= "" and ("\r\nx-amz-acl: " .. acl) or "") .. "\r\nx-amz-content-sha256: " .. payloadHash .. "\r\nx-amz-date: " .. date ..
     "\r\nAuthorization: AWS4-HMAC-SHA256 Credential=" .. accessKey .. "/" .. scope ..
     ", SignedHeaders=" .. SIGNED .. ", Signature=" .. signature
   if method == "PUT" then

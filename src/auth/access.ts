@@ -65,8 +65,11 @@ export class BucketAccess {
   /** The owner's administrator: a Deny never keeps it from repairing the policy. */
   private readonly repairs: boolean;
   private readonly policy: CompiledPolicy | undefined;
-  private readonly source: ConditionSource;
-  private readonly now = Date.now();
+  // Built when a policy condition first asks: every request makes a BucketAccess, few meet a
+  // condition (a copy of the request per request was a measurable share of a small GET's garbage).
+  private source?: ConditionSource;
+  private now?: number;
+  private condition?: (name: string) => string | undefined;
 
   constructor(
     readonly req: AccessRequest,
@@ -76,19 +79,21 @@ export class BucketAccess {
     this.owner = this.caller === bucket.ownerId || req.principal?.kind === 'root';
     this.repairs = this.owner && req.principal !== null && allows(req.principal, 'admin', undefined);
     this.policy = policyOf(bucket);
-    this.source = { ...req, resourceAccount: bucket.ownerId };
   }
 
   /** The decision for `action` on the bucket (key undefined) or one of its objects. */
   decide(rule: OperationRule, action: string, key: string | undefined): Decision {
     let verdict: 'Allow' | 'Deny' | undefined;
     if (this.policy && action !== '') {
-      const p = this.req.principal;
       verdict = evaluatePolicy(this.policy, {
         action,
         resource: key === undefined ? `arn:aws:s3:::${this.bucket.name}` : `arn:aws:s3:::${this.bucket.name}/${key}`,
-        principal: p ? { accountId: p.accountId, accessKeyId: p.accessKeyId } : null,
-        condition: (name) => conditionValue(this.source, name, this.now),
+        // A Principal has the two fields a policy matches on.
+        principal: this.req.principal,
+        condition: (this.condition ??= (name) => {
+          this.source ??= { ...this.req, resourceAccount: this.bucket.ownerId };
+          return conditionValue(this.source, name, (this.now ??= Date.now()));
+        }),
       });
     }
     if (verdict === 'Deny' && !(this.repairs && rule.ownerOverridesDeny)) return 'deny';
