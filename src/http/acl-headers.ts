@@ -25,7 +25,6 @@ export async function newObjectAccess(ctx: S3Context, deps: AppDeps, bucket: Buc
   const writer = ctx.state.principal?.accountId ?? bucket.ownerId;
   const canned = header(ctx, 'x-amz-acl')?.trim();
   if (canned === undefined && writer === bucket.ownerId && !hasGrantHeaders(ctx)) return { ownerId: null, acl: null };
-  const owner = writer;
-  const grants = aclFromHeaders(ctx.req.headers, 'object', owner, bucket.ownerId, await resolverFor(ctx, deps));
+  const grants = aclFromHeaders(ctx.req.headers, 'object', writer, bucket.ownerId, await resolverFor(ctx, deps));
   return deps.accessControl.newObjectAccess(bucket, writer, grants, canned);
 }
