@@ -414,10 +414,15 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   }
 
   // Idle: the client's keep-alive sockets closed, the server's descriptors back to their baseline.
+  // The server sees each close when its turn comes: on a loaded machine that can take seconds, so
+  // wait for the baseline (bounded: 10 s), and report what is left if it never comes.
   agent.destroy();
   s3.destroy();
-  await new Promise((r) => setTimeout(r, 1500));
-  const idle = readProc(pid);
+  let idle = readProc(pid);
+  for (let i = 0; i < 20 && idle.fds > first.fds + 2; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    idle = readProc(pid);
+  }
   stopSampling = true;
   await sampler;
 
