@@ -182,6 +182,17 @@ function versionCounts(dataDir: string): { rows: number; current: number } {
   }
 }
 
+/**
+ * The order of the builds (arms) in a round. Two: alternating. Three (--access): the six orders
+ * in turn, so that over six rounds each arm runs first, second and third twice and each runs
+ * before each other in three rounds (reversing every other round kept one arm in the middle).
+ */
+function roundOrder(round: number): typeof builds {
+  if (builds.length !== 3) return round % 2 === 0 ? builds : [...builds].reverse();
+  const orders = [[0, 1, 2], [2, 1, 0], [1, 2, 0], [0, 2, 1], [2, 0, 1], [1, 0, 2]];
+  return orders[round % orders.length]!.map((i) => builds[i]!);
+}
+
 const payload = large ? largeFile() : undefined;
 
 requireWrk();
@@ -190,7 +201,7 @@ const results = new Map<string, number[]>();
 // other work takes the cores, though not immune to it.
 const cpuPerOp = new Map<string, number[]>();
 for (let round = 0; round < rounds; round++) {
-  for (const b of round % 2 === 0 ? builds : [...builds].reverse()) {
+  for (const b of roundOrder(round)) {
     const cairn = await startCairn({}, b.cli);
     const target: Target = { kind: 'cairn', url: cairn.url, pid: cairn.child.pid!, credentials: { accessKeyId: BENCH_KEY, secretAccessKey: BENCH_SECRET }, stop: () => cairn.stop() };
     try {

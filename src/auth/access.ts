@@ -91,7 +91,10 @@ export class BucketAccess {
         // A Principal has the two fields a policy matches on.
         principal: this.req.principal,
         condition: (this.condition ??= (name) => {
-          this.source ??= { ...this.req, resourceAccount: this.bucket.ownerId };
+          // Named fields, not a spread of the request: the spread was a third of the time of
+          // evaluating the bench's 10-statement policy (bench/scenarios/access.ts).
+          const r = this.req;
+          this.source ??= { principal: r.principal, auth: r.auth, headers: r.headers, query: r.query, remoteAddress: r.remoteAddress, tlsVersion: r.tlsVersion, resourceAccount: this.bucket.ownerId };
           return conditionValue(this.source, name, (this.now ??= Date.now()));
         }),
       });
