@@ -1,6 +1,7 @@
 import { S3Error } from '../s3/errors.js';
 import { aclPermits, decodeAcl, type AclPermission } from '../s3/acl.js';
-import { evaluatePolicy, parsePolicy, type CompiledPolicy } from './policy/index.js';
+import { evaluatePolicy, type CompiledPolicy } from './policy/index.js';
+import { storedPolicy } from './public-access.js';
 import { allows, hasPermission, type Access, type Principal } from './authorize.js';
 import { OPERATION_RULES, type OperationRule } from './operations.js';
 import { conditionValue, type ConditionSource } from './request-conditions.js';
@@ -43,21 +44,6 @@ export interface AccessRequest extends Omit<ConditionSource, 'resourceAccount'> 
 type Decision = 'allow' | 'deny' | 'object' | 'not-owner';
 const OWNER_ONLY: OperationRule = { action: '' };
 
-// Compiled once per policy text: the bucket cache hands out the same text again and again.
-const compiled = new Map<string, CompiledPolicy>();
-function policyOf(bucket: BucketRow): CompiledPolicy | undefined {
-  if (bucket.policy === null) return undefined;
-  let p = compiled.get(bucket.policy);
-  if (!p) {
-    // Validated when it was stored; accounts named in it may have gone since, which only means
-    // their statements match nobody.
-    p = parsePolicy(bucket.policy, bucket.name, () => true);
-    if (compiled.size >= 1000) compiled.clear();
-    compiled.set(bucket.policy, p);
-  }
-  return p;
-}
-
 /** The decisions about one request on one bucket (the request's own, or a copy's source). */
 export class BucketAccess {
   private readonly caller: string | null;
@@ -78,7 +64,7 @@ export class BucketAccess {
     this.caller = req.principal?.accountId ?? null;
     this.owner = this.caller === bucket.ownerId || req.principal?.kind === 'root';
     this.repairs = this.owner && req.principal !== null && allows(req.principal, 'admin', undefined);
-    this.policy = policyOf(bucket);
+    this.policy = storedPolicy(bucket);
   }
 
   /** The decision for `action` on the bucket (key undefined) or one of its objects. */

@@ -1,6 +1,7 @@
 import { S3Error } from '../s3/errors.js';
 import { cannedGrants, decodeAcl, encodeAcl, isPrivateAcl, isPublicAcl, type AclGrant } from '../s3/acl.js';
 import { isPublicPolicy, parsePolicy, PolicyError } from '../auth/policy/index.js';
+import { storedPolicy } from '../auth/public-access.js';
 import type { MetadataStore } from '../store/metadata-store.js';
 import type { AclColumns, BucketRow, ObjectOwnership } from '../store/types.js';
 import type { ObjectService } from '../storage/object-service.js';
@@ -121,7 +122,8 @@ export class AccessControlService {
 
   /** GetBucketPolicyStatus: whether the policy lets everyone in. NoSuchBucketPolicy without one. */
   async policyIsPublic(name: string): Promise<boolean> {
-    return isPublicPolicy(parsePolicy(await this.policy(name), name, () => true));
+    const policy = storedPolicy({ name, policy: await this.policy(name) });
+    return policy !== undefined && isPublicPolicy(policy);
   }
 
   /**
