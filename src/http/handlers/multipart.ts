@@ -1,3 +1,4 @@
+import type { TLSSocket } from 'node:tls';
 import type { AppDeps, BucketHandler, ObjectHandler, S3Context } from '../context.js';
 import { header } from '../context.js';
 import { S3Error } from '../../s3/errors.js';
@@ -150,7 +151,7 @@ export const completeMultipartUpload: ObjectHandler = async (ctx, deps, t) => {
   const obj = await deps.multipart.complete(bucket, key, uploadIdParam(ctx), parts, expected, write);
   setVersionHeader(ctx, bucket, obj.versionId);
   const checksum = obj.checksumAlgorithm && obj.checksumValue ? { algorithm: obj.checksumAlgorithm as ChecksumAlgorithm, value: obj.checksumValue, type: obj.checksumType ?? undefined } : undefined;
-  const origin = `http://${ctx.req.headers.host ?? '127.0.0.1'}`;
+  const origin = `${(ctx.req.socket as TLSSocket).encrypted ? 'https' : 'http'}://${ctx.req.headers.host ?? '127.0.0.1'}`;
   const location = `${origin}/${encodeURIComponent(bucket.name)}/${key.split('/').map(encodeURIComponent).join('/')}`;
   ctx.type = 'application/xml';
   ctx.body = completeMultipartUploadXml({ location, bucket: bucket.name, key, etag: obj.etag, checksum });
