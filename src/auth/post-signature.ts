@@ -29,6 +29,8 @@ export function postSignatureVersion(fields: ReadonlyMap<string, string>): 'v4' 
  */
 export function verifyPostSignature(fields: ReadonlyMap<string, string>, o: { lookup: SecretLookup; region: string }): AuthResult | null {
   const version = postSignatureVersion(fields);
+  // S3: a form with a policy must be signed (an anonymous form carries none).
+  if (version === undefined && fields.has('policy')) throw missingField('x-amz-signature');
   if (version === undefined) return null;
   const names = version === 'v4' ? V4_FIELDS : V2_FIELDS;
   for (const name of names) if (!fields.get(name)) throw missingField(name);

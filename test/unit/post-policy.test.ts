@@ -107,6 +107,8 @@ describe('POST form signatures', () => {
     expect(failure(() => verifyPostSignature(fields({ ...v4, AWSAccessKeyId: 'x' }), o))?.code).toBe('InvalidArgument');
     expect(failure(() => verifyPostSignature(fields({ ...v4, 'x-amz-algorithm': 'AWS4-HMAC-SHA1' }), o))?.code).toBe('InvalidArgument');
     expect(failure(() => verifyPostSignature(fields(signedV4Fields(creds, [], { region: 'eu-west-1' })), o))?.code).toBe('AuthorizationQueryParametersError');
+    // A policy needs a signature: an anonymous form carries none.
+    expect(failure(() => verifyPostSignature(fields({ key: 'k', policy: v4.policy }), o))?.message).toMatch(/field named 'x-amz-signature'/);
     const v2 = signedV2Fields(creds, []);
     expect(failure(() => verifyPostSignature(fields({ ...v2, signature: 'AAAA' }), o))?.code).toBe('SignatureDoesNotMatch');
   });
