@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import http from 'node:http';
 import { signingKey } from '../../src/auth/sigv4.js';
 
 // Browser form uploads (PostObject) for tests: policies signed by hand (SigV4 and SigV2), as a
@@ -59,6 +60,26 @@ export async function postForm(
   for (const [k, v] of Object.entries(opts.after ?? {})) form.append(k, v);
   const res = await fetch(url, { method: 'POST', body: form, redirect: 'manual', headers: opts.headers });
   return { status: res.status, headers: res.headers, body: await res.text() };
+}
+
+/** The same form sent with a Host header of the caller's (fetch cannot set Host): virtual-host style. */
+export async function postFormAs(url: string, host: string, fields: Record<string, string>, file: { data: string; name?: string }): Promise<PostResult> {
+  const form = new FormData();
+  for (const [k, v] of Object.entries(fields)) form.append(k, v);
+  form.append('file', new Blob([file.data]), file.name ?? 'upload.bin');
+  // A Response serializes the form with its boundary, as fetch would send it.
+  const encoded = new Response(form);
+  const body = Buffer.from(await encoded.arrayBuffer());
+  const headers = { Host: host, 'Content-Type': encoded.headers.get('content-type')!, 'Content-Length': String(body.length) };
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', headers }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (d: Buffer) => parts.push(d));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: new Headers(res.headers as Record<string, string>), body: Buffer.concat(parts).toString() }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 export const errorCode = (r: { body: string }) => /<Code>([^<]*)<\/Code>/.exec(r.body)?.[1];

@@ -16,7 +16,7 @@ import {
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { hasClient, run } from '../helpers/clients.js';
-import { errorCode, postForm, signedV2Fields, signedV4Fields } from '../helpers/post-form.js';
+import { errorCode, postForm, postFormAs, signedV2Fields, signedV4Fields } from '../helpers/post-form.js';
 
 // PostObject through real clients: the SDK's presigned POST posted with fetch + FormData, the
 // curl binary's -F, hand-signed SigV4 and SigV2 policies, and anonymous forms allowed by a bucket
@@ -34,7 +34,7 @@ describe('PostObject', () => {
   const url = (bucket: string) => `${srv.url}/${bucket}`;
 
   beforeAll(async () => {
-    srv = await startTestServer();
+    srv = await startTestServer({ domain: 'localhost' });
     s3 = srv.client();
     creds = srv.credentials;
     for (const b of ['forms', 'versioned', 'public-policy', 'public-acl', 'private']) await s3.send(new CreateBucketCommand({ Bucket: b }));
@@ -124,11 +124,19 @@ describe('PostObject', () => {
     expect([bad.status, errorCode(bad)]).toEqual([403, 'SignatureDoesNotMatch']);
   });
 
-  it('answers x-amz-version-id on a versioned bucket, and virtual-host style posts', async () => {
+  it('answers x-amz-version-id on a versioned bucket', async () => {
     const r = await postForm(url('versioned'), { key: 'v', ...signedV4Fields(creds, [{ bucket: 'versioned' }, { key: 'v' }]) }, { data: 'one' });
     expect(r.status).toBe(204);
     const head = await s3.send(new HeadObjectCommand({ Bucket: 'versioned', Key: 'v' }));
     expect(r.headers.get('x-amz-version-id')).toBe(head.VersionId);
+  });
+
+  it('takes a virtual-host style post (POST / on <bucket>.<domain>), and answers its Location in that style', async () => {
+    const host = `forms.localhost:${srv.port}`;
+    const r = await postFormAs(`${srv.url}/`, host, { key: 'vhost/a', success_action_status: '201', ...signedV4Fields(creds, [{ bucket: 'forms' }, { key: 'vhost/a' }, { success_action_status: '201' }]) }, { data: 'vh' });
+    expect(r.status, r.body).toBe(201);
+    expect(r.body).toContain(`<Location>http://${host}/vhost/a</Location>`);
+    expect(await text(s3, 'forms', 'vhost/a')).toBe('vh');
   });
 
   it('carries the bucket\'s CORS headers, so a page on the allowed origin can read the answer', async () => {
