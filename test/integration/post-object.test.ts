@@ -16,6 +16,7 @@ import {
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { hasClient, run } from '../helpers/clients.js';
+import { addAccount } from '../helpers/accounts.js';
 import { errorCode, postForm, postFormAs, signedV2Fields, signedV4Fields } from '../helpers/post-form.js';
 
 // PostObject through real clients: the SDK's presigned POST posted with fetch + FormData, the
@@ -165,6 +166,21 @@ describe('PostObject', () => {
     await s3.send(new PutBucketAclCommand({ Bucket: 'public-acl', ACL: 'public-read-write' }));
     expect((await anon('public-acl', 'open')).status).toBe(204);
     expect(await text(s3, 'public-acl', 'open')).toBe('anon open');
+  });
+
+  it('authorizes the form\'s signer as a PUT: a key\'s grants limit it, another account needs the bucket\'s ACL', async () => {
+    const root = (await srv.meta.accounts.root()).id;
+    const readOnly = await srv.meta.keys.create({ accountId: root, description: 'read only', grants: [{ bucket: 'forms', permission: 'read' }] });
+    const asKey = (c: { accessKeyId: string; secretAccessKey: string }, bucket: string, key: string) =>
+      postForm(url(bucket), { key, ...signedV4Fields(c, [{ bucket }, { key }]) }, { data: key });
+    expect(errorCode(await asKey({ accessKeyId: readOnly.id, secretAccessKey: readOnly.secret }, 'forms', 'grants/ro'))).toBe('AccessDenied');
+    const other = await addAccount(srv, 'poster');
+    expect(errorCode(await asKey(other, 'private', 'grants/other'))).toBe('AccessDenied');
+    const r = await asKey(other, 'public-acl', 'grants/other');
+    expect(r.status, r.body).toBe(204);
+    // The writer owns what it wrote, as with a PUT by another account.
+    const acl = await s3.send(new GetObjectAclCommand({ Bucket: 'public-acl', Key: 'grants/other' }));
+    expect(acl.Owner?.ID).toBe(other.id);
   });
 
   it.skipIf(!hasClient('curl'))('stores a file posted by the curl binary with -F (SigV4 policy)', async () => {
