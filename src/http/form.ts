@@ -40,6 +40,8 @@ export function readFormUntilFile(req: IncomingMessage, signal: AbortSignal): Pr
   try {
     parser = busboy({
       headers: req.headers,
+      // Browsers send a file's name as raw UTF-8 (busboy's default reads it as latin1).
+      defParamCharset: 'utf8',
       // One more byte than allowed: a value cut at the limit tells it went over.
       limits: { fieldNameSize: MAX_PRE_FILE_BYTES + 1, fieldSize: MAX_PRE_FILE_BYTES + 1, fields: MAX_FIELDS, files: 1, parts: MAX_FIELDS + 1 },
     });

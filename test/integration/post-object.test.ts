@@ -62,6 +62,12 @@ describe('PostObject', () => {
     expect(await text(s3, 'forms', 'sdk/note.txt')).toBe('hello from a form');
   });
 
+  it('takes ${filename} as the browser sends it, in UTF-8', async () => {
+    const r = await postForm(url('forms'), { key: 'names/${filename}', ...signedV4Fields(creds, [{ bucket: 'forms' }, ['starts-with', '$key', 'names/']]) }, { data: 'n', name: 'été 2026 ✓.txt' });
+    expect(r.status, r.body).toBe(204);
+    expect(await text(s3, 'forms', 'names/été 2026 ✓.txt')).toBe('n');
+  });
+
   it('answers success_action_status 201 with the PostResponse XML, 200 empty, any other 204', async () => {
     const post = async (status: string, key: string) =>
       postForm(url('forms'), { key, success_action_status: status, ...signedV4Fields(creds, [{ bucket: 'forms' }, { key }, { success_action_status: status }]) }, { data: 'x' });
