@@ -11,6 +11,7 @@ import {
   PutBucketCorsCommand,
   PutBucketPolicyCommand,
   PutBucketVersioningCommand,
+  PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
@@ -187,6 +188,17 @@ describe('PostObject', () => {
     // The writer owns what it wrote, as with a PUT by another account.
     const acl = await s3.send(new GetObjectAclCommand({ Bucket: 'public-acl', Key: 'grants/other' }));
     expect(acl.Owner?.ID).toBe(other.id);
+  });
+
+  it('a bucket policy can tell a form upload from a PUT (s3:authType POST)', async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: 'no-forms' }));
+    await s3.send(new PutBucketPolicyCommand({
+      Bucket: 'no-forms',
+      Policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal: '*', Action: 's3:PutObject', Resource: 'arn:aws:s3:::no-forms/*', Condition: { StringEquals: { 's3:authType': 'POST' } } }] }),
+    }));
+    const r = await postForm(url('no-forms'), { key: 'f', ...signedV4Fields(creds, [{ bucket: 'no-forms' }, { key: 'f' }]) }, { data: 'f' });
+    expect(errorCode(r)).toBe('AccessDenied');
+    await s3.send(new PutObjectCommand({ Bucket: 'no-forms', Key: 'p', Body: 'put' }));
   });
 
   it.skipIf(!hasClient('curl'))('stores a file posted by the curl binary with -F (SigV4 policy)', async () => {
