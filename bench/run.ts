@@ -14,6 +14,7 @@ const SCENARIOS: Record<string, () => Promise<Scenario>> = {
   memory: async () => (await import('./scenarios/memory.js')).default,
   listing: async () => (await import('./scenarios/listing.js')).default,
   versions: async () => (await import('./scenarios/versions-listing.js')).default,
+  post: async () => (await import('./scenarios/post.js')).default,
 };
 
 const { values, positionals } = parseArgs({

@@ -55,6 +55,8 @@ export const OPERATION_RULES: Readonly<Record<string, OperationRule>> = {
   DeleteObjects: { action: 's3:DeleteObject', perKey: true },
   PutObject: { action: 's3:PutObject', acl: bucketAcl('WRITE') },
   CopyObject: { action: 's3:PutObject', acl: bucketAcl('WRITE') },
+  // Authorized by its handler once the form named the key and the signer (src/http/handlers/post-object.ts).
+  PostObject: { action: 's3:PutObject', acl: bucketAcl('WRITE') },
   CreateMultipartUpload: { action: 's3:PutObject', acl: bucketAcl('WRITE') },
   UploadPart: { action: 's3:PutObject', acl: bucketAcl('WRITE') },
   UploadPartCopy: { action: 's3:PutObject', acl: bucketAcl('WRITE') },

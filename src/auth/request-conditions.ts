@@ -58,7 +58,7 @@ export function conditionValue(s: ConditionSource, key: string, now: number): st
     case 's3:signatureversion':
       return s.auth === null ? undefined : s.auth.signatureVersion === 'v4' ? 'AWS4-HMAC-SHA256' : 'AWS';
     case 's3:authtype':
-      return s.auth === null ? undefined : s.auth.presigned ? 'REST-QUERY-STRING' : 'REST-HEADER';
+      return s.auth === null ? undefined : s.auth.form ? 'POST' : s.auth.presigned ? 'REST-QUERY-STRING' : 'REST-HEADER';
     case 's3:resourceaccount':
       return s.resourceAccount;
     case 's3:object-lock-remaining-retention-days': {

@@ -42,4 +42,6 @@ export interface AuthResult {
   payload: PayloadMode;
   signatureVersion: 'v4' | 'v2';
   presigned: boolean;
+  /** Signed in a browser form's fields (PostObject): s3:authtype POST. */
+  form?: true;
 }

@@ -2,7 +2,7 @@ import { S3Error } from '../s3/errors.js';
 import { extractUserMetadata } from '../s3/names.js';
 import type { ObjectRow } from '../db/repository.js';
 import type { ObjectAttributes } from '../storage/object-service.js';
-import { header, type S3Context } from './context.js';
+import type { S3Context } from './context.js';
 
 // Object headers in (PutObject, CopyObject REPLACE) and out (GetObject, HeadObject).
 
@@ -13,25 +13,40 @@ const STORAGE_CLASSES = new Set([
 
 export const DEFAULT_CONTENT_TYPE = 'binary/octet-stream';
 
+type HeaderRecord = Record<string, string | string[] | undefined>;
+const one = (headers: HeaderRecord, name: string): string | undefined => {
+  const v = headers[name];
+  return Array.isArray(v) ? v.join(',') : v;
+};
+
 /** x-amz-storage-class, validated; undefined when the request names none. */
 export function storageClassFromRequest(ctx: S3Context): string | undefined {
-  const storageClass = header(ctx, 'x-amz-storage-class');
+  return storageClassFrom(ctx.req.headers);
+}
+
+function storageClassFrom(headers: HeaderRecord): string | undefined {
+  const storageClass = one(headers, 'x-amz-storage-class');
   if (storageClass !== undefined && !STORAGE_CLASSES.has(storageClass)) throw new S3Error('InvalidStorageClass', { StorageClassRequested: storageClass });
   return storageClass;
 }
 
 export function attributesFromRequest(ctx: S3Context, contentEncoding?: string): ObjectAttributes {
-  const storageClass = storageClassFromRequest(ctx);
+  return attributesFromHeaders(ctx.req.headers, contentEncoding);
+}
+
+/** The same from a header record (lower-case names): PostObject builds one from its form fields. */
+export function attributesFromHeaders(headers: HeaderRecord, contentEncoding?: string): ObjectAttributes {
+  const storageClass = storageClassFrom(headers);
   return {
-    contentType: header(ctx, 'content-type'),
+    contentType: one(headers, 'content-type'),
     contentEncoding,
-    contentDisposition: header(ctx, 'content-disposition'),
-    contentLanguage: header(ctx, 'content-language'),
-    cacheControl: header(ctx, 'cache-control'),
-    expires: header(ctx, 'expires'),
+    contentDisposition: one(headers, 'content-disposition'),
+    contentLanguage: one(headers, 'content-language'),
+    cacheControl: one(headers, 'cache-control'),
+    expires: one(headers, 'expires'),
     // Every object lives on the same disks; the class is recorded and echoed, not acted on.
     storageClass: storageClass ?? 'STANDARD',
-    userMetadata: extractUserMetadata(ctx.req.headers),
+    userMetadata: extractUserMetadata(headers),
   };
 }
 

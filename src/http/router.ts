@@ -26,6 +26,7 @@ import {
 } from './handlers/versions.js';
 import { deleteObject, getObject, headObject, putObject } from './handlers/object.js';
 import { copyObject } from './handlers/copy.js';
+import { postObject } from './handlers/post-object.js';
 import { deleteBucketCors, getBucketCors, putBucketCors } from './handlers/cors.js';
 import { deleteObjects } from './handlers/delete.js';
 import { listObjects, listObjectsV2 } from './handlers/list.js';
@@ -137,7 +138,9 @@ function bucketOperation(req: RouteInput, bucket: string): Operation {
       return op('DeleteBucket', deleteBucket, 'admin');
     case 'POST':
       if (has('delete')) return op('DeleteObjects', deleteObjects, 'write');
-      throw new S3Error('MethodNotAllowed');
+      // A browser form upload: the key and the credentials are in the body (app.ts leaves its
+      // authorization to the handler, which reads them first).
+      return op('PostObject', postObject, 'write');
     case 'GET':
       if (has('location')) return op('GetBucketLocation', getBucketLocation, 'read');
       if (has('versioning')) return op('GetBucketVersioning', getBucketVersioning, 'read');

@@ -33,6 +33,10 @@ export const S3_ERRORS = {
   InvalidDigest: [400, 'The Content-MD5 you specified is not valid.'],
   InvalidRange: [416, 'The requested range is not satisfiable'],
   InvalidRequest: [400, 'Invalid Request'],
+  // POST Object (src/s3/post-policy.ts, src/http/form.ts): S3's codes for a bad policy, form or prelude.
+  InvalidPolicyDocument: [400, 'The content of the form does not meet the conditions specified in the policy document.'],
+  MalformedPOSTRequest: [400, 'The body of your POST request is not well-formed multipart/form-data.'],
+  MaxPostPreDataLengthExceededError: [400, 'Your POST request fields preceding the upload file were too large.'],
   InvalidPart: [400, 'One or more of the specified parts could not be found.'],
   InvalidPartNumber: [416, 'The requested partnumber is not satisfiable'],
   InvalidPartOrder: [400, 'The list of parts was not in ascending order.'],

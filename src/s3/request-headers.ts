@@ -6,6 +6,7 @@
 // src/s3/refuse-unimplemented.ts; docs/s3-compatibility.md points here.
 import type { S3ErrorCode } from './errors.js';
 import { versionOperations } from './request-headers-versions.js';
+import { postOperations } from './request-headers-post.js';
 
 /** The issue that will lift a refusal; 'none' when no issue plans it. */
 export type Lift = '#19' | '#20' | '#21' | 'none';
@@ -43,7 +44,7 @@ const COPY_SOURCE_SSE_C: Rows = {
   'x-amz-copy-source-server-side-encryption-customer-key': refused('#20', SSE),
   'x-amz-copy-source-server-side-encryption-customer-key-MD5': refused('#20', SSE),
 };
-const ENCRYPTION: Rows = {
+export const ENCRYPTION: Rows = {
   'x-amz-server-side-encryption': refused('#20', SSE),
   ...SSE_C,
   'x-amz-server-side-encryption-aws-kms-key-id': refused('#20', SSE),
@@ -52,7 +53,7 @@ const ENCRYPTION: Rows = {
 };
 
 const grant = (what: string) => does(`grants ${what} (id=, uri= AllUsers/AuthenticatedUsers, emailAddress=; src/s3/acl.ts); not with x-amz-acl`);
-const OBJECT_GRANTS: Rows = {
+export const OBJECT_GRANTS: Rows = {
   'x-amz-grant-full-control': grant('every permission on the object'),
   'x-amz-grant-read': grant('reading the object'),
   'x-amz-grant-read-acp': grant('reading its ACL'),
@@ -77,7 +78,7 @@ const CANNED: Record<string, string> = {
   'bucket-owner-full-control': 'and the bucket owner has FULL_CONTROL (an object; hands it over under BucketOwnerPreferred)',
   'log-delivery-write': 'and the LogDelivery group may write (a bucket; cairn delivers no logs)',
 };
-const OBJECT_ACL: Rule = {
+export const OBJECT_ACL: Rule = {
   status: 'by-value',
   accept: CANNED,
   refuse: ['aws-exec-read'],
@@ -87,7 +88,7 @@ const OBJECT_ACL: Rule = {
 };
 const BUCKET_ACL: Rule = OBJECT_ACL;
 
-const OBJECT_LOCK: Rows = {
+export const OBJECT_LOCK: Rows = {
   'x-amz-object-lock-mode': does('retention mode of the new version (src/http/versioning.ts); needs the bucket\'s object lock and a body digest'),
   'x-amz-object-lock-retain-until-date': does('retain-until date of the new version, with the mode'),
   'x-amz-object-lock-legal-hold': does('legal hold (ON/OFF) of the new version'),
@@ -96,7 +97,7 @@ const OBJECT_LOCK: Rows = {
   'x-amz-object-lock-event-hold-duration-years': refused('none', 'event holds: a lock kind cairn does not model'),
 };
 
-const STORED_ATTRIBUTES: Rows = {
+export const STORED_ATTRIBUTES: Rows = {
   'Cache-Control': does('stored and returned (src/http/attributes.ts)'),
   'Content-Disposition': does('stored and returned'),
   'Content-Encoding': does('stored and returned; aws-chunked is decoded and removed (src/http/body.ts)'),
@@ -154,6 +155,7 @@ const LIST_PAGING = (marker: string): Rows => ({
  */
 export const OPERATIONS: Readonly<Record<string, Rows>> = {
   ...versionOperations(),
+  ...postOperations(),
   ListBuckets: {
     '?max-buckets': does('page size, 1 to 10000 (InvalidArgument otherwise)'),
     '?continuation-token': does('where the page starts (the ContinuationToken of the page before)'),

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { authenticate, type AuthOptions } from '../auth/authenticate.js';
-import type { AuthRequest, AuthResult } from '../auth/types.js';
+import type { AuthRequest, AuthResult, SecretLookup } from '../auth/types.js';
+import { verifyPostSignature } from '../auth/post-signature.js';
 import type { Principal } from '../auth/authorize.js';
 import { S3Error } from '../s3/errors.js';
 import type { KeyStore } from '../store/metadata-store.js';
@@ -53,16 +54,25 @@ export class Principals {
    * synchronous: a signature by the root key verifies in one pass; for another key the first
    * pass stops where it needs the secret, the store is asked, and the request is verified again.
    */
-  async authenticate(req: AuthRequest, opts: Omit<AuthOptions, 'lookup'>): Promise<Authenticated | null> {
+  authenticate(req: AuthRequest, opts: Omit<AuthOptions, 'lookup'>): Promise<Authenticated | null> {
+    return this.verify((lookup) => authenticate(req, { region: opts.region, now: opts.now, maxSkewMs: opts.maxSkewMs, lookup }));
+  }
+
+  /** A browser form's signature (PostObject: src/auth/post-signature.ts), by the same two passes. */
+  authenticateForm(fields: ReadonlyMap<string, string>, opts: { region: string }): Promise<Authenticated | null> {
+    return this.verify((lookup) => verifyPostSignature(fields, { region: opts.region, lookup }));
+  }
+
+  private async verify(check: (lookup: SecretLookup) => AuthResult | null): Promise<Authenticated | null> {
     let auth: AuthResult | null;
     this.wanted = undefined;
     try {
-      auth = authenticate(req, { region: opts.region, now: opts.now, maxSkewMs: opts.maxSkewMs, lookup: this.firstPass });
+      auth = check(this.firstPass);
     } catch (err) {
       const id = this.wanted;
       if (err !== NEEDS_SECRET || id === undefined) throw err;
       const [secret, key] = await Promise.all([this.keys.secretFor(id), this.keys.get(id)]);
-      auth = authenticate(req, { ...opts, lookup: (asked) => (asked === id ? secret : undefined) });
+      auth = check((asked) => (asked === id ? secret : undefined));
       if (!auth) return null;
       // Revoked between the two reads: unknown now.
       if (!key) throw new S3Error('InvalidAccessKeyId', { AWSAccessKeyId: id });

@@ -43,6 +43,11 @@ export interface PutObjectInput extends PayloadInput, WriteRequest {
   bucket: BucketRow;
   key: string;
   attributes: ObjectAttributes;
+  /**
+   * Bounds on the body's size (a POST policy's content-length-range): over `max` stops the read
+   * at once (EntityTooLarge), under `min` is refused once it is read (EntityTooSmall).
+   */
+  sizeRange?: { min?: number; max?: number };
 }
 
 /** The row columns an object's attributes map to (PutObject, CopyObject REPLACE, multipart). */
@@ -221,9 +226,12 @@ export class ObjectService {
     const now = Date.now();
     const lock = resolveLock(bucket, input.lock, { hasChecksum: input.contentMd5 !== undefined || input.checksum !== undefined, now });
     await precheckCondition(this.deps.meta, bucket, input.key, input.condition);
-    const received = await receivePayload(this.receiveDeps, input, { maxSize: MAX_PUT_SIZE, inlineMax: this.deps.inlineMax });
+    const maxSize = Math.min(MAX_PUT_SIZE, input.sizeRange?.max ?? MAX_PUT_SIZE);
+    const received = await receivePayload(this.receiveDeps, input, { maxSize, inlineMax: this.deps.inlineMax });
     let committed: boolean | 'unknown' = false;
     try {
+      const min = input.sizeRange?.min;
+      if (min !== undefined && received.size < min) throw new S3Error('EntityTooSmall', { ProposedSize: received.size, MinSizeAllowed: min });
       const a = input.attributes;
       const alg = input.checksum?.algorithm;
       const row: NewObject = {

@@ -132,6 +132,8 @@ export const ROWS: OpRow[] = [
   },
   // --- write ---
   { op: 'PutObject', family: 'write', action: 's3:PutObject', resource: 'object', acl: bucketAcl('WRITE'), mutates: true, request: (t) => ({ method: 'PUT', bucket: t.bucket, key: 'new.txt', body: 'new' }), ok: { status: 200 }, expect: WRITE_ACL },
+  // A browser form upload: the signer is in the form (a SigV4 policy), and is authorized as a PUT's.
+  { op: 'PostObject', family: 'write', action: 's3:PutObject', resource: 'object', acl: bucketAcl('WRITE'), mutates: true, request: (t) => ({ method: 'POST', bucket: t.bucket, form: { key: 'form.txt' }, body: 'new' }), ok: { status: 204 }, expect: WRITE_ACL },
   {
     op: 'CopyObject', family: 'write', action: 's3:PutObject', resource: 'object', acl: bucketAcl('WRITE'), mutates: true,
     request: (t) => ({ method: 'PUT', bucket: t.bucket, key: 'copy.txt', headers: { 'x-amz-copy-source': t.source } }), ok: { status: 200 }, expect: WRITE_ACL,

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { signRequest } from '../../src/auth/sigv4.js';
 import type { TestServer } from './server.js';
+import { signedV4Fields } from './post-form.js';
 
 // Two accounts with imported, fixed key pairs, and raw HTTP requests made as any of them (or
 // as nobody), so the authorization tests can read the status and the XML error code exactly as
@@ -50,6 +51,11 @@ export interface WireRequest {
   query?: string;
   headers?: Record<string, string>;
   body?: string;
+  /**
+   * PostObject: the form's fields (the file follows them, `body` its bytes). The caller signs the
+   * form (a SigV4 policy covering every field), not the request.
+   */
+  form?: Record<string, string>;
 }
 
 export interface WireResponse {
@@ -72,8 +78,9 @@ export class Wire {
     this.host = `127.0.0.1:${port}`;
   }
 
-  send(as: KeyPair | undefined, r: WireRequest): Promise<WireResponse> {
+  async send(as: KeyPair | undefined, r: WireRequest): Promise<WireResponse> {
     const rawPath = `/${r.bucket ?? ''}${r.key !== undefined ? `/${r.key}` : ''}`;
+    if (r.form) return this.sendForm(as, rawPath, r, r.form);
     const body = r.body ?? '';
     let headers: Record<string, string> = { host: this.host, ...r.headers };
     if (r.body !== undefined) {
@@ -89,9 +96,26 @@ export class Wire {
       );
       headers = signed.request.headers as Record<string, string>;
     }
-    const path = rawPath + (r.query ? `?${r.query}` : '');
+    return this.raw(r.method, rawPath + (r.query ? `?${r.query}` : ''), headers, Buffer.from(body));
+  }
+
+  /** A browser form upload: signed in its fields (by `as`), or anonymous. */
+  private async sendForm(as: KeyPair | undefined, rawPath: string, r: WireRequest, form: Record<string, string>): Promise<WireResponse> {
+    const own = Object.entries(form).map(([k, v]) => ({ [k]: v }));
+    const fields = as ? { ...form, ...signedV4Fields({ accessKeyId: as.id, secretAccessKey: as.secret }, [{ bucket: r.bucket ?? '' }, ...own]) } : form;
+    const data = new FormData();
+    for (const [k, v] of Object.entries(fields)) data.append(k, v);
+    data.append('file', new Blob([r.body ?? '']), 'file.txt');
+    // A Response serializes the form with its boundary, as a browser sends it.
+    const encoded = new Response(data);
+    const body = Buffer.from(await encoded.arrayBuffer());
+    const headers = { host: this.host, 'content-type': encoded.headers.get('content-type')!, 'content-length': String(body.length) };
+    return this.raw(r.method, rawPath + (r.query ? `?${r.query}` : ''), headers, body);
+  }
+
+  private raw(method: string, path: string, headers: Record<string, string>, body: Buffer): Promise<WireResponse> {
     return new Promise((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port: this.port, method: r.method, path, headers, agent: this.agent }, (res) => {
+      const req = http.request({ host: '127.0.0.1', port: this.port, method, path, headers, agent: this.agent }, (res) => {
         const parts: Buffer[] = [];
         res.on('data', (d: Buffer) => parts.push(d));
         res.on('end', () => {

@@ -15,7 +15,7 @@ describe('bench scenarios (smoke)', () => {
   // small and responsive drive their load with wrk (a real client: required under CI=true).
   const haveWrk = hasClient('wrk', ['-v'], [1]);
   const needsWrk = new Set(['small', 'responsive']);
-  for (const name of ['writer', 'large', 'small', 'responsive', 'memory', 'listing', 'versions']) {
+  for (const name of ['writer', 'large', 'small', 'responsive', 'memory', 'listing', 'versions', 'post']) {
     it.skipIf(needsWrk.has(name) && !haveWrk)(`${name} runs and writes its report`, () => {
       const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', name, '--smoke', '--out', out], { cwd: ROOT, encoding: 'utf8', timeout: 170_000 });
       expect(run.stderr + run.stdout, `exit ${run.status}`).toMatch(/wrote /);
@@ -29,6 +29,6 @@ describe('bench scenarios (smoke)', () => {
   it('--help explains the runner', () => {
     const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--help'], { cwd: ROOT, encoding: 'utf8' });
     expect(run.status).toBe(0);
-    expect(run.stdout).toContain('Scenarios: writer, large, small, responsive, memory, listing, versions');
+    expect(run.stdout).toContain('Scenarios: writer, large, small, responsive, memory, listing, versions, post');
   });
 });

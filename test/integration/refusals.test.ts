@@ -24,6 +24,7 @@ import { bodyOf, s3Error } from '../helpers/sdk.js';
 import { unsupportedSubresources } from '../helpers/router-source.js';
 import { presignRequest, signRequest } from '../../src/auth/sigv4.js';
 import { OPERATIONS, type Rule } from '../../src/s3/request-headers.js';
+import { postForm, signedV4Fields } from '../helpers/post-form.js';
 
 // The refusals of src/s3/request-headers.ts over real HTTP, one request per refused row (and
 // refused value), generated from the table: adding a row adds a test. Each must answer S3's
@@ -54,6 +55,8 @@ interface Resp {
 interface Template {
   req: () => Req;
   unchanged: () => Promise<void>;
+  /** PostObject: the refused header goes in the form, as a field (covered by the policy), not in the request's headers. */
+  post?: (name: string, value: string) => Promise<Resp>;
 }
 
 const SSE_C_KEY = randomBytes(32);
@@ -154,6 +157,13 @@ describe('refused headers and parameters over real HTTP', () => {
   const nothing = async () => undefined;
   const fresh = (prefix: string) => `${prefix}-${++n}`;
 
+  /** A signed form upload carrying `name` as a field its policy allows. */
+  async function postWithField(key: string, name: string, value: string): Promise<Resp> {
+    const fields = { key, [name]: value, ...signedV4Fields(srv.credentials, [{ bucket: B }, { key }, ['starts-with', `$${name}`, '']]) };
+    const r = await postForm(`${srv.url}/${B}`, fields, { data: 'must not land' });
+    return { status: r.status, headers: Object.fromEntries(r.headers), text: r.body };
+  }
+
   const deleteXml = Buffer.from(`<Delete><Object><Key>${KEEP}</Key></Object></Delete>`);
   const corsXml = Buffer.from('<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>PUT</AllowedMethod></CORSRule></CORSConfiguration>');
   const completeXml = () => Buffer.from(`<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>"${createHash('md5').update('part one').digest('hex')}"</ETag></Part></CompleteMultipartUpload>`);
@@ -185,6 +195,10 @@ describe('refused headers and parameters over real HTTP', () => {
     ListObjects: [{ req: () => ({ method: 'GET', path: `/${B}` }), unchanged: nothing }],
     ListObjectsV2: [{ req: () => ({ method: 'GET', path: `/${B}`, query: 'list-type=2' }), unchanged: nothing }],
     ListMultipartUploads: [{ req: () => ({ method: 'GET', path: `/${B}`, query: 'uploads' }), unchanged: nothing }],
+    PostObject: [(() => {
+      let key = '';
+      return { req: () => ({ method: 'POST', path: `/${B}` }), post: (name, value) => postWithField((key = fresh('post')), name, value), unchanged: async () => absent(key) };
+    })()],
     PutObject: [
       { req: () => ({ method: 'PUT', path: `/${B}/${KEEP}`, body: Buffer.from('new bytes that must not land') }), unchanged: keepIntact },
       (() => {
@@ -261,7 +275,7 @@ describe('refused headers and parameters over real HTTP', () => {
       const req = template.req();
       if (name.startsWith('?')) req.query = [req.query, `${name.slice(1)}=${value}`].filter(Boolean).join('&');
       else req.headers = { ...req.headers, [name]: value };
-      const r = await send(req);
+      const r = template.post ? await template.post(name, value) : await send(req);
       const detail: [string, string] = name.startsWith('?') ? ['ArgumentName', name.slice(1)] : status === 501 ? ['Header', name] : ['ArgumentValue', value];
       expectError(r, req.method, status, code, detail);
       await template.unchanged();

@@ -44,6 +44,9 @@ const TABLE: Row[] = [
   ['GET', '/amzn-s3-demo-bucket?uploads&max-uploads=3', 'ListMultipartUploads', { bucket: 'amzn-s3-demo-bucket' }, 'read'],
   ['GET', '/amzn-s3-demo-bucket/?uploads=', 'ListMultipartUploads', { bucket: 'amzn-s3-demo-bucket' }, 'read'],
   ['POST', '/amzn-s3-demo-bucket?delete', 'DeleteObjects', { bucket: 'amzn-s3-demo-bucket' }, 'write'],
+  // A browser form upload: the key is in the body.
+  ['POST', '/amzn-s3-demo-bucket', 'PostObject', { bucket: 'amzn-s3-demo-bucket' }, 'write'],
+  ['POST', '/amzn-s3-demo-bucket/', 'PostObject', { bucket: 'amzn-s3-demo-bucket' }, 'write'],
   ['GET', '/amzn-s3-demo-bucket?lifecycle', 'Bucket lifecycle configuration', { bucket: 'amzn-s3-demo-bucket' }, 'read'],
   ['PUT', '/amzn-s3-demo-bucket?policy', 'PutBucketPolicy', { bucket: 'amzn-s3-demo-bucket' }, 'write'],
   ['GET', '/amzn-s3-demo-bucket?policyStatus', 'GetBucketPolicyStatus', { bucket: 'amzn-s3-demo-bucket' }, 'read'],
@@ -102,7 +105,6 @@ describe('router: method x path x query -> operation', () => {
     ['PUT', '/'],
     ['DELETE', '/'],
     ['PATCH', '/b'],
-    ['POST', '/b'],
     ['POST', '/b/key'],
     ['PATCH', '/b/key'],
   ])('%s %s: MethodNotAllowed', (method, url) => {
