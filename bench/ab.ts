@@ -11,6 +11,8 @@
 // bucket with a 10-statement policy and public-read objects (PUTs carry x-amz-acl) against one
 // with neither, and a third arm whose GETs are anonymous reads of the public-read objects (the
 // object-ACL lookup; its PUT cells repeat the policy arm's); see bench/scenarios/access.ts.
+// `npx tsx bench/ab.ts --tls [rounds] [--large]`: this build against itself, over https (a
+// self-signed ECDSA P-256 certificate, TLS 1.3) against plain HTTP, the small load or --large.
 // Prints each cell's rounds and the medians; writes nothing.
 import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -27,25 +29,30 @@ import { requireWrk, rotatingGets, rotatingPuts, seedObjects, signedLoad } from 
 import type { SeedRow } from './scenarios/listing-seed.js';
 import { rowAt, s3Cases, type ListInput } from './scenarios/listing.js';
 import { armAcl, setUpAccess, type AccessArm } from './scenarios/access.js';
+// The tests' certificate recipe (openssl, its own CA, SAN 127.0.0.1): one place says how it is made.
+import { makeSelfSignedCert } from '../test/helpers/tls.js';
 
 const args = process.argv.slice(2);
 const versioning = args.includes('--versioning');
 const access = args.includes('--access');
-const self = versioning || access;
+const tls = args.includes('--tls');
+const self = versioning || access || tls;
 const other = self ? undefined : args[0];
 if ((!self && (!other || other.startsWith('--'))) || args.includes('--help')) {
-  process.stdout.write('Usage: npx tsx bench/ab.ts <other-checkout> [rounds, default 3] [--large | --listing]\n       npx tsx bench/ab.ts --versioning | --access [rounds, default 3]\n');
+  process.stdout.write('Usage: npx tsx bench/ab.ts <other-checkout> [rounds, default 3] [--large | --listing]\n       npx tsx bench/ab.ts --versioning | --access [rounds, default 3]\n       npx tsx bench/ab.ts --tls [rounds, default 3] [--large]\n');
   process.exit(args.includes('--help') ? 0 : 2);
 }
 const large = args.includes('--large');
 const listing = args.includes('--listing');
-if ([large, listing, versioning, access].filter(Boolean).length > 1) {
-  process.stderr.write('--large, --listing, --versioning and --access are separate runs\n');
+if ([large && !tls, listing, versioning, access, tls].filter(Boolean).length > 1) {
+  process.stderr.write('--large (except with --tls), --listing, --versioning, --access and --tls are separate runs\n');
   process.exit(2);
 }
 const rounds = Number(args.slice(self ? 0 : 1).find((a) => /^\d+$/.test(a)) ?? 3);
 const thisBuild = (name: string, arm: AccessArm) => ({ name, root: ROOT, cli: path.join(ROOT, 'dist/cli.js'), versioned: false, arm });
-const builds: Array<{ name: string; root: string; cli: string; versioned: boolean; arm?: AccessArm }> = access
+const builds: Array<{ name: string; root: string; cli: string; versioned: boolean; arm?: AccessArm; tls?: boolean }> = tls
+  ? [{ ...thisBuild('https', 'plain'), arm: undefined, tls: true }, { ...thisBuild('http', 'plain'), arm: undefined }]
+  : access
   ? [thisBuild('policy+acl', 'policy'), thisBuild('plain', 'plain'), thisBuild('anonymous', 'anonymous')]
   : versioning
   ? [
@@ -194,6 +201,9 @@ function roundOrder(round: number): typeof builds {
 }
 
 const payload = large ? largeFile() : undefined;
+const certDir = tls ? fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-ab-tls-')) : undefined;
+const cert = certDir && makeSelfSignedCert(certDir);
+process.on('exit', () => certDir && fs.rmSync(certDir, { recursive: true, force: true }));
 
 requireWrk();
 const results = new Map<string, number[]>();
@@ -202,8 +212,8 @@ const results = new Map<string, number[]>();
 const cpuPerOp = new Map<string, number[]>();
 for (let round = 0; round < rounds; round++) {
   for (const b of roundOrder(round)) {
-    const cairn = await startCairn({}, b.cli);
-    const target: Target = { kind: 'cairn', url: cairn.url, pid: cairn.child.pid!, credentials: { accessKeyId: BENCH_KEY, secretAccessKey: BENCH_SECRET }, stop: () => cairn.stop() };
+    const cairn = await startCairn(b.tls && cert ? { CAIRN_TLS_CERT: cert.cert, CAIRN_TLS_KEY: cert.key } : {}, b.cli);
+    const target: Target = { kind: 'cairn', url: cairn.url, pid: cairn.child.pid!, ca: cairn.ca, credentials: { accessKeyId: BENCH_KEY, secretAccessKey: BENCH_SECRET }, stop: () => cairn.stop() };
     try {
       await createBucket(target, 'bench');
       if (b.versioned) await enableVersioning(target, 'bench');

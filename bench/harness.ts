@@ -3,6 +3,7 @@
 // and the result files (bench/results/<scenario>.md and .svg).
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
@@ -19,6 +20,8 @@ export interface Target {
   dataDir?: string;
   adminUrl?: string;
   adminToken?: string;
+  /** Over https: the PEM certificate to trust (self-signed, its own CA). */
+  ca?: string;
   stop(): Promise<void>;
 }
 
@@ -165,8 +168,14 @@ export function targetClient(target: Target, opts: { sdkDefaults?: boolean; maxS
     credentials: target.credentials,
     maxAttempts: 1,
     ...(opts.sdkDefaults ? {} : { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }),
-    ...(opts.maxSockets ? { requestHandler: { httpAgent: { keepAlive: true, maxSockets: opts.maxSockets } } } : {}),
+    ...(opts.maxSockets || target.ca ? { requestHandler: agents(target, opts.maxSockets) } : {}),
   });
+}
+
+/** The SDK's agents: a socket cap, and over https trust in the target's certificate. */
+function agents(target: Target, maxSockets?: number) {
+  const options = { keepAlive: true, ...(maxSockets ? { maxSockets } : {}) };
+  return target.ca ? { httpsAgent: new https.Agent({ ...options, ca: fs.readFileSync(target.ca) }) } : { httpAgent: options };
 }
 
 export interface Stat {

@@ -1,5 +1,6 @@
 import { spawn, execSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,13 +17,26 @@ export interface CairnProcess {
   adminUrl: string;
   adminToken: string;
   dataDir: string;
+  /** Over TLS (CAIRN_TLS_CERT given): the certificate clients must trust. */
+  ca?: string;
   child: ChildProcess;
   stop(): Promise<void>;
 }
 
+/** A GET that resolves on any answer: over https, whatever the certificate (a readiness probe). */
+function answers(url: string): Promise<void> {
+  if (!url.startsWith('https:')) return fetch(url).then(() => undefined);
+  return new Promise((resolve, reject) => {
+    https.get(url, { rejectUnauthorized: false, agent: false }, (res) => {
+      res.resume();
+      resolve();
+    }).on('error', reject);
+  });
+}
+
 /**
  * Starts the built server (dist/, or the build at `cli`: an A/B against another checkout) as its
- * own process on a temp data dir, loopback only.
+ * own process on a temp data dir, loopback only; over https when `env` has CAIRN_TLS_CERT/KEY.
  */
 export async function startCairn(env: Record<string, string> = {}, cli = path.join(ROOT, 'dist/cli.js')): Promise<CairnProcess> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-bench-'));
@@ -44,12 +58,13 @@ export async function startCairn(env: Record<string, string> = {}, cli = path.jo
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  const url = `http://127.0.0.1:${port}`;
+  const ca = env.CAIRN_TLS_CERT;
+  const url = `${ca ? 'https' : 'http'}://127.0.0.1:${port}`;
   // Up to 60 s: Node 22 and 24 load ES modules several times slower than 20 (nodejs/node#60397),
   // and a loaded machine took over 10 s to start the server on them.
   for (let i = 0; ; i++) {
     try {
-      await fetch(url + '/');
+      await answers(url + '/');
       break;
     } catch (err) {
       if (i >= 600 || child.exitCode !== null) {
@@ -61,9 +76,10 @@ export async function startCairn(env: Record<string, string> = {}, cli = path.jo
   }
   return {
     url,
-    adminUrl: `http://127.0.0.1:${env.CAIRN_ADMIN_PORT ?? adminPort}`,
+    adminUrl: `${ca ? 'https' : 'http'}://127.0.0.1:${env.CAIRN_ADMIN_PORT ?? adminPort}`,
     adminToken: env.CAIRN_ADMIN_TOKEN ?? adminToken,
     dataDir,
+    ca,
     child,
     stop: async () => {
       child.kill('SIGTERM');

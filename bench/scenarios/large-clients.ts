@@ -127,6 +127,7 @@ export function curlMover(target: Target, p: Payload): Mover {
     target.kind === 'cairn' || target.kind === 's3rver'
       ? ['--aws-sigv4', 'aws:amz:us-east-1:s3', '--user', `${target.credentials.accessKeyId}:${target.credentials.secretAccessKey}`, '-H', 'x-amz-content-sha256: UNSIGNED-PAYLOAD']
       : [];
+  if (target.ca) auth.push('--cacert', target.ca);
   const url = (key: string) => `${target.url}/${BUCKET}/${encodeURIComponent(key)}`;
   const report = `\n${MARK} %{http_code} %{size_upload} %{size_download}\n`;
   const put = async (key: string) => {

@@ -16,7 +16,7 @@ import { registerAclRoutes } from './routes/acl.js';
 import { registerPresignRoutes } from './routes/presign.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerConfigRoutes } from './routes/config.js';
-import { closeServer, schemeOf, type HttpServer } from '../http/listener.js';
+import { closeServer, schemeOf, trackHandshakes, type HttpServer } from '../http/listener.js';
 import type { TlsPem } from '../http/tls.js';
 
 export type { AdminDeps } from './routes/common.js';
@@ -74,6 +74,7 @@ export async function startAdminServer(deps: AdminDeps, opts: { port: number; ho
   const jobs = new AdminJobs();
   const callback = createAdminApp(deps, jobs).callback();
   const server: HttpServer = opts.tls ? https.createServer({ ...opts.tls }, callback) : http.createServer(callback);
+  if (opts.tls) trackHandshakes(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => resolve());

@@ -35,7 +35,10 @@ export class RemoteBackend implements Backend {
       });
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new CliError(`cannot reach the admin API at ${this.where}: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+      const why = cause?.code ?? cause?.message ?? (err as Error).message;
+      // A self-signed or private-CA certificate: say how Node is told to trust it.
+      const hint = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(why) ? ' (the server\'s certificate is not trusted: NODE_EXTRA_CA_CERTS=<its PEM file> trusts it)' : '';
+      throw new CliError(`cannot reach the admin API at ${this.where}: ${why}${hint}`);
     }
     if (res.status === 204) return undefined as T;
     const text = await res.text();

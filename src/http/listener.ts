@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { MAX_HEADERS_COUNT } from '../app.js';
 import { errorXml } from '../s3/xml.js';
@@ -44,7 +45,21 @@ export function createS3Server(handler: http.RequestListener, config: Config, pe
     if (!waitingOnUs(socket)) socket.destroy();
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => answerClientError(err, socket));
+  if (pem) trackHandshakes(server);
   return server;
+}
+
+/** A TLS listener's TCP sockets: closeAllConnections sees none still in its handshake. */
+const tcpSockets = new WeakMap<HttpServer, Set<Duplex>>();
+
+/** Lets closeServer end connections that have not finished their TLS handshake too. */
+export function trackHandshakes(server: HttpServer): void {
+  const open = new Set<Duplex>();
+  tcpSockets.set(server, open);
+  server.on('connection', (socket: Duplex) => {
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+  });
 }
 
 /** The S3 or admin listener, plain or over TLS. */
@@ -71,6 +86,7 @@ export function closeServer(server: HttpServer): Promise<void> {
   return new Promise<void>((resolve) => {
     server.close(() => resolve());
     server.closeAllConnections();
+    for (const socket of tcpSockets.get(server) ?? []) socket.destroy();
   });
 }
 
@@ -82,8 +98,10 @@ const MAX_REQUESTS_PER_SOCKET = 1000;
  * Requests node's parser refuses before the app sees them (headers too large or too slow,
  * malformed framing): an S3 XML error instead of node's bare status line, then close.
  */
-function answerClientError(err: NodeJS.ErrnoException, socket: import('node:stream').Duplex): void {
-  if (err.code === 'ECONNRESET' || !socket.writable) {
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  // A TLS error (a handshake that failed or timed out, plain HTTP on the https port): there is
+  // no secure channel to answer in, and a write would wait for a handshake that never comes.
+  if (err.code === 'ECONNRESET' || !socket.writable || isTlsError(err)) {
     socket.destroy();
     return;
   }
@@ -115,8 +133,12 @@ function answerClientError(err: NodeJS.ErrnoException, socket: import('node:stre
   );
 }
 
+function isTlsError(err: NodeJS.ErrnoException): boolean {
+  return /^ERR_(TLS|SSL)_/.test(err.code ?? '') || (err as { library?: string }).library !== undefined;
+}
+
 /** The request on this socket has bytes cairn has not read yet: backpressure, not a slow client. */
-function waitingOnUs(socket: import('node:stream').Duplex): boolean {
+function waitingOnUs(socket: Duplex): boolean {
   const res = (socket as { _httpMessage?: http.ServerResponse | null })._httpMessage;
   return res?.req !== undefined && !res.req.complete && res.req.readableLength > 0;
 }

@@ -36,6 +36,8 @@ function servedSerial(url: string, ca: Buffer): Promise<string> {
   });
 }
 
+const ADMIN_TOKEN = 'tls-process-admin-token-0123456789';
+
 const serialOf = (certFile: string) => new X509Certificate(fs.readFileSync(certFile)).serialNumber;
 
 const sdk = (url: string, ca: Buffer, agent = new https.Agent({ ca, keepAlive: true })) =>
@@ -87,7 +89,7 @@ describe('cairn serve over TLS (the process)', () => {
 
   it('SIGHUP swaps the certificate while an upload is sending: the upload completes, new connections see the new one; a bad file keeps it', async () => {
     const p = await spawnServe(
-      { CAIRN_DATA_DIR: path.join(dir, 'data'), CAIRN_PORT: '0', CAIRN_ACCESS_KEY_ID: TEST_ACCESS_KEY, CAIRN_SECRET_ACCESS_KEY: TEST_SECRET, CAIRN_DURABILITY: 'relaxed' },
+      { CAIRN_DATA_DIR: path.join(dir, 'data'), CAIRN_PORT: '0', CAIRN_ACCESS_KEY_ID: TEST_ACCESS_KEY, CAIRN_SECRET_ACCESS_KEY: TEST_SECRET, CAIRN_DURABILITY: 'relaxed', CAIRN_ADMIN_TOKEN: ADMIN_TOKEN },
       ['--tls-cert', live.cert, '--tls-key', live.key],
     );
     try {
@@ -140,6 +142,15 @@ describe('cairn serve over TLS (the process)', () => {
       expect(p.child.exitCode).toBeNull();
       expect(await servedSerial(p.url, caTwo)).toBe(serialOf(two.cert));
       expect((await bodyOf(await second.send(new GetObjectCommand({ Bucket: 'swap', Key: 'during-swap.bin' })))).length).toBe(data.length);
+
+      // The record commands reach the https admin API, trusting the certificate as Node does.
+      const adminUrl = /"admin":"(https:\/\/[^"]+)"/.exec(p.output())![1]!;
+      const ls = await cli(['ls', 'swap', '--url', adminUrl, '--token', ADMIN_TOKEN], { NODE_EXTRA_CA_CERTS: two.cert });
+      expect(ls.out).toContain('during-swap.bin');
+      expect(ls.code).toBe(0);
+      const untrusted = await cli(['ls', 'swap', '--url', adminUrl, '--token', ADMIN_TOKEN]);
+      expect(untrusted.code).not.toBe(0);
+      expect(untrusted.out).toContain('NODE_EXTRA_CA_CERTS=<its PEM file>');
     } finally {
       p.child.kill('SIGTERM');
       await p.exited;

@@ -1,8 +1,10 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateBucketCommand, GetObjectCommand, PutBucketPolicyCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -19,7 +21,7 @@ import { makeSelfSignedCert } from '../helpers/tls.js';
 function get(url: string, ca: Buffer, headers: Record<string, string> = {}): Promise<{ status: number; body: string; serial: string }> {
   return new Promise((resolve, reject) => {
     const req = https.get(url, { ca, headers, agent: false }, (res) => {
-      const serial = (res.socket as import('node:tls').TLSSocket).getPeerCertificate().serialNumber;
+      const serial = (res.socket as tls.TLSSocket).getPeerCertificate().serialNumber;
       let body = '';
       res.on('data', (d: Buffer) => (body += d.toString()));
       res.on('end', () => resolve({ status: res.statusCode!, body, serial }));
@@ -187,5 +189,88 @@ describe('TLS start-up errors name the setting', () => {
     } finally {
       await s.stop();
     }
+  });
+});
+
+describe('the S3 listener keeps its rules over TLS', () => {
+  const HEADERS_TIMEOUT = 1000;
+  const KEEP_ALIVE_TIMEOUT = 1000;
+  let dir: string;
+  let s: TestServer;
+  let ca: Buffer;
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-tls-rules-'));
+    const pair = makeSelfSignedCert(dir);
+    ca = fs.readFileSync(pair.cert);
+    s = await startTestServer({ tlsCert: pair.cert, tlsKey: pair.key, headersTimeout: HEADERS_TIMEOUT, keepAliveTimeout: KEEP_ALIVE_TIMEOUT, idleTimeout: 5000 });
+  });
+  afterAll(async () => {
+    await s?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A TLS connection (handshake done) and what it receives, and when it closes. */
+  const tlsProbe = async () => {
+    const sock = tls.connect({ host: '127.0.0.1', port: s.port, ca });
+    await new Promise<void>((resolve, reject) => sock.once('secureConnect', resolve).once('error', reject));
+    let got = '';
+    sock.on('data', (d: Buffer) => (got += d.toString('latin1')));
+    sock.on('error', () => {});
+    const closedAt = new Promise<number>((resolve) => sock.once('close', () => resolve(Date.now())));
+    return { sock, received: () => got, closedAt };
+  };
+
+  it('a connection that never starts its handshake is closed after headersTimeout', async () => {
+    const started = Date.now();
+    const sock = net.connect(s.port, '127.0.0.1');
+    sock.on('error', () => {});
+    const closedAt = await new Promise<number>((resolve) => sock.once('close', () => resolve(Date.now())));
+    expect(closedAt - started).toBeGreaterThanOrEqual(HEADERS_TIMEOUT - 50);
+    expect(closedAt - started).toBeLessThan(HEADERS_TIMEOUT * 3);
+  });
+
+  it('stopping the server ends connections still waiting in their handshake, on both listeners', async () => {
+    const other = await startTestServer({ tlsCert: path.join(dir, 'cairn-cert.pem'), tlsKey: path.join(dir, 'cairn-key.pem') });
+    const socks = [other.port, Number(new URL(other.adminUrl).port)].map((port) => net.connect(port, '127.0.0.1').on('error', () => {}));
+    await Promise.all(socks.map((sock) => new Promise((r) => sock.once('connect', r))));
+    const closed = Promise.all(socks.map((sock) => new Promise((r) => sock.once('close', r))));
+    const started = Date.now();
+    // Without the tracking, close() waits for the 30 s handshake timeout (120 s on the admin port).
+    await other.stop();
+    await closed;
+    expect(Date.now() - started).toBeLessThan(5000);
+  }, 20_000);
+
+  it('headers trickling after the handshake are answered 400 RequestTimeout and closed', async () => {
+    const p = await tlsProbe();
+    const started = Date.now();
+    const line = 'GET /b/k HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaa';
+    let i = 0;
+    const timer = setInterval(() => !p.sock.destroyed && p.sock.write(line[i++ % line.length]!), 100);
+    const closedAt = await p.closedAt;
+    clearInterval(timer);
+    expect(closedAt - started).toBeLessThan(HEADERS_TIMEOUT * 3);
+    expect(p.received()).toMatch(/^HTTP\/1\.1 400 /);
+    expect(p.received()).toContain('<Code>RequestTimeout</Code>');
+  });
+
+  it('headers over 16 KiB get 400 RequestHeaderSectionTooLarge in XML', async () => {
+    const p = await tlsProbe();
+    p.sock.write(`GET /b/k HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'v'.repeat(17 * 1024)}\r\n\r\n`);
+    await p.closedAt;
+    expect(p.received()).toMatch(/^HTTP\/1\.1 400 /);
+    expect(p.received()).toContain('<Code>RequestHeaderSectionTooLarge</Code>');
+  });
+
+  it('an idle keep-alive connection is closed after keepAliveTimeout', async () => {
+    const p = await tlsProbe();
+    p.sock.write('GET /health-of-nothing HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    for (let i = 0; i < 200 && !p.received().includes('\r\n\r\n'); i++) await new Promise((r) => setTimeout(r, 10));
+    const answered = Date.now();
+    expect(p.received()).toMatch(/^HTTP\/1\.1 \d{3} /);
+    expect(p.received()).toMatch(/Keep-Alive: timeout=1\b/i);
+    const idle = (await p.closedAt) - answered;
+    expect(idle).toBeGreaterThanOrEqual(KEEP_ALIVE_TIMEOUT - 100);
+    expect(idle).toBeLessThan(KEEP_ALIVE_TIMEOUT + 1500);
   });
 });
