@@ -32,6 +32,10 @@ program
   .addOption(new Option('--scrub-interval <duration>', 'background scrub period, 0 = off [env CAIRN_SCRUB_INTERVAL, default 24h]'))
   .addOption(new Option('--encryption-key-file <file>', 'server keys for SSE-S3: lines "<key-id> <base64 32 bytes>", the last active (docs/encryption.md) [env CAIRN_ENCRYPTION_KEY_FILE; or one key in CAIRN_ENCRYPTION_KEY]'))
   .addOption(new Option('--encrypt-all', 'encrypt every new write without SSE-C with the server key (SSE-S3) [env CAIRN_ENCRYPT_ALL]'))
+  .addOption(new Option('--tls-cert <file>', 'PEM certificate (chain): the S3 listener speaks https; SIGHUP reloads it [env CAIRN_TLS_CERT]'))
+  .addOption(new Option('--tls-key <file>', 'PEM private key of --tls-cert [env CAIRN_TLS_KEY]'))
+  .addOption(new Option('--admin-tls-cert <file>', 'PEM certificate of the admin API and console [env CAIRN_ADMIN_TLS_CERT, default --tls-cert]'))
+  .addOption(new Option('--admin-tls-key <file>', 'PEM private key of --admin-tls-cert [env CAIRN_ADMIN_TLS_KEY, default --tls-key]'))
   .addOption(new Option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent [env CAIRN_LOG_LEVEL, default info]'))
   .addHelpText(
     'after',
@@ -77,7 +81,14 @@ program
       };
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));
+      // Renewed certificates without a restart; the outcome is logged by reloadTls.
+      process.on('SIGHUP', () => running.reloadTls());
     } catch (err) {
+      if (err instanceof ConfigError) {
+        // A certificate or key that cannot be used: the message names the setting.
+        process.stderr.write(`cairn: ${err.message}\n`);
+        process.exit(2);
+      }
       const e = err as NodeJS.ErrnoException;
       const hint = e.code === 'EADDRINUSE' ? ((e as { port?: number }).port === config.adminPort && config.adminPort !== config.port ? `admin port ${config.adminPort} is already in use (set --admin-port or CAIRN_ADMIN_PORT)` : `port ${config.port} is already in use (set --port or CAIRN_PORT)`) : e.code === 'EACCES' ? `permission denied: ${e.message}` : e.message;
       process.stderr.write(`cairn: cannot start: ${hint}\n`);

@@ -92,6 +92,12 @@ const configFields = z.object({
     /** Every new write without SSE-C is SSE-S3 (needs a server key). */
     encryptAll: z.preprocess((v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' || v === '' ? false : v), z.boolean()).default(false),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** PEM certificate (chain) and key: the S3 listener speaks https; reloaded on SIGHUP. */
+    tlsCert: z.string().min(1).optional(),
+    tlsKey: z.string().min(1).optional(),
+    /** The admin listener's and console's pair; when unset, the S3 listener's. */
+    adminTlsCert: z.string().min(1).optional(),
+    adminTlsKey: z.string().min(1).optional(),
 });
 
 const keysTogether = {
@@ -99,7 +105,20 @@ const keysTogether = {
   params: { message: 'CAIRN_ACCESS_KEY_ID and CAIRN_SECRET_ACCESS_KEY must be set together', path: ['accessKeyId'] },
 };
 
-export const configSchema = configFields.refine(keysTogether.check, keysTogether.params);
+/** A certificate without its key (or the reverse) is a mistake, not "plain HTTP". */
+function pairTogether(cert: 'tlsCert' | 'adminTlsCert', key: 'tlsKey' | 'adminTlsKey', names: string) {
+  return {
+    check: (c: Partial<Record<'tlsCert' | 'tlsKey' | 'adminTlsCert' | 'adminTlsKey', string>>) => (c[cert] === undefined) === (c[key] === undefined),
+    params: { message: `${names} must be set together (a certificate and its private key)`, path: [cert] },
+  };
+}
+const tlsTogether = pairTogether('tlsCert', 'tlsKey', 'CAIRN_TLS_CERT and CAIRN_TLS_KEY (--tls-cert, --tls-key)');
+const adminTlsTogether = pairTogether('adminTlsCert', 'adminTlsKey', 'CAIRN_ADMIN_TLS_CERT and CAIRN_ADMIN_TLS_KEY (--admin-tls-cert, --admin-tls-key)');
+
+export const configSchema = configFields
+  .refine(keysTogether.check, keysTogether.params)
+  .refine(tlsTogether.check, tlsTogether.params)
+  .refine(adminTlsTogether.check, adminTlsTogether.params);
 
 export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
@@ -135,6 +154,10 @@ export const ENV_NAMES: Record<keyof ConfigInput, string> = {
   encryptionKey: 'CAIRN_ENCRYPTION_KEY',
   encryptAll: 'CAIRN_ENCRYPT_ALL',
   logLevel: 'CAIRN_LOG_LEVEL',
+  tlsCert: 'CAIRN_TLS_CERT',
+  tlsKey: 'CAIRN_TLS_KEY',
+  adminTlsCert: 'CAIRN_ADMIN_TLS_CERT',
+  adminTlsKey: 'CAIRN_ADMIN_TLS_KEY',
 };
 
 export class ConfigError extends Error {}

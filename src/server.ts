@@ -1,9 +1,10 @@
 import fs from 'node:fs';
+import type https from 'node:https';
 import path from 'node:path';
-import type http from 'node:http';
 import pino, { type Logger } from 'pino';
 import { createApp } from './app.js';
-import { createS3Server, listen } from './http/listener.js';
+import { closeServer, createS3Server, listen, type HttpServer } from './http/listener.js';
+import { adminTlsFiles, readTlsFiles, reloadTls, s3TlsFiles, type Reloadable, type TlsFiles, type TlsReloadResult } from './http/tls.js';
 import type { Config } from './config.js';
 import type { OpenedDb } from './db/client.js';
 import type { Repository } from './db/repository.js';
@@ -32,7 +33,8 @@ import { startAdminServer } from './admin/server.js';
 export interface RunningServer {
   url: string;
   port: number;
-  server: http.Server;
+  /** The S3 listener: an https.Server when tlsCert/tlsKey are set. */
+  server: HttpServer;
   credentials: RootCredentials;
   pool: BufferPool;
   store: ChunkStore;
@@ -50,6 +52,8 @@ export interface RunningServer {
   adminTokenGenerated: boolean;
   /** This server's Prometheus metrics; GC and scrub report through recordGc / recordScrub. */
   metrics: Metrics;
+  /** Re-reads the PEM files of the TLS listeners (SIGHUP); a bad file keeps the old certificate. */
+  reloadTls(): TlsReloadResult;
   close(): Promise<void>;
 }
 
@@ -96,10 +100,18 @@ async function openServices(config: Config, log: Logger, dataDir: string, fsOps?
   return { credentials, meta, hashPool, store, pool, metrics, objects, multipart, buckets, principals, accounts, accessControl };
 }
 
+/** The listeners that speak TLS, with their files. */
+function reloadable(listeners: Array<[TlsFiles | undefined, HttpServer, string]>): Reloadable[] {
+  return listeners.flatMap(([files, server, name]) => (files ? [{ name, files, server: server as https.Server }] : []));
+}
+
 /** Opens the data dir (SQLite + chunk files), builds the app and listens. */
 export async function startServer(config: Config, opts: { log?: Logger; /** Test-only: fault injection into chunk writes. */ fsOps?: Partial<ChunkFsOps> } = {}): Promise<RunningServer> {
   const log = opts.log ?? pino({ level: config.logLevel });
   const dataDir = path.resolve(config.dataDir);
+  // Before anything is opened: a bad certificate stops start-up naming its setting.
+  const [s3Tls, adminTls] = [s3TlsFiles(config), adminTlsFiles(config)];
+  const [s3Pem, adminPem] = [s3Tls && readTlsFiles(s3Tls), adminTls && readTlsFiles(adminTls)];
   fs.mkdirSync(dataDir, { recursive: true });
   const { credentials, meta, hashPool, store, pool, metrics, objects, multipart, buckets, principals, accounts, accessControl } = await openServices(config, log, dataDir, opts.fsOps);
   const adminToken = loadAdminToken(dataDir, config.adminToken);
@@ -127,13 +139,9 @@ export async function startServer(config: Config, opts: { log?: Logger; /** Test
     accounts, accessControl,
     accessLookups: { bucket: (name) => buckets.find(name), object: (bucket, key, versionId) => objects.aclTarget(bucket, key, versionId) },
   });
-  const server = createS3Server(app.callback(), config);
+  const server = createS3Server(app.callback(), config, s3Pem);
   const { url, port } = await listen(server, config.port, config.host);
-  const closeS3 = () =>
-    new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+  const closeS3 = () => closeServer(server);
   const shutDown = async () => {
     await stopJobs();
     await closeS3();
@@ -149,7 +157,7 @@ export async function startServer(config: Config, opts: { log?: Logger; /** Test
         gc: ({ dryRun, signal }) => runGc({ dataDir, meta, store }, { graceMs: config.gcGrace, multipartExpiryMs: config.multipartExpiry, dryRun, signal }),
         scrub: ({ quarantine, signal, onProgress }) => runScrub({ dataDir, meta, store }, { quarantine, signal, onProgress }),
       },
-      { port: config.adminPort, host: config.adminHost },
+      { port: config.adminPort, host: config.adminHost, tls: adminPem },
     );
   } catch (err) {
     await shutDown();
@@ -171,6 +179,7 @@ export async function startServer(config: Config, opts: { log?: Logger; /** Test
     adminToken: adminToken.token,
     adminTokenGenerated: adminToken.generated,
     metrics,
+    reloadTls: () => reloadTls(reloadable([[s3Tls, server, 's3'], [adminTls, admin.server, 'admin']]), log),
     close: async () => {
       await admin.close();
       await shutDown();

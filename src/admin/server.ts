@@ -1,4 +1,5 @@
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import Router from '@koa/router';
@@ -15,6 +16,8 @@ import { registerAclRoutes } from './routes/acl.js';
 import { registerPresignRoutes } from './routes/presign.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerConfigRoutes } from './routes/config.js';
+import { closeServer, schemeOf, type HttpServer } from '../http/listener.js';
+import type { TlsPem } from '../http/tls.js';
 
 export type { AdminDeps } from './routes/common.js';
 
@@ -62,13 +65,15 @@ export function createAdminApp(deps: AdminDeps, jobs = new AdminJobs()): Koa {
 export interface AdminServer {
   url: string;
   port: number;
-  server: http.Server;
+  /** An https.Server when the admin listener has a certificate (opts.tls). */
+  server: HttpServer;
   close(): Promise<void>;
 }
 
-export async function startAdminServer(deps: AdminDeps, opts: { port: number; host: string }): Promise<AdminServer> {
+export async function startAdminServer(deps: AdminDeps, opts: { port: number; host: string; tls?: TlsPem }): Promise<AdminServer> {
   const jobs = new AdminJobs();
-  const server = http.createServer(createAdminApp(deps, jobs).callback());
+  const callback = createAdminApp(deps, jobs).callback();
+  const server: HttpServer = opts.tls ? https.createServer({ ...opts.tls }, callback) : http.createServer(callback);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => resolve());
@@ -76,14 +81,11 @@ export async function startAdminServer(deps: AdminDeps, opts: { port: number; ho
   const port = (server.address() as AddressInfo).port;
   const shownHost = opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host;
   return {
-    url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`,
+    url: `${schemeOf(server)}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`,
     port,
     server,
     close: async () => {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await closeServer(server);
       await jobs.close();
     },
   };

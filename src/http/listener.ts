@@ -1,10 +1,13 @@
 import http from 'node:http';
+import https from 'node:https';
+import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { MAX_HEADERS_COUNT } from '../app.js';
 import { errorXml } from '../s3/xml.js';
 import { S3_ERRORS, type S3ErrorCode } from '../s3/errors.js';
 import type { Config } from '../config.js';
+import type { TlsPem } from './tls.js';
 
 // The S3 listener's socket-level rules: timeouts, header limits, the slow-upload guard, and S3
 // XML for requests node's parser refuses before the app sees them.
@@ -13,23 +16,26 @@ import type { Config } from '../config.js';
  * No total request timeout (a 5 GiB PUT may take minutes), but an idle socket is closed: a
  * client that stops sending mid-upload must not hold pool buffers forever. Headers must arrive
  * within headersTimeout (slowloris), idle keep-alive sockets go after keepAliveTimeout, and a
- * socket serves at most MAX_REQUESTS_PER_SOCKET requests before it is told to close.
+ * socket serves at most MAX_REQUESTS_PER_SOCKET requests before it is told to close. With `pem`
+ * it is an https.Server: the same options and rules, over TLS.
  */
-export function createS3Server(handler: http.RequestListener, config: Config): http.Server {
-  const server = http.createServer(
-    {
-      requestTimeout: 0,
-      headersTimeout: config.headersTimeout,
-      keepAliveTimeout: config.keepAliveTimeout,
-      // How often node checks headersTimeout: often enough that a short timeout is honoured.
-      connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(config.headersTimeout / 4))),
-      maxHeaderSize: MAX_HEADER_BYTES,
-      // app.ts answers a missing Host itself: node's bare 400 would also hide a Host that
-      // maxHeadersCount dropped, where the real problem is the header count.
-      requireHostHeader: false,
-    },
-    watchingUploadRate(handler, config),
-  );
+export function createS3Server(handler: http.RequestListener, config: Config, pem?: TlsPem): HttpServer {
+  const options: http.ServerOptions = {
+    requestTimeout: 0,
+    headersTimeout: config.headersTimeout,
+    keepAliveTimeout: config.keepAliveTimeout,
+    // How often node checks headersTimeout: often enough that a short timeout is honoured.
+    connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(config.headersTimeout / 4))),
+    maxHeaderSize: MAX_HEADER_BYTES,
+    // app.ts answers a missing Host itself: node's bare 400 would also hide a Host that
+    // maxHeadersCount dropped, where the real problem is the header count.
+    requireHostHeader: false,
+  };
+  const listener = watchingUploadRate(handler, config);
+  // headersTimeout only starts once TLS is up: a handshake gets the same time, not node's 120 s.
+  const server: HttpServer = pem
+    ? https.createServer({ ...options, ...pem, handshakeTimeout: config.headersTimeout }, listener)
+    : http.createServer(options, listener);
   // Headers beyond this count are dropped by node without notice: app.ts refuses such requests.
   server.maxHeadersCount = MAX_HEADERS_COUNT;
   server.maxRequestsPerSocket = MAX_REQUESTS_PER_SOCKET;
@@ -41,15 +47,31 @@ export function createS3Server(handler: http.RequestListener, config: Config): h
   return server;
 }
 
+/** The S3 or admin listener, plain or over TLS. */
+export type HttpServer = http.Server | https.Server;
+
+/** An https listener answers on an https URL. */
+export function schemeOf(server: HttpServer): 'http' | 'https' {
+  return server instanceof tls.Server ? 'https' : 'http';
+}
+
 /** Listens; the URL names a loopback address when the server binds every address. */
-export async function listen(server: http.Server, port: number, host: string): Promise<{ port: number; url: string }> {
+export async function listen(server: HttpServer, port: number, host: string): Promise<{ port: number; url: string }> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
   });
   const bound = (server.address() as AddressInfo).port;
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-  return { port: bound, url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${bound}` };
+  return { port: bound, url: `${schemeOf(server)}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${bound}` };
+}
+
+/** Stops listening and ends every connection, idle or not. */
+export function closeServer(server: HttpServer): Promise<void> {
+  return new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
 }
 
 /** Node's default; S3 allows 8 KiB, but a signed request with 2 KiB of metadata must fit. */

@@ -33,7 +33,7 @@ export async function spawnServe(env: Record<string, string>, args: string[] = [
     // and a loaded CI machine took over 15 s to start the server on them.
     const timer = setTimeout(() => reject(new Error(`no ready line within 45 s:\n${out}`)), 45_000);
     const check = () => {
-      const m = /cairn ready on (http:\/\/[^,\s"]+)/.exec(out);
+      const m = /cairn ready on (https?:\/\/[^,\s"]+)/.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]!);

@@ -2,8 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
+import https from 'node:https';
 import { S3Client } from '@aws-sdk/client-s3';
-import { loadConfig, type ConfigInput } from '../../src/config.js';
+import { loadConfig, type Config, type ConfigInput } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 
 export const TEST_ACCESS_KEY = 'CAIRNTESTKEY0000001';
@@ -15,6 +16,8 @@ export interface TestServer extends RunningServer {
   client(extra?: Partial<ConstructorParameters<typeof S3Client>[0]>): S3Client;
   /** Environment for real CLI clients (aws, rclone) pointed at this server. */
   env: NodeJS.ProcessEnv;
+  /** With tlsCert: the certificate's PEM file, the CA clients must trust (url is https). */
+  caFile?: string;
 }
 
 /**
@@ -27,21 +30,29 @@ export async function startTestServer(
   opts: { existingDataDir?: string } = {},
 ): Promise<TestServer> {
   const dataDir = opts.existingDataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-test-'));
-  const config = loadConfig(
-    {
-      port: 0,
-      host: '127.0.0.1',
-      // Many servers run at once in one test process: never the fixed default admin port.
-      adminPort: 0,
-      dataDir,
-      ...(opts.existingDataDir === undefined ? { accessKeyId: TEST_ACCESS_KEY, secretAccessKey: TEST_SECRET } : {}),
-      durability: 'relaxed',
-      logLevel: process.env.CAIRN_TEST_LOG ?? 'silent',
-      ...overrides,
-    },
-    {},
-  );
-  const running = await startServer(config, { log: pino({ level: config.logLevel }) });
+  let config: Config;
+  let running: RunningServer;
+  try {
+    config = loadConfig(
+      {
+        port: 0,
+        host: '127.0.0.1',
+        // Many servers run at once in one test process: never the fixed default admin port.
+        adminPort: 0,
+        dataDir,
+        ...(opts.existingDataDir === undefined ? { accessKeyId: TEST_ACCESS_KEY, secretAccessKey: TEST_SECRET } : {}),
+        durability: 'relaxed',
+        logLevel: process.env.CAIRN_TEST_LOG ?? 'silent',
+        ...overrides,
+      },
+      {},
+    );
+    running = await startServer(config, { log: pino({ level: config.logLevel }) });
+  } catch (err) {
+    // A start-up error (a bad setting under test) leaves no temp dir behind.
+    if (opts.existingDataDir === undefined) fs.rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   const { accessKeyId, secretAccessKey } = running.credentials;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -55,15 +66,21 @@ export async function startTestServer(
   };
   // rclone 1.60 rejects every remote when AWS_CA_BUNDLE is set, even over plain HTTP.
   delete env.AWS_CA_BUNDLE;
+  // Over TLS the SDK trusts the test certificate (its own CA) through an agent of its own.
+  const caFile = config.tlsCert;
+  const tlsHandler = () =>
+    caFile === undefined ? {} : { requestHandler: { httpsAgent: new https.Agent({ ca: fs.readFileSync(caFile), keepAlive: true }) } };
   return {
     ...running,
     env,
+    caFile,
     client: (extra = {}) =>
       new S3Client({
         endpoint: running.url,
         region: 'us-east-1',
         forcePathStyle: true,
         credentials: { accessKeyId, secretAccessKey },
+        ...tlsHandler(),
         ...extra,
       }),
     stop: async () => {

@@ -280,7 +280,7 @@ describe('bucket policy recipes on a real server', () => {
     });
   });
 
-  describe('https-only.json: plain HTTP is denied (cairn has no TLS listener until issue 20)', () => {
+  describe('https-only.json: plain HTTP is denied (https is let through: tls.test.ts)', () => {
     const B = 'tls-only';
     beforeAll(async () => {
       await admin.send(new CreateBucketCommand({ Bucket: B }));

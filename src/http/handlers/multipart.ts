@@ -1,5 +1,6 @@
 import { checkCustomerKey } from '../../storage/encryption.js';
 import { copySourceKey, customerKey, headerRecord, isSecure, setEncryptionHeaders, writeEncryption } from '../encryption.js';
+import type { TLSSocket } from 'node:tls';
 import type { AppDeps, BucketHandler, ObjectHandler, S3Context } from '../context.js';
 import { header } from '../context.js';
 import { S3Error } from '../../s3/errors.js';
@@ -161,7 +162,7 @@ export const completeMultipartUpload: ObjectHandler = async (ctx, deps, t) => {
   setVersionHeader(ctx, bucket, obj.versionId);
   setEncryptionHeaders(ctx, obj);
   const checksum = obj.checksumAlgorithm && obj.checksumValue ? { algorithm: obj.checksumAlgorithm as ChecksumAlgorithm, value: obj.checksumValue, type: obj.checksumType ?? undefined } : undefined;
-  const origin = `http://${ctx.req.headers.host ?? '127.0.0.1'}`;
+  const origin = `${(ctx.req.socket as TLSSocket).encrypted ? 'https' : 'http'}://${ctx.req.headers.host ?? '127.0.0.1'}`;
   const location = `${origin}/${encodeURIComponent(bucket.name)}/${key.split('/').map(encodeURIComponent).join('/')}`;
   ctx.type = 'application/xml';
   ctx.body = completeMultipartUploadXml({ location, bucket: bucket.name, key, etag: obj.etag, checksum });
