@@ -3,12 +3,14 @@
 // errors for bad input, no plaintext on disk or in cairn.db, scrub and GC, key rotation.
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import https from 'node:https';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteBucketEncryptionCommand,
-  GetBucketEncryptionCommand, GetObjectCommand, HeadObjectCommand, PutBucketEncryptionCommand, PutObjectCommand, UploadPartCommand, type S3Client,
+  GetBucketEncryptionCommand, GetObjectCommand, HeadObjectCommand, PutBucketEncryptionCommand, PutBucketPolicyCommand, PutObjectCommand, UploadPartCommand, type S3Client,
 } from '@aws-sdk/client-s3';
 import { startTestServer, chunkFiles, tmpFiles, type TestServer } from '../helpers/server.js';
 import { makeSelfSignedCert } from '../helpers/tls.js';
@@ -65,6 +67,16 @@ function withHeaders<C extends { middlewareStack: { add: (...a: never[]) => void
     { step: 'build', priority: 'low' },
   );
   return cmd;
+}
+function httpsGet(url: string, headers: Record<string, string>): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = https.get(url, { headers, ca: fs.readFileSync(srv.caFile!) }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (d: Buffer) => parts.push(d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString(), headers: res.headers }));
+    });
+    req.on('error', reject);
+  });
 }
 function filesUnder(root: string): string[] {
   return fs.readdirSync(root, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => path.join(d.parentPath, d.name));
@@ -267,6 +279,39 @@ describe('at rest', () => {
     stored[100] ^= 1;
     fs.writeFileSync(file, stored);
     await expect(bytes(s3.send(new GetObjectCommand({ Bucket: B, Key: 'flip' })))).rejects.toThrow();
+  });
+});
+
+describe('presigned URLs and policies', () => {
+  it('a presigned GET of an SSE-C object is signed with the key headers, which the fetch must send', async () => {
+    const key = randomBytes(32);
+    await s3.send(new PutObjectCommand({ Bucket: B, Key: 'pre/c', Body: 'presigned secret', ...customer(key) }));
+    const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: B, Key: 'pre/c', ...customer(key) }), { expiresIn: 300 });
+    const headers = {
+      'x-amz-server-side-encryption-customer-algorithm': 'AES256',
+      'x-amz-server-side-encryption-customer-key': Buffer.from(key).toString('base64'),
+      'x-amz-server-side-encryption-customer-key-md5': md5(key).toString('base64'),
+    };
+    const get = (h: Record<string, string>) => httpsGet(url, h);
+    const ok = await get(headers);
+    expect([ok.status, ok.body]).toEqual([200, 'presigned secret']);
+    expect(ok.headers['x-amz-server-side-encryption-customer-algorithm']).toBe('AES256');
+    // The same URL without the signed key headers: the signature no longer matches.
+    expect((await get({})).status).toBe(403);
+  });
+
+  it('a bucket policy can deny uploads without x-amz-server-side-encryption: AES256', async () => {
+    const bucket = 'sse-policy';
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const Policy = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Deny', Principal: '*', Action: 's3:PutObject', Resource: `arn:aws:s3:::${bucket}/*`, Condition: { StringNotEquals: { 's3:x-amz-server-side-encryption': 'AES256' } } }],
+    });
+    await s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy }));
+    expect(await s3Error(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'plain', Body: 'x' })))).toEqual({ name: 'AccessDenied', status: 403 });
+    expect((await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'sealed', Body: 'x', ServerSideEncryption: 'AES256' }))).ServerSideEncryption).toBe('AES256');
+    const kmsKey = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal: '*', Action: 's3:PutObject', Resource: `arn:aws:s3:::${bucket}/*`, Condition: { Null: { 's3:x-amz-server-side-encryption-aws-kms-key-id': 'true' } } }] });
+    expect((await s3Error(s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: kmsKey })))).name).toBe('MalformedPolicy');
   });
 });
 
