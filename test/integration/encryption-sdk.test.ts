@@ -339,7 +339,18 @@ describe('server settings', () => {
       expect((await hashes('new')).some((h) => old.includes(h))).toBe(false);
     } finally {
       c2.destroy();
-      await second.stop();
+      await second.close();
+    }
+    // The old key dropped from the file: its data answers 500 InternalError (logged), the rest reads.
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.startsWith('new ')).join('\n') + '\n');
+    const third = await startTestServer({ encryptionKeyFile: file, chunkSize: CHUNK }, { existingDataDir: first.dataDir });
+    const c3 = third.client({ maxAttempts: 1 });
+    try {
+      expect(await s3Error(c3.send(new GetObjectCommand({ Bucket: B, Key: 'old' })))).toEqual({ name: 'InternalError', status: 500 });
+      expect((await bytes(c3.send(new GetObjectCommand({ Bucket: B, Key: 'new' })))).equals(body)).toBe(true);
+    } finally {
+      c3.destroy();
+      await third.stop();
     }
   });
 });
