@@ -209,7 +209,7 @@ describe('SSE-C', () => {
     expect((await bytes(s3.send(new GetObjectCommand({ Bucket: B, Key: 'c/mp', ...customer(key) })))).equals(Buffer.concat(parts))).toBe(true);
   });
 
-  it('SSE-S3 multipart (the bucket default applies to the upload)', async () => {
+  it('SSE-S3 multipart: parts follow the upload, the object answers AES256', async () => {
     const parts = [randomBytes(5 * 1024 * 1024), randomBytes(10)];
     const { UploadId, ServerSideEncryption } = await s3.send(new CreateMultipartUploadCommand({ Bucket: B, Key: 's3/mp', ServerSideEncryption: 'AES256' }));
     expect(ServerSideEncryption).toBe('AES256');
