@@ -30,6 +30,8 @@ program
   .addOption(new Option('--gc-interval <duration>', 'background GC period, 0 = off [env CAIRN_GC_INTERVAL, default 1h]'))
   .addOption(new Option('--gc-grace <duration>', 'orphan chunk/temp files younger than this are kept [env CAIRN_GC_GRACE, default 1h]'))
   .addOption(new Option('--scrub-interval <duration>', 'background scrub period, 0 = off [env CAIRN_SCRUB_INTERVAL, default 24h]'))
+  .addOption(new Option('--encryption-key-file <file>', 'server keys for SSE-S3: lines "<key-id> <base64 32 bytes>", the last active (docs/encryption.md) [env CAIRN_ENCRYPTION_KEY_FILE; or one key in CAIRN_ENCRYPTION_KEY]'))
+  .addOption(new Option('--encrypt-all', 'encrypt every new write without SSE-C with the server key (SSE-S3) [env CAIRN_ENCRYPT_ALL]'))
   .addOption(new Option('--tls-cert <file>', 'PEM certificate (chain): the S3 listener speaks https; SIGHUP reloads it [env CAIRN_TLS_CERT]'))
   .addOption(new Option('--tls-key <file>', 'PEM private key of --tls-cert [env CAIRN_TLS_KEY]'))
   .addOption(new Option('--admin-tls-cert <file>', 'PEM certificate of the admin API and console [env CAIRN_ADMIN_TLS_CERT, default --tls-cert]'))

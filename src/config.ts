@@ -85,6 +85,12 @@ const configFields = z.object({
     keepAliveTimeout: durationSchema.pipe(z.number().int().min(100, 'at least 100ms')).default(65_000),
     /** An upload body arriving slower than this (bytes/s, over min(idle timeout, 30 s)) is cut; 0 = off. */
     minUploadRate: sizeSchema.pipe(z.number().int().min(0)).default(1024),
+    /** Server keys for SSE-S3: lines `<key-id> <base64 of 32 bytes>`, the last one active (docs/encryption.md). */
+    encryptionKeyFile: z.string().min(1).optional(),
+    /** One server key (base64 of 32 bytes, key id "env") when there is no key file. */
+    encryptionKey: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'base64 of 32 bytes (openssl rand -base64 32)').optional(),
+    /** Every new write without SSE-C is SSE-S3 (needs a server key). */
+    encryptAll: z.preprocess((v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' || v === '' ? false : v), z.boolean()).default(false),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** PEM certificate (chain) and key: the S3 listener speaks https; reloaded on SIGHUP. */
     tlsCert: z.string().min(1).optional(),
@@ -144,6 +150,9 @@ export const ENV_NAMES: Record<keyof ConfigInput, string> = {
   headersTimeout: 'CAIRN_HEADERS_TIMEOUT',
   keepAliveTimeout: 'CAIRN_KEEP_ALIVE_TIMEOUT',
   minUploadRate: 'CAIRN_MIN_UPLOAD_RATE',
+  encryptionKeyFile: 'CAIRN_ENCRYPTION_KEY_FILE',
+  encryptionKey: 'CAIRN_ENCRYPTION_KEY',
+  encryptAll: 'CAIRN_ENCRYPT_ALL',
   logLevel: 'CAIRN_LOG_LEVEL',
   tlsCert: 'CAIRN_TLS_CERT',
   tlsKey: 'CAIRN_TLS_KEY',

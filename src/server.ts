@@ -11,6 +11,8 @@ import type { Repository } from './db/repository.js';
 import { SqliteStore } from './db/sqlite-store.js';
 import { BufferPool } from './storage/pool.js';
 import { HashPool } from './storage/hash-pool.js';
+import { loadServerKeys } from './storage/keyring.js';
+import { MAX_OVERHEAD } from './storage/chunk-cipher.js';
 import { ChunkStore, type ChunkFsOps } from './storage/chunk-store.js';
 import { ObjectService } from './storage/object-service.js';
 import { MultipartService } from './storage/multipart-service.js';
@@ -57,6 +59,8 @@ export interface RunningServer {
 
 /** The stores and the domain services over a data dir, for the S3 listener and the admin API. */
 async function openServices(config: Config, log: Logger, dataDir: string, fsOps?: Partial<ChunkFsOps>) {
+  // First: a missing or malformed key file stops start-up before anything is opened.
+  const keys = loadServerKeys(config);
   const credentials = loadRootCredentials(dataDir, config);
   const meta = await SqliteStore.open({
     file: path.join(dataDir, 'cairn.db'),
@@ -68,7 +72,12 @@ async function openServices(config: Config, log: Logger, dataDir: string, fsOps?
   const hashPool = config.hashThreads > 0 ? new HashPool(config.hashThreads) : undefined;
   // Ready means ready: the first uploads do not wait for the hash threads to load.
   await hashPool?.ready;
-  const store = new ChunkStore({ dataDir, durability: config.durability, fsOps, hashPool });
+  if (keys) log.info({ keyIds: keys.ids, active: keys.active.keyId, encryptAll: config.encryptAll }, 'server-side encryption keys loaded');
+  // Sealed chunks (SSE-S3, SSE-C) are written into buffers of their own, one per write buffer at
+  // most, allocated as first used: the data path's memory is at most 2 x writeBuffers x chunk
+  // size, and as before when nothing is encrypted (docs/performance.md).
+  const sealBuffers = new BufferPool({ bufferSize: config.chunkSize + MAX_OVERHEAD, buffers: config.writeBuffers, shared: hashPool !== undefined });
+  const store = new ChunkStore({ dataDir, durability: config.durability, fsOps, hashPool, sealBuffers });
   const { sweptTmpFiles } = await store.init();
   if (sweptTmpFiles > 0) log.warn({ sweptTmpFiles }, 'removed temporary chunk files left by an earlier run');
   const pool = new BufferPool({ bufferSize: config.chunkSize, buffers: config.writeBuffers, shared: hashPool !== undefined });
@@ -80,6 +89,7 @@ async function openServices(config: Config, log: Logger, dataDir: string, fsOps?
     maxBuffersPerRequest: Math.min(config.maxBuffersPerRequest, config.writeBuffers),
     hashPool,
     inlineMax: config.inlineMax > 0 ? Math.min(config.inlineMax, config.chunkSize) : undefined,
+    encryption: { keys, encryptAll: config.encryptAll },
     onWarn: (msg, err) => log.warn({ err }, msg),
   });
   objects.receiveDeps.onChunks = (written) => metrics.recordChunks(written);

@@ -4,7 +4,7 @@ import type { Db } from './client.js';
 import { bucketCors, buckets, multipartUploads, objects } from './schema.js';
 import type { CorsRule } from '../s3/cors.js';
 import { OtherCommits } from './read-cache.js';
-import type { BucketAccessChange, BucketRow, LockMode, NewBucket, VersioningStatus } from '../store/types.js';
+import type { BucketColumnsChange, BucketRow, LockMode, NewBucket, VersioningStatus } from '../store/types.js';
 
 // Buckets and their CORS rules on one SQLite connection, and the transaction helpers the
 // object queries (repository.ts) share.
@@ -114,7 +114,7 @@ export class BucketRepository {
   }
 
   /** The bucket's ACL, ownership and policy: each given field is set (null clears the ACL or policy). */
-  setBucketAccess(id: number, change: BucketAccessChange): void {
+  setBucketAccess(id: number, change: BucketColumnsChange): void {
     this.forgetBuckets();
     this.db.update(buckets).set(change).where(eq(buckets.id, id)).run();
   }

@@ -39,7 +39,7 @@ export type RefStatements = ReturnType<typeof refStatements>;
 /** One reference per placement (a chunk used twice in one list counts twice). */
 export function addRefs(refs: RefStatements, placements: ChunkPlacement[]): void {
   const createdAt = Date.now();
-  for (const c of placements) refs.add.run({ hash: c.hash, size: c.size, crc32c: c.crc32c, createdAt, data: c.data ?? null });
+  for (const c of placements) refs.add.run({ hash: c.hash, size: c.storedSize ?? c.size, crc32c: c.crc32c, createdAt, data: c.data ?? null });
 }
 
 /**

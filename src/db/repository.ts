@@ -26,7 +26,8 @@ export type BucketRow = typeof buckets.$inferSelect;
 export type ObjectRow = typeof objects.$inferSelect;
 export type ObjectChunkRow = typeof objectChunks.$inferSelect;
 /** A chunk-list row with what a read needs of the chunk: its CRC32C and, if inline, its bytes. */
-export type ChunkReadRow = ObjectChunkRow & { crc32c: number; data: Buffer | null };
+export type { ChunkReadRow } from '../store/types.js';
+import type { ChunkReadRow } from '../store/types.js';
 export type { NewObject } from '../store/types.js';
 import type { NewObject } from '../store/types.js';
 
@@ -42,6 +43,7 @@ const CHUNK_READ_COLUMNS = {
   offset: objectChunks.offset,
   size: objectChunks.size,
   chunkHash: objectChunks.chunkHash,
+  storedSize: chunks.size,
   crc32c: chunks.crc32c,
   data: chunks.data,
 };

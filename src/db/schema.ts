@@ -48,6 +48,8 @@ export const buckets = sqliteTable('buckets', {
   lockDefaultMode: text('lock_default_mode', { enum: ['GOVERNANCE', 'COMPLIANCE'] }),
   lockDefaultDays: integer('lock_default_days'),
   lockDefaultYears: integer('lock_default_years'),
+  /** PutBucketEncryption: the default server-side encryption of new writes ('AES256' = SSE-S3); null = none. */
+  defaultEncryption: text('default_encryption', { enum: ['AES256'] }),
 });
 
 /** Retention and legal hold of a version (object lock), also carried by an upload until it completes. */
@@ -56,6 +58,16 @@ const lockColumns = () => ({
   /** Retain-until date, ms; meaningful with lockMode. */
   lockUntil: integer('lock_until'),
   legalHold: integer('legal_hold', { mode: 'boolean' }).notNull().default(false),
+});
+
+/**
+ * Server-side encryption of a version (or of the version an upload will make): 'AES256' (SSE-S3,
+ * the server's key) or 'SSE-C' (the client's key, never stored: only its MD5, to check the key a
+ * later request brings). Null = stored in clear. docs/encryption.md.
+ */
+const encryptionColumns = () => ({
+  encryption: text('encryption', { enum: ['AES256', 'SSE-C'] }),
+  sseCustomerKeyMd5: text('sse_customer_key_md5'),
 });
 
 /** Owner and ACL of a version (or of the version an upload will make). */
@@ -95,6 +107,7 @@ export const objects = sqliteTable(
     deleteMarker: integer('delete_marker', { mode: 'boolean' }).notNull().default(false),
     ...lockColumns(),
     ...aclColumns(),
+    ...encryptionColumns(),
   },
   (t) => [
     // Every query of current objects says `is_current = 1` literally, so SQLite uses this index.
@@ -119,8 +132,12 @@ export const objects = sqliteTable(
 export const chunks = sqliteTable('chunks', {
   /** SHA-256 of the chunk's bytes, hex: also its file name under chunks/ab/cd/. */
   hash: text('hash').primaryKey(),
+  /**
+   * The stored bytes' count (the file's size). An encrypted chunk stores a header and a tag
+   * besides its ciphertext, so this exceeds the plaintext size the chunk lists record.
+   */
   size: integer('size').notNull(),
-  /** CRC32C of the bytes: verified on every read, far cheaper than re-hashing SHA-256. */
+  /** CRC32C of the stored bytes: verified on every read, far cheaper than re-hashing SHA-256. */
   crc32c: integer('crc32c').notNull(),
   /** Number of (object, seq) rows that point at this chunk. At 0 the row and file go. */
   refcount: integer('refcount').notNull(),
@@ -170,6 +187,7 @@ export const multipartUploads = sqliteTable(
     checksumType: text('checksum_type'),
     ...lockColumns(),
     ...aclColumns(),
+    ...encryptionColumns(),
   },
   (t) => [index('multipart_uploads_bucket_key').on(t.bucketId, t.key, t.id), index('multipart_uploads_initiated').on(t.initiated)],
 );

@@ -103,6 +103,7 @@ function bucketStore(repo: Repository): BucketStore {
     setLockDefault: async (id, rule) => repo.setBucketLockDefault(id, rule),
     delete: async (id) => repo.deleteBucket(id),
     setAccess: async (id, change) => repo.setBucketAccess(id, change),
+    setDefaultEncryption: async (id, algorithm) => repo.setBucketAccess(id, { defaultEncryption: algorithm }),
     getCors: async (id) => repo.getBucketCors(id),
     getCorsByName: async (name) => repo.getBucketCorsByName(name),
     putCors: async (id, rules) => repo.putBucketCors(id, rules),

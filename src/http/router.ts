@@ -28,6 +28,7 @@ import { deleteObject, getObject, headObject, putObject } from './handlers/objec
 import { copyObject } from './handlers/copy.js';
 import { postObject } from './handlers/post-object.js';
 import { deleteBucketCors, getBucketCors, putBucketCors } from './handlers/cors.js';
+import { deleteBucketEncryption, getBucketEncryption, putBucketEncryption } from './handlers/encryption.js';
 import { deleteObjects } from './handlers/delete.js';
 import { listObjects, listObjectsV2 } from './handlers/list.js';
 import {
@@ -76,14 +77,14 @@ const notImplemented = (name: string, access: Access, target: Operation['target'
 /** Sub-resources S3 has that cairn does not implement: they answer NotImplemented. */
 export const UNSUPPORTED = [
   'lifecycle', 'tagging', 'website', 'logging', 'notification', 'replication',
-  'encryption', 'publicAccessBlock', 'accelerate',
+  'publicAccessBlock', 'accelerate',
   'requestPayment', 'analytics', 'metrics', 'inventory', 'intelligent-tiering',
   'torrent', 'restore', 'select', 'attributes', 'session',
 ];
 
 /** Sub-resources of the other kind (an object's retention asked of a bucket...): refused the same way. */
 const OBJECT_ONLY = ['retention', 'legal-hold'];
-const BUCKET_ONLY = ['cors', 'versioning', 'versions', 'object-lock', 'policy', 'policyStatus', 'ownershipControls'];
+const BUCKET_ONLY = ['encryption', 'cors', 'versioning', 'versions', 'object-lock', 'policy', 'policyStatus', 'ownershipControls'];
 
 const at = (r: RouteInput): Operation['target'] => (r.key === undefined ? { bucket: r.bucket } : { bucket: r.bucket, key: r.key });
 
@@ -123,6 +124,7 @@ function bucketOperation(req: RouteInput, bucket: string): Operation {
   switch (req.method) {
     case 'PUT':
       if (has('cors')) return op('PutBucketCors', putBucketCors, 'write');
+      if (has('encryption')) return op('PutBucketEncryption', putBucketEncryption, 'write');
       if (has('acl')) return op('PutBucketAcl', putBucketAcl, 'write');
       if (has('policy')) return op('PutBucketPolicy', putBucketPolicy, 'write');
       if (has('ownershipControls')) return op('PutBucketOwnershipControls', putBucketOwnershipControls, 'write');
@@ -133,6 +135,7 @@ function bucketOperation(req: RouteInput, bucket: string): Operation {
       return op('HeadBucket', headBucket, 'read');
     case 'DELETE':
       if (has('cors')) return op('DeleteBucketCors', deleteBucketCors, 'write');
+      if (has('encryption')) return op('DeleteBucketEncryption', deleteBucketEncryption, 'write');
       if (has('policy')) return op('DeleteBucketPolicy', deleteBucketPolicy, 'write');
       if (has('ownershipControls')) return op('DeleteBucketOwnershipControls', deleteBucketOwnershipControls, 'write');
       return op('DeleteBucket', deleteBucket, 'admin');
@@ -151,6 +154,7 @@ function bucketOperation(req: RouteInput, bucket: string): Operation {
       if (has('policyStatus')) return op('GetBucketPolicyStatus', getBucketPolicyStatus, 'read');
       if (has('ownershipControls')) return op('GetBucketOwnershipControls', getBucketOwnershipControls, 'read');
       if (has('cors')) return op('GetBucketCors', getBucketCors, 'read');
+      if (has('encryption')) return op('GetBucketEncryption', getBucketEncryption, 'read');
       if (has('uploads')) return op('ListMultipartUploads', listMultipartUploads, 'read');
       if (req.query.get('list-type') === '2') return op('ListObjectsV2', listObjectsV2, 'read');
       return op('ListObjects', listObjects, 'read');

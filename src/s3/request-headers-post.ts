@@ -4,9 +4,9 @@
 // x-amz-acl, `tagging` x-amz-tagging) and applies these rows to it; the rows with form names
 // (key, policy, success_action_status...) are the fields that are no header. A field in neither
 // is refused (NotImplemented), as an unknown form field cannot be told from a misspelt one.
+import { ENCRYPTION } from './request-headers-encryption.js';
 import {
   BODY_CHECKSUMS,
-  ENCRYPTION,
   OBJECT_ACL,
   OBJECT_GRANTS,
   OBJECT_LOCK,
@@ -43,10 +43,8 @@ export function postOperations(): Readonly<Record<string, Rows>> {
       ...STORED_ATTRIBUTES,
       'x-amz-acl': OBJECT_ACL,
       ...OBJECT_GRANTS,
-      // Refused here by name, not through ENCRYPTION: when PutObject's SSE headers become
-      // implemented, a form's must stay refused until post-object.ts hands the parsed encryption
-      // to ObjectService.putObject as PutObject does (else they would be accepted and ignored).
-      ...Object.fromEntries(Object.keys(ENCRYPTION).map((k) => [k, refused('#20', '#20: server-side encryption (PostObject: wire it in post-object.ts)')])),
+      // SSE fields are parsed by PutObject's own function (writeEncryption) in post-object.ts.
+      ...ENCRYPTION,
       ...BODY_CHECKSUMS,
       'x-amz-checksum-algorithm': does('the checksum computed and stored (with no value: not checked)'),
       // Fields S3 does not document for POST, refused rather than ignored.

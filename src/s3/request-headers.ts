@@ -7,6 +7,7 @@
 import type { S3ErrorCode } from './errors.js';
 import { versionOperations } from './request-headers-versions.js';
 import { postOperations } from './request-headers-post.js';
+import { COPY_SOURCE_SSE_C, ENCRYPTION, NO_SSE_ON_READ, SSE_C } from './request-headers-encryption.js';
 
 /** The issue that will lift a refusal; 'none' when no issue plans it. */
 export type Lift = '#19' | '#20' | '#21' | 'none';
@@ -28,29 +29,9 @@ export const does = (how: string, gap?: string): Rule => (gap ? { status: 'imple
 export const refused = (lift: Lift, why: string): Rule => ({ status: 'refused', lift, why });
 
 export const selects = does('names the operation (src/http/router.ts)');
-const SSE = '#20: server-side encryption';
-
 export const EXPECTED_OWNER: Rows = { 'x-amz-expected-bucket-owner': does('AccessDenied unless the bucket belongs to this canonical account id (src/auth/access.ts)') };
 const REQUEST_PAYER: Rows = { 'x-amz-request-payer': refused('none', 'no Requester Pays: cairn bills no one') };
 export const OWNER_AND_PAYER: Rows = { ...EXPECTED_OWNER, ...REQUEST_PAYER };
-
-const SSE_C: Rows = {
-  'x-amz-server-side-encryption-customer-algorithm': refused('#20', SSE),
-  'x-amz-server-side-encryption-customer-key': refused('#20', SSE),
-  'x-amz-server-side-encryption-customer-key-MD5': refused('#20', SSE),
-};
-const COPY_SOURCE_SSE_C: Rows = {
-  'x-amz-copy-source-server-side-encryption-customer-algorithm': refused('#20', SSE),
-  'x-amz-copy-source-server-side-encryption-customer-key': refused('#20', SSE),
-  'x-amz-copy-source-server-side-encryption-customer-key-MD5': refused('#20', SSE),
-};
-export const ENCRYPTION: Rows = {
-  'x-amz-server-side-encryption': refused('#20', SSE),
-  ...SSE_C,
-  'x-amz-server-side-encryption-aws-kms-key-id': refused('#20', SSE),
-  'x-amz-server-side-encryption-context': refused('#20', SSE),
-  'x-amz-server-side-encryption-bucket-key-enabled': refused('#20', SSE),
-};
 
 const grant = (what: string) => does(`grants ${what} (id=, uri= AllUsers/AuthenticatedUsers, emailAddress=; src/s3/acl.ts); not with x-amz-acl`);
 export const OBJECT_GRANTS: Rows = {
@@ -192,6 +173,9 @@ export const OPERATIONS: Readonly<Record<string, Rows>> = {
   PutBucketCors: { '?cors': selects, ...BODY_CHECKSUMS, ...EXPECTED_OWNER },
   GetBucketCors: { '?cors': selects, ...EXPECTED_OWNER },
   DeleteBucketCors: { '?cors': selects, ...EXPECTED_OWNER },
+  PutBucketEncryption: { '?encryption': selects, ...BODY_CHECKSUMS, ...EXPECTED_OWNER },
+  GetBucketEncryption: { '?encryption': selects, ...EXPECTED_OWNER },
+  DeleteBucketEncryption: { '?encryption': selects, ...EXPECTED_OWNER },
   DeleteObjects: {
     '?delete': selects,
     ...BODY_CHECKSUMS,
@@ -266,6 +250,7 @@ export const OPERATIONS: Readonly<Record<string, Rows>> = {
     'x-amz-checksum-mode': does('ENABLED: the whole-object checksum on a 200'),
     ...VERSION_ID,
     ...SSE_C,
+    ...NO_SSE_ON_READ,
     ...OWNER_AND_PAYER,
   },
   HeadObject: {
@@ -281,6 +266,7 @@ export const OPERATIONS: Readonly<Record<string, Rows>> = {
     'x-amz-checksum-mode': does('ENABLED: the whole-object checksum on a 200'),
     ...VERSION_ID,
     ...SSE_C,
+    ...NO_SSE_ON_READ,
     ...OWNER_AND_PAYER,
   },
   DeleteObject: {

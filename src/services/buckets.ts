@@ -1,5 +1,6 @@
 import { S3Error } from '../s3/errors.js';
 import { validateBucketName } from '../s3/names.js';
+import { NO_SERVER_KEY } from '../storage/encryption.js';
 import { corsConfigurationXml, parseCorsConfiguration, type CorsRule } from '../s3/cors.js';
 import type { MetadataStore } from '../store/metadata-store.js';
 import type { BucketRow, LockMode, ObjectOwnership, VersioningStatus } from '../store/types.js';
@@ -103,6 +104,20 @@ export class BucketService {
     if (!bucket.objectLock) throw new S3Error('InvalidBucketState', { BucketName: name }, 'Object Lock configuration cannot be enabled on existing buckets');
     await this.store.buckets.setLockDefault(bucket.id, rule);
     return this.require(name);
+  }
+
+  /** PutBucketEncryption: the default for new writes; SSE-S3 needs the server's keys (NotImplemented without). */
+  async setDefaultEncryption(name: string, algorithm: 'AES256' | null, serverKeys: boolean): Promise<void> {
+    const bucket = await this.require(name);
+    if (algorithm && !serverKeys) throw new S3Error('NotImplemented', {}, NO_SERVER_KEY);
+    await this.store.buckets.setDefaultEncryption(bucket.id, algorithm);
+  }
+
+  /** GetBucketEncryption: ServerSideEncryptionConfigurationNotFoundError when none is set. */
+  async defaultEncryption(name: string): Promise<'AES256'> {
+    const bucket = await this.require(name);
+    if (!bucket.defaultEncryption) throw new S3Error('ServerSideEncryptionConfigurationNotFoundError', { BucketName: name });
+    return bucket.defaultEncryption;
   }
 
   /** GetBucketCors: NoSuchCORSConfiguration when the bucket has none. */

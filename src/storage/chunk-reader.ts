@@ -6,6 +6,7 @@
 // a clean end with bad bytes in it.
 import { Readable } from 'node:stream';
 import type { ChunkRef, ChunkStore } from './chunk-store.js';
+import type { OpenKeys } from './chunk-cipher.js';
 
 type PlacedChunk = ChunkRef & { offset: number };
 
@@ -61,9 +62,9 @@ export function readObjectRange(
   chunks: Array<PlacedChunk>,
   start: number,
   end: number,
-  opts: { pieceSize?: number } = {},
+  opts: { pieceSize?: number; keys?: OpenKeys } = {},
 ): Readable {
-  return rangeStream(store, chunks, start, end, opts.pieceSize ?? READ_PIECE_BYTES, undefined);
+  return rangeStream(store, chunks, start, end, opts.pieceSize ?? READ_PIECE_BYTES, undefined, opts.keys);
 }
 
 /** As readObjectRange, read into recycled buffers: the consumer gives each piece back when done. */
@@ -72,11 +73,11 @@ export function readObjectPieces(
   chunks: Array<PlacedChunk>,
   start: number,
   end: number,
-  opts: { pieceSize?: number } = {},
+  opts: { pieceSize?: number; keys?: OpenKeys } = {},
 ): PieceStream {
   const pieceSize = opts.pieceSize ?? READ_PIECE_BYTES;
   const pool = new PiecePool(pieceSize);
-  const stream = rangeStream(store, chunks, start, end, pieceSize, pool) as PieceStream;
+  const stream = rangeStream(store, chunks, start, end, pieceSize, pool, opts.keys) as PieceStream;
   stream.recycle = (piece) => pool.give(piece);
   return stream;
 }
@@ -88,6 +89,8 @@ function rangeStream(
   end: number,
   pieceSize: number,
   pool: PiecePool | undefined,
+  /** The keys of an encrypted object's chunks: each is decrypted as it streams. */
+  keys: OpenKeys | undefined,
 ): Readable {
   if (!Number.isSafeInteger(pieceSize) || pieceSize < 1) throw new RangeError(`pieceSize must be >= 1, got ${pieceSize}`);
   const total = chunks.length === 0 ? 0 : chunks[chunks.length - 1].offset + chunks[chunks.length - 1].size;
@@ -107,7 +110,7 @@ function rangeStream(
       const to = Math.min(end - chunk.offset + 1, chunk.size);
       let held: Buffer | undefined;
       let pos = 0;
-      for await (const piece of store.readPieces(chunk, pieceSize, take)) {
+      for await (const piece of store.readPieces(chunk, pieceSize, take, keys)) {
         const at = pos;
         pos += piece.length;
         const a = Math.max(from, at);

@@ -10,7 +10,10 @@
 import { webcrypto } from 'node:crypto';
 import { crc32c } from '../s3/checksums.js';
 import type { ChunkBackend, Durability } from './backend.js';
-import type { ChunkDigest, HashPool } from './hash-pool.js';
+import { sealInline, type ChunkDigest, type HashPool } from './hash-pool.js';
+import type { BufferPool } from './pool.js';
+import { sealedSize, type ChunkHeader, type OpenKeys, type SealSpec } from './chunk-cipher.js';
+import { readSealed, sealedHeader } from './chunk-sealed.js';
 import { LocalDiskBackend, type ChunkFsOps } from './local-disk.js';
 
 export type { Durability } from './backend.js';
@@ -18,7 +21,11 @@ export { ASIDE_RE, defaultFsOps, type ChunkFsOps } from './local-disk.js';
 
 export interface ChunkRef {
   hash: string /* sha256 hex */;
+  /** Plaintext bytes (what the chunk adds to an object). */
   size: number;
+  /** Stored bytes when not `size`: a sealed chunk's header + ciphertext + tag (chunk-cipher.ts). */
+  storedSize?: number;
+  /** CRC32C of the stored bytes. */
   crc32c: number;
   /** An inline chunk's bytes (kept in its SQLite row, no file). */
   data?: Buffer | null;
@@ -27,13 +34,15 @@ export interface ChunkRef {
 /** An inline chunk's bytes, checked like a file's (size + CRC32C): bytes in a row can rot too. */
 export function verifiedInline(ref: ChunkRef): Buffer {
   const data = ref.data;
-  if (!data || data.length !== ref.size || crc32c(data) !== ref.crc32c >>> 0) throw new Error(`chunk corrupt: ${ref.hash}`);
+  if (!data || data.length !== (ref.storedSize ?? ref.size) || crc32c(data) !== ref.crc32c >>> 0) throw new Error(`chunk corrupt: ${ref.hash}`);
   return data;
 }
 
+/** Buffers sealed chunks are written into (one per chunk in flight): see sealBuffers below. */
+type SealOptions = { sealBuffers?: BufferPool };
 export type ChunkStoreOptions =
-  | { dataDir: string; durability: Durability; fsOps?: Partial<ChunkFsOps>; hashPool?: HashPool }
-  | { backend: ChunkBackend; hashPool?: HashPool };
+  | ({ dataDir: string; durability: Durability; fsOps?: Partial<ChunkFsOps>; hashPool?: HashPool } & SealOptions)
+  | ({ backend: ChunkBackend; hashPool?: HashPool } & SealOptions);
 
 export class ChunkStore {
   readonly backend: ChunkBackend;
@@ -45,8 +54,16 @@ export class ChunkStore {
   // a put of the same bytes waits rather than trusting a chunk that is in place but not yet durable.
   private readonly writing = new Map<string, Promise<void>>();
 
+  /**
+   * Where a chunk's ciphertext goes before it is stored: pool buffers of chunk size + the cipher's
+   * overhead, as many as the write pool has (each chunk in flight holds one write buffer, so it
+   * never waits for more than one of these). Without it (CLI, tests) each seal allocates.
+   */
+  readonly sealBuffers?: BufferPool;
+
   constructor(opts: ChunkStoreOptions) {
     this.hashPool = opts.hashPool;
+    this.sealBuffers = opts.sealBuffers;
     this.backend = 'backend' in opts ? opts.backend : new LocalDiskBackend(opts);
     this.durability = this.backend.durability;
   }
@@ -87,9 +104,28 @@ export class ChunkStore {
     return { hash: Buffer.from(digest).toString('hex'), crc32c: crc32c(data) };
   }
 
-  async put(data: Buffer): Promise<ChunkRef & { created: boolean }> {
+  async put(data: Buffer, spec?: SealSpec): Promise<ChunkRef & { created: boolean }> {
+    if (spec) return this.putSealed(data, spec);
     const { hash, crc32c: crc } = await this.digest(data);
-    const ref: ChunkRef = { hash, size: data.length, crc32c: crc };
+    return this.store({ hash, size: data.length, crc32c: crc }, data);
+  }
+
+  /** Seals `plain` (on a hash thread when it is large) and stores the sealed bytes. */
+  private async putSealed(plain: Buffer, spec: SealSpec): Promise<ChunkRef & { created: boolean }> {
+    const need = sealedSize(plain.length, spec);
+    const pooled = this.sealBuffers && need <= this.sealBuffers.bufferSize ? await this.sealBuffers.acquire() : undefined;
+    try {
+      const out = pooled ?? Buffer.allocUnsafeSlow(need);
+      const d = this.hashPool ? await this.hashPool.sealChunk(plain, out, spec) : sealInline(plain, out, spec);
+      return await this.store({ hash: d.hash, size: plain.length, storedSize: d.length, crc32c: d.crc32c }, out.subarray(0, d.length));
+    } finally {
+      if (pooled) this.sealBuffers!.release(pooled);
+    }
+  }
+
+  /** Stores `data` as chunk `ref` unless a trusted copy is there already; pinned on return. */
+  private async store(ref: ChunkRef, data: Buffer): Promise<ChunkRef & { created: boolean }> {
+    const hash = ref.hash;
     // Pin before looking: from here on no removeIfUnpinned can start for this hash.
     this.pin(hash);
     try {
@@ -177,7 +213,7 @@ export class ChunkStore {
   async read(ref: ChunkRef, opts: { verifyHash?: boolean } = {}): Promise<Buffer> {
     // An inline chunk is checked like a file: bytes in a row can rot on disk all the same.
     const data = ref.data ?? (await this.backend.get(ref.hash));
-    if (data.length !== ref.size || crc32c(data) !== ref.crc32c >>> 0) {
+    if (data.length !== (ref.storedSize ?? ref.size) || crc32c(data) !== ref.crc32c >>> 0) {
       throw new Error(`chunk corrupt: ${ref.hash}`);
     }
     if (opts.verifyHash) {
@@ -194,7 +230,11 @@ export class ChunkStore {
    * never passes on all of a corrupt chunk. `take` supplies the buffer each piece is read into
    * (a reader's recycled ones); without it every piece is a new buffer.
    */
-  async *readPieces(ref: ChunkRef, pieceSize: number, take?: (bytes: number) => Buffer): AsyncGenerator<Buffer, void, undefined> {
+  async *readPieces(ref: ChunkRef, pieceSize: number, take?: (bytes: number) => Buffer, keys?: OpenKeys): AsyncGenerator<Buffer, void, undefined> {
+    if (keys) {
+      yield* readSealed(this.backend, ref, pieceSize, keys);
+      return;
+    }
     if (ref.data) {
       // Small and already in memory: verified whole, then handed out.
       const data = verifiedInline(ref);
@@ -203,7 +243,7 @@ export class ChunkStore {
     }
     const file = await this.backend.open(ref.hash);
     try {
-      if (file.size !== ref.size) throw new Error(`chunk corrupt: ${ref.hash}`);
+      if (file.size !== (ref.storedSize ?? ref.size)) throw new Error(`chunk corrupt: ${ref.hash}`);
       let crc = 0;
       for (let pos = 0; pos < ref.size; ) {
         const want = Math.min(pieceSize, ref.size - pos);
@@ -222,6 +262,11 @@ export class ChunkStore {
     } finally {
       await file.close();
     }
+  }
+
+  /** The header of a sealed chunk (its mode and server key id), read without its body. */
+  sealedHeader(ref: ChunkRef): Promise<ChunkHeader> {
+    return sealedHeader(this.backend, ref);
   }
 
   async exists(hash: string): Promise<boolean> {

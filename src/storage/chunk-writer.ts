@@ -9,7 +9,8 @@ import type { ChecksumAlgorithm } from '../s3/checksums.js';
 import { S3Error } from '../s3/errors.js';
 import type { ChunkRef, ChunkStore } from './chunk-store.js';
 import type { BufferPool } from './pool.js';
-import { inlineObjectHasher, wholeDigestInline, type HashPool, type ObjectDigest } from './hash-pool.js';
+import { chunkDigestInline, inlineObjectHasher, wholeDigestInline, type HashPool, type ObjectDigest } from './hash-pool.js';
+import { seal, type SealSpec } from './chunk-cipher.js';
 
 export interface WriteOptions {
   pool: BufferPool;
@@ -32,6 +33,8 @@ export interface WriteOptions {
    * result (`data`) for the caller to store in the chunk's row in its commit.
    */
   inlineMax?: number;
+  /** Encrypt each chunk at rest with this (chunk-cipher.ts); absent: chunks are stored in clear. */
+  seal?: SealSpec;
 }
 
 export type WrittenChunk = ChunkRef & { offset: number; created: boolean };
@@ -145,7 +148,7 @@ export async function writeChunks(
     hashed.catch(() => undefined);
     const task = (async () => {
       try {
-        const [ref] = await Promise.all([store.put(data), hashed]);
+        const [ref] = await Promise.all([store.put(data, opts.seal), hashed]);
         written.push(ref);
         chunks[index] = { ...ref, offset };
       } catch (err) {
@@ -209,7 +212,7 @@ export async function writeChunks(
         pool.release(last);
         held--;
         // The object's digests come from this one buffer too: objectHash is never fed.
-        const inline = inlineChunk(data, algorithms, store);
+        const inline = inlineChunk(data, algorithms, store, opts.seal);
         inlineDigest = inline.digest;
         written.push(inline.chunk);
         chunks.push(inline.chunk);
@@ -292,7 +295,7 @@ async function readInline(body: AsyncIterable<Buffer> | NodeJS.ReadableStream, o
   } finally {
     if (onAbort) opts.signal!.removeEventListener('abort', onAbort);
   }
-  const { chunk, digest } = inlineChunk(data, algorithms, opts.store);
+  const { chunk, digest } = inlineChunk(data, algorithms, opts.store, opts.seal);
   return { size, md5: digest.md5, checksums: digest.checksums, chunks: [chunk] };
 }
 
@@ -300,8 +303,15 @@ async function readInline(body: AsyncIterable<Buffer> | NodeJS.ReadableStream, o
  * A whole body kept as one inline chunk: its chunk and object digests in one pass, and pinned
  * like a stored chunk, so the caller settles both kinds the same way.
  */
-function inlineChunk(data: Buffer, algorithms: ChecksumAlgorithm[], store: ChunkStore): { chunk: WrittenChunk; digest: ObjectDigest } {
+function inlineChunk(data: Buffer, algorithms: ChecksumAlgorithm[], store: ChunkStore, spec?: SealSpec): { chunk: WrittenChunk; digest: ObjectDigest } {
   const digest = wholeDigestInline(data, algorithms);
+  if (spec) {
+    // Sealed in the row too: no plaintext in cairn.db. Small, so on this thread.
+    const stored = seal(data, spec);
+    const named = chunkDigestInline(stored);
+    store.pin(named.hash);
+    return { chunk: { hash: named.hash, size: data.length, storedSize: stored.length, crc32c: named.crc32c, data: stored, created: true, offset: 0 }, digest };
+  }
   store.pin(digest.hash);
   return { chunk: { hash: digest.hash, size: data.length, crc32c: digest.crc32c, data, created: true, offset: 0 }, digest };
 }

@@ -12,6 +12,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Worker } from 'node:worker_threads';
 import { createHasher, type ChecksumAlgorithm, crc32Bytes, crc32c, hashOnce } from '../s3/checksums.js';
 import { startWorker } from '../workers.js';
+import { sealInto, type SealSpec } from './chunk-cipher.js';
 
 /** How long close() waits for a starting worker to finish loading before it terminates it anyway. */
 const LOAD_WAIT_MS = 10_000;
@@ -38,7 +39,7 @@ export interface ObjectHasher {
   close(): void;
 }
 
-type Reply = { id: number; ready?: boolean; error?: string; hash?: string; crc32c?: number; md5?: Uint8Array; checksums?: Record<string, Uint8Array> };
+type Reply = { id: number; ready?: boolean; error?: string; hash?: string; crc32c?: number; length?: number; md5?: Uint8Array; checksums?: Record<string, Uint8Array> };
 
 interface Slot {
   worker: Worker;
@@ -121,6 +122,18 @@ export class HashPool {
   }
 
   /**
+   * Seals `data` (AES-256-GCM, chunk-cipher.ts) into `out` and names the stored bytes: their
+   * SHA-256 and CRC32C, and how many there are. Both buffers shared: the worker works in place.
+   */
+  async sealChunk(data: Buffer, out: Buffer, spec: SealSpec): Promise<ChunkDigest & { length: number }> {
+    if (data.length < INLINE_HASH_BYTES || !isShared(data) || !isShared(out)) return sealInline(data, out, spec);
+    const r = await this.call(this.leastBusy(), {
+      op: 'seal', sab: data.buffer, offset: data.byteOffset, length: data.length, out: out.buffer, outOffset: out.byteOffset, outLength: out.length, spec,
+    });
+    return { hash: r.hash!, crc32c: r.crc32c!, length: r.length! };
+  }
+
+  /**
    * A running object hash. It starts on the calling thread and moves to a worker at the first
    * large shared buffer, as long as nothing was hashed inline yet (the state cannot move).
    */
@@ -163,6 +176,12 @@ export class HashPool {
       }),
     );
   }
+}
+
+/** sealChunk on the calling thread (small chunks, or no pool). */
+export function sealInline(data: Buffer, out: Buffer, spec: SealSpec): ChunkDigest & { length: number } {
+  const length = sealInto(data, out, spec);
+  return { ...chunkDigestInline(out.subarray(0, length)), length };
 }
 
 export function chunkDigestInline(data: Buffer): ChunkDigest {

@@ -6,6 +6,7 @@ import os from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import zlib from 'node:zlib';
 import { checksums as crt } from 'aws-crt';
+import { sealInto, type SealSpec } from './chunk-cipher.js';
 
 // Hashing yields to request handling: on Linux a thread has its own nice value, so this worker
 // drops to nice 10 and, when the cores are contended, the event loop (GETs, small PUTs) runs
@@ -59,9 +60,18 @@ function make(alg: string): H {
 // This thread's running object hashes, by stream id (the pool numbers them).
 const streams = new Map<number, { md5: crypto.Hash; algs: string[]; hashers: H[] }>();
 
-port.on('message', (m: { op: string; id: number; stream?: number; sab?: SharedArrayBuffer; offset?: number; length?: number; algorithms?: string[] }) => {
+type Message = { op: string; id: number; stream?: number; sab?: SharedArrayBuffer; offset?: number; length?: number; algorithms?: string[]; out?: SharedArrayBuffer; outOffset?: number; outLength?: number; spec?: SealSpec };
+
+port.on('message', (m: Message) => {
   try {
-    if (m.op === 'chunk') {
+    if (m.op === 'seal') {
+      // Encrypt the chunk into its cipher buffer, then name and checksum the stored bytes.
+      const out = Buffer.from(m.out!, m.outOffset, m.outLength);
+      const n = sealInto(Buffer.from(m.sab!, m.offset, m.length), out, m.spec!);
+      const stored = out.subarray(0, n);
+      const hash = crypto.createHash('sha256').update(stored).digest('hex');
+      port.postMessage({ id: m.id, hash, crc32c: crt.crc32c(stored, 0) >>> 0, length: n });
+    } else if (m.op === 'chunk') {
       const view = Buffer.from(m.sab!, m.offset, m.length);
       const hash = crypto.createHash('sha256').update(view).digest('hex');
       port.postMessage({ id: m.id, hash, crc32c: crt.crc32c(view, 0) >>> 0 });

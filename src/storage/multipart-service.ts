@@ -12,6 +12,7 @@ import { precheckCondition, resolveLock, versionIdFor, type LockRequest } from '
 import { defaultRetention } from '../s3/object-lock.js';
 import type { WriteRequest } from './object-service.js';
 import { readObjectRange } from './chunk-reader.js';
+import { checkCustomerKey, customerEtag, openKeys, resolveWrite, sealFor, type CustomerKey, type WriteEncryption } from './encryption.js';
 
 // Multipart orchestration: parts go through the same bounded chunk writer as PutObject and
 // become chunk lists; Complete links them into the object in one transaction.
@@ -43,10 +44,13 @@ export class MultipartService {
     checksum?: { algorithm: ChecksumAlgorithm; type: ChecksumType },
     lock?: LockRequest,
     access?: AclColumns,
+    encryption?: WriteEncryption,
   ): Promise<string> {
     // The lock asked for is checked now and kept with the upload (no body here to check: the
     // parts carry their own digests); without one, the bucket's default applies at completion.
     const explicit = lock ? resolveLock(bucket, lock, { hasChecksum: true, now: Date.now(), applyDefault: false }) : {};
+    // Decided now, for every part: the bucket's default as it is at the start of the upload.
+    const { columns } = resolveWrite(this.objects.encryption, bucket, encryption);
     // 32 random bytes, url-safe: unguessable, and safe in a query string unescaped.
     const id = randomBytes(32).toString('base64url');
     await this.mp.create({
@@ -59,6 +63,7 @@ export class MultipartService {
       ...attributeColumns(attributes),
       checksumAlgorithm: checksum?.algorithm ?? null,
       checksumType: checksum?.type ?? null,
+      ...columns,
     });
     return id;
   }
@@ -80,17 +85,44 @@ export class MultipartService {
     return this.mp.list(bucket.id, prefix, after, limit);
   }
 
-  async uploadPart(bucket: BucketRow, key: string, uploadId: string, partNumber: number, input: PayloadInput): Promise<PartResult> {
+  async uploadPart(bucket: BucketRow, key: string, uploadId: string, partNumber: number, input: PayloadInput, customer?: CustomerKey): Promise<PartResult & { upload: UploadRow }> {
     const upload = await this.requireUpload(bucket, key, uploadId);
+    // An SSE-C upload's parts carry its key (checked against its MD5), other uploads' none.
+    checkCustomerKey(upload, customer, 'upload');
+    const seal = sealFor(this.objects.encryption, upload, customer);
     const alg = upload.checksumAlgorithm as ChecksumAlgorithm | null;
     if (alg && input.checksum && input.checksum.algorithm !== alg) {
       throw new S3Error('InvalidRequest', {}, `Checksum Type mismatch occurred, expected checksum Type: ${alg.toLowerCase()}, actual checksum Type: ${input.checksum.algorithm.toLowerCase()}`);
     }
-    const received = await receivePayload(this.objects.receiveDeps, input, { maxSize: MAX_PART_SIZE, alsoCompute: alg ? [alg] : [] });
-    const placements = received.chunks.map((c) => ({ hash: c.hash, size: c.size, crc32c: c.crc32c, offset: c.offset }));
-    const etag = `"${received.md5.toString('hex')}"`;
+    const received = await receivePayload(this.objects.receiveDeps, input, { maxSize: MAX_PART_SIZE, alsoCompute: alg ? [alg] : [], seal });
+    const placements = received.chunks.map((c) => ({ hash: c.hash, size: c.size, storedSize: c.storedSize, crc32c: c.crc32c, offset: c.offset }));
+    const etag = upload.encryption === 'SSE-C' ? customerEtag(received.chunks.map((c) => c.hash)) : `"${received.md5.toString('hex')}"`;
     const checksumValue = alg ? received.checksumValues[alg]! : null;
-    return this.commitPart(uploadId, partNumber, { size: received.size, etag, checksumValue }, placements, received.chunks, alg);
+    return { ...(await this.commitPart(uploadId, partNumber, { size: received.size, etag, checksumValue }, placements, received.chunks, alg)), upload };
+  }
+
+  /**
+   * UploadPartCopy where either side is encrypted: the source's bytes are read (decrypted) and
+   * written again through the chunk writer under the upload's encryption; nothing is shared.
+   */
+  private async copyPartSealed(upload: UploadRow, partNumber: number, src: ObjectRow, start: number, end: number, keys: { source?: CustomerKey; upload?: CustomerKey }): Promise<PartResult> {
+    const alg = upload.checksumAlgorithm as ChecksumAlgorithm | null;
+    const size = src.size === 0 ? 0 : end - start + 1;
+    const rows = size === 0 ? [] : await this.meta.objects.chunksForRange(src.id, start, end);
+    const store = this.objects.receiveDeps.store;
+    for (const r of rows) store.pin(r.chunkHash);
+    try {
+      const refs = rows.map((r) => ({ hash: r.chunkHash, size: r.size, storedSize: r.storedSize, crc32c: r.crc32c, offset: r.offset, data: r.data }));
+      const body = readObjectRange(store, refs, start, end, { keys: openKeys(this.objects.encryption, src, keys.source) });
+      const received = await receivePayload(this.objects.receiveDeps, { body, size }, { maxSize: MAX_PART_SIZE, alsoCompute: alg ? [alg] : [], seal: sealFor(this.objects.encryption, upload, keys.upload) });
+      const placements = received.chunks.map((c) => ({ hash: c.hash, size: c.size, storedSize: c.storedSize, crc32c: c.crc32c, offset: c.offset }));
+      const etag = upload.encryption === 'SSE-C' ? customerEtag(received.chunks.map((c) => c.hash)) : `"${received.md5.toString('hex')}"`;
+      const checksumValue = alg ? received.checksumValues[alg]! : null;
+      return await this.commitPart(upload.id, partNumber, { size: received.size, etag, checksumValue }, placements, received.chunks, alg);
+    } finally {
+      for (const r of rows) store.unpin(r.chunkHash);
+      void this.objects.removeFreed([...new Set(rows.map((r) => r.chunkHash))]);
+    }
   }
 
   /**
@@ -104,13 +136,17 @@ export class MultipartService {
     partNumber: number,
     src: ObjectRow,
     range: { start: number; end: number } | undefined,
-  ): Promise<PartResult> {
+    keys: { source?: CustomerKey; upload?: CustomerKey } = {},
+  ): Promise<PartResult & { upload: UploadRow }> {
     const upload = await this.requireUpload(bucket, key, uploadId);
+    checkCustomerKey(upload, keys.upload, 'upload');
+    checkCustomerKey(src, keys.source);
     const alg = upload.checksumAlgorithm as ChecksumAlgorithm | null;
     const start = range?.start ?? 0;
     const end = range?.end ?? src.size - 1;
     const size = src.size === 0 ? 0 : end - start + 1;
     if (size > MAX_PART_SIZE) throw new S3Error('EntityTooLarge', { ProposedSize: size, MaxSizeAllowed: MAX_PART_SIZE });
+    if (src.encryption || upload.encryption) return { ...(await this.copyPartSealed(upload, partNumber, src, start, end, keys)), upload };
     const store = this.objects.receiveDeps.store;
     const rows = size === 0 ? [] : await this.meta.objects.chunksForRange(src.id, start, end);
     const held: Array<{ hash: string; size: number; crc32c: number; offset: number; created: boolean }> = [];
@@ -146,7 +182,7 @@ export class MultipartService {
       const checksumValue = hasher ? hasher.digest().toString('base64') : null;
       const result = await this.commitPart(uploadId, partNumber, { size, etag, checksumValue }, placements, [], alg);
       committed = true;
-      return result;
+      return { ...result, upload };
     } catch (err) {
       if (!committed) committed = commitOutcome(err);
       throw err;
@@ -195,6 +231,7 @@ export class MultipartService {
     listed: CompletePart[],
     expected?: { algorithm: ChecksumAlgorithm; value: string; type?: string },
     write: WriteRequest = {},
+    customer?: CustomerKey,
   ): Promise<ObjectRow> {
     const upload = await this.mp.get(uploadId);
     if (!upload) {
@@ -203,14 +240,16 @@ export class MultipartService {
       if (made && !made.deleteMarker && made.etag === done!.etag) return made;
       throw new S3Error('NoSuchUpload', { UploadId: uploadId });
     }
-    await this.requireUpload(bucket, key, uploadId);
+    const pending = await this.requireUpload(bucket, key, uploadId);
+    // S3 needs no key to complete an SSE-C upload; one that is given must be the upload's.
+    if (customer) checkCustomerKey(pending, customer, 'upload');
     await precheckCondition(this.meta, bucket, key, write.condition);
     const versionId = versionIdFor(bucket);
     const opts = { condition: write.condition, bypassGovernance: write.bypassGovernance };
     const result = await this.mp.complete(uploadId, (u, parts) => {
       const decided = decideCompletion(u, parts, listed, expected);
       const lock = u.lockMode ? { lockMode: u.lockMode, lockUntil: u.lockUntil } : bucket.objectLock ? defaultRetention(bucket, Date.now()) : undefined;
-      return { ...decided, row: { ...decided.row, versionId, ...lock, legalHold: u.legalHold, ownerId: u.ownerId, acl: u.acl } };
+      return { ...decided, row: { ...decided.row, versionId, ...lock, legalHold: u.legalHold, ownerId: u.ownerId, acl: u.acl, encryption: u.encryption, sseCustomerKeyMd5: u.sseCustomerKeyMd5 } };
     }, opts);
     if (!result) throw new S3Error('NoSuchUpload', { UploadId: uploadId });
     await this.objects.removeFreed(result.freed);

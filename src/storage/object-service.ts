@@ -9,6 +9,9 @@ import type { HashPool } from './hash-pool.js';
 import { verifiedInline, type ChunkStore } from './chunk-store.js';
 import { commitOutcome, receivePayload, settle, type PayloadInput, type ReceiveDeps } from './receive.js';
 import { READ_PIECE_BYTES, readObjectPieces, type PieceStream } from './chunk-reader.js';
+import { open as openSealed } from './chunk-cipher.js';
+import { canShare, copyRewrite } from './copy-rewrite.js';
+import { checkCustomerKey, customerEtag, openKeys, resolveWrite, type CustomerKey, type EncryptionSettings, type WriteEncryption } from './encryption.js';
 
 // Orchestrates object writes, reads, copies and deletes over the chunk store and the
 // metadata store. It knows S3's rules (ETags, digests, limits) but nothing of HTTP.
@@ -48,6 +51,8 @@ export interface PutObjectInput extends PayloadInput, WriteRequest {
    * at once (EntityTooLarge), under `min` is refused once it is read (EntityTooSmall).
    */
   sizeRange?: { min?: number; max?: number };
+  /** x-amz-server-side-encryption(-customer-*): absent = the bucket's default or none. */
+  encryption?: WriteEncryption;
 }
 
 /** The row columns an object's attributes map to (PutObject, CopyObject REPLACE, multipart). */
@@ -72,6 +77,8 @@ export interface ObjectServiceDeps {
   hashPool?: HashPool;
   /** PutObject bodies up to this size are stored inline in SQLite (undefined/0 = never). */
   inlineMax?: number;
+  /** Server keys and encryptAll (docs/encryption.md); absent = no SSE-S3. */
+  encryption?: EncryptionSettings;
   onWarn?: (msg: string, err?: unknown) => void;
 }
 
@@ -97,7 +104,11 @@ export class ObjectService {
   /** GET streams open now (they share READ_BUDGET_BYTES). */
   private activeReads = 0;
 
+  /** Server keys and encryptAll, for the multipart service too. */
+  readonly encryption: EncryptionSettings;
+
   constructor(private readonly deps: ObjectServiceDeps) {
+    this.encryption = deps.encryption ?? {};
     this.receiveDeps = {
       store: deps.store,
       pool: deps.pool,
@@ -189,16 +200,26 @@ export class ObjectService {
    * the old object whole). Whichever of them dropped the last reference skipped the pinned file;
    * the read removes it when it ends.
    */
-  async openRead(obj: ObjectRow, start: number, end: number): Promise<PieceStream | Buffer> {
+  /** The SSE-C key a GET or HEAD brings, checked against the version's (S3's answers: encryption.ts). */
+  checkReadKey(obj: ObjectRow, customer: CustomerKey | undefined): void {
+    checkCustomerKey(obj, customer);
+  }
+
+  async openRead(obj: ObjectRow, start: number, end: number, customer?: CustomerKey): Promise<PieceStream | Buffer> {
+    checkCustomerKey(obj, customer);
+    const keys = openKeys(this.encryption, obj, customer);
     const rows = obj.size === 0 ? [] : await this.deps.meta.objects.chunksForRead(obj, start, end);
-    const refs = rows.map((r) => ({ hash: r.chunkHash, size: r.size, crc32c: r.crc32c, offset: r.offset, data: r.data }));
+    const refs = rows.map((r) => ({ hash: r.chunkHash, size: r.size, storedSize: r.storedSize, crc32c: r.crc32c, offset: r.offset, data: r.data }));
     // An inline object came with its row: verify it here and answer with the bytes, no stream.
     if (refs.length > 0 && refs.every((r) => r.data)) {
       const parts: Buffer[] = [];
-      for (const r of refs) parts.push(verifiedInline(r).subarray(Math.max(start - r.offset, 0), Math.min(end - r.offset + 1, r.size)));
+      for (const r of refs) parts.push((keys ? openSealed(verifiedInline(r), keys, r.hash) : verifiedInline(r)).subarray(Math.max(start - r.offset, 0), Math.min(end - r.offset + 1, r.size)));
       return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
     }
     const { store } = this.deps;
+    // A server key this server lacks fails the GET with InternalError (logged) before any byte
+    // is sent, not as a cut connection: the first chunk's header names its key.
+    if (keys?.server && refs.length > 0) keys.server((await store.sealedHeader(refs[0]!)).keyId);
     const hashes = [...new Set(refs.map((r) => r.hash))];
     for (const hash of hashes) store.pin(hash);
     this.activeReads++;
@@ -211,7 +232,7 @@ export class ObjectService {
       void this.removeFreed(hashes);
     };
     try {
-      const stream = readObjectPieces(store, refs, start, end, { pieceSize: readPieceSize(this.activeReads) });
+      const stream = readObjectPieces(store, refs, start, end, { pieceSize: readPieceSize(this.activeReads), keys });
       // 'close' follows the end, an error and a destroy (Koa destroys the body when the response ends).
       stream.once('close', release);
       return stream;
@@ -226,8 +247,9 @@ export class ObjectService {
     const now = Date.now();
     const lock = resolveLock(bucket, input.lock, { hasChecksum: input.contentMd5 !== undefined || input.checksum !== undefined, now });
     await precheckCondition(this.deps.meta, bucket, input.key, input.condition);
+    const encryption = resolveWrite(this.encryption, bucket, input.encryption);
     const maxSize = Math.min(MAX_PUT_SIZE, input.sizeRange?.max ?? MAX_PUT_SIZE);
-    const received = await receivePayload(this.receiveDeps, input, { maxSize, inlineMax: this.deps.inlineMax });
+    const received = await receivePayload(this.receiveDeps, input, { maxSize, inlineMax: this.deps.inlineMax, seal: encryption.seal });
     let committed: boolean | 'unknown' = false;
     try {
       const min = input.sizeRange?.min;
@@ -236,7 +258,9 @@ export class ObjectService {
       const alg = input.checksum?.algorithm;
       const row: NewObject = {
         size: received.size,
-        etag: `"${received.md5.toString('hex')}"`,
+        // SSE-C: not the plaintext's MD5 (encryption.ts customerEtag).
+        etag: encryption.columns.encryption === 'SSE-C' ? customerEtag(received.chunks.map((c) => c.hash)) : `"${received.md5.toString('hex')}"`,
+        ...encryption.columns,
         ...attributeColumns(a),
         checksumAlgorithm: alg ?? null,
         checksumValue: alg ? received.checksumValues[alg]! : null,
@@ -247,7 +271,7 @@ export class ObjectService {
         ...lock,
         ...input.access,
       };
-      const placements = received.chunks.map((c) => ({ hash: c.hash, size: c.size, crc32c: c.crc32c, offset: c.offset, data: c.data }));
+      const placements = received.chunks.map((c) => ({ hash: c.hash, size: c.size, storedSize: c.storedSize, crc32c: c.crc32c, offset: c.offset, data: c.data }));
       const opts = { condition: input.condition, bypassGovernance: input.bypassGovernance };
       const { object, freed } = await this.deps.meta.objects.commit(bucket.id, input.key, row, placements, undefined, opts);
       committed = true;
@@ -279,8 +303,21 @@ export class ObjectService {
     replace?: ObjectAttributes;
     /** The request's x-amz-storage-class, whatever the directive: S3 stores a copy without one as STANDARD. */
     storageClass?: string;
+    /** The destination's encryption as asked (absent: its bucket's default or none). */
+    encryption?: WriteEncryption;
+    /** The SSE-C source's key (x-amz-copy-source-server-side-encryption-customer-*). */
+    sourceKey?: CustomerKey;
   }): Promise<{ object: ObjectRow; source: ObjectRow }> {
     const { src, dst } = opts;
+    const resolved = resolveWrite(this.encryption, dst, opts.encryption);
+    const before = await this.headObject(src, opts.srcKey, opts.srcVersionId).catch(() => undefined);
+    if (before) checkCustomerKey(before, opts.sourceKey);
+    if (before && !canShare(before, resolved)) {
+      // Another mode: read and write again (copy-rewrite.ts), the source's conditions first.
+      opts.check(before);
+      const object = await copyRewrite(this, { ...opts, source: before, dstKey: opts.dstKey });
+      return { object, source: before };
+    }
     const lock = resolveLock(dst, opts.lock, { hasChecksum: opts.hasChecksum ?? false, now: Date.now() });
     await precheckCondition(this.deps.meta, dst, opts.dstKey, opts.condition);
     const versionId = versionIdFor(dst);
@@ -288,10 +325,12 @@ export class ObjectService {
     const writeOpts = { condition: opts.condition, bypassGovernance: opts.bypassGovernance };
     const result = await this.deps.meta.objects.copy(srcRef, { bucketId: dst.id, key: opts.dstKey }, (srcObj) => {
       opts.check(srcObj);
+      // Decided on the row read before: a source replaced since by one of another mode is a conflict.
+      if (!canShare(srcObj, resolved)) throw new S3Error('ConditionalRequestConflict');
       // Naming a source version, even the current one, makes it a regular copy (a new version on a
       // versioned bucket: how a version is restored); only a self-copy naming none is refused.
       const noVersionNamed = opts.srcVersionId === undefined;
-      if (src.id === dst.id && opts.srcKey === opts.dstKey && noVersionNamed && !opts.replace && opts.storageClass === undefined) {
+      if (src.id === dst.id && opts.srcKey === opts.dstKey && noVersionNamed && !opts.replace && opts.storageClass === undefined && !opts.encryption) {
         throw new S3Error('InvalidRequest', {}, 'This copy request is illegal because it is trying to copy an object to itself without changing the object\'s metadata, storage class, website redirect location or encryption attributes.');
       }
       // The copy is a new version: the source's identity, version state and lock stay behind.
@@ -302,6 +341,7 @@ export class ObjectService {
         lastModified: Date.now(),
         ...(opts.replace ? attributeColumns(opts.replace) : {}),
         storageClass: opts.storageClass ?? 'STANDARD',
+        ...resolved.columns,
         versionId,
         ...lock,
         ownerId: opts.access?.ownerId ?? null,

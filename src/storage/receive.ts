@@ -5,6 +5,7 @@ import type { BufferPool } from './pool.js';
 import type { HashPool } from './hash-pool.js';
 import type { ChunkStore } from './chunk-store.js';
 import { writeChunks, type WriteResult } from './chunk-writer.js';
+import type { SealSpec } from './chunk-cipher.js';
 
 // Receiving a payload (PutObject, UploadPart): write it through the bounded chunk writer,
 // then verify every digest the client declared. On return the chunks are durable and pinned;
@@ -39,7 +40,7 @@ export interface Received extends WriteResult {
   checksumValues: Partial<Record<ChecksumAlgorithm, string>>;
 }
 
-export async function receivePayload(deps: ReceiveDeps, input: PayloadInput, opts: { maxSize: number; alsoCompute?: ChecksumAlgorithm[]; inlineMax?: number }): Promise<Received> {
+export async function receivePayload(deps: ReceiveDeps, input: PayloadInput, opts: { maxSize: number; alsoCompute?: ChecksumAlgorithm[]; inlineMax?: number; seal?: SealSpec }): Promise<Received> {
   if (input.size !== undefined && input.size > opts.maxSize) {
     throw new S3Error('EntityTooLarge', { ProposedSize: input.size, MaxSizeAllowed: opts.maxSize });
   }
@@ -57,6 +58,7 @@ export async function receivePayload(deps: ReceiveDeps, input: PayloadInput, opt
     signal: input.signal,
     isReferenced: deps.isReferenced,
     inlineMax: opts.inlineMax,
+    seal: opts.seal,
   });
   deps.onChunks?.(written.chunks);
   try {

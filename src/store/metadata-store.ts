@@ -69,6 +69,8 @@ export interface BucketStore {
   setLockDefault(id: number, rule: { mode: LockMode; days?: number; years?: number } | null): Promise<void>;
   /** Deletes a bucket with no versions (objects or delete markers) and no multipart uploads, with its CORS rules. */
   delete(id: number): Promise<'deleted' | 'not-empty'>;
+  /** PutBucketEncryption / DeleteBucketEncryption: the default encryption of new writes (null: none). */
+  setDefaultEncryption(id: number, algorithm: 'AES256' | null): Promise<void>;
   /** Sets the given fields of the bucket's ACL, ownership and policy. */
   setAccess(id: number, change: BucketAccessChange): Promise<void>;
   /** The bucket's CORS rules; undefined when it has no configuration. */

@@ -21,6 +21,8 @@ export interface BucketRow {
   lockDefaultMode: LockMode | null;
   lockDefaultDays: number | null;
   lockDefaultYears: number | null;
+  /** PutBucketEncryption's default for new writes ('AES256' = SSE-S3); null = none. */
+  defaultEncryption: 'AES256' | null;
 }
 
 export type VersioningStatus = 'Enabled' | 'Suspended';
@@ -37,8 +39,20 @@ export interface NewBucket {
 
 /** A change of who may do what on a bucket (PutBucketAcl, ownership controls, policy). */
 export type BucketAccessChange = Partial<Pick<BucketRow, 'acl' | 'ownership' | 'policy'>>;
+/** The columns setBucketAccess may write (its own and the default encryption). */
+export type BucketColumnsChange = BucketAccessChange & Partial<Pick<BucketRow, 'defaultEncryption'>>;
 /** PutBucketOwnershipControls: who owns what others write, and whether ACLs apply (not with BucketOwnerEnforced). */
 export type ObjectOwnership = 'BucketOwnerEnforced' | 'BucketOwnerPreferred' | 'ObjectWriter';
+
+/** How a version is encrypted at rest: 'AES256' = SSE-S3, 'SSE-C' = the client's key; null = in clear. */
+export type Encryption = 'AES256' | 'SSE-C';
+
+/** Encryption of a version, or of the version an upload will make (docs/encryption.md). */
+export interface EncryptionColumns {
+  encryption: Encryption | null;
+  /** SSE-C: base64 MD5 of the client's key (the key itself is never stored); null otherwise. */
+  sseCustomerKeyMd5: string | null;
+}
 
 /** Owner and ACL of a version, or of the version an upload will make. */
 export interface AclColumns {
@@ -79,7 +93,7 @@ export interface AttributeColumns {
 }
 
 /** One version of a key: an object, or a delete marker (size 0, etag '', no chunks). */
-export interface ObjectRow extends AttributeColumns, LockColumns, AclColumns {
+export interface ObjectRow extends AttributeColumns, LockColumns, AclColumns, EncryptionColumns {
   id: number;
   bucketId: number;
   key: string;
@@ -105,7 +119,7 @@ export interface ObjectRow extends AttributeColumns, LockColumns, AclColumns {
  * anything else is a new version; either way it becomes the newest.
  */
 export type NewObject = Pick<ObjectRow, 'size' | 'etag' | 'lastModified'> &
-  Partial<Pick<ObjectRow, 'checksumAlgorithm' | 'checksumValue' | 'checksumType' | 'partCount' | 'versionId' | 'deleteMarker'> & AttributeColumns & LockColumns & AclColumns>;
+  Partial<Pick<ObjectRow, 'checksumAlgorithm' | 'checksumValue' | 'checksumType' | 'partCount' | 'versionId' | 'deleteMarker'> & AttributeColumns & LockColumns & AclColumns & EncryptionColumns>;
 
 /** A write's precondition, decided in the step that commits it (If-None-Match: *, If-Match). */
 export interface WriteCondition {
@@ -143,8 +157,11 @@ export interface ObjectChunkRow {
   chunkHash: string;
 }
 
-/** A chunk-list row with what a read needs of the chunk: its CRC32C and, if inline, its bytes. */
-export type ChunkReadRow = ObjectChunkRow & { crc32c: number; data: Buffer | null };
+/**
+ * A chunk-list row with what a read needs of the chunk: its stored size and CRC32C (of the stored
+ * bytes: an encrypted chunk stores more than the plaintext `size`) and, if inline, its bytes.
+ */
+export type ChunkReadRow = ObjectChunkRow & { storedSize: number; crc32c: number; data: Buffer | null };
 
 /** Where a chunk sits in what is being committed, with what its row needs if it is new. */
 export interface ChunkPlacement {
@@ -153,6 +170,8 @@ export interface ChunkPlacement {
   crc32c: number;
   /** Offset of the chunk within the object or part. */
   offset: number;
+  /** Bytes stored, when not `size` (an encrypted chunk: header + ciphertext + tag). */
+  storedSize?: number;
   /** An inline chunk's bytes (small objects kept in the metadata): stored when its row is new. */
   data?: Buffer | null;
 }
@@ -167,7 +186,7 @@ export interface ObjectPartRow {
 }
 export type ObjectPartInput = Omit<ObjectPartRow, 'objectId'>;
 
-export interface UploadRow extends AttributeColumns, LockColumns, AclColumns {
+export interface UploadRow extends AttributeColumns, LockColumns, AclColumns, EncryptionColumns {
   id: string;
   bucketId: number;
   key: string;
@@ -175,7 +194,8 @@ export interface UploadRow extends AttributeColumns, LockColumns, AclColumns {
   checksumAlgorithm: string | null;
   checksumType: string | null;
 }
-export type NewUpload = Omit<UploadRow, keyof AttributeColumns | keyof LockColumns | keyof AclColumns> & Partial<AttributeColumns & LockColumns & AclColumns>;
+export type NewUpload = Omit<UploadRow, keyof AttributeColumns | keyof LockColumns | keyof AclColumns | keyof EncryptionColumns> &
+  Partial<AttributeColumns & LockColumns & AclColumns & EncryptionColumns>;
 
 export interface PartRow {
   uploadId: string;

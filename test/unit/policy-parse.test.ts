@@ -237,8 +237,8 @@ describe('condition element', () => {
     ['aws:RequestTag/team', 'tag condition keys are not implemented yet'],
     ['aws:ResourceTag/team', 'tag condition keys are not implemented yet'],
     ['aws:TagKeys', 'tag condition keys are not implemented yet'],
-    ['s3:x-amz-server-side-encryption', 'server-side encryption condition keys are not implemented yet'],
-    ['s3:x-amz-server-side-encryption-aws-kms-key-id', 'server-side encryption condition keys are not implemented yet'],
+    ['s3:x-amz-server-side-encryption-aws-kms-key-id', 'cairn has no KMS, so KMS condition keys never apply'],
+    ['s3:x-amz-server-side-encryption-context', 'cairn has no KMS, so KMS condition keys never apply'],
     ['aws:SourceVpc', 'cairn has no VPCs, so VPC condition keys never apply'],
     ['aws:SourceVpce', 'cairn has no VPCs, so VPC condition keys never apply'],
   ])('refuses %s, saying why', (key, why) => {

@@ -98,9 +98,20 @@ describe('refuseUnimplemented', () => {
   };
 
   it('refuses a refused header whatever its value, naming it', () => {
-    expect(codeOf('PutObject', { 'x-amz-server-side-encryption': 'AES256' })).toEqual({ code: 'NotImplemented', status: 501, details: { Header: 'x-amz-server-side-encryption' } });
+    expect(codeOf('PutObject', { 'x-amz-server-side-encryption-aws-kms-key-id': 'k' })).toEqual({ code: 'NotImplemented', status: 501, details: { Header: 'x-amz-server-side-encryption-aws-kms-key-id' } });
     expect(codeOf('PutObject', { 'x-amz-tagging': '' })?.code).toBe('NotImplemented');
-    expect(codeOf('GetObject', { 'x-amz-server-side-encryption-customer-key-md5': 'x' })?.details).toEqual({ Header: 'x-amz-server-side-encryption-customer-key-MD5' });
+    expect(codeOf('PutObject', { 'x-amz-server-side-encryption-bucket-key-enabled': 'true' })?.details).toEqual({ Header: 'x-amz-server-side-encryption-bucket-key-enabled' });
+  });
+
+  it('decides x-amz-server-side-encryption by value: AES256 on writes, KMS refused, nothing on reads', () => {
+    for (const op of ['PutObject', 'CopyObject', 'CreateMultipartUpload']) {
+      expect(codeOf(op, { 'x-amz-server-side-encryption': 'AES256' }), op).toBeUndefined();
+      expect(codeOf(op, { 'x-amz-server-side-encryption': 'aws:kms' })?.code, op).toBe('NotImplemented');
+      expect(codeOf(op, { 'x-amz-server-side-encryption': 'aws:kms:dsse' })?.code, op).toBe('NotImplemented');
+      expect(codeOf(op, { 'x-amz-server-side-encryption': 'AES128' })?.code, op).toBe('InvalidArgument');
+    }
+    for (const op of ['GetObject', 'HeadObject']) expect(codeOf(op, { 'x-amz-server-side-encryption': 'AES256' })?.code, op).toBe('InvalidArgument');
+    expect(codeOf('GetObject', { 'x-amz-server-side-encryption-customer-key-md5': 'x' })).toBeUndefined();
   });
 
   it('decides x-amz-acl by value', () => {

@@ -1,4 +1,4 @@
-// The condition keys a cairn bucket policy may test. Keys cairn cannot fill (tags, encryption,
+// The condition keys a cairn bucket policy may test. Keys cairn cannot fill (tags, KMS,
 // VPCs) are refused with a message saying so, rather than accepted as keys that are never present:
 // a condition that can never hold would silently change what a policy means.
 
@@ -12,6 +12,7 @@ const KNOWN = [
   's3:x-amz-grant-read', 's3:x-amz-grant-write', 's3:x-amz-grant-read-acp', 's3:x-amz-grant-write-acp',
   's3:x-amz-grant-full-control', 's3:object-lock-mode', 's3:object-lock-retain-until-date',
   's3:object-lock-remaining-retention-days', 's3:object-lock-legal-hold', 's3:ResourceAccount', 's3:TlsVersion',
+  's3:x-amz-server-side-encryption', 's3:x-amz-server-side-encryption-customer-algorithm',
 ];
 
 /** Lower-case name to the documented spelling. */
@@ -19,7 +20,7 @@ export const CONDITION_KEYS: ReadonlyMap<string, string> = new Map(KNOWN.map((k)
 
 const REFUSED: ReadonlyArray<[RegExp, string]> = [
   [/^(s3:existingobjecttag\/|s3:requestobjecttag\/|aws:requesttag\/|aws:resourcetag\/)|^(s3:requestobjecttagkeys|aws:tagkeys)$/, 'tag condition keys are not implemented yet'],
-  [/^s3:x-amz-server-side-encryption/, 'server-side encryption condition keys are not implemented yet'],
+  [/^s3:x-amz-server-side-encryption-(aws-kms-key-id|context)$/, 'cairn has no KMS, so KMS condition keys never apply'],
   [/^aws:(sourcevpc|sourcevpce|sourcevpcarn|vpcsourceip)$/, 'cairn has no VPCs, so VPC condition keys never apply'],
 ];
 

@@ -12,6 +12,7 @@ import { accessRequest } from '../access-request.js';
 import { newObjectAccess } from '../acl-headers.js';
 import { isVersionId } from '../../s3/version-id.js';
 import { setVersionHeader, writeRequest } from '../versioning.js';
+import { copySourceKey, headerRecord, isSecure, setEncryptionHeaders, writeEncryption } from '../encryption.js';
 
 /** CopyObject (PUT /bucket/key with x-amz-copy-source): the copy shares the source's chunks. */
 export const copyObject: ObjectHandler = async (ctx, deps, t) => {
@@ -34,6 +35,7 @@ export const copyObject: ObjectHandler = async (ctx, deps, t) => {
     ifModifiedSince: header(ctx, 'x-amz-copy-source-if-modified-since'),
     ifUnmodifiedSince: header(ctx, 'x-amz-copy-source-if-unmodified-since'),
   };
+  const headers = headerRecord(ctx);
   const src = await deps.buckets.require(source.bucket);
   const dst = await deps.buckets.require(t.bucket);
   const { object: obj, source: srcObj } = await deps.objects.copyObject({
@@ -48,7 +50,10 @@ export const copyObject: ObjectHandler = async (ctx, deps, t) => {
     check: (src) => checkConditions(conditions, { etag: src.etag, lastModified: new Date(src.lastModified) }, 'copy'),
     replace: directive === 'REPLACE' ? attributesFromRequest(ctx, header(ctx, 'content-encoding')) : undefined,
     storageClass: storageClassFromRequest(ctx),
+    encryption: writeEncryption(headers, isSecure(ctx)),
+    sourceKey: copySourceKey(headers, isSecure(ctx)),
   });
+  setEncryptionHeaders(ctx, obj);
   const checksum =
     obj.checksumAlgorithm && obj.checksumValue
       ? { header: 'Checksum' + obj.checksumAlgorithm, value: obj.checksumValue }

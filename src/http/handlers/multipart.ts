@@ -1,3 +1,5 @@
+import { checkCustomerKey } from '../../storage/encryption.js';
+import { copySourceKey, customerKey, headerRecord, isSecure, setEncryptionHeaders, writeEncryption } from '../encryption.js';
 import type { TLSSocket } from 'node:tls';
 import type { AppDeps, BucketHandler, ObjectHandler, S3Context } from '../context.js';
 import { header } from '../context.js';
@@ -53,7 +55,10 @@ export const createMultipartUpload: ObjectHandler = async (ctx, deps, t) => {
   if (!algorithm && typeHeader) throw new S3Error('InvalidRequest', {}, 'The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.');
   const checksum = algorithm ? { algorithm, type: resolveChecksumType(algorithm, typeHeader) } : undefined;
   const attributes = attributesFromRequest(ctx, header(ctx, 'content-encoding'));
-  const uploadId = await deps.multipart.create(bucket, key, attributes, checksum, lockRequest(ctx), await newObjectAccess(ctx, deps, bucket));
+  const encryption = writeEncryption(headerRecord(ctx), isSecure(ctx));
+  const uploadId = await deps.multipart.create(bucket, key, attributes, checksum, lockRequest(ctx), await newObjectAccess(ctx, deps, bucket), encryption);
+  // What the upload got (the bucket's default may have decided it).
+  setEncryptionHeaders(ctx, await deps.multipart.requireUpload(bucket, key, uploadId));
   if (checksum) {
     ctx.set('x-amz-checksum-algorithm', checksum.algorithm);
     ctx.set('x-amz-checksum-type', checksum.type);
@@ -67,6 +72,7 @@ export const uploadPart: ObjectHandler = async (ctx, deps, t) => {
   const partNumber = partNumberParam(ctx);
   const bucket = await deps.buckets.require(t.bucket);
   const payload = requestPayload(ctx, { requireLength: true });
+  const customer = customerKey(headerRecord(ctx), isSecure(ctx));
   const abort = new AbortController();
   const onClose = () => {
     if (!ctx.req.complete) abort.abort(new S3Error('IncompleteBody'));
@@ -80,8 +86,9 @@ export const uploadPart: ObjectHandler = async (ctx, deps, t) => {
       checksum: payload.checksum,
       payloadSha256: payload.payloadSha256,
       signal: abort.signal,
-    });
+    }, customer);
     ctx.set('ETag', part.etag);
+    setEncryptionHeaders(ctx, part.upload);
     setPartChecksum(ctx, part.checksum);
     ctx.status = 200;
   } finally {
@@ -132,7 +139,10 @@ export const uploadPartCopy: ObjectHandler = async (ctx, deps, t) => {
     'copy',
   );
   const range = copySourceRange(header(ctx, 'x-amz-copy-source-range'), src.size);
-  const part = await deps.multipart.uploadPartCopy(bucket, t.key, uploadIdParam(ctx), partNumber, src, range);
+  const headers = headerRecord(ctx);
+  const keys = { source: copySourceKey(headers, isSecure(ctx)), upload: customerKey(headers, isSecure(ctx)) };
+  const part = await deps.multipart.uploadPartCopy(bucket, t.key, uploadIdParam(ctx), partNumber, src, range, keys);
+  setEncryptionHeaders(ctx, part.upload);
   setPartChecksum(ctx, part.checksum);
   ctx.type = 'application/xml';
   ctx.body = copyPartResultXml(part.etag, part.lastModified, part.checksum);
@@ -148,8 +158,10 @@ export const completeMultipartUpload: ObjectHandler = async (ctx, deps, t) => {
   const parts = parseCompleteMultipartUpload(body.toString('utf8'));
   const fromHeader = checksumFromHeaders(ctx.req.headers);
   const expected = fromHeader ? { algorithm: fromHeader.algorithm, value: fromHeader.expected } : undefined;
-  const obj = await deps.multipart.complete(bucket, key, uploadIdParam(ctx), parts, expected, write);
+  const obj = await deps.multipart.complete(bucket, key, uploadIdParam(ctx), parts, expected, write, customerKey(headerRecord(ctx), isSecure(ctx)));
   setVersionHeader(ctx, bucket, obj.versionId);
+  // S3's Complete answer names SSE-S3, not SSE-C (CompleteMultipartUploadOutput has no SSECustomer*).
+  if (obj.encryption === 'AES256') setEncryptionHeaders(ctx, obj);
   const checksum = obj.checksumAlgorithm && obj.checksumValue ? { algorithm: obj.checksumAlgorithm as ChecksumAlgorithm, value: obj.checksumValue, type: obj.checksumType ?? undefined } : undefined;
   const origin = `${(ctx.req.socket as TLSSocket).encrypted ? 'https' : 'http'}://${ctx.req.headers.host ?? '127.0.0.1'}`;
   const location = `${origin}/${encodeURIComponent(bucket.name)}/${key.split('/').map(encodeURIComponent).join('/')}`;
@@ -175,6 +187,9 @@ function maxParam(ctx: S3Context, name: string): number {
 export const listParts: ObjectHandler = async (ctx, deps, t) => {
   const bucket = await deps.buckets.require(t.bucket);
   const upload = await deps.multipart.requireUpload(bucket, t.key, uploadIdParam(ctx));
+  const customer = customerKey(headerRecord(ctx), isSecure(ctx));
+  if (customer) checkCustomerKey(upload, customer, 'upload');
+  setEncryptionHeaders(ctx, upload);
   const markerRaw = ctx.state.query.get('part-number-marker') ?? '0';
   if (!/^\d{0,5}$/.test(markerRaw)) throw new S3Error('InvalidArgument', { ArgumentName: 'part-number-marker', ArgumentValue: markerRaw });
   const marker = Number(markerRaw || '0');

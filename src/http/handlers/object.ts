@@ -6,11 +6,13 @@ import { parseRange } from '../../s3/range.js';
 import { checkConditions } from '../../s3/conditional.js';
 import { checksumHeader, type ChecksumAlgorithm } from '../../s3/checksums.js';
 import type { ObjectRow } from '../../store/types.js';
+import type { CustomerKey } from '../../storage/encryption.js';
 import { requestPayload } from '../body.js';
 import { attributesFromRequest, writeObjectHeaders } from '../attributes.js';
 import { bypassFrom, setLockHeaders, setVersionHeader, writeRequest } from '../versioning.js';
 import { versionIdParam } from '../../s3/version-id.js';
 import { newObjectAccess } from '../acl-headers.js';
+import { customerKey, headerRecord, isSecure, setEncryptionHeaders, writeEncryption } from '../encryption.js';
 
 /** PutObject (PUT /bucket/key). */
 export const putObject: ObjectHandler = async (ctx, deps, t) => {
@@ -20,6 +22,7 @@ export const putObject: ObjectHandler = async (ctx, deps, t) => {
   const payload = requestPayload(ctx, { requireLength: true });
   const attributes = attributesFromRequest(ctx, payload.contentEncoding);
   const write = { ...writeRequest(ctx), access: await newObjectAccess(ctx, deps, bucket) };
+  const encryption = writeEncryption(headerRecord(ctx), isSecure(ctx));
   const abort = new AbortController();
   // A client that disconnects mid-upload must release its buffers and leave nothing behind.
   const onClose = () => {
@@ -37,9 +40,11 @@ export const putObject: ObjectHandler = async (ctx, deps, t) => {
       checksum: payload.checksum,
       payloadSha256: payload.payloadSha256,
       signal: abort.signal,
+      encryption,
       ...write,
     });
     ctx.set('ETag', obj.etag);
+    setEncryptionHeaders(ctx, obj);
     setVersionHeader(ctx, bucket, obj.versionId);
     setChecksumHeaders(ctx, obj);
     ctx.status = 200;
@@ -64,9 +69,12 @@ function setChecksumHeaders(ctx: S3Context, obj: ObjectRow): void {
 }
 
 /** Resolves the object and the byte range a GET/HEAD answers, applying S3's precedence. */
-async function prepareRead(ctx: S3Context, deps: AppDeps, t: ObjectTarget): Promise<{ obj: ObjectRow; range?: { start: number; end: number } }> {
+async function prepareRead(ctx: S3Context, deps: AppDeps, t: ObjectTarget): Promise<{ obj: ObjectRow; range?: { start: number; end: number }; customer?: CustomerKey }> {
   const bucket = await deps.buckets.require(t.bucket);
+  const customer = customerKey(headerRecord(ctx), isSecure(ctx));
   const obj = await deps.objects.headObject(bucket, t.key, versionIdParam(ctx.state.query));
+  // An SSE-C object answers nothing, not even its headers, without its key.
+  deps.objects.checkReadKey(obj, customer);
   try {
     checkConditions(conditionsFrom(ctx), { etag: obj.etag, lastModified: new Date(obj.lastModified) }, 'read');
   } catch (err) {
@@ -78,6 +86,7 @@ async function prepareRead(ctx: S3Context, deps: AppDeps, t: ObjectTarget): Prom
   }
   const range = ctx.state.query.has('partNumber') ? await partRange(ctx, deps, obj) : parseRange(header(ctx, 'range'), obj.size);
   writeObjectHeaders(ctx, obj);
+  setEncryptionHeaders(ctx, obj);
   setVersionHeader(ctx, bucket, obj.versionId);
   setLockHeaders(ctx, bucket, obj);
   if (obj.partCount) ctx.set('x-amz-mp-parts-count', String(obj.partCount));
@@ -89,7 +98,7 @@ async function prepareRead(ctx: S3Context, deps: AppDeps, t: ObjectTarget): Prom
   } else {
     ctx.status = 200;
   }
-  return { obj, range };
+  return { obj, range, customer };
 }
 
 /** GET/HEAD ?partNumber=N: the bytes of part N of a multipart object (a plain object has one part). */
@@ -110,7 +119,7 @@ async function partRange(ctx: S3Context, deps: AppDeps, obj: ObjectRow): Promise
 
 /** GetObject (GET /bucket/key), with Range, conditions and response-* overrides. */
 export const getObject: ObjectHandler = async (ctx, deps, t) => {
-  const { obj, range } = await prepareRead(ctx, deps, t);
+  const { obj, range, customer } = await prepareRead(ctx, deps, t);
   const start = range?.start ?? 0;
   const end = range?.end ?? obj.size - 1;
   const length = obj.size === 0 ? 0 : end - start + 1;
@@ -120,7 +129,7 @@ export const getObject: ObjectHandler = async (ctx, deps, t) => {
     return;
   }
   // Small inline objects come back as bytes (already verified); the rest as a stream.
-  const body = await deps.objects.openRead(obj, start, end);
+  const body = await deps.objects.openRead(obj, start, end, customer);
   if (!Buffer.isBuffer(body)) {
     body.on('error', (err) => {
       // A chunk failed verification before its last piece left: cut the connection so the

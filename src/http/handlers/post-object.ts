@@ -15,6 +15,7 @@ import { accessRequest } from '../access-request.js';
 import { isFormData, readFormUntilFile, type FormUpload } from '../form.js';
 import { attributesFromHeaders } from '../attributes.js';
 import { newObjectAccessFrom } from '../acl-headers.js';
+import { isSecure, setEncryptionHeaders, writeEncryption, type HeaderRecord } from '../encryption.js';
 import { parseContentMd5 } from '../body.js';
 import { setVersionHeader } from '../versioning.js';
 import type { PayloadInput } from '../../storage/receive.js';
@@ -52,6 +53,7 @@ export const postObject: BucketHandler = async (ctx, deps, t) => {
     const form = await readFormUntilFile(ctx.req, abort.signal);
     const { key, headers, range } = await admit(ctx, deps, t.bucket, form);
     const bucket = await deps.buckets.require(t.bucket);
+    const encryption = writeEncryption(headers as HeaderRecord, isSecure(ctx));
     const obj = await deps.objects.putObject({
       bucket,
       key,
@@ -60,9 +62,11 @@ export const postObject: BucketHandler = async (ctx, deps, t) => {
       ...payloadChecks(headers),
       access: await newObjectAccessFrom(headers, ctx.state.principal, deps, bucket),
       sizeRange: range,
+      encryption,
       signal: abort.signal,
     });
     setVersionHeader(ctx, bucket, obj.versionId);
+    setEncryptionHeaders(ctx, obj);
     answer(ctx, form.fields, { bucket: t.bucket, key, etag: obj.etag });
   } finally {
     ctx.req.off('close', onClose);
