@@ -73,9 +73,10 @@ async function openServices(config: Config, log: Logger, dataDir: string, fsOps?
   // Ready means ready: the first uploads do not wait for the hash threads to load.
   await hashPool?.ready;
   if (keys) log.info({ keyIds: keys.ids, active: keys.active.keyId, encryptAll: config.encryptAll }, 'server-side encryption keys loaded');
-  // Sealed chunks are written into buffers of their own, one per write buffer at most: with
-  // keys, the data path's memory is at most 2 x writeBuffers x chunk size (docs/performance.md).
-  const sealBuffers = keys ? new BufferPool({ bufferSize: config.chunkSize + MAX_OVERHEAD, buffers: config.writeBuffers, shared: hashPool !== undefined }) : undefined;
+  // Sealed chunks (SSE-S3, SSE-C) are written into buffers of their own, one per write buffer at
+  // most, allocated as first used: the data path's memory is at most 2 x writeBuffers x chunk
+  // size, and as before when nothing is encrypted (docs/performance.md).
+  const sealBuffers = new BufferPool({ bufferSize: config.chunkSize + MAX_OVERHEAD, buffers: config.writeBuffers, shared: hashPool !== undefined });
   const store = new ChunkStore({ dataDir, durability: config.durability, fsOps, hashPool, sealBuffers });
   const { sweptTmpFiles } = await store.init();
   if (sweptTmpFiles > 0) log.warn({ sweptTmpFiles }, 'removed temporary chunk files left by an earlier run');

@@ -12,7 +12,8 @@ import { crc32c } from '../s3/checksums.js';
 import type { ChunkBackend, Durability } from './backend.js';
 import { sealInline, type ChunkDigest, type HashPool } from './hash-pool.js';
 import type { BufferPool } from './pool.js';
-import { decipherFor, MAX_HEADER, open as openSealed, parseHeader, sealedSize, TAG_BYTES, type OpenKeys, type SealSpec } from './chunk-cipher.js';
+import { sealedSize, type ChunkHeader, type OpenKeys, type SealSpec } from './chunk-cipher.js';
+import { readSealed, sealedHeader } from './chunk-sealed.js';
 import { LocalDiskBackend, type ChunkFsOps } from './local-disk.js';
 
 export type { Durability } from './backend.js';
@@ -231,7 +232,7 @@ export class ChunkStore {
    */
   async *readPieces(ref: ChunkRef, pieceSize: number, take?: (bytes: number) => Buffer, keys?: OpenKeys): AsyncGenerator<Buffer, void, undefined> {
     if (keys) {
-      yield* this.readSealed(ref, pieceSize, keys);
+      yield* readSealed(this.backend, ref, pieceSize, keys);
       return;
     }
     if (ref.data) {
@@ -263,59 +264,9 @@ export class ChunkStore {
     }
   }
 
-  /**
-   * readPieces of a sealed chunk: its plaintext in pieces, decrypted as they are read. The GCM
-   * tag (read first, checked at the end) and the stored bytes' size and CRC32C are checked once
-   * the last piece was read: the generator throws then instead of finishing, so a consumer that
-   * holds back its last piece never passes on a tampered chunk whole. Each piece is a new buffer
-   * (a decipher writes its own output).
-   */
-  private async *readSealed(ref: ChunkRef, pieceSize: number, keys: OpenKeys): AsyncGenerator<Buffer, void, undefined> {
-    const stored = ref.storedSize ?? ref.size;
-    if (ref.data) {
-      const plain = openSealed(verifiedInline(ref), keys, ref.hash);
-      for (let pos = 0; pos < plain.length; pos += pieceSize) yield plain.subarray(pos, Math.min(plain.length, pos + pieceSize));
-      return;
-    }
-    const corrupt = (why = '') => new Error(`chunk corrupt: ${ref.hash}${why}`);
-    const file = await this.backend.open(ref.hash);
-    try {
-      if (file.size !== stored || stored < TAG_BYTES) throw corrupt();
-      const readAt = async (into: Buffer, position: number) => {
-        for (let got = 0; got < into.length; ) {
-          const { bytesRead } = await file.read(into, got, into.length - got, position + got);
-          if (bytesRead === 0) throw corrupt();
-          got += bytesRead;
-        }
-      };
-      const head = Buffer.allocUnsafe(Math.min(stored, MAX_HEADER));
-      await readAt(head, 0);
-      const header = parseHeader(head, ref.hash);
-      const end = stored - TAG_BYTES;
-      if (end < header.length || end - header.length !== ref.size) throw corrupt();
-      const tag = Buffer.allocUnsafe(TAG_BYTES);
-      await readAt(tag, end);
-      const decipher = decipherFor(header, head, keys, ref.hash);
-      decipher.setAuthTag(tag);
-      let crc = crc32c(head.subarray(0, header.length));
-      const scratch = Buffer.allocUnsafeSlow(Math.min(pieceSize, Math.max(1, ref.size)));
-      for (let pos = header.length; pos < end; ) {
-        const piece = scratch.subarray(0, Math.min(scratch.length, end - pos));
-        await readAt(piece, pos);
-        crc = crc32c(piece, crc);
-        pos += piece.length;
-        yield decipher.update(piece);
-      }
-      crc = crc32c(tag, crc);
-      try {
-        decipher.final();
-      } catch {
-        throw corrupt(' (authentication failed)');
-      }
-      if (crc !== ref.crc32c >>> 0) throw corrupt();
-    } finally {
-      await file.close();
-    }
+  /** The header of a sealed chunk (its mode and server key id), read without its body. */
+  sealedHeader(ref: ChunkRef): Promise<ChunkHeader> {
+    return sealedHeader(this.backend, ref);
   }
 
   async exists(hash: string): Promise<boolean> {

@@ -212,6 +212,9 @@ export class ObjectService {
       return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
     }
     const { store } = this.deps;
+    // A server key this server lacks fails the GET with InternalError (logged) before any byte
+    // is sent, not as a cut connection: the first chunk's header names its key.
+    if (keys?.server && refs.length > 0) keys.server((await store.sealedHeader(refs[0]!)).keyId);
     const hashes = [...new Set(refs.map((r) => r.hash))];
     for (const hash of hashes) store.pin(hash);
     this.activeReads++;

@@ -152,10 +152,12 @@ describe('refused headers and parameters over real HTTP', () => {
   };
   const corsIntact = async () => expect((await s3.send(new GetBucketCorsCommand({ Bucket: CORS_B }))).CORSRules?.[0]?.AllowedOrigins).toEqual(['https://app.example']);
   const nothing = async () => undefined;
+  const noDefaultEncryption = async () => expect((await srv.meta.buckets.get(B))!.defaultEncryption).toBeNull();
   const fresh = (prefix: string) => `${prefix}-${++n}`;
 
   const deleteXml = Buffer.from(`<Delete><Object><Key>${KEEP}</Key></Object></Delete>`);
   const corsXml = Buffer.from('<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>PUT</AllowedMethod></CORSRule></CORSConfiguration>');
+  const encryptionXml = Buffer.from('<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>AES256</SSEAlgorithm></ApplyServerSideEncryptionByDefault></Rule></ServerSideEncryptionConfiguration>');
   const completeXml = () => Buffer.from(`<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>"${createHash('md5').update('part one').digest('hex')}"</ETag></Part></CompleteMultipartUpload>`);
 
   /** Keyed by operation; fresh keys and buckets are made per request so absence proves nothing was created. */
@@ -181,6 +183,10 @@ describe('refused headers and parameters over real HTTP', () => {
     PutBucketCors: [{ req: () => ({ method: 'PUT', path: `/${CORS_B}`, query: 'cors', body: corsXml, headers: { 'content-md5': md5B64(corsXml) } }), unchanged: corsIntact }],
     GetBucketCors: [{ req: () => ({ method: 'GET', path: `/${CORS_B}`, query: 'cors' }), unchanged: nothing }],
     DeleteBucketCors: [{ req: () => ({ method: 'DELETE', path: `/${CORS_B}`, query: 'cors' }), unchanged: corsIntact }],
+    // This server has no key: a refused header must be answered before the NotImplemented of SSE-S3 itself.
+    PutBucketEncryption: [{ req: () => ({ method: 'PUT', path: `/${B}`, query: 'encryption', body: encryptionXml, headers: { 'content-md5': md5B64(encryptionXml) } }), unchanged: noDefaultEncryption }],
+    GetBucketEncryption: [{ req: () => ({ method: 'GET', path: `/${B}`, query: 'encryption' }), unchanged: nothing }],
+    DeleteBucketEncryption: [{ req: () => ({ method: 'DELETE', path: `/${B}`, query: 'encryption' }), unchanged: noDefaultEncryption }],
     DeleteObjects: [{ req: () => ({ method: 'POST', path: `/${B}`, query: 'delete', body: deleteXml, headers: { 'content-md5': md5B64(deleteXml) } }), unchanged: keepIntact }],
     ListObjects: [{ req: () => ({ method: 'GET', path: `/${B}` }), unchanged: nothing }],
     ListObjectsV2: [{ req: () => ({ method: 'GET', path: `/${B}`, query: 'list-type=2' }), unchanged: nothing }],

@@ -6,6 +6,7 @@ import type { MetadataStore } from '../../src/store/metadata-store.js';
 import { storeContract, type StoreFactory } from '../helpers/store-contract.js';
 import { storeVersionContract } from '../helpers/store-contract-versions.js';
 import { storeAccountsContract } from '../helpers/store-contract-accounts.js';
+import { storeEncryptionContract } from '../helpers/store-contract-encryption.js';
 
 // The store contract on SQLite, with each of its commit paths: the commit thread (the server's
 // default) and group commit on the event loop's connection.
@@ -34,3 +35,5 @@ storeVersionContract('sqlite, commit thread', sqlite(true));
 storeVersionContract('sqlite, group commit', sqlite(false));
 storeAccountsContract('sqlite, commit thread', sqlite(true));
 storeAccountsContract('sqlite, group commit', sqlite(false));
+storeEncryptionContract('sqlite, commit thread', sqlite(true));
+storeEncryptionContract('sqlite, group commit', sqlite(false));

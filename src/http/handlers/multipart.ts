@@ -160,7 +160,8 @@ export const completeMultipartUpload: ObjectHandler = async (ctx, deps, t) => {
   const expected = fromHeader ? { algorithm: fromHeader.algorithm, value: fromHeader.expected } : undefined;
   const obj = await deps.multipart.complete(bucket, key, uploadIdParam(ctx), parts, expected, write, customerKey(headerRecord(ctx), isSecure(ctx)));
   setVersionHeader(ctx, bucket, obj.versionId);
-  setEncryptionHeaders(ctx, obj);
+  // S3's Complete answer names SSE-S3, not SSE-C (CompleteMultipartUploadOutput has no SSECustomer*).
+  if (obj.encryption === 'AES256') setEncryptionHeaders(ctx, obj);
   const checksum = obj.checksumAlgorithm && obj.checksumValue ? { algorithm: obj.checksumAlgorithm as ChecksumAlgorithm, value: obj.checksumValue, type: obj.checksumType ?? undefined } : undefined;
   const origin = `${(ctx.req.socket as TLSSocket).encrypted ? 'https' : 'http'}://${ctx.req.headers.host ?? '127.0.0.1'}`;
   const location = `${origin}/${encodeURIComponent(bucket.name)}/${key.split('/').map(encodeURIComponent).join('/')}`;
