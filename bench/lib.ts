@@ -44,7 +44,9 @@ export async function startCairn(env: Record<string, string> = {}, cli = path.jo
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  const url = `http://127.0.0.1:${port}`;
+  // With a certificate (bench/ab.ts --encryption) both listeners speak https.
+  const scheme = env.CAIRN_TLS_CERT ? 'https' : 'http';
+  const url = `${scheme}://127.0.0.1:${port}`;
   // Up to 60 s: Node 22 and 24 load ES modules several times slower than 20 (nodejs/node#60397),
   // and a loaded machine took over 10 s to start the server on them.
   for (let i = 0; ; i++) {
@@ -61,7 +63,7 @@ export async function startCairn(env: Record<string, string> = {}, cli = path.jo
   }
   return {
     url,
-    adminUrl: `http://127.0.0.1:${env.CAIRN_ADMIN_PORT ?? adminPort}`,
+    adminUrl: `${scheme}://127.0.0.1:${env.CAIRN_ADMIN_PORT ?? adminPort}`,
     adminToken: env.CAIRN_ADMIN_TOKEN ?? adminToken,
     dataDir,
     child,
