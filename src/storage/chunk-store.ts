@@ -59,7 +59,7 @@ export class ChunkStore {
    * overhead, as many as the write pool has (each chunk in flight holds one write buffer, so it
    * never waits for more than one of these). Without it (CLI, tests) each seal allocates.
    */
-  private readonly sealBuffers?: BufferPool;
+  readonly sealBuffers?: BufferPool;
 
   constructor(opts: ChunkStoreOptions) {
     this.hashPool = opts.hashPool;

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteBucketEncryptionCommand,
-  GetBucketEncryptionCommand, GetObjectCommand, HeadObjectCommand, PutBucketEncryptionCommand, PutBucketPolicyCommand, PutObjectCommand, UploadPartCommand, type S3Client,
+  GetBucketEncryptionCommand, GetObjectCommand, HeadObjectCommand, PutBucketEncryptionCommand, PutBucketPolicyCommand, UploadPartCopyCommand, PutObjectCommand, UploadPartCommand, type S3Client,
 } from '@aws-sdk/client-s3';
 import { startTestServer, chunkFiles, tmpFiles, type TestServer } from '../helpers/server.js';
 import { makeSelfSignedCert } from '../helpers/tls.js';
@@ -176,8 +176,17 @@ describe('SSE-C', () => {
       expect(await s3Error(s3.send(withHeaders(new PutObjectCommand({ Bucket: B, Key: 'c/bad', Body: 'x' }), sseHeaders(extra)))), JSON.stringify(extra)).toEqual({ name, status });
     }
     expect(await s3Error(s3.send(new HeadObjectCommand({ Bucket: B, Key: 'c/bad' })))).toEqual({ name: 'NotFound', status: 404 });
+    // A body whose digest is wrong, after its chunks were sealed and written: nothing stays.
+    const files = chunkFiles(srv).length;
+    for (const extra of [{ ServerSideEncryption: 'AES256' as const }, customer(key)]) {
+      const body = randomBytes(3 * CHUNK);
+      const bad = withHeaders(new PutObjectCommand({ Bucket: B, Key: 'c/bad', Body: body, ...extra }), { 'content-md5': md5(randomBytes(4)).toString('base64') });
+      expect(await s3Error(s3.send(bad))).toEqual({ name: 'BadDigest', status: 400 });
+    }
+    expect(chunkFiles(srv).length).toBe(files);
     expect(tmpFiles(srv)).toEqual([]);
     expect(srv.pool.stats().inUse).toBe(0);
+    expect(srv.store.sealBuffers!.stats().inUse).toBe(0);
   });
 
   it('SSE-C over plain HTTP is refused, and SSE-S3 on a server without keys is NotImplemented', async () => {
@@ -245,6 +254,29 @@ describe('copies between modes', () => {
       }
     }
   });
+  it('UploadPartCopy from and into encrypted objects re-encrypts the part under the upload\'s mode', async () => {
+    const plainSrc = randomBytes(2 * CHUNK + 7);
+    await s3.send(new PutObjectCommand({ Bucket: B, Key: 'upc/plain', Body: plainSrc }));
+    const cSrc = randomBytes(CHUNK + 99);
+    await s3.send(new PutObjectCommand({ Bucket: B, Key: 'upc/c', Body: cSrc, ...customer(keyA) }));
+    // Into an SSE-C upload: a plain source range, then the SSE-C source whole (with both keys).
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: B, Key: 'upc/dst-c', ...customer(keyB) }));
+    const p1 = await s3.send(new UploadPartCopyCommand({ Bucket: B, Key: 'upc/dst-c', UploadId, PartNumber: 1, CopySource: `${B}/upc/plain`, CopySourceRange: `bytes=5-${plainSrc.length - 1}`, ...customer(keyB) }));
+    const p2 = await s3.send(new UploadPartCopyCommand({ Bucket: B, Key: 'upc/dst-c', UploadId, PartNumber: 2, CopySource: `${B}/upc/c`, ...copySource(keyA), ...customer(keyB) }));
+    expect(await s3Error(s3.send(new UploadPartCopyCommand({ Bucket: B, Key: 'upc/dst-c', UploadId, PartNumber: 3, CopySource: `${B}/upc/c`, ...customer(keyB) })))).toEqual({ name: 'InvalidRequest', status: 400 });
+    // Every part but the last must be 5 MiB: the object is made of part 2 alone.
+    await s3.send(new CompleteMultipartUploadCommand({ Bucket: B, Key: 'upc/dst-c', UploadId, MultipartUpload: { Parts: [{ PartNumber: 2, ETag: p2.CopyPartResult!.ETag }] } }));
+    expect((await bytes(s3.send(new GetObjectCommand({ Bucket: B, Key: 'upc/dst-c', ...customer(keyB) })))).equals(cSrc)).toBe(true);
+    expect(p1.CopyPartResult?.ETag).toBeDefined();
+    // Into an SSE-S3 upload from the SSE-C source.
+    const up2 = await s3.send(new CreateMultipartUploadCommand({ Bucket: B, Key: 'upc/dst-s3', ServerSideEncryption: 'AES256' }));
+    const q = await s3.send(new UploadPartCopyCommand({ Bucket: B, Key: 'upc/dst-s3', UploadId: up2.UploadId, PartNumber: 1, CopySource: `${B}/upc/c`, CopySourceRange: 'bytes=10-65000', ...copySource(keyA) }));
+    expect(q.ServerSideEncryption).toBe('AES256');
+    expect(q.CopyPartResult!.ETag).toBe(`"${md5(cSrc.subarray(10, 65001)).toString('hex')}"`);
+    await s3.send(new CompleteMultipartUploadCommand({ Bucket: B, Key: 'upc/dst-s3', UploadId: up2.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: q.CopyPartResult!.ETag }] } }));
+    expect((await bytes(s3.send(new GetObjectCommand({ Bucket: B, Key: 'upc/dst-s3' })))).equals(cSrc.subarray(10, 65001))).toBe(true);
+  });
+
   it('an SSE-C source without its key, or with another, is refused', async () => {
     expect(await s3Error(s3.send(new CopyObjectCommand({ Bucket: B, Key: 'copy/x', CopySource: `${B}/copy/100/sse-c` })))).toEqual({ name: 'InvalidRequest', status: 400 });
     expect(await s3Error(s3.send(new CopyObjectCommand({ Bucket: B, Key: 'copy/x', CopySource: `${B}/copy/100/sse-c`, ...copySource(keyB) })))).toEqual({ name: 'AccessDenied', status: 403 });
