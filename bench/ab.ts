@@ -30,7 +30,7 @@ import { requireWrk, rotatingGets, rotatingPuts, seedObjects, signedLoad } from 
 import type { SeedRow } from './scenarios/listing-seed.js';
 import { rowAt, s3Cases, type ListInput } from './scenarios/listing.js';
 import { armAcl, setUpAccess, type AccessArm } from './scenarios/access.js';
-import { encryptionArms, peakRssMiB, type EncryptionArm } from './scenarios/encryption.js';
+import { encryptionArms, peakRssMiB, presigner, type EncryptionArm } from './scenarios/encryption.js';
 
 const args = process.argv.slice(2);
 const versioning = args.includes('--versioning');
@@ -227,7 +227,7 @@ for (let round = 0; round < rounds; round++) {
       if (b.versioned) await enableVersioning(target, 'bench');
       if (b.arm) await setUpAccess(target, 'bench', b.arm);
       if (payload) {
-        const mover = curlMover(target, payload, setup?.curl);
+        const mover = curlMover(target, payload, { ...setup?.curl, presign: setup?.curl.presigned ? presigner(target, setup.sdkParams) : undefined });
         try {
           for (const c of cells) {
             const run = await mover.prepare(c.op, 'big');

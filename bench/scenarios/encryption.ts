@@ -8,6 +8,10 @@ import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { Target } from '../harness.js';
+import type { Op } from './large-clients.js';
 
 export const ENCRYPTION_ARMS = ['plain', 'sse-s3', 'https', 'sse-c'] as const;
 export type EncryptionArm = (typeof ENCRYPTION_ARMS)[number];
@@ -19,8 +23,8 @@ export interface ArmSetup {
   sdkParams: Record<string, string>;
   /** Headers of every wrk request (signed). */
   headers: Record<string, string>;
-  /** For curl: the same headers, the CA of the https listener, and whether the ETag is the MD5. */
-  curl: { headers: Record<string, string>; cacert?: string; anyEtag: boolean };
+  /** For curl: the same headers, the CA of the https listener, whether the ETag is the MD5, and whether it sends presigned URLs. */
+  curl: { headers: Record<string, string>; cacert?: string; anyEtag: boolean; presigned?: boolean };
 }
 
 /** The key, certificate and client key, made once in `dir`. */
@@ -44,14 +48,25 @@ export function encryptionArms(dir: string): Record<EncryptionArm, ArmSetup> {
   return {
     plain: { env: {}, ...none, curl: { headers: {}, anyEtag: false } },
     'sse-s3': { env: { CAIRN_ENCRYPTION_KEY: randomBytes(32).toString('base64'), CAIRN_ENCRYPT_ALL: 'true' }, ...none, curl: { headers: {}, anyEtag: false } },
-    https: { env: tls, ...none, curl: { headers: {}, cacert: cert, anyEtag: false } },
+    // Both https arms send presigned URLs (see curlMover): SSE-C against https compares like with like.
+    https: { env: tls, ...none, curl: { headers: {}, cacert: cert, anyEtag: false, presigned: true } },
     'sse-c': {
       env: tls,
       sdkParams: { SSECustomerAlgorithm: c.algorithm, SSECustomerKey: c.key, SSECustomerKeyMD5: c.md5 },
       headers,
       // An SSE-C object's ETag is not the MD5 of its bytes.
-      curl: { headers, cacert: cert, anyEtag: true },
+      curl: { headers, cacert: cert, anyEtag: true, presigned: true },
     },
+  };
+}
+
+/** URLs for curl, presigned with the arm's SSE-C parameters as signed headers (not hoisted into the query). */
+export function presigner(target: Target, sdkParams: Record<string, string>): (op: Op, key: string) => Promise<string> {
+  const s3 = new S3Client({ endpoint: target.url, region: 'us-east-1', forcePathStyle: true, credentials: target.credentials });
+  const unhoistableHeaders = new Set(Object.keys(sdkParams).length ? ['x-amz-server-side-encryption-customer-algorithm', 'x-amz-server-side-encryption-customer-key', 'x-amz-server-side-encryption-customer-key-md5'] : []);
+  return (op, key) => {
+    const input = { Bucket: 'bench', Key: key, ...sdkParams };
+    return getSignedUrl(s3, op === 'PUT' ? new PutObjectCommand(input) : new GetObjectCommand(input), { expiresIn: 3600, unhoistableHeaders });
   };
 }
 
