@@ -38,6 +38,18 @@ describe('cairn CLI', () => {
     const half = await cli(['serve'], { CAIRN_ACCESS_KEY_ID: 'onlythekey', CAIRN_DATA_DIR: tempDir() });
     expect(half.code).toBe(2);
     expect(half.out).toContain('must be set together');
+    // The server key file is read at start-up: missing or malformed, the server does not start.
+    const dir = tempDir();
+    const missing = await cli(['serve', '--encryption-key-file', path.join(dir, 'nope'), '--port', '0', '--admin-port', '0'], { CAIRN_DATA_DIR: dir });
+    expect(missing.code).not.toBe(0);
+    expect(missing.out).toMatch(/encryptionKeyFile \(--encryption-key-file, CAIRN_ENCRYPTION_KEY_FILE\): cannot read/);
+    fs.writeFileSync(path.join(dir, 'keys'), 'k1 not-a-key\n');
+    const bad = await cli(['serve', '--port', '0', '--admin-port', '0'], { CAIRN_DATA_DIR: dir, CAIRN_ENCRYPTION_KEY_FILE: path.join(dir, 'keys') });
+    expect(bad.code).not.toBe(0);
+    expect(bad.out).toMatch(/encryptionKeyFile .*line 1: expected "<key-id> <base64 of 32 bytes>"/);
+    const short = await cli(['serve'], { CAIRN_DATA_DIR: dir, CAIRN_ENCRYPTION_KEY: 'dG9vIHNob3J0' });
+    expect(short.code).toBe(2);
+    expect(short.out).toContain('CAIRN_ENCRYPTION_KEY');
   });
 
   it('generates root credentials once, keeps them, and logs one ready line', async () => {

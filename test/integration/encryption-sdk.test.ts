@@ -196,6 +196,9 @@ describe('SSE-C', () => {
       await c.send(new CreateBucketCommand({ Bucket: B }));
       expect(await s3Error(c.send(new PutObjectCommand({ Bucket: B, Key: 'k', Body: 'x', ...customer() })))).toEqual({ name: 'InvalidRequest', status: 400 });
       expect(await s3Error(c.send(new PutObjectCommand({ Bucket: B, Key: 'k', Body: 'x', ServerSideEncryption: 'AES256' })))).toEqual({ name: 'NotImplemented', status: 501 });
+      const aes = { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' as const } }] };
+      expect(await s3Error(c.send(new PutBucketEncryptionCommand({ Bucket: B, ServerSideEncryptionConfiguration: aes })))).toEqual({ name: 'NotImplemented', status: 501 });
+      expect(await s3Error(c.send(new GetBucketEncryptionCommand({ Bucket: B })))).toEqual({ name: 'ServerSideEncryptionConfigurationNotFoundError', status: 404 });
       expect(await s3Error(c.send(new HeadObjectCommand({ Bucket: B, Key: 'k' })))).toEqual({ name: 'NotFound', status: 404 });
     } finally {
       c.destroy();
