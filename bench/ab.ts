@@ -13,6 +13,9 @@
 // object-ACL lookup; its PUT cells repeat the policy arm's); see bench/scenarios/access.ts.
 // `npx tsx bench/ab.ts --tls [rounds] [--large]`: this build against itself, over https (a
 // self-signed ECDSA P-256 certificate, TLS 1.3) against plain HTTP, the small load or --large.
+// `npx tsx bench/ab.ts --encryption [rounds] [--large]`: this build against itself, the small (or
+// --large) load plain, with SSE-S3 (encryptAll), over https, and with SSE-C over https, with each
+// server's peak RSS; see bench/scenarios/encryption.ts.
 // Prints each cell's rounds and the medians; writes nothing.
 import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -31,27 +34,32 @@ import { rowAt, s3Cases, type ListInput } from './scenarios/listing.js';
 import { armAcl, setUpAccess, type AccessArm } from './scenarios/access.js';
 // The tests' certificate recipe (openssl, its own CA, SAN 127.0.0.1): one place says how it is made.
 import { makeSelfSignedCert } from '../test/helpers/tls.js';
+import { encryptionArms, peakRssMiB, presigner, type EncryptionArm } from './scenarios/encryption.js';
 
 const args = process.argv.slice(2);
 const versioning = args.includes('--versioning');
 const access = args.includes('--access');
 const tls = args.includes('--tls');
-const self = versioning || access || tls;
+const encryption = args.includes('--encryption');
+const self = versioning || access || tls || encryption;
 const other = self ? undefined : args[0];
 if ((!self && (!other || other.startsWith('--'))) || args.includes('--help')) {
-  process.stdout.write('Usage: npx tsx bench/ab.ts <other-checkout> [rounds, default 3] [--large | --listing]\n       npx tsx bench/ab.ts --versioning | --access [rounds, default 3]\n       npx tsx bench/ab.ts --tls [rounds, default 3] [--large]\n');
+  process.stdout.write('Usage: npx tsx bench/ab.ts <other-checkout> [rounds, default 3] [--large | --listing]\n       npx tsx bench/ab.ts --versioning | --access [rounds, default 3]\n       npx tsx bench/ab.ts --tls | --encryption [rounds, default 3] [--large]\n');
   process.exit(args.includes('--help') ? 0 : 2);
 }
 const large = args.includes('--large');
 const listing = args.includes('--listing');
-if ([large && !tls, listing, versioning, access, tls].filter(Boolean).length > 1) {
-  process.stderr.write('--large (except with --tls), --listing, --versioning, --access and --tls are separate runs\n');
+if ([large && !(tls || encryption), listing, versioning, access, tls, encryption].filter(Boolean).length > 1) {
+  process.stderr.write('--large (except with --tls or --encryption), --listing, --versioning, --access, --tls and --encryption are separate runs\n');
   process.exit(2);
 }
 const rounds = Number(args.slice(self ? 0 : 1).find((a) => /^\d+$/.test(a)) ?? 3);
 const thisBuild = (name: string, arm: AccessArm) => ({ name, root: ROOT, cli: path.join(ROOT, 'dist/cli.js'), versioned: false, arm });
-const builds: Array<{ name: string; root: string; cli: string; versioned: boolean; arm?: AccessArm; tls?: boolean }> = tls
+const thisArm = (enc: EncryptionArm) => ({ name: enc, root: ROOT, cli: path.join(ROOT, 'dist/cli.js'), versioned: false, enc });
+const builds: Array<{ name: string; root: string; cli: string; versioned: boolean; arm?: AccessArm; tls?: boolean; enc?: EncryptionArm }> = tls
   ? [{ ...thisBuild('https', 'plain'), arm: undefined, tls: true }, { ...thisBuild('http', 'plain'), arm: undefined }]
+  : encryption
+  ? [thisArm('plain'), thisArm('sse-s3'), thisArm('https'), thisArm('sse-c')]
   : access
   ? [thisBuild('policy+acl', 'policy'), thisBuild('plain', 'plain'), thisBuild('anonymous', 'anonymous')]
   : versioning
@@ -195,6 +203,11 @@ function versionCounts(dataDir: string): { rows: number; current: number } {
  * before each other in three rounds (reversing every other round kept one arm in the middle).
  */
 function roundOrder(round: number): typeof builds {
+  // --encryption: the four arms rotate (each runs first, second... in turn) and reverse every other cycle.
+  if (builds.length === 4) {
+    const rotated = [...builds.slice(round % 4), ...builds.slice(0, round % 4)];
+    return Math.floor(round / 4) % 2 === 0 ? rotated : rotated.reverse();
+  }
   if (builds.length !== 3) return round % 2 === 0 ? builds : [...builds].reverse();
   const orders = [[0, 1, 2], [2, 1, 0], [1, 2, 0], [0, 2, 1], [2, 0, 1], [1, 0, 2]];
   return orders[round % orders.length]!.map((i) => builds[i]!);
@@ -204,6 +217,10 @@ const payload = large ? largeFile() : undefined;
 const certDir = tls ? fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-ab-tls-')) : undefined;
 const cert = certDir && makeSelfSignedCert(certDir);
 process.on('exit', () => certDir && fs.rmSync(certDir, { recursive: true, force: true }));
+const arms = encryption ? encryptionArms(fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-ab-enc-'))) : undefined;
+// The bench's own self-signed certificate: its SDK calls (bucket, seeding) trust it this way.
+if (encryption) process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
+const peakRss = new Map<string, number[]>();
 
 requireWrk();
 const results = new Map<string, number[]>();
@@ -212,14 +229,15 @@ const results = new Map<string, number[]>();
 const cpuPerOp = new Map<string, number[]>();
 for (let round = 0; round < rounds; round++) {
   for (const b of roundOrder(round)) {
-    const cairn = await startCairn(b.tls && cert ? { CAIRN_TLS_CERT: cert.cert, CAIRN_TLS_KEY: cert.key } : {}, b.cli);
+    const setup = b.enc && arms ? arms[b.enc] : undefined;
+    const cairn = await startCairn(b.tls && cert ? { CAIRN_TLS_CERT: cert.cert, CAIRN_TLS_KEY: cert.key } : setup?.env ?? {}, b.cli);
     const target: Target = { kind: 'cairn', url: cairn.url, pid: cairn.child.pid!, ca: cairn.ca, credentials: { accessKeyId: BENCH_KEY, secretAccessKey: BENCH_SECRET }, stop: () => cairn.stop() };
     try {
       await createBucket(target, 'bench');
       if (b.versioned) await enableVersioning(target, 'bench');
       if (b.arm) await setUpAccess(target, 'bench', b.arm);
       if (payload) {
-        const mover = curlMover(target, payload);
+        const mover = curlMover(target, payload, { ...setup?.curl, presign: setup?.curl.presigned ? presigner(target, setup.sdkParams) : undefined });
         try {
           for (const c of cells) {
             const run = await mover.prepare(c.op, 'big');
@@ -234,20 +252,23 @@ for (let round = 0; round < rounds; round++) {
         } finally {
           mover.close();
         }
+        peakRss.set(b.name, [...(peakRss.get(b.name) ?? []), peakRssMiB(target.pid)]);
         continue;
       }
       const acl = b.arm && armAcl(b.arm);
-      await seedObjects(target, 1000, 4096, (i) => `seeded/${i}`, 16, acl);
+      await seedObjects(target, 1000, 4096, (i) => `seeded/${i}`, 16, acl, setup?.sdkParams);
       for (const c of cells) {
         // The anonymous arm's PUTs are the policy arm's (signed, ACL'd): a GET cell runs after a
         // PUT cell's writes in every arm.
         const request = c.op === 'PUT' ? { ...rotatingPuts(1000, 4096, 'small/'), acl } : { ...rotatingGets(1000, 'seeded/'), anonymous: b.arm === 'anonymous' };
+        if (setup) request.headers = setup.headers;
         const f = await signedLoad(target, { connections: c.conns, warmupSeconds: 1, seconds: 10, request });
         const key = `${c.op} x${c.conns} ${b.name}`;
         results.set(key, [...(results.get(key) ?? []), f.ops]);
         cpuPerOp.set(key, [...(cpuPerOp.get(key) ?? []), (f.serverCpu / f.ops) * 1e6]);
         process.stdout.write(`round ${round + 1}/${rounds} ${key}: ${f.ops.toFixed(0)} ops/s, server ${(f.serverCpu * 100).toFixed(0)}% of a core\n`);
       }
+      if (encryption) peakRss.set(b.name, [...(peakRss.get(b.name) ?? []), peakRssMiB(target.pid)]);
       if (versioning) {
         const v = versionCounts(cairn.dataDir);
         process.stdout.write(`round ${round + 1}/${rounds} ${b.name}: the bench bucket holds ${v.rows} rows (versions and delete markers), ${v.current} current\n`);
@@ -269,6 +290,12 @@ function compare(c: (typeof cells)[number], i: number, j: number): void {
     process.stdout.write(`${c.op} x${c.conns} server CPU µs/op: ${p} ${x!.median.toFixed(0)} (${x!.min.toFixed(0)}-${x!.max.toFixed(0)}), ${q} ${y!.median.toFixed(0)} (${y!.min.toFixed(0)}-${y!.max.toFixed(0)}), ratio ${(x!.median / y!.median).toFixed(3)}\n`);
   }
 }
-for (const c of cells) compare(c, 0, 1);
+// --encryption: SSE-S3 against plain, SSE-C against https (both need TLS), https against plain.
+if (encryption) for (const [i, j] of [[1, 0], [3, 2], [2, 0]] as const) for (const c of cells) compare(c, i, j);
+else for (const c of cells) compare(c, 0, 1);
+for (const [name, xs] of peakRss) {
+  const s = stat(xs);
+  process.stdout.write(`peak RSS ${name}: ${s.median.toFixed(0)} MiB (${s.min.toFixed(0)}-${s.max.toFixed(0)})\n`);
+}
 // --access: the anonymous GETs against the plain arm's signed GETs and against the policy arm's.
 if (access) for (const c of cells.filter((x) => x.op === 'GET')) for (const j of [1, 0]) compare(c, 2, j);

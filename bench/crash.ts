@@ -14,11 +14,15 @@
 //
 //   npm run crash                      200 cycles (npm run crash -- --cycles 50 --seed 7 --kill-after 30-1500)
 //   npm run crash -- --buckets plain   only the plain bucket (plain, versioned, locked: any of them)
+//   npm run crash -- --encryption sse-s3   every write sealed (key file + encryptAll); sse-c: over
+//                                          https, the plain bucket's writes with a client key
+//                                          (bench/crash-encryption.ts: no chunk in clear, no plaintext)
 //   test/integration/crash-campaign.test.ts runs a short campaign inside `npm test`.
 //   CRASH_DEBUG=1 also logs every admin GC answer.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -38,6 +42,7 @@ import {
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import { CRASH_ENCRYPTIONS, encryptionSetup, needlesOf, plaintextFound, postTls, unsealedChunks, type CrashEncryption, type EncryptionSetup } from './crash-encryption.js';
 import { BUCKET_KINDS, VersionedWorkload, emptyVersionsReport, formatVersionsReport, type BucketKind, type VersionsReport } from './crash-versions.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -67,6 +72,8 @@ export interface CampaignOptions {
   keep?: boolean;
   /** The buckets the workload drives (default all three): plain, versioned, object-lock. */
   buckets?: readonly BucketKind[];
+  /** Encrypted at rest: SSE-S3 everywhere, or SSE-C writes over https (bench/crash-encryption.ts). */
+  encryption?: CrashEncryption;
   log?: (line: string) => void;
 }
 
@@ -104,6 +111,8 @@ export interface CampaignReport {
   unexpectedErrors: number;
   /** Orphan chunk files `cairn gc` removed after the kills (the crashes' leftovers). */
   orphansCollected: number;
+  /** With encryption: chunk files or inline rows found unsealed; known plaintext slices found in the data dir at the end (of how many looked for). */
+  encryption?: { mode: CrashEncryption; unsealedChunks: number; plaintextFound: number; needles: number; chunksChecked: number };
   /** The versioned and object-lock buckets (bench/crash-versions.ts). */
   versions: VersionsReport;
   failures: string[];
@@ -141,7 +150,7 @@ interface Server {
   output: () => string;
 }
 
-async function startServer(dataDir: string): Promise<Server> {
+async function startServer(dataDir: string, extraEnv: Record<string, string> = {}): Promise<Server> {
   const child = spawn(process.execPath, [CLI, 'serve', '--host', '127.0.0.1'], {
     env: {
       ...process.env,
@@ -159,6 +168,7 @@ async function startServer(dataDir: string): Promise<Server> {
       CAIRN_SCRUB_INTERVAL: '0',
       // info: the ready line names the ports (both 0, so chosen by the OS); request lines are dropped.
       CAIRN_LOG_LEVEL: 'info',
+      ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -226,10 +236,15 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
     lost: 0, corrupt: 0, resurrected: 0, verifyFailures: 0, orphanChunks: 0, gcAsides: 0, tmpFilesLeft: 0,
     refcountMismatches: 0, dbIntegrityFailures: 0, unexpectedErrors: 0, orphansCollected: 0, versions: emptyVersionsReport(), failures: [],
   };
-  type Counter = 'lost' | 'corrupt' | 'resurrected' | 'verifyFailures' | 'orphanChunks' | 'tmpFilesLeft' | 'refcountMismatches' | 'dbIntegrityFailures' | 'unexpectedErrors' | 'lockViolations';
+  const enc: EncryptionSetup | undefined = opts.encryption ? encryptionSetup(opts.encryption, `${dataDir}-keys`) : undefined;
+  if (enc) report.encryption = { mode: enc.mode, unsealedChunks: 0, plaintextFound: 0, needles: 0, chunksChecked: 0 };
+  const sseC = enc?.customer ?? {};
+  /** Slices of bodies written (random ones too): none may be found in the data dir when encrypted. */
+  const written: Buffer[] = [];
+  type Counter = 'lost' | 'corrupt' | 'resurrected' | 'verifyFailures' | 'orphanChunks' | 'tmpFilesLeft' | 'refcountMismatches' | 'dbIntegrityFailures' | 'unexpectedErrors' | 'lockViolations' | 'plaintext';
   const fail = (kind: Counter, msg: string, n = 1) => {
     if (kind === 'lockViolations') report.versions.lockViolations += n;
-    else report[kind] += n;
+    else if (kind !== 'plaintext') report[kind] += n;
     if (report.failures.length < 100) report.failures.push(`cycle ${report.cycles}: ${kind}: ${msg}`);
     log(`  FAIL ${kind}: ${msg}`);
   };
@@ -259,7 +274,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
 
   const kinds = opts.buckets ?? BUCKET_KINDS;
   const versioned = new VersionedWorkload({ kinds, rng, rand, fail, report: report.versions });
-  let server = await startServer(dataDir);
+  let server = await startServer(dataDir, enc?.env);
   let s3 = client(server.url);
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
   await versioned.setup(s3);
@@ -272,18 +287,22 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
       const { killedDuring } = await workloadAndKill();
       s3.destroy();
       await checkStopped();
-      server = await startServer(dataDir);
+      server = await startServer(dataDir, enc?.env);
       s3 = client(server.url);
       await checkRunning();
       const acked = report.acknowledged.total - before.total;
       log(`cycle ${cycle}/${opts.cycles}: killed ${killedDuring}; ${acked} writes acknowledged; totals: lost ${report.lost}, corrupt ${report.corrupt}, orphans ${report.orphanChunks}, tmp ${report.tmpFilesLeft}; GC runs ${report.gcRuns} (median ${median(gcMs)} ms)`);
     }
+    if (enc) checkNoPlaintext();
+    // The control: without encryption the same scan must find the shared blobs in clear.
+    else if (process.env.CRASH_PLAINTEXT_CONTROL) log(`plaintext control (no encryption): ${plaintextFound(dataDir, needlesOf(blobs, MiB)).length} of ${needlesOf(blobs, MiB).length} blob slices found in the data dir`);
   } finally {
     s3.destroy();
     server.child.kill('SIGTERM');
     await server.exited;
     report.durationMs = Date.now() - started;
     if (!opts.keep) fs.rmSync(dataDir, { recursive: true, force: true });
+    if (enc) fs.rmSync(`${dataDir}-keys`, { recursive: true, force: true });
   }
   return report;
 
@@ -294,8 +313,17 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
       forcePathStyle: true,
       maxAttempts: 1,
       credentials: { accessKeyId: KEY_ID, secretAccessKey: SECRET },
-      requestHandler: { requestTimeout: 60_000, connectionTimeout: 10_000 },
+      requestHandler: { requestTimeout: 60_000, connectionTimeout: 10_000, ...(enc?.ca ? { httpsAgent: new https.Agent({ ca: enc.ca, keepAlive: true }) } : {}) },
     });
+  }
+
+  /** The data dir at the end (server stopped or not): none of the written slices, nor the shared blobs, in clear. */
+  function checkNoPlaintext(): void {
+    const needles = [...needlesOf(blobs, MiB), ...written];
+    const found = plaintextFound(dataDir, needles);
+    report.encryption!.needles = needles.length;
+    report.encryption!.plaintextFound = found.length;
+    if (found.length > 0) fail('plaintext', `plaintext in the data dir: ${found.slice(0, 5).join('; ')}`, 0);
   }
 
   async function workloadAndKill(): Promise<{ killedDuring: string }> {
@@ -355,9 +383,12 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
       keyed('put', 1, async ([k]) => {
         const b = body();
         const s: State = { sha: sha256(b), size: b.length, etag: `"${md5(b)}"` };
+        if (enc && b.length >= 64 && written.length < 256) written.push(b.subarray(8, 56));
         try {
-          const res = await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: k, Body: b }));
-          if (res.ETag !== s.etag) fail('corrupt', `PUT ${k} answered ETag ${res.ETag}, expected ${s.etag}`);
+          const res = await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: k, Body: b, ...sseC }));
+          // An SSE-C object's ETag is not the MD5 of its bytes (src/storage/encryption.ts).
+          if (enc?.customer) s.etag = res.ETag!;
+          else if (res.ETag !== s.etag) fail('corrupt', `PUT ${k} answered ETag ${res.ETag}, expected ${s.etag}`);
           ack(k, s, 'put');
         } catch (err) {
           unexpected(err, `PUT ${k}`);
@@ -375,12 +406,12 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
         const whole = Buffer.concat(parts);
         const s: State = { sha: sha256(whole), size: whole.length, etag: '' };
         try {
-          uploadId = (await s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: k }))).UploadId!;
+          uploadId = (await s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: k, ...sseC }))).UploadId!;
           activeUploads.add(uploadId);
           const done: Array<{ PartNumber: number; ETag: string }> = [];
           for (const [i, p] of parts.entries()) {
             if (killed) return;
-            const r = await s3.send(new UploadPartCommand({ Bucket: BUCKET, Key: k, UploadId: uploadId, PartNumber: i + 1, Body: p }));
+            const r = await s3.send(new UploadPartCommand({ Bucket: BUCKET, Key: k, UploadId: uploadId, PartNumber: i + 1, Body: p, ...sseC }));
             done.push({ PartNumber: i + 1, ETag: r.ETag! });
           }
           completing = true;
@@ -399,9 +430,14 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
       keyed('copy', 2, async ([src, dst]) => {
         const sources = model.get(src)!.states.filter((x): x is NonNullable<State> => x !== null);
         try {
-          const res = await s3.send(new CopyObjectCommand({ Bucket: BUCKET, Key: dst, CopySource: `${BUCKET}/${src}` }));
+          const res = await s3.send(new CopyObjectCommand({ Bucket: BUCKET, Key: dst, CopySource: `${BUCKET}/${src}`, ...sseC, ...(enc?.copySource ?? {}) }));
           const etag = res.CopyObjectResult?.ETag;
-          const s = sources.find((x) => x.etag === etag);
+          // SSE-C: the copy is sealed anew (its ETag is its own); with one possible source state, that one.
+          const s = enc?.customer ? (sources.length === 1 ? { ...sources[0]!, etag: etag! } : undefined) : sources.find((x) => x.etag === etag);
+          if (!s && enc?.customer) {
+            for (const x of sources) maybe(dst, x);
+            return;
+          }
           if (!s) {
             fail('corrupt', `CopyObject ${src} -> ${dst} answered ETag ${etag}, none of the source's (${sources.map((x) => x.etag).join(' ')})`);
             model.get(dst)!.states.push(...sources);
@@ -443,8 +479,10 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
       report.gcRequests++;
       const t0 = Date.now();
       try {
-        const res = await fetch(`${adminUrl}/v1/gc`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
-        const text = await res.text();
+        const res = enc?.ca
+          ? await postTls(`${adminUrl}/v1/gc`, ADMIN_TOKEN, enc.ca)
+          : await fetch(`${adminUrl}/v1/gc`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+        const text = typeof res.text === 'string' ? res.text : await res.text();
         if (process.env.CRASH_DEBUG) log(`  gc ${res.status} after ${Date.now() - t0} ms: ${text.slice(0, 160)}`);
         if (res.ok) {
           report.gcRuns++;
@@ -566,6 +604,12 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
     } finally {
       db.close();
     }
+    if (enc) {
+      const { clear, checked } = unsealedChunks(dataDir);
+      report.encryption!.chunksChecked += checked;
+      report.encryption!.unsealedChunks += clear.length;
+      if (clear.length > 0) fail('plaintext', `stored in clear: ${clear.slice(0, 5).join(', ')}`, 0);
+    }
   }
 
   async function checkRunning(): Promise<void> {
@@ -576,7 +620,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
       const m = model.get(k)!;
       let got: State;
       try {
-        const res = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: k }));
+        const res = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: k, ...sseC }));
         const b = Buffer.from(await res.Body!.transformToByteArray());
         got = { sha: sha256(b), size: b.length, etag: res.ETag! };
         present.add(k);
@@ -637,13 +681,17 @@ function formatReport(r: CampaignReport): string {
     `lost: ${r.lost}, corrupt: ${r.corrupt}, resurrected deletes: ${r.resurrected}, verify failures: ${r.verifyFailures}`,
     `orphan chunk files after gc: ${r.orphanChunks}, tmp files left: ${r.tmpFilesLeft}, refcount mismatches: ${r.refcountMismatches}, DB integrity failures: ${r.dbIntegrityFailures}, unexpected errors: ${r.unexpectedErrors}`,
     `orphans collected by cairn gc after kills: ${r.orphansCollected}; files a killed GC left moved aside, after gc: ${r.gcAsides}`,
+    ...(r.encryption
+      ? [`encryption ${r.encryption.mode}: chunks stored in clear after the kills: ${r.encryption.unsealedChunks} (chunk-file checks: ${r.encryption.chunksChecked}); known plaintext slices found in the data dir at the end: ${r.encryption.plaintextFound} of ${r.encryption.needles} looked for`]
+      : []),
     ...formatVersionsReport(r.versions),
     ...(r.failures.length ? ['failures:', ...r.failures.map((f) => `  ${f}`)] : []),
   ].join('\n');
 }
 
 export function campaignClean(r: CampaignReport): boolean {
-  return r.failures.length === 0 && r.lost + r.corrupt + r.resurrected + r.verifyFailures + r.orphanChunks + r.tmpFilesLeft + r.refcountMismatches + r.dbIntegrityFailures + r.unexpectedErrors + r.versions.lockViolations === 0;
+  return r.failures.length === 0 && r.lost + r.corrupt + r.resurrected + r.verifyFailures + r.orphanChunks + r.tmpFilesLeft + r.refcountMismatches + r.dbIntegrityFailures + r.unexpectedErrors + r.versions.lockViolations === 0 &&
+    (r.encryption === undefined || r.encryption.unsealedChunks + r.encryption.plaintextFound === 0);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
@@ -656,7 +704,9 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const kill = arg('kill-after')?.split('-').map(Number) as [number, number] | undefined;
   const buckets = arg('buckets')?.split(',') as BucketKind[] | undefined;
   if (buckets?.some((b) => !BUCKET_KINDS.includes(b))) throw new Error(`--buckets: expected a comma-separated list of ${BUCKET_KINDS.join(', ')}`);
-  const report = await runCampaign({ cycles, seed, killAfterMs: kill, buckets, keep: process.argv.includes('--keep'), log: (l) => console.log(l) });
+  const encryption = arg('encryption') as CrashEncryption | undefined;
+  if (encryption !== undefined && !CRASH_ENCRYPTIONS.includes(encryption)) throw new Error(`--encryption: expected one of ${CRASH_ENCRYPTIONS.join(', ')}`);
+  const report = await runCampaign({ cycles, seed, killAfterMs: kill, buckets, encryption, keep: process.argv.includes('--keep'), log: (l) => console.log(l) });
   console.log(`\n${formatReport(report)}`);
   console.log(`\n${JSON.stringify(report)}`);
   process.exitCode = campaignClean(report) ? 0 : 1;

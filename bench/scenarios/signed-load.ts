@@ -20,7 +20,16 @@ const SCRIPT = path.join(ROOT, 'bench/scenarios/wrk-sigv4.lua');
 const THREADS = 1;
 
 /** Puts `count` objects of `size` random bytes at keys made by `key(i)`, `concurrency` at a time, with canned ACL `acl` if given. */
-export async function seedObjects(target: Target, count: number, size: number, key: (i: number) => string, concurrency = 16, acl?: ObjectCannedACL): Promise<void> {
+export async function seedObjects(
+  target: Target,
+  count: number,
+  size: number,
+  key: (i: number) => string,
+  concurrency = 16,
+  acl?: ObjectCannedACL,
+  /** More PutObject parameters (SSE-C's customer key). */
+  params: Record<string, string> = {},
+): Promise<void> {
   const s3 = targetClient(target, { maxSockets: concurrency });
   let next = 0;
   try {
@@ -28,7 +37,7 @@ export async function seedObjects(target: Target, count: number, size: number, k
       Array.from({ length: concurrency }, async () => {
         while (next < count) {
           const i = next++;
-          await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key(i), Body: randomBytes(size), ACL: acl }));
+          await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key(i), Body: randomBytes(size), ACL: acl, ...params }));
         }
       }),
     );
@@ -52,6 +61,8 @@ export interface LoadSpec {
   acl?: string;
   /** GETs sent unsigned, as an anonymous reader's. */
   anonymous?: boolean;
+  /** More x-amz-* headers (lower-case names), sent and signed with every request: SSE-C's. */
+  headers?: Record<string, string>;
 }
 
 export interface LoadOptions {
@@ -149,6 +160,7 @@ async function runWrk(target: Target, connections: number, seconds: number, spec
       CAIRN_WRK_REGION: REGION,
       CAIRN_WRK_ACL: spec.acl ?? '',
       CAIRN_WRK_ANONYMOUS: spec.anonymous ? '1' : '',
+      CAIRN_WRK_HEADERS: Object.entries(spec.headers ?? {}).map(([k, v]) => `${k}:${v}`).join('\n'),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -17,6 +17,8 @@
 --   CAIRN_WRK_ACL      optional: a canned ACL sent (and signed, as S3 wants every x-amz-* header)
 --                      as x-amz-acl on every request
 --   CAIRN_WRK_ANONYMOUS optional: "1" sends the requests unsigned (no Authorization, no x-amz-*)
+--   CAIRN_WRK_HEADERS  optional: more x-amz-* headers, "name:value" lines (lower-case names),
+--                      sent and signed with every request (SSE-C's customer key headers)
 -- done() prints one JSON line with the counts, errors and latency percentiles (µs).
 
 local ffi = require("ffi")
@@ -64,8 +66,28 @@ local secret = env("CAIRN_WRK_SECRET")
 local region = env("CAIRN_WRK_REGION")
 local acl = os.getenv("CAIRN_WRK_ACL") or ""
 local anonymous = os.getenv("CAIRN_WRK_ANONYMOUS") == "1"
-local SIGNED = acl ~= "" and "host;x-amz-acl;x-amz-content-sha256;x-amz-date" or "host;x-amz-content-sha256;x-amz-date"
-local aclLine = acl ~= "" and ("x-amz-acl:" .. acl .. "\n") or ""
+-- The extra signed headers, sorted: SigV4's canonical headers go by name, so those before
+-- x-amz-content-sha256 and those after x-amz-date sit on either side of the per-request two.
+local extra = {}
+if acl ~= "" then extra[#extra + 1] = { "x-amz-acl", acl } end
+for line in (os.getenv("CAIRN_WRK_HEADERS") or ""):gmatch("[^\n]+") do
+  local name, value = line:match("^([^:]+):(.*)$")
+  extra[#extra + 1] = { name, value }
+end
+table.sort(extra, function(a, b) return a[1] < b[1] end)
+local preNames, postNames, preLines, postLines, headLines = "", "", "", "", ""
+for _, h in ipairs(extra) do
+  if h[1] < "x-amz-content-sha256" then
+    preNames = preNames .. ";" .. h[1]
+    preLines = preLines .. h[1] .. ":" .. h[2] .. "\n"
+  else
+    postNames = postNames .. ";" .. h[1]
+    postLines = postLines .. h[1] .. ":" .. h[2] .. "\n"
+  end
+  headLines = headLines .. "\r\n" .. h[1] .. ": " .. h[2]
+end
+local SIGNED = "host" .. preNames .. ";x-amz-content-sha256;x-amz-date" .. postNames
+local aclLine = preLines
 local EMPTY_SHA256 = hex(sha256(""))
 
 local nthreads = tonumber(env("CAIRN_WRK_THREADS"))
@@ -121,12 +143,12 @@ function request()
     payloadHash = hex(sha256(body))
   end
   local canonical = method .. "\n" .. path .. "\n\nhost:" .. host .. "\n" .. aclLine .. "x-amz-content-sha256:" .. payloadHash ..
-    "\nx-amz-date:" .. date .. "\n\n" .. SIGNED .. "\n" .. payloadHash
+    "\nx-amz-date:" .. date .. "\n" .. postLines .. "\n" .. SIGNED .. "\n" .. payloadHash
   local scope = day .. "/" .. region .. "/s3/aws4_request"
   local toSign = "AWS4-HMAC-SHA256\n" .. date .. "\n" .. scope .. "\n" .. hex(sha256(canonical))
   local signature = hex(hmac(kSigning, toSign))
   local head = method .. " " .. path .. " HTTP/1.1\r\nHost: " .. host ..
-    (acl ~= "" and ("\r\nx-amz-acl: " .. acl) or "") .. "\r\nx-amz-content-sha256: " .. payloadHash .. "\r\nx-amz-date: " .. date ..
+    headLines .. "\r\nx-amz-content-sha256: " .. payloadHash .. "\r\nx-amz-date: " .. date ..
     "\r\nAuthorization: AWS4-HMAC-SHA256 Credential=" .. accessKey .. "/" .. scope ..
     ", SignedHeaders=" .. SIGNED .. ", Signature=" .. signature
   if method == "PUT" then

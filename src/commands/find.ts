@@ -5,7 +5,7 @@ import { parseDuration, parseSize } from '../config.js';
 import { openBackend, type QueryParams } from './backend.js';
 import { collect, handle, parsePositiveInt, usage, withTarget, type TargetFlags } from './common.js';
 import { JsonArrayWriter, humanSize, humanTime, note, out, printJson } from './output.js';
-import { PAGE_MAX, lockWords, objectLine, pageObjects, versionLine, versionState } from './ls.js';
+import { PAGE_MAX, encryptionWord, lockWords, objectLine, pageObjects, versionLine, versionState } from './ls.js';
 
 // The filter flags come from the filter definitions (src/db/records/filters.ts): a new filter
 // gets its flag, help line and value handling from there.
@@ -66,7 +66,7 @@ export function queryParams(f: FindFlags): QueryParams {
 }
 
 function longLine(o: ObjectSummary, versions: boolean): string {
-  const state = versions ? versionState(o) : lockWords(o.lock);
+  const state = versions ? versionState(o) : [lockWords(o.lock), encryptionWord(o)].filter(Boolean).join(', ');
   const version = `${versions ? `  ${o.versionId}` : ''}${state ? `  (${state})` : ''}`;
   return `${humanTime(o.lastModified)}  ${humanSize(o.size).padStart(10)}  ${(o.contentType || '-').padEnd(24)}  ${(o.etag || '-').padEnd(36)}  ${o.bucket}/${o.key}${version}\n`;
 }
@@ -87,7 +87,7 @@ export function register(program: Command): void {
       .option('-n, --limit <n>', 'at most this many results (default 100); the cursor to continue is printed')
       .option('--all', 'every match (pages through with the cursor)')
       .option('--cursor <cursor>', 'continue from an earlier result')
-      .option('-l, --long', 'also show content type, ETag, lock and legal hold'),
+      .option('-l, --long', 'also show content type, ETag, lock, legal hold and encryption'),
   )
     .addHelpText(
       'after',

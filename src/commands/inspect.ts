@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { isSha256, type ChunkRecord, type ObjectRecord } from '../db/records/index.js';
 import { openBackend } from './backend.js';
 import { handle, requireObjectTarget, usage, withTarget, type TargetFlags } from './common.js';
-import { lockWords } from './ls.js';
+import { lockWords, versionState } from './ls.js';
+import { encryptionWords } from '../db/records/encryption.js';
 import { fields, humanSize, humanTime, out, printJson, table } from './output.js';
 
 const crcHex = (n: number) => (n >>> 0).toString(16).padStart(8, '0');
@@ -30,6 +31,7 @@ export function objectReport(r: ObjectRecord): string {
   }
   for (const [k, v] of Object.entries(r.metadata)) pairs.push([`x-amz-meta-${k}`, v]);
   pairs.push(['Lock', lockWords(r.lock) || 'none']);
+  pairs.push(['Encryption', encryptionWords(r.encryption)]);
   let s = fields(pairs);
   s += `\nChunks (${r.chunks.length}):\n`;
   s += r.chunks.length === 0
@@ -55,7 +57,7 @@ export function objectReport(r: ObjectRecord): string {
       humanTime(v.lastModified),
       v.deleteMarker ? '-' : humanSize(v.size),
       v.etag || '-',
-      [v.isLatest ? 'latest' : '', v.deleteMarker ? 'delete marker' : '', lockWords(v.lock)].filter(Boolean).join(', '),
+      versionState(v),
     ]),
     ['left', 'left', 'right'],
   );

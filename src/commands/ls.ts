@@ -2,12 +2,13 @@ import type { Command } from 'commander';
 import type { BucketSummary, LockState, ObjectSummary } from '../db/records/index.js';
 import { openBackend, type Backend, type QueryParams } from './backend.js';
 import { CliError, handle, parsePositiveInt, splitTarget, withTarget, type TargetFlags } from './common.js';
+import { encryptionTag } from '../db/records/encryption.js';
 import { JsonArrayWriter, humanSize, humanTime, note, out, printJson, table } from './output.js';
 
 /** OBJECTS and SIZE: current objects; VERSIONS: every version holding data; STORED: distinct chunk bytes. */
 export function bucketTable(buckets: BucketSummary[]): string {
   return table(
-    ['NAME', 'OWNER', 'OBJECTS', 'SIZE', 'VERSIONS', 'MARKERS', 'STORED', 'ACCESS', 'REGION', 'CREATED'],
+    ['NAME', 'OWNER', 'OBJECTS', 'SIZE', 'VERSIONS', 'MARKERS', 'STORED', 'ACCESS', 'ENCRYPTION', 'REGION', 'CREATED'],
     buckets.map((b) => [
       b.name,
       b.owner.name ?? b.owner.id.slice(0, 12) + '…',
@@ -17,6 +18,7 @@ export function bucketTable(buckets: BucketSummary[]): string {
       String(b.deleteMarkers),
       humanSize(b.physicalBytes),
       b.public ? 'public' : 'private',
+      b.defaultEncryption === 'none' ? '-' : b.defaultEncryption,
       b.region,
       humanTime(b.createdAt),
     ]),
@@ -37,9 +39,14 @@ export function lockWords(lock: LockState, now = Date.now()): string {
   return words.join(', ');
 }
 
-/** A version's state in words: `latest`, `delete marker`, then its lock. */
-export function versionState(o: Pick<ObjectSummary, 'isLatest' | 'deleteMarker' | 'lock'>): string {
-  return [o.isLatest ? 'latest' : '', o.deleteMarker ? 'delete marker' : '', lockWords(o.lock)].filter(Boolean).join(', ');
+/** A version's state in words: `latest`, `delete marker`, its lock, then its encryption (SSE-S3, SSE-C). */
+export function versionState(o: Pick<ObjectSummary, 'isLatest' | 'deleteMarker' | 'lock' | 'encryption'>): string {
+  return [o.isLatest ? 'latest' : '', o.deleteMarker ? 'delete marker' : '', lockWords(o.lock), encryptionWord(o)].filter(Boolean).join(', ');
+}
+
+/** `SSE-S3`, `SSE-C`, or '' for a version stored in clear. */
+export function encryptionWord(o: Pick<ObjectSummary, 'encryption'>): string {
+  return o.encryption.mode === 'none' ? '' : encryptionTag(o.encryption);
 }
 
 /** objectLine for a listing of versions: the version id after the key, then its state. */

@@ -10,7 +10,7 @@ import { findObjects, parseObjectQuery, QueryError, type ObjectQuery } from '../
 
 // The records query tests' data (test/unit/admin-queries.test.ts, admin-records.test.ts): a real
 // SQLite file seeded with a few thousand objects in three buckets, some with older versions, delete
-// markers, retention and legal holds, owned by two accounts (some versions by a writer that is not
+// markers, retention and legal holds, some encrypted (SSE-S3, SSE-C), owned by two accounts (some versions by a writer that is not
 // the bucket's owner), and a plain JS model of the same rows (one per version:
 // filter + sort by (value, id)) to check every answer against. Chunk files are not needed: queries
 // only read rows. The seed is fixed, so every test file gets the same rows.
@@ -35,6 +35,9 @@ export interface Model {
   legalHold: boolean;
   /** The account that owns it: its writer when that is not the bucket's owner, else the bucket's. */
   owner: string;
+  /** Encryption at rest: every fifth object SSE-S3, every eleventh (not SSE-S3) SSE-C; null in clear. */
+  encryption: 'AES256' | 'SSE-C' | null;
+  sseCustomerKeyMd5: string | null;
 }
 
 /** What a version is written with besides its data. */
@@ -62,6 +65,8 @@ export const bucketIds = new Map<string, number>();
 export const accountIds = new Map<string, string>();
 export const bucketOwner = (bucket: string) => accountIds.get(bucket === 'gamma' ? 'bob' : 'alice')!;
 /** Every seventh object is written by the account that does not own its bucket (ObjectWriter). */
+const encryptionOf = (i: number): Pick<Model, 'encryption' | 'sseCustomerKeyMd5'> =>
+  i % 5 === 1 ? { encryption: 'AES256', sseCustomerKeyMd5: null } : i % 11 === 2 ? { encryption: 'SSE-C', sseCustomerKeyMd5: `md5-${i % 3}==` } : { encryption: null, sseCustomerKeyMd5: null };
 const writerOf = (i: number, bucket: string) => (i % 7 === 3 ? accountIds.get(bucketOwner(bucket) === accountIds.get('bob') ? 'alice' : 'bob')! : bucketOwner(bucket));
 export const chunkSizes = new Map<string, number>();
 
@@ -110,6 +115,7 @@ export function insert(i: number, overrides: Partial<Model> = {}, opts: VersionO
     lockUntil: opts.lockUntil ?? null,
     legalHold: opts.legalHold ?? false,
     owner: writerOf(i, bucket),
+    ...encryptionOf(i),
     ...overrides,
   };
   const { object } = repo.commitObject(
@@ -129,6 +135,8 @@ export function insert(i: number, overrides: Partial<Model> = {}, opts: VersionO
       lockUntil: m.lockUntil,
       legalHold: m.legalHold,
       ownerId: m.owner === bucketOwner(bucket) ? null : m.owner,
+      encryption: m.encryption,
+      sseCustomerKeyMd5: m.sseCustomerKeyMd5,
     },
     placements,
   );
@@ -158,6 +166,8 @@ export function insertMarker(bucket: string, key: string, versionId: string): Mo
     lockUntil: null,
     legalHold: false,
     owner: bucketOwner(bucket),
+    encryption: null,
+    sseCustomerKeyMd5: null,
   });
 }
 
@@ -207,6 +217,8 @@ export function useSeededRecords(): void {
       repo.createBucket({ name, region: 'us-east-1', ownerId: bucketOwner(name), acl });
       bucketIds.set(name, repo.getBucket(name)!.id);
     }
+    // gamma encrypts new writes by default (PutBucketEncryption): its summary says so.
+    repo.setBucketAccess(bucketIds.get('gamma')!, { defaultEncryption: 'AES256' });
     repo.createBucket({ name: 'empty', region: 'us-east-1', ownerId: bucketOwner('empty') });
     opened.sqlite.transaction(() => {
       for (let i = 0; i < N; i++) insert(i);

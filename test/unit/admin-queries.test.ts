@@ -79,6 +79,25 @@ describe('findObjects filters (each one against the model)', () => {
     expect(collect({ 'meta.nobody': 'x' })).toEqual([]);
   });
 
+  it('encryption: SSE-S3 (or AES256), SSE-C, none, any case; each summary says which', () => {
+    const sseS3 = expected((m) => m.encryption === 'AES256');
+    expect(sseS3.length).toBeGreaterThan(10);
+    expect(collect({ encryption: 'SSE-S3' })).toEqual(sseS3);
+    expect(collect({ encryption: 'aes256' })).toEqual(sseS3);
+    expect(collect({ encryption: 'sse-c' })).toEqual(expected((m) => m.encryption === 'SSE-C'));
+    expect(collect({ encryption: 'none', bucket: 'beta' })).toEqual(expected((m) => m.encryption === null && m.bucket === 'beta'));
+    // Every version: delete markers are 'none'.
+    expect(collect({ encryption: 'NONE', versions: 'true' }, 1000)).toEqual(expected((m) => m.encryption === null, 'key', 'asc', 'all'));
+    expect(fieldOf(() => parseObjectQuery({ encryption: 'aws:kms' }))).toBe('encryption');
+    expect(fieldOf(() => parseObjectQuery({ encryption: '' }))).toBe('encryption');
+    const page = findObjects(opened.db, parseObjectQuery({ encryption: 'SSE-C', limit: '1000' })).objects;
+    expect(page.length).toBeGreaterThan(0);
+    for (const o of page) {
+      const m = model.find((x) => x.isCurrent && x.bucket === o.bucket && x.key === o.key)!;
+      expect(o.encryption).toEqual({ mode: 'SSE-C', algorithm: 'AES256', customerKeyMd5: m.sseCustomerKeyMd5 });
+    }
+  });
+
   it('owner, by name or canonical id: the writer, else the bucket owner (an unknown account owns nothing)', () => {
     const alice = accountIds.get('alice')!;
     const bob = accountIds.get('bob')!;
@@ -142,6 +161,9 @@ describe('findObjects combinations, sorts and orders', () => {
       isLatest: true,
       deleteMarker: false,
       lock: { mode: 'GOVERNANCE', retainUntil: new Date(m.lockUntil!).toISOString(), legalHold: false },
+      encryption: m.encryption === 'AES256' ? { mode: 'SSE-S3', algorithm: 'AES256', customerKeyMd5: null }
+        : m.encryption === 'SSE-C' ? { mode: 'SSE-C', algorithm: 'AES256', customerKeyMd5: m.sseCustomerKeyMd5 }
+        : { mode: 'none', algorithm: null, customerKeyMd5: null },
       size: m.size,
       etag: m.etag,
       lastModified: new Date(m.lastModified).toISOString(),

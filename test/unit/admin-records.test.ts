@@ -88,9 +88,17 @@ describe('object and chunk records', () => {
     const old = objectRecord(opened.db, 'alpha', key, 'v0-a')!;
     expect(old).toMatchObject({ versionId: 'v0-a', isLatest: false, size: a.size, etag: a.etag, lock: { mode: 'COMPLIANCE', retainUntil: new Date(a.lockUntil!).toISOString(), legalHold: false } });
     expect(old.chunks.map((c) => c.sha256)).toEqual(a.hashes);
-    expect(rec.versions[3]).toEqual({ versionId: 'v0-a', isLatest: false, deleteMarker: false, size: a.size, etag: a.etag, lastModified: old.lastModified, lock: old.lock });
+    expect(rec.versions[3]).toEqual({ versionId: 'v0-a', isLatest: false, deleteMarker: false, size: a.size, etag: a.etag, lastModified: old.lastModified, lock: old.lock, encryption: old.encryption });
     expect(objectRecord(opened.db, 'alpha', key, 'm0')).toMatchObject({ deleteMarker: true, isLatest: false, size: 0, chunks: [] });
     expect(objectRecord(opened.db, 'alpha', key, 'no-such-version')).toBeUndefined();
+    // Each version says its encryption: SSE-C with the key's MD5, SSE-S3, none.
+    const sseC = model.find((m) => m.isCurrent && m.encryption === 'SSE-C')!;
+    expect(objectRecord(opened.db, sseC.bucket, sseC.key)!.encryption).toEqual({ mode: 'SSE-C', algorithm: 'AES256', customerKeyMd5: sseC.sseCustomerKeyMd5 });
+    const sseS3 = model.find((m) => m.isCurrent && m.encryption === 'AES256' && m.versionId !== 'null')!;
+    const rec3 = objectRecord(opened.db, sseS3.bucket, sseS3.key, sseS3.versionId)!;
+    expect(rec3.encryption).toEqual({ mode: 'SSE-S3', algorithm: 'AES256', customerKeyMd5: null });
+    expect(rec3.versions.find((v) => v.versionId === sseS3.versionId)!.encryption.mode).toBe('SSE-S3');
+    expect(old.encryption).toEqual({ mode: 'none', algorithm: null, customerKeyMd5: null });
     // Each version names its owner: its writer's account, else the bucket owner's.
     for (const m of model.filter((x) => x.bucket === 'alpha' && x.key === keyFor(3))) {
       expect(objectRecord(opened.db, 'alpha', m.key, m.versionId)!.owner, m.versionId).toEqual({ id: m.owner, name: m.owner === bucketOwner('gamma') ? 'bob' : 'alice' });
@@ -150,6 +158,7 @@ describe('bucket summaries and store stats', () => {
         ownership: 'ObjectWriter',
         hasPolicy: false,
         public: s.name === 'beta',
+        defaultEncryption: s.name === 'gamma' ? 'SSE-S3' : 'none',
         createdAt: s.createdAt,
         objects: current.n,
         logicalBytes: current.bytes,

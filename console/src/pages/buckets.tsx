@@ -110,6 +110,7 @@ export function BucketsPage() {
                 <th scope="col" class="num">Physical</th>
                 <th scope="col" class="hide-sm">Created</th>
                 <th scope="col">Access</th>
+                <th scope="col" class="hide-sm">Default encryption</th>
                 {config.can.manageBuckets && <th scope="col"><span class="sr-only">Actions</span></th>}
               </tr>
             </thead>
@@ -151,6 +152,7 @@ function BucketRow({ b, onChanged, onError }: { b: BucketSummary; onChanged: () 
       </td>
       <td class="hide-sm">{formatDate(b.createdAt)}</td>
       <td data-label="Access">{b.public ? <span class="tag warn">public</span> : <span class="tag">private</span>}</td>
+      <td class="hide-sm" data-label="Default encryption">{b.defaultEncryption === 'none' ? <span class="muted">none</span> : <span class="tag">{b.defaultEncryption}</span>}</td>
       {config.can.manageBuckets && (
         <td class="actions">
           <ActionButton

@@ -6,6 +6,7 @@ import { ActionButton, copyText, ErrorBox, Loading, Notice, useLoad, useSession 
 import { Breadcrumbs } from './browse.js';
 import { downloadVersion, VersionList } from './versions.js';
 import { ObjectAccess, ownerText } from './access.js';
+import { encryptionWords } from '../../../src/db/records/encryption.js';
 
 const EXPIRIES: Array<[number, string]> = [
   [900, '15 minutes'],
@@ -101,6 +102,8 @@ export function ObjectPage({ bucket, objectKey, versionId }: { bucket: string; o
             </dd>
             <dt>Lock</dt>
             <dd data-testid="lock-state">{lockText(o.lock) || <span class="muted">none</span>}</dd>
+            <dt>Encryption</dt>
+            <dd data-testid="encryption">{o.encryption.mode === 'none' ? <span class="muted">none</span> : encryptionWords(o.encryption)}</dd>
             <dt>Storage class</dt>
             <dd>{o.storageClass}</dd>
             <dt>Checksum</dt>
@@ -145,6 +148,9 @@ export function ObjectPage({ bucket, objectKey, versionId }: { bucket: string; o
 
           {o.deleteMarker ? (
             <Notice kind="info">A delete marker: no data. While it is the newest version the key has no current object; restore an older version below.</Notice>
+          ) : o.encryption.mode === 'SSE-C' ? (
+            // A presigned link cannot carry the client's key headers: S3 refuses such a GET without them.
+            <Notice kind="info">Encrypted with the client's own key (SSE-C): only a request that brings that key can read it, so the console offers no link or download.</Notice>
           ) : (
             <>
               <h2>Share a link</h2>

@@ -89,6 +89,7 @@ export function SearchPage({ bucket, query }: { bucket: string; query: URLSearch
                 <th scope="col" class="hide-sm">Modified</th>
                 <th scope="col" class="hide-sm">Type</th>
                 <th scope="col" class="hide-sm">Lock</th>
+                <th scope="col" class="hide-sm">Encryption</th>
               </tr>
             </thead>
             <tbody>
@@ -108,6 +109,7 @@ export function SearchPage({ bucket, query }: { bucket: string; query: URLSearch
                   <td class="hide-sm">{formatDate(o.lastModified)}</td>
                   <td class="hide-sm">{o.deleteMarker ? '' : o.contentType}</td>
                   <td class="hide-sm">{lockText(o.lock)}</td>
+                  <td class="hide-sm">{o.encryption.mode === 'none' ? '' : o.encryption.mode}</td>
                 </tr>
               ))}
             </tbody>

@@ -47,7 +47,7 @@ export function VersionList(props: { api: Api; record: ObjectRecord; leaf: strin
                   <a href={objectHref(o.bucket, o.key, v.versionId)} aria-current={v.versionId === o.versionId ? 'page' : undefined}>
                     <code>{v.versionId}</code>
                   </a>{' '}
-                  <span class="muted small">{versionNote(v)}</span>
+                  <span class="muted small">{[versionNote(v), v.encryption.mode === 'none' ? '' : v.encryption.mode].filter(Boolean).join(', ')}</span>
                 </td>
                 <td data-label="Modified">{formatDate(v.lastModified)}</td>
                 <td class="num" data-label="Size">
@@ -55,7 +55,8 @@ export function VersionList(props: { api: Api; record: ObjectRecord; leaf: strin
                 </td>
                 <td data-label="Lock">{lockText(v.lock) || <span class="muted">none</span>}</td>
                 <td data-label="Actions">
-                  {!v.deleteMarker && (
+                  {/* An SSE-C version needs its client's key to be read or copied: the console has none. */}
+                  {!v.deleteMarker && v.encryption.mode !== 'SSE-C' && (
                     <span class="buttons inline">
                       <ActionButton label={`Download version ${v.versionId}`} onClick={() => downloadVersion(api, o.bucket, o.key, leaf, v.versionId)} onError={props.onError}>
                         Download

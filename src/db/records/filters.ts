@@ -44,7 +44,8 @@ export type FilterColumn =
   | 'lockMode'
   | 'lockUntil'
   | 'legalHold'
-  | 'ownerId';
+  | 'ownerId'
+  | 'encryption';
 
 /** The SQL pieces a filter compiles to (objects.ts supplies them, bound to one Db). */
 export interface SqlKit {
@@ -212,6 +213,19 @@ export const FILTERS = {
         .optional(),
     where: (alg, k) => (alg === 'NONE' ? k.sql`${k.objects.checksumAlgorithm} is null` : k.eq(k.objects.checksumAlgorithm, alg)),
   }),
+  // One word per mode, as the records show it (encryption.ts); AES256 is S3's header value for SSE-S3.
+  encryption: value({
+    input: 'text',
+    cli: { arg: 'mode', help: 'encrypted at rest with: SSE-S3 (or AES256), SSE-C, or none' },
+    form: { label: 'Encryption', attrs: { placeholder: 'SSE-S3, SSE-C or none' } },
+    parse: (k) =>
+      k.z
+        .string()
+        .transform((v) => ({ 'sse-s3': 'AES256', aes256: 'AES256', 'sse-c': 'SSE-C', none: 'none' })[v.trim().toLowerCase()] ?? v)
+        .pipe(k.z.enum(['AES256', 'SSE-C', 'none'], { error: 'one of SSE-S3 (or AES256), SSE-C, none' }))
+        .optional(),
+    where: (mode, k) => (mode === 'none' ? k.sql`${k.objects.encryption} is null` : k.eq(k.objects.encryption, mode)),
+  }),
   // A row per version: without the switch only current objects, as GET and ListObjects see them.
   versions: value({
     input: 'switch',
@@ -268,6 +282,7 @@ export const SEARCH_PAGE_ORDER = [
   'modifiedBefore',
   'contentType',
   'owner',
+  'encryption',
   'meta',
   'versions',
   'locked',

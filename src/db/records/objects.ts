@@ -7,6 +7,7 @@ import { decodeCursor, encodeCursor, type Cursor } from './cursor.js';
 import { FILTER_LIST, NO_MATCH, type SortField, type SqlKit, type Where } from './filters.js';
 import type { ObjectQuery } from './query.js';
 import { accountIdOf, accountNames, ownerRef } from './owners.js';
+import { encryptionInfo } from './encryption.js';
 
 // Object records: pure reads over the drizzle Db. Sorting and keyset paging use (sort column, id)
 // indexes, so a page costs an index seek whatever its depth. A row is a version: the `versions`
@@ -147,6 +148,7 @@ function summary(r: ObjectRow, bucket: string, isLatest: boolean, owner: OwnerRe
     isLatest,
     deleteMarker: r.deleteMarker,
     lock: lockState(r),
+    encryption: encryptionInfo(r),
     size: r.size,
     etag: r.etag,
     lastModified: new Date(r.lastModified).toISOString(),
@@ -190,6 +192,8 @@ export function objectRecord(db: Db, bucket: string, key: string, versionId?: st
       lockMode: objects.lockMode,
       lockUntil: objects.lockUntil,
       legalHold: objects.legalHold,
+      encryption: objects.encryption,
+      sseCustomerKeyMd5: objects.sseCustomerKeyMd5,
     })
     .from(objects)
     .where(byKey)
@@ -230,6 +234,7 @@ export function objectRecord(db: Db, bucket: string, key: string, versionId?: st
         etag: v.etag,
         lastModified: new Date(v.lastModified).toISOString(),
         lock: lockState(v),
+        encryption: encryptionInfo(v),
       }),
     ),
   };

@@ -7,9 +7,27 @@ export interface OwnerRef {
   name: string | null;
 }
 
+/**
+ * How a version is encrypted at rest (docs/encryption.md), one shape for every front-end:
+ * 'none' (stored in clear; a delete marker too), 'SSE-S3' (the server's key: algorithm AES256)
+ * or 'SSE-C' (the client's key, never stored: customerKeyMd5 is its base64 MD5, what a GET's key
+ * is checked against). Which server key sealed an SSE-S3 version is in each chunk's header, not
+ * in the metadata, so the records do not name it.
+ */
+export type EncryptionMode = 'none' | 'SSE-S3' | 'SSE-C';
+export interface EncryptionInfo {
+  mode: EncryptionMode;
+  /** 'AES256' for SSE-S3 and SSE-C (S3's name for both); null for 'none'. */
+  algorithm: 'AES256' | null;
+  /** SSE-C only: base64 MD5 of the client's key. */
+  customerKeyMd5: string | null;
+}
+
 export interface BucketSummary {
   name: string;
   region: string;
+  /** PutBucketEncryption's default for new writes: 'SSE-S3', or 'none' (the server's encryptAll may still apply). */
+  defaultEncryption: 'SSE-S3' | 'none';
   /** The account that owns the bucket. */
   owner: OwnerRef;
   /** Object ownership (PutBucketOwnershipControls): BucketOwnerEnforced turns ACLs off. */
@@ -69,6 +87,7 @@ export interface ObjectSummary {
   isLatest: boolean;
   deleteMarker: boolean;
   lock: LockState;
+  encryption: EncryptionInfo;
   size: number;
   etag: string;
   lastModified: string;
@@ -108,7 +127,7 @@ export interface ObjectRecord extends ObjectSummary {
   versionsTruncated?: true;
 }
 
-export type VersionEntry = Pick<ObjectSummary, 'versionId' | 'isLatest' | 'deleteMarker' | 'size' | 'etag' | 'lastModified' | 'lock'>;
+export type VersionEntry = Pick<ObjectSummary, 'versionId' | 'isLatest' | 'deleteMarker' | 'size' | 'etag' | 'lastModified' | 'lock' | 'encryption'>;
 
 export interface ChunkRecord {
   sha256: string;

@@ -80,6 +80,7 @@ function access(b: typeof buckets.$inferSelect, names: Map<string, string>) {
     ownership: b.ownership,
     hasPolicy: b.policy !== null,
     public: bucketIsPublic(b),
+    defaultEncryption: b.defaultEncryption === 'AES256' ? ('SSE-S3' as const) : ('none' as const),
     createdAt: new Date(b.createdAt).toISOString(),
   };
 }
