@@ -82,6 +82,36 @@ describe('chunk cipher', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('a sealed read checks tag and CRC32C before its last piece: a flipped byte or a swapped chunk never yields it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-cipher-'));
+    try {
+      const store = new ChunkStore({ dataDir: dir, durability: 'relaxed' });
+      await store.init();
+      const a = await store.put(randomBytes(350_000), server);
+      const b = await store.put(randomBytes(350_000), server);
+      const read = async (ref: typeof a) => {
+        const got: number[] = [];
+        const err = await (async () => { for await (const p of store.readPieces(ref, 100_000, undefined, serverOpen)) got.push(p.length); })().catch((e: Error) => e);
+        return { got, err };
+      };
+      expect((await read(a)).got).toEqual([100_000, 100_000, 100_000, 50_000]);
+      // Another valid sealed chunk of the same size under the same key opens cleanly (the tag does
+      // not bind a chunk to its name): the row's CRC32C catches it.
+      fs.copyFileSync(store.chunkPath(b.hash), store.chunkPath(a.hash));
+      const swapped = await read(a);
+      expect(String(swapped.err)).toMatch(/chunk corrupt/);
+      expect(swapped.got).toEqual([100_000, 100_000, 100_000]);
+      const bytes = fs.readFileSync(store.chunkPath(b.hash));
+      bytes[150_000]! ^= 1;
+      fs.writeFileSync(store.chunkPath(b.hash), bytes);
+      const flipped = await read(b);
+      expect(String(flipped.err)).toMatch(/authentication failed/);
+      expect(flipped.got).toEqual([100_000, 100_000, 100_000]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('server key file', () => {
