@@ -1,27 +1,26 @@
 // Reading sealed (encrypted) chunks for ChunkStore: a chunk's plaintext in pieces, decrypted as
 // they are read, and its header alone. The cipher is chunk-cipher.ts; docs/encryption.md.
-import type { DecipherGCM } from 'node:crypto';
 import { crc32c } from '../s3/checksums.js';
 import type { ChunkBackend } from './backend.js';
-import { decipherFor, MAX_HEADER, open as openSealed, parseHeader, TAG_BYTES, type ChunkHeader, type OpenKeys } from './chunk-cipher.js';
+import { decipherFor, decryptInto, MAX_HEADER, open as openSealed, parseHeader, TAG_BYTES, type ChunkHeader, type OpenKeys } from './chunk-cipher.js';
 import { verifiedInline, type ChunkRef } from './chunk-store.js';
 
 /**
  * readPieces of a sealed chunk: its plaintext in pieces, decrypted as they are read. The GCM
  * tag (read first) and the stored bytes' size and CRC32C are checked before the last piece is
- * yielded: the generator throws then instead of giving it, so a consumer that holds back its last piece never passes on a tampered
- * chunk whole. Each piece is a new buffer (a decipher writes its own output).
+ * yielded: the generator throws then instead of giving it, so a tampered chunk never leaves whole.
  *
  * The stored bytes' CRC32C is still checked, though the tag catches any change to a chunk's own
  * bytes: the tag does not bind a chunk to its name. A whole other sealed chunk of the same size
  * under the same key (a file restored or renamed to the wrong hash) opens cleanly; only the row's
- * CRC32C tells it is not this chunk. It costs ~4% of the sealed read (aws-crt's CRC32C runs at
- * >10 GB/s; bench/results/encryption-read.md).
+ * CRC32C tells it is not this chunk. It is cheap (aws-crt's CRC32C runs at >10 GB/s).
  *
  * The disk read of the next piece is in flight while this one decrypts (two scratch buffers,
- * alternating), as the plain path's reads overlap the socket's sends.
+ * alternating), as the plain path's reads overlap the socket's sends. With `take` (the reader's
+ * recycled buffers) each piece decrypts into one of those (decryptInto in chunk-cipher.ts);
+ * without it each piece is a new buffer.
  */
-export async function* readSealed(backend: ChunkBackend, ref: ChunkRef, pieceSize: number, keys: OpenKeys): AsyncGenerator<Buffer, void, undefined> {
+export async function* readSealed(backend: ChunkBackend, ref: ChunkRef, pieceSize: number, keys: OpenKeys, take?: (bytes: number) => Buffer): AsyncGenerator<Buffer, void, undefined> {
   const stored = ref.storedSize ?? ref.size;
   if (ref.data) {
     const plain = openSealed(verifiedInline(ref), keys, ref.hash);
@@ -47,44 +46,40 @@ export async function* readSealed(backend: ChunkBackend, ref: ChunkRef, pieceSiz
     if (end < header.length || end - header.length !== ref.size) throw corrupt();
     const tag = Buffer.allocUnsafe(TAG_BYTES);
     await readAt(tag, end);
-    const finish = (d: DecipherGCM, storedCrc: number) => {
+    const decipher = decipherFor(header, head, keys, ref.hash);
+    decipher.setAuthTag(tag);
+    const bytes = Math.min(pieceSize, Math.max(1, ref.size));
+    const scratch = [Buffer.allocUnsafeSlow(bytes), Buffer.allocUnsafeSlow(bytes)];
+    const finish = (storedCrc: number) => {
       try {
-        d.final();
+        decipher.final();
       } catch {
         throw corrupt(' (authentication failed)');
       }
       if (storedCrc !== ref.crc32c >>> 0) throw corrupt();
     };
-    const decipher = decipherFor(header, head, keys, ref.hash);
-    decipher.setAuthTag(tag);
     let crc = crc32c(head.subarray(0, header.length));
-    const bytes = Math.min(pieceSize, Math.max(1, ref.size));
-    // Decrypted from before the next read lands in it: update() has copied it out by then.
-    const scratch = [Buffer.allocUnsafeSlow(bytes), Buffer.allocUnsafeSlow(bytes)];
-    const pieceAt = (pos: number, i: number) => scratch[i % 2]!.subarray(0, Math.min(bytes, end - pos));
-    // Handled at once: a read failing while the consumer holds a piece must not be "unhandled";
-    // it still throws where it is awaited.
-    const readAhead = (into: Buffer, position: number) => {
-      const p = readAt(into, position);
+    // A read failing while the consumer holds a piece must not be an unhandled rejection; it
+    // still throws where it is awaited. A buffer is read into again only once decrypted from.
+    const readAhead = (pos: number, i: number) => {
+      const into = scratch[i % 2]!.subarray(0, Math.min(bytes, end - pos));
+      const p = readAt(into, pos);
       p.catch(() => undefined);
-      return p;
+      return { into, p };
     };
-    let piece = pieceAt(header.length, 0);
-    ahead = readAhead(piece, header.length);
+    let next = readAhead(header.length, 0);
     for (let pos = header.length, i = 0; pos < end; i++) {
-      await ahead;
-      ahead = undefined;
-      const next = pos + piece.length;
-      const nextPiece = next < end ? pieceAt(next, i + 1) : undefined;
-      if (nextPiece) ahead = readAhead(nextPiece, next);
+      const piece = next.into;
+      await (ahead = next.p);
+      pos += piece.length;
+      if (pos < end) next = readAhead(pos, i + 1);
+      ahead = pos < end ? next.p : undefined;
       crc = crc32c(piece, crc);
-      const plain = decipher.update(piece);
-      if (!nextPiece) finish(decipher, crc32c(tag, crc));
+      const plain = take ? decryptInto(decipher, piece, take(piece.length)) : decipher.update(piece);
+      if (pos >= end) finish(crc32c(tag, crc));
       yield plain;
-      pos = next;
-      piece = nextPiece!;
     }
-    if (ref.size === 0) finish(decipher, crc32c(tag, crc));
+    if (ref.size === 0) finish(crc32c(tag, crc));
   } finally {
     // A consumer that stops early: the read in flight must land before the file closes.
     await ahead?.catch(() => undefined);
