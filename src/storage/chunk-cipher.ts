@@ -125,21 +125,6 @@ export function decipherFor(header: ChunkHeader, headerBytes: Buffer, keys: Open
   return d;
 }
 
-/** Bytes a decipher's update() is given at once when its output is copied out (decryptInto). */
-export const DECRYPT_STEP = 64 * 1024;
-
-/**
- * Decrypts `input` into `out` (at least as long) in steps of DECRYPT_STEP. update() allocates its
- * output: at 1 MiB that is an mmap, 256 page faults and an munmap per piece, and 1 GiB of external
- * memory per 1 GiB GET, which V8 answers with full mark-compacts (see PiecePool in
- * chunk-reader.ts). 64 KiB outputs die young, come from malloc's free lists, and the copy is
- * cheap: bench/results/encryption-read.md.
- */
-export function decryptInto(d: DecipherGCM, input: Buffer, out: Buffer): Buffer {
-  for (let at = 0; at < input.length; at += DECRYPT_STEP) d.update(input.subarray(at, at + DECRYPT_STEP)).copy(out, at);
-  return out.subarray(0, input.length);
-}
-
 /** Opens a whole sealed chunk (inline chunks, tests); throws "chunk corrupt" when the tag fails. */
 export function open(stored: Buffer, keys: OpenKeys, hash: string): Buffer {
   const header = parseHeader(stored.subarray(0, Math.min(stored.length, MAX_HEADER)), hash);

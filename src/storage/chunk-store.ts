@@ -232,7 +232,7 @@ export class ChunkStore {
    */
   async *readPieces(ref: ChunkRef, pieceSize: number, take?: (bytes: number) => Buffer, keys?: OpenKeys): AsyncGenerator<Buffer, void, undefined> {
     if (keys) {
-      yield* readSealed(this.backend, ref, pieceSize, keys, take);
+      yield* readSealed(this.backend, ref, pieceSize, keys);
       return;
     }
     if (ref.data) {
