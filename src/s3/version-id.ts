@@ -7,7 +7,10 @@ import { S3Error } from './errors.js';
 const VERSION_ID = /^[A-Za-z0-9_-]{32}$/;
 
 export function newVersionId(): string {
-  return randomBytes(24).toString('base64url');
+  const id = randomBytes(24).toString('base64url');
+  // Never a leading '-': command lines read `--version-id -Abc...` as an option (the aws CLI's
+  // argparse refuses it), so one id in 64 could not be typed back as a plain argument.
+  return id.startsWith('-') ? `_${id.slice(1)}` : id;
 }
 
 /** Whether a client-given version id can name a version here ('null' or one cairn made). */
