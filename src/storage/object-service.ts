@@ -217,9 +217,6 @@ export class ObjectService {
       return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
     }
     const { store } = this.deps;
-    // A server key this server lacks fails the GET with InternalError (logged) before any byte
-    // is sent, not as a cut connection: the first chunk's header names its key.
-    if (keys?.server && refs.length > 0) keys.server((await store.sealedHeader(refs[0]!)).keyId);
     const hashes = [...new Set(refs.map((r) => r.hash))];
     for (const hash of hashes) store.pin(hash);
     this.activeReads++;
@@ -232,6 +229,10 @@ export class ObjectService {
       void this.removeFreed(hashes);
     };
     try {
+      // A server key this server lacks fails the GET with InternalError (logged) before any byte
+      // is sent, not as a cut connection: the first chunk's header names its key. Read once the
+      // chunks are pinned, so an overwrite cannot remove the file between the list and the read.
+      if (keys?.server && refs.length > 0) keys.server((await store.sealedHeader(refs[0]!)).keyId);
       const stream = readObjectPieces(store, refs, start, end, { pieceSize: readPieceSize(this.activeReads), keys });
       // 'close' follows the end, an error and a destroy (Koa destroys the body when the response ends).
       stream.once('close', release);
