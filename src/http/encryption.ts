@@ -14,11 +14,11 @@ const SSE = 'x-amz-server-side-encryption';
 const CUSTOMER = 'x-amz-server-side-encryption-customer-';
 const COPY_CUSTOMER = 'x-amz-copy-source-server-side-encryption-customer-';
 
-/** The request's headers as a plain record (repeated headers joined). */
+/** The request's headers as a plain record (repeated headers joined, by Node). */
 export function headerRecord(ctx: S3Context): HeaderRecord {
-  const out: HeaderRecord = {};
-  for (const [name, v] of Object.entries(ctx.req.headers)) out[name] = Array.isArray(v) ? v.join(',') : v;
-  return out;
+  // Node's parsed headers as they are, no copy per request: it joins repeated headers into one
+  // string, and the only one it keeps as an array (set-cookie) is none that S3 parsing reads.
+  return ctx.req.headers as HeaderRecord;
 }
 
 /** Whether the request came over TLS (as aws:SecureTransport decides it). */
