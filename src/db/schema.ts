@@ -50,6 +50,10 @@ export const buckets = sqliteTable('buckets', {
   lockDefaultYears: integer('lock_default_years'),
   /** PutBucketEncryption: the default server-side encryption of new writes ('AES256' = SSE-S3); null = none. */
   defaultEncryption: text('default_encryption', { enum: ['AES256'] }),
+  /** PutBucketTagging: the bucket's tag set as JSON [[key, value], ...] in the order sent; null = none. */
+  tags: text('tags'),
+  /** PutBucketLifecycleConfiguration: the validated rules as JSON (src/s3/lifecycle.ts); null = none. */
+  lifecycle: text('lifecycle'),
 });
 
 /** Retention and legal hold of a version (object lock), also carried by an upload until it completes. */
@@ -108,6 +112,8 @@ export const objects = sqliteTable(
     ...lockColumns(),
     ...aclColumns(),
     ...encryptionColumns(),
+    /** How many tags the version has (x-amz-tagging-count on GET and HEAD without a lookup); the tags are in object_tags. */
+    tagCount: integer('tag_count').notNull().default(0),
   },
   (t) => [
     // Every query of current objects says `is_current = 1` literally, so SQLite uses this index.
@@ -188,6 +194,8 @@ export const multipartUploads = sqliteTable(
     ...lockColumns(),
     ...aclColumns(),
     ...encryptionColumns(),
+    /** x-amz-tagging of CreateMultipartUpload, JSON [[key, value], ...]: the tags the completed version gets; null = none. */
+    tags: text('tags'),
   },
   (t) => [index('multipart_uploads_bucket_key').on(t.bucketId, t.key, t.id), index('multipart_uploads_initiated').on(t.initiated)],
 );
@@ -242,6 +250,46 @@ export const objectParts = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.objectId, t.partNumber] })],
 );
+
+/**
+ * A version's tags (object tagging). Rows go with their version (ON DELETE CASCADE); the
+ * (key, value) index serves the records' tag filter and lifecycle's tag filters.
+ */
+export const objectTags = sqliteTable(
+  'object_tags',
+  {
+    objectId: integer('object_id')
+      .notNull()
+      .references(() => objects.id, { onDelete: 'cascade' }),
+    key: text('key').notNull(),
+    value: text('value').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.objectId, t.key] }), index('object_tags_key_value').on(t.key, t.value, t.objectId)],
+);
+
+/** What each lifecycle pass did (the worker's and `cairn lifecycle run`'s): /v1/stats and the dashboard show the latest. */
+export const lifecycleRuns = sqliteTable('lifecycle_runs', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  startedAt: integer('started_at').notNull(),
+  finishedAt: integer('finished_at'),
+  /** 'worker' or 'cli'. */
+  trigger: text('trigger').notNull(),
+  /** The clock the rules were evaluated at (ms; `--at` may set it). */
+  evaluatedAt: integer('evaluated_at').notNull(),
+  /** Versions removed for good (current expiry on unversioned buckets, noncurrent expiry). */
+  versionsExpired: integer('versions_expired').notNull().default(0),
+  /** Delete markers added (current expiry on versioned buckets). */
+  markersAdded: integer('markers_added').notNull().default(0),
+  /** Expired object delete markers removed. */
+  markersRemoved: integer('markers_removed').notNull().default(0),
+  uploadsAborted: integer('uploads_aborted').notNull().default(0),
+  /** Bytes of the versions and uploads removed. */
+  bytesExpired: integer('bytes_expired').notNull().default(0),
+  /** Versions a rule selected that object lock or legal hold kept. */
+  lockedKept: integer('locked_kept').notNull().default(0),
+  /** Set when the pass stopped on an error (message only). */
+  error: text('error'),
+});
 
 /** Recently completed uploads, so a retried Complete gets the same answer as the first. */
 export const completedUploads = sqliteTable('completed_uploads', {

@@ -23,7 +23,14 @@ export interface BucketRow {
   lockDefaultYears: number | null;
   /** PutBucketEncryption's default for new writes ('AES256' = SSE-S3); null = none. */
   defaultEncryption: 'AES256' | null;
+  /** PutBucketTagging's tag set (JSON [[key, value], ...]); null = none. */
+  tags: string | null;
+  /** PutBucketLifecycleConfiguration's rules (JSON, src/s3/lifecycle.ts); null = none. */
+  lifecycle: string | null;
 }
+
+/** A tag set in the order it was given: [key, value] pairs, keys unique (src/s3/tagging.ts validates). */
+export type TagSet = [string, string][];
 
 export type VersioningStatus = 'Enabled' | 'Suspended';
 
@@ -111,6 +118,8 @@ export interface ObjectRow extends AttributeColumns, LockColumns, AclColumns, En
   /** The newest version of its key and not a delete marker: what GET and ListObjects see. */
   isCurrent: boolean;
   deleteMarker: boolean;
+  /** How many tags the version has (its tags are read with ObjectStore.getTags). */
+  tagCount: number;
 }
 
 /**
@@ -119,7 +128,10 @@ export interface ObjectRow extends AttributeColumns, LockColumns, AclColumns, En
  * anything else is a new version; either way it becomes the newest.
  */
 export type NewObject = Pick<ObjectRow, 'size' | 'etag' | 'lastModified'> &
-  Partial<Pick<ObjectRow, 'checksumAlgorithm' | 'checksumValue' | 'checksumType' | 'partCount' | 'versionId' | 'deleteMarker'> & AttributeColumns & LockColumns & AclColumns & EncryptionColumns>;
+  Partial<Pick<ObjectRow, 'checksumAlgorithm' | 'checksumValue' | 'checksumType' | 'partCount' | 'versionId' | 'deleteMarker'> & AttributeColumns & LockColumns & AclColumns & EncryptionColumns> & {
+    /** The new version's tags (none when absent). */
+    tags?: TagSet;
+  };
 
 /** A write's precondition, decided in the step that commits it (If-None-Match: *, If-Match). */
 export interface WriteCondition {
@@ -193,9 +205,11 @@ export interface UploadRow extends AttributeColumns, LockColumns, AclColumns, En
   initiated: number;
   checksumAlgorithm: string | null;
   checksumType: string | null;
+  /** CreateMultipartUpload's x-amz-tagging (JSON TagSet) for the version Complete makes; null = none. */
+  tags: string | null;
 }
-export type NewUpload = Omit<UploadRow, keyof AttributeColumns | keyof LockColumns | keyof AclColumns | keyof EncryptionColumns> &
-  Partial<AttributeColumns & LockColumns & AclColumns & EncryptionColumns>;
+export type NewUpload = Omit<UploadRow, keyof AttributeColumns | keyof LockColumns | keyof AclColumns | keyof EncryptionColumns | 'tags'> &
+  Partial<AttributeColumns & LockColumns & AclColumns & EncryptionColumns & Pick<UploadRow, 'tags'>>;
 
 export interface PartRow {
   uploadId: string;
