@@ -34,6 +34,7 @@ export const S3_ERRORS = {
   InvalidDigest: [400, 'The Content-MD5 you specified is not valid.'],
   InvalidRange: [416, 'The requested range is not satisfiable'],
   InvalidRequest: [400, 'Invalid Request'],
+  InvalidTag: [400, 'The TagKey you have provided is invalid'],
   // POST Object (src/s3/post-policy.ts, src/http/form.ts): S3's codes for a bad policy, form or prelude.
   InvalidPolicyDocument: [400, 'The content of the form does not meet the conditions specified in the policy document.'],
   MalformedPOSTRequest: [400, 'The body of your POST request is not well-formed multipart/form-data.'],
