@@ -176,6 +176,8 @@ describe('GetObjectAttributes', () => {
     }
     const none = await s3Error(s3.send(new GetObjectAttributesCommand({ Bucket: B, Key: 'no-such', ObjectAttributes: ['ETag'] })));
     expect([none.name, none.$metadata.httpStatusCode]).toEqual(['NoSuchKey', 404]);
+    const owner = await s3Error(s3.send(new GetObjectAttributesCommand({ Bucket: B, Key: 'single', ObjectAttributes: ['ETag'], ExpectedBucketOwner: '111122223333' })));
+    expect([owner.name, owner.$metadata.httpStatusCode]).toEqual(['AccessDenied', 403]);
   });
 });
 
