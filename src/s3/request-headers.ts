@@ -185,6 +185,7 @@ export const OPERATIONS: Readonly<Record<string, Rows>> = {
   },
   ListObjects: {
     ...LIST_PAGING('?marker'),
+    '?encoding-type': does('url: Key, Marker, NextMarker, Delimiter and CommonPrefixes percent-encoded, not the top-level Prefix (what botocore decodes); other values InvalidArgument'),
     '?max-keys': does('page size, 1000 at most'),
     ...OWNER_AND_PAYER,
     'x-amz-optional-object-attributes': refused('none', 'RestoreStatus: cairn archives and restores nothing'),
