@@ -163,7 +163,12 @@ export async function authorizeCopySource(
 
 async function check(access: BucketAccess, rule: OperationRule, key: string | undefined, versionId: string | undefined, lookups: AccessLookups): Promise<void> {
   const action = versionId !== undefined && rule.versioned ? rule.versioned : rule.action;
-  const decision = access.decide(rule, action, key);
+  let decision = access.decide(rule, action, key);
+  if (rule.also && decision !== 'deny') {
+    // Both actions must pass: the stricter of the two decisions stands (allow < object ACL < deny).
+    const second = access.decide(rule, versionId !== undefined ? rule.also.versioned : rule.also.action, key);
+    if (second === 'deny' || second === 'not-owner' || (second === 'object' && decision === 'allow')) decision = second;
+  }
   if (decision === 'allow') return;
   if (decision === 'not-owner') {
     throw new S3Error('MethodNotAllowed', {}, "The bucket policy operations are for the bucket owner's account only.");
@@ -181,7 +186,7 @@ async function check(access: BucketAccess, rule: OperationRule, key: string | un
  */
 export function concealMissing(err: unknown, operation: string, access: BucketAccess | undefined): unknown {
   if (!access || !(err instanceof S3Error) || err.code !== 'NoSuchKey') return err;
-  if (operation !== 'GetObject' && operation !== 'HeadObject') return err;
+  if (operation !== 'GetObject' && operation !== 'HeadObject' && operation !== 'GetObjectAttributes') return err;
   return mayList(access) ? err : new S3Error('AccessDenied');
 }
 

@@ -8,6 +8,8 @@ export interface OperationRule {
   /** The policy action ('s3:GetObject'); with a version id, `versioned` instead. */
   action: string;
   versioned?: string;
+  /** A second action the request needs as well (a policy must allow both); with a version id, its `versioned`. */
+  also?: { action: string; versioned: string };
   /** The ACL permission that allows it, on the bucket's ACL or the object's. */
   acl?: { on: 'bucket' | 'object'; permission: AclPermission };
   /** False: no ACL allows the `versioned` action (only the owner or a policy does). */
@@ -68,6 +70,14 @@ export const OPERATION_RULES: Readonly<Record<string, OperationRule>> = {
   ListParts: { action: 's3:ListMultipartUploadParts', acl: bucketAcl('READ') },
   GetObject: { action: 's3:GetObject', versioned: 's3:GetObjectVersion', acl: objectAcl('READ') },
   HeadObject: { action: 's3:GetObject', versioned: 's3:GetObjectVersion', acl: objectAcl('READ') },
+  // AWS: READ on the object, and both s3:GetObject and s3:GetObjectAttributes (with a version id,
+  // s3:GetObjectVersion and s3:GetObjectVersionAttributes).
+  GetObjectAttributes: {
+    action: 's3:GetObject',
+    versioned: 's3:GetObjectVersion',
+    also: { action: 's3:GetObjectAttributes', versioned: 's3:GetObjectVersionAttributes' },
+    acl: objectAcl('READ'),
+  },
   // AWS's ACL mapping: bucket WRITE gives s3:DeleteObjectVersion only when the grantee is the
   // bucket's owner (who needs no grant here): another account may add delete markers, never
   // remove versions for good.

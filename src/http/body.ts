@@ -28,13 +28,11 @@ export interface Payload {
 export function requestPayload(ctx: S3Context, opts: { requireLength: boolean; checksumHeaders?: boolean }): Payload {
   const auth = ctx.state.auth;
   const mode = auth?.payload.kind ?? 'unsigned';
-  const encodings = (header(ctx, 'content-encoding') ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const contentEncoding = header(ctx, 'content-encoding') ?? '';
+  const encodings = contentEncoding.split(',').map((s) => s.trim()).filter(Boolean);
   const sha = header(ctx, 'x-amz-content-sha256') ?? '';
   const chunked = mode === 'streaming-signed' || mode === 'streaming-unsigned-trailer' || sha.startsWith('STREAMING-') || encodings.includes('aws-chunked');
-  const storedEncoding = encodings.filter((e) => e !== 'aws-chunked').join(',') || undefined;
+  const storedEncoding = withoutAwsChunked(contentEncoding);
 
   const contentLength = parseLength(header(ctx, 'content-length'), 'Content-Length');
   const contentMd5 = parseContentMd5(header(ctx, 'content-md5'));
@@ -149,4 +147,13 @@ export function parseContentMd5(value: string | undefined): Buffer | undefined {
   const buf = Buffer.from(value.trim(), 'base64');
   if (buf.length !== 16 || buf.toString('base64') !== value.trim()) throw new S3Error('InvalidDigest', { 'Content-MD5': value });
   return buf;
+}
+
+/**
+ * Content-Encoding to store: the client's value with the aws-chunked coding taken out and the rest
+ * kept as sent ("aws-chunked, deflate, gzip" stores "deflate, gzip", spaces and all).
+ */
+export function withoutAwsChunked(value: string): string | undefined {
+  const kept = value.split(',').filter((coding) => coding.trim() !== 'aws-chunked');
+  return kept.join(',').trim() || undefined;
 }

@@ -25,6 +25,7 @@ import {
   putObjectRetention,
 } from './handlers/versions.js';
 import { deleteObject, getObject, headObject, putObject } from './handlers/object.js';
+import { getObjectAttributes } from './handlers/object-attributes.js';
 import { copyObject } from './handlers/copy.js';
 import { postObject } from './handlers/post-object.js';
 import { deleteBucketCors, getBucketCors, putBucketCors } from './handlers/cors.js';
@@ -79,11 +80,11 @@ export const UNSUPPORTED = [
   'lifecycle', 'tagging', 'website', 'logging', 'notification', 'replication',
   'publicAccessBlock', 'accelerate',
   'requestPayment', 'analytics', 'metrics', 'inventory', 'intelligent-tiering',
-  'torrent', 'restore', 'select', 'attributes', 'session',
+  'torrent', 'restore', 'select', 'session',
 ];
 
 /** Sub-resources of the other kind (an object's retention asked of a bucket...): refused the same way. */
-const OBJECT_ONLY = ['retention', 'legal-hold'];
+const OBJECT_ONLY = ['retention', 'legal-hold', 'attributes'];
 const BUCKET_ONLY = ['encryption', 'cors', 'versioning', 'versions', 'object-lock', 'policy', 'policyStatus', 'ownershipControls'];
 
 const at = (r: RouteInput): Operation['target'] => (r.key === undefined ? { bucket: r.bucket } : { bucket: r.bucket, key: r.key });
@@ -168,6 +169,8 @@ function objectOperation(req: RouteInput, target: ObjectTarget): Operation {
   const has = (p: string) => req.query.has(p);
   const unsupported = unsupportedOperation(req, 'Object');
   if (unsupported) return unsupported;
+  // ?attributes names an operation on GET only; with another method it is refused, never ignored.
+  if (has('attributes') && req.method !== 'GET') return notImplemented('Object attributes', req.method === 'HEAD' ? 'read' : 'write', at(req));
   switch (req.method) {
     case 'PUT':
       if (has('acl')) return op('PutObjectAcl', putObjectAcl, 'write');
@@ -180,6 +183,7 @@ function objectOperation(req: RouteInput, target: ObjectTarget): Operation {
       if (has('acl')) return op('GetObjectAcl', getObjectAcl, 'read');
       if (has('retention')) return op('GetObjectRetention', getObjectRetention, 'read');
       if (has('legal-hold')) return op('GetObjectLegalHold', getObjectLegalHold, 'read');
+      if (has('attributes')) return op('GetObjectAttributes', getObjectAttributes, 'read');
       if (has('uploadId')) return op('ListParts', listParts, 'read');
       return op('GetObject', getObject, 'read');
     case 'HEAD':

@@ -132,6 +132,8 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
  */
 export function checksumFromHeaders(
   headers: Record<string, string | string[] | undefined>,
+  /** CompleteMultipartUpload: a COMPOSITE checksum may carry its "-<part count>" suffix. */
+  opts: { partCount?: boolean } = {},
 ): { algorithm: ChecksumAlgorithm; expected: string } | undefined {
   let result: { algorithm: ChecksumAlgorithm; expected: string } | undefined;
   for (const [name, raw] of Object.entries(headers)) {
@@ -148,7 +150,8 @@ export function checksumFromHeaders(
       );
     }
     const value = (Array.isArray(raw) ? raw[0] : raw).trim();
-    if (!BASE64.test(value) || Buffer.from(value, 'base64').length !== DIGEST_BYTES[algorithm]) {
+    const digest = opts.partCount ? value.replace(/-[1-9]\d{0,4}$/, '') : value;
+    if (!BASE64.test(digest) || Buffer.from(digest, 'base64').length !== DIGEST_BYTES[algorithm]) {
       throw new S3Error('InvalidRequest', {}, `Value for ${lower} header is invalid.`);
     }
     result = { algorithm, expected: value };

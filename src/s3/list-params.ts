@@ -90,8 +90,9 @@ export function parseListParams(query: URLSearchParams, version: 1 | 2): ListPar
     if (startAfter !== '') p.startAfterKey = startAfter;
   }
   const token = query.get('continuation-token');
-  if (token !== null) {
-    p.continuationToken = token;
+  if (token !== null) p.continuationToken = token;
+  // An empty token means none (echoed as it came, as S3 does): some clients send `continuation-token=` on the first page.
+  if (token !== null && token !== '') {
     const after = decodeContinuationToken(token);
     // The token always lies beyond start-after on a well-behaved client; take the
     // larger bound anyway so a stale start-after can never rewind the listing.

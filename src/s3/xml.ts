@@ -324,7 +324,9 @@ export function urlEncodeKey(s: string): string {
 export function listObjectsXml(r: ListResult): string {
   const enc = r.encodingType === 'url' ? urlEncodeKey : (s: string) => s;
   const showOwner = r.version === 1 || r.fetchOwner === true;
-  let head = el('Name', r.bucket) + el('Prefix', enc(r.prefix));
+  // v1 encodes Marker, NextMarker, Delimiter, Key and CommonPrefixes' Prefix, not the top-level
+  // Prefix: botocore's decode_list_object decodes exactly those (v2's decodes Prefix and StartAfter too).
+  let head = el('Name', r.bucket) + el('Prefix', r.version === 1 ? r.prefix : enc(r.prefix));
   if (r.version === 1) {
     head += el('Marker', enc(r.marker ?? ''));
     // S3 sends NextMarker only with a delimiter; without one the client pages from the last Key.

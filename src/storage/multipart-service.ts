@@ -229,7 +229,7 @@ export class MultipartService {
     key: string,
     uploadId: string,
     listed: CompletePart[],
-    expected?: { algorithm: ChecksumAlgorithm; value: string; type?: string },
+    expected?: ExpectedChecksum,
     write: WriteRequest = {},
     customer?: CustomerKey,
   ): Promise<ObjectRow> {
@@ -283,12 +283,41 @@ export class MultipartService {
   }
 }
 
+/**
+ * CompleteMultipartUpload's x-amz-checksum-<alg> (the whole object's, "<base64>-<N>" for a
+ * COMPOSITE upload) and x-amz-checksum-type, from the handler.
+ */
+export interface ExpectedChecksum {
+  algorithm?: ChecksumAlgorithm;
+  value?: string;
+  type?: string;
+}
+
+/**
+ * The whole object's checksum a Complete request states, against the one the parts make. Another
+ * algorithm than the upload's is InvalidRequest; another type or value is BadDigest ("If the
+ * checksum type doesn't match the checksum type that was specified for the object during the
+ * CreateMultipartUpload request, it'll result in a BadDigest error": AWS's API reference).
+ */
+function checkExpected(expected: ExpectedChecksum, alg: ChecksumAlgorithm | null, type: ChecksumType | null, computed: string | null): void {
+  if (expected.type !== undefined && expected.type.trim().toUpperCase() !== (type ?? '')) {
+    throw new S3Error('BadDigest', {}, `The upload was created using the ${type ?? 'no'} checksum type; the request specified ${expected.type}.`);
+  }
+  if (expected.algorithm === undefined || expected.value === undefined) return;
+  if (!alg || expected.algorithm !== alg) {
+    throw new S3Error('InvalidRequest', {}, `The upload was created using ${alg ? `a ${alg.toLowerCase()}` : 'no'} checksum algorithm; the request specified ${expected.algorithm.toLowerCase()}.`);
+  }
+  // A COMPOSITE value may come with or without its part count; when given, the count must match.
+  const matches = type === 'COMPOSITE' && computed !== null && !/-\d+$/.test(expected.value) ? computed.replace(/-\d+$/, '') === expected.value : computed === expected.value;
+  if (!matches) throw new S3Error('BadDigest', {}, `The ${alg} you specified did not match the calculated checksum.`);
+}
+
 /** Validates a Complete request against the stored parts and builds the object row. */
 function decideCompletion(
   upload: UploadRow,
   parts: PartRow[],
   listed: CompletePart[],
-  expected?: { algorithm: ChecksumAlgorithm; value: string; type?: string },
+  expected?: ExpectedChecksum,
 ): { row: NewObject; used: CompletedPart[] } {
   const byNumber = new Map(parts.map((p) => [p.partNumber, p]));
   const alg = upload.checksumAlgorithm as ChecksumAlgorithm | null;
@@ -324,16 +353,7 @@ function decideCompletion(
         ? combineCrcs(alg as 'CRC32' | 'CRC32C' | 'CRC64NVME', used.map((p) => ({ checksumBase64: p.checksumValue!, size: p.size })))
         : compositeChecksum(alg, values);
   }
-  if (expected) {
-    if (!alg || expected.algorithm !== alg) {
-      throw new S3Error('InvalidRequest', {}, `The upload was created using ${alg ? `a ${alg.toLowerCase()}` : 'no'} checksum algorithm; the request specified ${expected.algorithm.toLowerCase()}.`);
-    }
-    // Clients may send the composite value with or without its part-count suffix.
-    const bare = (v: string) => v.replace(/-\d+$/, '');
-    if (checksumValue === null || bare(expected.value) !== bare(checksumValue)) {
-      throw new S3Error('BadDigest', {}, `The ${alg} you specified did not match the calculated checksum.`);
-    }
-  }
+  if (expected) checkExpected(expected, alg, type, checksumValue);
   const row: NewObject = {
     size: offset,
     etag: multipartEtag(used.map((p) => byNumber.get(p.partNumber)!.etag)),

@@ -192,6 +192,11 @@ export class ObjectService {
     return this.deps.meta.objects.part(obj.id, n);
   }
 
+  /** Every part of a multipart object's layout, in part order (GetObjectAttributes). */
+  parts(obj: ObjectRow): Promise<ObjectPartRow[]> {
+    return this.deps.meta.objects.parts(obj.id);
+  }
+
   /**
    * Streams bytes [start, end] of an object, each chunk verified before it is sent. Call it right
    * after the lookup of `obj`, with no I/O in between: the chunks are pinned here, as soon as their

@@ -84,8 +84,8 @@ export interface Outcome {
 export interface OpRow {
   op: string;
   family: Family;
-  /** The policy action the rules name, and on what. */
-  action: string;
+  /** The policy action the rules name (all of them, when the operation needs several), and on what. */
+  action: string | string[];
   resource: 'bucket' | 'object';
   /** The ACL permission that grants the operation, on the bucket's ACL or obj.txt's. */
   acl?: { on: 'bucket' | 'object'; permission: AclPermission };
@@ -129,6 +129,15 @@ export const ROWS: OpRow[] = [
   {
     op: 'GetObject?versionId', family: 'read', action: 's3:GetObjectVersion', resource: 'object', acl: objectAcl('READ'), mutates: false,
     request: (t) => ({ method: 'GET', bucket: t.bucket, key: OBJ, query: `versionId=${t.versionId}` }), ok: { status: 200 }, expect: READ_ACL,
+  },
+  // AWS: READ on the object and both actions (with a version id, both version actions).
+  {
+    op: 'GetObjectAttributes', family: 'read', action: ['s3:GetObject', 's3:GetObjectAttributes'], resource: 'object', acl: objectAcl('READ'), mutates: false,
+    request: (t) => ({ method: 'GET', bucket: t.bucket, key: OBJ, query: 'attributes', headers: { 'x-amz-object-attributes': 'ETag,ObjectSize' } }), ok: { status: 200 }, expect: READ_ACL,
+  },
+  {
+    op: 'GetObjectAttributes?versionId', family: 'read', action: ['s3:GetObjectVersion', 's3:GetObjectVersionAttributes'], resource: 'object', acl: objectAcl('READ'), mutates: false,
+    request: (t) => ({ method: 'GET', bucket: t.bucket, key: OBJ, query: `attributes&versionId=${t.versionId}`, headers: { 'x-amz-object-attributes': 'ETag' } }), ok: { status: 200 }, expect: READ_ACL,
   },
   // --- write ---
   { op: 'PutObject', family: 'write', action: 's3:PutObject', resource: 'object', acl: bucketAcl('WRITE'), mutates: true, request: (t) => ({ method: 'PUT', bucket: t.bucket, key: 'new.txt', body: 'new' }), ok: { status: 200 }, expect: WRITE_ACL },

@@ -119,4 +119,18 @@ describe('authorization table: {owner, limited key, other account, anonymous} x 
       expect(problems, row.note).toEqual([]);
     });
   });
+
+  it('GetObjectAttributes needs both actions: a policy allowing one of them is not enough', async () => {
+    const bucket = 'az-attributes-both';
+    await wire.ok(KEYS.owner, { method: 'PUT', bucket });
+    await wire.ok(KEYS.owner, { method: 'PUT', bucket, key: OBJECT_KEY, body: 'fixture' });
+    const attributes = { method: 'GET', bucket, key: OBJECT_KEY, query: 'attributes', headers: { 'x-amz-object-attributes': 'ETag' } };
+    const seen: string[] = [];
+    for (const Action of [['s3:GetObject'], ['s3:GetObjectAttributes'], ['s3:GetObject', 's3:GetObjectAttributes']]) {
+      const policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${accounts.b}:root` }, Action, Resource: `arn:aws:s3:::${bucket}/*` }] };
+      await wire.ok(KEYS.owner, { method: 'PUT', bucket, query: 'policy', body: JSON.stringify(policy) });
+      seen.push(`${Action.join('+')}: ${(await wire.send(KEYS.other, attributes)).status}`);
+    }
+    expect(seen).toEqual(['s3:GetObject: 403', 's3:GetObjectAttributes: 403', 's3:GetObject+s3:GetObjectAttributes: 200']);
+  });
 });

@@ -218,6 +218,7 @@ describe('refused headers and parameters over real HTTP', () => {
     })()],
     GetObject: [{ req: () => ({ method: 'GET', path: `/${B}/${KEEP}` }), unchanged: nothing }],
     HeadObject: [{ req: () => ({ method: 'HEAD', path: `/${B}/${KEEP}` }), unchanged: nothing }],
+    GetObjectAttributes: [{ req: () => ({ method: 'GET', path: `/${B}/${KEEP}`, query: 'attributes', headers: { 'x-amz-object-attributes': 'ETag' } }), unchanged: nothing }],
     DeleteObject: [{ req: () => ({ method: 'DELETE', path: `/${B}/${KEEP}` }), unchanged: keepIntact }],
     CreateMultipartUpload: [(() => {
       let key = '';

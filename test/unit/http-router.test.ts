@@ -82,6 +82,11 @@ const TABLE: Row[] = [
   ['GET', '/b/my-image.jpg?tagging', 'Object tagging', { bucket: 'b', key: 'my-image.jpg' }, 'read'],
   ['PUT', '/b/my-image.jpg?retention', 'PutObjectRetention', { bucket: 'b', key: 'my-image.jpg' }, 'write'],
   ['GET', '/b/my-image.jpg?cors', 'Object cors', { bucket: 'b', key: 'my-image.jpg' }, 'read'],
+  ['GET', '/b/my-image.jpg?attributes', 'GetObjectAttributes', { bucket: 'b', key: 'my-image.jpg' }, 'read'],
+  ['GET', '/b/my-image.jpg?attributes&versionId=null', 'GetObjectAttributes', { bucket: 'b', key: 'my-image.jpg' }, 'read'],
+  ['PUT', '/b/my-image.jpg?attributes', 'Object attributes', { bucket: 'b', key: 'my-image.jpg' }, 'write'],
+  ['HEAD', '/b/my-image.jpg?attributes', 'Object attributes', { bucket: 'b', key: 'my-image.jpg' }, 'read'],
+  ['GET', '/b?attributes', 'Bucket attributes configuration', { bucket: 'b' }, 'read'],
   // Keys keep what a path router would mangle.
   ['GET', '/b/a%2Fb/..//c+d%20e', 'GetObject', { bucket: 'b', key: 'a/b/..//c+d e' }, 'read'],
   ['GET', '/b//leading', 'GetObject', { bucket: 'b', key: '/leading' }, 'read'],

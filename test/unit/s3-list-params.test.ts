@@ -63,8 +63,13 @@ describe('parseListParams', () => {
     expect(parseListParams(q('fetch-owner=false'), 2).fetchOwner).toBe(false);
   });
 
+  it('an empty continuation token is none, kept to be echoed', () => {
+    const p = parseListParams(new URLSearchParams({ 'continuation-token': '', 'start-after': 'b' }), 2);
+    expect([p.continuationToken, p.startAfterKey]).toEqual(['', 'b']);
+  });
+
   it('rejects invalid continuation tokens', () => {
-    for (const bad of ['', '!!!', 'a b', 'YQ==', Buffer.from([0xff, 0xfe]).toString('base64url'), 'Y']) {
+    for (const bad of ['!!!', 'a b', 'YQ==', Buffer.from([0xff, 0xfe]).toString('base64url'), 'Y']) {
       const e = err(() => parseListParams(new URLSearchParams({ 'continuation-token': bad }), 2));
       expect(e?.code, bad).toBe('InvalidArgument');
     }

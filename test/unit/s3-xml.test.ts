@@ -256,12 +256,12 @@ describe('listObjectsXml', () => {
     expect(listObjectsXml({ ...r, fetchOwner: true })).toContain('<Owner><ID>abc123</ID>');
   });
 
-  it('v1 url encoding covers Marker, NextMarker and Delimiter', () => {
+  it('v1 url encoding covers Marker, NextMarker and Delimiter, not the top-level Prefix (what botocore decodes)', () => {
     const xml = listObjectsXml({
       version: 1, bucket: 'b', prefix: 'a b', delimiter: ' ', maxKeys: 1, encodingType: 'url', isTruncated: true,
       marker: 'm&n', nextMarker: 'a b c ', contents: [], commonPrefixes: ['a b c '],
     });
-    expect(xml).toContain('<Prefix>a%20b</Prefix><Marker>m%26n</Marker><NextMarker>a%20b%20c%20</NextMarker>');
+    expect(xml).toContain('<Prefix>a b</Prefix><Marker>m%26n</Marker><NextMarker>a%20b%20c%20</NextMarker>');
     expect(xml).toContain('<Delimiter>%20</Delimiter>');
     expect(xml).toContain('<CommonPrefixes><Prefix>a%20b%20c%20</Prefix></CommonPrefixes>');
   });

@@ -156,8 +156,9 @@ export const completeMultipartUpload: ObjectHandler = async (ctx, deps, t) => {
   // Here x-amz-checksum-* headers carry the whole object's checksum, not the XML body's.
   const { body } = await readSmallBody(ctx, 4 * 1024 * 1024, { checksumHeaders: false });
   const parts = parseCompleteMultipartUpload(body.toString('utf8'));
-  const fromHeader = checksumFromHeaders(ctx.req.headers);
-  const expected = fromHeader ? { algorithm: fromHeader.algorithm, value: fromHeader.expected } : undefined;
+  const fromHeader = checksumFromHeaders(ctx.req.headers, { partCount: true });
+  const type = header(ctx, 'x-amz-checksum-type');
+  const expected = fromHeader ? { algorithm: fromHeader.algorithm, value: fromHeader.expected, type } : type !== undefined ? { type } : undefined;
   const obj = await deps.multipart.complete(bucket, key, uploadIdParam(ctx), parts, expected, write, customerKey(headerRecord(ctx), isSecure(ctx)));
   setVersionHeader(ctx, bucket, obj.versionId);
   // S3's Complete answer names SSE-S3, not SSE-C (CompleteMultipartUploadOutput has no SSECustomer*).

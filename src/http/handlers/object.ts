@@ -62,7 +62,7 @@ function conditionsFrom(ctx: S3Context) {
   };
 }
 
-function setChecksumHeaders(ctx: S3Context, obj: ObjectRow): void {
+function setChecksumHeaders(ctx: S3Context, obj: Pick<ObjectRow, 'checksumAlgorithm' | 'checksumValue' | 'checksumType'>): void {
   if (!obj.checksumAlgorithm || !obj.checksumValue) return;
   ctx.set(checksumHeader(obj.checksumAlgorithm as ChecksumAlgorithm), obj.checksumValue);
   if (obj.checksumType) ctx.set('x-amz-checksum-type', obj.checksumType);
@@ -84,14 +84,18 @@ async function prepareRead(ctx: S3Context, deps: AppDeps, t: ObjectTarget): Prom
     }
     throw err;
   }
-  const range = ctx.state.query.has('partNumber') ? await partRange(ctx, deps, obj) : parseRange(header(ctx, 'range'), obj.size);
+  const part = ctx.state.query.has('partNumber') ? await partRange(ctx, deps, obj) : undefined;
+  const range = part ? part.range : parseRange(header(ctx, 'range'), obj.size);
   writeObjectHeaders(ctx, obj);
   setEncryptionHeaders(ctx, obj);
   setVersionHeader(ctx, bucket, obj.versionId);
   setLockHeaders(ctx, bucket, obj);
   if (obj.partCount) ctx.set('x-amz-mp-parts-count', String(obj.partCount));
   // Clients verify any checksum they get, even on a 206: only a whole-object answer has one.
-  if (!range && header(ctx, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED') setChecksumHeaders(ctx, obj);
+  if (header(ctx, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED') {
+    if (part?.checksum) setChecksumHeaders(ctx, part.checksum);
+    else if (!range) setChecksumHeaders(ctx, obj);
+  }
   if (range) {
     ctx.status = 206;
     ctx.set('Content-Range', `bytes ${range.start}-${range.end}/${obj.size}`);
@@ -101,20 +105,27 @@ async function prepareRead(ctx: S3Context, deps: AppDeps, t: ObjectTarget): Prom
   return { obj, range, customer };
 }
 
-/** GET/HEAD ?partNumber=N: the bytes of part N of a multipart object (a plain object has one part). */
-async function partRange(ctx: S3Context, deps: AppDeps, obj: ObjectRow): Promise<{ start: number; end: number } | undefined> {
+/**
+ * GET/HEAD ?partNumber=N: the bytes of part N of a multipart object (a plain object has one), and
+ * the checksum of that part where S3 answers one: a COMPOSITE object's part checksum, or a
+ * FULL_OBJECT object's when its one part is the whole object (S3 sends none for the part of a
+ * FULL_OBJECT object of several parts: its CRC is of the whole).
+ */
+async function partRange(ctx: S3Context, deps: AppDeps, obj: ObjectRow): Promise<{ range?: { start: number; end: number }; checksum?: Pick<ObjectRow, 'checksumAlgorithm' | 'checksumValue' | 'checksumType'> }> {
   if (header(ctx, 'range') !== undefined) throw new S3Error('InvalidRequest', {}, 'Cannot specify both Range header and partNumber query parameter');
   const raw = ctx.state.query.get('partNumber') ?? '';
   const n = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN;
   if (!(n >= 1 && n <= 10_000)) throw new S3Error('InvalidArgument', { ArgumentName: 'partNumber', ArgumentValue: raw }, 'Part number must be an integer between 1 and 10000, inclusive');
   if (!obj.partCount) {
     if (n !== 1) throw new S3Error('InvalidPartNumber', { PartNumberRequested: n, ActualPartCount: 1 });
-    return undefined;
+    return {};
   }
   const part = await deps.objects.part(obj, n);
   if (!part) throw new S3Error('InvalidPartNumber', { PartNumberRequested: n, ActualPartCount: obj.partCount });
-  if (part.size === 0) return undefined;
-  return { start: part.offset, end: part.offset + part.size - 1 };
+  const own = obj.checksumType === 'COMPOSITE' || (obj.checksumType === 'FULL_OBJECT' && obj.partCount === 1);
+  const checksum = own && obj.checksumAlgorithm && part.checksumValue ? { checksumAlgorithm: obj.checksumAlgorithm, checksumValue: part.checksumValue, checksumType: obj.checksumType } : undefined;
+  if (part.size === 0) return { checksum };
+  return { range: { start: part.offset, end: part.offset + part.size - 1 }, checksum };
 }
 
 /** GetObject (GET /bucket/key), with Range, conditions and response-* overrides. */
