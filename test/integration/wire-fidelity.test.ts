@@ -1,0 +1,128 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import { bodyOf, s3Error } from '../helpers/sdk.js';
+import { hasClient, run, runOk } from '../helpers/clients.js';
+import { exchange, type RawRequest } from '../helpers/raw-exchange.js';
+import { signedV4Fields } from '../helpers/post-form.js';
+
+// The wire-level S3 behaviours of issue 21: Expect (100-continue decided after authentication,
+// authorization and the bucket; other values ignored), user metadata beyond ASCII signed either
+// way clients sign it, anonymous requests to a missing bucket, expired presigned URLs.
+
+const haveAws = hasClient('aws');
+const haveCurl = hasClient('curl');
+
+describe('wire fidelity', () => {
+  let srv: TestServer;
+  let s3: S3Client;
+  let root: { id: string; secret: string };
+  let work: string;
+  const send = (req: RawRequest) => exchange(srv.port, req);
+  const code = (body: Buffer) => /<Code>([^<]*)<\/Code>/.exec(body.toString())?.[1];
+
+  beforeAll(async () => {
+    srv = await startTestServer();
+    s3 = srv.client();
+    root = { id: srv.credentials.accessKeyId, secret: srv.credentials.secretAccessKey };
+    work = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-wire-'));
+    await s3.send(new CreateBucketCommand({ Bucket: 'wire' }));
+  });
+  afterAll(async () => {
+    await srv?.stop();
+    fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  describe('Expect', () => {
+    const expect100 = { expect: '100-continue' };
+
+    it('a value other than 100-continue is ignored, as S3 does (no 417)', async () => {
+      const r = await send({ method: 'PUT', target: '/wire/odd-expect', headers: { expect: 'something-else' }, body: 'data', as: root });
+      expect(r.status).toBe(200);
+      expect(r.continued).toBe(false);
+      const got = await s3.send(new GetObjectCommand({ Bucket: 'wire', Key: 'odd-expect' }));
+      expect((await bodyOf(got)).toString()).toBe('data');
+    });
+
+    it('refused uploads are answered without 100 Continue, their body never sent, and the connection closed', async () => {
+      const body = Buffer.alloc(64 * 1024, 1);
+      const cases: Array<[string, RawRequest, number, string]> = [
+        ['anonymous', { method: 'PUT', target: '/wire/anon', headers: expect100, body }, 403, 'AccessDenied'],
+        ['a wrong secret', { method: 'PUT', target: '/wire/forged', headers: expect100, body, as: { ...root, secret: 'wrong' } }, 403, 'SignatureDoesNotMatch'],
+        ['a missing bucket', { method: 'PUT', target: '/no-such-wire/k', headers: expect100, body, as: root }, 404, 'NoSuchBucket'],
+        ['an anonymous write to a missing bucket', { method: 'PUT', target: '/no-such-wire/k', headers: expect100, body }, 404, 'NoSuchBucket'],
+        ['a refused header', { method: 'PUT', target: '/wire/redirect', headers: { ...expect100, 'x-amz-website-redirect-location': '/x' }, body, as: root }, 501, 'NotImplemented'],
+        ['a missing upload', { method: 'PUT', target: '/wire/part?partNumber=1&uploadId=nope', headers: expect100, body, as: root }, 404, 'NoSuchUpload'],
+      ];
+      for (const [what, req, status, errorCode] of cases) {
+        const r = await send(req);
+        expect([what, r.status, code(r.body)]).toEqual([what, status, errorCode]);
+        expect([what, r.continued, r.bodySent, r.closed]).toEqual([what, false, false, true]);
+      }
+      await expect(s3.send(new HeadObjectCommand({ Bucket: 'wire', Key: 'anon' }))).rejects.toThrow();
+    });
+
+    it('an accepted upload gets 100 Continue, then its body is read (PutObject, UploadPart)', async () => {
+      const put = await send({ method: 'PUT', target: '/wire/continued', headers: expect100, body: 'continued body', as: root });
+      expect([put.continued, put.bodySent, put.status]).toEqual([true, true, 200]);
+      expect(put.closed).toBe(false);
+      expect((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: 'wire', Key: 'continued' })))).toString()).toBe('continued body');
+
+      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'wire', Key: 'mpu' }));
+      const part = await send({ method: 'PUT', target: `/wire/mpu?partNumber=1&uploadId=${UploadId}`, headers: expect100, body: 'part one', as: root });
+      expect([part.continued, part.status]).toEqual([true, 200]);
+      expect(part.head).toMatch(/\r\netag: "/i);
+    });
+
+    it('a request without a body is not held back (GET with Expect keeps its connection)', async () => {
+      const r = await send({ method: 'GET', target: '/wire/continued', headers: expect100, as: root });
+      expect([r.status, r.body.toString(), r.closed]).toEqual([200, 'continued body', false]);
+    });
+
+    it('POST Object: a missing bucket is answered before the form is sent; an existing one gets 100 Continue', async () => {
+      const formBody = (bucket: string, key: string) => {
+        const fields = { key, ...signedV4Fields({ accessKeyId: root.id, secretAccessKey: root.secret }, [{ bucket }, { key }]) };
+        const b = 'wireformboundary';
+        const parts = Object.entries(fields).map(([k, v]) => `--${b}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`);
+        const text = `${parts.join('')}--${b}\r\nContent-Disposition: form-data; name="file"; filename="f.txt"\r\n\r\nform file\r\n--${b}--\r\n`;
+        return { headers: { ...expect100, 'content-type': `multipart/form-data; boundary=${b}` }, body: text };
+      };
+      const missing = await send({ method: 'POST', target: '/no-such-wire', ...formBody('no-such-wire', 'f') });
+      expect([missing.status, code(missing.body), missing.continued, missing.bodySent]).toEqual([404, 'NoSuchBucket', false, false]);
+      const ok = await send({ method: 'POST', target: '/wire', ...formBody('wire', 'posted') });
+      expect([ok.continued, ok.status]).toEqual([true, 204]);
+      expect((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: 'wire', Key: 'posted' })))).toString()).toBe('form file');
+    });
+
+    it('the SDK (Expect on large bodies) uploads a 3 MiB object, and learns of a missing bucket', async () => {
+      const big = Buffer.alloc(3 * 1024 * 1024, 7);
+      await s3.send(new PutObjectCommand({ Bucket: 'wire', Key: 'sdk-big', Body: big }));
+      const head = await s3.send(new HeadObjectCommand({ Bucket: 'wire', Key: 'sdk-big' }));
+      expect(head.ContentLength).toBe(big.length);
+      const err = await s3Error(s3.send(new PutObjectCommand({ Bucket: 'no-such-wire', Key: 'k', Body: big })));
+      expect(err.name).toBe('NoSuchBucket');
+    });
+
+    it.skipIf(!haveAws)('aws s3 cp of a 3 MiB file (sent with Expect: 100-continue)', async () => {
+      const file = path.join(work, 'cli.bin');
+      fs.writeFileSync(file, Buffer.alloc(3 * 1024 * 1024, 3));
+      await runOk('aws', ['--endpoint-url', srv.url, 's3', 'cp', file, 's3://wire/cli.bin'], { env: srv.env, timeoutMs: 60_000 });
+      const head = await s3.send(new HeadObjectCommand({ Bucket: 'wire', Key: 'cli.bin' }));
+      expect(head.ContentLength).toBe(3 * 1024 * 1024);
+      const refused = await run('aws', ['--endpoint-url', srv.url, 's3', 'cp', file, 's3://no-such-wire/cli.bin'], { env: srv.env, timeoutMs: 60_000 });
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toContain('NoSuchBucket');
+    });
+  });
+});
