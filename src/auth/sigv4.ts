@@ -92,10 +92,11 @@ const BEYOND_LATIN1 = /[\u0100-\uffff]/;
 /**
  * The canonical request's hash in each form a client may have signed; one for a plain ASCII
  * request. Node hands header values over as Latin-1, one character per byte received. A client
- * that signs the bytes it sends (curl --aws-sigv4; the JS SDK when node writes its headers as
- * UTF-8, with a string body) hashed those bytes: the Latin-1 form, tried first. One that hashes
- * its characters as UTF-8 but sends them as Latin-1 bytes (botocore, the JS SDK with a Buffer or
- * stream body) hashed each received character's UTF-8: the second form.
+ * that signs the bytes it sends (curl --aws-sigv4; botocore, which sends its headers as UTF-8;
+ * the JS SDK with a string body, whose headers node writes as UTF-8 with it) hashed those bytes:
+ * the Latin-1 form, tried first. One that hashes its characters as UTF-8 but sends them as
+ * Latin-1 bytes (the JS SDK with a Buffer or stream body) hashed each received character's
+ * UTF-8: the second form.
  */
 export function canonicalRequestHashes(canonicalRequestText: string): string[] {
   const utf8 = sha256Hex(canonicalRequestText);

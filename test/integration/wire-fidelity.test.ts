@@ -125,4 +125,93 @@ describe('wire fidelity', () => {
       expect(refused.stderr).toContain('NoSuchBucket');
     });
   });
+
+  describe('user metadata beyond ASCII', () => {
+    const rawHeader = (r: { head: string }, name: string) => new RegExp(`\\r\\n${name}: ([^\\r]*)`, 'i').exec(r.head)?.[1];
+    const latin1 = (b: Buffer) => b.toString('latin1');
+
+    it('the JS SDK (Buffer body: Latin-1 on the wire, UTF-8 signed) verifies and reads back the same value', async () => {
+      await s3.send(new PutObjectCommand({ Bucket: 'wire', Key: 'meta-buffer', Body: Buffer.from('x'), Metadata: { note: 'café' } }));
+      expect((await s3.send(new HeadObjectCommand({ Bucket: 'wire', Key: 'meta-buffer' }))).Metadata).toEqual({ note: 'café' });
+      expect((await s3.send(new GetObjectCommand({ Bucket: 'wire', Key: 'meta-buffer' }))).Metadata).toEqual({ note: 'café' });
+    });
+
+    it('the JS SDK (string body: node writes the headers as UTF-8) verifies; the bytes sent come back', async () => {
+      await s3.send(new PutObjectCommand({ Bucket: 'wire', Key: 'meta-string', Body: 'x', Metadata: { note: 'café' } }));
+      for (const method of ['HEAD', 'GET']) {
+        const r = await send({ method, target: '/wire/meta-string', as: root });
+        expect([method, r.status, rawHeader(r, 'x-amz-meta-note')]).toEqual([method, 200, latin1(Buffer.from('café', 'utf8'))]);
+      }
+    });
+
+    it.skipIf(!haveCurl)('curl --aws-sigv4 signing the raw Latin-1 bytes it sends: verifies; HEAD and GET answer the same bytes', async () => {
+      // From a file: an argument would reach curl as UTF-8.
+      const headers = path.join(work, 'latin1-headers');
+      fs.writeFileSync(headers, Buffer.concat([Buffer.from('x-amz-content-sha256: UNSIGNED-PAYLOAD\r\nx-amz-meta-note: caf'), Buffer.from([0xe9]), Buffer.from('\r\n')]));
+      const r = await run('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '--aws-sigv4', 'aws:amz:us-east-1:s3', '--user', `${root.id}:${root.secret}`,
+        '-X', 'PUT', '-H', `@${headers}`, '--data-binary', 'curl body', `${srv.url}/wire/meta-curl`], { timeoutMs: 30_000 });
+      expect(r.stdout, r.stderr).toBe('200');
+      for (const method of ['HEAD', 'GET']) {
+        const got = await send({ method, target: '/wire/meta-curl', as: root });
+        expect([method, rawHeader(got, 'x-amz-meta-note')]).toEqual([method, 'caf\u00e9']);
+      }
+    });
+
+    it.skipIf(!haveAws)('botocore (the aws CLI) signs and sends a header as UTF-8: verifies, and reads back the bytes it sent', async () => {
+      // botocore refuses non-ASCII --metadata itself; Content-Disposition goes the same way to the
+      // wire. Python reads response headers as Latin-1, so the UTF-8 bytes show as 'Ã©'.
+      const disposition = 'attachment; filename="café.txt"';
+      await runOk('aws', ['--endpoint-url', srv.url, 's3api', 'put-object', '--bucket', 'wire', '--key', 'meta-cli', '--content-disposition', disposition], { env: srv.env, timeoutMs: 60_000 });
+      const head = JSON.parse((await runOk('aws', ['--endpoint-url', srv.url, 's3api', 'head-object', '--bucket', 'wire', '--key', 'meta-cli', '--output', 'json'], { env: srv.env, timeoutMs: 60_000 })).stdout) as { ContentDisposition?: string };
+      expect(head.ContentDisposition).toBe(latin1(Buffer.from(disposition, 'utf8')));
+    });
+  });
+
+  describe('anonymous requests to a bucket that does not exist', () => {
+    it('answer 404 NoSuchBucket for bucket and object operations (HEAD without a body)', async () => {
+      const cases: Array<[string, string]> = [
+        ['GET', '/no-such-wire/k'], ['PUT', '/no-such-wire/k'], ['DELETE', '/no-such-wire/k'], ['GET', '/no-such-wire'],
+        ['GET', '/no-such-wire?list-type=2'], ['GET', '/no-such-wire?acl'], ['DELETE', '/no-such-wire'], ['POST', '/no-such-wire?delete'],
+      ];
+      for (const [method, target] of cases) {
+        const r = await send({ method, target, body: method === 'PUT' ? 'x' : undefined });
+        expect([method, target, r.status, code(r.body)]).toEqual([method, target, 404, 'NoSuchBucket']);
+        expect(r.body.toString()).toContain('<BucketName>no-such-wire</BucketName>');
+      }
+      for (const target of ['/no-such-wire', '/no-such-wire/k']) {
+        const head = await send({ method: 'HEAD', target });
+        expect([target, head.status, head.body.length]).toEqual([target, 404, 0]);
+      }
+    });
+
+    it('CreateBucket stays 403, and an existing private bucket still answers 403 AccessDenied', async () => {
+      const create = await send({ method: 'PUT', target: '/no-such-wire' });
+      expect([create.status, code(create.body)]).toEqual([403, 'AccessDenied']);
+      expect((await send({ method: 'HEAD', target: '/no-such-wire', as: root })).status).toBe(404);
+      for (const [method, target] of [['GET', '/wire/continued'], ['GET', '/wire/nothing-here'], ['GET', '/wire'], ['PUT', '/wire/anon'], ['DELETE', '/wire/continued']]) {
+        const r = await send({ method: method!, target: target!, body: method === 'PUT' ? 'x' : undefined });
+        expect([method, target, r.status, code(r.body)]).toEqual([method, target, 403, 'AccessDenied']);
+      }
+      expect((await send({ method: 'HEAD', target: '/wire' })).status).toBe(403);
+    });
+  });
+
+  it('an expired presigned URL answers 403 AccessDenied "Request has expired" (SDK SigV4, aws s3 presign SigV2)', async () => {
+    const urls: Array<[string, string, string]> = [
+      ['SDK GET', 'GET', await getSignedUrl(s3, new GetObjectCommand({ Bucket: 'wire', Key: 'continued' }), { expiresIn: 1 })],
+      ['SDK PUT', 'PUT', await getSignedUrl(s3, new PutObjectCommand({ Bucket: 'wire', Key: 'late' }), { expiresIn: 1 })],
+    ];
+    if (haveAws) {
+      const presigned = await runOk('aws', ['--endpoint-url', srv.url, 's3', 'presign', 's3://wire/continued', '--expires-in', '1'], { env: srv.env, timeoutMs: 60_000 });
+      urls.push(['aws s3 presign', 'GET', presigned.stdout.trim()]);
+    }
+    // Past every expiry (1 s, at whole-second resolution): the bounded wait this case needs.
+    await new Promise((r) => setTimeout(r, 2100));
+    for (const [what, method, url] of urls) {
+      const res = await fetch(url, { method, body: method === 'PUT' ? 'late body' : undefined });
+      const text = await res.text();
+      expect([what, res.status, /<Code>([^<]*)</.exec(text)?.[1], /<Message>([^<]*)</.exec(text)?.[1]]).toEqual([what, 403, 'AccessDenied', 'Request has expired']);
+    }
+    await expect(s3.send(new HeadObjectCommand({ Bucket: 'wire', Key: 'late' }))).rejects.toThrow();
+  });
 });
