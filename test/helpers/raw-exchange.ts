@@ -1,4 +1,5 @@
 import net from 'node:net';
+import tls from 'node:tls';
 import { signRequest } from '../../src/auth/sigv4.js';
 
 // Raw HTTP/1.1 exchanges on one socket, byte for byte: what a client that sends
@@ -14,6 +15,8 @@ export interface RawRequest {
   body?: Buffer | string;
   /** Signs the request (UNSIGNED-PAYLOAD) with this pair; anonymous without. */
   as?: { id: string; secret: string };
+  /** Over TLS, trusting this CA (PEM text). */
+  ca?: string;
 }
 
 export interface RawExchange {
@@ -59,7 +62,7 @@ export function exchange(port: number, req: RawRequest): Promise<RawExchange> {
   const waits = /100-continue/i.test(req.headers?.expect ?? '');
   const body = req.body === undefined ? Buffer.alloc(0) : Buffer.from(req.body);
   return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
+    const socket = req.ca === undefined ? net.connect(port, '127.0.0.1') : tls.connect({ port, host: '127.0.0.1', ca: req.ca });
     let buf = Buffer.alloc(0);
     const r: RawExchange = { continued: false, bodySent: false, status: 0, head: '', body: Buffer.alloc(0), closed: false };
     let complete = false;
