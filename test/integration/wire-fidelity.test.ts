@@ -15,7 +15,7 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 import { bodyOf, s3Error } from '../helpers/sdk.js';
 import { hasClient, run, runOk } from '../helpers/clients.js';
 import { exchange, type RawRequest } from '../helpers/raw-exchange.js';
-import { signedV4Fields } from '../helpers/post-form.js';
+import { postForm, signedV4Fields } from '../helpers/post-form.js';
 
 // The wire-level S3 behaviours of issue 21: Expect (100-continue decided after authentication,
 // authorization and the bucket; other values ignored), user metadata beyond ASCII signed either
@@ -158,6 +158,17 @@ describe('wire fidelity', () => {
         const got = await send({ method, target: '/wire/meta-curl', as: root });
         expect([method, rawHeader(got, 'x-amz-meta-note')]).toEqual([method, 'caf\u00e9']);
       }
+    });
+
+    it('a browser form (UTF-8 fields, any character) stores the bytes it sent; HEAD answers them', async () => {
+      const note = 'café 中文';
+      const fields = { key: 'meta-form', 'x-amz-meta-note': note, 'content-disposition': `inline; filename="${note}"` };
+      const signed = signedV4Fields({ accessKeyId: root.id, secretAccessKey: root.secret }, [{ bucket: 'wire' }, ...Object.entries(fields).map(([k, v]) => ({ [k]: v }))]);
+      const posted = await postForm(`${srv.url}/wire`, { ...fields, ...signed }, { data: 'form body' });
+      expect(posted.status, posted.body).toBe(204);
+      const head = await send({ method: 'HEAD', target: '/wire/meta-form', as: root });
+      expect([head.status, rawHeader(head, 'x-amz-meta-note'), rawHeader(head, 'content-disposition')])
+        .toEqual([200, latin1(Buffer.from(note, 'utf8')), latin1(Buffer.from(`inline; filename="${note}"`, 'utf8'))]);
     });
 
     it.skipIf(!haveAws)('botocore (the aws CLI) signs and sends a header as UTF-8: verifies, and reads back the bytes it sent', async () => {

@@ -118,7 +118,10 @@ function formHeaders(fields: ReadonlyMap<string, string>): IncomingHttpHeaders {
     if (!HEADER_ROWS.has(as) && !as.startsWith('x-amz-meta-')) {
       throw new S3Error('NotImplemented', { ArgumentName: name }, `A form field you provided implies functionality that is not implemented: ${name}.`);
     }
-    headers[as] = value;
+    // As a header carries it: the bytes sent (a browser sends UTF-8), one character per byte, so
+    // the value is stored and answered byte for byte as for PutObject (and a character beyond
+    // Latin-1 can still be written back as a header).
+    headers[as] = Buffer.from(value, 'utf8').toString('latin1');
   }
   return headers;
 }
