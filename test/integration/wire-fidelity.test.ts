@@ -171,6 +171,15 @@ describe('wire fidelity', () => {
         .toEqual([200, latin1(Buffer.from(note, 'utf8')), latin1(Buffer.from(`inline; filename="${note}"`, 'utf8'))]);
     });
 
+    it('a presigned PUT carrying metadata in its query (the SDK hoists it) stores the bytes it encodes', async () => {
+      const note = 'café 中文';
+      const url = await getSignedUrl(s3, new PutObjectCommand({ Bucket: 'wire', Key: 'meta-presigned', Metadata: { note } }), { expiresIn: 300 });
+      expect(url).toContain('x-amz-meta-note=');
+      expect((await fetch(url, { method: 'PUT', body: 'presigned body' })).status).toBe(200);
+      const head = await send({ method: 'HEAD', target: '/wire/meta-presigned', as: root });
+      expect([head.status, rawHeader(head, 'x-amz-meta-note')]).toEqual([200, latin1(Buffer.from(note, 'utf8'))]);
+    });
+
     it.skipIf(!haveAws)('botocore (the aws CLI) signs and sends a header as UTF-8: verifies, and reads back the bytes it sent', async () => {
       // botocore refuses non-ASCII --metadata itself; Content-Disposition goes the same way to the
       // wire. Python reads response headers as Latin-1, so the UTF-8 bytes show as 'Ã©'.
