@@ -12,6 +12,7 @@ import { sendPieces } from './http/send-pieces.js';
 import { isPieceStream } from './storage/chunk-reader.js';
 import { endOfTurn, turnStamp } from './http/end-of-turn.js';
 import { refuseUnimplemented } from './s3/refuse-unimplemented.js';
+import { parseQuery, percentDecodeBytes } from './auth/encoding.js';
 
 export type { AppDeps } from './http/context.js';
 
@@ -168,10 +169,12 @@ const NOT_HOISTED = /^x-amz-(algorithm|credential|date|expires|signedheaders|sig
  * query, where they are signed; S3 applies them as if they were headers. A real header wins.
  */
 function hoistQueryHeaders(ctx: S3Context): void {
-  for (const [name, value] of ctx.state.query) {
-    const lower = name.toLowerCase();
+  for (const p of parseQuery(ctx.state.rawQuery)) {
+    const lower = p.name.toLowerCase();
     if (!lower.startsWith('x-amz-') || NOT_HOISTED.test(lower) || ctx.req.headers[lower] !== undefined) continue;
-    ctx.req.headers[lower] = value;
+    // The bytes the URL encodes, one character per byte, as node hands over a header's: stored
+    // and answered byte for byte (a character beyond Latin-1 could not be written back).
+    ctx.req.headers[lower] = percentDecodeBytes(p.rawValue).toString('latin1');
   }
 }
 

@@ -124,7 +124,7 @@ export class BucketAccess {
  * Authorizes a request before its handler runs; AccessDenied unless it may. Returns the bucket's
  * access decisions for the handler's further checks (DeleteObjects' keys, bypassing retention),
  * undefined for service operations and for a bucket that does not exist (the handler answers
- * NoSuchBucket to a signed request; an anonymous one is denied here, telling nothing).
+ * NoSuchBucket to a signed request, and this answers it to an anonymous one, as S3 does).
  */
 export async function authorizeRequest(req: AccessRequest, lookups: AccessLookups): Promise<BucketAccess | undefined> {
   const p = req.principal;
@@ -136,7 +136,11 @@ export async function authorizeRequest(req: AccessRequest, lookups: AccessLookup
   if (p && !allows(p, req.access, req.bucket)) throw new S3Error('AccessDenied');
   const bucket = await lookups.bucket(req.bucket);
   if (!bucket) {
-    if (!p) throw new S3Error('AccessDenied');
+    // S3 tells anyone that a bucket does not exist (404), and tools that probe public buckets or
+    // create on a miss rely on it; a bucket that exists still answers 403 to whoever may not.
+    // An anonymous CreateBucket stays a 403: nobody may create without credentials.
+    if (!p && req.operation === 'CreateBucket') throw new S3Error('AccessDenied');
+    if (!p) throw new S3Error('NoSuchBucket', { BucketName: req.bucket });
     return undefined;
   }
   expectOwner(req.headers['x-amz-expected-bucket-owner'], bucket);
@@ -153,10 +157,10 @@ export async function authorizeCopySource(
 ): Promise<void> {
   const p = req.principal;
   // Anonymous callers copy what everyone may read into where everyone may write, like any other
-  // caller; a missing source bucket tells them nothing, as in authorizeRequest.
+  // caller; a missing source bucket is NoSuchBucket to them too, as in authorizeRequest.
   if (p && !hasPermission(p, source.bucket, 'read')) throw new S3Error('AccessDenied');
   const bucket = await lookups.bucket(source.bucket);
-  if (!bucket) throw p ? new S3Error('NoSuchBucket', { BucketName: source.bucket }) : new S3Error('AccessDenied');
+  if (!bucket) throw new S3Error('NoSuchBucket', { BucketName: source.bucket });
   expectOwner(req.headers['x-amz-source-expected-bucket-owner'], bucket);
   await check(new BucketAccess(req, bucket), OPERATION_RULES.GetObject!, source.key, source.versionId, lookups);
 }

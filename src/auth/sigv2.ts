@@ -70,8 +70,18 @@ export function stringToSignV2(input: V2StringToSignInput): string {
     canonicalizedResource(input);
 }
 
-export function signV2(secret: string, toSign: string): string {
-  return createHmac('sha1', secret).update(toSign, 'utf8').digest('base64');
+export function signV2(secret: string, toSign: string, encoding: 'utf8' | 'latin1' = 'utf8'): string {
+  return createHmac('sha1', secret).update(toSign, encoding).digest('base64');
+}
+
+/**
+ * x-amz-* header values with characters beyond ASCII: the bytes as received (Latin-1, as node
+ * hands them over) or each character's UTF-8, as for SigV4 (canonicalRequestHashes).
+ */
+function signedAnyEncoding(secret: string, toSign: string, provided: string): boolean {
+  let ok = safeEqual(signV2(secret, toSign), provided);
+  if (/[\u0080-\u00ff]/.test(toSign) && !/[\u0100-\uffff]/.test(toSign) && safeEqual(signV2(secret, toSign, 'latin1'), provided)) ok = true;
+  return ok;
 }
 
 function single(v: string | string[] | undefined): string {
@@ -87,8 +97,8 @@ function amzHeadersOf(req: AuthRequest): Record<string, string | string[] | unde
 function matchesAny(secret: string, base: Omit<V2StringToSignInput, 'emptyValueStyle'>, provided: string): boolean {
   const literal = stringToSignV2({ ...base, emptyValueStyle: 'literal' });
   const bare = stringToSignV2({ ...base, emptyValueStyle: 'bare' });
-  let ok = safeEqual(signV2(secret, literal), provided);
-  if (bare !== literal && safeEqual(signV2(secret, bare), provided)) ok = true;
+  let ok = signedAnyEncoding(secret, literal, provided);
+  if (bare !== literal && signedAnyEncoding(secret, bare, provided)) ok = true;
   return ok;
 }
 

@@ -7,11 +7,12 @@ import {
   ALGORITHM,
   UNSIGNED_PAYLOAD,
   canonicalRequest,
+  canonicalRequestHashes,
   credentialScope,
   formatAmzDate,
   signatureHex,
   signingKey,
-  stringToSign,
+  stringToSignOfHash,
 } from './sigv4.js';
 import type { AuthRequest, AuthResult, PayloadMode, SecretLookup } from './types.js';
 
@@ -188,8 +189,7 @@ export function verifyHeaderV4(req: AuthRequest, authorization: string, o: Verif
   let ok = false;
   for (const payloadHash of candidates) {
     const cr = canonicalRequest({ ...req, signedHeaders: auth.signedHeaders, payloadHash });
-    const expected = signatureHex(key, stringToSign(amzDate, scope, cr));
-    if (safeEqual(expected, auth.signature)) ok = true;
+    if (signedAnyForm(key, amzDate, scope, cr, auth.signature)) ok = true;
   }
   if (!ok) throw new S3Error('SignatureDoesNotMatch', { AWSAccessKeyId: cred.accessKeyId });
   // Only a signed request learns what is wrong with its payload mode: a forged one is a 403.
@@ -199,6 +199,15 @@ export function verifyHeaderV4(req: AuthRequest, authorization: string, o: Verif
     seed: { signingKey: key, amzDate, scope, seedSignature: auth.signature.toLowerCase() },
   }));
   return { accessKeyId: cred.accessKeyId, payload, signatureVersion: 'v4', presigned: false };
+}
+
+/** Whether `signature` signs the canonical request in one of its forms (non-ASCII header values: two), each compared in constant time. */
+function signedAnyForm(key: Buffer, amzDate: string, scope: string, cr: string, signature: string): boolean {
+  let ok = false;
+  for (const hash of canonicalRequestHashes(cr)) {
+    if (safeEqual(signatureHex(key, stringToSignOfHash(amzDate, scope, hash)), signature)) ok = true;
+  }
+  return ok;
 }
 
 /**
@@ -255,8 +264,7 @@ export function verifyPresignedV4(req: AuthRequest, o: VerifyOptions): AuthResul
   const key = cachedSigningKey(secret, cred.date, cred.region, cred.service);
   const scope = credentialScope(cred.date, cred.region, cred.service);
   const cr = canonicalRequest({ ...req, signedHeaders, payloadHash, excludeQuery: (n) => n === 'X-Amz-Signature' });
-  const expected = signatureHex(key, stringToSign(amzDate, scope, cr));
-  if (!safeEqual(expected, q.get('X-Amz-Signature')!)) {
+  if (!signedAnyForm(key, amzDate, scope, cr, q.get('X-Amz-Signature')!)) {
     throw new S3Error('SignatureDoesNotMatch', { AWSAccessKeyId: cred.accessKeyId });
   }
   // A presigned URL that pins a body hash gets it enforced; anything else is unsigned

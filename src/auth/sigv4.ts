@@ -79,7 +79,29 @@ export function credentialScope(date: string, region: string, service: string): 
 }
 
 export function stringToSign(amzDate: string, scope: string, canonicalRequestText: string): string {
-  return `${ALGORITHM}\n${amzDate}\n${scope}\n${sha256Hex(canonicalRequestText)}`;
+  return stringToSignOfHash(amzDate, scope, sha256Hex(canonicalRequestText));
+}
+
+export function stringToSignOfHash(amzDate: string, scope: string, canonicalRequestHash: string): string {
+  return `${ALGORITHM}\n${amzDate}\n${scope}\n${canonicalRequestHash}`;
+}
+
+const BEYOND_ASCII = /[\u0080-\uffff]/;
+const BEYOND_LATIN1 = /[\u0100-\uffff]/;
+
+/**
+ * The canonical request's hash in each form a client may have signed; one for a plain ASCII
+ * request. Node hands header values over as Latin-1, one character per byte received. A client
+ * that signs the bytes it sends (curl --aws-sigv4; botocore, which sends its headers as UTF-8;
+ * the JS SDK with a string body, whose headers node writes as UTF-8 with it) hashed those bytes:
+ * the Latin-1 form, tried first. One that hashes its characters as UTF-8 but sends them as
+ * Latin-1 bytes (the JS SDK with a Buffer or stream body) hashed each received character's
+ * UTF-8: the second form.
+ */
+export function canonicalRequestHashes(canonicalRequestText: string): string[] {
+  const utf8 = sha256Hex(canonicalRequestText);
+  if (!BEYOND_ASCII.test(canonicalRequestText) || BEYOND_LATIN1.test(canonicalRequestText)) return [utf8];
+  return [sha256Hex(Buffer.from(canonicalRequestText, 'latin1')), utf8];
 }
 
 export function signingKey(secret: string, date: string, region: string, service: string): Buffer {

@@ -45,6 +45,14 @@ export function createS3Server(handler: http.RequestListener, config: Config, pe
     if (!waitingOnUs(socket)) socket.destroy();
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => answerClientError(err, socket));
+  // Expect: 100-continue: node would write 100 Continue at once; it goes out when the handler
+  // first reads the body instead, so a refused upload is answered before its body is sent.
+  server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    owe100Continue(req, res);
+    listener(req, res);
+  });
+  // Any other expectation is ignored, as S3 does (node would answer 417).
+  server.on('checkExpectation', listener);
   if (pem) trackHandshakes(server);
   return server;
 }
@@ -140,7 +148,34 @@ function isTlsError(err: NodeJS.ErrnoException): boolean {
 /** The request on this socket has bytes cairn has not read yet: backpressure, not a slow client. */
 function waitingOnUs(socket: Duplex): boolean {
   const res = (socket as { _httpMessage?: http.ServerResponse | null })._httpMessage;
-  return res?.req !== undefined && !res.req.complete && res.req.readableLength > 0;
+  return res?.req !== undefined && !res.req.complete && (res.req.readableLength > 0 || continueOwed.has(res.req));
+}
+
+/** Requests whose client waits for 100 Continue: its silence is cairn's doing, not a slow client. */
+const continueOwed = new WeakSet<http.IncomingMessage>();
+
+/**
+ * Writes 100 Continue when the body is first read (IncomingMessage._read: the first read(), 'data'
+ * listener or pipe), so authentication, authorization, the refusal table and the handler's own
+ * checks (the bucket, the upload) all answer before the client sends its body. A request answered
+ * without it is closed after the answer (node's rule: the client may still send the body), so no
+ * body is ever parsed as the next request. Node drains a request after its answer (_dump), which
+ * reads too: no 100 once the answer's headers are out.
+ */
+function owe100Continue(req: http.IncomingMessage, res: http.ServerResponse): void {
+  const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+  if (!hasBody) {
+    // Nothing to hold back: answering without 100 would only cost the connection.
+    res.writeContinue();
+    return;
+  }
+  continueOwed.add(req);
+  const self = req as unknown as { _read(n: number): void };
+  self._read = (n: number) => {
+    delete (self as Partial<typeof self>)._read;
+    if (continueOwed.delete(req) && !res.headersSent && !res.writableEnded) res.writeContinue();
+    self._read(n);
+  };
 }
 
 /**
@@ -162,7 +197,7 @@ function watchingUploadRate(handler: http.RequestListener, config: Config): http
       let waitedOnUs = false;
       const timer = setInterval(() => {
         if (req.complete || socket.destroyed) return stop();
-        if (req.readableLength > 0) waitedOnUs = true;
+        if (req.readableLength > 0 || continueOwed.has(req)) waitedOnUs = true;
         if (++tick < TICKS) return;
         const got = socket.bytesRead - last;
         if (!waitedOnUs && got < minBytes) socket.destroy();

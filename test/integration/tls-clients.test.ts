@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasClient, run, runOk, rcloneEnv } from '../helpers/clients.js';
 import { startTestServer, tmpFiles, type TestServer } from '../helpers/server.js';
 import { makeSelfSignedCert } from '../helpers/tls.js';
+import { exchange } from '../helpers/raw-exchange.js';
 
 // The real command-line clients over https, trusting the self-signed certificate the way a user
 // would: the aws CLI with --ca-bundle (over TLS it streams aws-chunked bodies with a trailing
@@ -117,5 +118,20 @@ describe.skipIf(!hasClient('curl'))('curl over https (--cacert)', () => {
     const plain = await run('curl', ['-sS', srv.url.replace('https:', 'http:') + '/'], { timeoutMs: 30_000 });
     expect(plain.code).not.toBe(0);
     expect(plain.stderr).toMatch(/Empty reply|reset|Recv failure/i);
+  });
+});
+
+describe('Expect over https (the listener handles it as over HTTP)', () => {
+  it('100-continue: a refused upload is answered without 100 and closed; an accepted one gets 100; other values are ignored', async () => {
+    const ca = fs.readFileSync(srv.caFile!, 'utf8');
+    const root = { id: srv.credentials.accessKeyId, secret: srv.credentials.secretAccessKey };
+    const expect100 = { expect: '100-continue' };
+    await exchange(srv.port, { method: 'PUT', target: '/tls-expect', as: root, ca });
+    const refused = await exchange(srv.port, { method: 'PUT', target: '/tls-expect/k', headers: expect100, body: 'never sent', ca });
+    expect([refused.status, refused.continued, refused.bodySent, refused.closed]).toEqual([403, false, false, true]);
+    const accepted = await exchange(srv.port, { method: 'PUT', target: '/tls-expect/k', headers: expect100, body: 'sent after 100', as: root, ca });
+    expect([accepted.continued, accepted.status]).toEqual([true, 200]);
+    const other = await exchange(srv.port, { method: 'GET', target: '/tls-expect/k', headers: { expect: 'other' }, as: root, ca });
+    expect([other.status, other.body.toString()]).toEqual([200, 'sent after 100']);
   });
 });

@@ -43,6 +43,9 @@ export const postObject: BucketHandler = async (ctx, deps, t) => {
   if (!isFormData(header(ctx, 'content-type'))) {
     throw new S3Error('PreconditionFailed', { Condition: 'Bucket POST must be of the enclosure-type multipart/form-data' });
   }
+  // Before the form is read: a client that sent Expect: 100-continue learns of a missing bucket
+  // without sending its file (the signer and the policy are in the form, so they cannot be).
+  const bucket = await deps.buckets.require(t.bucket);
   const abort = new AbortController();
   // A client that disconnects mid-upload must release its buffers and leave nothing behind.
   const onClose = () => {
@@ -52,7 +55,6 @@ export const postObject: BucketHandler = async (ctx, deps, t) => {
   try {
     const form = await readFormUntilFile(ctx.req, abort.signal);
     const { key, headers, range } = await admit(ctx, deps, t.bucket, form);
-    const bucket = await deps.buckets.require(t.bucket);
     const encryption = writeEncryption(headers as HeaderRecord, isSecure(ctx));
     const obj = await deps.objects.putObject({
       bucket,
@@ -116,7 +118,10 @@ function formHeaders(fields: ReadonlyMap<string, string>): IncomingHttpHeaders {
     if (!HEADER_ROWS.has(as) && !as.startsWith('x-amz-meta-')) {
       throw new S3Error('NotImplemented', { ArgumentName: name }, `A form field you provided implies functionality that is not implemented: ${name}.`);
     }
-    headers[as] = value;
+    // As a header carries it: the bytes sent (a browser sends UTF-8), one character per byte, so
+    // the value is stored and answered byte for byte as for PutObject (and a character beyond
+    // Latin-1 can still be written back as a header).
+    headers[as] = Buffer.from(value, 'utf8').toString('latin1');
   }
   return headers;
 }
