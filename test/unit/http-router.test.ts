@@ -79,7 +79,12 @@ const TABLE: Row[] = [
   ['DELETE', '/b/my-second-image.jpg', 'DeleteObject', { bucket: 'b', key: 'my-second-image.jpg' }, 'write'],
   ['GET', '/b/my-image.jpg?acl', 'GetObjectAcl', { bucket: 'b', key: 'my-image.jpg' }, 'read'],
   ['PUT', '/b/my-image.jpg?acl', 'PutObjectAcl', { bucket: 'b', key: 'my-image.jpg' }, 'write'],
-  ['GET', '/b/my-image.jpg?tagging', 'Object tagging', { bucket: 'b', key: 'my-image.jpg' }, 'read'],
+  ['GET', '/b/my-image.jpg?tagging', 'GetObjectTagging', { bucket: 'b', key: 'my-image.jpg' }, 'read'],
+  ['PUT', '/b/my-image.jpg?tagging&versionId=v', 'PutObjectTagging', { bucket: 'b', key: 'my-image.jpg' }, 'write'],
+  ['DELETE', '/b/my-image.jpg?tagging', 'DeleteObjectTagging', { bucket: 'b', key: 'my-image.jpg' }, 'write'],
+  ['GET', '/b?tagging', 'GetBucketTagging', { bucket: 'b' }, 'read'],
+  ['PUT', '/b?tagging', 'PutBucketTagging', { bucket: 'b' }, 'write'],
+  ['DELETE', '/b?tagging', 'DeleteBucketTagging', { bucket: 'b' }, 'write'],
   ['PUT', '/b/my-image.jpg?retention', 'PutObjectRetention', { bucket: 'b', key: 'my-image.jpg' }, 'write'],
   ['GET', '/b/my-image.jpg?cors', 'Object cors', { bucket: 'b', key: 'my-image.jpg' }, 'read'],
   // Keys keep what a path router would mangle.

@@ -18,6 +18,7 @@ import { newObjectAccessFrom } from '../acl-headers.js';
 import { isSecure, setEncryptionHeaders, writeEncryption, type HeaderRecord } from '../encryption.js';
 import { parseContentMd5 } from '../body.js';
 import { setVersionHeader } from '../versioning.js';
+import { parseTagging, parseTaggingHeader, taggingHeaderValue } from '../../s3/tagging.js';
 import type { PayloadInput } from '../../storage/receive.js';
 
 // A browser form upload. The form carries what a PutObject carries in its URL and headers: the
@@ -61,6 +62,7 @@ export const postObject: BucketHandler = async (ctx, deps, t) => {
       attributes: attributesFromHeaders(headers),
       ...payloadChecks(headers),
       access: await newObjectAccessFrom(headers, ctx.state.principal, deps, bucket),
+      tags: headers['x-amz-tagging'] === undefined ? undefined : parseTaggingHeader(headers['x-amz-tagging'] as string),
       sizeRange: range,
       encryption,
       signal: abort.signal,
@@ -116,7 +118,8 @@ function formHeaders(fields: ReadonlyMap<string, string>): IncomingHttpHeaders {
     if (!HEADER_ROWS.has(as) && !as.startsWith('x-amz-meta-')) {
       throw new S3Error('NotImplemented', { ArgumentName: name }, `A form field you provided implies functionality that is not implemented: ${name}.`);
     }
-    headers[as] = value;
+    // S3's form carries a Tagging XML document; as the header it is the query-string form.
+    headers[as] = name === 'tagging' ? taggingHeaderValue(parseTagging(value, 'object')) : value;
   }
   return headers;
 }
