@@ -140,11 +140,7 @@ export async function startServer(config: Config, opts: { log?: Logger; /** Test
     log,
     metrics,
     accounts, accessControl, tagging,
-    accessLookups: {
-      bucket: (name) => buckets.find(name),
-      object: (bucket, key, versionId) => objects.aclTarget(bucket, key, versionId),
-      tags: (bucket, key, versionId) => tagging.existingTags(bucket, key, versionId),
-    },
+    accessLookups: { bucket: (name) => buckets.find(name), object: (b, key, v) => objects.aclTarget(b, key, v), tags: (b, key, v) => tagging.existingTags(b, key, v) },
   });
   const server = createS3Server(app.callback(), config, s3Pem);
   const { url, port } = await listen(server, config.port, config.host);

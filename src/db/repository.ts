@@ -381,12 +381,10 @@ export class Repository extends BucketRepository {
     return setVersionColumns(this, bucketId, key, versionId, { acl });
   }
 
-  /** A version's tags, in key order (src/db/object-tags.ts). */
+  /** A version's tags, in key order; Put/DeleteObjectTagging (src/db/object-tags.ts). */
   getTags(objectId: number): TagSet {
     return readTags(this.hot.tags, objectId);
   }
-
-  /** Put/DeleteObjectTagging: replaces a version's tags (null or [] removes them). */
   setObjectTags(bucketId: number, key: string, versionId: string | undefined, tags: TagSet | null): ObjectRow | undefined {
     return setVersionTags(this, this.hot.tags, bucketId, key, versionId, tags);
   }
