@@ -389,7 +389,6 @@ export class Repository extends BucketRepository {
     return setVersionTags(this, this.hot.tags, bucketId, key, versionId, tags);
   }
 
-
   /** Drops a version's row, chunk list and part layout; returns hashes now unreferenced. */
   private removeRow(row: { id: number }): string[] {
     const counts = this.hot.chunkCounts.all({ objectId: row.id });
