@@ -143,6 +143,27 @@ describe('tagging with the SDK', () => {
     expect(await tagsOf('kept')).toEqual([{ Key: 'keep', Value: 'me' }]);
   });
 
+  it('the admin API reads and sets a version\'s tags by S3\'s rules (the console\'s route)', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: B, Key: 'admin', Body: 'x', Tagging: 'a=1' }));
+    const admin = async (method: string, query: string, body?: unknown) => {
+      const res = await fetch(`${srv.adminUrl}/v1/objects/${B}/admin?${query}`, { method, headers: { authorization: `Bearer ${srv.adminToken}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      return { status: res.status, body: (await res.json()) as Record<string, any> };
+    };
+    expect(await admin('GET', 'tags')).toEqual({ status: 200, body: { bucket: B, key: 'admin', versionId: 'null', tags: [{ key: 'a', value: '1' }] } });
+    expect((await admin('PUT', 'tags', { tags: [{ key: 'b', value: '2' }] })).body.tags).toEqual([{ key: 'b', value: '2' }]);
+    expect(await tagsOf('admin')).toEqual([{ Key: 'b', Value: '2' }]);
+    const refused = await admin('PUT', 'tags', { tags: [{ key: 'aws:x', value: '1' }] });
+    expect([refused.status, refused.body.error.message]).toEqual([400, expect.stringContaining('InvalidTag')]);
+    expect((await admin('PUT', 'tags&versionId=nope', { tags: [] })).status).toBe(404);
+    expect((await admin('GET', 'tags=x')).status).toBe(400);
+    expect((await admin('PUT', 'tags', { tags: [] })).body.tags).toEqual([]);
+    expect(await tagsOf('admin')).toEqual([]);
+    // The object record carries the tags too.
+    await s3.send(new PutObjectTaggingCommand({ Bucket: B, Key: 'admin', Tagging: { TagSet: [{ Key: 'z', Value: '' }] } }));
+    const record = await fetch(`${srv.adminUrl}/v1/objects/${B}/admin`, { headers: { authorization: `Bearer ${srv.adminToken}` } });
+    expect(((await record.json()) as { tags: unknown }).tags).toEqual([{ key: 'z', value: '' }]);
+  });
+
   /** HEAD as the wire has it. */
   async function fetchHead(key: string): Promise<Headers> {
     const r = await signedFetch('HEAD', `/${B}/${key}`);
