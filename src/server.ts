@@ -24,6 +24,7 @@ import { loadRootCredentials, type RootCredentials } from './auth/credentials.js
 import { BucketService } from './services/buckets.js';
 import { Principals } from './services/principals.js';
 import { AccountService } from './services/accounts.js';
+import { TaggingService } from './services/tagging.js';
 import { AccessControlService } from './services/access-control.js';
 import { KeyService } from './services/keys.js';
 import { Metrics } from './admin/metrics.js';
@@ -98,7 +99,8 @@ async function openServices(config: Config, log: Logger, dataDir: string, fsOps?
   const accounts = new AccountService(meta.accounts);
   const principals = new Principals(credentials, meta.keys, (await accounts.root()).id);
   const accessControl = new AccessControlService(meta, buckets, objects, accounts);
-  return { credentials, meta, hashPool, store, pool, metrics, objects, multipart, buckets, principals, accounts, accessControl };
+  const tagging = new TaggingService(meta, buckets, objects);
+  return { credentials, meta, hashPool, store, pool, metrics, objects, multipart, buckets, principals, accounts, accessControl, tagging };
 }
 
 /** The listeners that speak TLS, with their files. */
@@ -114,7 +116,7 @@ export async function startServer(config: Config, opts: { log?: Logger; /** Test
   const [s3Tls, adminTls] = [s3TlsFiles(config), adminTlsFiles(config)];
   const [s3Pem, adminPem] = [s3Tls && readTlsFiles(s3Tls), adminTls && readTlsFiles(adminTls)];
   fs.mkdirSync(dataDir, { recursive: true });
-  const { credentials, meta, hashPool, store, pool, metrics, objects, multipart, buckets, principals, accounts, accessControl } = await openServices(config, log, dataDir, opts.fsOps);
+  const { credentials, meta, hashPool, store, pool, metrics, objects, multipart, buckets, principals, accounts, accessControl, tagging } = await openServices(config, log, dataDir, opts.fsOps);
   const adminToken = loadAdminToken(dataDir, config.adminToken);
   // Multipart expiry sweep (at start-up, then every min(1h, expiry/2)), GC, slow scrub.
   const stopJobs = startBackgroundJobs(
@@ -137,8 +139,8 @@ export async function startServer(config: Config, opts: { log?: Logger; /** Test
     principals,
     log,
     metrics,
-    accounts, accessControl,
-    accessLookups: { bucket: (name) => buckets.find(name), object: (bucket, key, versionId) => objects.aclTarget(bucket, key, versionId) },
+    accounts, accessControl, tagging,
+    accessLookups: { bucket: (name) => buckets.find(name), object: (b, key, v) => objects.aclTarget(b, key, v), tags: (b, key, v) => tagging.existingTags(b, key, v) },
   });
   const server = createS3Server(app.callback(), config, s3Pem);
   const { url, port } = await listen(server, config.port, config.host);
@@ -153,7 +155,7 @@ export async function startServer(config: Config, opts: { log?: Logger; /** Test
   try {
     admin = await startAdminServer(
       {
-        records: meta.records, buckets, objects, principals, keys: new KeyService(meta.keys, { accounts, reserved: (id) => principals.isRoot(id) }), accounts, accessControl, pool, metrics, token: adminToken.token, log, region: config.region, credentials, s3Url: url,
+        records: meta.records, buckets, objects, principals, keys: new KeyService(meta.keys, { accounts, reserved: (id) => principals.isRoot(id) }), accounts, accessControl, tagging, pool, metrics, token: adminToken.token, log, region: config.region, credentials, s3Url: url,
         s3Wildcard: config.host === '0.0.0.0' || config.host === '::',
         gc: ({ dryRun, signal }) => runGc({ dataDir, meta, store }, { graceMs: config.gcGrace, multipartExpiryMs: config.multipartExpiry, dryRun, signal }),
         scrub: ({ quarantine, signal, onProgress }) => runScrub({ dataDir, meta, store }, { quarantine, signal, onProgress }),

@@ -158,6 +158,9 @@ export class Api {
   bucketPolicy = (bucket: string) => this.request<BucketPolicy>('GET', `/v1/buckets/${encodeURIComponent(bucket)}/policy`);
   objectAcl = (bucket: string, key: string, versionId?: string) =>
     this.request<ObjectAcl>('GET', `/v1/objects${objectPath(bucket, key)}`, { query: { acl: '', ...(versionId === undefined ? {} : { versionId }) } });
+  /** Replaces a version's tags ([] removes them): the admin API's PUT ?tags, S3's rules. */
+  putObjectTags = (bucket: string, key: string, versionId: string, tags: Array<{ key: string; value: string }>) =>
+    this.request<{ tags: Array<{ key: string; value: string }> }>('PUT', `/v1/objects${objectPath(bucket, key)}`, { query: { tags: '', versionId }, body: { tags } });
   metrics = () => this.request<string>('GET', '/metrics', { text: true });
   verifyState = () => this.request<VerifyState>('GET', '/v1/verify');
   startVerify = () => this.request<VerifyState>('POST', '/v1/verify', { body: { background: true } });

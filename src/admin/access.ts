@@ -1,9 +1,9 @@
 import type Koa from 'koa';
-import { BucketAccess, type AccessRequest, type ObjectAclTarget } from '../auth/access.js';
+import { BucketAccess, type AccessLookups, type AccessRequest, type ObjectAclTarget } from '../auth/access.js';
 import { allows, type Access } from '../auth/authorize.js';
 import { OPERATION_RULES } from '../auth/operations.js';
 import type { AuthResult } from '../auth/types.js';
-import type { BucketRow } from '../store/types.js';
+import type { BucketRow, TagSet } from '../store/types.js';
 import { who } from './auth.js';
 import { requireThat, type AdminPrincipal } from './console.js';
 import type { AdminDeps } from './routes/common.js';
@@ -80,6 +80,22 @@ export class AdminAccess {
     return decision === 'allow' || (decision === 'object' && access.objectAllows(obj, 'READ_ACP'));
   }
 
+  /**
+   * Get/PutObjectTagging's rule for one version, as on the S3 listener: the key's grant (read or
+   * write), then the bucket's owner or its policy (a policy testing the version's or the
+   * request's tags sees them, loaded through `lookups`).
+   */
+  async mayTagObject(operation: 'GetObjectTagging' | 'PutObjectTagging', bucket: BucketRow, key: string, versionId: string | undefined, tags: TagSet | undefined, lookups: AccessLookups): Promise<boolean> {
+    const p = this.principal;
+    if (p.kind !== 'key') return true;
+    if (!allows(p, operation === 'GetObjectTagging' ? 'read' : 'write', bucket.name)) return false;
+    const rule = OPERATION_RULES[operation]!;
+    const access = new BucketAccess(this.request(operation, bucket.name, key, versionId), bucket);
+    access.bodyTags = tags;
+    if (access.policyUses('existing')) access.existingTags = (await lookups.tags?.(bucket, key, versionId)) ?? [];
+    return access.decide(rule, versionId !== undefined ? rule.versioned! : rule.action, key) === 'allow';
+  }
+
   /** Store-wide views (totals, metrics, searches across buckets): only for a caller who may read every bucket. */
   async seesAll(): Promise<boolean> {
     const p = this.principal;
@@ -94,7 +110,7 @@ export class AdminAccess {
     const p = this.principal;
     return {
       operation,
-      access: operation === 'GetObjectAcl' ? 'read' : GRANT_NEEDED[operation as BucketUse],
+      access: operation === 'GetObjectAcl' || operation === 'GetObjectTagging' ? 'read' : operation === 'PutObjectTagging' ? 'write' : GRANT_NEEDED[operation as BucketUse],
       bucket,
       key,
       principal: p.kind === 'admin' ? null : p,

@@ -10,6 +10,7 @@ import { authMiddleware } from './auth.js';
 import { s3UrlFor, type AdminDeps, type RegisterRoutes } from './routes/common.js';
 import { registerBucketRoutes } from './routes/buckets.js';
 import { registerObjectRoutes } from './routes/objects.js';
+import { registerTagRoutes } from './routes/tags.js';
 import { registerKeyRoutes } from './routes/keys.js';
 import { registerAccountRoutes } from './routes/accounts.js';
 import { registerAclRoutes } from './routes/acl.js';
@@ -29,6 +30,7 @@ const ROUTES: RegisterRoutes[] = [
   registerConfigRoutes,
   registerBucketRoutes,
   registerAclRoutes,
+  registerTagRoutes,
   registerObjectRoutes,
   registerKeyRoutes,
   registerAccountRoutes,

@@ -1,11 +1,13 @@
 import { S3Error } from '../s3/errors.js';
 import { aclPermits, decodeAcl, type AclPermission } from '../s3/acl.js';
 import { evaluatePolicy, type CompiledPolicy } from './policy/index.js';
+import type { ConditionValue } from './policy/types.js';
 import { storedPolicy } from './public-access.js';
 import { allows, hasPermission, type Access, type Principal } from './authorize.js';
 import { OPERATION_RULES, type OperationRule } from './operations.js';
 import { conditionValue, type ConditionSource } from './request-conditions.js';
-import type { BucketRow } from '../store/types.js';
+import type { BucketRow, TagSet } from '../store/types.js';
+import { tagCondition, usesTags } from './tag-conditions.js';
 
 // Whether a request may run, in the order S3 documents: the key's grants limit what it may do
 // for its account; an explicit Deny in the bucket policy refuses; then the bucket's owner, an
@@ -30,6 +32,8 @@ export interface AccessLookups {
   bucket(name: string): Promise<BucketRow | undefined>;
   /** The version a request names (the current one without versionId); undefined when there is none. */
   object(bucket: BucketRow, key: string, versionId: string | undefined): Promise<ObjectAclTarget | undefined>;
+  /** That version's tags (s3:ExistingObjectTag), asked only when a policy tests them; absent: none known. */
+  tags?(bucket: BucketRow, key: string, versionId: string | undefined): Promise<TagSet | undefined>;
 }
 
 export interface AccessRequest extends Omit<ConditionSource, 'resourceAccount'> {
@@ -55,7 +59,13 @@ export class BucketAccess {
   // condition (a copy of the request per request was a measurable share of a small GET's garbage).
   private source?: ConditionSource;
   private now?: number;
-  private condition?: (name: string) => string | undefined;
+  private condition?: (name: string) => ConditionValue;
+  /** The tags of the version acted on, loaded by check() when the policy tests s3:ExistingObjectTag. */
+  existingTags?: TagSet;
+  /** PutObjectTagging's body, set by authorizeBodyTags; undefined: x-amz-tagging is read when asked. */
+  bodyTags?: TagSet;
+  /** PutObjectTagging waits for its body before it is judged (authorizeBodyTags). */
+  deferred = false;
 
   constructor(
     readonly req: AccessRequest,
@@ -81,6 +91,10 @@ export class BucketAccess {
           // evaluating the bench's 10-statement policy (bench/scenarios/access.ts).
           const r = this.req;
           this.source ??= { principal: r.principal, auth: r.auth, headers: r.headers, query: r.query, remoteAddress: r.remoteAddress, tlsVersion: r.tlsVersion, resourceAccount: this.bucket.ownerId };
+          if (name.startsWith('s3:') && name.includes('tag')) {
+            const tagged = tagCondition(name, this.existingTags, this.bodyTags, r.headers);
+            if (tagged !== false) return tagged;
+          }
           return conditionValue(this.source, name, (this.now ??= Date.now()));
         }),
       });
@@ -101,6 +115,19 @@ export class BucketAccess {
     const objectOwner = obj.ownerId ?? this.bucket.ownerId;
     if (this.caller === objectOwner && (permission === 'READ_ACP' || permission === 'WRITE_ACP')) return true;
     return aclPermits(decodeAcl(obj.acl, objectOwner), this.caller, permission);
+  }
+
+  /** Whether the bucket policy tests these tag keys ('existing' or 'request'). */
+  policyUses(kind: 'existing' | 'request'): boolean {
+    return this.policy !== undefined && usesTags(this.policy.conditionKeys, kind);
+  }
+
+  /** PutObjectTagging: judged on its body's tags when the policy tests request tags (authorizeRequest deferred it). */
+  async authorizeBodyTags(key: string, versionId: string | undefined, tags: TagSet, lookups: AccessLookups): Promise<void> {
+    if (!this.deferred) return;
+    this.bodyTags = tags;
+    await check(this, OPERATION_RULES[this.req.operation]!, key, versionId, lookups);
+    this.deferred = false;
   }
 
   /** DeleteObjects, per key: the same rule as DeleteObject (the bucket's WRITE is the ACL's part). */
@@ -145,7 +172,9 @@ export async function authorizeRequest(req: AccessRequest, lookups: AccessLookup
   }
   expectOwner(req.headers['x-amz-expected-bucket-owner'], bucket);
   const access = new BucketAccess(req, bucket);
-  if (!rule.perKey) await check(access, rule, req.key, req.query.get('versionId') ?? undefined, lookups);
+  // PutObjectTagging's tags are in its body: a policy testing them is applied once it is read.
+  if (rule.bodyTags && access.policyUses('request')) access.deferred = true;
+  else if (!rule.perKey) await check(access, rule, req.key, req.query.get('versionId') ?? undefined, lookups);
   return access;
 }
 
@@ -167,6 +196,10 @@ export async function authorizeCopySource(
 
 async function check(access: BucketAccess, rule: OperationRule, key: string | undefined, versionId: string | undefined, lookups: AccessLookups): Promise<void> {
   const action = versionId !== undefined && rule.versioned ? rule.versioned : rule.action;
+  // Loaded only for a policy that tests them, on operations that act on an existing version.
+  if (rule.existingTags && key !== undefined && access.existingTags === undefined && access.policyUses('existing')) {
+    access.existingTags = (await lookups.tags?.(access.bucket, key, versionId)) ?? [];
+  }
   let decision = access.decide(rule, action, key);
   if (rule.also && decision !== 'deny') {
     // Both actions must pass: the stricter of the two decisions stands (allow < object ACL < deny).

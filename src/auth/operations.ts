@@ -20,6 +20,10 @@ export interface OperationRule {
   service?: boolean;
   /** Decided per key by the handler (DeleteObjects); the request itself needs only the key's grant. */
   perKey?: boolean;
+  /** Acts on an existing version: a policy may test its tags (s3:ExistingObjectTag/<key>). */
+  existingTags?: boolean;
+  /** The request's tags are in its body (PutObjectTagging): s3:RequestObjectTag waits for it. */
+  bodyTags?: boolean;
 }
 
 const bucketAcl = (permission: AclPermission) => ({ on: 'bucket' as const, permission });
@@ -68,8 +72,8 @@ export const OPERATION_RULES: Readonly<Record<string, OperationRule>> = {
   CompleteMultipartUpload: { action: 's3:PutObject', acl: bucketAcl('WRITE') },
   AbortMultipartUpload: { action: 's3:AbortMultipartUpload', acl: bucketAcl('WRITE') },
   ListParts: { action: 's3:ListMultipartUploadParts', acl: bucketAcl('READ') },
-  GetObject: { action: 's3:GetObject', versioned: 's3:GetObjectVersion', acl: objectAcl('READ') },
-  HeadObject: { action: 's3:GetObject', versioned: 's3:GetObjectVersion', acl: objectAcl('READ') },
+  GetObject: { action: 's3:GetObject', versioned: 's3:GetObjectVersion', acl: objectAcl('READ'), existingTags: true },
+  HeadObject: { action: 's3:GetObject', versioned: 's3:GetObjectVersion', acl: objectAcl('READ'), existingTags: true },
   // AWS: READ on the object, and both s3:GetObject and s3:GetObjectAttributes (with a version id,
   // s3:GetObjectVersion and s3:GetObjectVersionAttributes).
   GetObjectAttributes: {
@@ -77,15 +81,23 @@ export const OPERATION_RULES: Readonly<Record<string, OperationRule>> = {
     versioned: 's3:GetObjectVersion',
     also: { action: 's3:GetObjectAttributes', versioned: 's3:GetObjectVersionAttributes' },
     acl: objectAcl('READ'),
+    existingTags: true,
   },
   // AWS's ACL mapping: bucket WRITE gives s3:DeleteObjectVersion only when the grantee is the
   // bucket's owner (who needs no grant here): another account may add delete markers, never
   // remove versions for good.
   DeleteObject: { action: 's3:DeleteObject', versioned: 's3:DeleteObjectVersion', acl: bucketAcl('WRITE'), aclForVersions: false },
-  GetObjectAcl: { action: 's3:GetObjectAcl', versioned: 's3:GetObjectVersionAcl', acl: objectAcl('READ_ACP') },
-  PutObjectAcl: { action: 's3:PutObjectAcl', versioned: 's3:PutObjectVersionAcl', acl: objectAcl('WRITE_ACP') },
-  GetObjectRetention: { action: 's3:GetObjectRetention' },
-  PutObjectRetention: { action: 's3:PutObjectRetention' },
-  GetObjectLegalHold: { action: 's3:GetObjectLegalHold' },
-  PutObjectLegalHold: { action: 's3:PutObjectLegalHold' },
+  GetObjectAcl: { action: 's3:GetObjectAcl', versioned: 's3:GetObjectVersionAcl', acl: objectAcl('READ_ACP'), existingTags: true },
+  PutObjectAcl: { action: 's3:PutObjectAcl', versioned: 's3:PutObjectVersionAcl', acl: objectAcl('WRITE_ACP'), existingTags: true },
+  GetObjectRetention: { action: 's3:GetObjectRetention', existingTags: true },
+  PutObjectRetention: { action: 's3:PutObjectRetention', existingTags: true },
+  GetObjectLegalHold: { action: 's3:GetObjectLegalHold', existingTags: true },
+  PutObjectLegalHold: { action: 's3:PutObjectLegalHold', existingTags: true },
+  // Tags: the owner's, or whoever a policy allows (no ACL grants them, as on S3).
+  GetObjectTagging: { action: 's3:GetObjectTagging', versioned: 's3:GetObjectVersionTagging', existingTags: true },
+  PutObjectTagging: { action: 's3:PutObjectTagging', versioned: 's3:PutObjectVersionTagging', existingTags: true, bodyTags: true },
+  DeleteObjectTagging: { action: 's3:DeleteObjectTagging', versioned: 's3:DeleteObjectVersionTagging', existingTags: true },
+  GetBucketTagging: { action: 's3:GetBucketTagging' },
+  PutBucketTagging: { action: 's3:PutBucketTagging' },
+  DeleteBucketTagging: { action: 's3:PutBucketTagging' },
 };

@@ -48,7 +48,8 @@ export function queryParams(f: FindFlags): QueryParams {
       for (const m of (f[name as PairsFilterName] as string[] | undefined) ?? []) {
         const eq = m.indexOf('=');
         if (eq <= 0) throw usage(`${flag}: expected name=value, got "${m}"`);
-        pairs[`${name}.${m.slice(0, eq).toLowerCase()}`] = m.slice(eq + 1);
+        const pairName = m.slice(0, eq);
+        pairs[`${name}.${def.names.keepCase ? pairName : pairName.toLowerCase()}`] = m.slice(eq + 1);
       }
       continue;
     }

@@ -30,6 +30,7 @@ export function objectReport(r: ObjectRecord): string {
     if (value) pairs.push([name, value]);
   }
   for (const [k, v] of Object.entries(r.metadata)) pairs.push([`x-amz-meta-${k}`, v]);
+  if (r.tags.length > 0) pairs.push(['Tags', r.tags.map((t) => `${t.key}=${t.value}`).join(', ')]);
   pairs.push(['Lock', lockWords(r.lock) || 'none']);
   pairs.push(['Encryption', encryptionWords(r.encryption)]);
   let s = fields(pairs);

@@ -119,6 +119,12 @@ export class BucketRepository {
     this.db.update(buckets).set(change).where(eq(buckets.id, id)).run();
   }
 
+  /** PutBucketTagging / DeleteBucketTagging: the tag set as JSON (null: none). */
+  setBucketTags(id: number, tags: string | null): void {
+    this.forgetBuckets();
+    this.db.update(buckets).set({ tags }).where(eq(buckets.id, id)).run();
+  }
+
   setBucketVersioning(id: number, status: VersioningStatus): void {
     this.forgetBuckets();
     this.db.update(buckets).set({ versioning: status }).where(eq(buckets.id, id)).run();

@@ -1,5 +1,6 @@
 import { and, asc, eq, gt, gte, lt, lte, or, sql } from 'drizzle-orm';
 import type { Db } from './client.js';
+import { decodeTags } from '../s3/tagging.js';
 import { completedUploads, multipartUploads, objectChunks, objectParts, partChunks, uploadParts } from './schema.js';
 import { addRefs, dropRefs, refStatements, type ChunkPlacement, type RefStatements } from './chunk-refs.js';
 import { prefixUpperBound } from './listing.js';
@@ -120,7 +121,10 @@ export class MultipartRepository {
       const upload = t.select().from(multipartUploads).where(eq(multipartUploads.id, uploadId)).get();
       if (!upload) return undefined;
       const parts = t.select().from(uploadParts).where(eq(uploadParts.uploadId, uploadId)).orderBy(asc(uploadParts.partNumber)).all();
-      const { row, used } = decide(upload, parts);
+      const decided = decide(upload, parts);
+      const used = decided.used;
+      // CreateMultipartUpload's x-amz-tagging becomes the version's tags.
+      const row = upload.tags === null || decided.row.tags ? decided.row : { ...decided.row, tags: decodeTags(upload.tags) };
       this.objectsRepo.checkCondition(upload.bucketId, upload.key, opts.condition);
       const { object, freed } = this.objectsRepo.placeVersion(upload.bucketId, upload.key, row, opts.bypassGovernance ?? false);
       const usedNumbers = JSON.stringify(used.map((p) => p.partNumber));

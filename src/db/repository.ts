@@ -14,7 +14,8 @@ import { checkAtCommit, placementFor, promoteNewest, versionStatements, type Ver
 import { checkRemovable } from '../s3/object-lock.js';
 import { setRetention, setVersionColumns } from './version-attributes.js';
 import { S3Error } from '../s3/errors.js';
-import type { DeleteOptions, LockMode, WriteOptions } from '../store/types.js';
+import { insertTags, readTags, setVersionTags, tagStatements } from './object-tags.js';
+import type { DeleteOptions, LockMode, TagSet, WriteOptions } from '../store/types.js';
 
 export type { ChunkPlacement } from './chunk-refs.js';
 export { prefixUpperBound } from './listing.js';
@@ -122,6 +123,7 @@ export class Repository extends BucketRepository {
         .returning()
         .prepare(),
       deletePartList: this.db.delete(objectParts).where(eq(objectParts.objectId, p('objectId'))).prepare(),
+      tags: tagStatements(this.db.$client),
       insertChunkRef: this.db
         .insert(objectChunks)
         .values({ objectId: p('objectId'), seq: p('seq'), offset: p('offset'), size: p('size'), chunkHash: p('chunkHash') })
@@ -341,7 +343,7 @@ export class Repository extends BucketRepository {
     const marker = row.deleteMarker ?? false;
     // Every column bound (absent ones as their schema default, else NULL): the statements are
     // prepared once for all rows.
-    const values: Record<string, unknown> = { ...row, bucketId, key, isCurrent: !marker, deleteMarker: marker };
+    const values: Record<string, unknown> = { ...row, bucketId, key, isCurrent: !marker, deleteMarker: marker, tagCount: row.tags?.length ?? 0 };
     for (const c of OBJECT_COLUMNS) values[c] ??= OBJECT_DEFAULTS[c] ?? null;
     const place = placementFor(this.versions, bucketId, key, row.versionId ?? 'null', bypassGovernance, Date.now());
     if (place.kind === 'in-place') {
@@ -349,16 +351,21 @@ export class Repository extends BucketRepository {
       const counts = this.hot.chunkCounts.all({ objectId: old.id });
       this.hot.deleteChunkList.run({ objectId: old.id });
       this.hot.deletePartList.run({ objectId: old.id });
+      // The row keeps its id, so the cascade does not remove the old version's tags.
+      if (old.tagCount > 0) this.hot.tags.clear.run(old.id);
       let object = this.hot.updateObject.get({ ...values, id: old.id }) as ObjectRow;
       if (old.isCurrent === marker || old.deleteMarker !== marker) {
         this.versions.setState.run(marker ? 0 : 1, marker ? 1 : 0, old.id);
         object = { ...object, isCurrent: !marker, deleteMarker: marker };
       }
+      if (row.tags?.length) insertTags(this.hot.tags, object.id, row.tags);
       return { object, freed: dropRefs(this.hot.refs, counts) };
     }
     const freed = place.retire ? this.removeRow(place.retire) : [];
     if (place.demote) this.versions.clearCurrent.run(place.demote.id);
-    return { object: this.hot.insertObject.get(values) as ObjectRow, freed };
+    const object = this.hot.insertObject.get(values) as ObjectRow;
+    if (row.tags?.length) insertTags(this.hot.tags, object.id, row.tags);
+    return { object, freed };
   }
 
   /** PutObjectRetention, PutObjectLegalHold, PutObjectAcl: src/db/version-attributes.ts. */
@@ -374,6 +381,13 @@ export class Repository extends BucketRepository {
     return setVersionColumns(this, bucketId, key, versionId, { acl });
   }
 
+  /** A version's tags, in key order; Put/DeleteObjectTagging (src/db/object-tags.ts). */
+  getTags(objectId: number): TagSet {
+    return readTags(this.hot.tags, objectId);
+  }
+  setObjectTags(bucketId: number, key: string, versionId: string | undefined, tags: TagSet | null): ObjectRow | undefined {
+    return setVersionTags(this, this.hot.tags, bucketId, key, versionId, tags);
+  }
 
   /** Drops a version's row, chunk list and part layout; returns hashes now unreferenced. */
   private removeRow(row: { id: number }): string[] {

@@ -1,6 +1,7 @@
 import type { MetadataStore, BucketStore, ObjectStore, MultipartStore, MaintenanceStore } from '../store/metadata-store.js';
 import type { NewObject, ObjectRow, WriteOptions } from '../store/types.js';
 import { S3Error } from '../s3/errors.js';
+import { encodeTags } from '../s3/tagging.js';
 import { openDb, type OpenedDb } from './client.js';
 import { Repository } from './repository.js';
 import { GroupCommit } from './group-commit.js';
@@ -108,6 +109,7 @@ function bucketStore(repo: Repository): BucketStore {
     getCorsByName: async (name) => repo.getBucketCorsByName(name),
     putCors: async (id, rules) => repo.putBucketCors(id, rules),
     deleteCors: async (id) => repo.deleteBucketCors(id),
+    setTags: async (id, tags) => repo.setBucketTags(id, encodeTags(tags ?? undefined)),
   };
 }
 
@@ -133,6 +135,8 @@ function objectStore(repo: Repository, mp: MultipartRepository): ObjectStore {
     setRetention: async (bucketId, key, versionId, next, bypass) => repo.setRetention(bucketId, key, versionId, next, bypass),
     setLegalHold: async (bucketId, key, versionId, on) => repo.setLegalHold(bucketId, key, versionId, on),
     setAcl: async (bucketId, key, versionId, acl) => repo.setObjectAcl(bucketId, key, versionId, acl),
+    getTags: async (objectId) => repo.getTags(objectId),
+    setTags: async (bucketId, key, versionId, tags) => repo.setObjectTags(bucketId, key, versionId, tags),
     isChunkReferenced: async (hash) => repo.isChunkReferenced(hash),
   };
 }
@@ -148,7 +152,9 @@ function copyObject(
   const source = src.versionId === undefined ? repo.getObject(src.bucketId, src.key) : repo.getVersion(src.bucketId, src.key, src.versionId);
   if (!source) return undefined;
   if (source.deleteMarker) throw new S3Error('InvalidRequest', {}, 'The source of a copy request may not specifically refer to a delete marker by version id.');
-  const row = build(source);
+  const built = build(source);
+  // No tags from `build` (x-amz-tagging-directive COPY): the source version's; REPLACE gives its own, [] for none.
+  const row = built.tags === undefined && source.tagCount > 0 ? { ...built, tags: repo.getTags(source.id) } : built;
   const list = repo.chunkList(source.id);
   const crcs = repo.chunkCrcs([...new Set(list.map((c) => c.chunkHash))]);
   const placements = list.map((c) => ({ hash: c.chunkHash, size: c.size, offset: c.offset, crc32c: crcs.get(c.chunkHash)! }));

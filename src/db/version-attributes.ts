@@ -33,7 +33,7 @@ export function setVersionColumns(repo: Repository, bucketId: number, key: strin
 }
 
 /** The version a request names; a delete marker has no lock or ACL to set (405, as GET of one). */
-function target(repo: Repository, bucketId: number, key: string, versionId: string | undefined): ObjectRow | undefined {
+export function target(repo: Repository, bucketId: number, key: string, versionId: string | undefined): ObjectRow | undefined {
   const row = versionId === undefined ? repo.getObject(bucketId, key) : repo.getVersion(bucketId, key, versionId);
   if (row?.deleteMarker) throw new S3Error('MethodNotAllowed', {}, undefined, { 'x-amz-delete-marker': 'true', 'x-amz-version-id': row.versionId });
   return row;

@@ -10,7 +10,7 @@ import type { ObjectRow, WriteCondition } from '../store/types.js';
 // is current, what a removal promotes. The repository runs them inside its transactions.
 
 /** What the commit path reads of a version: its identity, state, ETag and lock, not the whole row. */
-export type VersionRef = Pick<ObjectRow, 'id' | 'versionId' | 'isCurrent' | 'deleteMarker' | 'etag' | 'lockMode' | 'lockUntil' | 'legalHold'>;
+export type VersionRef = Pick<ObjectRow, 'id' | 'versionId' | 'isCurrent' | 'deleteMarker' | 'etag' | 'lockMode' | 'lockUntil' | 'legalHold' | 'tagCount'>;
 const REF_COLUMNS = {
   id: objects.id,
   versionId: objects.versionId,
@@ -20,6 +20,8 @@ const REF_COLUMNS = {
   lockMode: objects.lockMode,
   lockUntil: objects.lockUntil,
   legalHold: objects.legalHold,
+  // An overwrite in place removes the old version's tags only when it had some.
+  tagCount: objects.tagCount,
 };
 
 /** Lookups of one key's versions, prepared once per connection: whole rows for reads, refs for commits. */

@@ -10,6 +10,7 @@ import type { Principals } from '../services/principals.js';
 import type { RequestSample } from '../admin/metrics.js';
 import type { AccountService } from '../services/accounts.js';
 import type { AccessControlService } from '../services/access-control.js';
+import type { TaggingService } from '../services/tagging.js';
 import type { AccessLookups, BucketAccess } from '../auth/access.js';
 
 /** What every handler may use: the domain services (handlers never reach the stores). */
@@ -24,6 +25,8 @@ export interface AppDeps {
   accounts: AccountService;
   /** ACLs, object ownership and bucket policies. */
   accessControl: AccessControlService;
+  /** Object and bucket tags (src/services/tagging.ts). */
+  tagging: TaggingService;
   /** What authorization looks up (buckets, an object's owner and ACL). */
   accessLookups: AccessLookups;
   log: Logger;

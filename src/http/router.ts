@@ -31,6 +31,7 @@ import { postObject } from './handlers/post-object.js';
 import { deleteBucketCors, getBucketCors, putBucketCors } from './handlers/cors.js';
 import { deleteBucketEncryption, getBucketEncryption, putBucketEncryption } from './handlers/encryption.js';
 import { deleteObjects } from './handlers/delete.js';
+import { deleteBucketTagging, deleteObjectTagging, getBucketTagging, getObjectTagging, putBucketTagging, putObjectTagging } from './handlers/tagging.js';
 import { listObjects, listObjectsV2 } from './handlers/list.js';
 import {
   abortMultipartUpload,
@@ -77,7 +78,7 @@ const notImplemented = (name: string, access: Access, target: Operation['target'
 
 /** Sub-resources S3 has that cairn does not implement: they answer NotImplemented. */
 export const UNSUPPORTED = [
-  'lifecycle', 'tagging', 'website', 'logging', 'notification', 'replication',
+  'lifecycle', 'website', 'logging', 'notification', 'replication',
   'publicAccessBlock', 'accelerate',
   'requestPayment', 'analytics', 'metrics', 'inventory', 'intelligent-tiering',
   'torrent', 'restore', 'select', 'session',
@@ -131,6 +132,7 @@ function bucketOperation(req: RouteInput, bucket: string): Operation {
       if (has('ownershipControls')) return op('PutBucketOwnershipControls', putBucketOwnershipControls, 'write');
       if (has('versioning')) return op('PutBucketVersioning', putBucketVersioning, 'write');
       if (has('object-lock')) return op('PutObjectLockConfiguration', putObjectLockConfiguration, 'write');
+      if (has('tagging')) return op('PutBucketTagging', putBucketTagging, 'write');
       return op('CreateBucket', createBucket, 'admin');
     case 'HEAD':
       return op('HeadBucket', headBucket, 'read');
@@ -139,6 +141,7 @@ function bucketOperation(req: RouteInput, bucket: string): Operation {
       if (has('encryption')) return op('DeleteBucketEncryption', deleteBucketEncryption, 'write');
       if (has('policy')) return op('DeleteBucketPolicy', deleteBucketPolicy, 'write');
       if (has('ownershipControls')) return op('DeleteBucketOwnershipControls', deleteBucketOwnershipControls, 'write');
+      if (has('tagging')) return op('DeleteBucketTagging', deleteBucketTagging, 'write');
       return op('DeleteBucket', deleteBucket, 'admin');
     case 'POST':
       if (has('delete')) return op('DeleteObjects', deleteObjects, 'write');
@@ -156,6 +159,7 @@ function bucketOperation(req: RouteInput, bucket: string): Operation {
       if (has('ownershipControls')) return op('GetBucketOwnershipControls', getBucketOwnershipControls, 'read');
       if (has('cors')) return op('GetBucketCors', getBucketCors, 'read');
       if (has('encryption')) return op('GetBucketEncryption', getBucketEncryption, 'read');
+      if (has('tagging')) return op('GetBucketTagging', getBucketTagging, 'read');
       if (has('uploads')) return op('ListMultipartUploads', listMultipartUploads, 'read');
       if (req.query.get('list-type') === '2') return op('ListObjectsV2', listObjectsV2, 'read');
       return op('ListObjects', listObjects, 'read');
@@ -176,6 +180,7 @@ function objectOperation(req: RouteInput, target: ObjectTarget): Operation {
       if (has('acl')) return op('PutObjectAcl', putObjectAcl, 'write');
       if (has('retention')) return op('PutObjectRetention', putObjectRetention, 'write');
       if (has('legal-hold')) return op('PutObjectLegalHold', putObjectLegalHold, 'write');
+      if (has('tagging')) return op('PutObjectTagging', putObjectTagging, 'write');
       if (has('uploadId') || has('partNumber')) return req.copySource ? op('UploadPartCopy', uploadPartCopy, 'write') : op('UploadPart', uploadPart, 'write');
       if (req.copySource) return op('CopyObject', copyObject, 'write');
       return op('PutObject', putObject, 'write');
@@ -184,12 +189,14 @@ function objectOperation(req: RouteInput, target: ObjectTarget): Operation {
       if (has('retention')) return op('GetObjectRetention', getObjectRetention, 'read');
       if (has('legal-hold')) return op('GetObjectLegalHold', getObjectLegalHold, 'read');
       if (has('attributes')) return op('GetObjectAttributes', getObjectAttributes, 'read');
+      if (has('tagging')) return op('GetObjectTagging', getObjectTagging, 'read');
       if (has('uploadId')) return op('ListParts', listParts, 'read');
       return op('GetObject', getObject, 'read');
     case 'HEAD':
       return op('HeadObject', headObject, 'read');
     case 'DELETE':
       if (has('uploadId')) return op('AbortMultipartUpload', abortMultipartUpload, 'write');
+      if (has('tagging')) return op('DeleteObjectTagging', deleteObjectTagging, 'write');
       return op('DeleteObject', deleteObject, 'write');
     case 'POST':
       if (has('uploads')) return op('CreateMultipartUpload', createMultipartUpload, 'write');

@@ -88,7 +88,7 @@ export const STORED_ATTRIBUTES: Rows = {
   'x-amz-meta-*': does('user metadata, stored and returned; 2 KB at most (MetadataTooLarge)'),
   'x-amz-storage-class': does('validated (InvalidStorageClass), recorded and returned; every class lives on the same disks'),
   'x-amz-website-redirect-location': refused('none', 'no static website hosting'),
-  'x-amz-tagging': refused('#21', '#21: object tagging'),
+  'x-amz-tagging': does('the new version\'s tags, URL-encoded k=v&k2=v2 (src/s3/tagging.ts): InvalidArgument, InvalidTag or BadRequest as S3'),
 };
 
 /** The checksum of a request body (src/http/body.ts, src/s3/checksums.ts). */
@@ -176,6 +176,12 @@ export const OPERATIONS: Readonly<Record<string, Rows>> = {
   PutBucketEncryption: { '?encryption': selects, ...BODY_CHECKSUMS, ...EXPECTED_OWNER },
   GetBucketEncryption: { '?encryption': selects, ...EXPECTED_OWNER },
   DeleteBucketEncryption: { '?encryption': selects, ...EXPECTED_OWNER },
+  GetObjectTagging: { '?tagging': selects, ...VERSION_ID, ...OWNER_AND_PAYER },
+  PutObjectTagging: { '?tagging': selects, ...VERSION_ID, ...BODY_CHECKSUMS, ...OWNER_AND_PAYER },
+  DeleteObjectTagging: { '?tagging': selects, ...VERSION_ID, ...EXPECTED_OWNER },
+  GetBucketTagging: { '?tagging': selects, ...EXPECTED_OWNER },
+  PutBucketTagging: { '?tagging': selects, ...BODY_CHECKSUMS, ...EXPECTED_OWNER },
+  DeleteBucketTagging: { '?tagging': selects, ...EXPECTED_OWNER },
   DeleteObjects: {
     '?delete': selects,
     ...BODY_CHECKSUMS,
@@ -225,8 +231,8 @@ export const OPERATIONS: Readonly<Record<string, Rows>> = {
     ...COPY_CONDITIONS,
     'x-amz-metadata-directive': does('COPY keeps the source attributes, REPLACE takes them from the request; others InvalidArgument'),
     ...STORED_ATTRIBUTES,
-    // No object carries tags (x-amz-tagging and ?tagging are refused): copying them and replacing them with none both give none.
-    'x-amz-tagging-directive': does('COPY and REPLACE both give the copy no tags, as no object has any'),
+    'x-amz-tagging-directive': does('COPY (default): the source version\'s tags; REPLACE: x-amz-tagging\'s, or none; others InvalidArgument'),
+    'x-amz-tagging': does('with the REPLACE tagging directive: the copy\'s tags; with COPY it is not used, as on S3'),
     'x-amz-object-annotation-directive': refused('none', 'object annotations'),
     'x-amz-checksum-algorithm': refused('none', 'the copy keeps the source checksum; another would mean reading the bytes'),
     'x-amz-acl': OBJECT_ACL,

@@ -110,6 +110,11 @@ export function parseTaggingHeader(value: string): TagSet {
   return validateTagSet(tags, 'object');
 }
 
+/** A tag set as the x-amz-tagging header writes it (the POST form's Tagging document, for the same path as PutObject's header). */
+export function taggingHeaderValue(tags: TagSet): string {
+  return tags.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
+}
+
 /** The stored form (buckets.tags, multipart_uploads.tags): null for no tags. */
 export function encodeTags(tags: TagSet | undefined): string | null {
   return tags && tags.length > 0 ? JSON.stringify(tags) : null;

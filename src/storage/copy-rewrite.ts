@@ -57,6 +57,7 @@ export async function copyRewrite(
       lock: opts.lock,
       bypassGovernance: opts.bypassGovernance,
       access: opts.access,
+      tags: opts.tags,
     });
   } finally {
     if (!Buffer.isBuffer(body)) body.destroy();

@@ -1,10 +1,11 @@
 import { randomBytes, createHash } from 'node:crypto';
 import { S3Error } from '../s3/errors.js';
+import { encodeTags } from '../s3/tagging.js';
 import type { ChecksumAlgorithm } from '../s3/checksums.js';
 import { combineCrcs, compositeChecksum, multipartEtag, type ChecksumType } from '../s3/multipart-checksums.js';
 import type { CompletePart } from '../s3/multipart-xml.js';
 import type { MetadataStore } from '../store/metadata-store.js';
-import type { AclColumns, BucketRow, ChunkPlacement, CompletedPart, NewObject, ObjectRow, PartRow, UploadRow } from '../store/types.js';
+import type { AclColumns, BucketRow, ChunkPlacement, CompletedPart, NewObject, ObjectRow, PartRow, TagSet, UploadRow } from '../store/types.js';
 import { attributeColumns, type ObjectAttributes, type ObjectService } from './object-service.js';
 import { commitOutcome, receivePayload, settle, type PayloadInput } from './receive.js';
 import { createHasher } from '../s3/checksums.js';
@@ -45,6 +46,8 @@ export class MultipartService {
     lock?: LockRequest,
     access?: AclColumns,
     encryption?: WriteEncryption,
+    /** x-amz-tagging: the completed version's tags. */
+    tags?: TagSet,
   ): Promise<string> {
     // The lock asked for is checked now and kept with the upload (no body here to check: the
     // parts carry their own digests); without one, the bucket's default applies at completion.
@@ -64,6 +67,7 @@ export class MultipartService {
       checksumAlgorithm: checksum?.algorithm ?? null,
       checksumType: checksum?.type ?? null,
       ...columns,
+      tags: encodeTags(tags),
     });
     return id;
   }

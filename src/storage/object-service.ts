@@ -1,6 +1,6 @@
 import { S3Error } from '../s3/errors.js';
 import type { MetadataStore, ListPage } from '../store/metadata-store.js';
-import type { AclColumns, BucketRow, DeleteResult, LockMode, NewObject, ObjectPartRow, ObjectRow, WriteCondition } from '../store/types.js';
+import type { AclColumns, BucketRow, DeleteResult, LockMode, NewObject, ObjectPartRow, ObjectRow, TagSet, WriteCondition } from '../store/types.js';
 import type { VersionListParams, VersionPage } from '../s3/version-list.js';
 import { markerVersionIdFor, precheckCondition, resolveLock, versionIdFor, type LockRequest } from './versioning.js';
 import type { ListParams } from '../s3/list-params.js';
@@ -40,6 +40,8 @@ export interface WriteRequest {
   bypassGovernance?: boolean;
   /** Owner and ACL of the new version (src/http/acl-headers.ts); absent: the bucket owner's, private. */
   access?: AclColumns;
+  /** x-amz-tagging, validated (src/s3/tagging.ts); absent: none, or a copy's source's (directive COPY). */
+  tags?: TagSet;
 }
 
 export interface PutObjectInput extends PayloadInput, WriteRequest {
@@ -276,6 +278,7 @@ export class ObjectService {
         versionId: versionIdFor(bucket),
         ...lock,
         ...input.access,
+        tags: input.tags,
       };
       const placements = received.chunks.map((c) => ({ hash: c.hash, size: c.size, storedSize: c.storedSize, crc32c: c.crc32c, offset: c.offset, data: c.data }));
       const opts = { condition: input.condition, bypassGovernance: input.bypassGovernance };
@@ -321,7 +324,8 @@ export class ObjectService {
     if (before && !canShare(before, resolved)) {
       // Another mode: read and write again (copy-rewrite.ts), the source's conditions first.
       opts.check(before);
-      const object = await copyRewrite(this, { ...opts, source: before, dstKey: opts.dstKey });
+      const tags = opts.tags ?? (before.tagCount > 0 ? await this.deps.meta.objects.getTags(before.id) : undefined);
+      const object = await copyRewrite(this, { ...opts, tags, source: before, dstKey: opts.dstKey });
       return { object, source: before };
     }
     const lock = resolveLock(dst, opts.lock, { hasChecksum: opts.hasChecksum ?? false, now: Date.now() });
@@ -352,6 +356,8 @@ export class ObjectService {
         ...lock,
         ownerId: opts.access?.ownerId ?? null,
         acl: opts.access?.acl ?? null,
+        // None given: the store copies the source version's (directive COPY).
+        ...(opts.tags ? { tags: opts.tags } : {}),
       };
     }, writeOpts);
     if (!result) throw opts.srcVersionId === undefined ? new S3Error('NoSuchKey', { Key: opts.srcKey }) : new S3Error('NoSuchVersion', { Key: opts.srcKey, VersionId: opts.srcVersionId });

@@ -24,6 +24,7 @@ import type {
   ObjectPartRow,
   ObjectRow,
   PartRow,
+  TagSet,
   UploadRow,
   VersioningStatus,
   WriteOptions,
@@ -80,6 +81,8 @@ export interface BucketStore {
   /** Sets (replaces) the rules; false when the bucket is gone. */
   putCors(id: number, rules: CorsRule[]): Promise<boolean>;
   deleteCors(id: number): Promise<void>;
+  /** PutBucketTagging (a validated set) / DeleteBucketTagging (null or []): BucketRow.tags becomes its JSON or null. */
+  setTags(id: number, tags: TagSet | null): Promise<void>;
 }
 
 export interface ListPage {
@@ -124,7 +127,8 @@ export interface ObjectStore {
   /**
    * CopyObject in one atomic step: reads the source, lets `build` check it and give the new
    * row (throwing refuses the copy, nothing changes), and commits the destination sharing the
-   * source's chunks and part layout. Undefined when there is no source object.
+   * source's chunks and part layout. The copy gets the source version's tags unless the row
+   * `build` gives has `tags` (x-amz-tagging-directive REPLACE; [] for none). Undefined when there is no source object.
    */
   copy(
     src: { bucketId: number; key: string; versionId?: string },
@@ -142,6 +146,18 @@ export interface ObjectStore {
   setLegalHold(bucketId: number, key: string, versionId: string | undefined, on: boolean): Promise<ObjectRow | undefined>;
   /** PutObjectAcl: sets a version's ACL (the current one without versionId); undefined when there is no such version. */
   setAcl(bucketId: number, key: string, versionId: string | undefined, acl: string | null): Promise<ObjectRow | undefined>;
+  /**
+   * A version's tags (by ObjectRow.id), in key order: S3 promises no order, and the engine keeps
+   * none (the tag count is ObjectRow.tagCount). Empty for a version without tags.
+   */
+  getTags(objectId: number): Promise<TagSet>;
+  /**
+   * Put/DeleteObjectTagging: replaces the tags of a version (the current one without versionId)
+   * with a validated set, or removes them (null or []), and its tagCount with them; the updated
+   * row, undefined when there is no such version. A delete marker throws S3Error
+   * MethodNotAllowed (as the other per-version settings). Allowed on locked versions (no data changes).
+   */
+  setTags(bucketId: number, key: string, versionId: string | undefined, tags: TagSet | null): Promise<ObjectRow | undefined>;
   /** Whether any object or part still references the chunk (see the note above). */
   isChunkReferenced(hash: string): Promise<boolean>;
 }

@@ -106,6 +106,7 @@ const CORS = '<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><Allo
 const CORS2 = '<CORSConfiguration><CORSRule><AllowedOrigin>https://example.com</AllowedOrigin><AllowedMethod>PUT</AllowedMethod></CORSRule></CORSConfiguration>';
 const deleteBody = (versionId?: string) =>
   `<Delete><Object><Key>${OBJ}</Key>${versionId ? `<VersionId>${versionId}</VersionId>` : ''}</Object></Delete>`;
+const TAGGING = '<Tagging><TagSet><Tag><Key>team</Key><Value>blue</Value></Tag></TagSet></Tagging>';
 const noPolicy = (hasPolicy: boolean): Outcome => (hasPolicy ? { status: 200 } : { status: 404, code: 'NoSuchBucketPolicy' });
 
 const bucketAcl = (permission: AclPermission) => ({ on: 'bucket' as const, permission });
@@ -190,6 +191,13 @@ export const ROWS: OpRow[] = [
     op: 'PutObjectAcl', family: 'acl', action: 's3:PutObjectAcl', resource: 'object', acl: objectAcl('WRITE_ACP'), mutates: true,
     request: (t) => ({ method: 'PUT', bucket: t.bucket, key: OBJ, query: 'acl', headers: { 'x-amz-acl': 'public-read' } }), ok: { status: 200 }, expect: WRITE_ACL,
   },
+  // --- tags: no ACL grants them (AWS's ACL mapping has no tagging actions) ---
+  { op: 'GetObjectTagging', family: 'acl', action: 's3:GetObjectTagging', resource: 'object', mutates: false, request: (t) => ({ method: 'GET', bucket: t.bucket, key: OBJ, query: 'tagging' }), ok: { status: 200 }, expect: READ_NO_ACL },
+  { op: 'PutObjectTagging', family: 'acl', action: 's3:PutObjectTagging', resource: 'object', mutates: true, request: (t) => ({ method: 'PUT', bucket: t.bucket, key: OBJ, query: 'tagging', body: TAGGING }), ok: { status: 200 }, expect: WRITE_NO_ACL },
+  { op: 'DeleteObjectTagging', family: 'acl', action: 's3:DeleteObjectTagging', resource: 'object', mutates: true, request: (t) => ({ method: 'DELETE', bucket: t.bucket, key: OBJ, query: 'tagging' }), ok: { status: 204 }, expect: WRITE_NO_ACL },
+  { op: 'GetBucketTagging', family: 'config', action: 's3:GetBucketTagging', resource: 'bucket', mutates: false, request: get('tagging'), ok: { status: 404, code: 'NoSuchTagSet' }, expect: READ_NO_ACL },
+  { op: 'PutBucketTagging', family: 'config', action: 's3:PutBucketTagging', resource: 'bucket', mutates: true, request: (t) => ({ method: 'PUT', bucket: t.bucket, query: 'tagging', body: TAGGING }), ok: { status: 204 }, expect: WRITE_NO_ACL },
+  { op: 'DeleteBucketTagging', family: 'config', action: 's3:PutBucketTagging', resource: 'bucket', mutates: true, request: (t) => ({ method: 'DELETE', bucket: t.bucket, query: 'tagging' }), ok: { status: 204 }, expect: WRITE_NO_ACL },
   // --- bucket configuration ---
   { op: 'GetBucketVersioning', family: 'config', action: 's3:GetBucketVersioning', resource: 'bucket', mutates: false, request: get('versioning'), ok: { status: 200 }, expect: READ_NO_ACL },
   {

@@ -62,6 +62,7 @@ interface Uploaded {
   body: Buffer;
   contentType: string;
   metadata?: Record<string, string>;
+  tagging?: string;
 }
 
 let server: TestServer;
@@ -81,20 +82,20 @@ beforeAll(async () => {
   for (const b of ['photos', 'logs', 'many']) await server.repo.createBucket({ name: b, region: 'us-east-1', ownerId });
   const big = randomBytes(CHUNK * 3 + 1000);
   const items: Uploaded[] = [
-    { bucket: 'photos', key: 'a/one.txt', body: Buffer.from('hello cairn'), contentType: 'text/plain', metadata: { owner: 'alice' } },
+    { bucket: 'photos', key: 'a/one.txt', body: Buffer.from('hello cairn'), contentType: 'text/plain', metadata: { owner: 'alice' }, tagging: 'Team=blue&env=prod' },
     { bucket: 'photos', key: 'a/two.bin', body: randomBytes(CHUNK + 5000), contentType: 'application/octet-stream' },
-    { bucket: 'photos', key: 'b/big.png', body: big, contentType: 'image/png', metadata: { owner: 'bob', kind: 'scan' } },
+    { bucket: 'photos', key: 'b/big.png', body: big, contentType: 'image/png', metadata: { owner: 'bob', kind: 'scan' }, tagging: 'env=prod' },
     { bucket: 'photos', key: 'b/copy of big.png', body: big, contentType: 'image/png' },
     { bucket: 'photos', key: 'ünï/ç ø+d%.txt', body: Buffer.from('unicode key'), contentType: 'text/plain' },
     { bucket: 'logs', key: 'x.log', body: Buffer.alloc(0), contentType: 'text/plain' },
   ];
   for (const it of items) {
-    await s3.send(new PutObjectCommand({ Bucket: it.bucket, Key: it.key, Body: it.body, ContentType: it.contentType, Metadata: it.metadata }));
+    await s3.send(new PutObjectCommand({ Bucket: it.bucket, Key: it.key, Body: it.body, ContentType: it.contentType, Metadata: it.metadata, Tagging: it.tagging }));
     uploaded.push(it);
   }
   // A multipart object: two 5 MiB parts and a tail, 21 chunks per part at 256 KiB.
   const parts = [randomBytes(5 << 20), randomBytes(5 << 20), randomBytes(1234)];
-  const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'photos', Key: 'c/multi.bin', ContentType: 'video/mp4' }));
+  const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'photos', Key: 'c/multi.bin', ContentType: 'video/mp4', Tagging: 'kind=video' }));
   const etags: string[] = [];
   for (const [i, p] of parts.entries()) {
     etags.push((await s3.send(new UploadPartCommand({ Bucket: 'photos', Key: 'c/multi.bin', UploadId, PartNumber: i + 1, Body: p }))).ETag!);
@@ -155,7 +156,7 @@ describe('cairn record commands: help and usage errors', { timeout: 180_000 }, (
       for (const flag of ['--data-dir', '--url', '--token', '--json']) expect(r.stdout, `${commands[i]!.join(' ')} ${flag}`).toContain(flag);
     }
     const find = runs[1]!.stdout;
-    for (const flag of ['--bucket', '--prefix', '--contains', '--min-size', '--max-size', '--modified-after', '--modified-before', '--content-type', '--etag', '--meta', '--checksum-algorithm', '--versions', '--locked', '--sort', '--order', '--limit', '--cursor']) {
+    for (const flag of ['--bucket', '--prefix', '--contains', '--min-size', '--max-size', '--modified-after', '--modified-before', '--content-type', '--etag', '--meta', '--tag', '--checksum-algorithm', '--versions', '--locked', '--sort', '--order', '--limit', '--cursor']) {
       expect(find).toContain(flag);
     }
     expect(runs[0]!.stdout).toContain('--versions');
@@ -228,6 +229,7 @@ async function snapshot(mode: (...a: string[]) => string[]) {
     prefix: await json(mode('ls', 'photos/b/')),
     big: await json(mode('find', '--min-size', '256KiB', '--sort', 'size', '--order', 'desc')),
     meta: await json(mode('find', '--meta', 'owner=bob')),
+    tagged: await json(mode('find', '--tag', 'env=prod', '--tag', 'Team=blue')),
     inspect: await json(mode('inspect', 'photos/c/multi.bin')),
     unicode: await json(mode('inspect', 'photos/ünï/ç ø+d%.txt')),
   };
@@ -259,6 +261,9 @@ function checkSnapshot(s: Awaited<ReturnType<typeof snapshot>>) {
   // Equal sizes: the later upload first in descending order (ties break on insertion order).
   expect(s.big.objects.map((o: any) => o.key)).toEqual(['c/multi.bin', 'b/copy of big.png', 'b/big.png', 'a/two.bin']);
   expect(s.meta.objects.map((o: any) => `${o.bucket}/${o.key}`)).toEqual(['photos/b/big.png']);
+  // --tag is repeatable (every tag must match) and keeps the key's case.
+  expect(s.tagged.objects.map((o: any) => `${o.bucket}/${o.key}`)).toEqual(['photos/a/one.txt']);
+  expect(s.inspect.tags).toEqual([{ key: 'kind', value: 'video' }]);
 
   const multi = uploaded.find((u) => u.key === 'c/multi.bin')!;
   expect(s.inspect.size).toBe(multi.body.length);
@@ -360,6 +365,7 @@ describe('cairn record commands against a running server', { timeout: 180_000 },
     expect(inspect.stdout).toContain('Object:');
     expect(inspect.stdout).toContain('photos/b/big.png');
     expect(inspect.stdout).toContain('x-amz-meta-owner');
+    expect(inspect.stdout).toMatch(/^Tags:\s+env=prod$/m);
     expect(inspect.stdout).toMatch(/Chunks \(4\):\nSEQ\s+OFFSET\s+SIZE\s+SHA256\s+CRC32C\s+REFS\s+SHARED/);
     expect(inspect.stdout).toMatch(/^\s*0\s+0\s+256 KiB\s+[0-9a-f]{64}\s+[0-9a-f]{8}\s+2\s+yes\s+file$/m);
     const stats = await cli(local('stats'));

@@ -231,12 +231,9 @@ describe('condition element', () => {
   });
 
   it.each([
-    ['s3:ExistingObjectTag/team', 'tag condition keys are not implemented yet'],
-    ['s3:RequestObjectTag/team', 'tag condition keys are not implemented yet'],
-    ['s3:RequestObjectTagKeys', 'tag condition keys are not implemented yet'],
-    ['aws:RequestTag/team', 'tag condition keys are not implemented yet'],
-    ['aws:ResourceTag/team', 'tag condition keys are not implemented yet'],
-    ['aws:TagKeys', 'tag condition keys are not implemented yet'],
+    ['aws:RequestTag/team', 'IAM resource tags: cairn buckets carry S3 tags, tested with s3:ExistingObjectTag and s3:RequestObjectTag'],
+    ['aws:ResourceTag/team', 'IAM resource tags: cairn buckets carry S3 tags, tested with s3:ExistingObjectTag and s3:RequestObjectTag'],
+    ['aws:TagKeys', 'IAM resource tags: cairn buckets carry S3 tags, tested with s3:ExistingObjectTag and s3:RequestObjectTag'],
     ['s3:x-amz-server-side-encryption-aws-kms-key-id', 'cairn has no KMS, so KMS condition keys never apply'],
     ['s3:x-amz-server-side-encryption-context', 'cairn has no KMS, so KMS condition keys never apply'],
     ['aws:SourceVpc', 'cairn has no VPCs, so VPC condition keys never apply'],
@@ -250,6 +247,11 @@ describe('condition element', () => {
     const p = policy(stmt({ Condition: { IpAddress: { 'AWS:SOURCEIP': '10.0.0.0/8' }, StringLike: { 'S3:Prefix': 'a/*', 's3:delimiter': '/' } } }));
     expect([...conditionKeys(p)].sort()).toEqual(['aws:sourceip', 's3:delimiter', 's3:prefix']);
     expect(conditionKeys(policy(stmt()))).toEqual(new Set());
+  });
+
+  it('keeps the tag key of s3:ExistingObjectTag/<key> and s3:RequestObjectTag/<key> as written (tag keys are case-sensitive)', () => {
+    const p = policy(stmt({ Condition: { StringEquals: { 'S3:ExistingObjectTag/Team': 'a', 's3:requestobjecttag/Env': 'b', 's3:RequestObjectTagKeys': 'c' } } }));
+    expect([...conditionKeys(p)].sort()).toEqual(['s3:existingobjecttag/Team', 's3:requestobjecttag/Env', 's3:requestobjecttagkeys']);
   });
 
   it('accepts operator names in any case, numbers and booleans as values, and an empty Condition', () => {

@@ -43,7 +43,8 @@ export function searchParams(bucket: string, f: SearchForm, limit = 100, cursor?
         if (!t) continue;
         const eq = t.indexOf('=');
         if (eq <= 0) throw new SearchFormError(field, `${field} filters are name=value pairs; "${t}" has no name=`);
-        out[`${name}.${t.slice(0, eq).trim().toLowerCase()}`] = t.slice(eq + 1).trim();
+        const pairName = t.slice(0, eq).trim();
+        out[`${name}.${def.names.keepCase ? pairName : pairName.toLowerCase()}`] = t.slice(eq + 1).trim();
       }
       continue;
     }

@@ -6,6 +6,7 @@ import { ActionButton, copyText, ErrorBox, Loading, Notice, useLoad, useSession 
 import { Breadcrumbs } from './browse.js';
 import { downloadVersion, VersionList } from './versions.js';
 import { ObjectAccess, ownerText } from './access.js';
+import { ObjectTags } from './tags.js';
 import { encryptionWords } from '../../../src/db/records/encryption.js';
 
 const EXPIRIES: Array<[number, string]> = [
@@ -195,6 +196,8 @@ export function ObjectPage({ bucket, objectKey, versionId }: { bucket: string; o
               {copied && <Notice kind="ok">Link copied.</Notice>}
             </>
           )}
+
+          {!o.deleteMarker && <ObjectTags bucket={bucket} objectKey={objectKey} versionId={o.versionId} tags={o.tags} canWrite={canWrite} onSaved={reload} onError={setActionError} />}
 
           {!o.deleteMarker && <ObjectAccess bucket={bucket} objectKey={objectKey} versionId={o.versionId} />}
 

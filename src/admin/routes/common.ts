@@ -6,6 +6,7 @@ import type { RecordsStore } from '../../store/metadata-store.js';
 import type { BufferPool } from '../../storage/pool.js';
 import type { ObjectService } from '../../storage/object-service.js';
 import type { AccountService } from '../../services/accounts.js';
+import type { TaggingService } from '../../services/tagging.js';
 import type { AccessControlService } from '../../services/access-control.js';
 import type { BucketService } from '../../services/buckets.js';
 import type { KeyService } from '../../services/keys.js';
@@ -33,6 +34,8 @@ export interface AdminDeps<G extends GcSample = GcSample, S extends ScrubSample 
   accounts?: AccountService;
   /** Bucket creation for an account, the public switch, ACLs and policies. */
   accessControl: AccessControlService;
+  /** Object tags (read in the object record, set with PUT ?tags); absent: those answer 501. */
+  tagging?: TaggingService;
   pool: BufferPool;
   metrics: Metrics;
   token: string;

@@ -33,6 +33,7 @@ export interface ParseKit {
 
 /** The objects table's columns a filter may test: objects.ts hands over the table itself. */
 export type FilterColumn =
+  | 'id'
   | 'bucketId'
   | 'key'
   | 'size'
@@ -93,8 +94,8 @@ export interface ValueFilter<Z extends z.ZodType = z.ZodType> extends FilterBase
 /** Name/value pairs: `<filter>.<name>=<value>` parameters, `--<filter> name=value` (repeatable). */
 export interface PairsFilter extends FilterBase {
   kind: 'pairs';
-  /** Valid names (checked lower-cased), and what a bad one is told. */
-  names: { pattern: RegExp; error: string };
+  /** Valid names (checked lower-cased unless `keepCase`: tag keys are case-sensitive), and what a bad one is told. */
+  names: { pattern: RegExp; error: string; keepCase?: boolean };
   where: (pairs: Record<string, string>, k: SqlKit) => Where;
 }
 
@@ -201,6 +202,14 @@ export const FILTERS = {
     // The name is a header token (no quotes or backslashes), so the JSON path cannot be escaped out of.
     where: (meta, k) => Object.entries(meta).map(([name, v]) => k.sql`json_extract(${k.objects.userMetadata}, ${`$."${name}"`}) = ${v}`),
   }),
+  // Each tag is one seek of object_tags_key_value (key, value, object_id); several are ANDed.
+  tag: pairs({
+    cli: { arg: 'key=value', help: 'versions tagged key=value (repeatable: every tag must match)' },
+    form: { label: 'Tags', attrs: { placeholder: 'project=blue; env=prod' } },
+    // S3's tag key characters (src/s3/tagging.ts), as written: tag keys are case-sensitive.
+    names: { pattern: /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u, error: 'a tag key (1-128 letters, digits, spaces and _ . : / = + - @)', keepCase: true },
+    where: (tags, k) => Object.entries(tags).map(([key, v]) => k.sql`${k.objects.id} in (select object_id from object_tags where key = ${key} and value = ${v})`),
+  }),
   checksumAlgorithm: value({
     input: 'text',
     cli: { arg: 'alg', help: `objects stored with this checksum: ${CHECKSUM_FILTERS.join(', ')}, or NONE` },
@@ -284,6 +293,7 @@ export const SEARCH_PAGE_ORDER = [
   'owner',
   'encryption',
   'meta',
+  'tag',
   'versions',
   'locked',
 ] as const satisfies readonly FilterName[];

@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gte, inArray, lt, lte, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import type { LockState, ObjectRecord, ObjectSummary, OwnerRef, VersionEntry } from './shapes.js';
-import { buckets, chunks, objectChunks, objectParts, objects } from '../schema.js';
+import { buckets, chunks, objectChunks, objectParts, objectTags, objects } from '../schema.js';
 import { prefixUpperBound } from '../listing.js';
 import { decodeCursor, encodeCursor, type Cursor } from './cursor.js';
 import { FILTER_LIST, NO_MATCH, type SortField, type SqlKit, type Where } from './filters.js';
@@ -225,6 +225,7 @@ export function objectRecord(db: Db, bucket: string, key: string, versionId?: st
     expires: r.expires,
     chunks: list.map((c) => ({ ...c, shared: c.refcount > own.get(c.sha256)! })),
     parts,
+    tags: r.tagCount > 0 ? db.select({ key: objectTags.key, value: objectTags.value }).from(objectTags).where(eq(objectTags.objectId, r.id)).orderBy(asc(objectTags.key)).all() : [],
     versions: versions.slice(0, VERSIONS_LISTED).map(
       (v, i): VersionEntry => ({
         versionId: v.versionId,

@@ -81,7 +81,8 @@ export function parseObjectQuery(params: Record<string, string | undefined>): Ob
     const filter = name.slice(0, Math.max(0, name.indexOf('.'))) as PairsFilterName;
     const def = PAIRS_FILTERS.get(filter);
     if (def) {
-      const pairName = name.slice(filter.length + 1).toLowerCase();
+      const raw = name.slice(filter.length + 1);
+      const pairName = def.names.keepCase ? raw : raw.toLowerCase();
       if (!def.names.pattern.test(pairName)) throw new QueryError(name, def.names.error);
       pairs.set(filter, { ...pairs.get(filter), [pairName]: value });
     } else {

@@ -121,6 +121,8 @@ export interface ObjectRecord extends ObjectSummary {
   expires: string | null;
   chunks: ChunkEntry[];
   parts: Array<{ partNumber: number; offset: number; size: number; checksum: string | null }>;
+  /** The version's tags (object tagging), in key order; empty without any. */
+  tags: Array<{ key: string; value: string }>;
   /** The key's versions and delete markers, newest first (this one among them). */
   versions: VersionEntry[];
   /** Present when the key has more versions than were listed (VERSIONS_LISTED in objects.ts). */

@@ -12,6 +12,7 @@ import { accessRequest } from '../access-request.js';
 import { newObjectAccess } from '../acl-headers.js';
 import { isVersionId } from '../../s3/version-id.js';
 import { setVersionHeader, writeRequest } from '../versioning.js';
+import { requestTags } from './tagging.js';
 import { copySourceKey, headerRecord, isSecure, setEncryptionHeaders, writeEncryption } from '../encryption.js';
 
 /** CopyObject (PUT /bucket/key with x-amz-copy-source): the copy shares the source's chunks. */
@@ -29,6 +30,12 @@ export const copyObject: ObjectHandler = async (ctx, deps, t) => {
   if (directive !== 'COPY' && directive !== 'REPLACE') {
     throw new S3Error('InvalidArgument', { ArgumentName: 'x-amz-metadata-directive', ArgumentValue: directive }, 'Unknown metadata directive.');
   }
+  const tagging = (header(ctx, 'x-amz-tagging-directive') ?? 'COPY').toUpperCase();
+  if (tagging !== 'COPY' && tagging !== 'REPLACE') {
+    throw new S3Error('InvalidArgument', { ArgumentName: 'x-amz-tagging-directive', ArgumentValue: tagging }, 'Unknown tagging directive.');
+  }
+  // COPY: the source version's tags (an x-amz-tagging header is not used, as on S3); REPLACE: the header's, or none.
+  const tags = tagging === 'REPLACE' ? (requestTags(ctx) ?? []) : undefined;
   const conditions = {
     ifMatch: header(ctx, 'x-amz-copy-source-if-match'),
     ifNoneMatch: header(ctx, 'x-amz-copy-source-if-none-match'),
@@ -41,6 +48,7 @@ export const copyObject: ObjectHandler = async (ctx, deps, t) => {
   const { object: obj, source: srcObj } = await deps.objects.copyObject({
     ...write,
     access: await newObjectAccess(ctx, deps, dst),
+    tags,
     src,
     srcKey: source.key,
     srcVersionId: source.versionId,

@@ -25,6 +25,7 @@ import {
 } from '../../s3/multipart-xml.js';
 import { MAX_PART_NUMBER } from '../../storage/multipart-service.js';
 import { readSmallBody, requestPayload } from '../body.js';
+import { requestTags } from './tagging.js';
 import { attributesFromRequest } from '../attributes.js';
 
 function partNumberParam(ctx: S3Context): number {
@@ -56,7 +57,8 @@ export const createMultipartUpload: ObjectHandler = async (ctx, deps, t) => {
   const checksum = algorithm ? { algorithm, type: resolveChecksumType(algorithm, typeHeader) } : undefined;
   const attributes = attributesFromRequest(ctx, header(ctx, 'content-encoding'));
   const encryption = writeEncryption(headerRecord(ctx), isSecure(ctx));
-  const uploadId = await deps.multipart.create(bucket, key, attributes, checksum, lockRequest(ctx), await newObjectAccess(ctx, deps, bucket), encryption);
+  const tags = requestTags(ctx);
+  const uploadId = await deps.multipart.create(bucket, key, attributes, checksum, lockRequest(ctx), await newObjectAccess(ctx, deps, bucket), encryption, tags);
   // What the upload got (the bucket's default may have decided it).
   setEncryptionHeaders(ctx, await deps.multipart.requireUpload(bucket, key, uploadId));
   if (checksum) {

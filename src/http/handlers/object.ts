@@ -12,6 +12,7 @@ import { attributesFromRequest, writeObjectHeaders } from '../attributes.js';
 import { bypassFrom, setLockHeaders, setVersionHeader, writeRequest } from '../versioning.js';
 import { versionIdParam } from '../../s3/version-id.js';
 import { newObjectAccess } from '../acl-headers.js';
+import { requestTags } from './tagging.js';
 import { customerKey, headerRecord, isSecure, setEncryptionHeaders, writeEncryption } from '../encryption.js';
 
 /** PutObject (PUT /bucket/key). */
@@ -21,7 +22,7 @@ export const putObject: ObjectHandler = async (ctx, deps, t) => {
   const bucket = await deps.buckets.require(t.bucket);
   const payload = requestPayload(ctx, { requireLength: true });
   const attributes = attributesFromRequest(ctx, payload.contentEncoding);
-  const write = { ...writeRequest(ctx), access: await newObjectAccess(ctx, deps, bucket) };
+  const write = { ...writeRequest(ctx), access: await newObjectAccess(ctx, deps, bucket), tags: requestTags(ctx) };
   const encryption = writeEncryption(headerRecord(ctx), isSecure(ctx));
   const abort = new AbortController();
   // A client that disconnects mid-upload must release its buffers and leave nothing behind.
@@ -91,6 +92,7 @@ async function prepareRead(ctx: S3Context, deps: AppDeps, t: ObjectTarget): Prom
   setVersionHeader(ctx, bucket, obj.versionId);
   setLockHeaders(ctx, bucket, obj);
   if (obj.partCount) ctx.set('x-amz-mp-parts-count', String(obj.partCount));
+  if (obj.tagCount > 0) ctx.set('x-amz-tagging-count', String(obj.tagCount));
   // Clients verify any checksum they get, even on a 206: only a whole-object answer has one.
   if (header(ctx, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED') {
     if (part?.checksum) setChecksumHeaders(ctx, part.checksum);

@@ -18,6 +18,7 @@ import { newObjectAccessFrom } from '../acl-headers.js';
 import { isSecure, setEncryptionHeaders, writeEncryption, type HeaderRecord } from '../encryption.js';
 import { parseContentMd5 } from '../body.js';
 import { setVersionHeader } from '../versioning.js';
+import { parseTagging, parseTaggingHeader, taggingHeaderValue } from '../../s3/tagging.js';
 import type { PayloadInput } from '../../storage/receive.js';
 
 // A browser form upload. The form carries what a PutObject carries in its URL and headers: the
@@ -63,6 +64,7 @@ export const postObject: BucketHandler = async (ctx, deps, t) => {
       attributes: attributesFromHeaders(headers),
       ...payloadChecks(headers),
       access: await newObjectAccessFrom(headers, ctx.state.principal, deps, bucket),
+      tags: headers['x-amz-tagging'] === undefined ? undefined : parseTaggingHeader(headers['x-amz-tagging'] as string),
       sizeRange: range,
       encryption,
       signal: abort.signal,
@@ -121,7 +123,8 @@ function formHeaders(fields: ReadonlyMap<string, string>): IncomingHttpHeaders {
     // As a header carries it: the bytes sent (a browser sends UTF-8), one character per byte, so
     // the value is stored and answered byte for byte as for PutObject (and a character beyond
     // Latin-1 can still be written back as a header).
-    headers[as] = Buffer.from(value, 'utf8').toString('latin1');
+    // S3's form carries a Tagging XML document; as the header it is the query-string form.
+    headers[as] = name === 'tagging' ? taggingHeaderValue(parseTagging(value, 'object')) : Buffer.from(value, 'utf8').toString('latin1');
   }
   return headers;
 }
