@@ -29,10 +29,12 @@ import type {
   WriteOptions,
 } from './types.js';
 import type { VersionListParams, VersionPage } from '../s3/version-list.js';
+import type { LifecycleStore } from './lifecycle.js';
 
 import type { BucketFilter, BucketSummary, ChunkRecord, ObjectQuery, ObjectRecord, ObjectSummary, StoreStats } from '../db/records/index.js';
 
 export type * from './types.js';
+export type * from './lifecycle.js';
 export type { BucketFilter, BucketSummary, ChunkRecord, ObjectQuery, ObjectRecord, ObjectSummary, StoreStats };
 
 // The metadata store: everything cairn records about buckets, objects, chunk lists and their
@@ -80,6 +82,8 @@ export interface BucketStore {
   /** Sets (replaces) the rules; false when the bucket is gone. */
   putCors(id: number, rules: CorsRule[]): Promise<boolean>;
   deleteCors(id: number): Promise<void>;
+  /** PutBucketLifecycleConfiguration: the validated rules' JSON (src/s3/lifecycle.ts); null removes them. */
+  setLifecycle(id: number, json: string | null): Promise<void>;
 }
 
 export interface ListPage {
@@ -251,6 +255,8 @@ export interface MetadataStore {
   readonly accounts: AccountStore;
   readonly maintenance: MaintenanceStore;
   readonly records: RecordsStore;
+  /** The lifecycle worker's reads and the record of its passes. */
+  readonly lifecycle: LifecycleStore;
   /** Finishes pending commits and closes the engine's connections. */
   close(): Promise<void>;
 }
