@@ -19,6 +19,10 @@ export interface BackgroundJobsOptions {
   touchIntervalMs?: number;
   log: Logger;
   onGc?: (result: GcResult) => void;
+  /** Lifecycle pass period (ms), from the end of one pass to the start of the next; 0 or absent = off. */
+  lifecycleIntervalMs?: number;
+  /** Runs one lifecycle pass (src/storage/lifecycle.ts; it records itself and reports to the metrics). */
+  lifecycle?: (signal: AbortSignal) => Promise<unknown>;
   onScrub?: (result: ScrubResult) => void;
 }
 
@@ -87,6 +91,18 @@ export function startBackgroundJobs(deps: GcDeps & { multipart: MultipartService
         opts.onScrub?.(r);
       } catch (err) {
         if (!stop.signal.aborted) log.error({ err }, 'scrub failed');
+      }
+    });
+  }
+
+  const lifecycle = opts.lifecycle;
+  if (lifecycle && (opts.lifecycleIntervalMs ?? 0) > 0) {
+    // The first pass soon after start-up (rules due while the server was down apply then).
+    every(opts.lifecycleIntervalMs!, Math.min(opts.lifecycleIntervalMs!, 10_000), async () => {
+      try {
+        await lifecycle(stop.signal);
+      } catch (err) {
+        if (!stop.signal.aborted) log.error({ err }, 'lifecycle pass failed');
       }
     });
   }

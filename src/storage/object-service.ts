@@ -1,6 +1,6 @@
 import { S3Error } from '../s3/errors.js';
 import type { MetadataStore, ListPage } from '../store/metadata-store.js';
-import type { AclColumns, BucketRow, DeleteResult, LockMode, NewObject, ObjectPartRow, ObjectRow, WriteCondition } from '../store/types.js';
+import type { AclColumns, BucketRow, DeleteResult, LockMode, NewObject, ObjectPartRow, ObjectRow, TagSet, WriteCondition } from '../store/types.js';
 import type { VersionListParams, VersionPage } from '../s3/version-list.js';
 import { markerVersionIdFor, precheckCondition, resolveLock, versionIdFor, type LockRequest } from './versioning.js';
 import type { ListParams } from '../s3/list-params.js';
@@ -143,6 +143,11 @@ export class ObjectService {
     const latest = bucket.versioning ? await objects.latest(bucket.id, key) : undefined;
     if (latest?.deleteMarker) throw new S3Error('NoSuchKey', { Key: key }, undefined, { 'x-amz-delete-marker': 'true', 'x-amz-version-id': latest.versionId });
     throw new S3Error('NoSuchKey', { Key: key });
+  }
+
+  /** A version's tags (undefined: none), for the x-amz-expiration of a rule filtering on tags. */
+  async tagsOf(obj: ObjectRow): Promise<TagSet | undefined> {
+    return (await this.deps.meta.lifecycle.tags([obj.id])).get(obj.id);
   }
 
   /** One ListObjectVersions page. */
@@ -357,11 +362,12 @@ export class ObjectService {
   /**
    * DeleteObject: removes the version named (for good, its chunks freed by refcount), or, without
    * one, the current version under the bucket's versioning (a delete marker where versioning was
-   * ever set). A locked version is refused with AccessDenied.
+   * ever set). A locked version is refused with AccessDenied. `condition` (the lifecycle worker's:
+   * the current version is still the one it judged) is checked in the same step.
    */
-  async deleteObject(bucket: BucketRow, key: string, opts: { versionId?: string; bypassGovernance?: boolean } = {}): Promise<DeleteResult> {
+  async deleteObject(bucket: BucketRow, key: string, opts: { versionId?: string; bypassGovernance?: boolean; condition?: WriteCondition } = {}): Promise<DeleteResult> {
     const markerVersionId = opts.versionId === undefined ? markerVersionIdFor(bucket) : undefined;
-    const result = await this.deps.meta.objects.delete(bucket.id, key, { versionId: opts.versionId, markerVersionId, bypassGovernance: opts.bypassGovernance });
+    const result = await this.deps.meta.objects.delete(bucket.id, key, { versionId: opts.versionId, markerVersionId, bypassGovernance: opts.bypassGovernance, condition: opts.condition });
     await this.removeFreed(result.freed);
     return result;
   }
