@@ -7,6 +7,7 @@ import { storeContract, type StoreFactory } from '../helpers/store-contract.js';
 import { storeVersionContract } from '../helpers/store-contract-versions.js';
 import { storeAccountsContract } from '../helpers/store-contract-accounts.js';
 import { storeEncryptionContract } from '../helpers/store-contract-encryption.js';
+import { storeLifecycleContract } from '../helpers/store-contract-lifecycle.js';
 
 // The store contract on SQLite, with each of its commit paths: the commit thread (the server's
 // default) and group commit on the event loop's connection.
@@ -37,3 +38,5 @@ storeAccountsContract('sqlite, commit thread', sqlite(true));
 storeAccountsContract('sqlite, group commit', sqlite(false));
 storeEncryptionContract('sqlite, commit thread', sqlite(true));
 storeEncryptionContract('sqlite, group commit', sqlite(false));
+storeLifecycleContract('sqlite, commit thread', sqlite(true));
+storeLifecycleContract('sqlite, group commit', sqlite(false));
