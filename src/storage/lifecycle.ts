@@ -35,6 +35,12 @@ export interface LifecycleOptions {
   batchSize?: number;
   /** Keys read per page; default 1000. */
   pageKeys?: number;
+  /**
+   * The share of time the pass may work (0 < duty <= 1): after each batch it pauses for the time
+   * the batch took x (1 - duty) / duty, so requests keep most of the server (default 0.3,
+   * bench/results/lifecycle.md).
+   */
+  duty?: number;
 }
 
 export interface LifecycleActionRecord {
@@ -115,12 +121,17 @@ function countsOf(r: LifecycleCounts): LifecycleCounts {
 }
 
 const yieldToRequests = () => new Promise<void>((resolve) => setImmediate(resolve));
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+export const DEFAULT_DUTY = 0.3;
 
 type PassOptions = LifecycleOptions & { now: number; dryRun: boolean; dayMs: number };
 
 /** One bucket's share of a pass. */
 class BucketPass {
   private readonly batch: number;
+  private readonly duty: number;
+  /** When the work since the last pause began. */
+  private workStart = performance.now();
 
   constructor(
     private readonly deps: LifecycleDeps,
@@ -129,7 +140,16 @@ class BucketPass {
     private readonly opts: PassOptions,
     private readonly result: LifecycleResult,
   ) {
-    this.batch = opts.batchSize ?? 256;
+    this.batch = opts.batchSize ?? 128;
+    this.duty = Math.min(1, Math.max(0.01, opts.duty ?? DEFAULT_DUTY));
+  }
+
+  /** Gives the event loop back, and then some (the duty cycle), after a stretch of work. */
+  private async pace(): Promise<void> {
+    const worked = performance.now() - this.workStart;
+    if (this.duty < 1 && worked > 0) await sleep((worked * (1 - this.duty)) / this.duty);
+    else await yieldToRequests();
+    this.workStart = performance.now();
   }
 
   /** Current and noncurrent expiry and expired delete markers, a page of keys at a time. */
@@ -153,7 +173,7 @@ class BucketPass {
         planned.push(...plan.actions);
       }
       await this.apply(planned);
-      await yieldToRequests();
+      await this.pace();
     }
   }
 
@@ -177,7 +197,7 @@ class BucketPass {
           planned.push({ kind: 'abort-upload', key: u.key, uploadId: u.id, bytes: parts.reduce((n, p) => n + p.size, 0), ruleId: r.id });
         }
         await this.apply(planned);
-        await yieldToRequests();
+        await this.pace();
       }
     }
   }
@@ -188,7 +208,7 @@ class BucketPass {
       const slice = planned.slice(i, i + this.batch);
       const done = this.opts.dryRun ? slice.map(() => true) : await Promise.all(slice.map((a) => this.applyOne(a)));
       slice.forEach((a, j) => done[j] && this.count(a));
-      if (i + this.batch < planned.length) await yieldToRequests();
+      if (i + this.batch < planned.length) await this.pace();
     }
   }
 
