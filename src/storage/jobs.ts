@@ -26,6 +26,15 @@ export interface BackgroundJobsOptions {
   onScrub?: (result: ScrubResult) => void;
 }
 
+/** One lifecycle pass of the schedule; a failure is logged (the next pass comes at its time). */
+async function lifecyclePass(opts: BackgroundJobsOptions, signal: AbortSignal): Promise<void> {
+  try {
+    await opts.lifecycle!(signal);
+  } catch (err) {
+    if (!signal.aborted) opts.log.error({ err }, 'lifecycle pass failed');
+  }
+}
+
 export type StopBackgroundJobs = () => Promise<void>;
 
 /** Starts the schedule; the returned function stops it and waits for a run in progress to end. */
@@ -95,17 +104,9 @@ export function startBackgroundJobs(deps: GcDeps & { multipart: MultipartService
     });
   }
 
-  const lifecycle = opts.lifecycle;
-  if (lifecycle && (opts.lifecycleIntervalMs ?? 0) > 0) {
-    // The first pass soon after start-up (rules due while the server was down apply then).
-    every(opts.lifecycleIntervalMs!, Math.min(opts.lifecycleIntervalMs!, 10_000), async () => {
-      try {
-        await lifecycle(stop.signal);
-      } catch (err) {
-        if (!stop.signal.aborted) log.error({ err }, 'lifecycle pass failed');
-      }
-    });
-  }
+  const lifecycleMs = opts.lifecycle ? (opts.lifecycleIntervalMs ?? 0) : 0;
+  // The first pass soon after start-up (rules due while the server was down apply then).
+  if (lifecycleMs > 0) every(lifecycleMs, Math.min(lifecycleMs, 10_000), () => lifecyclePass(opts, stop.signal));
 
   const touchMs = opts.touchIntervalMs ?? Math.max(1000, Math.min(60_000, Math.floor(opts.gcGraceMs / 4) || 60_000));
   every(touchMs, touchMs, () => deps.store.touchPinned().catch((err) => log.warn({ err }, 'touching pinned chunks failed')));
