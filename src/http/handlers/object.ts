@@ -48,7 +48,7 @@ export const putObject: ObjectHandler = async (ctx, deps, t) => {
     setEncryptionHeaders(ctx, obj);
     setVersionHeader(ctx, bucket, obj.versionId);
     setChecksumHeaders(ctx, obj);
-    await setExpirationHeader(ctx, deps, bucket, obj);
+    if (bucket.lifecycle !== null) await setExpirationHeader(ctx, deps, bucket, obj);
     ctx.status = 200;
   } finally {
     ctx.req.off('close', onClose);
@@ -91,7 +91,8 @@ async function prepareRead(ctx: S3Context, deps: AppDeps, t: ObjectTarget): Prom
   setEncryptionHeaders(ctx, obj);
   setVersionHeader(ctx, bucket, obj.versionId);
   setLockHeaders(ctx, bucket, obj);
-  await setExpirationHeader(ctx, deps, bucket, obj);
+  // No await at all on a bucket without lifecycle rules (the hot path).
+  if (bucket.lifecycle !== null) await setExpirationHeader(ctx, deps, bucket, obj);
   if (obj.partCount) ctx.set('x-amz-mp-parts-count', String(obj.partCount));
   // Clients verify any checksum they get, even on a 206: only a whole-object answer has one.
   if (!range && header(ctx, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED') setChecksumHeaders(ctx, obj);
