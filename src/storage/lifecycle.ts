@@ -140,7 +140,7 @@ class BucketPass {
     private readonly opts: PassOptions,
     private readonly result: LifecycleResult,
   ) {
-    this.batch = opts.batchSize ?? 128;
+    this.batch = opts.batchSize ?? 1000;
     this.duty = Math.min(1, Math.max(0.01, opts.duty ?? DEFAULT_DUTY));
   }
 
@@ -172,9 +172,22 @@ class BucketPass {
         this.result.lockedKept += plan.lockedKept;
         planned.push(...plan.actions);
       }
-      await this.apply(planned);
+      // A delete marker goes last, and only if it is still its key's only version (a removal
+      // above may have been refused meanwhile: removing the marker would bring that version back).
+      await this.apply(planned.filter((a) => a.kind !== 'remove-marker'));
+      await this.apply(await this.stillAlone(planned.filter((a) => a.kind === 'remove-marker')));
       await this.pace();
     }
+  }
+
+  private async stillAlone(markers: PlannedAction[]): Promise<PlannedAction[]> {
+    if (this.opts.dryRun) return markers;
+    const alone: PlannedAction[] = [];
+    for (const m of markers) {
+      const rows = await this.deps.meta.lifecycle.versionPage(this.bucket.id, m.key, undefined, 1);
+      if (rows.length === 1 && rows[0]!.key === m.key && rows[0]!.deleteMarker && rows[0]!.versionId === m.versionId) alone.push(m);
+    }
+    return alone;
   }
 
   /** AbortIncompleteMultipartUpload: each rule's uploads initiated long enough ago. */
