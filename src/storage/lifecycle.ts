@@ -31,7 +31,7 @@ export interface LifecycleOptions {
   signal?: AbortSignal;
   /** Buckets done of total. */
   onProgress?: (done: number, total: number) => void;
-  /** Changes per batch (one commit); default 256. */
+  /** Changes per batch (group commits: the commit thread takes up to its batch size at once); default 1000. */
   batchSize?: number;
   /** Keys read per page; default 1000. */
   pageKeys?: number;
