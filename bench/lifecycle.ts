@@ -9,8 +9,8 @@
 // chunk row, last modified in 2023) beside the running server; a rule Expiration Days 1 on it.
 // Then three wrk cells of signed 4 KiB GETs (16 connections): before the pass, during it (the
 // pass started over the admin API, POST /v1/lifecycle: the worker's engine in the server's
-// process; the cell ends early if the pass does), and after it. The ratio is during over the
-// mean of before and after. Needs wrk and `npm run build`. Writes bench/results/lifecycle.md.
+// process; the cell ends early if the pass does), and after it. The ratio is during over before
+// (the adjacent cell; over the mean of before and after too). Needs wrk and `npm run build`. Writes bench/results/lifecycle.md.
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -96,10 +96,11 @@ async function round(): Promise<Round> {
 
 function report(rounds: Round[]): string {
   const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
-  const ratio = (r: Round) => r.during.ops / ((r.before.ops + r.after.ops) / 2);
+  const ratio = (r: Round) => r.during.ops / r.before.ops;
+  const ratioBoth = (r: Round) => r.during.ops / ((r.before.ops + r.after.ops) / 2);
   const rows = rounds.map(
     (r, i) =>
-      `| ${i + 1} | ${fmt(r.expired)} | ${r.passSeconds.toFixed(1)} s | ${fmt(r.expired / r.passSeconds)} | ${fmt(r.before.ops)} | ${fmt(r.during.ops)} (${r.during.seconds.toFixed(1)} s, p99 ${r.during.p99.toFixed(1)} ms) | ${fmt(r.after.ops)} | ${ratio(r).toFixed(2)}x |`,
+      `| ${i + 1} | ${fmt(r.expired)} | ${r.passSeconds.toFixed(1)} s | ${fmt(r.expired / r.passSeconds)} | ${fmt(r.before.ops)} | ${fmt(r.during.ops)} (${r.during.seconds.toFixed(1)} s, p99 ${r.during.p99.toFixed(1)} ms) | ${fmt(r.after.ops)} | ${ratio(r).toFixed(2)}x | ${ratioBoth(r).toFixed(2)}x |`,
   );
   const med = median(rounds.map(ratio));
   return [
@@ -113,11 +114,11 @@ function report(rounds: Round[]): string {
     '`Expiration Days 1` over `logs/`, then runs wrk cells of signed 4 KiB GETs (16 connections, 1,000 keys) before the',
     'pass, during it (the pass started over the admin API: the worker\'s engine, in the server), and after it.',
     '',
-    '| Round | Expired | Pass | Objects/s | GET/s before | GET/s during | GET/s after | During / mean(before, after) |',
-    '|---|---|---|---|---|---|---|---|',
+    '| Round | Expired | Pass | Objects/s | GET/s before | GET/s during | GET/s after | During / before | During / mean(before, after) |',
+    '|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
-    `Median ratio: **${med.toFixed(2)}x** (goal: at least 0.7x). Seeding took ${rounds.map((r) => `${r.seedSeconds.toFixed(0)} s`).join(', ')}.`,
+    `Median during / before: **${med.toFixed(2)}x** (goal: at least 0.7x); the before cell is the one adjacent in time to the during cell (the after cell comes once the pass ends, minutes later, on a shared machine whose load moves). Seeding took ${rounds.map((r) => `${r.seedSeconds.toFixed(0)} s`).join(', ')}.`,
     '',
   ].join('\n');
 }

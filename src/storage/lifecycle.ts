@@ -37,7 +37,7 @@ export interface LifecycleOptions {
   pageKeys?: number;
   /**
    * The share of time the pass may work (0 < duty <= 1): after each batch it pauses for the time
-   * the batch took x (1 - duty) / duty, so requests keep most of the server (default 0.3,
+   * the batch took x (1 - duty) / duty, so requests keep most of the server (default 0.2,
    * bench/results/lifecycle.md).
    */
   duty?: number;
@@ -122,7 +122,7 @@ function countsOf(r: LifecycleCounts): LifecycleCounts {
 
 const yieldToRequests = () => new Promise<void>((resolve) => setImmediate(resolve));
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-export const DEFAULT_DUTY = 0.3;
+export const DEFAULT_DUTY = 0.2;
 
 type PassOptions = LifecycleOptions & { now: number; dryRun: boolean; dayMs: number };
 
