@@ -105,8 +105,8 @@ export function startBackgroundJobs(deps: GcDeps & { multipart: MultipartService
   }
 
   const lifecycleMs = opts.lifecycle ? (opts.lifecycleIntervalMs ?? 0) : 0;
-  // The first pass soon after start-up (rules due while the server was down apply then).
-  if (lifecycleMs > 0) every(lifecycleMs, Math.min(lifecycleMs, 10_000), () => lifecyclePass(opts, stop.signal));
+  // The first pass one period after start, as GC's (S3 itself applies rules about once a day).
+  if (lifecycleMs > 0) every(lifecycleMs, lifecycleMs, () => lifecyclePass(opts, stop.signal));
 
   const touchMs = opts.touchIntervalMs ?? Math.max(1000, Math.min(60_000, Math.floor(opts.gcGraceMs / 4) || 60_000));
   every(touchMs, touchMs, () => deps.store.touchPinned().catch((err) => log.warn({ err }, 'touching pinned chunks failed')));

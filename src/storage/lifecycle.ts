@@ -88,13 +88,14 @@ export async function runLifecycle(deps: LifecycleDeps, opts: LifecycleOptions):
   const result: LifecycleResult = { ...zero(), dryRun, evaluatedAt: new Date(now).toISOString(), buckets: 0, durationMs: 0, actions: [], moreActions: 0 };
   let runId: number | undefined;
   try {
-    if (!dryRun) runId = await deps.meta.lifecycle.startRun({ startedAt: started, trigger: opts.trigger, evaluatedAt: now });
     const all = opts.bucket !== undefined ? [await deps.meta.buckets.get(opts.bucket)].filter((b) => b !== undefined) : await deps.meta.buckets.list();
     if (opts.bucket !== undefined && all.length === 0) throw new S3Error('NoSuchBucket', { BucketName: opts.bucket });
     const work = all.flatMap((b) => {
       const rules = storedLifecycle(b.lifecycle)?.rules.filter((r) => r.enabled) ?? [];
       return rules.length > 0 ? [{ bucket: b, rules }] : [];
     });
+    // Recorded when there is something to evaluate: a server whose buckets have no rules writes nothing.
+    if (!dryRun && work.length > 0) runId = await deps.meta.lifecycle.startRun({ startedAt: started, trigger: opts.trigger, evaluatedAt: now });
     opts.onProgress?.(0, work.length);
     for (const [i, w] of work.entries()) {
       if (opts.signal?.aborted) break;
