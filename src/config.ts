@@ -75,6 +75,10 @@ const configFields = z.object({
     gcInterval: durationSchema.pipe(z.number().int().min(0)).default(3_600_000),
     /** Orphan chunk and temp files younger than this are never collected (ms). */
     gcGrace: durationSchema.pipe(z.number().int().min(0)).default(3_600_000),
+    /** Lifecycle worker period (ms), from the end of one pass to the start of the next; 0 turns it off. */
+    lifecycleInterval: durationSchema.pipe(z.number().int().min(0)).default(3_600_000),
+    /** Seconds in a lifecycle "day" (rules' Days): a testing aid; 86400 in production. */
+    lifecycleDaySeconds: intSchema.min(1).max(86_400).default(86_400),
     /** Background scrub period (ms); 0 turns it off. */
     scrubInterval: durationSchema.pipe(z.number().int().min(0)).default(86_400_000),
     /** A connection that sends or receives nothing for this long is closed (ms); 0 = never. */
@@ -146,6 +150,8 @@ export const ENV_NAMES: Record<keyof ConfigInput, string> = {
   gcInterval: 'CAIRN_GC_INTERVAL',
   gcGrace: 'CAIRN_GC_GRACE',
   scrubInterval: 'CAIRN_SCRUB_INTERVAL',
+  lifecycleInterval: 'CAIRN_LIFECYCLE_INTERVAL',
+  lifecycleDaySeconds: 'CAIRN_LIFECYCLE_DAY_SECONDS',
   idleTimeout: 'CAIRN_IDLE_TIMEOUT',
   headersTimeout: 'CAIRN_HEADERS_TIMEOUT',
   keepAliveTimeout: 'CAIRN_KEEP_ALIVE_TIMEOUT',

@@ -17,6 +17,7 @@ import { ChunkStore, type ChunkFsOps } from './storage/chunk-store.js';
 import { ObjectService } from './storage/object-service.js';
 import { MultipartService } from './storage/multipart-service.js';
 import { startBackgroundJobs } from './storage/jobs.js';
+import { LifecycleBusyError, runLifecycle, type LifecycleDeps, type LifecycleOptions } from './storage/lifecycle.js';
 import { runGc } from './storage/gc.js';
 import { runScrub } from './storage/scrub.js';
 import { KeysRepository } from './db/keys-repository.js';
@@ -103,12 +104,35 @@ async function openServices(config: Config, log: Logger, dataDir: string, fsOps?
   return { credentials, meta, hashPool, store, pool, metrics, objects, multipart, buckets, principals, accounts, accessControl, tagging };
 }
 
+/**
+ * One lifecycle engine for the worker and the admin API (`cairn lifecycle run` against this
+ * server): each pass reported to the metrics; the worker's skipped while another pass runs.
+ */
+function lifecycleRunners(deps: LifecycleDeps, config: Config, metrics: Metrics, log: Logger) {
+  const lifecycle = async (o: Omit<LifecycleOptions, 'dayMs'>) => {
+    const r = await runLifecycle(deps, { ...o, dayMs: config.lifecycleDaySeconds * 1000 });
+    metrics.recordLifecycle(r);
+    return r;
+  };
+  const lifecycleWorker = (signal: AbortSignal) =>
+    lifecycle({ trigger: 'worker', signal }).then(
+      (r) => void log[r.versionsExpired + r.markersAdded + r.markersRemoved + r.uploadsAborted > 0 ? 'info' : 'debug']({ lifecycle: { ...r, actions: undefined } }, 'lifecycle pass done'),
+      (err: unknown) => {
+        if (!(err instanceof LifecycleBusyError)) throw err;
+      },
+    );
+  return { lifecycle, lifecycleWorker };
+}
+
 /** The listeners that speak TLS, with their files. */
 function reloadable(listeners: Array<[TlsFiles | undefined, HttpServer, string]>): Reloadable[] {
   return listeners.flatMap(([files, server, name]) => (files ? [{ name, files, server: server as https.Server }] : []));
 }
 
-/** Opens the data dir (SQLite + chunk files), builds the app and listens. */
+/**
+ * Opens the data dir (SQLite + chunk files), builds the app and listens. Long: the one place that
+ * wires every service, background job and listener, in start-up order.
+ */
 export async function startServer(config: Config, opts: { log?: Logger; /** Test-only: fault injection into chunk writes. */ fsOps?: Partial<ChunkFsOps> } = {}): Promise<RunningServer> {
   const log = opts.log ?? pino({ level: config.logLevel });
   const dataDir = path.resolve(config.dataDir);
@@ -118,7 +142,8 @@ export async function startServer(config: Config, opts: { log?: Logger; /** Test
   fs.mkdirSync(dataDir, { recursive: true });
   const { credentials, meta, hashPool, store, pool, metrics, objects, multipart, buckets, principals, accounts, accessControl, tagging } = await openServices(config, log, dataDir, opts.fsOps);
   const adminToken = loadAdminToken(dataDir, config.adminToken);
-  // Multipart expiry sweep (at start-up, then every min(1h, expiry/2)), GC, slow scrub.
+  const { lifecycle, lifecycleWorker } = lifecycleRunners({ meta, objects, multipart }, config, metrics, log);
+  // Multipart expiry sweep (at start-up, then every min(1h, expiry/2)), GC, slow scrub, lifecycle.
   const stopJobs = startBackgroundJobs(
     { dataDir, meta, multipart, store },
     {
@@ -129,6 +154,7 @@ export async function startServer(config: Config, opts: { log?: Logger; /** Test
       log,
       onGc: (r) => metrics.recordGc(r),
       onScrub: (r) => metrics.recordScrub(r),
+      lifecycleIntervalMs: config.lifecycleInterval, lifecycle: lifecycleWorker,
     },
   );
   const app = createApp({
@@ -159,6 +185,7 @@ export async function startServer(config: Config, opts: { log?: Logger; /** Test
         s3Wildcard: config.host === '0.0.0.0' || config.host === '::',
         gc: ({ dryRun, signal }) => runGc({ dataDir, meta, store }, { graceMs: config.gcGrace, multipartExpiryMs: config.multipartExpiry, dryRun, signal }),
         scrub: ({ quarantine, signal, onProgress }) => runScrub({ dataDir, meta, store }, { quarantine, signal, onProgress }),
+        lifecycle: (o) => lifecycle({ ...o, trigger: 'cli' }), lastLifecycleRun: () => meta.lifecycle.lastRun(),
       },
       { port: config.adminPort, host: config.adminHost, tls: adminPem },
     );

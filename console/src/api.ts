@@ -39,6 +39,21 @@ export interface ListPage {
 /** GET /v1/stats: the store's totals and the write pool. */
 export interface StoreStats extends StoreTotals {
   pool: { total: number; free: number; inUse: number; waiters: number; bufferSize: number };
+  /** The latest lifecycle pass (docs/lifecycle.md), null before the first. */
+  lifecycle: LifecycleRun | null;
+}
+/** A lifecycle pass as lifecycle_runs records it (times in ms). */
+export interface LifecycleRun {
+  startedAt: number;
+  finishedAt: number | null;
+  trigger: 'worker' | 'cli';
+  versionsExpired: number;
+  markersAdded: number;
+  markersRemoved: number;
+  uploadsAborted: number;
+  bytesExpired: number;
+  lockedKept: number;
+  error: string | null;
 }
 /** GET /v1/accounts (docs/admin-contract.md). */
 export interface AccountInfo {

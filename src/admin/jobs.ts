@@ -4,7 +4,7 @@ import { AdminError } from './http.js';
 // a time), the state of a verify run in the background, and the aggregate workers. All stopped
 // when the listener closes.
 
-export type JobName = 'gc' | 'verify';
+export type JobName = 'gc' | 'verify' | 'lifecycle';
 
 /** A verify started with `background: true`, polled with GET /v1/verify (the console's progress bar). */
 export interface VerifyState {

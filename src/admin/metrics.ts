@@ -34,6 +34,18 @@ export interface ScrubSample {
   durationMs: number;
 }
 
+/** LifecycleResult (src/storage/lifecycle.ts): the fields counted here. */
+export interface LifecycleSample {
+  dryRun: boolean;
+  durationMs: number;
+  versionsExpired: number;
+  markersAdded: number;
+  markersRemoved: number;
+  uploadsAborted: number;
+  bytesExpired: number;
+  lockedKept: number;
+}
+
 /** The store totals counted at scrape time (the records' /v1/stats). */
 export type StoreTotals = Pick<StoreStats, 'buckets' | 'objects' | 'logicalBytes' | 'versions' | 'deleteMarkers' | 'versionBytes' | 'physicalBytes' | 'chunks'>;
 
@@ -63,6 +75,12 @@ export class Metrics {
   private readonly gcLastRun: Gauge;
   private readonly gcLastDuration: Gauge;
   private readonly gcLastOrphans: Gauge;
+  private readonly lifecycleRuns: Counter<'mode'>;
+  private readonly lifecycleExpired: Counter<'action'>;
+  private readonly lifecycleBytes: Counter;
+  private readonly lifecycleLocked: Counter;
+  private readonly lifecycleLastRun: Gauge;
+  private readonly lifecycleLastDuration: Gauge;
   private readonly scrubRuns: Counter;
   private readonly scrubChecked: Counter;
   private readonly scrubBytes: Counter;
@@ -104,6 +122,12 @@ export class Metrics {
     this.gcLastDuration = gauge('cairn_gc_last_duration_seconds', 'How long the last GC took');
     this.gcLastOrphans = gauge('cairn_gc_last_orphan_chunks', 'Orphan chunks found by the last GC (or dry run)');
 
+    this.lifecycleRuns = counter('cairn_lifecycle_runs_total', 'Lifecycle passes, by mode (run or dry_run)', ['mode']);
+    this.lifecycleExpired = counter('cairn_lifecycle_actions_total', 'Lifecycle actions taken, by action (version_removed, delete_marker_added, delete_marker_removed, upload_aborted)', ['action']);
+    this.lifecycleBytes = counter('cairn_lifecycle_expired_bytes_total', 'Bytes of the versions and upload parts lifecycle removed');
+    this.lifecycleLocked = counter('cairn_lifecycle_locked_kept_total', 'Versions a lifecycle rule selected that retention or a legal hold kept');
+    this.lifecycleLastRun = gauge('cairn_lifecycle_last_run_timestamp_seconds', 'When the last lifecycle pass finished');
+    this.lifecycleLastDuration = gauge('cairn_lifecycle_last_duration_seconds', 'How long the last lifecycle pass took');
     this.scrubRuns = counter('cairn_scrub_runs_total', 'Scrubs completed');
     this.scrubChecked = counter('cairn_scrub_checked_chunks_total', 'Chunks re-read and verified by scrubs');
     this.scrubBytes = counter('cairn_scrub_checked_bytes_total', 'Bytes re-read by scrubs');
@@ -194,6 +218,20 @@ export class Metrics {
     this.gcFreed.inc(result.freedBytes);
     this.gcUploads.inc(result.expiredUploads);
     this.gcTmpFiles.inc(result.tmpFiles);
+  }
+
+  /** A lifecycle pass (worker, admin API or CLI through it); dry runs only count as runs. */
+  recordLifecycle(result: LifecycleSample): void {
+    this.lifecycleRuns.inc({ mode: result.dryRun ? 'dry_run' : 'run' });
+    if (result.dryRun) return;
+    this.lifecycleLastRun.set(Date.now() / 1000);
+    this.lifecycleLastDuration.set(result.durationMs / 1000);
+    this.lifecycleExpired.inc({ action: 'version_removed' }, result.versionsExpired);
+    this.lifecycleExpired.inc({ action: 'delete_marker_added' }, result.markersAdded);
+    this.lifecycleExpired.inc({ action: 'delete_marker_removed' }, result.markersRemoved);
+    this.lifecycleExpired.inc({ action: 'upload_aborted' }, result.uploadsAborted);
+    this.lifecycleBytes.inc(result.bytesExpired);
+    this.lifecycleLocked.inc(result.lockedKept);
   }
 
   recordScrub(result: ScrubSample): void {

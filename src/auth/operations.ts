@@ -44,6 +44,10 @@ export const OPERATION_RULES: Readonly<Record<string, OperationRule>> = {
   GetBucketCors: { action: 's3:GetBucketCORS' },
   PutBucketCors: { action: 's3:PutBucketCORS' },
   DeleteBucketCors: { action: 's3:PutBucketCORS' },
+  // Lifecycle: the owner's (no ACL grants it), or whoever a policy allows; S3 has no separate delete action.
+  GetBucketLifecycleConfiguration: { action: 's3:GetLifecycleConfiguration' },
+  PutBucketLifecycleConfiguration: { action: 's3:PutLifecycleConfiguration' },
+  DeleteBucketLifecycle: { action: 's3:PutLifecycleConfiguration' },
   GetBucketEncryption: { action: 's3:GetEncryptionConfiguration' },
   PutBucketEncryption: { action: 's3:PutEncryptionConfiguration' },
   DeleteBucketEncryption: { action: 's3:PutEncryptionConfiguration' },

@@ -3,6 +3,8 @@ import type { AccountInfo } from '../services/accounts.js';
 import type { BucketSummary, ChunkRecord, ObjectRecord, ObjectSummary, StoreStats } from '../db/records/index.js';
 import type { GcResult } from '../storage/gc.js';
 import type { ScrubResult } from '../storage/scrub.js';
+import type { LifecycleResult } from '../storage/lifecycle.js';
+import type { LifecycleRunRow } from '../store/lifecycle.js';
 import type { TargetFlags } from './common.js';
 import { resolveTarget } from './target.js';
 import { LocalBackend } from './local.js';
@@ -38,6 +40,13 @@ export interface GcOptions {
   multipartExpiryMs?: number;
 }
 
+export interface LifecycleRunOptions {
+  dryRun: boolean;
+  /** Evaluate the rules at this time (ms) instead of now. */
+  at?: number;
+  bucket?: string;
+}
+
 export interface NewKey {
   account?: string;
   description?: string;
@@ -56,7 +65,7 @@ export interface Backend {
   /** The current version, or the version `versionId`. Throws CliError (exit 1) when there is none. */
   objectRecord(bucket: string, key: string, versionId?: string): Promise<ObjectRecord>;
   chunkRecord(sha256: string): Promise<ChunkRecord>;
-  stats(): Promise<StoreStats & { pool?: PoolStats }>;
+  stats(): Promise<StoreStats & { pool?: PoolStats; lifecycle?: LifecycleRunRow | null }>;
   /** For the account `owner` (a name or canonical id), default the root account. */
   createBucket(name: string, isPublic: boolean, owner?: string): Promise<BucketSummary>;
   /** S3's DeleteBucket rule: uploads in progress are aborted; objects keep the bucket. */
@@ -75,6 +84,8 @@ export interface Backend {
   presign(bucket: string, key: string, opts: { expiresSeconds: number; endpoint?: string; region?: string }): Promise<{ url: string }>;
   gc(opts: GcOptions, onProgress?: OnProgress): Promise<GcResult>;
   verify(opts: { quarantine: boolean }, onProgress?: OnProgress): Promise<ScrubResult>;
+  /** One lifecycle pass (src/storage/lifecycle.ts), in this process or in the server. */
+  lifecycle(opts: LifecycleRunOptions, onProgress?: OnProgress): Promise<LifecycleResult>;
   close(): void;
 }
 

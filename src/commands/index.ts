@@ -9,8 +9,9 @@ import { register as accounts } from './accounts.js';
 import { register as presign } from './presign.js';
 import { register as verify } from './verify.js';
 import { register as gc } from './gc.js';
+import { register as lifecycle } from './lifecycle.js';
 
-/** The record and maintenance commands (ls, find, inspect, stats, bucket, keys, accounts, presign, verify, gc). */
+/** The record and maintenance commands (ls, find, inspect, stats, bucket, keys, accounts, presign, verify, gc, lifecycle). */
 export function registerCommands(program: Command): void {
-  for (const register of [ls, find, inspect, stats, bucket, keys, accounts, presign, verify, gc]) register(program);
+  for (const register of [ls, find, inspect, stats, bucket, keys, accounts, presign, verify, gc, lifecycle]) register(program);
 }

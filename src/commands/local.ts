@@ -9,7 +9,7 @@ import type { LocalServices } from '../services/local.js';
 import { describeAccounts } from '../services/accounts.js';
 import { AccountValidationError, NoSuchAccountError } from '../store/accounts.js';
 import { parseObjectQuery, type BucketSummary } from '../db/records/index.js';
-import type { Backend, GcOptions, NewKey, OnProgress, QueryParams } from './backend.js';
+import type { Backend, LifecycleRunOptions, GcOptions, NewKey, OnProgress, QueryParams } from './backend.js';
 import { CliError, EXIT_FAILED, usage } from './common.js';
 
 // The SQLite file of a data dir as a Backend (works beside a running server: SQLite WAL lets
@@ -94,7 +94,7 @@ export class LocalBackend implements Backend {
   }
 
   async stats() {
-    return this.meta.records.stats();
+    return { ...(await this.meta.records.stats()), lifecycle: (await this.meta.lifecycle.lastRun()) ?? null };
   }
 
   async createBucket(name: string, isPublic: boolean, owner?: string) {
@@ -166,6 +166,16 @@ export class LocalBackend implements Backend {
         { dataDir: this.dataDir, meta, store },
         { graceMs: opts.graceMs ?? 3_600_000, multipartExpiryMs: opts.multipartExpiryMs ?? 7 * 86_400_000, dryRun: opts.dryRun, onProgress },
       ),
+    );
+  }
+
+  /** A pass in this process (the data dir's settings: CAIRN_LIFECYCLE_DAY_SECONDS), the server's engine. */
+  async lifecycle(opts: LifecycleRunOptions, onProgress?: OnProgress) {
+    this.writable();
+    const { runLifecycle } = await import('../storage/lifecycle.js');
+    const { lifecycleDaySeconds } = loadSettings(['lifecycleDaySeconds']);
+    return this.services(({ meta, objects, multipart }) =>
+      runLifecycle({ meta, objects, multipart }, { trigger: 'cli', dryRun: opts.dryRun, now: opts.at, bucket: opts.bucket, dayMs: lifecycleDaySeconds * 1000, onProgress }),
     );
   }
 

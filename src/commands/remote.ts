@@ -2,8 +2,10 @@ import type { AccessKeyInfo } from '../store/types.js';
 import type { AccountInfo } from '../services/accounts.js';
 import type { BucketSummary, ChunkRecord, ObjectRecord, StoreStats } from '../db/records/index.js';
 import type { GcResult } from '../storage/gc.js';
+import type { LifecycleRunRow } from '../store/lifecycle.js';
 import type { ScrubResult } from '../storage/scrub.js';
-import type { Backend, GcOptions, NewKey, ObjectPage, PoolStats, QueryParams } from './backend.js';
+import type { LifecycleResult } from '../storage/lifecycle.js';
+import type { Backend, LifecycleRunOptions, GcOptions, NewKey, ObjectPage, PoolStats, QueryParams } from './backend.js';
 import { CliError, EXIT_FAILED, EXIT_USAGE, flagForField, usage } from './common.js';
 
 // A running server's admin API as a Backend: the server runs each operation through its services.
@@ -88,7 +90,7 @@ export class RemoteBackend implements Backend {
   }
 
   async stats() {
-    return this.call<StoreStats & { pool?: PoolStats }>('GET', '/v1/stats');
+    return this.call<StoreStats & { pool?: PoolStats; lifecycle?: LifecycleRunRow | null }>('GET', '/v1/stats');
   }
 
   async createBucket(name: string, isPublic: boolean, owner?: string) {
@@ -134,6 +136,11 @@ export class RemoteBackend implements Backend {
 
   async gc(opts: GcOptions) {
     return this.call<GcResult>('POST', '/v1/gc', { dryRun: opts.dryRun });
+  }
+
+  async lifecycle(opts: LifecycleRunOptions) {
+    const at = opts.at === undefined ? undefined : new Date(opts.at).toISOString();
+    return this.call<LifecycleResult>('POST', '/v1/lifecycle', { dryRun: opts.dryRun, at, bucket: opts.bucket });
   }
 
   async verify(opts: { quarantine: boolean }) {

@@ -36,6 +36,11 @@ export function register(program: Command): void {
           if (s.pool) {
             pairs.push(['Write buffers', `${s.pool.inUse}/${s.pool.total} in use, ${s.pool.free} free, ${s.pool.waiters} waiting (${humanSize(s.pool.bufferSize)} each)`]);
           }
+          const lc = s.lifecycle;
+          if (lc) {
+            const did = `${lc.versionsExpired} versions removed, ${lc.markersAdded} delete markers added, ${lc.markersRemoved} removed, ${lc.uploadsAborted} uploads aborted, ${humanSize(lc.bytesExpired)} freed`;
+            pairs.push(['Last lifecycle pass', `${new Date(lc.startedAt).toISOString()} (${lc.trigger}): ${lc.finishedAt === null ? 'running' : lc.error ? `stopped: ${lc.error}` : did}`]);
+          }
           out(fields(pairs));
         } finally {
           backend.close();

@@ -12,6 +12,7 @@ import { KeysRepository } from './keys-repository.js';
 import { MaintenanceRepository } from './maintenance-repository.js';
 import { sqliteRecords } from './records/sqlite-records.js';
 import { AggregateWorkers } from './records/aggregates.js';
+import { LifecycleRepository, lifecycleStore } from './lifecycle-repository.js';
 
 // The SQLite engine of the metadata store. better-sqlite3 is synchronous: each method runs its
 // statements at once and returns a settled promise, so no I/O callback runs between a read and
@@ -86,6 +87,7 @@ function assemble(opened: OpenedDb, repo: Repository, aggregates: AggregateWorke
     accounts: settled(new AccountsRepository(opened.db), ['list', 'get', 'byName', 'byEmail', 'root', 'create', 'delete']),
     maintenance: maintenanceStore(new MaintenanceRepository(opened.db), repo),
     records: sqliteRecords(opened.db, aggregates),
+    lifecycle: lifecycleStore(new LifecycleRepository(opened.db, (fn) => repo.read(fn))),
     close: async () => {
       await aggregates.close();
       await finishCommits();
@@ -110,6 +112,7 @@ function bucketStore(repo: Repository): BucketStore {
     putCors: async (id, rules) => repo.putBucketCors(id, rules),
     deleteCors: async (id) => repo.deleteBucketCors(id),
     setTags: async (id, tags) => repo.setBucketTags(id, encodeTags(tags ?? undefined)),
+    setLifecycle: async (id, json) => repo.setBucketAccess(id, { lifecycle: json }),
   };
 }
 

@@ -29,6 +29,7 @@ import { getObjectAttributes } from './handlers/object-attributes.js';
 import { copyObject } from './handlers/copy.js';
 import { postObject } from './handlers/post-object.js';
 import { deleteBucketCors, getBucketCors, putBucketCors } from './handlers/cors.js';
+import { deleteBucketLifecycle, getBucketLifecycle, putBucketLifecycle } from './handlers/lifecycle.js';
 import { deleteBucketEncryption, getBucketEncryption, putBucketEncryption } from './handlers/encryption.js';
 import { deleteObjects } from './handlers/delete.js';
 import { deleteBucketTagging, deleteObjectTagging, getBucketTagging, getObjectTagging, putBucketTagging, putObjectTagging } from './handlers/tagging.js';
@@ -78,7 +79,7 @@ const notImplemented = (name: string, access: Access, target: Operation['target'
 
 /** Sub-resources S3 has that cairn does not implement: they answer NotImplemented. */
 export const UNSUPPORTED = [
-  'lifecycle', 'website', 'logging', 'notification', 'replication',
+  'website', 'logging', 'notification', 'replication',
   'publicAccessBlock', 'accelerate',
   'requestPayment', 'analytics', 'metrics', 'inventory', 'intelligent-tiering',
   'torrent', 'restore', 'select', 'session',
@@ -86,7 +87,7 @@ export const UNSUPPORTED = [
 
 /** Sub-resources of the other kind (an object's retention asked of a bucket...): refused the same way. */
 const OBJECT_ONLY = ['retention', 'legal-hold', 'attributes'];
-const BUCKET_ONLY = ['encryption', 'cors', 'versioning', 'versions', 'object-lock', 'policy', 'policyStatus', 'ownershipControls'];
+const BUCKET_ONLY = ['lifecycle', 'encryption', 'cors', 'versioning', 'versions', 'object-lock', 'policy', 'policyStatus', 'ownershipControls'];
 
 const at = (r: RouteInput): Operation['target'] => (r.key === undefined ? { bucket: r.bucket } : { bucket: r.bucket, key: r.key });
 
@@ -126,6 +127,7 @@ function bucketOperation(req: RouteInput, bucket: string): Operation {
   switch (req.method) {
     case 'PUT':
       if (has('cors')) return op('PutBucketCors', putBucketCors, 'write');
+      if (has('lifecycle')) return op('PutBucketLifecycleConfiguration', putBucketLifecycle, 'write');
       if (has('encryption')) return op('PutBucketEncryption', putBucketEncryption, 'write');
       if (has('acl')) return op('PutBucketAcl', putBucketAcl, 'write');
       if (has('policy')) return op('PutBucketPolicy', putBucketPolicy, 'write');
@@ -138,6 +140,7 @@ function bucketOperation(req: RouteInput, bucket: string): Operation {
       return op('HeadBucket', headBucket, 'read');
     case 'DELETE':
       if (has('cors')) return op('DeleteBucketCors', deleteBucketCors, 'write');
+      if (has('lifecycle')) return op('DeleteBucketLifecycle', deleteBucketLifecycle, 'write');
       if (has('encryption')) return op('DeleteBucketEncryption', deleteBucketEncryption, 'write');
       if (has('policy')) return op('DeleteBucketPolicy', deleteBucketPolicy, 'write');
       if (has('ownershipControls')) return op('DeleteBucketOwnershipControls', deleteBucketOwnershipControls, 'write');
@@ -158,6 +161,7 @@ function bucketOperation(req: RouteInput, bucket: string): Operation {
       if (has('policyStatus')) return op('GetBucketPolicyStatus', getBucketPolicyStatus, 'read');
       if (has('ownershipControls')) return op('GetBucketOwnershipControls', getBucketOwnershipControls, 'read');
       if (has('cors')) return op('GetBucketCors', getBucketCors, 'read');
+      if (has('lifecycle')) return op('GetBucketLifecycleConfiguration', getBucketLifecycle, 'read');
       if (has('encryption')) return op('GetBucketEncryption', getBucketEncryption, 'read');
       if (has('tagging')) return op('GetBucketTagging', getBucketTagging, 'read');
       if (has('uploads')) return op('ListMultipartUploads', listMultipartUploads, 'read');

@@ -2,6 +2,7 @@ import { S3Error } from '../s3/errors.js';
 import { validateBucketName } from '../s3/names.js';
 import { NO_SERVER_KEY } from '../storage/encryption.js';
 import { corsConfigurationXml, parseCorsConfiguration, type CorsRule } from '../s3/cors.js';
+import { serializeLifecycle, storedLifecycle, type LifecycleConfig } from '../s3/lifecycle.js';
 import type { MetadataStore } from '../store/metadata-store.js';
 import type { BucketRow, LockMode, ObjectOwnership, VersioningStatus } from '../store/types.js';
 
@@ -146,6 +147,25 @@ export class BucketService {
   async deleteCors(name: string): Promise<void> {
     const bucket = await this.require(name);
     await this.store.buckets.deleteCors(bucket.id);
+  }
+
+  /** GetBucketLifecycleConfiguration: NoSuchLifecycleConfiguration when the bucket has none. */
+  async getLifecycle(name: string): Promise<LifecycleConfig> {
+    const bucket = await this.require(name);
+    const config = storedLifecycle(bucket.lifecycle);
+    if (!config) throw new S3Error('NoSuchLifecycleConfiguration', { BucketName: name });
+    return config;
+  }
+
+  /** PutBucketLifecycleConfiguration with rules parsed and validated by src/s3/lifecycle.ts (replaces the old ones). */
+  async putLifecycle(name: string, config: LifecycleConfig): Promise<void> {
+    const bucket = await this.require(name);
+    await this.store.buckets.setLifecycle(bucket.id, serializeLifecycle(config));
+  }
+
+  async deleteLifecycle(name: string): Promise<void> {
+    const bucket = await this.require(name);
+    await this.store.buckets.setLifecycle(bucket.id, null);
   }
 
   /**

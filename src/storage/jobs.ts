@@ -19,7 +19,20 @@ export interface BackgroundJobsOptions {
   touchIntervalMs?: number;
   log: Logger;
   onGc?: (result: GcResult) => void;
+  /** Lifecycle pass period (ms), from the end of one pass to the start of the next; 0 or absent = off. */
+  lifecycleIntervalMs?: number;
+  /** Runs one lifecycle pass (src/storage/lifecycle.ts; it records itself and reports to the metrics). */
+  lifecycle?: (signal: AbortSignal) => Promise<unknown>;
   onScrub?: (result: ScrubResult) => void;
+}
+
+/** One lifecycle pass of the schedule; a failure is logged (the next pass comes at its time). */
+async function lifecyclePass(opts: BackgroundJobsOptions, signal: AbortSignal): Promise<void> {
+  try {
+    await opts.lifecycle!(signal);
+  } catch (err) {
+    if (!signal.aborted) opts.log.error({ err }, 'lifecycle pass failed');
+  }
 }
 
 export type StopBackgroundJobs = () => Promise<void>;
@@ -90,6 +103,10 @@ export function startBackgroundJobs(deps: GcDeps & { multipart: MultipartService
       }
     });
   }
+
+  const lifecycleMs = opts.lifecycle ? (opts.lifecycleIntervalMs ?? 0) : 0;
+  // The first pass one period after start, as GC's (S3 itself applies rules about once a day).
+  if (lifecycleMs > 0) every(lifecycleMs, lifecycleMs, () => lifecyclePass(opts, stop.signal));
 
   const touchMs = opts.touchIntervalMs ?? Math.max(1000, Math.min(60_000, Math.floor(opts.gcGraceMs / 4) || 60_000));
   every(touchMs, touchMs, () => deps.store.touchPinned().catch((err) => log.warn({ err }, 'touching pinned chunks failed')));

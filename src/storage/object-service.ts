@@ -147,6 +147,11 @@ export class ObjectService {
     throw new S3Error('NoSuchKey', { Key: key });
   }
 
+  /** A version's tags (undefined: none), for the x-amz-expiration of a rule filtering on tags. */
+  async tagsOf(obj: ObjectRow): Promise<TagSet | undefined> {
+    return obj.tagCount > 0 ? this.deps.meta.objects.getTags(obj.id) : undefined;
+  }
+
   /** One ListObjectVersions page. */
   listVersions(bucket: BucketRow, p: VersionListParams): Promise<VersionPage<ObjectRow>> {
     return this.deps.meta.objects.listVersions(bucket.id, p);
@@ -368,11 +373,12 @@ export class ObjectService {
   /**
    * DeleteObject: removes the version named (for good, its chunks freed by refcount), or, without
    * one, the current version under the bucket's versioning (a delete marker where versioning was
-   * ever set). A locked version is refused with AccessDenied.
+   * ever set). A locked version is refused with AccessDenied. `condition` (the lifecycle worker's:
+   * the current version is still the one it judged) is checked in the same step.
    */
-  async deleteObject(bucket: BucketRow, key: string, opts: { versionId?: string; bypassGovernance?: boolean } = {}): Promise<DeleteResult> {
+  async deleteObject(bucket: BucketRow, key: string, opts: { versionId?: string; bypassGovernance?: boolean; condition?: WriteCondition } = {}): Promise<DeleteResult> {
     const markerVersionId = opts.versionId === undefined ? markerVersionIdFor(bucket) : undefined;
-    const result = await this.deps.meta.objects.delete(bucket.id, key, { versionId: opts.versionId, markerVersionId, bypassGovernance: opts.bypassGovernance });
+    const result = await this.deps.meta.objects.delete(bucket.id, key, { versionId: opts.versionId, markerVersionId, bypassGovernance: opts.bypassGovernance, condition: opts.condition });
     await this.removeFreed(result.freed);
     return result;
   }

@@ -30,10 +30,12 @@ import type {
   WriteOptions,
 } from './types.js';
 import type { VersionListParams, VersionPage } from '../s3/version-list.js';
+import type { LifecycleStore } from './lifecycle.js';
 
 import type { BucketFilter, BucketSummary, ChunkRecord, ObjectQuery, ObjectRecord, ObjectSummary, StoreStats } from '../db/records/index.js';
 
 export type * from './types.js';
+export type * from './lifecycle.js';
 export type { BucketFilter, BucketSummary, ChunkRecord, ObjectQuery, ObjectRecord, ObjectSummary, StoreStats };
 
 // The metadata store: everything cairn records about buckets, objects, chunk lists and their
@@ -83,6 +85,8 @@ export interface BucketStore {
   deleteCors(id: number): Promise<void>;
   /** PutBucketTagging (a validated set) / DeleteBucketTagging (null or []): BucketRow.tags becomes its JSON or null. */
   setTags(id: number, tags: TagSet | null): Promise<void>;
+  /** PutBucketLifecycleConfiguration: the validated rules' JSON (src/s3/lifecycle.ts); null removes them. */
+  setLifecycle(id: number, json: string | null): Promise<void>;
 }
 
 export interface ListPage {
@@ -267,6 +271,8 @@ export interface MetadataStore {
   readonly accounts: AccountStore;
   readonly maintenance: MaintenanceStore;
   readonly records: RecordsStore;
+  /** The lifecycle worker's reads and the record of its passes. */
+  readonly lifecycle: LifecycleStore;
   /** Finishes pending commits and closes the engine's connections. */
   close(): Promise<void>;
 }

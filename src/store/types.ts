@@ -47,7 +47,7 @@ export interface NewBucket {
 /** A change of who may do what on a bucket (PutBucketAcl, ownership controls, policy). */
 export type BucketAccessChange = Partial<Pick<BucketRow, 'acl' | 'ownership' | 'policy'>>;
 /** The columns setBucketAccess may write (its own and the default encryption). */
-export type BucketColumnsChange = BucketAccessChange & Partial<Pick<BucketRow, 'defaultEncryption'>>;
+export type BucketColumnsChange = BucketAccessChange & Partial<Pick<BucketRow, 'defaultEncryption'>> & Partial<Pick<BucketRow, 'lifecycle'>>;
 /** PutBucketOwnershipControls: who owns what others write, and whether ACLs apply (not with BucketOwnerEnforced). */
 export type ObjectOwnership = 'BucketOwnerEnforced' | 'BucketOwnerPreferred' | 'ObjectWriter';
 

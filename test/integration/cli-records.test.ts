@@ -176,7 +176,7 @@ describe('cairn record commands: help and usage errors', { timeout: 180_000 }, (
       expect(r.code).toBe(0);
     }
     const top = await cli(['--help']);
-    for (const c of ['ls', 'find', 'inspect', 'stats', 'bucket', 'keys', 'accounts', 'presign', 'verify', 'gc']) expect(top.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
+    for (const c of ['ls', 'find', 'inspect', 'stats', 'bucket', 'keys', 'accounts', 'presign', 'verify', 'gc', 'lifecycle']) expect(top.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
   });
 
   it('explains configuration and usage errors with exit code 2', async () => {

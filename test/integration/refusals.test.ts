@@ -158,6 +158,7 @@ describe('refused headers and parameters over real HTTP', () => {
   const corsIntact = async () => expect((await s3.send(new GetBucketCorsCommand({ Bucket: CORS_B }))).CORSRules?.[0]?.AllowedOrigins).toEqual(['https://app.example']);
   const nothing = async () => undefined;
   const noDefaultEncryption = async () => expect((await srv.meta.buckets.get(B))!.defaultEncryption).toBeNull();
+  const noLifecycle = async () => expect((await srv.meta.buckets.get(B))!.lifecycle).toBeNull();
   const fresh = (prefix: string) => `${prefix}-${++n}`;
 
   /** A signed form upload carrying `name` as a field its policy allows. */
@@ -169,6 +170,7 @@ describe('refused headers and parameters over real HTTP', () => {
 
   const deleteXml = Buffer.from(`<Delete><Object><Key>${KEEP}</Key></Object></Delete>`);
   const corsXml = Buffer.from('<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>PUT</AllowedMethod></CORSRule></CORSConfiguration>');
+  const lifecycleXml = Buffer.from('<LifecycleConfiguration><Rule><ID>r</ID><Filter></Filter><Status>Enabled</Status><Expiration><Days>1</Days></Expiration></Rule></LifecycleConfiguration>');
   const encryptionXml = Buffer.from('<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>AES256</SSEAlgorithm></ApplyServerSideEncryptionByDefault></Rule></ServerSideEncryptionConfiguration>');
   const completeXml = () => Buffer.from(`<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>"${createHash('md5').update('part one').digest('hex')}"</ETag></Part></CompleteMultipartUpload>`);
 
@@ -196,6 +198,9 @@ describe('refused headers and parameters over real HTTP', () => {
     PutBucketCors: [{ req: () => ({ method: 'PUT', path: `/${CORS_B}`, query: 'cors', body: corsXml, headers: { 'content-md5': md5B64(corsXml) } }), unchanged: corsIntact }],
     GetBucketCors: [{ req: () => ({ method: 'GET', path: `/${CORS_B}`, query: 'cors' }), unchanged: nothing }],
     DeleteBucketCors: [{ req: () => ({ method: 'DELETE', path: `/${CORS_B}`, query: 'cors' }), unchanged: corsIntact }],
+    PutBucketLifecycleConfiguration: [{ req: () => ({ method: 'PUT', path: `/${B}`, query: 'lifecycle', body: lifecycleXml, headers: { 'content-md5': md5B64(lifecycleXml) } }), unchanged: noLifecycle }],
+    GetBucketLifecycleConfiguration: [{ req: () => ({ method: 'GET', path: `/${B}`, query: 'lifecycle' }), unchanged: nothing }],
+    DeleteBucketLifecycle: [{ req: () => ({ method: 'DELETE', path: `/${B}`, query: 'lifecycle' }), unchanged: noLifecycle }],
     // This server has no key: a refused header must be answered before the NotImplemented of SSE-S3 itself.
     PutBucketEncryption: [{ req: () => ({ method: 'PUT', path: `/${B}`, query: 'encryption', body: encryptionXml, headers: { 'content-md5': md5B64(encryptionXml) } }), unchanged: noDefaultEncryption }],
     GetBucketEncryption: [{ req: () => ({ method: 'GET', path: `/${B}`, query: 'encryption' }), unchanged: nothing }],

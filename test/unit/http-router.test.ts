@@ -47,7 +47,7 @@ const TABLE: Row[] = [
   // A browser form upload: the key is in the body.
   ['POST', '/amzn-s3-demo-bucket', 'PostObject', { bucket: 'amzn-s3-demo-bucket' }, 'write'],
   ['POST', '/amzn-s3-demo-bucket/', 'PostObject', { bucket: 'amzn-s3-demo-bucket' }, 'write'],
-  ['GET', '/amzn-s3-demo-bucket?lifecycle', 'Bucket lifecycle configuration', { bucket: 'amzn-s3-demo-bucket' }, 'read'],
+  ['GET', '/amzn-s3-demo-bucket?lifecycle', 'GetBucketLifecycleConfiguration', { bucket: 'amzn-s3-demo-bucket' }, 'read'],
   ['PUT', '/amzn-s3-demo-bucket?policy', 'PutBucketPolicy', { bucket: 'amzn-s3-demo-bucket' }, 'write'],
   ['GET', '/amzn-s3-demo-bucket?policyStatus', 'GetBucketPolicyStatus', { bucket: 'amzn-s3-demo-bucket' }, 'read'],
   ['DELETE', '/amzn-s3-demo-bucket?ownershipControls', 'DeleteBucketOwnershipControls', { bucket: 'amzn-s3-demo-bucket' }, 'write'],

@@ -8,6 +8,7 @@ import { storeVersionContract } from '../helpers/store-contract-versions.js';
 import { storeAccountsContract } from '../helpers/store-contract-accounts.js';
 import { storeEncryptionContract } from '../helpers/store-contract-encryption.js';
 import { storeTagsContract } from '../helpers/store-contract-tags.js';
+import { storeLifecycleContract } from '../helpers/store-contract-lifecycle.js';
 
 // The store contract on SQLite, with each of its commit paths: the commit thread (the server's
 // default) and group commit on the event loop's connection.
@@ -40,3 +41,5 @@ storeEncryptionContract('sqlite, commit thread', sqlite(true));
 storeEncryptionContract('sqlite, group commit', sqlite(false));
 storeTagsContract('sqlite, commit thread', sqlite(true));
 storeTagsContract('sqlite, group commit', sqlite(false));
+storeLifecycleContract('sqlite, commit thread', sqlite(true));
+storeLifecycleContract('sqlite, group commit', sqlite(false));

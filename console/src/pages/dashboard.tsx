@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { BucketSummary, StoreStats, VerifyState } from '../api.js';
+import type { BucketSummary, LifecycleRun, StoreStats, VerifyState } from '../api.js';
 import { formatAgo, formatBytes, formatDuration, formatRatio, plural, savedPercent } from '../lib/format.js';
 import { byOperation, gauge, parsePrometheus, rates, requestTotals, type Rates, type RequestTotals, type Sample } from '../lib/metrics.js';
 import { browseHref } from '../lib/paths.js';
@@ -75,7 +75,7 @@ export function DashboardPage() {
           {!samples && !metricsError && <Loading what="Reading metrics" />}
           {samples && <Requests samples={samples} rate={rate} />}
           <h2>Maintenance</h2>
-          {samples && <Maintenance samples={samples} />}
+          {samples && <Maintenance samples={samples} lifecycle={stats.data?.lifecycle ?? null} />}
         </>
       )}
       {config.can.admin && <Verify />}
@@ -162,7 +162,17 @@ function Requests({ samples, rate }: { samples: Sample[]; rate?: Rates }) {
   );
 }
 
-function Maintenance({ samples }: { samples: Sample[] }) {
+/** What the last lifecycle pass did, in a card's words. */
+function lifecycleSub(run: LifecycleRun): string {
+  if (run.finishedAt === null) return 'running now';
+  if (run.error) return `stopped: ${run.error}`;
+  const objects = run.versionsExpired + run.markersAdded + run.markersRemoved;
+  const uploads = run.uploadsAborted > 0 ? `, ${plural(run.uploadsAborted, 'upload')} aborted` : '';
+  const locked = run.lockedKept > 0 ? `, ${run.lockedKept} kept by object lock` : '';
+  return `${plural(objects, 'object')} expired (${formatBytes(run.bytesExpired)})${uploads}${locked}, took ${formatDuration(run.finishedAt - run.startedAt)}`;
+}
+
+function Maintenance({ samples, lifecycle }: { samples: Sample[]; lifecycle: LifecycleRun | null }) {
   const gcAt = gauge(samples, 'cairn_gc_last_run_timestamp_seconds') ?? 0;
   const scrubAt = gauge(samples, 'cairn_scrub_last_run_timestamp_seconds') ?? 0;
   const broken = gauge(samples, 'cairn_scrub_last_broken_chunks') ?? 0;
@@ -177,6 +187,11 @@ function Maintenance({ samples }: { samples: Sample[] }) {
         label="Last scrub"
         value={scrubAt > 0 ? formatAgo(scrubAt * 1000) : 'not yet'}
         sub={scrubAt > 0 ? (broken > 0 ? `${plural(broken, 'broken chunk')} found!` : `no broken chunks, took ${formatDuration((gauge(samples, 'cairn_scrub_last_duration_seconds') ?? 0) * 1000)}`) : 'runs daily by default'}
+      />
+      <Card
+        label="Last lifecycle pass"
+        value={lifecycle ? formatAgo(lifecycle.startedAt) : 'not yet'}
+        sub={lifecycle ? lifecycleSub(lifecycle) : 'applies bucket expiry rules hourly by default'}
       />
     </div>
   );

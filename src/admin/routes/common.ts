@@ -17,6 +17,8 @@ import type { GcSample, Metrics, ScrubSample } from '../metrics.js';
 import { AdminError } from '../http.js';
 import { QueryError } from '../../db/records/index.js';
 import type { AdminJobs } from '../jobs.js';
+import type { LifecycleOptions, LifecycleResult } from '../../storage/lifecycle.js';
+import type { LifecycleRunRow } from '../../store/lifecycle.js';
 
 // What the admin routes are built from, and the small parsing helpers they share.
 
@@ -59,6 +61,10 @@ export interface AdminDeps<G extends GcSample = GcSample, S extends ScrubSample 
   gc?: (opts: { dryRun: boolean; signal: AbortSignal }) => Promise<G>;
   /** Runs a scrub now; absent: /v1/verify answers 501. Recorded and aborted like gc. */
   scrub?: (opts: { quarantine: boolean; signal: AbortSignal; onProgress?: (done: number, total: number) => void }) => Promise<S>;
+  /** Runs a lifecycle pass now (recorded in the metrics by the caller); absent: /v1/lifecycle answers 501. */
+  lifecycle?: (opts: Pick<LifecycleOptions, 'dryRun' | 'now' | 'bucket' | 'signal'>) => Promise<LifecycleResult>;
+  /** The latest lifecycle pass, for /v1/stats and the dashboard. */
+  lastLifecycleRun?: () => Promise<LifecycleRunRow | undefined>;
 }
 
 /** Each routes file exports one of these: it adds its routes to the admin router. */

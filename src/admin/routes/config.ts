@@ -33,6 +33,7 @@ export const registerConfigRoutes: RegisterRoutes = (router, deps) => {
     requireThat(await new AdminAccess(ctx, deps).seesAll(), SEE_ALL);
     const stats = await deps.records.stats();
     const p = deps.pool.stats();
-    ctx.body = { ...stats, pool: { total: p.total, free: p.free, inUse: p.inUse, waiters: p.waiters, bufferSize: deps.pool.bufferSize } };
+    const lifecycle = (await deps.lastLifecycleRun?.()) ?? null;
+    ctx.body = { ...stats, pool: { total: p.total, free: p.free, inUse: p.inUse, waiters: p.waiters, bufferSize: deps.pool.bufferSize }, lifecycle };
   });
 };

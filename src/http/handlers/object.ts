@@ -14,6 +14,7 @@ import { versionIdParam } from '../../s3/version-id.js';
 import { newObjectAccess } from '../acl-headers.js';
 import { requestTags } from './tagging.js';
 import { customerKey, headerRecord, isSecure, setEncryptionHeaders, writeEncryption } from '../encryption.js';
+import { setExpirationHeader } from '../expiration.js';
 
 /** PutObject (PUT /bucket/key). */
 export const putObject: ObjectHandler = async (ctx, deps, t) => {
@@ -48,6 +49,7 @@ export const putObject: ObjectHandler = async (ctx, deps, t) => {
     setEncryptionHeaders(ctx, obj);
     setVersionHeader(ctx, bucket, obj.versionId);
     setChecksumHeaders(ctx, obj);
+    if (bucket.lifecycle !== null) await setExpirationHeader(ctx, deps, bucket, obj);
     ctx.status = 200;
   } finally {
     ctx.req.off('close', onClose);
@@ -91,6 +93,8 @@ async function prepareRead(ctx: S3Context, deps: AppDeps, t: ObjectTarget): Prom
   setEncryptionHeaders(ctx, obj);
   setVersionHeader(ctx, bucket, obj.versionId);
   setLockHeaders(ctx, bucket, obj);
+  // No await at all on a bucket without lifecycle rules (the hot path).
+  if (bucket.lifecycle !== null) await setExpirationHeader(ctx, deps, bucket, obj);
   if (obj.partCount) ctx.set('x-amz-mp-parts-count', String(obj.partCount));
   if (obj.tagCount > 0) ctx.set('x-amz-tagging-count', String(obj.tagCount));
   // Clients verify any checksum they get, even on a 206: only a whole-object answer has one.
