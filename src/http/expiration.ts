@@ -11,7 +11,7 @@ import { expirationFor, expirationHeader, expiryNeedsTags, storedLifecycle } fro
 export async function setExpirationHeader(ctx: S3Context, deps: AppDeps, bucket: BucketRow, obj: ObjectRow): Promise<void> {
   if (bucket.lifecycle === null || !obj.isCurrent) return;
   const config = storedLifecycle(bucket.lifecycle)!;
-  const tags = obj.tagCount > 0 && expiryNeedsTags(config) ? await deps.objects.tagsOf(obj) : undefined;
+  const tags = obj.tagCount > 0 && expiryNeedsTags(config) ? await deps.tagging.tagsOf(obj) : undefined;
   const e = expirationFor(config, obj, deps.config.lifecycleDaySeconds * 1000, tags);
   if (e) ctx.set('x-amz-expiration', expirationHeader(e));
 }

@@ -147,11 +147,6 @@ export class ObjectService {
     throw new S3Error('NoSuchKey', { Key: key });
   }
 
-  /** A version's tags (undefined: none), for the x-amz-expiration of a rule filtering on tags. */
-  async tagsOf(obj: ObjectRow): Promise<TagSet | undefined> {
-    return obj.tagCount > 0 ? this.deps.meta.objects.getTags(obj.id) : undefined;
-  }
-
   /** One ListObjectVersions page. */
   listVersions(bucket: BucketRow, p: VersionListParams): Promise<VersionPage<ObjectRow>> {
     return this.deps.meta.objects.listVersions(bucket.id, p);
@@ -161,14 +156,12 @@ export class ObjectService {
   async setRetention(bucket: BucketRow, key: string, versionId: string | undefined, next: { mode: LockMode; until: number } | null, bypassGovernance: boolean): Promise<ObjectRow> {
     requireObjectLock(bucket);
     if (next && next.until <= Date.now()) throw new S3Error('InvalidArgument', {}, 'The retain until date must be in the future!');
-    const row = await this.deps.meta.objects.setRetention(bucket.id, key, versionId, next, bypassGovernance);
-    return row ?? missing(key, versionId);
+    return (await this.deps.meta.objects.setRetention(bucket.id, key, versionId, next, bypassGovernance)) ?? missing(key, versionId);
   }
 
   async setLegalHold(bucket: BucketRow, key: string, versionId: string | undefined, on: boolean): Promise<ObjectRow> {
     requireObjectLock(bucket);
-    const row = await this.deps.meta.objects.setLegalHold(bucket.id, key, versionId, on);
-    return row ?? missing(key, versionId);
+    return (await this.deps.meta.objects.setLegalHold(bucket.id, key, versionId, on)) ?? missing(key, versionId);
   }
 
   /** The owner and ACL of the version a request names, for authorization; undefined when there is none. */
