@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { LifecycleCounts } from '../store/lifecycle.js';
 import type { StoreStats } from '../db/records/shapes.js';
 
 // Prometheus metrics of one server. Each server owns its Registry (never prom-client's global
@@ -35,16 +36,7 @@ export interface ScrubSample {
 }
 
 /** LifecycleResult (src/storage/lifecycle.ts): the fields counted here. */
-export interface LifecycleSample {
-  dryRun: boolean;
-  durationMs: number;
-  versionsExpired: number;
-  markersAdded: number;
-  markersRemoved: number;
-  uploadsAborted: number;
-  bytesExpired: number;
-  lockedKept: number;
-}
+export type LifecycleSample = LifecycleCounts & { dryRun: boolean; durationMs: number };
 
 /** The store totals counted at scrape time (the records' /v1/stats). */
 export type StoreTotals = Pick<StoreStats, 'buckets' | 'objects' | 'logicalBytes' | 'versions' | 'deleteMarkers' | 'versionBytes' | 'physicalBytes' | 'chunks'>;

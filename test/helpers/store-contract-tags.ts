@@ -1,8 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MetadataStore } from '../../src/store/metadata-store.js';
 import type { ChunkPlacement, NewObject, TagSet } from '../../src/store/types.js';
-import { S3Error } from '../../src/s3/errors.js';
-import type { StoreFactory } from './store-contract.js';
+import { failure, type StoreFactory } from './store-contract.js';
 
 // The store contract for tags (#21): a version's tags written with it (commit, copy, multipart
 // completion), read back in key order, replaced or removed in place, gone with the version; the
@@ -13,16 +12,6 @@ const chunk = (c: string): ChunkPlacement => ({ hash: h(c), size: 1, crc32c: 7, 
 const row = (versionId: string, extra: Partial<NewObject> = {}): NewObject => ({ size: 1, etag: '"e"', lastModified: 1_700_000_000_000, versionId, ...extra });
 const vid = (n: number) => `v${String(n).padStart(31, '0')}`;
 const TAGS: TagSet = [['project', 'blue'], ['Env', 'prod']];
-
-async function failure(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof S3Error) return err.code;
-    throw err;
-  }
-  return 'resolved';
-}
 
 export function storeTagsContract(name: string, factory: StoreFactory): void {
   describe(`metadata store contract, tags: ${name}`, () => {

@@ -4,7 +4,7 @@ import type { ChunkPlacement, NewObject, ObjectRow } from '../../src/store/types
 import { parseListParams } from '../../src/s3/list-params.js';
 import { parseVersionListParams } from '../../src/s3/version-list.js';
 import { S3Error } from '../../src/s3/errors.js';
-import type { StoreFactory } from './store-contract.js';
+import { failure, type StoreFactory } from './store-contract.js';
 
 // The store contract, versions and object lock: what every engine must do with a key's
 // versions, delete markers, write conditions and locks, through the MetadataStore interface.
@@ -19,16 +19,6 @@ const row = (etag: string, versionId: string, extra: Partial<NewObject> = {}): N
   ...extra,
 });
 const vid = (n: number) => `v${String(n).padStart(31, '0')}`;
-
-async function failure(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof S3Error) return err.code;
-    throw err;
-  }
-  return 'resolved';
-}
 
 export function storeVersionContract(name: string, factory: StoreFactory): void {
   describe(`metadata store contract, versions: ${name}`, () => {

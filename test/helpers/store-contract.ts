@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { S3Error } from '../../src/s3/errors.js';
 import type { MetadataStore } from '../../src/store/metadata-store.js';
 import type { ChunkPlacement, NewObject } from '../../src/store/types.js';
 import { parseListParams } from '../../src/s3/list-params.js';
@@ -423,4 +424,15 @@ export function storeContract(name: string, factory: StoreFactory): void {
       });
     }
   });
+}
+
+/** The S3 error code a store call failed with, or 'resolved'. */
+export async function failure(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof S3Error) return err.code;
+    throw err;
+  }
+  return 'resolved';
 }
