@@ -321,7 +321,7 @@ describe('bucket policy recipes on a real server', () => {
       ['a resource in another bucket', statement({ Resource: 'arn:aws:s3:::someone-else/*' }), /^Policy has invalid resource: arn:aws:s3:::someone-else\/\* is not bucket strict or an object in it$/],
       ['an account that does not exist', statement({ Principal: { AWS: `arn:aws:iam::${'ab'.repeat(32)}:root` } }), /^Invalid principal in policy: no account has the id (ab){32}$/],
       ['an unknown condition key', statement({ Condition: { StringEquals: { 's3:colour': 'blue' } } }), /^Policy has an invalid condition key: s3:colour$/],
-      ['a tag condition key (issue 21)', statement({ Condition: { StringEquals: { 's3:ExistingObjectTag/team': 'blue' } } }), /^Policy has an invalid condition key: s3:ExistingObjectTag\/team \(tag condition keys are not implemented yet\)$/],
+      ['an IAM resource tag key (S3 tags are s3:ExistingObjectTag)', statement({ Condition: { StringEquals: { 'aws:ResourceTag/team': 'blue' } } }), /^Policy has an invalid condition key: aws:ResourceTag\/team \(IAM resource tags: .*s3:ExistingObjectTag/],
       ['a KMS condition key (cairn has no KMS)', statement({ Condition: { StringEquals: { 's3:x-amz-server-side-encryption-aws-kms-key-id': 'k' } } }), /cairn has no KMS, so KMS condition keys never apply/],
       ['an action that does not apply to the resource', statement({ Action: 's3:ListBucket' }), /^Action does not apply to any resource\(s\) in statement: s3:ListBucket$/],
     ])('refuses %s', async (_what, policy, message) => {
