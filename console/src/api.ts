@@ -8,6 +8,7 @@ import type { BucketSummary, ObjectRecord, ObjectSummary, StoreStats as StoreTot
 
 export type { BucketSummary, ChunkEntry, LockState, ObjectRecord, ObjectSummary, OwnerRef, VersionEntry } from '../../src/db/records/shapes.js';
 import type { OwnerRef } from '../../src/db/records/shapes.js';
+import type { LifecycleRunRow } from '../../src/store/lifecycle.js';
 
 export type Auth = { kind: 'token'; token: string } | { kind: 'key'; accessKeyId: string; secretAccessKey: string };
 
@@ -42,19 +43,8 @@ export interface StoreStats extends StoreTotals {
   /** The latest lifecycle pass (docs/lifecycle.md), null before the first. */
   lifecycle: LifecycleRun | null;
 }
-/** A lifecycle pass as lifecycle_runs records it (times in ms). */
-export interface LifecycleRun {
-  startedAt: number;
-  finishedAt: number | null;
-  trigger: 'worker' | 'cli';
-  versionsExpired: number;
-  markersAdded: number;
-  markersRemoved: number;
-  uploadsAborted: number;
-  bytesExpired: number;
-  lockedKept: number;
-  error: string | null;
-}
+/** A lifecycle pass as lifecycle_runs records it (times in ms): the store's row, as /v1/stats sends it. */
+export type LifecycleRun = LifecycleRunRow;
 /** GET /v1/accounts (docs/admin-contract.md). */
 export interface AccountInfo {
   id: string;

@@ -12,7 +12,7 @@ import { EMPTY_SHA256, sha256Hex } from '../../src/auth/crypto.js';
 import { presignRequest, signRequest, type SignOptions } from '../../src/auth/sigv4.js';
 import { signV2, stringToSignV2 } from '../../src/auth/sigv2.js';
 import type { AuthRequest } from '../../src/auth/types.js';
-import { req } from './auth-helpers.js';
+import { req, codeOf } from './auth-helpers.js';
 
 const KEY = 'AKIDCAIRNTEST';
 const SECRET = 'cairn/secret+key';
@@ -20,15 +20,6 @@ const NOW = new Date('2024-06-01T12:00:00Z');
 const HOST = 'localhost:9000';
 const opts: AuthOptions = { lookup: (id) => (id === KEY ? SECRET : undefined), region: 'us-east-1', now: NOW };
 const sign: SignOptions = { accessKeyId: KEY, secretAccessKey: SECRET, region: 'us-east-1', date: NOW };
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    return (err as { code?: string }).code ?? String(err);
-  }
-  return 'no error';
-}
 
 function signed(method: string, target: string, headers: AuthRequest['headers'] = {}, o: Partial<SignOptions> = {}): AuthRequest {
   return signRequest(req(method, target, { host: HOST, ...headers }), { ...sign, ...o }).request;

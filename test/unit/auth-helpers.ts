@@ -20,3 +20,13 @@ export function req(method: string, target: string, headers: AuthRequest['header
 export function authHeader(signedHeaders: string, signature: string, scopeDate = '20130524', region = 'us-east-1'): string {
   return `AWS4-HMAC-SHA256 Credential=${DOC_KEY}/${scopeDate}/${region}/s3/aws4_request,SignedHeaders=${signedHeaders},Signature=${signature}`;
 }
+
+/** The S3 error code `fn` throws, or 'no error'. */
+export function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    return (err as { code?: string }).code ?? String(err);
+  }
+  return 'no error';
+}

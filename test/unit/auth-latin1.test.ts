@@ -15,7 +15,7 @@ import {
 } from '../../src/auth/sigv4.js';
 import { signV2, stringToSignV2 } from '../../src/auth/sigv2.js';
 import type { AuthRequest } from '../../src/auth/types.js';
-import { req } from './auth-helpers.js';
+import { req, codeOf } from './auth-helpers.js';
 
 // Header values beyond ASCII (user metadata 'café'). Node hands a header over as Latin-1, one
 // character per byte received; clients sign either those bytes (curl --aws-sigv4; botocore and
@@ -31,15 +31,6 @@ const sign: SignOptions = { accessKeyId: KEY, secretAccessKey: SECRET, region: '
 
 /** What node hands the server for `text` sent as UTF-8 bytes. */
 const receivedAsUtf8 = (text: string) => Buffer.from(text, 'utf8').toString('latin1');
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    return (err as { code?: string }).code ?? String(err);
-  }
-  return 'no error';
-}
 
 const put = (meta: string): AuthRequest => req('PUT', '/b/k', { host: HOST, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', 'x-amz-meta-note': meta });
 
