@@ -333,3 +333,50 @@ export const bucketCors = sqliteTable('bucket_cors', {
   rules: text('rules').notNull(),
   updatedAt: integer('updated_at').notNull(),
 });
+
+/**
+ * Gateways sharing this metadata (one row per running process): each refreshes heartbeat_at;
+ * /v1/stats, the dashboard and /metrics list them, and a row older than the gateway timeout is
+ * a dead gateway whose claims and temp files may be released.
+ */
+export const gateways = sqliteTable('gateways', {
+  id: text('id').primaryKey(),
+  host: text('host').notNull(),
+  pid: integer('pid').notNull(),
+  s3Url: text('s3_url').notNull().default(''),
+  adminUrl: text('admin_url').notNull().default(''),
+  version: text('version').notNull().default(''),
+  startedAt: integer('started_at').notNull(),
+  heartbeatAt: integer('heartbeat_at').notNull(),
+});
+
+/**
+ * Claims on chunk hashes, with expiry, shared by every gateway: kind 'use' is a writer about to
+ * reference a chunk it found stored (dedup), kind 'delete' a collector removing the file. Each
+ * side writes its own row, then looks for the other's (docs/architecture.md, "Chunk claims").
+ */
+export const chunkClaims = sqliteTable(
+  'chunk_claims',
+  {
+    hash: text('hash').notNull(),
+    /** The gateway's id. */
+    holder: text('holder').notNull(),
+    kind: text('kind', { enum: ['use', 'delete'] }).notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.hash, t.holder, t.kind] }), index('chunk_claims_expires').on(t.expiresAt)],
+);
+
+/** Named leases with expiry (one garbage collector, one lifecycle pass at a time across gateways). */
+export const leases = sqliteTable('leases', {
+  name: text('name').primaryKey(),
+  holder: text('holder').notNull(),
+  expiresAt: integer('expires_at').notNull(),
+});
+
+/** Settings every gateway shares (the root credentials, the admin token's hash), when kept in the metadata engine. */
+export const settings = sqliteTable('settings', {
+  name: text('name').primaryKey(),
+  value: text('value').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
