@@ -15,6 +15,7 @@ const SCENARIOS: Record<string, () => Promise<Scenario>> = {
   listing: async () => (await import('./scenarios/listing.js')).default,
   versions: async () => (await import('./scenarios/versions-listing.js')).default,
   post: async () => (await import('./scenarios/post.js')).default,
+  postgres: async () => (await import('./scenarios/postgres.js')).default,
 };
 
 const { values, positionals } = parseArgs({
