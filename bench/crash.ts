@@ -17,15 +17,17 @@
 //   npm run crash -- --encryption sse-s3   every write sealed (key file + encryptAll); sse-c: over
 //                                          https, the plain bucket's writes with a client key
 //                                          (bench/crash-encryption.ts: no chunk in clear, no plaintext)
+//   npm run crash -- --metadata postgres   two or three gateways on PostgreSQL and one shared
+//                                          chunk folder, one of them killed per cycle
+//                                          (bench/crash-gateways.ts; --gateways 2|3, default 3)
 //   test/integration/crash-campaign.test.ts runs a short campaign inside `npm test`.
 //   CRASH_DEBUG=1 also logs every admin GC answer.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import {
   AbortMultipartUploadCommand,
@@ -43,17 +45,13 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { CRASH_ENCRYPTIONS, encryptionSetup, needlesOf, plaintextFound, postTls, unsealedChunks, type CrashEncryption, type EncryptionSetup } from './crash-encryption.js';
+import { CLAIM_TTL_MS, CRASH_METADATA, checkShared, emptyGatewaysReport, filesUnder, formatGatewaysReport, prepareMetadata, restartChecked, resumeUpload, startFleet, type CrashMetadata, type GatewaysReport, type Interrupted } from './crash-gateways.js';
+import { ADMIN_TOKEN, CHUNK, CLI, KEY_ID, SECRET, runCli } from './crash-server.js';
 import { BUCKET_KINDS, VersionedWorkload, emptyVersionsReport, formatVersionsReport, type BucketKind, type VersionsReport } from './crash-versions.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = path.join(ROOT, 'dist/cli.js');
-const KEY_ID = 'CAIRNCRASHKEY000001';
-const SECRET = 'cairn-crash-secret-0123456789abcdefghij';
-const ADMIN_TOKEN = 'cairn-crash-admin-token-0123456789';
 const BUCKET = 'crash';
 const KiB = 1024;
 const MiB = 1024 * KiB;
-const CHUNK = 64 * KiB;
 const HASH_RE = /^[0-9a-f]{64}$/;
 const ASIDE_RE = /^[0-9a-f]{64}\.gc-\d+-[0-9a-f]+$/;
 
@@ -74,6 +72,12 @@ export interface CampaignOptions {
   buckets?: readonly BucketKind[];
   /** Encrypted at rest: SSE-S3 everywhere, or SSE-C writes over https (bench/crash-encryption.ts). */
   encryption?: CrashEncryption;
+  /** postgres: several gateways on one database and one chunk folder, one killed per cycle (bench/crash-gateways.ts). */
+  metadata?: CrashMetadata;
+  /** With postgres: how many gateways (default 3). */
+  gateways?: number;
+  /** With postgres: a database to use (its schema is migrated); default a throwaway cluster's. */
+  metadataUrl?: string;
   log?: (line: string) => void;
 }
 
@@ -115,10 +119,15 @@ export interface CampaignReport {
   encryption?: { mode: CrashEncryption; unsealedChunks: number; plaintextFound: number; needles: number; chunksChecked: number };
   /** The versioned and object-lock buckets (bench/crash-versions.ts). */
   versions: VersionsReport;
+  /** With postgres: kills per gateway, interrupted uploads completed elsewhere, temp folders. */
+  gateways?: GatewaysReport;
   failures: string[];
 }
 
 type State = { sha: string; size: number; etag: string } | null; // null: absent
+type GatewayCounter = 'liveTmpRemoved' | 'missingChunks' | 'resumeFailures';
+/** An upload the kill cut, with the object it makes. */
+type Cut = Interrupted & { sha: string; size: number };
 interface KeyModel {
   /** Possible states: one when known, more after a write whose answer the kill swallowed. */
   states: State[];
@@ -140,73 +149,6 @@ function mulberry32(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-interface Server {
-  child: ChildProcess;
-  url: string;
-  adminUrl: string;
-  exited: Promise<void>;
-  output: () => string;
-}
-
-async function startServer(dataDir: string, extraEnv: Record<string, string> = {}): Promise<Server> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--host', '127.0.0.1'], {
-    env: {
-      ...process.env,
-      CAIRN_DATA_DIR: dataDir,
-      CAIRN_PORT: '0',
-      CAIRN_ADMIN_PORT: '0',
-      CAIRN_ADMIN_TOKEN: ADMIN_TOKEN,
-      CAIRN_ACCESS_KEY_ID: KEY_ID,
-      CAIRN_SECRET_ACCESS_KEY: SECRET,
-      CAIRN_CHUNK_SIZE: String(CHUNK),
-      CAIRN_DURABILITY: 'fsync',
-      // GC runs when the workload asks (admin API); grace 0 is safe in-process (pins guard uploads).
-      CAIRN_GC_INTERVAL: '0',
-      CAIRN_GC_GRACE: '0',
-      CAIRN_SCRUB_INTERVAL: '0',
-      // info: the ready line names the ports (both 0, so chosen by the OS); request lines are dropped.
-      CAIRN_LOG_LEVEL: 'info',
-      ...extraEnv,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const keep = (d: Buffer) => {
-    out = (out + d.toString()).slice(-20_000);
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const ready = await new Promise<{ url: string; adminUrl: string }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`cairn not ready within 30 s:\n${out}`)), 30_000);
-    const onExit = (code: number | null, signal: string | null) => {
-      clearTimeout(timer);
-      reject(new Error(`cairn exited before it was ready (${code ?? signal}):\n${out}`));
-    };
-    const onData = () => {
-      const line = out.split('\n').find((l) => l.includes('cairn ready on'));
-      if (!line) return;
-      clearTimeout(timer);
-      child.stdout!.off('data', onData);
-      child.off('exit', onExit);
-      const j = JSON.parse(line) as { endpoint: string; admin: string };
-      resolve({ url: j.endpoint, adminUrl: j.admin });
-    };
-    child.once('exit', onExit);
-    child.stdout!.on('data', onData);
-  });
-  return { child, ...ready, exited, output: () => out };
-}
-
-function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { maxBuffer: 64 * MiB, timeout: 120_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 99) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
 }
 
 /** A 4xx answer: the server looked at the request and refused it, so it changed nothing. */
@@ -241,10 +183,11 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
   const sseC = enc?.customer ?? {};
   /** Slices of bodies written (random ones too): none may be found in the data dir when encrypted. */
   const written: Buffer[] = [];
-  type Counter = 'lost' | 'corrupt' | 'resurrected' | 'verifyFailures' | 'orphanChunks' | 'tmpFilesLeft' | 'refcountMismatches' | 'dbIntegrityFailures' | 'unexpectedErrors' | 'lockViolations' | 'plaintext';
-  const fail = (kind: Counter, msg: string, n = 1) => {
-    if (kind === 'lockViolations') report.versions.lockViolations += n;
-    else if (kind !== 'plaintext') report[kind] += n;
+  type Counter = 'lost' | 'corrupt' | 'resurrected' | 'verifyFailures' | 'orphanChunks' | 'tmpFilesLeft' | 'refcountMismatches' | 'dbIntegrityFailures' | 'unexpectedErrors' | 'lockViolations' | 'plaintext' | GatewayCounter;
+  const fail = (kind: Counter, msg: string, count = 1) => {
+    if (kind === 'lockViolations') report.versions.lockViolations += count;
+    else if (kind === 'liveTmpRemoved' || kind === 'missingChunks' || kind === 'resumeFailures') report.gateways![kind] += count;
+    else if (kind !== 'plaintext') report[kind] += count;
     if (report.failures.length < 100) report.failures.push(`cycle ${report.cycles}: ${kind}: ${msg}`);
     log(`  FAIL ${kind}: ${msg}`);
   };
@@ -272,34 +215,62 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
     return b;
   }
 
+  const ack = (k: string, s: State, kind: 'put' | 'multipart' | 'copy' | 'delete') => {
+    const m = model.get(k)!;
+    m.states = [s];
+    m.fromAck = true;
+    report.acknowledged[kind]++;
+    report.acknowledged.total++;
+  };
+  const maybe = (k: string, s: State) => {
+    const m = model.get(k)!;
+    if (!m.states.some((x) => same(x, s))) m.states.push(s);
+    m.fromAck = false;
+  };
+
   const kinds = opts.buckets ?? BUCKET_KINDS;
   const versioned = new VersionedWorkload({ kinds, rng, rand, fail, report: report.versions });
-  let server = await startServer(dataDir, enc?.env);
-  let s3 = client(server.url);
-  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-  await versioned.setup(s3);
+  const pgMode = opts.metadata === 'postgres';
+  if (pgMode && enc) throw new Error('--encryption runs on SQLite metadata only (its checks read cairn.db)');
+  const meta = pgMode ? await prepareMetadata(opts.metadataUrl) : undefined;
+  const n = pgMode ? (opts.gateways ?? 3) : 1;
+  if (pgMode) report.gateways = emptyGatewaysReport(n);
+  const fleet = await startFleet({ dataDir, n, metadataUrl: meta?.url, env: enc?.env });
+  const clients: Array<S3Client | undefined> = fleet.servers.map((s) => client(s!.url));
+  const reconnect = (i: number) => {
+    clients[i]?.destroy();
+    clients[i] = client(fleet.servers[i]!.url);
+  };
+  await clients[0]!.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  await versioned.setup(clients[0]!);
 
   try {
     for (let cycle = 1; cycle <= opts.cycles; cycle++) {
       if (opts.budgetMs !== undefined && cycle > 1 && Date.now() - started > opts.budgetMs) break;
       report.cycles = cycle;
       const before = { ...report.acknowledged };
-      const { killedDuring } = await workloadAndKill();
-      s3.destroy();
-      await checkStopped();
-      server = await startServer(dataDir, enc?.env);
-      s3 = client(server.url);
-      await checkRunning();
+      const { killedDuring, victim, interrupted, killedAt } = await workloadAndKill();
+      clients[victim]?.destroy();
+      clients[victim] = undefined;
+      if (pgMode) await afterGatewayKill(victim, interrupted, killedAt);
+      else {
+        await checkStopped();
+        await fleet.start(0);
+        reconnect(0);
+        const tmp = filesUnder(path.join(dataDir, 'tmp'));
+        if (tmp.length > 0) fail('tmpFilesLeft', `after start-up: tmp/ holds ${tmp.length} files`, tmp.length);
+        await checkRunning(clients[0]!);
+      }
       const acked = report.acknowledged.total - before.total;
-      log(`cycle ${cycle}/${opts.cycles}: killed ${killedDuring}; ${acked} writes acknowledged; totals: lost ${report.lost}, corrupt ${report.corrupt}, orphans ${report.orphanChunks}, tmp ${report.tmpFilesLeft}; GC runs ${report.gcRuns} (median ${median(gcMs)} ms)`);
+      log(`cycle ${cycle}/${opts.cycles}: killed${killedDuring}; ${acked} writes acknowledged; totals: lost ${report.lost}, corrupt ${report.corrupt}, orphans ${report.orphanChunks}, tmp ${report.tmpFilesLeft}; GC runs ${report.gcRuns} (median ${median(gcMs)} ms)`);
     }
     if (enc) checkNoPlaintext();
     // The control: without encryption the same scan must find the shared blobs in clear.
     else if (process.env.CRASH_PLAINTEXT_CONTROL) log(`plaintext control (no encryption): ${plaintextFound(dataDir, needlesOf(blobs, MiB)).length} of ${needlesOf(blobs, MiB).length} blob slices found in the data dir`);
   } finally {
-    s3.destroy();
-    server.child.kill('SIGTERM');
-    await server.exited;
+    for (const c of clients) c?.destroy();
+    await fleet.stopAll();
+    await meta?.close();
     report.durationMs = Date.now() - started;
     if (!opts.keep) fs.rmSync(dataDir, { recursive: true, force: true });
     if (enc) fs.rmSync(`${dataDir}-keys`, { recursive: true, force: true });
@@ -326,61 +297,57 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
     if (found.length > 0) fail('plaintext', `plaintext in the data dir: ${found.slice(0, 5).join('; ')}`, 0);
   }
 
-  async function workloadAndKill(): Promise<{ killedDuring: string }> {
+  // The workload's closure shares the campaign's model and counters; its parts are the S3 operations.
+  // It is long because each operation's acknowledged / in-flight bookkeeping sits beside its request.
+  async function workloadAndKill(): Promise<{ killedDuring: string; victim: number; interrupted: Cut[]; killedAt: number }> {
     let killed = false;
+    /** The gateway the kill takes down (chosen at the kill; the only one on SQLite). */
+    let victim = -1;
     versioned.killed = false;
     const cycleStart = new Date();
-    const inFlight = new Map<number, string>();
+    const inFlight = new Map<number, { name: string; g: number }>();
     let opId = 0;
     const activeUploads = new Set<string>();
-    const adminUrl = server.adminUrl;
-    /** An error while the server is still up is a finding, unless the request was meant to be refused. */
-    const unexpected = (err: unknown, what: string, allowed: string[] = []) => {
-      if (killed || allowed.includes((err as { name?: string }).name ?? '')) return;
-      fail('unexpectedErrors', `${what}: ${(err as Error).name}: ${(err as Error).message}`);
+    /** Uploads between their parts, by gateway: the kill prefers to cut one. */
+    const uploading = new Map<string, number>();
+    const interrupted: Cut[] = [];
+    const adminUrls = fleet.servers.map((s) => s!.adminUrl);
+    const down = (g: number) => killed && (victim === -1 || victim === g);
+    /** An error while its gateway is still up is a finding, unless the request was meant to be refused. */
+    const unexpected = (g: number, err: unknown, what: string, allowed: string[] = []) => {
+      if (down(g) || allowed.includes((err as { name?: string }).name ?? '')) return;
+      fail('unexpectedErrors', `${what}${n > 1 ? ` (gateway ${g})` : ''}: ${(err as Error).name}: ${(err as Error).message}`);
     };
 
     /** Locks up to a few free keys, or returns undefined when all tries were busy. */
-    const lock = (n: number): string[] | undefined => {
+    const lock = (count: number): string[] | undefined => {
       const got: string[] = [];
-      for (let tries = 0; tries < 8 && got.length < n; tries++) {
+      for (let tries = 0; tries < 8 && got.length < count; tries++) {
         const k = pick(keys);
         const m = model.get(k)!;
         if (!m.busy && !got.includes(k)) got.push(k);
       }
-      if (got.length < n) return undefined;
+      if (got.length < count) return undefined;
       for (const k of got) model.get(k)!.busy = true;
       return got;
     };
     const unlock = (ks: string[]) => ks.forEach((k) => (model.get(k)!.busy = false));
-    const ack = (k: string, s: State, kind: 'put' | 'multipart' | 'copy' | 'delete') => {
-      const m = model.get(k)!;
-      m.states = [s];
-      m.fromAck = true;
-      report.acknowledged[kind]++;
-      report.acknowledged.total++;
-    };
-    const maybe = (k: string, s: State) => {
-      const m = model.get(k)!;
-      if (!m.states.some((x) => same(x, s))) m.states.push(s);
-      m.fromAck = false;
-    };
 
-    async function keyed(name: string, n: number, fn: (ks: string[]) => Promise<void>) {
-      const ks = lock(n);
+    async function keyed(name: string, g: number, count: number, fn: (ks: string[], s3: S3Client) => Promise<void>) {
+      const ks = lock(count);
       if (!ks) return new Promise((r) => setTimeout(r, 2));
       const id = ++opId;
-      inFlight.set(id, `${name} ${ks.join(',')}`);
+      inFlight.set(id, { name: `${name} ${ks.join(',')}`, g });
       try {
-        await fn(ks);
+        await fn(ks, clients[g]!);
       } finally {
         inFlight.delete(id);
         unlock(ks);
       }
     }
 
-    const put = () =>
-      keyed('put', 1, async ([k]) => {
+    const put = (g: number) =>
+      keyed('put', g, 1, async ([k], s3) => {
         const b = body();
         const s: State = { sha: sha256(b), size: b.length, etag: `"${md5(b)}"` };
         if (enc && b.length >= 64 && written.length < 256) written.push(b.subarray(8, 56));
@@ -391,43 +358,53 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
           else if (res.ETag !== s.etag) fail('corrupt', `PUT ${k} answered ETag ${res.ETag}, expected ${s.etag}`);
           ack(k, s, 'put');
         } catch (err) {
-          unexpected(err, `PUT ${k}`);
+          unexpected(g, err, `PUT ${k}`);
           if (!refused(err)) maybe(k, s);
         }
       });
 
-    const multipart = () =>
-      keyed('multipart', 1, async ([k]) => {
+    const multipart = (g: number) =>
+      keyed('multipart', g, 1, async ([k], s3) => {
         let uploadId: string | undefined;
         let completing = false;
-        const n = rand(1, 3);
+        const count = rand(1, 3);
         const parts: Buffer[] = [];
-        for (let i = 0; i < n; i++) parts.push(i < n - 1 ? part5MiB() : body());
+        for (let i = 0; i < count; i++) parts.push(i < count - 1 ? part5MiB() : body());
         const whole = Buffer.concat(parts);
         const s: State = { sha: sha256(whole), size: whole.length, etag: '' };
+        const done: Array<{ PartNumber: number; ETag: string }> = [];
+        // Cut on the killed gateway: the checks complete it through a surviving one.
+        const cut = () => {
+          if (uploadId && killed && g === victim) interrupted.push({ key: k, uploadId, parts, done: [...done], completing, sha: s.sha, size: s.size });
+        };
         try {
           uploadId = (await s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: k, ...sseC }))).UploadId!;
           activeUploads.add(uploadId);
-          const done: Array<{ PartNumber: number; ETag: string }> = [];
+          uploading.set(uploadId, g);
           for (const [i, p] of parts.entries()) {
-            if (killed) return;
+            if (killed) return cut();
             const r = await s3.send(new UploadPartCommand({ Bucket: BUCKET, Key: k, UploadId: uploadId, PartNumber: i + 1, Body: p, ...sseC }));
             done.push({ PartNumber: i + 1, ETag: r.ETag! });
           }
           completing = true;
+          uploading.delete(uploadId);
           const res = await s3.send(new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: k, UploadId: uploadId, MultipartUpload: { Parts: done } }));
           ack(k, { ...s, etag: res.ETag! }, 'multipart');
         } catch (err) {
-          unexpected(err, `multipart ${k}`);
+          unexpected(g, err, `multipart ${k}`);
           // Only a Complete whose answer was lost may have created the object.
           if (completing && !refused(err)) maybe(k, s);
+          if (!refused(err)) cut();
         } finally {
-          if (uploadId) activeUploads.delete(uploadId);
+          if (uploadId) {
+            activeUploads.delete(uploadId);
+            uploading.delete(uploadId);
+          }
         }
       });
 
-    const copy = () =>
-      keyed('copy', 2, async ([src, dst]) => {
+    const copy = (g: number) =>
+      keyed('copy', g, 2, async ([src, dst], s3) => {
         const sources = model.get(src)!.states.filter((x): x is NonNullable<State> => x !== null);
         try {
           const res = await s3.send(new CopyObjectCommand({ Bucket: BUCKET, Key: dst, CopySource: `${BUCKET}/${src}`, ...sseC, ...(enc?.copySource ?? {}) }));
@@ -445,113 +422,120 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
           }
           ack(dst, s, 'copy');
         } catch (err) {
-          unexpected(err, `CopyObject ${src} -> ${dst}`, sources.length === 0 ? ['NoSuchKey'] : []);
+          unexpected(g, err, `CopyObject ${src} -> ${dst}`, sources.length === 0 ? ['NoSuchKey'] : []);
           if (!refused(err)) for (const s of sources) maybe(dst, s);
         }
       });
 
-    const del = () =>
-      keyed('delete', 1, async ([k]) => {
+    const del = (g: number) =>
+      keyed('delete', g, 1, async ([k], s3) => {
         try {
           await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: k }));
           ack(k, null, 'delete');
         } catch (err) {
-          unexpected(err, `DELETE ${k}`);
+          unexpected(g, err, `DELETE ${k}`);
           if (!refused(err)) maybe(k, null);
         }
       });
 
-    const delMany = () =>
-      keyed('delete-objects', rand(2, 3), async (ks) => {
+    const delMany = (g: number) =>
+      keyed('delete-objects', g, rand(2, 3), async (ks, s3) => {
         try {
           const res = await s3.send(new DeleteObjectsCommand({ Bucket: BUCKET, Delete: { Objects: ks.map((Key) => ({ Key })) } }));
           for (const d of res.Deleted ?? []) ack(d.Key!, null, 'delete');
           for (const e of res.Errors ?? []) fail('unexpectedErrors', `DeleteObjects: ${e.Key}: ${e.Code}`);
         } catch (err) {
-          unexpected(err, `DeleteObjects ${ks.join(',')}`);
+          unexpected(g, err, `DeleteObjects ${ks.join(',')}`);
           if (!refused(err)) for (const k of ks) maybe(k, null);
         }
       });
 
-    const gc = async () => {
+    const gc = async (g: number) => {
       const id = ++opId;
-      inFlight.set(id, 'gc');
+      inFlight.set(id, { name: 'gc', g });
       report.gcRequests++;
       const t0 = Date.now();
       try {
         const res = enc?.ca
-          ? await postTls(`${adminUrl}/v1/gc`, ADMIN_TOKEN, enc.ca)
-          : await fetch(`${adminUrl}/v1/gc`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+          ? await postTls(`${adminUrls[g]}/v1/gc`, ADMIN_TOKEN, enc.ca)
+          : await fetch(`${adminUrls[g]}/v1/gc`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
         const text = typeof res.text === 'string' ? res.text : await res.text();
         if (process.env.CRASH_DEBUG) log(`  gc ${res.status} after ${Date.now() - t0} ms: ${text.slice(0, 160)}`);
         if (res.ok) {
           report.gcRuns++;
           const r = JSON.parse(text) as { orphanChunks: number; durationMs: number };
           gcMs.push(r.durationMs);
-        } else if (res.status !== 409) fail('unexpectedErrors', `POST /v1/gc: ${res.status} ${text.slice(0, 200)}`);
-      } catch {
-        // killed meanwhile
+        } else if (res.status !== 409 && !down(g)) fail('unexpectedErrors', `POST /v1/gc: ${res.status} ${text.slice(0, 200)}`);
+      } catch (err) {
+        if (!down(g)) fail('unexpectedErrors', `POST /v1/gc (gateway ${g}): ${(err as Error).message}`);
       } finally {
         inFlight.delete(id);
       }
     };
 
-    const abortStale = async () => {
+    const abortStale = async (g: number) => {
       try {
-        const list = await s3.send(new ListMultipartUploadsCommand({ Bucket: BUCKET }));
+        const list = await clients[g]!.send(new ListMultipartUploadsCommand({ Bucket: BUCKET }));
         // Uploads left by the previous cycles' kills (one started in this cycle may be in use; the
         // listing's Initiated has whole seconds, hence the margin).
         const stale = (list.Uploads ?? []).find((u) => u.Initiated!.getTime() < cycleStart.getTime() - 2000 && !activeUploads.has(u.UploadId!));
         if (!stale) return;
-        await s3.send(new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: stale.Key!, UploadId: stale.UploadId! }));
+        await clients[g]!.send(new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: stale.Key!, UploadId: stale.UploadId! }));
         report.aborts++;
       } catch {
         // killed meanwhile, or another worker aborted it first
       }
     };
 
-    const track = (name: string) => {
+    const track = (g: number) => (name: string) => {
       const id = ++opId;
-      inFlight.set(id, name);
+      inFlight.set(id, { name, g });
       return () => inFlight.delete(id);
     };
     const worker = async () => {
       while (!killed) {
+        // Each operation through any gateway: one key's writes and reads cross gateways.
+        const g = rand(0, n - 1);
         // Without the plain bucket, every operation goes to the versioned ones.
         if (versioned.active && (!kinds.includes('plain') || rng() < 0.35)) {
-          await versioned.op(s3, track);
+          await versioned.op(clients[g]!, track(g));
           continue;
         }
         const r = rng();
-        if (r < 0.42) await put();
-        else if (r < 0.52) await multipart();
-        else if (r < 0.68) await copy();
-        else if (r < 0.82) await del();
-        else if (r < 0.88) await delMany();
-        else if (r < 0.94) await gc();
-        else await abortStale();
+        if (r < 0.42) await put(g);
+        else if (r < 0.52) await multipart(g);
+        else if (r < 0.68) await copy(g);
+        else if (r < 0.82) await del(g);
+        else if (r < 0.88) await delMany(g);
+        else if (r < 0.94) await gc(g);
+        else await abortStale(g);
       }
     };
 
     // Every cycle starts with a GC (grace 0) while the workers begin: it meets the last kill's
     // leftovers (orphan chunks, stale uploads' parts) and uploads of the same bytes in flight.
-    const running = [gc(), ...Array.from({ length: workers }, () => worker())];
+    const running = [gc(rand(0, n - 1)), ...Array.from({ length: workers }, () => worker())];
     // A quarter of the kills land just after a GC run starts, to catch GC halfway.
     const gcKill = rng() < 0.25;
     // Most kills early, some later (long multipart uploads finish, GC runs complete).
     const delay = rng() < 0.75 ? rand(killMin, killMax) : rand(killMax, 3 * killMax);
     await new Promise((r) => setTimeout(r, delay));
+    // Several gateways: mostly one cutting an upload between its parts, when there is one.
+    const cutting = [...uploading.values()];
+    const chosen = n === 1 ? 0 : cutting.length > 0 && rng() < 0.6 ? pick(cutting) : rand(0, n - 1);
     if (gcKill) {
-      void gc();
+      void gc(chosen);
       await new Promise((r) => setTimeout(r, rand(0, 20)));
     }
-    const killedDuring = [...new Set(inFlight.values())].map((v) => v.split(' ')[0]).sort().join('+') || 'idle';
+    const during = [...new Set([...inFlight.values()].filter((o) => o.g === chosen).map((o) => o.name.split(' ')[0]))].sort().join('+') || 'idle';
+    victim = chosen;
     killed = true;
     versioned.killed = true;
-    server.child.kill('SIGKILL');
-    await server.exited;
+    const killedAt = Date.now();
+    await fleet.kill(victim);
     await Promise.all(running);
-    return { killedDuring: `${delay} ms in${gcKill ? ' (just after a GC started)' : ''}, during ${killedDuring}` };
+    const where = n > 1 ? ` gateway ${victim}` : '';
+    return { killedDuring: `${where} ${delay} ms in${gcKill ? ' (just after a GC started)' : ''}, during ${during}`, victim, interrupted, killedAt };
   }
 
   async function checkStopped(): Promise<void> {
@@ -571,7 +555,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
       fail('unexpectedErrors', `cairn gc --grace 0: ${(e as Error).message}: ${gc.stderr.slice(0, 500)}`);
     }
 
-    const tmp = fs.readdirSync(path.join(dataDir, 'tmp'));
+    const tmp = filesUnder(path.join(dataDir, 'tmp'));
     if (tmp.length > 0) fail('tmpFilesLeft', `after cairn gc --grace 0: tmp/ holds ${tmp.join(', ')}`, tmp.length);
 
     const db = new Database(path.join(dataDir, 'cairn.db'));
@@ -612,9 +596,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
     }
   }
 
-  async function checkRunning(): Promise<void> {
-    const tmp = fs.readdirSync(path.join(dataDir, 'tmp'));
-    if (tmp.length > 0) fail('tmpFilesLeft', `after start-up: tmp/ holds ${tmp.length} files`, tmp.length);
+  async function checkRunning(s3: S3Client): Promise<void> {
     const present = new Set<string>();
     for (const k of keys) {
       const m = model.get(k)!;
@@ -664,6 +646,45 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
     if (diff.length > 0) fail('corrupt', `listing disagrees with GETs on ${diff.join(', ')}`);
     await versioned.check(s3);
   }
+
+  /**
+   * PostgreSQL, one gateway killed: from a survivor, every key against the model and the
+   * interrupted uploads completed there; then the killed one restarts (temp folders), and with
+   * every gateway idle: GC, verify and the SQL audit (bench/crash-gateways.ts).
+   */
+  async function afterGatewayKill(victim: number, interrupted: Cut[], killedAt: number): Promise<void> {
+    const g = report.gateways!;
+    g.kills[victim]++;
+    if (interrupted.some((u) => !u.completing)) g.killsDuringMultipart++;
+    const survivors = fleet.ids.map((_, i) => i).filter((i) => i !== victim);
+    await checkRunning(clients[pick(survivors)]!);
+    for (const u of interrupted) await resumeInterrupted(u, survivors);
+    const sentinels = await restartChecked(fleet, victim, dataDir, fail);
+    reconnect(victim);
+    report.orphansCollected += await checkShared({ dataDir, url: meta!.url, sentinels, claimsLapseAt: killedAt + CLAIM_TTL_MS + 500, fail, report: g });
+  }
+
+  /** Completes through one survivor an upload the kill cut, and reads the object back through another (if any). */
+  async function resumeInterrupted(u: Cut, survivors: number[]): Promise<void> {
+    const g = report.gateways!;
+    const via = pick(survivors);
+    const reader = survivors.find((i) => i !== via) ?? via;
+    try {
+      const r = await resumeUpload(clients[via]!, BUCKET, u, sseC);
+      if (r === 'already-done') {
+        g.completesRetried.alreadyDone++;
+        return;
+      }
+      if (u.completing) g.completesRetried.completed++;
+      else g.uploadsResumed++;
+      ack(u.key, { sha: u.sha, size: u.size, etag: r.etag }, 'multipart');
+      const res = await clients[reader]!.send(new GetObjectCommand({ Bucket: BUCKET, Key: u.key, ...sseC }));
+      const b = Buffer.from(await res.Body!.transformToByteArray());
+      if (sha256(b) !== u.sha || res.ETag !== r.etag) fail('corrupt', `${u.key}: completed through gateway ${via}, gateway ${reader} reads ${b.length} B ${sha256(b).slice(0, 12)} ${res.ETag}, expected ${u.size} B ${u.sha.slice(0, 12)} ${r.etag}`);
+    } catch (err) {
+      fail('resumeFailures', `upload ${u.uploadId} of ${u.key} (${u.done.length}/${u.parts.length} parts answered${u.completing ? ', Complete in flight' : ''}) through gateway ${via}: ${(err as Error).name}: ${(err as Error).message}`);
+    }
+  }
 }
 
 function median(xs: number[]): number {
@@ -685,13 +706,15 @@ function formatReport(r: CampaignReport): string {
       ? [`encryption ${r.encryption.mode}: chunks stored in clear after the kills: ${r.encryption.unsealedChunks} (chunk-file checks: ${r.encryption.chunksChecked}); known plaintext slices found in the data dir at the end: ${r.encryption.plaintextFound} of ${r.encryption.needles} looked for`]
       : []),
     ...formatVersionsReport(r.versions),
+    ...(r.gateways ? formatGatewaysReport(r.gateways) : []),
     ...(r.failures.length ? ['failures:', ...r.failures.map((f) => `  ${f}`)] : []),
   ].join('\n');
 }
 
 export function campaignClean(r: CampaignReport): boolean {
   return r.failures.length === 0 && r.lost + r.corrupt + r.resurrected + r.verifyFailures + r.orphanChunks + r.tmpFilesLeft + r.refcountMismatches + r.dbIntegrityFailures + r.unexpectedErrors + r.versions.lockViolations === 0 &&
-    (r.encryption === undefined || r.encryption.unsealedChunks + r.encryption.plaintextFound === 0);
+    (r.encryption === undefined || r.encryption.unsealedChunks + r.encryption.plaintextFound === 0) &&
+    (r.gateways === undefined || r.gateways.resumeFailures + r.gateways.liveTmpRemoved + r.gateways.missingChunks + r.gateways.gcFailures === 0);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
@@ -706,7 +729,11 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   if (buckets?.some((b) => !BUCKET_KINDS.includes(b))) throw new Error(`--buckets: expected a comma-separated list of ${BUCKET_KINDS.join(', ')}`);
   const encryption = arg('encryption') as CrashEncryption | undefined;
   if (encryption !== undefined && !CRASH_ENCRYPTIONS.includes(encryption)) throw new Error(`--encryption: expected one of ${CRASH_ENCRYPTIONS.join(', ')}`);
-  const report = await runCampaign({ cycles, seed, killAfterMs: kill, buckets, encryption, keep: process.argv.includes('--keep'), log: (l) => console.log(l) });
+  const metadata = arg('metadata') as CrashMetadata | undefined;
+  if (metadata !== undefined && !CRASH_METADATA.includes(metadata)) throw new Error(`--metadata: expected one of ${CRASH_METADATA.join(', ')}`);
+  const gateways = arg('gateways') === undefined ? undefined : Number(arg('gateways'));
+  if (gateways !== undefined && !(gateways >= 2 && gateways <= 8)) throw new Error('--gateways: 2 to 8 (with --metadata postgres)');
+  const report = await runCampaign({ cycles, seed, killAfterMs: kill, buckets, encryption, metadata, gateways, metadataUrl: arg('metadata-url'), keep: process.argv.includes('--keep'), log: (l) => console.log(l) });
   console.log(`\n${formatReport(report)}`);
   console.log(`\n${JSON.stringify(report)}`);
   process.exitCode = campaignClean(report) ? 0 : 1;
