@@ -520,9 +520,13 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
     // Most kills early, some later (long multipart uploads finish, GC runs complete).
     const delay = rng() < 0.75 ? rand(killMin, killMax) : rand(killMax, 3 * killMax);
     await new Promise((r) => setTimeout(r, delay));
-    // Several gateways: mostly one cutting an upload between its parts, when there is one.
+    // Several gateways: the first kill and half the others wait (a while) for an upload between
+    // its parts, and mostly take down the gateway it runs on.
+    if (n > 1 && (report.cycles === 1 || rng() < 0.5)) {
+      for (const until = Date.now() + 3 * killMax; uploading.size === 0 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 5));
+    }
     const cutting = [...uploading.values()];
-    const chosen = n === 1 ? 0 : cutting.length > 0 && rng() < 0.6 ? pick(cutting) : rand(0, n - 1);
+    const chosen = n === 1 ? 0 : cutting.length > 0 && (report.cycles === 1 || rng() < 0.7) ? pick(cutting) : rand(0, n - 1);
     if (gcKill) {
       void gc(chosen);
       await new Promise((r) => setTimeout(r, rand(0, 20)));
