@@ -5,6 +5,7 @@ import type { CorsRule } from '../../s3/cors.js';
 import { encodeTags } from '../../s3/tagging.js';
 import { withTx, type PgDb } from './client.js';
 import { bucketCors, buckets, multipartUploads, objects } from './schema.js';
+import { isForeignKeyViolation } from './sqlstate.js';
 
 // Buckets and their CORS rules on PostgreSQL (the SQLite reference: bucket-repository.ts). No
 // cache of bucket rows: a bucket another gateway created, changed or deleted is seen at once.
@@ -84,12 +85,4 @@ export function pgBucketStore(db: PgDb): BucketStore {
       await db.delete(bucketCors).where(eq(bucketCors.bucketId, id));
     },
   };
-}
-
-/** SQLSTATE 23503 (a row's foreign key names a row that is not there), as drizzle wraps it or not. */
-export function isForeignKeyViolation(err: unknown): boolean {
-  for (let e: unknown = err; typeof e === 'object' && e !== null; e = (e as { cause?: unknown }).cause) {
-    if ((e as { code?: string }).code === '23503') return true;
-  }
-  return false;
 }
