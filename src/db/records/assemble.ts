@@ -15,6 +15,11 @@ export function isSha256(value: string): boolean {
   return /^[0-9a-f]{64}$/.test(value);
 }
 
+/** An account named by its canonical id, not its name (a name never looks like an id: src/store/accounts.ts). */
+export function isCanonicalId(idOrName: string): boolean {
+  return /^[0-9a-f]{64}$/.test(idOrName);
+}
+
 export function ownerRef(id: string, names: Map<string, string>): OwnerRef {
   return { id, name: names.get(id) ?? null };
 }

@@ -11,6 +11,8 @@ export function accountNames(db: Db, ids: Iterable<string>): Map<string, string>
   return new Map(db.select({ id: accounts.id, name: accounts.name }).from(accounts).where(inArray(accounts.id, unique)).all().map((a) => [a.id, a.name]));
 }
 
+import { isCanonicalId } from './assemble.js';
+
 export { ownerRef } from './assemble.js';
 
 /**
@@ -18,6 +20,6 @@ export { ownerRef } from './assemble.js';
  * src/store/accounts.ts); undefined when there is none.
  */
 export function accountIdOf(db: Db, idOrName: string): string | undefined {
-  const column = /^[0-9a-f]{64}$/.test(idOrName) ? accounts.id : accounts.name;
+  const column = isCanonicalId(idOrName) ? accounts.id : accounts.name;
   return db.select({ id: accounts.id }).from(accounts).where(eq(column, idOrName)).get()?.id;
 }
