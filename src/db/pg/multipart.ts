@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, gte, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { MultipartStore } from '../../store/metadata-store.js';
-import type { ChunkPlacement, PartRow, UploadRow } from '../../store/types.js';
+import type { ChunkPlacement, CommitResult, CompletedPart, NewObject, PartRow, UploadRow, WriteOptions } from '../../store/types.js';
 import { decodeTags } from '../../s3/tagging.js';
 import { prefixUpperBound } from '../listing.js';
 import { withTx, type PgDb, type PgTx } from './client.js';
@@ -26,26 +26,7 @@ export function pgMultipartStore(db: PgDb): MultipartStore {
 
     get: async (id) => (await db.select().from(multipartUploads).where(eq(multipartUploads.id, id)))[0] as UploadRow | undefined,
 
-    commitPart: (uploadId, part, placements) =>
-      withTx(db, async (tx) => {
-        const [upload] = await tx.select({ id: multipartUploads.id }).from(multipartUploads).where(eq(multipartUploads.id, uploadId)).for('share');
-        if (!upload) return undefined;
-        // The part's row first: a second commit of the same part number waits here, before
-        // either touches a chunk row.
-        await tx
-          .insert(uploadParts)
-          .values({ ...part, uploadId })
-          .onConflictDoUpdate({
-            target: [uploadParts.uploadId, uploadParts.partNumber],
-            set: { size: part.size, etag: part.etag, checksumValue: part.checksumValue, lastModified: part.lastModified },
-          });
-        // The new part's references and the replaced one's in one hash-ordered pass (a chunk in
-        // both keeps its row).
-        const old = await deletePartChunks(tx, uploadId, part.partNumber);
-        const freed = await changeRefs(tx, placements, old);
-        await insertPartChunks(tx, uploadId, part.partNumber, placements);
-        return { freed };
-      }),
+    commitPart: (uploadId, part, placements) => withTx(db, (tx) => commitPartTx(tx, uploadId, part, placements)),
 
     listParts: async (uploadId, afterPart, limit) =>
       db
@@ -84,42 +65,7 @@ export function pgMultipartStore(db: PgDb): MultipartStore {
 
     getCompleted: async (uploadId) => (await db.select().from(completedUploads).where(eq(completedUploads.uploadId, uploadId)))[0],
 
-    complete: (uploadId, decide, opts = {}) =>
-      withTx(db, async (tx) => {
-        const [peek] = await tx.select({ bucketId: multipartUploads.bucketId, key: multipartUploads.key }).from(multipartUploads).where(eq(multipartUploads.id, uploadId));
-        if (!peek) return undefined;
-        // The key's lock before the upload's, as every commit of the key takes it first.
-        await lockKey(tx, peek.bucketId, peek.key);
-        const [upload] = (await tx.select().from(multipartUploads).where(eq(multipartUploads.id, uploadId)).for('update')) as UploadRow[];
-        if (!upload) return undefined;
-        const parts = (await tx.select().from(uploadParts).where(eq(uploadParts.uploadId, uploadId)).orderBy(asc(uploadParts.partNumber))) as PartRow[];
-        const decided = decide(upload, parts);
-        // CreateMultipartUpload's x-amz-tagging becomes the version's tags.
-        const row = upload.tags === null || decided.row.tags ? decided.row : { ...decided.row, tags: decodeTags(upload.tags) };
-        const used = decided.used;
-        // No placements: the used parts' chunk rows move below, keeping their references.
-        const result = await placeVersion(tx, upload.bucketId, upload.key, row, [], used, opts);
-        const numbers = used.map((p) => p.partNumber);
-        if (numbers.length > 0) {
-          const inUsed = sql`part_number = any(${`{${numbers.join(',')}}`}::bigint[])`;
-          // Offsets are running sums over (part, seq): one statement links any number of parts.
-          await tx.execute(sql`
-            insert into ${objectChunks} (object_id, seq, "offset", size, chunk_hash)
-            select ${result.object.id}, row_number() over w - 1,
-                   coalesce(sum(size) over (w rows between unbounded preceding and 1 preceding), 0)::bigint,
-                   size, chunk_hash
-            from ${partChunks}
-            where upload_id = ${uploadId} and ${inUsed}
-            window w as (order by part_number, seq)`);
-          await tx.execute(sql`delete from ${partChunks} where upload_id = ${uploadId} and ${inUsed}`);
-        }
-        const freed = [...result.freed, ...(await dropPartChunks(tx, uploadId))];
-        await tx.delete(multipartUploads).where(eq(multipartUploads.id, uploadId));
-        await tx
-          .insert(completedUploads)
-          .values({ uploadId, bucketId: upload.bucketId, key: upload.key, etag: row.etag, completedAt: Date.now(), versionId: result.object.versionId });
-        return { object: result.object, freed };
-      }),
+    complete: (uploadId, decide, opts) => withTx(db, (tx) => completeUpload(tx, uploadId, decide, opts)),
 
     abort: (uploadId) =>
       withTx(db, async (tx) => {
@@ -144,6 +90,73 @@ export function pgMultipartStore(db: PgDb): MultipartStore {
       await db.delete(completedUploads).where(lte(completedUploads.completedAt, before));
     },
   };
+}
+
+/** UploadPart's commit in the caller's transaction; undefined when the upload is gone. */
+async function commitPartTx(tx: PgTx, uploadId: string, part: Omit<PartRow, 'uploadId'>, placements: ChunkPlacement[]): Promise<{ freed: string[] } | undefined> {
+  const [upload] = await tx.select({ id: multipartUploads.id }).from(multipartUploads).where(eq(multipartUploads.id, uploadId)).for('share');
+  if (!upload) return undefined;
+  // The part's row first: a second commit of the same part number waits here, before
+  // either touches a chunk row.
+  await tx
+    .insert(uploadParts)
+    .values({ ...part, uploadId })
+    .onConflictDoUpdate({
+      target: [uploadParts.uploadId, uploadParts.partNumber],
+      set: { size: part.size, etag: part.etag, checksumValue: part.checksumValue, lastModified: part.lastModified },
+    });
+  // The new part's references and the replaced one's in one hash-ordered pass (a chunk in
+  // both keeps its row).
+  const old = await deletePartChunks(tx, uploadId, part.partNumber);
+  const freed = await changeRefs(tx, placements, old);
+  await insertPartChunks(tx, uploadId, part.partNumber, placements);
+  return { freed };
+}
+
+/**
+ * Complete in the caller's transaction: the key's lock, then the upload's (FOR UPDATE: an Abort or
+ * a part commit on another gateway waits, or this finds the upload gone); `decide` checks the
+ * parts; the version is placed and the used parts' chunk rows become its chunk list.
+ */
+async function completeUpload(
+  tx: PgTx,
+  uploadId: string,
+  decide: (upload: UploadRow, parts: PartRow[]) => { row: NewObject; used: CompletedPart[] },
+  opts: WriteOptions = {},
+): Promise<CommitResult | undefined> {
+  const [peek] = await tx.select({ bucketId: multipartUploads.bucketId, key: multipartUploads.key }).from(multipartUploads).where(eq(multipartUploads.id, uploadId));
+  if (!peek) return undefined;
+  // The key's lock before the upload's, as every commit of the key takes it first.
+  await lockKey(tx, peek.bucketId, peek.key);
+  const [upload] = (await tx.select().from(multipartUploads).where(eq(multipartUploads.id, uploadId)).for('update')) as UploadRow[];
+  if (!upload) return undefined;
+  const parts = (await tx.select().from(uploadParts).where(eq(uploadParts.uploadId, uploadId)).orderBy(asc(uploadParts.partNumber))) as PartRow[];
+  const decided = decide(upload, parts);
+  // CreateMultipartUpload's x-amz-tagging becomes the version's tags.
+  const row = upload.tags === null || decided.row.tags ? decided.row : { ...decided.row, tags: decodeTags(upload.tags) };
+  const used = decided.used;
+  // No placements: the used parts' chunk rows move below, keeping their references.
+  const result = await placeVersion(tx, upload.bucketId, upload.key, row, [], used, opts);
+  const numbers = used.map((p) => p.partNumber);
+  if (numbers.length > 0) {
+    const inUsed = sql`part_number = any(${`{${numbers.join(',')}}`}::bigint[])`;
+    // Offsets are running sums over (part, seq): one statement links any number of parts.
+    await tx.execute(sql`
+      insert into ${objectChunks} (object_id, seq, "offset", size, chunk_hash)
+      select ${result.object.id}, row_number() over w - 1,
+             coalesce(sum(size) over (w rows between unbounded preceding and 1 preceding), 0)::bigint,
+             size, chunk_hash
+      from ${partChunks}
+      where upload_id = ${uploadId} and ${inUsed}
+      window w as (order by part_number, seq)`);
+    await tx.execute(sql`delete from ${partChunks} where upload_id = ${uploadId} and ${inUsed}`);
+  }
+  const freed = [...result.freed, ...(await dropPartChunks(tx, uploadId))];
+  await tx.delete(multipartUploads).where(eq(multipartUploads.id, uploadId));
+  await tx
+    .insert(completedUploads)
+    .values({ uploadId, bucketId: upload.bucketId, key: upload.key, etag: row.etag, completedAt: Date.now(), versionId: result.object.versionId });
+  return { object: result.object, freed };
 }
 
 async function insertPartChunks(tx: PgTx, uploadId: string, partNumber: number, placements: ChunkPlacement[]): Promise<void> {
