@@ -14,7 +14,7 @@ import pg from 'pg';
 import { CompleteMultipartUploadCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
 import { migratePg, pgPool } from '../src/db/pg/client.js';
 import { startCluster } from '../src/db/pg/cluster.js';
-import { runCli, startServer, type Server } from './crash-server.js';
+import { ADMIN_TOKEN, runCli, startServer, type Server } from './crash-server.js';
 
 export type CrashMetadata = 'sqlite' | 'postgres';
 export const CRASH_METADATA: readonly CrashMetadata[] = ['sqlite', 'postgres'];
@@ -41,8 +41,10 @@ export interface GatewaysReport {
   liveTmpRemoved: number;
   /** Chunk rows (not inline) whose file is missing. */
   missingChunks: number;
-  /** `cairn gc --metadata` runs that failed. */
+  /** GC runs of the checks that failed. */
   gcFailures: number;
+  /** How the checks ran GC and verify: `cairn gc|verify --metadata`, or a gateway's admin API. */
+  jobsVia?: 'CLI' | 'admin API';
 }
 
 export function emptyGatewaysReport(n: number): GatewaysReport {
@@ -53,7 +55,7 @@ export function formatGatewaysReport(r: GatewaysReport): string[] {
   return [
     `gateways: ${r.gateways} on PostgreSQL; kills per gateway ${r.kills.join('/')} (${r.killsDuringMultipart} between the parts of an upload on the killed gateway)`,
     `interrupted uploads completed through a survivor: ${r.uploadsResumed} (failed: ${r.resumeFailures}); Completes in flight at the kill sent again: ${r.completesRetried.completed} completed, ${r.completesRetried.alreadyDone} already done`,
-    `live gateways' temp files removed: ${r.liveTmpRemoved}; chunk rows without their file: ${r.missingChunks}; cairn gc --metadata failures: ${r.gcFailures}`,
+    `live gateways' temp files removed: ${r.liveTmpRemoved}; chunk rows without their file: ${r.missingChunks}; GC runs of the checks failed: ${r.gcFailures} (GC and verify through the ${r.jobsVia ?? 'CLI'})`,
   ];
 }
 
@@ -197,26 +199,46 @@ function checkSentinels(sentinels: string[], by: string, fail: Fail): void {
   if (gone.length > 0) fail('liveTmpRemoved', `${by} removed live gateways' temp files ${gone.map((f) => path.basename(path.dirname(f))).join(', ')}`, gone.length);
 }
 
-/** `cairn gc --grace 0 --metadata` (retried while another collector holds the lease), its orphan count. */
-async function collect(dataDir: string, url: string, fail: Fail, report: GatewaysReport): Promise<number> {
-  const args = ['gc', '--data-dir', dataDir, '--metadata', url, '--grace', '0', '--json', '--no-progress'];
-  for (let attempt = 1; ; attempt++) {
-    const gc = await runCli(args);
-    if (gc.code === 0) {
+/** The CLI's local commands on the shared setup, or (a build whose CLI lacks --metadata) the same job through a gateway's admin API. */
+async function job(which: 'gc' | 'verify', o: { dataDir: string; url: string; adminUrl: string; report: GatewaysReport }): Promise<{ ok: boolean; json?: unknown; error: string }> {
+  if (o.report.jobsVia !== 'admin API') {
+    const args = which === 'gc' ? ['gc', '--grace', '0'] : ['verify', '--no-quarantine'];
+    const r = await runCli([...args, '--data-dir', o.dataDir, '--metadata', o.url, '--json', '--no-progress']);
+    if (!/unknown option '--metadata'/.test(r.stderr)) {
+      o.report.jobsVia = 'CLI';
       try {
-        return (JSON.parse(gc.stdout) as { orphanChunks: number }).orphanChunks;
+        return { ok: r.code === 0, json: JSON.parse(r.stdout), error: `exit ${r.code}: ${r.stderr.slice(0, 500)}` };
       } catch {
-        fail('unexpectedErrors', `cairn gc --metadata: unparsable output ${gc.stdout.slice(0, 200)}`);
-        return 0;
+        return { ok: false, error: `exit ${r.code}, unparsable output ${r.stdout.slice(0, 200)}: ${r.stderr.slice(0, 500)}` };
       }
     }
+    o.report.jobsVia = 'admin API';
+  }
+  const res = await fetch(`${o.adminUrl}/v1/${which}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify(which === 'gc' ? {} : { quarantine: false }),
+  });
+  const text = await res.text();
+  try {
+    return { ok: res.ok, json: JSON.parse(text), error: `${res.status} ${text.slice(0, 500)}` };
+  } catch {
+    return { ok: false, error: `${res.status} ${text.slice(0, 500)}` };
+  }
+}
+
+/** GC with grace 0 (retried while another collector holds the lease), its orphan count. */
+async function collect(o: { dataDir: string; url: string; adminUrl: string; report: GatewaysReport }, fail: Fail): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    const r = await job('gc', o);
+    if (r.ok) return (r.json as { orphanChunks: number }).orphanChunks;
     // The GC lease of a gateway killed mid-run lapses after the claim TTL.
-    if (attempt < 8 && /lease|another|already running|in progress/i.test(gc.stderr)) {
-      await new Promise((r) => setTimeout(r, CLAIM_TTL_MS / 2));
+    if (attempt < 8 && /lease|another|already running|in progress|409/i.test(r.error)) {
+      await new Promise((res) => setTimeout(res, CLAIM_TTL_MS / 2));
       continue;
     }
-    report.gcFailures++;
-    fail('unexpectedErrors', `cairn gc --grace 0 --metadata exited ${gc.code}: ${gc.stderr.slice(0, 500)}`);
+    o.report.gcFailures++;
+    fail('unexpectedErrors', `gc --grace 0 (${o.report.jobsVia}): ${r.error}`);
     return 0;
   }
 }
@@ -225,24 +247,18 @@ async function collect(dataDir: string, url: string, fail: Fail, report: Gateway
  * Gateways all up and idle: GC, verify, the SQL audit and the chunk folder against the rows.
  * Waits first until `claimsLapseAt` (the kill + the claim TTL). Returns the orphans GC collected.
  */
-export async function checkShared(o: { dataDir: string; url: string; sentinels: string[]; claimsLapseAt: number; fail: Fail; report: GatewaysReport }): Promise<number> {
+export async function checkShared(o: { dataDir: string; url: string; adminUrl: string; sentinels: string[]; claimsLapseAt: number; fail: Fail; report: GatewaysReport }): Promise<number> {
   const { dataDir, url, fail } = o;
   const wait = o.claimsLapseAt - Date.now();
   if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-  const collected = await collect(dataDir, url, fail, o.report);
-  checkSentinels(o.sentinels, 'cairn gc --grace 0', fail);
+  const collected = await collect(o, fail);
+  checkSentinels(o.sentinels, 'gc --grace 0', fail);
   for (const f of o.sentinels) fs.rmSync(f, { force: true });
   const tmp = filesUnder(path.join(dataDir, 'tmp'));
-  if (tmp.length > 0) fail('tmpFilesLeft', `after cairn gc --grace 0 (gateways idle): tmp/ holds ${tmp.slice(0, 8).join(', ')}`, tmp.length);
-
-  const verify = await runCli(['verify', '--data-dir', dataDir, '--metadata', url, '--json', '--no-quarantine', '--no-progress']);
-  let broken: unknown[] = [];
-  try {
-    broken = (JSON.parse(verify.stdout) as { broken: unknown[] }).broken;
-  } catch {
-    broken = [`unparsable output: ${verify.stdout.slice(0, 200)} ${verify.stderr.slice(0, 500)}`];
-  }
-  if (verify.code !== 0 || broken.length > 0) fail('verifyFailures', `cairn verify --metadata exited ${verify.code}: ${JSON.stringify(broken).slice(0, 1000)}`);
+  if (tmp.length > 0) fail('tmpFilesLeft', `after gc --grace 0 (gateways idle): tmp/ holds ${tmp.slice(0, 8).join(', ')}`, tmp.length);
+  const verify = await job('verify', o);
+  const broken = verify.ok ? (verify.json as { broken: unknown[] }).broken : [verify.error];
+  if (broken.length > 0) fail('verifyFailures', `verify (${o.report.jobsVia}): ${JSON.stringify(broken).slice(0, 1000)}`);
   await auditSql(dataDir, url, fail);
   return collected;
 }

@@ -665,7 +665,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
     for (const u of interrupted) await resumeInterrupted(u, survivors);
     const sentinels = await restartChecked(fleet, victim, dataDir, fail);
     reconnect(victim);
-    report.orphansCollected += await checkShared({ dataDir, url: meta!.url, sentinels, claimsLapseAt: killedAt + CLAIM_TTL_MS + 500, fail, report: g });
+    report.orphansCollected += await checkShared({ dataDir, url: meta!.url, adminUrl: fleet.servers[pick(survivors)]!.adminUrl, sentinels, claimsLapseAt: killedAt + CLAIM_TTL_MS + 500, fail, report: g });
   }
 
   /** Completes through one survivor an upload the kill cut, and reads the object back through another (if any). */
