@@ -120,6 +120,17 @@ describePg('PostgreSQL engine, two gateways', () => {
     expect((await a.pg.pool.query('select count(*)::int as n from chunks')).rows[0].n).toBe(0);
   });
 
+  it('a bucket deleted on one gateway: an upload started on the other is refused; one started first keeps the bucket', async () => {
+    await a.multipart.create({ id: 'keep', bucketId, key: 'k', initiated: 1, checksumAlgorithm: null, checksumType: null });
+    expect(await b.buckets.delete(bucketId)).toBe('not-empty');
+    await b.multipart.abort('keep');
+    const [deleted, created] = await Promise.allSettled([b.buckets.delete(bucketId), a.multipart.create({ id: 'race', bucketId, key: 'k', initiated: 1, checksumAlgorithm: null, checksumType: null })]);
+    // Either the upload came first (the bucket stays) or the delete did (the upload is refused).
+    if (created.status === 'fulfilled') expect(deleted).toMatchObject({ status: 'fulfilled', value: 'not-empty' });
+    else expect([deleted, created]).toMatchObject([{ status: 'fulfilled', value: 'deleted' }, { reason: { code: 'NoSuchBucket' } }]);
+    expect(await a.buckets.get('bkt')).toEqual(created.status === 'fulfilled' ? expect.objectContaining({ id: bucketId }) : undefined);
+  });
+
   it('gateways asking for the root account at once make one', async () => {
     const more = await Promise.all([PgStore.open({ url: db.url, poolSize: 2 }), PgStore.open({ url: db.url, poolSize: 2 })]);
     try {

@@ -3,7 +3,9 @@ import type { MultipartStore } from '../../store/metadata-store.js';
 import type { ChunkPlacement, CommitResult, CompletedPart, NewObject, PartRow, UploadRow, WriteOptions } from '../../store/types.js';
 import { decodeTags } from '../../s3/tagging.js';
 import { prefixUpperBound } from '../listing.js';
+import { S3Error } from '../../s3/errors.js';
 import { withTx, type PgDb, type PgTx } from './client.js';
+import { isForeignKeyViolation } from './sqlstate.js';
 import { changeRefs, dropRefs, hasNul, lockKey, placeVersion, refuseNul } from './commit.js';
 import { completedUploads, multipartUploads, objectChunks, partChunks, uploadParts } from './schema.js';
 
@@ -21,7 +23,13 @@ export function pgMultipartStore(db: PgDb): MultipartStore {
   return {
     create: async (row) => {
       refuseNul(row.key);
-      await db.insert(multipartUploads).values(row);
+      try {
+        await db.insert(multipartUploads).values(row);
+      } catch (err) {
+        // The bucket was deleted (on any gateway) since the caller looked it up.
+        if (isForeignKeyViolation(err)) throw new S3Error('NoSuchBucket');
+        throw err;
+      }
     },
 
     get: async (id) => (await db.select().from(multipartUploads).where(eq(multipartUploads.id, id)))[0] as UploadRow | undefined,
