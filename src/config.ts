@@ -102,7 +102,26 @@ const configFields = z.object({
     /** The admin listener's and console's pair; when unset, the S3 listener's. */
     adminTlsCert: z.string().min(1).optional(),
     adminTlsKey: z.string().min(1).optional(),
+    /** Where chunk files live: `s3://bucket/prefix` (another S3 store) or a folder; default the data dir. */
+    chunks: z.string().min(1).optional(),
+    /** The chunk store's S3 endpoint (default: AWS's for the region). */
+    chunksEndpoint: z.string().url('a URL such as http://minio:9000').optional(),
+    chunksRegion: z.string().regex(/^[a-z0-9-]+$/, 'a region name such as us-east-1').default('us-east-1'),
+    chunksAccessKeyId: z.string().min(1).optional(),
+    chunksSecretAccessKey: z.string().min(1).optional(),
 });
+
+/** `--chunks s3://...` needs a well-formed URL and both halves of its key pair. */
+function checkChunks(c: { chunks?: string; chunksAccessKeyId?: string; chunksSecretAccessKey?: string }, ctx: z.RefinementCtx): void {
+  if (c.chunks === undefined || !/^[a-z][a-z0-9+.-]*:\/\//i.test(c.chunks)) return;
+  if (!/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(c.chunks)) {
+    ctx.addIssue({ code: 'custom', path: ['chunks'], message: 'use s3://bucket/prefix (a lower-case bucket name) or a folder' });
+    return;
+  }
+  if (c.chunksAccessKeyId === undefined || c.chunksSecretAccessKey === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['chunksAccessKeyId'], message: 'an s3:// chunk store needs CAIRN_CHUNKS_ACCESS_KEY_ID and CAIRN_CHUNKS_SECRET_ACCESS_KEY' });
+  }
+}
 
 const keysTogether = {
   check: (c: { accessKeyId?: string; secretAccessKey?: string }) => (c.accessKeyId === undefined) === (c.secretAccessKey === undefined),
@@ -122,7 +141,8 @@ const adminTlsTogether = pairTogether('adminTlsCert', 'adminTlsKey', 'CAIRN_ADMI
 export const configSchema = configFields
   .refine(keysTogether.check, keysTogether.params)
   .refine(tlsTogether.check, tlsTogether.params)
-  .refine(adminTlsTogether.check, adminTlsTogether.params);
+  .refine(adminTlsTogether.check, adminTlsTogether.params)
+  .superRefine(checkChunks);
 
 export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
@@ -164,6 +184,11 @@ export const ENV_NAMES: Record<keyof ConfigInput, string> = {
   tlsKey: 'CAIRN_TLS_KEY',
   adminTlsCert: 'CAIRN_ADMIN_TLS_CERT',
   adminTlsKey: 'CAIRN_ADMIN_TLS_KEY',
+  chunks: 'CAIRN_CHUNKS',
+  chunksEndpoint: 'CAIRN_CHUNKS_ENDPOINT',
+  chunksRegion: 'CAIRN_CHUNKS_REGION',
+  chunksAccessKeyId: 'CAIRN_CHUNKS_ACCESS_KEY_ID',
+  chunksSecretAccessKey: 'CAIRN_CHUNKS_SECRET_ACCESS_KEY',
 };
 
 export class ConfigError extends Error {}
@@ -212,7 +237,7 @@ function parseSettings(
       const key = issue.path[0] as keyof ConfigInput | undefined;
       const name = key ? `${ENV_NAMES[key]} (${flagNames[key] ?? `--${kebab(key)}`})` : 'config';
       const given = key ? merged[key] : undefined;
-      return `  ${name}: ${issue.message}${given !== undefined && key !== 'secretAccessKey' ? ` (got "${String(given)}")` : ''}`;
+      return `  ${name}: ${issue.message}${given !== undefined && key !== 'secretAccessKey' && key !== 'chunksSecretAccessKey' ? ` (got "${String(given)}")` : ''}`;
     });
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
