@@ -38,6 +38,11 @@ program
   .addOption(new Option('--tls-key <file>', 'PEM private key of --tls-cert [env CAIRN_TLS_KEY]'))
   .addOption(new Option('--admin-tls-cert <file>', 'PEM certificate of the admin API and console [env CAIRN_ADMIN_TLS_CERT, default --tls-cert]'))
   .addOption(new Option('--admin-tls-key <file>', 'PEM private key of --admin-tls-cert [env CAIRN_ADMIN_TLS_KEY, default --tls-key]'))
+  .addOption(new Option('--chunks <where>', 'where chunk files live: s3://bucket/prefix (another S3-compatible store) or a folder every gateway mounts [env CAIRN_CHUNKS, default <data-dir>]'))
+  .addOption(new Option('--chunks-endpoint <url>', 'the s3:// chunk store\'s endpoint, e.g. http://minio:9000 [env CAIRN_CHUNKS_ENDPOINT, default AWS]'))
+  .addOption(new Option('--chunks-region <region>', 'the s3:// chunk store\'s region [env CAIRN_CHUNKS_REGION, default us-east-1]'))
+  .addOption(new Option('--chunks-access-key-id <id>', 'the s3:// chunk store\'s access key id [env CAIRN_CHUNKS_ACCESS_KEY_ID]'))
+  .addOption(new Option('--chunks-secret-access-key <secret>', 'its secret; prefer the environment [env CAIRN_CHUNKS_SECRET_ACCESS_KEY]'))
   .addOption(new Option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent [env CAIRN_LOG_LEVEL, default info]'))
   .addHelpText(
     'after',

@@ -110,6 +110,13 @@ const configFields = z.object({
     gatewayId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, '1-64 letters, digits, . _ -').optional(),
     /** A gateway whose last heartbeat is older than this is dead (ms); heartbeats come 4 times as often. */
     gatewayTimeout: durationSchema.pipe(z.number().int().min(2000, 'at least 2s').max(3_600_000, 'at most 1h')).default(30_000),
+    /** Where chunk files live: `s3://bucket/prefix` (another S3 store) or a folder; default the data dir. */
+    chunks: z.string().min(1).optional(),
+    /** The chunk store's S3 endpoint (default: AWS's for the region). */
+    chunksEndpoint: z.string().url('a URL such as http://minio:9000').optional(),
+    chunksRegion: z.string().regex(/^[a-z0-9-]+$/, 'a region name such as us-east-1').default('us-east-1'),
+    chunksAccessKeyId: z.string().min(1).optional(),
+    chunksSecretAccessKey: z.string().min(1).optional(),
 });
 
 /** True for a URL the PostgreSQL engine opens. */
@@ -135,6 +142,18 @@ export function redactUrl(value: string): string {
   }
 }
 
+/** `--chunks s3://...` needs a well-formed URL and both halves of its key pair. */
+function checkChunks(c: { chunks?: string; chunksAccessKeyId?: string; chunksSecretAccessKey?: string }, ctx: z.RefinementCtx): void {
+  if (c.chunks === undefined || !/^[a-z][a-z0-9+.-]*:\/\//i.test(c.chunks)) return;
+  if (!/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(c.chunks)) {
+    ctx.addIssue({ code: 'custom', path: ['chunks'], message: 'use s3://bucket/prefix (a lower-case bucket name) or a folder' });
+    return;
+  }
+  if (c.chunksAccessKeyId === undefined || c.chunksSecretAccessKey === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['chunksAccessKeyId'], message: 'an s3:// chunk store needs CAIRN_CHUNKS_ACCESS_KEY_ID and CAIRN_CHUNKS_SECRET_ACCESS_KEY' });
+  }
+}
+
 const keysTogether = {
   check: (c: { accessKeyId?: string; secretAccessKey?: string }) => (c.accessKeyId === undefined) === (c.secretAccessKey === undefined),
   params: { message: 'CAIRN_ACCESS_KEY_ID and CAIRN_SECRET_ACCESS_KEY must be set together', path: ['accessKeyId'] },
@@ -153,7 +172,8 @@ const adminTlsTogether = pairTogether('adminTlsCert', 'adminTlsKey', 'CAIRN_ADMI
 export const configSchema = configFields
   .refine(keysTogether.check, keysTogether.params)
   .refine(tlsTogether.check, tlsTogether.params)
-  .refine(adminTlsTogether.check, adminTlsTogether.params);
+  .refine(adminTlsTogether.check, adminTlsTogether.params)
+  .superRefine(checkChunks);
 
 export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
@@ -199,6 +219,11 @@ export const ENV_NAMES: Record<keyof ConfigInput, string> = {
   metadataPool: 'CAIRN_METADATA_POOL',
   gatewayId: 'CAIRN_GATEWAY_ID',
   gatewayTimeout: 'CAIRN_GATEWAY_TIMEOUT',
+  chunks: 'CAIRN_CHUNKS',
+  chunksEndpoint: 'CAIRN_CHUNKS_ENDPOINT',
+  chunksRegion: 'CAIRN_CHUNKS_REGION',
+  chunksAccessKeyId: 'CAIRN_CHUNKS_ACCESS_KEY_ID',
+  chunksSecretAccessKey: 'CAIRN_CHUNKS_SECRET_ACCESS_KEY',
 };
 
 export class ConfigError extends Error {}
@@ -247,7 +272,7 @@ function parseSettings(
       const key = issue.path[0] as keyof ConfigInput | undefined;
       const name = key ? `${ENV_NAMES[key]} (${flagNames[key] ?? `--${kebab(key)}`})` : 'config';
       const given = key ? merged[key] : undefined;
-      return `  ${name}: ${issue.message}${given !== undefined && key !== 'secretAccessKey' ? ` (got "${key === 'metadata' ? redactUrl(String(given)) : String(given)}")` : ''}`;
+      return `  ${name}: ${issue.message}${given !== undefined && key !== 'secretAccessKey' && key !== 'chunksSecretAccessKey' ? ` (got "${key === 'metadata' ? redactUrl(String(given)) : String(given)}")` : ''}`;
     });
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }

@@ -87,9 +87,13 @@ export class ChunkStore {
   chunkPath(hash: string): string {
     return this.local.chunkPath(hash);
   }
-  /** Whether this process is writing tmp/<name> right now. */
+  /** Whether this process is writing tmp/<gatewayId>/<name> right now. */
   isTmpInFlight(name: string): boolean {
     return this.local.isTmpInFlight(name);
+  }
+  /** Temp files of dead writes (local folder only; other backends write no temp objects). */
+  async sweepTmp(graceMs: number, dryRun = false): Promise<{ files: number; bytes: number }> {
+    return this.backend instanceof LocalDiskBackend ? this.backend.sweepTmp(graceMs, dryRun) : { files: 0, bytes: 0 };
   }
   /** See LocalDiskBackend.restoreAside (asides a crashed GC left behind). */
   restoreAside(aside: string, target: string): Promise<void> {

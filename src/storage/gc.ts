@@ -106,19 +106,9 @@ export async function runGc(deps: GcDeps, opts: GcOptions): Promise<GcResult> {
 
 /** tmp/ holds chunks being written; anything older than the grace period is a dead write's leftover. */
 async function sweepTmp(store: ChunkStore, graceMs: number, dryRun: boolean, result: GcResult): Promise<void> {
-  const cutoff = Date.now() - graceMs;
-  for (const name of await readdirOrEmpty(store.tmpDir)) {
-    if (store.isTmpInFlight(name)) continue;
-    const file = path.join(store.tmpDir, name);
-    const st = await fs.lstat(file).catch(() => undefined);
-    // A write in progress keeps touching its file; one idle past the grace period is dead.
-    if (!st || st.mtimeMs > cutoff) continue;
-    if (!dryRun) {
-      await fs.rm(file, { recursive: true, force: true });
-    }
-    result.tmpFiles++;
-    result.tmpBytes += st.isFile() ? st.size : 0;
-  }
+  const { files, bytes } = await store.sweepTmp(graceMs, dryRun);
+  result.tmpFiles += files;
+  result.tmpBytes += bytes;
 }
 
 async function collectOrphans(deps: GcDeps, opts: GcOptions, dryRun: boolean, result: GcResult): Promise<void> {

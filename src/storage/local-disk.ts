@@ -1,9 +1,12 @@
-// The local-folder chunk backend: <dataDir>/chunks/ab/cd/<sha256>, written through <dataDir>/tmp/.
-import { randomUUID } from 'node:crypto';
+// The local-folder chunk backend: <dataDir>/chunks/ab/cd/<sha256>, written through
+// <dataDir>/tmp/<gatewayId>/. The folder may be shared by several gateways (a network mount):
+// each writes temp files in its own folder and never sweeps a live gateway's (tmp-folders.ts).
+import { randomBytes, randomUUID } from 'node:crypto';
 import { constants as fsc } from 'node:fs';
 import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { checkHash, chunkMissing, isHash, type ChunkBackend, type ChunkFile, type ChunkStat, type Durability } from './backend.js';
+import { checkGatewayId, DEAD_GATEWAY_MS, sweepTmpFolders } from './tmp-folders.js';
 
 /**
  * The calls a chunk write makes to put bytes on disk and make them durable. A test-only seam:
@@ -36,7 +39,12 @@ export class LocalDiskBackend implements ChunkBackend {
   readonly dataDir: string;
   readonly durability: Durability;
   readonly chunksDir: string;
+  /** This gateway's temp folder, tmp/<gatewayId>. */
   readonly tmpDir: string;
+  /** Every gateway's temp folders. */
+  readonly tmpRoot: string;
+  readonly gatewayId: string;
+  private readonly deadGatewayMs: number;
   // tmp/ names this process is writing right now: GC must not sweep them whatever their age.
   private readonly tmpInFlight = new Set<string>();
   // Shard directories known to exist (and, under fsync, to be durable); never removed.
@@ -47,26 +55,42 @@ export class LocalDiskBackend implements ChunkBackend {
   private readonly untrusted = new Set<string>();
   private readonly ops: ChunkFsOps;
 
-  constructor(opts: { dataDir: string; durability: Durability; fsOps?: Partial<ChunkFsOps> }) {
+  constructor(opts: { dataDir: string; durability: Durability; fsOps?: Partial<ChunkFsOps>; /** Default: random, one per process. */ gatewayId?: string; deadGatewayMs?: number }) {
     this.dataDir = opts.dataDir;
     this.durability = opts.durability;
     this.ops = { ...defaultFsOps, ...opts.fsOps };
     this.chunksDir = path.join(opts.dataDir, 'chunks');
-    this.tmpDir = path.join(opts.dataDir, 'tmp');
+    this.gatewayId = checkGatewayId(opts.gatewayId ?? `gw-${randomBytes(6).toString('hex')}`);
+    this.deadGatewayMs = opts.deadGatewayMs ?? DEAD_GATEWAY_MS;
+    this.tmpRoot = path.join(opts.dataDir, 'tmp');
+    this.tmpDir = path.join(this.tmpRoot, this.gatewayId);
   }
 
   async init(): Promise<{ sweptTmpFiles: number }> {
     await fs.mkdir(this.chunksDir, { recursive: true });
     await fs.mkdir(this.tmpDir, { recursive: true });
     await this.syncDir(this.dataDir);
-    // Anything in tmp/ is a chunk whose write never reached its rename: no row can refer to it.
-    let swept = 0;
-    for (const entry of await fs.readdir(this.tmpDir, { withFileTypes: true })) {
-      await fs.rm(path.join(this.tmpDir, entry.name), { recursive: true, force: true });
-      swept++;
+    // Our own temp files (a fixed gateway id's earlier run) are writes that never reached their
+    // rename: no row can refer to them. Other gateways' only when that gateway is dead.
+    const { files } = await this.sweepTmp(0);
+    if (files > 0) await this.syncDir(this.tmpRoot);
+    return { sweptTmpFiles: files };
+  }
+
+  /** GC's and init's sweep of temp files (see tmp-folders.ts). */
+  sweepTmp(graceMs: number, dryRun = false): Promise<{ files: number; bytes: number }> {
+    return sweepTmpFolders({ root: this.tmpRoot, ownId: this.gatewayId, graceMs, deadMs: this.deadGatewayMs, dryRun, inFlight: (n) => this.tmpInFlight.has(n) });
+  }
+
+  /** Shows other gateways this one is alive (its temp folder's mtime); recreates the folder if a sweep took it. */
+  async heartbeat(): Promise<void> {
+    const now = new Date();
+    try {
+      await fs.utimes(this.tmpDir, now, now);
+    } catch (err) {
+      if (!enoent(err)) throw err;
+      await fs.mkdir(this.tmpDir, { recursive: true });
     }
-    if (swept > 0) await this.syncDir(this.tmpDir);
-    return { sweptTmpFiles: swept };
   }
 
   chunkPath(hash: string): string {
@@ -91,7 +115,7 @@ export class LocalDiskBackend implements ChunkBackend {
       // A failed write or fdatasync is final for this chunk: the tmp file goes, the put rejects
       // and nothing retries the fsync (after a failed fsync the kernel may have dropped the dirty
       // pages, so a second fsync "succeeding" proves nothing). A later put writes afresh.
-      const fh = await this.ops.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o644);
+      const fh = await this.openTmp(tmp);
       try {
         let off = 0;
         while (off < data.length) {
@@ -119,6 +143,18 @@ export class LocalDiskBackend implements ChunkBackend {
     } finally {
       if (!renamed) await fs.rm(tmp, { force: true }).catch(() => undefined);
       this.tmpInFlight.delete(name);
+    }
+  }
+
+  private async openTmp(tmp: string): Promise<FileHandle> {
+    const flags = fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL;
+    try {
+      return await this.ops.open(tmp, flags, 0o644);
+    } catch (err) {
+      // Our folder went (a gateway that took us for dead after a long pause): make it again.
+      if (!enoent(err)) throw err;
+      await fs.mkdir(this.tmpDir, { recursive: true });
+      return this.ops.open(tmp, flags, 0o644);
     }
   }
 

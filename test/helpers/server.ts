@@ -112,10 +112,13 @@ function withSqliteParts(running: RunningServer, server: Omit<TestServer, 'repo'
   });
 }
 
-/** Files under the data dir's tmp/ (a leak check after failed uploads). */
-export function tmpFiles(server: RunningServer): string[] {
+/** Files under the data dir's tmp/ (every gateway's temp folder): a leak check after failed uploads. */
+export function tmpFiles(server: { dataDir: string }): string[] {
   const dir = path.join(server.dataDir, 'tmp');
-  return fs.existsSync(dir) ? fs.readdirSync(dir) : [];
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((d) => !d.isDirectory())
+    .map((d) => path.relative(dir, path.join(d.parentPath, d.name)));
 }
 
 /** Every chunk file under chunks/ (relative paths). */

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { spawnServe } from '../helpers/process.js';
-import { TEST_ACCESS_KEY, TEST_SECRET } from '../helpers/server.js';
+import { TEST_ACCESS_KEY, TEST_SECRET, tmpFiles } from '../helpers/server.js';
 
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
 
@@ -68,7 +68,7 @@ describe('kill -9 with default (fsync) durability', () => {
         expect((head as { name?: string }).name).toBe('NotFound');
         expect(outcome).toBeInstanceOf(Error);
       }
-      expect(fs.readdirSync(path.join(dataDir, 'tmp'))).toEqual([]);
+      expect(tmpFiles({ dataDir })).toEqual([]);
     } finally {
       second.child.kill('SIGTERM');
       await second.exited;

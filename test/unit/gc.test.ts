@@ -90,7 +90,7 @@ describe('gc', () => {
   });
 
   it('removes temp files older than the grace period only', async () => {
-    const tmp = path.join(env.dataDir, 'tmp');
+    const tmp = env.store.tmpDir;
     await fs.writeFile(path.join(tmp, 'dead-write'), randomBytes(1234));
     await age(path.join(tmp, 'dead-write'), 2 * HOUR);
     await fs.writeFile(path.join(tmp, 'recent'), randomBytes(10));
@@ -138,8 +138,8 @@ describe('gc', () => {
     await env.put('keep', randomBytes(CHUNK));
     await writeOrphan(randomBytes(4000), 2 * HOUR);
     await writeOrphan(randomBytes(10), 0);
-    await fs.writeFile(path.join(env.dataDir, 'tmp', 'dead'), randomBytes(50));
-    await age(path.join(env.dataDir, 'tmp', 'dead'), 2 * HOUR);
+    await fs.writeFile(path.join(env.store.tmpDir, 'dead'), randomBytes(50));
+    await age(path.join(env.store.tmpDir, 'dead'), 2 * HOUR);
     const expired = await env.multipart.create(env.bucket, 'x', { userMetadata: {} });
     env.db.sqlite.prepare('UPDATE multipart_uploads SET initiated = 0 WHERE id = ?').run(expired);
     env.db.sqlite.prepare('INSERT INTO chunks (hash, size, crc32c, refcount, created_at) VALUES (?, 1, 0, 0, 0)').run('f'.repeat(64));
@@ -151,7 +151,7 @@ describe('gc', () => {
     expect(await chunkHashes(env.dataDir)).toEqual(files);
     expect(env.db.sqlite.prepare('SELECT * FROM chunks ORDER BY hash').all()).toEqual(rows);
     expect(env.mp.getUpload(expired)).toBeDefined();
-    expect(await fs.readdir(path.join(env.dataDir, 'tmp'))).toEqual(['dead']);
+    expect(await fs.readdir(env.store.tmpDir)).toEqual(['dead']);
 
     const real = await gc();
     expect(real).toMatchObject({ dryRun: false, orphanChunks: 1, orphanBytes: 4000, youngOrphans: 1, expiredUploads: 1, tmpFiles: 1, tmpBytes: 50, chunkRowsRepaired: 1, freedBytes: 4050 });

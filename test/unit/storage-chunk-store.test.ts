@@ -35,7 +35,7 @@ describe('ChunkStore', () => {
     expect(store.isPinned(ref.hash)).toBe(true);
     store.unpin(ref.hash);
     expect(store.isPinned(ref.hash)).toBe(false);
-    expect(await fs.readdir(path.join(dataDir, 'tmp'))).toEqual([]);
+    expect(await fs.readdir(store.tmpDir)).toEqual([]);
   });
 
   it('dedups identical chunks', async () => {
@@ -57,7 +57,9 @@ describe('ChunkStore', () => {
     await fs.writeFile(path.join(dataDir, 'tmp', 'leftover-2'), 'y');
     const store = new ChunkStore({ dataDir, durability: 'fsync' });
     expect(await store.init()).toEqual({ sweptTmpFiles: 2 });
-    expect(await fs.readdir(path.join(dataDir, 'tmp'))).toEqual([]);
+    // Files of the old single-gateway layout go; the other store's (live) folder stays.
+    expect((await fs.readdir(path.join(dataDir, 'tmp'))).filter((n) => n.startsWith('leftover'))).toEqual([]);
+    expect(await fs.readdir(store.tmpDir)).toEqual([]);
   });
 
   it('detects a flipped byte, a truncated file and a missing file', async () => {
@@ -168,7 +170,7 @@ describe('ChunkStore', () => {
     await fs.writeFile(path.join(dataDir, 'chunks', hash.slice(0, 2)), 'blocker');
     await expect(store.put(data)).rejects.toThrow();
     expect(store.isPinned(hash)).toBe(false);
-    expect(await fs.readdir(path.join(dataDir, 'tmp'))).toEqual([]);
+    expect(await fs.readdir(store.tmpDir)).toEqual([]);
   });
 });
 

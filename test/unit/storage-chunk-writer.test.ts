@@ -244,7 +244,7 @@ describe('writeChunks', () => {
     await expect(writeChunks(broken(), { pool, store, maxBuffers: 3 })).rejects.toThrow('connection reset');
     expect(pool.stats()).toMatchObject({ inUse: 0, waiters: 0 });
     expect(await chunkFiles()).toEqual([]);
-    expect(await fs.readdir(path.join(dataDir, 'tmp'))).toEqual([]);
+    expect(await fs.readdir(store.tmpDir)).toEqual([]);
   });
 
   it('a store error aborts, keeps chunks that rows reference or it did not create, removes the rest', async () => {
