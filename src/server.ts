@@ -15,6 +15,7 @@ import { HashPool } from './storage/hash-pool.js';
 import { loadServerKeys } from './storage/keyring.js';
 import { MAX_OVERHEAD } from './storage/chunk-cipher.js';
 import { ChunkStore, type ChunkFsOps } from './storage/chunk-store.js';
+import { SINGLE_NODE_TMP_ID } from './storage/tmp-folders.js';
 import { ObjectService } from './storage/object-service.js';
 import { MultipartService } from './storage/multipart-service.js';
 import { startBackgroundJobs } from './storage/jobs.js';
@@ -89,7 +90,9 @@ async function openServices(config: Config, log: Logger, dataDir: string, gatewa
   // most, allocated as first used: the data path's memory is at most 2 x writeBuffers x chunk
   // size, and as before when nothing is encrypted (docs/performance.md).
   const sealBuffers = new BufferPool({ bufferSize: config.chunkSize + MAX_OVERHEAD, buffers: config.writeBuffers, shared: hashPool !== undefined });
-  const store = new ChunkStore({ dataDir, durability: config.durability, fsOps, hashPool, sealBuffers });
+  // The gateway's own temp folder: a restart under the same id sweeps what its killed run left.
+  const tmpId = config.metadata === undefined ? (config.gatewayId ?? SINGLE_NODE_TMP_ID) : gatewayId;
+  const store = new ChunkStore({ dataDir, durability: config.durability, fsOps, hashPool, sealBuffers, gatewayId: tmpId });
   const { sweptTmpFiles } = await store.init();
   if (sweptTmpFiles > 0) log.warn({ sweptTmpFiles }, 'removed temporary chunk files left by an earlier run');
   const pool = new BufferPool({ bufferSize: config.chunkSize, buffers: config.writeBuffers, shared: hashPool !== undefined });

@@ -8,6 +8,7 @@ import { BucketService } from './buckets.js';
 import { KeyService } from './keys.js';
 import { AccountService } from './accounts.js';
 import { AccessControlService } from './access-control.js';
+import { SINGLE_NODE_TMP_ID } from '../storage/tmp-folders.js';
 
 // The domain services over a data dir, for a process that does not serve S3 (the CLI with
 // --data-dir, tools): the same rules as the server's, e.g. a bucket deleted here aborts its
@@ -27,7 +28,7 @@ export interface LocalServices {
 
 /** `reserved`: access key ids no key may take (the root pair's, when the caller knows it). */
 export function localServices(meta: MetadataStore, opts: { dataDir: string; durability: Durability; region: string; reserved?: (id: string) => boolean }): LocalServices {
-  const store = new ChunkStore({ dataDir: opts.dataDir, durability: opts.durability });
+  const store = new ChunkStore({ dataDir: opts.dataDir, durability: opts.durability, gatewayId: SINGLE_NODE_TMP_ID });
   const objects = new ObjectService({ meta, store, pool: new BufferPool({ bufferSize: 64 * 1024, buffers: 1 }), maxBuffersPerRequest: 1 });
   const multipart = new MultipartService(meta, objects);
   const buckets = new BucketService(meta, opts.region, multipart);

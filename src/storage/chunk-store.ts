@@ -41,7 +41,7 @@ export function verifiedInline(ref: ChunkRef): Buffer {
 /** Buffers sealed chunks are written into (one per chunk in flight): see sealBuffers below. */
 type SealOptions = { sealBuffers?: BufferPool };
 export type ChunkStoreOptions =
-  | ({ dataDir: string; durability: Durability; fsOps?: Partial<ChunkFsOps>; hashPool?: HashPool } & SealOptions)
+  | ({ dataDir: string; durability: Durability; fsOps?: Partial<ChunkFsOps>; hashPool?: HashPool; /** Names the temp folder tmp/<gatewayId>/ (default: random per process). */ gatewayId?: string } & SealOptions)
   | ({ backend: ChunkBackend; hashPool?: HashPool } & SealOptions);
 
 export class ChunkStore {

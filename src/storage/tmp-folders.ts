@@ -7,6 +7,13 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
+/**
+ * The temp folder of a single node (SQLite metadata, its own data dir): the server and the CLI's
+ * local commands share it, so a restart or `cairn gc` on the stopped server sweeps what a killed
+ * run left, as before per-gateway folders.
+ */
+export const SINGLE_NODE_TMP_ID = 'local';
+
 /** A gateway's temp folder untouched this long belongs to a dead gateway. */
 export const DEAD_GATEWAY_MS = 15 * 60_000;
 const GATEWAY_ID_RE = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$/;
