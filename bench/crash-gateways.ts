@@ -172,31 +172,36 @@ export function filesUnder(dir: string): string[] {
 export type SharedFailure = 'tmpFilesLeft' | 'liveTmpRemoved' | 'orphanChunks' | 'refcountMismatches' | 'verifyFailures' | 'missingChunks' | 'unexpectedErrors';
 type Fail = (kind: SharedFailure, msg: string, n?: number) => void;
 
-/**
- * Restarts the killed gateway `victim` with a fresh temp file planted in each live gateway's
- * folder: its start-up must sweep its own folder and leave the others' files. Returns the
- * planted files (the GC check holds them too).
- */
-export async function restartChecked(fleet: Fleet, victim: number, dataDir: string, fail: Fail): Promise<string[]> {
-  const sentinels: string[] = [];
+/** A fresh temp file in the folder of each running gateway but `except`: what a live gateway is writing. */
+function plantSentinels(fleet: Fleet, dataDir: string, except: string | undefined): string[] {
+  const out: string[] = [];
   for (const [i, id] of fleet.ids.entries()) {
-    if (i === victim || !fleet.servers[i]) continue;
+    if (id === except || !fleet.servers[i]) continue;
     const dir = path.join(dataDir, 'tmp', id);
     fs.mkdirSync(dir, { recursive: true });
     const file = path.join(dir, `crash-sentinel-${Date.now()}-${i}`);
     fs.writeFileSync(file, 'a live gateway writing');
-    sentinels.push(file);
+    out.push(file);
   }
-  await fleet.start(victim);
-  const own = filesUnder(path.join(dataDir, 'tmp', fleet.ids[victim]!));
-  if (own.length > 0) fail('tmpFilesLeft', `after ${fleet.ids[victim]} restarted: its temp folder holds ${own.join(', ')}`, own.length);
-  checkSentinels(sentinels, `${fleet.ids[victim]}'s start-up`, fail);
-  return sentinels;
+  return out;
 }
 
 function checkSentinels(sentinels: string[], by: string, fail: Fail): void {
   const gone = sentinels.filter((f) => !fs.existsSync(f));
   if (gone.length > 0) fail('liveTmpRemoved', `${by} removed live gateways' temp files ${gone.map((f) => path.basename(path.dirname(f))).join(', ')}`, gone.length);
+  for (const f of sentinels) fs.rmSync(f, { force: true });
+}
+
+/**
+ * Restarts the killed gateway `victim` with a fresh temp file planted in each live gateway's
+ * folder: its start-up must sweep its own folder and leave the others' files.
+ */
+export async function restartChecked(fleet: Fleet, victim: number, dataDir: string, fail: Fail): Promise<void> {
+  const sentinels = plantSentinels(fleet, dataDir, fleet.ids[victim]);
+  await fleet.start(victim);
+  const own = filesUnder(path.join(dataDir, 'tmp', fleet.ids[victim]!));
+  if (own.length > 0) fail('tmpFilesLeft', `after ${fleet.ids[victim]} restarted: its temp folder holds ${own.join(', ')}`, own.length);
+  checkSentinels(sentinels, `${fleet.ids[victim]}'s start-up`, fail);
 }
 
 /** The CLI's local commands on the shared setup, or (a build whose CLI lacks --metadata) the same job through a gateway's admin API. */
@@ -247,16 +252,19 @@ async function collect(o: { dataDir: string; url: string; adminUrl: string; repo
  * Gateways all up and idle: GC, verify, the SQL audit and the chunk folder against the rows.
  * Waits first until `claimsLapseAt` (the kill + the claim TTL). Returns the orphans GC collected.
  */
-export async function checkShared(o: { dataDir: string; url: string; adminUrl: string; sentinels: string[]; claimsLapseAt: number; fail: Fail; report: GatewaysReport }): Promise<number> {
+export async function checkShared(o: { fleet: Fleet; dataDir: string; url: string; collector: number; claimsLapseAt: number; fail: Fail; report: GatewaysReport }): Promise<number> {
   const { dataDir, url, fail } = o;
   const wait = o.claimsLapseAt - Date.now();
   if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-  const collected = await collect(o, fail);
-  checkSentinels(o.sentinels, 'gc --grace 0', fail);
-  for (const f of o.sentinels) fs.rmSync(f, { force: true });
+  const adminUrl = o.fleet.servers[o.collector]!.adminUrl;
+  // Through the admin API the collector's own folder is its to sweep (grace 0): no sentinel there.
+  const sentinels = plantSentinels(o.fleet, dataDir, o.report.jobsVia === 'CLI' ? undefined : o.fleet.ids[o.collector]);
+  const collected = await collect({ ...o, adminUrl }, fail);
+  checkSentinels(sentinels.filter((f) => o.report.jobsVia === 'CLI' || path.basename(path.dirname(f)) !== o.fleet.ids[o.collector]), 'gc --grace 0', fail);
+  for (const f of sentinels) fs.rmSync(f, { force: true });
   const tmp = filesUnder(path.join(dataDir, 'tmp'));
   if (tmp.length > 0) fail('tmpFilesLeft', `after gc --grace 0 (gateways idle): tmp/ holds ${tmp.slice(0, 8).join(', ')}`, tmp.length);
-  const verify = await job('verify', o);
+  const verify = await job('verify', { ...o, adminUrl });
   const broken = verify.ok ? (verify.json as { broken: unknown[] }).broken : [verify.error];
   if (broken.length > 0) fail('verifyFailures', `verify (${o.report.jobsVia}): ${JSON.stringify(broken).slice(0, 1000)}`);
   await auditSql(dataDir, url, fail);

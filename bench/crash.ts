@@ -538,7 +538,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
     const killedAt = Date.now();
     await fleet.kill(victim);
     await Promise.all(running);
-    const where = n > 1 ? ` gateway ${victim}` : '';
+    const where = n > 1 ? ` gateway ${victim}${cutting.length ? ` (uploads between parts on ${cutting.join(',')})` : ''}` : '';
     return { killedDuring: `${where} ${delay} ms in${gcKill ? ' (just after a GC started)' : ''}, during ${during}`, victim, interrupted, killedAt };
   }
 
@@ -663,9 +663,9 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
     const survivors = fleet.ids.map((_, i) => i).filter((i) => i !== victim);
     await checkRunning(clients[pick(survivors)]!);
     for (const u of interrupted) await resumeInterrupted(u, survivors);
-    const sentinels = await restartChecked(fleet, victim, dataDir, fail);
+    await restartChecked(fleet, victim, dataDir, fail);
     reconnect(victim);
-    report.orphansCollected += await checkShared({ dataDir, url: meta!.url, adminUrl: fleet.servers[pick(survivors)]!.adminUrl, sentinels, claimsLapseAt: killedAt + CLAIM_TTL_MS + 500, fail, report: g });
+    report.orphansCollected += await checkShared({ fleet, dataDir, url: meta!.url, collector: pick(survivors), claimsLapseAt: killedAt + CLAIM_TTL_MS + 500, fail, report: g });
   }
 
   /** Completes through one survivor an upload the kill cut, and reads the object back through another (if any). */
