@@ -523,7 +523,8 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
     // Several gateways: the first kill and half the others wait (a while) for an upload between
     // its parts, and mostly take down the gateway it runs on.
     if (n > 1 && (report.cycles === 1 || rng() < 0.5)) {
-      for (const until = Date.now() + 3 * killMax; uploading.size === 0 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 5));
+      const until = Date.now() + (report.cycles === 1 ? 15_000 : 3 * killMax);
+      while (uploading.size === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
     }
     const cutting = [...uploading.values()];
     const chosen = n === 1 ? 0 : cutting.length > 0 && (report.cycles === 1 || rng() < 0.7) ? pick(cutting) : rand(0, n - 1);
