@@ -7,6 +7,7 @@ import { PgStore } from '../../src/db/pg/pg-store.js';
 import type { MetadataStore } from '../../src/store/metadata-store.js';
 import type { ChunkPlacement, NewObject } from '../../src/store/types.js';
 import { parseObjectQuery } from '../../src/db/records/index.js';
+import { encodeCursor } from '../../src/db/records/cursor.js';
 import { describePg, freshPgDatabase } from '../helpers/pg.js';
 
 // The records queries on PostgreSQL against SQLite's answers: the same versions written to both
@@ -170,6 +171,12 @@ describePg('records on PostgreSQL answer as on SQLite', () => {
       const [a, b] = await both((s) => s.records.findObjects(parseObjectQuery({ ...q, limit: '1000' })));
       expect(b, JSON.stringify(q)).toEqual(a);
     }
+  });
+
+  it('a cursor past a key holding NUL was not made by PostgreSQL: refused as a bad cursor, not sent', async () => {
+    const pg = engines.find((e) => e.name === 'postgres')!.store;
+    const cursor = encodeCursor({ sort: 'key', order: 'asc' }, { v: 'a\0', i: 1 });
+    await expect(pg.records.findObjects(parseObjectQuery({ cursor }))).rejects.toMatchObject({ name: 'QueryError', field: 'cursor' });
   });
 
   it('object search: every sort and order, walked page by page', async () => {
