@@ -41,7 +41,9 @@ export async function lockKey(tx: PgTx, bucketId: number, key: string): Promise<
   await run(tx, sql`select pg_advisory_xact_lock(hashtextextended(${key}, ${bucketId}))`);
 }
 
-const COLUMNS = Object.entries(getTableColumns(objects)) as Array<[keyof ObjectRow, { name: string; default?: unknown }]>;
+const COLUMNS = Object.entries(getTableColumns(objects)) as Array<[keyof ObjectRow, { name: string; default?: unknown; getSQLType(): string }]>;
+/** Each column's type, for the casts of an INSERT ... SELECT's values (keys' collation comes from the column). */
+const CASTS = new Map(COLUMNS.map(([, c]) => [c.name, c.getSQLType().replace(/ COLLATE .*$/, '').replace('bigserial', 'int8')]));
 
 /** The select list of an objects row as ObjectRow (`alias.` before each column when given). */
 export function objectColumnList(alias = ''): string {
@@ -56,12 +58,18 @@ export function objectColumns(alias = ''): SQL {
 const REF = ['id', 'versionId', 'isCurrent', 'deleteMarker', 'etag', 'lockMode', 'lockUntil', 'legalHold', 'tagCount'] as const;
 const REF_COLUMNS = sql.raw(COLUMNS.filter(([p]) => (REF as readonly string[]).includes(p)).map(([p, c]) => `"${c.name}" as "${p}"`).join(', '));
 
+/** A key's versions as the rules read them, and the chunk-list hashes of the version asked for. */
+export type KeyState = VersionLookup & { rows: VersionRef[]; chunksOf(v: VersionRef): string[] };
+
 /**
- * The key's current version, newest row and version `versionId`, in one query (made under the
- * key's lock, so they stay what they are until the commit).
+ * The key's current version, newest row and version `versionId` (with its chunk-list hashes, the
+ * references its removal drops), in one query made under the key's lock, so they stay what they
+ * are until the commit.
  */
-export async function keyState(tx: PgTx, bucketId: number, key: string, versionId = 'null'): Promise<VersionLookup & { rows: VersionRef[] }> {
-  const rows = await run<VersionRef>(tx, sql`select ${REF_COLUMNS} from objects
+export async function keyState(tx: PgTx, bucketId: number, key: string, versionId = 'null'): Promise<KeyState> {
+  const rows = await run<VersionRef & { chunkHashes: string[] | null }>(tx, sql`select ${REF_COLUMNS},
+      case when version_id = ${versionId} then array(select chunk_hash from object_chunks where object_id = objects.id) end as "chunkHashes"
+    from objects
     where bucket_id = ${bucketId} and key = ${key}
       and (is_current or version_id = ${versionId} or id = (select max(id) from objects where bucket_id = ${bucketId} and key = ${key}))`);
   let newest: VersionRef | undefined;
@@ -74,6 +82,11 @@ export async function keyState(tx: PgTx, bucketId: number, key: string, versionI
       return rows.find((x) => x.versionId === v);
     },
     newest: () => newest,
+    chunksOf: (v) => {
+      const hashes = rows.find((x) => x.id === v.id)?.chunkHashes;
+      if (!hashes) throw new Error(`keyState has no chunk list for version ${v.versionId}`);
+      return hashes;
+    },
   };
 }
 
@@ -89,21 +102,25 @@ function rowValues(bucketId: number, key: string, row: NewObject): Map<string, u
   return out;
 }
 
-/** Removes a version's row (its chunk list, parts and tags go by cascade); one reference per chunk-list row. */
-export async function removeVersion(tx: PgTx, objectId: number, demote?: number): Promise<string[]> {
-  const r = await run<{ hash: string }>(tx, sql`with gone as (delete from objects where id = ${objectId}),
-      demoted as (update objects set is_current = false where id = ${demote ?? null}::int8)
-    select chunk_hash as hash from object_chunks where object_id = ${objectId}`);
-  return r.map((x) => x.hash);
+/**
+ * Removes version `v` of a key (its chunk list, parts and tags go by cascade), makes the newest
+ * remaining version current unless it is a delete marker, and drops the references `v` held: one
+ * statement, then the rows of chunks no longer referenced. Returns the chunk files freed.
+ */
+export async function removeVersion(tx: PgTx, bucketId: number, key: string, state: KeyState, v: VersionRef): Promise<string[]> {
+  const d = refDeltas([], state.chunksOf(v));
+  const r = await run<{ zeros: string[] | null }>(tx, sql`with gone as (delete from objects where id = ${v.id} returning 1),
+      r as (${refStatement(d)}),
+      promoted as (update objects set is_current = true
+        where id = (select id from objects where bucket_id = ${bucketId} and key = ${key} and id <> ${v.id} order by id desc limit 1)
+          and not delete_marker and not is_current and (select count(*) from gone) >= 0)
+    select (select array_agg(hash) from r where refcount <= 0) as zeros`);
+  return deleteUnused(tx, r[0]?.zeros ?? []);
 }
 
-/** Empties a version rewritten in place: its chunk list, parts and tags; the chunk-list hashes. */
-async function clearVersion(tx: PgTx, objectId: number): Promise<string[]> {
-  const r = await run<{ hash: string }>(tx, sql`with c as (delete from object_chunks where object_id = ${objectId} returning chunk_hash),
-      p as (delete from object_parts where object_id = ${objectId}),
-      t as (delete from object_tags where object_id = ${objectId})
-    select chunk_hash as hash from c`);
-  return r.map((x) => x.hash);
+/** The reference upsert of `d` as a CTE body (an empty one when nothing changes). */
+function refStatement(d: ReturnType<typeof refDeltas>): SQL {
+  return d.hashes.length > 0 ? refUpsert(d, Date.now()) : sql`select null::text as hash, 1::int8 as refcount where false`;
 }
 
 /**
@@ -117,39 +134,62 @@ export async function placeVersion(tx: PgTx, bucketId: number, key: string, row:
   const state = await keyState(tx, bucketId, key);
   checkCondition(state.current(), opts.condition);
   const place = placementOf(state, row.versionId ?? 'null', opts.bypassGovernance ?? false, Date.now());
-  let dropped: string[] = [];
-  let inPlace: number | undefined;
-  if (place.kind === 'in-place') {
-    inPlace = place.old.id;
-    dropped = await clearVersion(tx, inPlace);
-  } else if (place.retire) {
-    dropped = await removeVersion(tx, place.retire.id, place.demote?.id);
-  } else if (place.demote) {
-    await run(tx, sql`update objects set is_current = false where id = ${place.demote.id}`);
+  const old = place.kind === 'in-place' ? place.old : place.retire;
+  const dropped = old ? state.chunksOf(old) : [];
+  const write: Write = { values: rowValues(bucketId, key, row), placements, parts, tags: row.tags ?? [], dropped };
+  if (place.kind === 'in-place') write.inPlace = place.old.id;
+  else {
+    write.retire = place.retire?.id;
+    write.demote = place.demote?.id;
   }
-  return writeVersion(tx, rowValues(bucketId, key, row), inPlace, placements, dropped, parts, row.tags ?? []);
+  return writeVersion(tx, write);
+}
+
+interface Write {
+  values: Map<string, unknown>;
+  placements: ChunkPlacement[];
+  parts: ObjectPartInput[];
+  tags: [string, string][];
+  /** One entry per chunk-list row of the version replaced. */
+  dropped: string[];
+  /** The row rewritten in place (its chunk list, parts and tags replaced). */
+  inPlace?: number;
+  /** The row removed first (a null version replaced by a new null). */
+  retire?: number;
+  /** The row that stops being current. */
+  demote?: number;
 }
 
 /**
- * One statement: the net reference changes, the row (inserted, or rewritten in place over `inPlace`),
- * its chunk list, parts and tags; then the rows of chunks no longer referenced are deleted.
+ * One statement: what goes first (the replaced version's chunk list, parts and tags, or its row;
+ * the current flag of the version demoted), then the row, its chunk list, parts and tags, and the
+ * net reference changes. The row waits for the first part through `gate` (its count(*) reads them
+ * to the end), so the unique indexes never see the old and the new rows at once. Then the rows of
+ * chunks no longer referenced are deleted.
  */
-async function writeVersion(tx: PgTx, values: Map<string, unknown>, inPlace: number | undefined, placements: ChunkPlacement[], dropped: string[], parts: ObjectPartInput[], tags: [string, string][]): Promise<CommitResult> {
-  const cols = [...values.keys()];
-  const vals = sql.join([...values.values()].map((v) => sql`${v}`), sql`, `);
+async function writeVersion(tx: PgTx, w: Write): Promise<CommitResult> {
+  const first: SQL[] = [];
+  if (w.inPlace !== undefined) {
+    first.push(sql`delete from object_chunks where object_id = ${w.inPlace} returning 1`, sql`delete from object_parts where object_id = ${w.inPlace} returning 1`, sql`delete from object_tags where object_id = ${w.inPlace} returning 1`);
+  }
+  if (w.retire !== undefined) first.push(sql`delete from objects where id = ${w.retire} returning 1`);
+  if (w.demote !== undefined) first.push(sql`update objects set is_current = false where id = ${w.demote} returning 1`);
+  const ctes = first.map((q, i) => sql`, f${sql.raw(String(i))} as (${q})`);
+  const gate = first.length === 0 ? sql`true` : sql.raw(first.map((_, i) => `(select count(*) from f${i})`).join(' + ') + ' >= 0');
+  const cols = sql.raw([...w.values.keys()].map((c) => `"${c}"`).join(', '));
+  const vals = sql.join([...w.values.entries()].map(([c, v]) => sql`${v}::${sql.raw(CASTS.get(c)!)}`), sql`, `);
   const write =
-    inPlace === undefined
-      ? sql`insert into objects (${sql.raw(cols.map((c) => `"${c}"`).join(', '))}) values (${vals}) returning ${objectColumns()}`
-      : sql`update objects set (${sql.raw(cols.map((c) => `"${c}"`).join(', '))}) = row(${vals}) where id = ${inPlace} returning ${objectColumns()}`;
-  const d = refDeltas(placements, dropped);
-  const refs = d.hashes.length > 0 ? refUpsert(d, Date.now()) : sql`select null::text as hash, 1::int8 as refcount where false`;
-  const list = placements.length > 0 ? sql`, c as (insert into object_chunks (object_id, seq, "offset", size, chunk_hash)
-      select o.id, t.ord - 1, t.off, t.size, t.hash from o, unnest(${sql.param(placements.map((p) => p.offset))}::int8[], ${sql.param(placements.map((p) => p.size))}::int8[], ${sql.param(placements.map((p) => p.hash))}::text[]) with ordinality as t(off, size, hash, ord))` : sql``;
+    w.inPlace === undefined
+      ? sql`insert into objects (${cols}) select ${vals} where ${gate} returning ${objectColumns()}`
+      : sql`update objects set (${cols}) = row(${vals}) where id = ${w.inPlace} and ${gate} returning ${objectColumns()}`;
+  const { placements: pl, parts, tags } = w;
+  const list = pl.length > 0 ? sql`, c as (insert into object_chunks (object_id, seq, "offset", size, chunk_hash)
+      select o.id, t.ord - 1, t.off, t.size, t.hash from o, unnest(${sql.param(pl.map((p) => p.offset))}::int8[], ${sql.param(pl.map((p) => p.size))}::int8[], ${sql.param(pl.map((p) => p.hash))}::text[]) with ordinality as t(off, size, hash, ord))` : sql``;
   const partRows = parts.length > 0 ? sql`, p as (insert into object_parts (object_id, part_number, "offset", size, checksum_value)
       select o.id, t.n, t.off, t.size, t.cv from o, unnest(${sql.param(parts.map((p) => p.partNumber))}::int8[], ${sql.param(parts.map((p) => p.offset))}::int8[], ${sql.param(parts.map((p) => p.size))}::int8[], ${sql.param(parts.map((p) => p.checksumValue))}::text[]) as t(n, off, size, cv))` : sql``;
   const tagRows = tags.length > 0 ? sql`, g as (insert into object_tags (object_id, key, value)
       select o.id, t.k, t.v from o, unnest(${sql.param(tags.map((t) => t[0]))}::text[], ${sql.param(tags.map((t) => t[1]))}::text[]) as t(k, v))` : sql``;
-  const r = await run<ObjectRow & { zeros: string[] | null }>(tx, sql`with r as (${refs}), o as (${write})${list}${partRows}${tagRows}
+  const r = await run<ObjectRow & { zeros: string[] | null }>(tx, sql`with r as (${refStatement(refDeltas(pl, w.dropped))})${sql.join(ctes, sql``)}, o as (${write})${list}${partRows}${tagRows}
     select o.*, (select array_agg(hash) from r where refcount <= 0) as zeros from o`);
   const { zeros, ...object } = r[0]!;
   const freed = await deleteUnused(tx, zeros ?? []);

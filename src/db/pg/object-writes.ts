@@ -3,7 +3,7 @@ import type { ObjectStore } from '../../store/metadata-store.js';
 import type { ChunkPlacement, DeleteOptions, DeleteResult, NewObject, ObjectPartInput, ObjectRow, TagSet, WriteOptions } from '../../store/types.js';
 import { withTx, type PgDb, type PgTx } from './client.js';
 import { run } from './run.js';
-import { changeRefs, keyState, lockKey, objectColumnList, placeVersion, removeVersion } from './commit.js';
+import { keyState, lockKey, objectColumnList, placeVersion, removeVersion } from './commit.js';
 import { checkCondition } from '../version-rules.js';
 import { checkRemovable, checkRetentionChange } from '../../s3/object-lock.js';
 import { S3Error } from '../../s3/errors.js';
@@ -129,11 +129,6 @@ async function deleteObject(tx: PgTx, bucketId: number, key: string, opts: Delet
   const row = state.version(versionId);
   if (!row) return { deleted: false, freed: [] };
   checkRemovable(row, Date.now(), bypass);
-  const dropped = await removeVersion(tx, row.id);
-  // The newest remaining version becomes current unless it is a delete marker.
-  if (row.id === state.newest()?.id) {
-    await run(tx, sql`update objects set is_current = true where id = (select id from objects where bucket_id = ${bucketId} and key = ${key} order by id desc limit 1) and not delete_marker and not is_current`);
-  }
-  const freed = await changeRefs(tx, [], dropped);
+  const freed = await removeVersion(tx, bucketId, key, state, row);
   return { deleted: true, freed, versionId: row.versionId, deleteMarker: row.deleteMarker };
 }
