@@ -210,7 +210,7 @@ describePg('cairn migrate and the CLI on PostgreSQL', () => {
     try {
       const r = await cairn(['stats', '--metadata', gw.dbUrl, '--data-dir', gw.dataDir]);
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout).toMatch(/Metadata engine\s+postgres/);
+      expect(r.stdout).toMatch(/Metadata engine:\s+postgres/);
       expect(r.stdout).toMatch(/gw-0\s+alive/);
       expect(r.stdout).toMatch(/gw-1\s+alive/);
       const json = JSON.parse((await cairn(['stats', '--json'], { CAIRN_METADATA_URL: gw.dbUrl })).stdout) as Stats;
