@@ -120,6 +120,39 @@ describePg('PostgreSQL engine, two gateways', () => {
     expect((await a.pg.pool.query('select count(*)::int as n from chunks')).rows[0].n).toBe(0);
   });
 
+  it('a bucket deleted on one gateway: an upload started on the other is refused; one started first keeps the bucket', async () => {
+    await a.multipart.create({ id: 'keep', bucketId, key: 'k', initiated: 1, checksumAlgorithm: null, checksumType: null });
+    expect(await b.buckets.delete(bucketId)).toBe('not-empty');
+    await b.multipart.abort('keep');
+    const [deleted, created] = await Promise.allSettled([b.buckets.delete(bucketId), a.multipart.create({ id: 'race', bucketId, key: 'k', initiated: 1, checksumAlgorithm: null, checksumType: null })]);
+    // Either the upload came first (the bucket stays) or the delete did (the upload is refused).
+    if (created.status === 'fulfilled') expect(deleted).toMatchObject({ status: 'fulfilled', value: 'not-empty' });
+    else expect([deleted, created]).toMatchObject([{ status: 'fulfilled', value: 'deleted' }, { reason: { code: 'NoSuchBucket' } }]);
+    expect(await a.buckets.get('bkt')).toEqual(created.status === 'fulfilled' ? expect.objectContaining({ id: bucketId }) : undefined);
+  });
+
+  it('names and ids holding NUL are found nowhere, and a key holding it is refused', async () => {
+    const nul = 'x\0y';
+    expect(await a.buckets.get(nul)).toBeUndefined();
+    expect(await a.buckets.getCorsByName(nul)).toBeUndefined();
+    expect(await a.accounts.byName(nul)).toBeUndefined();
+    expect(await a.accounts.get(nul)).toBeUndefined();
+    expect(await a.accounts.delete(nul)).toBe('not-found');
+    expect(await a.keys.get(nul)).toBeUndefined();
+    expect(await a.keys.secretFor(nul)).toBeUndefined();
+    expect(await a.keys.revoke(nul)).toBe(false);
+    expect(await a.multipart.get(nul)).toBeUndefined();
+    expect(await a.multipart.getCompleted(nul)).toBeUndefined();
+    expect(await a.multipart.allParts(nul)).toEqual([]);
+    expect(await a.multipart.abort(nul)).toBeUndefined();
+    expect(await a.multipart.commitPart(nul, part(1, 1), [chunk('a', 0, 1)])).toBeUndefined();
+    expect(await a.multipart.list(bucketId, nul, undefined, 10)).toEqual([]);
+    await a.multipart.create({ id: 'u', bucketId, key: 'x', initiated: 1, checksumAlgorithm: null, checksumType: null });
+    expect((await a.multipart.list(bucketId, '', { key: 'w\0', uploadId: 'z' }, 10)).map((u) => u.id)).toEqual(['u']);
+    await expect(a.multipart.create({ id: 'v', bucketId, key: nul, initiated: 1, checksumAlgorithm: null, checksumType: null })).rejects.toMatchObject({ code: 'InvalidArgument' });
+    expect(await a.lifecycle.versionPage(bucketId, nul, undefined, 10)).toEqual([]);
+  });
+
   it('gateways asking for the root account at once make one', async () => {
     const more = await Promise.all([PgStore.open({ url: db.url, poolSize: 2 }), PgStore.open({ url: db.url, poolSize: 2 })]);
     try {

@@ -5,6 +5,7 @@ import { AccountValidationError, newCanonicalId, validateNewAccount } from '../.
 import { withTx, type PgDb } from './client.js';
 import { accessKeys, accounts, buckets, keyGrants } from './schema.js';
 import { uniqueViolation } from './sqlstate.js';
+import { hasNul } from './commit.js';
 
 // Accounts on PostgreSQL (the SQLite reference: accounts-repository.ts). SQLite's migration makes
 // the root account; here the first gateway that needs it makes it: the account named 'root',
@@ -33,12 +34,13 @@ export function pgAccountStore(db: PgDb): AccountStore {
         .from(accounts)
         .orderBy(desc(sql`${accounts.name} = ${ROOT}`), asc(accounts.createdAt), asc(accounts.name));
     },
-    get: (id) => one(eq(accounts.id, id)),
+    get: async (id) => (hasNul(id) ? undefined : one(eq(accounts.id, id))),
     byName: async (name) => {
+      if (hasNul(name)) return undefined;
       if (name === ROOT) await ensureRoot();
       return one(eq(accounts.name, name));
     },
-    byEmail: (email) => one(eq(accounts.email, email.toLowerCase())),
+    byEmail: async (email) => (hasNul(email) ? undefined : one(eq(accounts.email, email.toLowerCase()))),
     root: async () => {
       await ensureRoot();
       const row = await one(eq(accounts.name, ROOT));
@@ -66,8 +68,10 @@ export function pgAccountStore(db: PgDb): AccountStore {
       }
       return row;
     },
-    delete: (id) =>
-      withTx(db, async (tx) => {
+    delete: async (id) =>
+      hasNul(id)
+        ? 'not-found'
+        : withTx(db, async (tx) => {
         // Locked: a key being made for it (keys.ts, key share) waits, then finds no account.
         const [row] = await tx.select().from(accounts).where(eq(accounts.id, id)).for('update');
         if (!row) return 'not-found';

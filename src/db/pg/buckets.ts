@@ -6,6 +6,7 @@ import { encodeTags } from '../../s3/tagging.js';
 import { withTx, type PgDb } from './client.js';
 import { bucketCors, buckets, multipartUploads, objects } from './schema.js';
 import { isForeignKeyViolation } from './sqlstate.js';
+import { hasNul } from './commit.js';
 
 // Buckets and their CORS rules on PostgreSQL (the SQLite reference: bucket-repository.ts). No
 // cache of bucket rows: a bucket another gateway created, changed or deleted is seen at once.
@@ -18,7 +19,8 @@ export function pgBucketStore(db: PgDb): BucketStore {
   const corsOf = (row: { rules: string } | undefined): CorsRule[] | undefined => (row ? (JSON.parse(row.rules) as CorsRule[]) : undefined);
 
   return {
-    get: async (name) => (await db.select().from(buckets).where(eq(buckets.name, name)).limit(1))[0] as BucketRow | undefined,
+    // A name holding NUL (PostgreSQL text cannot) is no bucket's; the server never sees it.
+    get: async (name) => (hasNul(name) ? undefined : (await db.select().from(buckets).where(eq(buckets.name, name)).limit(1))[0]) as BucketRow | undefined,
     list: async () => (await db.select().from(buckets).orderBy(asc(buckets.name))) as BucketRow[],
     listOwned: async (ownerId) => (await db.select().from(buckets).where(eq(buckets.ownerId, ownerId)).orderBy(asc(buckets.name))) as BucketRow[],
 
@@ -61,7 +63,9 @@ export function pgBucketStore(db: PgDb): BucketStore {
 
     getCors: async (id) => corsOf((await db.select({ rules: bucketCors.rules }).from(bucketCors).where(eq(bucketCors.bucketId, id)))[0]),
     getCorsByName: async (name) =>
-      corsOf(
+      hasNul(name)
+        ? undefined
+        : corsOf(
         (
           await db
             .select({ rules: bucketCors.rules })

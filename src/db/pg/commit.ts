@@ -3,6 +3,7 @@ import { S3Error } from '../../s3/errors.js';
 import { objects } from './schema.js';
 import type { PgTx } from './client.js';
 import { deleteUnused, refDeltas, refUpsert } from './refs.js';
+import { run } from './run.js';
 import { checkCondition, placementOf, type VersionLookup, type VersionRef } from '../version-rules.js';
 import type { ChunkPlacement, CommitResult, NewObject, ObjectPartInput, ObjectRow, WriteOptions } from '../../store/types.js';
 
@@ -21,6 +22,15 @@ export function hasNul(s: string): boolean {
   return s.includes('\0');
 }
 
+/**
+ * A bound for "keys after s" that PostgreSQL can take: no stored key has a NUL, so the keys
+ * after s are the keys after its part before the first NUL.
+ */
+export function beforeNul(s: string): string {
+  const i = s.indexOf('\0');
+  return i === -1 ? s : s.slice(0, i);
+}
+
 export function refuseNul(key: string): void {
   if (hasNul(key)) throw new S3Error('InvalidArgument', { ArgumentName: 'key' }, NUL_MESSAGE);
 }
@@ -28,15 +38,19 @@ export function refuseNul(key: string): void {
 /** Takes (bucket, key)'s transaction-scoped advisory lock: writers of one key queue here. */
 export async function lockKey(tx: PgTx, bucketId: number, key: string): Promise<void> {
   refuseNul(key);
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${key}, ${bucketId}))`);
+  await run(tx, sql`select pg_advisory_xact_lock(hashtextextended(${key}, ${bucketId}))`);
 }
 
 const COLUMNS = Object.entries(getTableColumns(objects)) as Array<[keyof ObjectRow, { name: string; default?: unknown }]>;
 
-/** An objects row as ObjectRow (`alias.` before each column when given). */
-export function objectColumns(alias = ''): SQL {
+/** The select list of an objects row as ObjectRow (`alias.` before each column when given). */
+export function objectColumnList(alias = ''): string {
   const p = alias ? `${alias}.` : '';
-  return sql.raw(COLUMNS.map(([prop, col]) => `${p}"${col.name}" as "${prop}"`).join(', '));
+  return COLUMNS.map(([prop, col]) => `${p}"${col.name}" as "${prop}"`).join(', ');
+}
+
+export function objectColumns(alias = ''): SQL {
+  return sql.raw(objectColumnList(alias));
 }
 
 const REF = ['id', 'versionId', 'isCurrent', 'deleteMarker', 'etag', 'lockMode', 'lockUntil', 'legalHold', 'tagCount'] as const;
@@ -47,10 +61,9 @@ const REF_COLUMNS = sql.raw(COLUMNS.filter(([p]) => (REF as readonly string[]).i
  * key's lock, so they stay what they are until the commit).
  */
 export async function keyState(tx: PgTx, bucketId: number, key: string, versionId = 'null'): Promise<VersionLookup & { rows: VersionRef[] }> {
-  const r = await tx.execute<Record<string, unknown>>(sql`select ${REF_COLUMNS} from objects
+  const rows = await run<VersionRef>(tx, sql`select ${REF_COLUMNS} from objects
     where bucket_id = ${bucketId} and key = ${key}
       and (is_current or version_id = ${versionId} or id = (select max(id) from objects where bucket_id = ${bucketId} and key = ${key}))`);
-  const rows = r.rows as unknown as VersionRef[];
   let newest: VersionRef | undefined;
   for (const x of rows) if (!newest || x.id > newest.id) newest = x;
   return {
@@ -78,19 +91,19 @@ function rowValues(bucketId: number, key: string, row: NewObject): Map<string, u
 
 /** Removes a version's row (its chunk list, parts and tags go by cascade); one reference per chunk-list row. */
 export async function removeVersion(tx: PgTx, objectId: number, demote?: number): Promise<string[]> {
-  const r = await tx.execute<{ hash: string }>(sql`with gone as (delete from objects where id = ${objectId}),
+  const r = await run<{ hash: string }>(tx, sql`with gone as (delete from objects where id = ${objectId}),
       demoted as (update objects set is_current = false where id = ${demote ?? null}::int8)
     select chunk_hash as hash from object_chunks where object_id = ${objectId}`);
-  return r.rows.map((x) => x.hash);
+  return r.map((x) => x.hash);
 }
 
 /** Empties a version rewritten in place: its chunk list, parts and tags; the chunk-list hashes. */
 async function clearVersion(tx: PgTx, objectId: number): Promise<string[]> {
-  const r = await tx.execute<{ hash: string }>(sql`with c as (delete from object_chunks where object_id = ${objectId} returning chunk_hash),
+  const r = await run<{ hash: string }>(tx, sql`with c as (delete from object_chunks where object_id = ${objectId} returning chunk_hash),
       p as (delete from object_parts where object_id = ${objectId}),
       t as (delete from object_tags where object_id = ${objectId})
     select chunk_hash as hash from c`);
-  return r.rows.map((x) => x.hash);
+  return r.map((x) => x.hash);
 }
 
 /**
@@ -112,7 +125,7 @@ export async function placeVersion(tx: PgTx, bucketId: number, key: string, row:
   } else if (place.retire) {
     dropped = await removeVersion(tx, place.retire.id, place.demote?.id);
   } else if (place.demote) {
-    await tx.execute(sql`update objects set is_current = false where id = ${place.demote.id}`);
+    await run(tx, sql`update objects set is_current = false where id = ${place.demote.id}`);
   }
   return writeVersion(tx, rowValues(bucketId, key, row), inPlace, placements, dropped, parts, row.tags ?? []);
 }
@@ -136,9 +149,9 @@ async function writeVersion(tx: PgTx, values: Map<string, unknown>, inPlace: num
       select o.id, t.n, t.off, t.size, t.cv from o, unnest(${sql.param(parts.map((p) => p.partNumber))}::int8[], ${sql.param(parts.map((p) => p.offset))}::int8[], ${sql.param(parts.map((p) => p.size))}::int8[], ${sql.param(parts.map((p) => p.checksumValue))}::text[]) as t(n, off, size, cv))` : sql``;
   const tagRows = tags.length > 0 ? sql`, g as (insert into object_tags (object_id, key, value)
       select o.id, t.k, t.v from o, unnest(${sql.param(tags.map((t) => t[0]))}::text[], ${sql.param(tags.map((t) => t[1]))}::text[]) as t(k, v))` : sql``;
-  const r = await tx.execute<Record<string, unknown>>(sql`with r as (${refs}), o as (${write})${list}${partRows}${tagRows}
+  const r = await run<ObjectRow & { zeros: string[] | null }>(tx, sql`with r as (${refs}), o as (${write})${list}${partRows}${tagRows}
     select o.*, (select array_agg(hash) from r where refcount <= 0) as zeros from o`);
-  const { zeros, ...object } = r.rows[0]! as unknown as ObjectRow & { zeros: string[] | null };
+  const { zeros, ...object } = r[0]!;
   const freed = await deleteUnused(tx, zeros ?? []);
   return { object, freed };
 }

@@ -5,6 +5,7 @@ import { KeyValidationError, keyInfo, newAccessKeyId, newSecret, validateImporte
 import { withTx, type PgDb } from './client.js';
 import { accessKeys, accounts, keyGrants } from './schema.js';
 import { pgAccountStore } from './accounts.js';
+import { hasNul } from './commit.js';
 
 // Access keys on PostgreSQL (the SQLite reference: keys-repository.ts; the validation is shared,
 // src/store/keys.ts). No cache: a key revoked on one gateway stops working on every gateway at
@@ -31,6 +32,7 @@ export function pgKeyStore(db: PgDb, accountStore: AccountStore = pgAccountStore
       const { description, grants } = validateNewKey(opts);
       const pair = validateImportedPair(opts);
       const accountId = opts.accountId ?? (await accountStore.root()).id;
+      if (hasNul(accountId)) throw new KeyValidationError('account', 'there is no such account');
       const row = { id: pair?.id ?? newAccessKeyId(), secret: pair?.secret ?? newSecret(), description, createdAt: Date.now(), accountId };
       await withTx(db, async (tx) => {
         // Key share: an account delete on another gateway (for update) waits for this key, or this for it.
@@ -44,6 +46,7 @@ export function pgKeyStore(db: PgDb, accountStore: AccountStore = pgAccountStore
     },
 
     list: async (accountId) => {
+      if (accountId !== undefined && hasNul(accountId)) return [];
       const q = db.select().from(accessKeys);
       const rows = await (accountId === undefined ? q : q.where(eq(accessKeys.accountId, accountId))).orderBy(asc(accessKeys.createdAt), asc(accessKeys.id));
       const grants = await grantsOf(rows.map((r) => r.id));
@@ -51,14 +54,17 @@ export function pgKeyStore(db: PgDb, accountStore: AccountStore = pgAccountStore
     },
 
     get: async (id) => {
+      // An id holding NUL (a forged credential) is no key's; the server never sees it.
+      if (hasNul(id)) return undefined;
       const [row] = await db.select().from(accessKeys).where(eq(accessKeys.id, id));
       if (!row) return undefined;
       return keyInfo(row, (await grantsOf([id])).get(id) ?? []);
     },
 
-    secretFor: async (id) => (await db.select({ secret: accessKeys.secret }).from(accessKeys).where(eq(accessKeys.id, id)))[0]?.secret,
+    secretFor: async (id) => (hasNul(id) ? undefined : (await db.select({ secret: accessKeys.secret }).from(accessKeys).where(eq(accessKeys.id, id)))[0]?.secret),
 
-    revoke: (id) =>
+    revoke: async (id) =>
+      !hasNul(id) &&
       withTx(db, async (tx) => {
         await tx.delete(keyGrants).where(eq(keyGrants.accessKeyId, id));
         return (await tx.delete(accessKeys).where(eq(accessKeys.id, id)).returning({ id: accessKeys.id })).length > 0;

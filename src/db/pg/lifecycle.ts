@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, gt, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
-import type { LifecycleRunRow, LifecycleStore, LifecycleVersion } from '../../store/lifecycle.js';
+import { lifecycleVersionColumns, type LifecycleRunRow, type LifecycleStore, type LifecycleVersion } from '../../store/lifecycle.js';
 import type { TagSet } from '../../store/types.js';
 import { prefixUpperBound } from '../listing.js';
 import type { PgDb } from './client.js';
@@ -8,20 +8,7 @@ import { lifecycleRuns, objects, objectTags } from './schema.js';
 // The lifecycle worker's reads and the lifecycle_runs record on PostgreSQL (the SQLite
 // reference: lifecycle-repository.ts).
 
-const versionColumns = {
-  id: objects.id,
-  key: objects.key,
-  versionId: objects.versionId,
-  size: objects.size,
-  etag: objects.etag,
-  lastModified: objects.lastModified,
-  isCurrent: objects.isCurrent,
-  deleteMarker: objects.deleteMarker,
-  lockMode: objects.lockMode,
-  lockUntil: objects.lockUntil,
-  legalHold: objects.legalHold,
-  tagCount: objects.tagCount,
-};
+const versionColumns = lifecycleVersionColumns(objects);
 
 export function pgLifecycleStore(db: PgDb): LifecycleStore {
   return {

@@ -3,7 +3,10 @@ import type { MultipartStore } from '../../store/metadata-store.js';
 import type { ChunkPlacement, CommitResult, CompletedPart, NewObject, PartRow, UploadRow, WriteOptions } from '../../store/types.js';
 import { decodeTags } from '../../s3/tagging.js';
 import { prefixUpperBound } from '../listing.js';
+import { S3Error } from '../../s3/errors.js';
 import { withTx, type PgDb, type PgTx } from './client.js';
+import { isForeignKeyViolation } from './sqlstate.js';
+
 import { changeRefs, dropRefs, hasNul, lockKey, placeVersion, refuseNul } from './commit.js';
 import { completedUploads, multipartUploads, objectChunks, partChunks, uploadParts } from './schema.js';
 
@@ -21,54 +24,44 @@ export function pgMultipartStore(db: PgDb): MultipartStore {
   return {
     create: async (row) => {
       refuseNul(row.key);
-      await db.insert(multipartUploads).values(row);
+      try {
+        await db.insert(multipartUploads).values(row);
+      } catch (err) {
+        // The bucket was deleted (on any gateway) since the caller looked it up.
+        if (isForeignKeyViolation(err)) throw new S3Error('NoSuchBucket');
+        throw err;
+      }
     },
 
-    get: async (id) => (await db.select().from(multipartUploads).where(eq(multipartUploads.id, id)))[0] as UploadRow | undefined,
+    // An upload id holding NUL (from a request) is no upload's; the server never sees it.
+    get: async (id) => (hasNul(id) ? undefined : (await db.select().from(multipartUploads).where(eq(multipartUploads.id, id)))[0]) as UploadRow | undefined,
 
-    commitPart: (uploadId, part, placements) => withTx(db, (tx) => commitPartTx(tx, uploadId, part, placements)),
+    commitPart: async (uploadId, part, placements) => hasNul(uploadId) ? undefined : withTx(db, (tx) => commitPartTx(tx, uploadId, part, placements)),
 
     listParts: async (uploadId, afterPart, limit) =>
-      db
+      hasNul(uploadId)
+        ? []
+        : db
         .select()
         .from(uploadParts)
         .where(and(eq(uploadParts.uploadId, uploadId), gt(uploadParts.partNumber, afterPart)))
         .orderBy(asc(uploadParts.partNumber))
         .limit(limit) as Promise<PartRow[]>,
 
-    allParts: async (uploadId) => db.select().from(uploadParts).where(eq(uploadParts.uploadId, uploadId)).orderBy(asc(uploadParts.partNumber)) as Promise<PartRow[]>,
+    allParts: async (uploadId) => hasNul(uploadId) ? [] : db.select().from(uploadParts).where(eq(uploadParts.uploadId, uploadId)).orderBy(asc(uploadParts.partNumber)) as Promise<PartRow[]>,
 
-    list: async (bucketId, prefix, after, limit) => {
-      // No stored key holds NUL: none starts with such a prefix.
-      if (hasNul(prefix)) return [];
-      const conds: SQL[] = [eq(multipartUploads.bucketId, bucketId)];
-      if (prefix) {
-        conds.push(gte(multipartUploads.key, prefix));
-        const upper = prefixUpperBound(prefix);
-        if (upper !== undefined) conds.push(lt(multipartUploads.key, upper));
-      }
-      if (after && hasNul(after.key)) {
-        // Keys after "a\0..." are exactly the keys after "a" (no key holds NUL).
-        conds.push(gt(multipartUploads.key, after.key.slice(0, after.key.indexOf('\0'))));
-      } else if (after) {
-        conds.push(or(gt(multipartUploads.key, after.key), and(eq(multipartUploads.key, after.key), gt(multipartUploads.id, after.uploadId)))!);
-      }
-      return db
-        .select()
-        .from(multipartUploads)
-        .where(and(...conds))
-        .orderBy(asc(multipartUploads.key), asc(multipartUploads.id))
-        .limit(limit) as Promise<UploadRow[]>;
-    },
+    list: (bucketId, prefix, after, limit) => listUploads(db, bucketId, prefix, after, limit),
 
     count: async (bucketId) => (await db.select({ n: sql<number>`count(*)`.mapWith(Number) }).from(multipartUploads).where(eq(multipartUploads.bucketId, bucketId)))[0]!.n,
 
-    getCompleted: async (uploadId) => (await db.select().from(completedUploads).where(eq(completedUploads.uploadId, uploadId)))[0],
+    getCompleted: async (uploadId) => hasNul(uploadId) ? undefined : (await db.select().from(completedUploads).where(eq(completedUploads.uploadId, uploadId)))[0],
 
-    complete: (uploadId, decide, opts) => withTx(db, (tx) => completeUpload(tx, uploadId, decide, opts)),
+    complete: async (uploadId, decide, opts) => hasNul(uploadId) ? undefined : withTx(db, (tx) => completeUpload(tx, uploadId, decide, opts)),
 
-    abort: (uploadId) =>
-      withTx(db, async (tx) => {
+    abort: async (uploadId) =>
+      hasNul(uploadId)
+        ? undefined
+        : withTx(db, async (tx) => {
         const [upload] = await tx.select({ id: multipartUploads.id }).from(multipartUploads).where(eq(multipartUploads.id, uploadId)).for('update');
         if (!upload) return undefined;
         const freed = await dropPartChunks(tx, uploadId);
@@ -90,6 +83,30 @@ export function pgMultipartStore(db: PgDb): MultipartStore {
       await db.delete(completedUploads).where(lte(completedUploads.completedAt, before));
     },
   };
+}
+
+/** Uploads of a bucket in (key, upload id) order after the given markers, within prefix. */
+async function listUploads(db: PgDb, bucketId: number, prefix: string, after: { key: string; uploadId: string } | undefined, limit: number): Promise<UploadRow[]> {
+  // No stored key holds NUL: none starts with such a prefix.
+  if (hasNul(prefix)) return [];
+  const conds: SQL[] = [eq(multipartUploads.bucketId, bucketId)];
+  if (prefix) {
+    conds.push(gte(multipartUploads.key, prefix));
+    const upper = prefixUpperBound(prefix);
+    if (upper !== undefined) conds.push(lt(multipartUploads.key, upper));
+  }
+  if (after && hasNul(after.key)) {
+    // Keys after "a\0..." are exactly the keys after "a" (no key holds NUL).
+    conds.push(gt(multipartUploads.key, after.key.slice(0, after.key.indexOf('\0'))));
+  } else if (after) {
+    conds.push(or(gt(multipartUploads.key, after.key), and(eq(multipartUploads.key, after.key), gt(multipartUploads.id, after.uploadId)))!);
+  }
+  return db
+    .select()
+    .from(multipartUploads)
+    .where(and(...conds))
+    .orderBy(asc(multipartUploads.key), asc(multipartUploads.id))
+    .limit(limit) as Promise<UploadRow[]>;
 }
 
 /** UploadPart's commit in the caller's transaction; undefined when the upload is gone. */

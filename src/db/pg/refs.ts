@@ -1,5 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { PgTx } from './client.js';
+import { run } from './run.js';
 import type { ChunkPlacement } from '../../store/types.js';
 
 // Chunk reference counts on PostgreSQL. One statement changes every count a write touches: the
@@ -61,18 +62,19 @@ export function refUpsert(d: RefDeltas, now: number): SQL {
 /** Deletes the rows whose count reached zero; the hashes of those with a file (not inline bytes). */
 export async function deleteUnused(tx: PgTx, zeros: string[]): Promise<string[]> {
   if (zeros.length === 0) return [];
-  const r = await tx.execute<{ hash: string; file: boolean }>(
+  const r = await run<{ hash: string; file: boolean }>(
+    tx,
     sql`delete from chunks where hash = any(${sql.param([...zeros].sort())}::text[]) and refcount <= 0 returning hash, data is null as file`,
   );
-  return r.rows.filter((x) => x.file).map((x) => x.hash).sort();
+  return r.filter((x) => x.file).map((x) => x.hash).sort();
 }
 
 /** Applies added and dropped references in this transaction; returns the hashes freed (files to remove). */
 export async function changeRefs(tx: PgTx, add: ChunkPlacement[], drop: string[]): Promise<string[]> {
   const d = refDeltas(add, drop);
   if (d.hashes.length === 0) return [];
-  const r = await tx.execute<{ hash: string; refcount: number }>(refUpsert(d, Date.now()));
-  return deleteUnused(tx, r.rows.filter((x) => x.refcount <= 0).map((x) => x.hash));
+  const r = await run<{ hash: string; refcount: number }>(tx, refUpsert(d, Date.now()));
+  return deleteUnused(tx, r.filter((x) => x.refcount <= 0).map((x) => x.hash));
 }
 
 /** One reference per placement (a chunk used twice in one list counts twice). */

@@ -5,6 +5,7 @@ import { accounts, buckets, chunks, objectChunks, objectParts, objectTags, objec
 import { hasNul } from '../commit.js';
 import { prefixUpperBound } from '../../listing.js';
 import { decodeCursor } from '../../records/cursor.js';
+import { QueryError } from '../../records/errors.js';
 import type { SqlKit } from '../../records/filters.js';
 import type { ObjectQuery } from '../../records/query.js';
 import type { ObjectRecord, ObjectSummary } from '../../records/shapes.js';
@@ -71,7 +72,11 @@ async function conditions(db: PgDb, q: ObjectQuery, now: number): Promise<SQL[] 
   ]);
   const filters = compileFilters(q, pgKit({ bucketId: (n) => bucketNames.get(n), accountId: (a) => accountNames.get(a) }, now));
   if (!filters) return undefined;
-  return q.cursor !== undefined ? [afterCursor(q, decodeCursor(q.cursor, q), objects), ...filters] : filters;
+  if (q.cursor === undefined) return filters;
+  const cursor = decodeCursor(q.cursor, q);
+  // This engine never makes a cursor past a key with NUL (no key holds one).
+  if (typeof cursor.v === 'string' && hasNul(cursor.v)) throw new QueryError('cursor', 'not a cursor returned by this API');
+  return [afterCursor(q, cursor, objects), ...filters];
 }
 
 /** Every string a query holds (filter values, pair names and values). */

@@ -19,8 +19,13 @@ const VERSION_SUMS = sql.raw(
     'coalesce(sum(size), 0) as "versionBytes"',
 );
 
-type SummaryRow = Pick<BucketRow, 'name' | 'region' | 'ownerId' | 'acl' | 'ownership' | 'policy' | 'defaultEncryption' | 'createdAt'> &
-  { [K in keyof VersionTotals]: number | null } & { ownerName: string | null; physicalBytes: number | null };
+// Raw statements bypass the pool's int8/numeric parsers (drizzle passes its own): counts, sums and
+// times arrive as decimal strings (or null from a left join) and are mapped here.
+const n = (v: string | number | null): number => (v === null ? 0 : Number(v));
+
+type Numeric = string | number | null;
+type SummaryRow = Pick<BucketRow, 'name' | 'region' | 'ownerId' | 'acl' | 'ownership' | 'policy' | 'defaultEncryption'> &
+  { [K in keyof VersionTotals | 'createdAt' | 'physicalBytes']: Numeric } & { ownerName: string | null };
 
 /** The summaries of the buckets `scope` (a condition on buckets `b`) keeps, by name. */
 async function summaries(db: PgDb, scope: SQL): Promise<BucketSummary[]> {
@@ -44,10 +49,10 @@ async function summaries(db: PgDb, scope: SQL): Promise<BucketSummary[]> {
     order by b.name`);
   return result.rows.map((r) =>
     bucketSummaryOf(
-      r,
+      { ...r, createdAt: n(r.createdAt) },
       new Map(r.ownerName === null ? [] : [[r.ownerId, r.ownerName]]),
-      { objects: r.objects ?? 0, logicalBytes: r.logicalBytes ?? 0, versions: r.versions ?? 0, deleteMarkers: r.deleteMarkers ?? 0, versionBytes: r.versionBytes ?? 0 },
-      r.physicalBytes ?? 0,
+      { objects: n(r.objects), logicalBytes: n(r.logicalBytes), versions: n(r.versions), deleteMarkers: n(r.deleteMarkers), versionBytes: n(r.versionBytes) },
+      n(r.physicalBytes),
     ),
   );
 }
@@ -66,10 +71,22 @@ export async function bucketSummary(db: PgDb, name: string): Promise<BucketSumma
 }
 
 export async function storeStats(db: PgDb): Promise<StoreStats> {
-  const result = await db.execute<Omit<StoreStats, 'dedupRatio'>>(sql`
+  const result = await db.execute<Record<keyof Omit<StoreStats, 'dedupRatio'>, Numeric>>(sql`
     select (select count(*) from buckets) as "buckets", v.*, (select count(*) from chunks) as "chunks",
       (select coalesce(sum(size), 0) from chunks) as "physicalBytes", (select count(*) from multipart_uploads) as "multipartUploads",
       (select count(*) from upload_parts) as "multipartParts"
     from (select ${VERSION_SUMS} from objects) v`);
-  return storeStatsOf(result.rows[0]!);
+  const t = result.rows[0]!;
+  return storeStatsOf({
+    buckets: n(t.buckets),
+    objects: n(t.objects),
+    logicalBytes: n(t.logicalBytes),
+    versions: n(t.versions),
+    deleteMarkers: n(t.deleteMarkers),
+    versionBytes: n(t.versionBytes),
+    physicalBytes: n(t.physicalBytes),
+    chunks: n(t.chunks),
+    multipartUploads: n(t.multipartUploads),
+    multipartParts: n(t.multipartParts),
+  });
 }
