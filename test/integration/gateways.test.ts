@@ -4,6 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { randomBytes } from 'node:crypto';
+import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import pino from 'pino';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
@@ -218,5 +220,59 @@ describePg('cairn migrate and the CLI on PostgreSQL', () => {
     } finally {
       await gw.close();
     }
+  });
+});
+
+describePg('read-after-write across gateways', () => {
+  let gw: Gateways;
+  beforeAll(async () => {
+    gw = await startGateways(3);
+  });
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  it('PUT, overwrite and DELETE on A are seen at once by GET, HEAD and LIST on B and C', async () => {
+    const [a, b, c] = gw.urls.map((u) => gw.client(u));
+    const readers = [b!, c!];
+    await a!.send(new CreateBucketCommand({ Bucket: 'raw' }));
+    for (const r of readers) expect((await r.send(new HeadBucketCommand({ Bucket: 'raw' })).then(() => 200, (e: { $metadata?: { httpStatusCode?: number } }) => e.$metadata?.httpStatusCode))).toBe(200);
+    // Small (inline in the row) and larger (chunk files in the shared data dir) bodies.
+    for (const size of [100, 300 * 1024]) {
+      const key = `k-${size}`;
+      for (const round of [1, 2]) {
+        const body = randomBytes(size);
+        const put = await a!.send(new PutObjectCommand({ Bucket: 'raw', Key: key, Body: body }));
+        for (const r of readers) {
+          const got = await r.send(new GetObjectCommand({ Bucket: 'raw', Key: key }));
+          expect(Buffer.from(await got.Body!.transformToByteArray()).equals(body), `round ${round}`).toBe(true);
+          expect(got.ETag).toBe(put.ETag);
+          expect((await r.send(new HeadObjectCommand({ Bucket: 'raw', Key: key }))).ContentLength).toBe(size);
+          const listed = await r.send(new ListObjectsV2Command({ Bucket: 'raw', Prefix: key }));
+          expect(listed.Contents?.map((o) => [o.Key, o.Size, o.ETag])).toEqual([[key, size, put.ETag]]);
+        }
+      }
+      await a!.send(new DeleteObjectCommand({ Bucket: 'raw', Key: key }));
+      for (const r of readers) {
+        await expect(r.send(new GetObjectCommand({ Bucket: 'raw', Key: key }))).rejects.toMatchObject({ name: 'NoSuchKey' });
+        await expect(r.send(new HeadObjectCommand({ Bucket: 'raw', Key: key }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
+        expect((await r.send(new ListObjectsV2Command({ Bucket: 'raw', Prefix: key }))).KeyCount).toBe(0);
+      }
+    }
+  });
+
+  it('through the round-robin proxy, each request on the next gateway', async () => {
+    const s3 = gw.client();
+    const before = [...gw.proxy.counts];
+    const body = randomBytes(70 * 1024);
+    await s3.send(new PutObjectCommand({ Bucket: 'raw', Key: 'via-proxy', Body: body }));
+    for (let i = 0; i < 3; i++) {
+      const got = await s3.send(new GetObjectCommand({ Bucket: 'raw', Key: 'via-proxy' }));
+      expect(Buffer.from(await got.Body!.transformToByteArray()).equals(body)).toBe(true);
+    }
+    // Four requests in turn over three gateways: every one served some.
+    const served = gw.proxy.counts.map((n, i) => n - before[i]!);
+    expect(served.reduce((x, y) => x + y, 0)).toBe(4);
+    expect(served.every((n) => n >= 1)).toBe(true);
   });
 });
