@@ -31,11 +31,13 @@ import type {
 } from './types.js';
 import type { VersionListParams, VersionPage } from '../s3/version-list.js';
 import type { LifecycleStore } from './lifecycle.js';
+import type { ChunkClaims } from './claims.js';
 
 import type { BucketFilter, BucketSummary, ChunkRecord, ObjectQuery, ObjectRecord, ObjectSummary, StoreStats } from '../db/records/index.js';
 
 export type * from './types.js';
 export type * from './lifecycle.js';
+export type { ChunkClaims } from './claims.js';
 export type { BucketFilter, BucketSummary, ChunkRecord, ObjectQuery, ObjectRecord, ObjectSummary, StoreStats };
 
 // The metadata store: everything cairn records about buckets, objects, chunk lists and their
@@ -273,6 +275,8 @@ export interface MetadataStore {
   readonly records: RecordsStore;
   /** The lifecycle worker's reads and the record of its passes. */
   readonly lifecycle: LifecycleStore;
+  /** Claims on chunks and leases shared by every gateway on this metadata (src/store/claims.ts). */
+  readonly claims: ChunkClaims;
   /** Finishes pending commits and closes the engine's connections. */
   close(): Promise<void>;
 }

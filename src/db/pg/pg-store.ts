@@ -9,6 +9,7 @@ import { pgAccountStore } from './accounts.js';
 import { pgMaintenanceStore } from './maintenance.js';
 import { pgRecordsStore } from './records.js';
 import { pgLifecycleStore } from './lifecycle.js';
+import { pgClaims } from './claims.js';
 
 // The PostgreSQL engine of the metadata store (docs/postgresql.md). Stateless by design: it
 // keeps no cache of rows, so every gateway on the same database reads what any of them wrote
@@ -37,6 +38,7 @@ export const PgStore = {
       maintenance: pgMaintenanceStore(db),
       records: pgRecordsStore(db),
       lifecycle: pgLifecycleStore(db),
+      claims: pgClaims(db),
       close: () => pg.close(),
     };
   },
