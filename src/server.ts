@@ -14,6 +14,8 @@ import { HashPool } from './storage/hash-pool.js';
 import { loadServerKeys } from './storage/keyring.js';
 import { MAX_OVERHEAD } from './storage/chunk-cipher.js';
 import { ChunkStore, type ChunkFsOps } from './storage/chunk-store.js';
+import { chunkBackendFor, chunksShared } from './storage/chunk-backends.js';
+import { randomBytes } from 'node:crypto';
 import { ObjectService } from './storage/object-service.js';
 import { MultipartService } from './storage/multipart-service.js';
 import { startBackgroundJobs } from './storage/jobs.js';
@@ -79,7 +81,10 @@ async function openServices(config: Config, log: Logger, dataDir: string, fsOps?
   // most, allocated as first used: the data path's memory is at most 2 x writeBuffers x chunk
   // size, and as before when nothing is encrypted (docs/performance.md).
   const sealBuffers = new BufferPool({ bufferSize: config.chunkSize + MAX_OVERHEAD, buffers: config.writeBuffers, shared: hashPool !== undefined });
-  const store = new ChunkStore({ dataDir, durability: config.durability, fsOps, hashPool, sealBuffers });
+  // Chunks several gateways share (on S3, or beside PostgreSQL metadata) are guarded by claims in the metadata engine.
+  const gatewayId = `gw-${randomBytes(6).toString('hex')}`;
+  const shared = chunksShared(config) || meta.engine !== 'sqlite' ? { claims: meta.claims, gatewayId, freedTtlMs: config.gcGrace } : undefined;
+  const store = new ChunkStore({ backend: chunkBackendFor(config, dataDir, { fsOps, gatewayId }), hashPool, sealBuffers, shared });
   const { sweptTmpFiles } = await store.init();
   if (sweptTmpFiles > 0) log.warn({ sweptTmpFiles }, 'removed temporary chunk files left by an earlier run');
   const pool = new BufferPool({ bufferSize: config.chunkSize, buffers: config.writeBuffers, shared: hashPool !== undefined });
