@@ -4,7 +4,7 @@
 // cycle kill -9 of ONE gateway. Before it restarts, from a surviving gateway: every acknowledged
 // write reads back (bench/crash.ts's model) and an upload the kill interrupted completes there
 // (UploadPart of the parts it lacks, Complete). On its restart: its temp folder is swept and no
-// live gateway's temp file goes. Then, gateways idle: `cairn gc --grace 0 --metadata` (claim TTL
+// live gateway's temp file goes. Then, gateways idle: GC with grace 0 on a gateway (claim TTL
 // and gateway timeout short, so the dead one's claims have lapsed), `cairn verify --metadata`,
 // and in SQL: each chunk's refcount equals its object and part references, no reference without
 // a chunk row, every chunk file has a row and every non-inline row a file.
@@ -43,7 +43,7 @@ export interface GatewaysReport {
   missingChunks: number;
   /** GC runs of the checks that failed. */
   gcFailures: number;
-  /** How the checks ran GC and verify: `cairn gc|verify --metadata`, or a gateway's admin API. */
+  /** How the checks ran verify: `cairn verify --metadata`, or a gateway's admin API (GC: always the admin API). */
   jobsVia?: 'CLI' | 'admin API';
 }
 
@@ -55,7 +55,7 @@ export function formatGatewaysReport(r: GatewaysReport): string[] {
   return [
     `gateways: ${r.gateways} on PostgreSQL; kills per gateway ${r.kills.join('/')} (${r.killsDuringMultipart} between the parts of an upload on the killed gateway)`,
     `interrupted uploads completed through a survivor: ${r.uploadsResumed} (failed: ${r.resumeFailures}); Completes in flight at the kill sent again: ${r.completesRetried.completed} completed, ${r.completesRetried.alreadyDone} already done`,
-    `live gateways' temp files removed: ${r.liveTmpRemoved}; chunk rows without their file: ${r.missingChunks}; GC runs of the checks failed: ${r.gcFailures} (GC and verify through the ${r.jobsVia ?? 'CLI'})`,
+    `live gateways' temp files removed: ${r.liveTmpRemoved}; chunk rows without their file: ${r.missingChunks}; GC runs of the checks failed: ${r.gcFailures} (GC through a gateway's admin API, verify through the ${r.jobsVia ?? 'CLI'})`,
   ];
 }
 
@@ -204,11 +204,14 @@ export async function restartChecked(fleet: Fleet, victim: number, dataDir: stri
   checkSentinels(sentinels, `${fleet.ids[victim]}'s start-up`, fail);
 }
 
-/** The CLI's local commands on the shared setup, or (a build whose CLI lacks --metadata) the same job through a gateway's admin API. */
+/**
+ * GC through a gateway's admin API (the gateway collects in shared mode: claims and the GC lease;
+ * the CLI's local gc does not take them), verify through `cairn verify --metadata` (or the admin
+ * API when the CLI lacks --metadata).
+ */
 async function job(which: 'gc' | 'verify', o: { dataDir: string; url: string; adminUrl: string; report: GatewaysReport }): Promise<{ ok: boolean; json?: unknown; error: string }> {
-  if (o.report.jobsVia !== 'admin API') {
-    const args = which === 'gc' ? ['gc', '--grace', '0'] : ['verify', '--no-quarantine'];
-    const r = await runCli([...args, '--data-dir', o.dataDir, '--metadata', o.url, '--json', '--no-progress']);
+  if (which === 'verify' && o.report.jobsVia !== 'admin API') {
+    const r = await runCli(['verify', '--no-quarantine', '--data-dir', o.dataDir, '--metadata', o.url, '--json', '--no-progress']);
     if (!/unknown option '--metadata'/.test(r.stderr)) {
       o.report.jobsVia = 'CLI';
       try {
@@ -236,14 +239,15 @@ async function job(which: 'gc' | 'verify', o: { dataDir: string; url: string; ad
 async function collect(o: { dataDir: string; url: string; adminUrl: string; report: GatewaysReport }, fail: Fail): Promise<number> {
   for (let attempt = 1; ; attempt++) {
     const r = await job('gc', o);
-    if (r.ok) return (r.json as { orphanChunks: number }).orphanChunks;
+    const busy = r.ok && (r.json as { busy?: boolean }).busy === true;
+    if (r.ok && !busy) return (r.json as { orphanChunks: number }).orphanChunks;
     // The GC lease of a gateway killed mid-run lapses after the claim TTL.
-    if (attempt < 8 && /lease|another|already running|in progress|409/i.test(r.error)) {
+    if (attempt < 8 && (busy || /lease|another|already running|in progress|409/i.test(r.error))) {
       await new Promise((res) => setTimeout(res, CLAIM_TTL_MS / 2));
       continue;
     }
     o.report.gcFailures++;
-    fail('unexpectedErrors', `gc --grace 0 (${o.report.jobsVia}): ${r.error}`);
+    fail('unexpectedErrors', `gc --grace 0 (admin API): ${busy ? 'the GC lease stayed taken' : r.error}`);
     return 0;
   }
 }
@@ -257,11 +261,10 @@ export async function checkShared(o: { fleet: Fleet; dataDir: string; url: strin
   const wait = o.claimsLapseAt - Date.now();
   if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   const adminUrl = o.fleet.servers[o.collector]!.adminUrl;
-  // Through the admin API the collector's own folder is its to sweep (grace 0): no sentinel there.
-  const sentinels = plantSentinels(o.fleet, dataDir, o.report.jobsVia === 'CLI' ? undefined : o.fleet.ids[o.collector]);
+  // The collector's own folder is its to sweep (grace 0): sentinels in the other gateways' only.
+  const sentinels = plantSentinels(o.fleet, dataDir, o.fleet.ids[o.collector]);
   const collected = await collect({ ...o, adminUrl }, fail);
-  checkSentinels(sentinels.filter((f) => o.report.jobsVia === 'CLI' || path.basename(path.dirname(f)) !== o.fleet.ids[o.collector]), 'gc --grace 0', fail);
-  for (const f of sentinels) fs.rmSync(f, { force: true });
+  checkSentinels(sentinels, 'gc --grace 0', fail);
   const tmp = filesUnder(path.join(dataDir, 'tmp'));
   if (tmp.length > 0) fail('tmpFilesLeft', `after gc --grace 0 (gateways idle): tmp/ holds ${tmp.slice(0, 8).join(', ')}`, tmp.length);
   const verify = await job('verify', { ...o, adminUrl });

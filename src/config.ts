@@ -75,6 +75,8 @@ const configFields = z.object({
     gcInterval: durationSchema.pipe(z.number().int().min(0)).default(3_600_000),
     /** Orphan chunk and temp files younger than this are never collected (ms). */
     gcGrace: durationSchema.pipe(z.number().int().min(0)).default(3_600_000),
+    /** Shared chunk storage: how long a chunk claim or the GC lease of a gateway that died outlives it. */
+    gcClaimTtl: durationSchema.pipe(z.number().int().min(1000, 'at least 1s').max(86_400_000, 'at most 1d')).default(600_000),
     /** Lifecycle worker period (ms), from the end of one pass to the start of the next; 0 turns it off. */
     lifecycleInterval: durationSchema.pipe(z.number().int().min(0)).default(3_600_000),
     /** Seconds in a lifecycle "day" (rules' Days): a testing aid; 86400 in production. */
@@ -200,6 +202,7 @@ export const ENV_NAMES: Record<keyof ConfigInput, string> = {
   adminToken: 'CAIRN_ADMIN_TOKEN',
   gcInterval: 'CAIRN_GC_INTERVAL',
   gcGrace: 'CAIRN_GC_GRACE',
+  gcClaimTtl: 'CAIRN_GC_CLAIM_TTL',
   scrubInterval: 'CAIRN_SCRUB_INTERVAL',
   lifecycleInterval: 'CAIRN_LIFECYCLE_INTERVAL',
   lifecycleDaySeconds: 'CAIRN_LIFECYCLE_DAY_SECONDS',

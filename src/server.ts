@@ -16,6 +16,7 @@ import { loadServerKeys } from './storage/keyring.js';
 import { MAX_OVERHEAD } from './storage/chunk-cipher.js';
 import { ChunkStore, type ChunkFsOps } from './storage/chunk-store.js';
 import { SINGLE_NODE_TMP_ID } from './storage/tmp-folders.js';
+import { chunkBackendFor, chunksShared } from './storage/chunk-backends.js';
 import { ObjectService } from './storage/object-service.js';
 import { MultipartService } from './storage/multipart-service.js';
 import { startBackgroundJobs } from './storage/jobs.js';
@@ -92,7 +93,9 @@ async function openServices(config: Config, log: Logger, dataDir: string, gatewa
   const sealBuffers = new BufferPool({ bufferSize: config.chunkSize + MAX_OVERHEAD, buffers: config.writeBuffers, shared: hashPool !== undefined });
   // The gateway's own temp folder: a restart under the same id sweeps what its killed run left.
   const tmpId = config.metadata === undefined ? (config.gatewayId ?? SINGLE_NODE_TMP_ID) : gatewayId;
-  const store = new ChunkStore({ dataDir, durability: config.durability, fsOps, hashPool, sealBuffers, gatewayId: tmpId });
+  // Chunks several gateways share (on S3, or beside PostgreSQL metadata) are guarded by claims in the metadata engine.
+  const shared = chunksShared(config) || meta.engine !== 'sqlite' ? { claims: meta.claims, gatewayId, freedTtlMs: config.gcGrace, claimTtlMs: config.gcClaimTtl } : undefined;
+  const store = new ChunkStore({ backend: chunkBackendFor(config, dataDir, { fsOps, gatewayId: tmpId }), hashPool, sealBuffers, shared });
   const { sweptTmpFiles } = await store.init();
   if (sweptTmpFiles > 0) log.warn({ sweptTmpFiles }, 'removed temporary chunk files left by an earlier run');
   const pool = new BufferPool({ bufferSize: config.chunkSize, buffers: config.writeBuffers, shared: hashPool !== undefined });
@@ -164,6 +167,8 @@ export async function startServer(config: Config, opts: { log?: Logger; /** Test
     {
       gcIntervalMs: config.gcInterval,
       gcGraceMs: config.gcGrace,
+      // Shared storage: claims must be renewed well within their ttl, or a long upload's chunks lapse.
+      ...(store.shared ? { touchIntervalMs: Math.max(250, Math.min(60_000, Math.floor(config.gcClaimTtl / 4), Math.floor(config.gcGrace / 4) || 60_000)) } : {}),
       scrubIntervalMs: config.scrubInterval,
       multipartExpiryMs: config.multipartExpiry,
       log,

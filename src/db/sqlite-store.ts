@@ -14,6 +14,7 @@ import { sqliteRecords } from './records/sqlite-records.js';
 import { AggregateWorkers } from './records/aggregates.js';
 import { LifecycleRepository, lifecycleStore } from './lifecycle-repository.js';
 import { sqliteGateways, sqliteSettings } from './settings-repository.js';
+import { sqliteClaims } from './claims-repository.js';
 
 // The SQLite engine of the metadata store. better-sqlite3 is synchronous: each method runs its
 // statements at once and returns a settled promise, so no I/O callback runs between a read and
@@ -91,6 +92,7 @@ function assemble(opened: OpenedDb, repo: Repository, aggregates: AggregateWorke
     lifecycle: lifecycleStore(new LifecycleRepository(opened.db, (fn) => repo.read(fn))),
     settings: sqliteSettings(opened.db),
     gateways: sqliteGateways(opened.db),
+    claims: sqliteClaims(opened.db),
     close: async () => {
       await aggregates.close();
       await finishCommits();

@@ -15,6 +15,7 @@ import type { BufferPool } from './pool.js';
 import { sealedSize, type ChunkHeader, type OpenKeys, type SealSpec } from './chunk-cipher.js';
 import { readSealed, sealedHeader } from './chunk-sealed.js';
 import { LocalDiskBackend, type ChunkFsOps } from './local-disk.js';
+import { SharedChunks, type SharedChunksOptions } from './shared-chunks.js';
 
 export type { Durability } from './backend.js';
 export { ASIDE_RE, defaultFsOps, type ChunkFsOps } from './local-disk.js';
@@ -39,9 +40,14 @@ export function verifiedInline(ref: ChunkRef): Buffer {
 }
 
 /** Buffers sealed chunks are written into (one per chunk in flight): see sealBuffers below. */
-type SealOptions = { sealBuffers?: BufferPool };
+/**
+ * `shared`: several gateways use this chunk storage (chunks on S3, or metadata on PostgreSQL):
+ * claims in the metadata engine guard chunks in use, and freed chunks are left to the collector
+ * (shared-chunks.ts). Without it (one process on SQLite) removals happen inline as before.
+ */
+type SealOptions = { sealBuffers?: BufferPool; shared?: SharedChunksOptions };
 export type ChunkStoreOptions =
-  | ({ dataDir: string; durability: Durability; fsOps?: Partial<ChunkFsOps>; hashPool?: HashPool; /** Names the temp folder tmp/<gatewayId>/ (default: random per process). */ gatewayId?: string } & SealOptions)
+  | ({ dataDir: string; durability: Durability; fsOps?: Partial<ChunkFsOps>; hashPool?: HashPool; /** Names this gateway's temp folder (default: random). */ gatewayId?: string } & SealOptions)
   | ({ backend: ChunkBackend; hashPool?: HashPool } & SealOptions);
 
 export class ChunkStore {
@@ -60,9 +66,12 @@ export class ChunkStore {
    * never waits for more than one of these). Without it (CLI, tests) each seal allocates.
    */
   readonly sealBuffers?: BufferPool;
+  /** Set in shared mode (see ChunkStoreOptions). */
+  readonly shared?: SharedChunks;
 
   constructor(opts: ChunkStoreOptions) {
     this.hashPool = opts.hashPool;
+    if (opts.shared) this.shared = new SharedChunks(opts.shared);
     this.sealBuffers = opts.sealBuffers;
     this.backend = 'backend' in opts ? opts.backend : new LocalDiskBackend(opts);
     this.durability = this.backend.durability;
@@ -133,6 +142,8 @@ export class ChunkStore {
     // Pin before looking: from here on no removeIfUnpinned can start for this hash.
     this.pin(hash);
     try {
+      // Shared: our claim is written before we look, so no other gateway's collector takes it.
+      if (this.shared) await this.shared.use(hash);
       for (;;) {
         const busy = this.deleting.get(hash) ?? this.writing.get(hash);
         if (busy) {
@@ -163,8 +174,10 @@ export class ChunkStore {
   unpin(hash: string): void {
     const n = this.pins.get(hash);
     if (!n) throw new Error(`unpin of a chunk that is not pinned: ${hash}`);
-    if (n === 1) this.pins.delete(hash);
-    else this.pins.set(hash, n - 1);
+    if (n === 1) {
+      this.pins.delete(hash);
+      this.shared?.unused(hash);
+    } else this.pins.set(hash, n - 1);
   }
 
   isPinned(hash: string): boolean {
@@ -182,6 +195,13 @@ export class ChunkStore {
    */
   async touchPinned(): Promise<number> {
     let n = 0;
+    if (this.backend instanceof LocalDiskBackend) await this.backend.heartbeat().catch(() => undefined);
+    // Shared: the claims are what other gateways' collectors look at (and an S3 touch is a copy).
+    if (this.shared) {
+      n = await this.shared.renew();
+      if (!(this.backend instanceof LocalDiskBackend)) return n;
+      n = 0;
+    }
     for (const hash of [...this.pins.keys()]) {
       if (await this.backend.touch(hash).catch(() => false)) n++;
     }
@@ -282,6 +302,8 @@ export class ChunkStore {
     const inProgress = this.deleting.get(hash);
     if (inProgress) return inProgress;
     if (this.pins.has(hash)) return Promise.resolve(false);
+    // Shared: another gateway may be streaming it; claimed as freed, the collector takes it after the grace period.
+    if (this.shared) return this.shared.freed([hash]).then(() => false);
     const p = this.backend.delete(hash).finally(() => this.deleting.delete(hash));
     this.deleting.set(hash, p);
     return p;
@@ -303,7 +325,8 @@ export class ChunkStore {
   async collectOrphan(hash: string, opts: { graceMs: number; isReferenced: (hash: string) => Promise<boolean> }): Promise<{ removed: boolean; size: number }> {
     if (this.deleting.has(hash) || this.pins.has(hash) || (await opts.isReferenced(hash))) return { removed: false, size: 0 };
     if (this.deleting.has(hash) || this.pins.has(hash)) return { removed: false, size: 0 };
-    const p = this.backend.deleteIfStale(hash, { graceMs: opts.graceMs, stillOrphan: async () => !(await opts.isReferenced(hash)) });
+    const remove = () => this.backend.deleteIfStale(hash, { graceMs: opts.graceMs, stillOrphan: async () => !(await opts.isReferenced(hash)) });
+    const p = this.shared ? this.shared.removing(hash, remove, { removed: false, size: 0 }) : remove();
     this.register(hash, p.then((r) => r.removed));
     return p;
   }

@@ -22,6 +22,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { MetadataStore } from '../store/metadata-store.js';
 import { ASIDE_RE, type ChunkStore } from './chunk-store.js';
+import { LocalDiskBackend } from './local-disk.js';
 
 export interface GcResult {
   dryRun: boolean;
@@ -38,6 +39,8 @@ export interface GcResult {
   /** orphanBytes + tmpBytes (dry run: what a real run would free now). */
   freedBytes: number;
   durationMs: number;
+  /** Shared chunk storage: another gateway's collector held the 'gc' lease, so this run did nothing. */
+  busy?: boolean;
 }
 
 export interface GcDeps {
@@ -61,23 +64,35 @@ const SHARD_RE = /^[0-9a-f]{2}$/;
 /** A file a GC moved aside is put back if it is still there this long after (that GC died). */
 const ASIDE_STALE_MS = 10 * 60_000;
 
+/**
+ * One GC run. With shared chunk storage (store.shared) only one collector runs at a time across
+ * gateways (lease 'gc', renewed as it goes), and expired claims are cleared first.
+ */
 export async function runGc(deps: GcDeps, opts: GcOptions): Promise<GcResult> {
+  const shared = deps.store.shared;
+  if (!shared || opts.dryRun) return runGcAlone(deps, opts);
+  const holder = `${shared.gatewayId}/gc`;
+  if (!(await shared.claims.tryAcquire('gc', holder, shared.claimTtlMs))) return { ...emptyResult(false), busy: true };
+  const renew = setInterval(() => void shared.claims.renew('gc', holder, shared.claimTtlMs).catch(() => undefined), Math.max(1000, shared.claimTtlMs / 4));
+  try {
+    await shared.claims.expire();
+    return await runGcAlone(deps, opts);
+  } finally {
+    clearInterval(renew);
+    await shared.claims.releaseLease('gc', holder).catch(() => undefined);
+  }
+}
+
+function emptyResult(dryRun: boolean): GcResult {
+  return { dryRun, orphanChunks: 0, orphanBytes: 0, youngOrphans: 0, expiredUploads: 0, tmpFiles: 0, tmpBytes: 0, chunkRowsRepaired: 0, freedBytes: 0, durationMs: 0 };
+}
+
+async function runGcAlone(deps: GcDeps, opts: GcOptions): Promise<GcResult> {
   const started = Date.now();
   const dryRun = opts.dryRun ?? false;
   const maint = deps.meta.maintenance;
   const mp = deps.meta.multipart;
-  const result: GcResult = {
-    dryRun,
-    orphanChunks: 0,
-    orphanBytes: 0,
-    youngOrphans: 0,
-    expiredUploads: 0,
-    tmpFiles: 0,
-    tmpBytes: 0,
-    chunkRowsRepaired: 0,
-    freedBytes: 0,
-    durationMs: 0,
-  };
+  const result = emptyResult(dryRun);
 
   // Rows first, files last: rows dropped here leave files the orphan pass of this run can take.
   const repaired = await maint.repairRefcounts({ dryRun });
@@ -97,7 +112,8 @@ export async function runGc(deps: GcDeps, opts: GcOptions): Promise<GcResult> {
   }
 
   await sweepTmp(deps.store, opts.graceMs, dryRun, result);
-  await collectOrphans(deps, opts, dryRun, result);
+  if (deps.store.backend instanceof LocalDiskBackend) await collectOrphans(deps, opts, dryRun, result);
+  else await collectListed(deps, opts, dryRun, result);
 
   result.freedBytes = result.orphanBytes + result.tmpBytes;
   result.durationMs = Date.now() - started;
@@ -167,6 +183,40 @@ async function collectOrphans(deps: GcDeps, opts: GcOptions, dryRun: boolean, re
     }
     opts.onProgress?.(i + 1, leaves.length);
   }
+}
+
+/** Orphans of a backend without a local folder (S3): its list(), checked against rows in batches. */
+async function collectListed(deps: GcDeps, opts: GcOptions, dryRun: boolean, result: GcResult): Promise<void> {
+  const { store, meta } = deps;
+  const isReferenced = (hash: string) => meta.objects.isChunkReferenced(hash);
+  const batch: string[] = [];
+  const flush = async () => {
+    const known = await meta.maintenance.knownChunks(batch);
+    for (const hash of batch) {
+      opts.signal?.throwIfAborted();
+      if (known.has(hash) || store.isPinned(hash)) continue;
+      const st = await store.backend.stat(hash);
+      if (!st) continue;
+      if (st.mtimeMs > Date.now() - opts.graceMs) {
+        result.youngOrphans++;
+      } else if (dryRun) {
+        result.orphanChunks++;
+        result.orphanBytes += st.size;
+      } else {
+        const r = await store.collectOrphan(hash, { graceMs: opts.graceMs, isReferenced });
+        if (r.removed) {
+          result.orphanChunks++;
+          result.orphanBytes += r.size;
+        }
+      }
+    }
+    batch.length = 0;
+  };
+  for await (const hash of store.backend.list()) {
+    batch.push(hash);
+    if (batch.length >= 500) await flush();
+  }
+  await flush();
 }
 
 async function readdirOrEmpty(dir: string): Promise<string[]> {

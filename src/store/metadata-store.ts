@@ -32,11 +32,13 @@ import type {
 } from './types.js';
 import type { VersionListParams, VersionPage } from '../s3/version-list.js';
 import type { LifecycleStore } from './lifecycle.js';
+import type { ChunkClaims } from './claims.js';
 
 import type { BucketFilter, BucketSummary, ChunkRecord, ObjectQuery, ObjectRecord, ObjectSummary, StoreStats } from '../db/records/index.js';
 
 export type * from './types.js';
 export type * from './lifecycle.js';
+export type { ChunkClaims } from './claims.js';
 export type { BucketFilter, BucketSummary, ChunkRecord, ObjectQuery, ObjectRecord, ObjectSummary, StoreStats };
 
 // The metadata store: everything cairn records about buckets, objects, chunk lists and their
@@ -295,6 +297,8 @@ export interface MetadataStore {
   readonly lifecycle: LifecycleStore;
   readonly settings: SettingsStore;
   readonly gateways: GatewayStore;
+  /** Claims on chunks and leases shared by every gateway on this metadata (src/store/claims.ts). */
+  readonly claims: ChunkClaims;
   /** Finishes pending commits and closes the engine's connections. */
   close(): Promise<void>;
 }

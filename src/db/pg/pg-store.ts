@@ -10,6 +10,7 @@ import { pgMaintenanceStore } from './maintenance.js';
 import { pgRecordsStore } from './records.js';
 import { pgLifecycleStore } from './lifecycle.js';
 import { pgGateways, pgSettings } from './settings.js';
+import { pgClaims } from './claims.js';
 
 // The PostgreSQL engine of the metadata store (docs/postgresql.md). Stateless by design: it
 // keeps no cache of rows, so every gateway on the same database reads what any of them wrote
@@ -40,6 +41,7 @@ export const PgStore = {
       lifecycle: pgLifecycleStore(db),
       settings: pgSettings(db),
       gateways: pgGateways(db),
+      claims: pgClaims(db),
       close: () => pg.close(),
     };
   },
