@@ -10,8 +10,9 @@ import { register as presign } from './presign.js';
 import { register as verify } from './verify.js';
 import { register as gc } from './gc.js';
 import { register as lifecycle } from './lifecycle.js';
+import { register as migrateMetadata } from './migrate-metadata.js';
 
-/** The record and maintenance commands (ls, find, inspect, stats, bucket, keys, accounts, presign, verify, gc, lifecycle). */
+/** The record and maintenance commands (ls, find, inspect, stats, bucket, keys, accounts, presign, verify, gc, lifecycle, migrate-metadata). */
 export function registerCommands(program: Command): void {
-  for (const register of [ls, find, inspect, stats, bucket, keys, accounts, presign, verify, gc, lifecycle]) register(program);
+  for (const register of [ls, find, inspect, stats, bucket, keys, accounts, presign, verify, gc, lifecycle, migrateMetadata]) register(program);
 }
