@@ -45,7 +45,7 @@ export function migrateReport(r: ImportResult, verifyOnly: boolean): string {
   if (Object.keys(r.replaced).length > 0) s += `Replaced (--force): ${Object.entries(r.replaced).map(([t, n]) => `${t} ${n}`).join(', ')}\n`;
   if (Object.keys(r.sequences).length > 0) s += `Ids continue at: ${Object.entries(r.sequences).map(([t, n]) => `${t} ${n}`).join(', ')}\n`;
   const bad = r.tables.filter((t) => !t.verify.ok);
-  s += `\n${verifyOnly ? '' : `Copied in ${humanDuration(r.copyMs)}, `}verified in ${humanDuration(r.verifyMs)}: `;
+  s += `\n${verifyOnly ? '' : `Copied in ${humanDuration(r.copyMs)} (indexes built in ${humanDuration(r.indexMs)}), `}verified in ${humanDuration(r.verifyMs)}: `;
   s += bad.length === 0 ? `all ${r.tables.length} tables match (row counts and checksums of every column).\n` : `${bad.length} table(s) differ: ${bad.map((t) => t.table).join(', ')}.\n`;
   if (bad.length === 0 && !verifyOnly) {
     s +=
@@ -116,6 +116,11 @@ export function register(program: Command): void {
             verifyOnly: flags.verifyOnly === true,
             ...(batchRows ? { batchRows } : {}),
             onProgress: (phase, t, d, n) => bars.update(phase, t, d, n),
+            onPhase: (phase) => {
+              if (phase !== 'indexes') return;
+              bars.stop();
+              if (flags.progress) note('migrate-metadata: building the indexes');
+            },
           });
         } catch (err) {
           if (err instanceof ImportRefusal) throw new CliError(err.message, EXIT_FAILED);

@@ -100,6 +100,11 @@ describePg('cairn migrate-metadata (SQLite data dir -> PostgreSQL)', () => {
     expect(inline!.data.toString()).toBe('inline object');
     const [upload] = await sql<{ key: string }>(db.url, `select key from multipart_uploads where id = $1`, [fixture.openUploadId]);
     expect(upload!.key).toBe('mp/open');
+    // The indexes dropped for the load are back, as the migrations make them.
+    const indexes = `select indexname, indexdef from pg_indexes where schemaname = 'public' order by indexname`;
+    const reference = await freshPgDatabase('ref', { migrated: true });
+    dbs.push(reference);
+    expect(await sql(db.url, indexes)).toEqual(await sql(reference.url, indexes));
     // New rows get ids past every copied one.
     const [next] = await sql<{ max: string; nextval: string }>(db.url, `select (select max(id) from objects) as max, nextval(pg_get_serial_sequence('objects', 'id')) as nextval`);
     expect(Number(next!.nextval)).toBeGreaterThan(Number(next!.max));

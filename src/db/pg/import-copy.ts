@@ -17,6 +17,8 @@ export interface CopyOptions {
   batchBytes: number;
   /** Called after each batch and at each table's end. */
   onProgress?: (table: string, done: number, total: number) => void;
+  /** Called before the secondary indexes are built again (how many). */
+  onIndexes?: (count: number) => void;
 }
 
 export interface CopiedTable {
@@ -31,6 +33,9 @@ export interface CopyResult {
   sequences: Record<string, number>;
   /** Rows the target held before (with `force`: what was removed), by table; empty if none. */
   replaced: Record<string, number>;
+  /** Secondary indexes built again after the load, and how long that took. */
+  indexes: number;
+  indexMs: number;
 }
 
 /** Rows in each table of the target that has any. */
@@ -50,18 +55,45 @@ function columnArrays(plan: TablePlan, rows: unknown[][]): unknown[][] {
   return arrays;
 }
 
+/**
+ * The insert of one batch: `unnest` of one array per column (one parameter per column, any
+ * batch size), or for a table with bytes (inline chunk data) multi-row VALUES, whose Buffer
+ * parameters node-postgres sends as binary instead of hex inside an array literal.
+ */
+function insertFor(plan: TablePlan): { rowsPerStatement: number; statement(rows: unknown[][]): { text: string; values: unknown[] } } {
+  const cols = plan.columns.map((c) => quote(c.name)).join(', ');
+  const head = `insert into ${quote(plan.name)} (${cols}) `;
+  if (!plan.columns.some((c) => c.kind === 'bytes')) {
+    const text = `${head}select * from unnest(${plan.columns.map((c, i) => `$${i + 1}::${ARRAY_TYPES[c.kind]}`).join(', ')})`;
+    return { rowsPerStatement: Infinity, statement: (rows) => ({ text, values: columnArrays(plan, rows) }) };
+  }
+  const n = plan.columns.length;
+  return {
+    // PostgreSQL takes at most 65535 parameters in one statement.
+    rowsPerStatement: Math.floor(65_535 / n),
+    statement(rows) {
+      const values: unknown[] = [];
+      const tuples: string[] = [];
+      for (const row of rows) {
+        tuples.push(`(${plan.columns.map((c, i) => `$${values.length + i + 1}::${ARRAY_TYPES[c.kind].slice(0, -2)}`).join(', ')})`);
+        for (let c = 0; c < n; c++) values.push(convertValue(plan.name, plan.columns[c]!, row[c]));
+      }
+      return { text: `${head}values ${tuples.join(', ')}`, values };
+    },
+  };
+}
+
 async function copyTable(client: pg.PoolClient, source: SqliteSource, plan: TablePlan, total: number, opts: CopyOptions): Promise<CopiedTable> {
   const started = Date.now();
-  const cols = plan.columns.map((c) => quote(c.name)).join(', ');
-  const text = `insert into ${quote(plan.name)} (${cols}) select * from unnest(${plan.columns.map((c, i) => `$${i + 1}::${ARRAY_TYPES[c.kind]}`).join(', ')})`;
+  const insert = insertFor(plan);
   let done = 0;
   let pending: Promise<unknown> | undefined;
   opts.onProgress?.(plan.name, 0, total);
   // While PostgreSQL inserts one batch, the next is read and converted.
-  for (const rows of source.batches(plan, opts.batchRows, opts.batchBytes)) {
-    const values = columnArrays(plan, rows);
+  for (const rows of source.batches(plan, Math.min(opts.batchRows, insert.rowsPerStatement), opts.batchBytes)) {
+    const statement = insert.statement(rows);
     if (pending) await pending;
-    pending = client.query({ text, values });
+    pending = client.query(statement);
     pending.catch(() => undefined);
     done += rows.length;
     opts.onProgress?.(plan.name, done - rows.length, Math.max(total, done));
@@ -69,6 +101,25 @@ async function copyTable(client: pg.PoolClient, source: SqliteSource, plan: Tabl
   if (pending) await pending;
   opts.onProgress?.(plan.name, done, Math.max(total, done));
   return { table: plan.name, rows: done, ms: Date.now() - started };
+}
+
+/**
+ * Drops the copied tables' secondary indexes (not those behind a primary key or unique
+ * constraint, which foreign keys and the copy's own checks need) and returns their
+ * definitions: building an index once over the loaded rows is several times cheaper than
+ * updating ten of them row by row. Re-created, exactly as the migrations made them, before
+ * the commit; a duplicate a unique index refuses then fails the whole move.
+ */
+async function dropSecondaryIndexes(client: pg.PoolClient, plans: TablePlan[]): Promise<string[]> {
+  const r = await client.query(
+    `select i.indexname, i.indexdef from pg_indexes i
+      where i.schemaname = current_schema() and i.tablename = any($1)
+        and not exists (select 1 from pg_constraint c where c.conname = i.indexname)
+      order by i.indexname`,
+    [plans.map((p) => p.name)],
+  );
+  for (const row of r.rows as Array<{ indexname: string }>) await client.query(`drop index ${quote(row.indexname)}`);
+  return (r.rows as Array<{ indexdef: string }>).map((row) => row.indexdef);
 }
 
 /** Sets each bigserial sequence past the highest id SQLite ever handed out (AUTOINCREMENT never reuses one). */
@@ -111,11 +162,17 @@ export async function copyAll(pool: pg.Pool, source: SqliteSource, plans: TableP
         }
         await client.query(`truncate table ${plans.map((p) => quote(p.name)).join(', ')} restart identity`);
       }
+      await client.query(`set local maintenance_work_mem = '256MB'`);
+      const indexes = await dropSecondaryIndexes(client, plans);
       const tables: CopiedTable[] = [];
       for (const p of plans) tables.push(await copyTable(client, source, p, counts[p.name] ?? 0, opts));
+      opts.onIndexes?.(indexes.length);
+      const indexStart = Date.now();
+      for (const def of indexes) await client.query(def);
+      const indexMs = Date.now() - indexStart;
       const sequences = await continueSequences(client, source, plans);
       await client.query('commit');
-      return { tables, sequences, replaced: before };
+      return { tables, sequences, replaced: before, indexes: indexes.length, indexMs };
     } catch (err) {
       await client.query('rollback').catch(() => undefined);
       throw err;
