@@ -11,7 +11,7 @@ program
 
 program
   .command('serve')
-  .description('Start the S3 gateway (SQLite + a data folder; no other service needed)')
+  .description('Start the S3 gateway (SQLite + a data folder by default, no other service needed; PostgreSQL with --metadata)')
   .addOption(new Option('-p, --port <port>', 'port to listen on [env CAIRN_PORT, default 9000]'))
   .addOption(new Option('--host <host>', 'address to bind [env CAIRN_HOST, default 0.0.0.0]'))
   .addOption(new Option('-d, --data-dir <dir>', 'where cairn.db and chunk files live [env CAIRN_DATA_DIR, default ./data]'))
@@ -38,12 +38,18 @@ program
   .addOption(new Option('--tls-key <file>', 'PEM private key of --tls-cert [env CAIRN_TLS_KEY]'))
   .addOption(new Option('--admin-tls-cert <file>', 'PEM certificate of the admin API and console [env CAIRN_ADMIN_TLS_CERT, default --tls-cert]'))
   .addOption(new Option('--admin-tls-key <file>', 'PEM private key of --admin-tls-cert [env CAIRN_ADMIN_TLS_KEY, default --tls-key]'))
+  .addOption(new Option('--metadata <url>', 'metadata engine: a postgres:// URL (several gateways on one database); default the SQLite file in the data dir [env CAIRN_METADATA_URL]'))
+  .addOption(new Option('--metadata-pool <n>', 'PostgreSQL connections of this gateway [env CAIRN_METADATA_POOL, default 10]'))
+  .addOption(new Option('--gateway-id <id>', "this gateway's name in the registry (/v1/stats, console) [env CAIRN_GATEWAY_ID, default: random per start]"))
+  .addOption(new Option('--gateway-timeout <duration>', 'a gateway whose heartbeat is older is shown dead [env CAIRN_GATEWAY_TIMEOUT, default 30s]'))
   .addOption(new Option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent [env CAIRN_LOG_LEVEL, default info]'))
   .addHelpText(
     'after',
     '\nRoot credentials come from CAIRN_ACCESS_KEY_ID and CAIRN_SECRET_ACCESS_KEY; when unset, a pair is\n' +
       'generated on first start, kept in <data-dir>/credentials.json and printed once. The admin API token\n' +
-      'comes from CAIRN_ADMIN_TOKEN, or is generated the same way (kept in <data-dir>/admin-token).',
+      'comes from CAIRN_ADMIN_TOKEN, or is generated the same way (kept in <data-dir>/admin-token).\n' +
+      'With --metadata postgres://..., both are kept in the database instead (the token as its hash), so every\n' +
+      'gateway on it shares them; the data dir then holds chunk files only (docs/postgresql.md).',
   )
   .action(async (flags: Record<string, unknown>) => {
     let config;
@@ -64,19 +70,20 @@ program
     });
     try {
       const running = await startServer(config, { log });
+      const keptIn = (file: string) => (running.engine === 'sqlite' ? `${running.dataDir}/${file}` : 'the metadata database');
       if (running.credentials.generated) {
         process.stdout.write(
-          `\nGenerated root credentials (kept in ${running.dataDir}/credentials.json; shown once):\n` +
+          `\nGenerated root credentials (kept in ${keptIn('credentials.json')}; shown once):\n` +
             `  AWS_ACCESS_KEY_ID=${running.credentials.accessKeyId}\n  AWS_SECRET_ACCESS_KEY=${running.credentials.secretAccessKey}\n\n`,
         );
       }
       if (running.adminTokenGenerated) {
         process.stdout.write(
-          `Generated admin API token (kept in ${running.dataDir}/admin-token; shown once):\n` +
+          `Generated admin API token (${running.engine === 'sqlite' ? `kept in ${keptIn('admin-token')}` : 'its hash kept in the metadata database'}; shown once):\n` +
             `  CAIRN_ADMIN_TOKEN=${running.adminToken}\n  admin API: ${running.adminUrl}\n\n`,
         );
       }
-      log.info({ endpoint: running.url, admin: running.adminUrl, dataDir: running.dataDir, region: config.region, durability: config.durability }, `cairn ready on ${running.url}, data in ${running.dataDir}`);
+      log.info({ endpoint: running.url, admin: running.adminUrl, dataDir: running.dataDir, region: config.region, durability: config.durability, engine: running.engine, gateway: running.gatewayId }, `cairn ready on ${running.url}, data in ${running.dataDir}`);
       const stop = (signal: string) => {
         log.info({ signal }, 'shutting down');
         running.close().then(() => process.exit(0), () => process.exit(1));

@@ -102,7 +102,38 @@ const configFields = z.object({
     /** The admin listener's and console's pair; when unset, the S3 listener's. */
     adminTlsCert: z.string().min(1).optional(),
     adminTlsKey: z.string().min(1).optional(),
+    /** The metadata engine: a postgres:// URL; unset, the SQLite file in the data dir. */
+    metadata: z.string().min(1).refine(isPostgresUrl, 'a postgres:// or postgresql:// URL (unset: the SQLite file in the data dir)').optional(),
+    /** PostgreSQL connections of this gateway's pool (docs/postgresql.md). */
+    metadataPool: intSchema.min(1).max(1000).default(10),
+    /** This gateway's name in the registry; default: a random one per start. */
+    gatewayId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, '1-64 letters, digits, . _ -').optional(),
+    /** A gateway whose last heartbeat is older than this is dead (ms); heartbeats come 4 times as often. */
+    gatewayTimeout: durationSchema.pipe(z.number().int().min(2000, 'at least 2s').max(3_600_000, 'at most 1h')).default(30_000),
 });
+
+/** True for a URL the PostgreSQL engine opens. */
+export function isPostgresUrl(value: string): boolean {
+  try {
+    const u = new URL(value);
+    return (u.protocol === 'postgres:' || u.protocol === 'postgresql:') && (u.hostname !== '' || u.searchParams.has('host'));
+  } catch {
+    return false;
+  }
+}
+
+/** A metadata URL fit for messages and logs: its password replaced by ***. */
+export function redactUrl(value: string): string {
+  try {
+    const u = new URL(value);
+    if (u.password) u.password = '***';
+    for (const name of ['password', 'sslpassword']) if (u.searchParams.has(name)) u.searchParams.set(name, '***');
+    return u.toString();
+  } catch {
+    // Not a URL: it may still hold a password (user:pass@...), so nothing of it is shown.
+    return '(not a URL)';
+  }
+}
 
 const keysTogether = {
   check: (c: { accessKeyId?: string; secretAccessKey?: string }) => (c.accessKeyId === undefined) === (c.secretAccessKey === undefined),
@@ -164,6 +195,10 @@ export const ENV_NAMES: Record<keyof ConfigInput, string> = {
   tlsKey: 'CAIRN_TLS_KEY',
   adminTlsCert: 'CAIRN_ADMIN_TLS_CERT',
   adminTlsKey: 'CAIRN_ADMIN_TLS_KEY',
+  metadata: 'CAIRN_METADATA_URL',
+  metadataPool: 'CAIRN_METADATA_POOL',
+  gatewayId: 'CAIRN_GATEWAY_ID',
+  gatewayTimeout: 'CAIRN_GATEWAY_TIMEOUT',
 };
 
 export class ConfigError extends Error {}
@@ -212,7 +247,7 @@ function parseSettings(
       const key = issue.path[0] as keyof ConfigInput | undefined;
       const name = key ? `${ENV_NAMES[key]} (${flagNames[key] ?? `--${kebab(key)}`})` : 'config';
       const given = key ? merged[key] : undefined;
-      return `  ${name}: ${issue.message}${given !== undefined && key !== 'secretAccessKey' ? ` (got "${String(given)}")` : ''}`;
+      return `  ${name}: ${issue.message}${given !== undefined && key !== 'secretAccessKey' ? ` (got "${key === 'metadata' ? redactUrl(String(given)) : String(given)}")` : ''}`;
     });
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }

@@ -8,7 +8,8 @@ import { adminTlsFiles, readTlsFiles, reloadTls, s3TlsFiles, type Reloadable, ty
 import type { Config } from './config.js';
 import type { OpenedDb } from './db/client.js';
 import type { Repository } from './db/repository.js';
-import { SqliteStore } from './db/sqlite-store.js';
+import type { SqliteStore } from './db/sqlite-store.js';
+import type { MetadataStore } from './store/metadata-store.js';
 import { BufferPool } from './storage/pool.js';
 import { HashPool } from './storage/hash-pool.js';
 import { loadServerKeys } from './storage/keyring.js';
@@ -21,7 +22,7 @@ import { LifecycleBusyError, runLifecycle, type LifecycleDeps, type LifecycleOpt
 import { runGc } from './storage/gc.js';
 import { runScrub } from './storage/scrub.js';
 import { KeysRepository } from './db/keys-repository.js';
-import { loadRootCredentials, type RootCredentials } from './auth/credentials.js';
+import type { RootCredentials } from './auth/credentials.js';
 import { BucketService } from './services/buckets.js';
 import { Principals } from './services/principals.js';
 import { AccountService } from './services/accounts.js';
@@ -29,8 +30,9 @@ import { TaggingService } from './services/tagging.js';
 import { AccessControlService } from './services/access-control.js';
 import { KeyService } from './services/keys.js';
 import { Metrics } from './admin/metrics.js';
-import { loadAdminToken } from './admin/token.js';
 import { startAdminServer } from './admin/server.js';
+import { openMetadata } from './gateway/metadata.js';
+import { countGateways, listGateways, newGatewayId, registerGateway } from './gateway/registry.js';
 
 export interface RunningServer {
   url: string;
@@ -40,16 +42,22 @@ export interface RunningServer {
   credentials: RootCredentials;
   pool: BufferPool;
   store: ChunkStore;
-  /** The metadata store (SQLite). */
-  meta: SqliteStore;
-  /** The SQLite engine's internals, for tests and tools that inspect the file's rows. */
-  repo: Repository;
-  keys: KeysRepository;
-  db: OpenedDb;
+  /** The metadata store: SQLite, or PostgreSQL with --metadata postgres://... */
+  meta: MetadataStore;
+  /** The SQLite engine and its internals (tests and tools inspect the file's rows); absent on PostgreSQL. */
+  sqlite?: SqliteInternals;
+  /** This gateway's id in the registry (--gateway-id, else random per start). */
+  gatewayId: string;
   dataDir: string;
   /** The admin API (records, stats, /metrics, /health) and its bearer token. */
   adminUrl: string;
-  adminToken: string;
+  /**
+   * The admin token; undefined when another gateway generated it (PostgreSQL keeps only its
+   * hash): set CAIRN_ADMIN_TOKEN on every gateway, or use the first one's printed token.
+   */
+  adminToken: string | undefined;
+  /** 'sqlite' or 'postgres'. */
+  engine: string;
   /** True when this start generated the admin token (the CLI prints it, once). */
   adminTokenGenerated: boolean;
   /** This server's Prometheus metrics; GC and scrub report through recordGc / recordScrub. */
@@ -59,17 +67,19 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+export interface SqliteInternals {
+  store: SqliteStore;
+  repo: Repository;
+  keys: KeysRepository;
+  db: OpenedDb;
+}
+
 /** The stores and the domain services over a data dir, for the S3 listener and the admin API. */
-async function openServices(config: Config, log: Logger, dataDir: string, fsOps?: Partial<ChunkFsOps>) {
+async function openServices(config: Config, log: Logger, dataDir: string, gatewayId: string, fsOps?: Partial<ChunkFsOps>) {
   // First: a missing or malformed key file stops start-up before anything is opened.
   const keys = loadServerKeys(config);
-  const credentials = loadRootCredentials(dataDir, config);
-  const meta = await SqliteStore.open({
-    file: path.join(dataDir, 'cairn.db'),
-    durability: config.durability,
-    commitThread: config.commitThread === 'on',
-    onThreadStopped: (err) => log.error({ err }, 'the commit thread stopped: PUTs and DELETEs fail until a restart'),
-  });
+  const opened = await openMetadata(config, log, dataDir, gatewayId);
+  const { meta, credentials } = opened;
   // Hashing workers read the pool's buffers in place, so the pool is SharedArrayBuffer-backed.
   const hashPool = config.hashThreads > 0 ? new HashPool(config.hashThreads) : undefined;
   // Ready means ready: the first uploads do not wait for the hash threads to load.
@@ -83,7 +93,8 @@ async function openServices(config: Config, log: Logger, dataDir: string, fsOps?
   const { sweptTmpFiles } = await store.init();
   if (sweptTmpFiles > 0) log.warn({ sweptTmpFiles }, 'removed temporary chunk files left by an earlier run');
   const pool = new BufferPool({ bufferSize: config.chunkSize, buffers: config.writeBuffers, shared: hashPool !== undefined });
-  const metrics = new Metrics({ pool, totals: () => meta.records.stats() });
+  const gateways = () => listGateways(meta.gateways, config.gatewayTimeout);
+  const metrics = new Metrics({ pool, totals: () => meta.records.stats(), engine: meta.engine, gateways: async () => countGateways(await gateways()), retries: opened.retries });
   const objects = new ObjectService({
     meta,
     store,
@@ -101,7 +112,7 @@ async function openServices(config: Config, log: Logger, dataDir: string, fsOps?
   const principals = new Principals(credentials, meta.keys, (await accounts.root()).id);
   const accessControl = new AccessControlService(meta, buckets, objects, accounts);
   const tagging = new TaggingService(meta, buckets, objects);
-  return { credentials, meta, hashPool, store, pool, metrics, objects, multipart, buckets, principals, accounts, accessControl, tagging };
+  return { opened, credentials, meta, hashPool, store, pool, metrics, objects, multipart, buckets, principals, accounts, accessControl, tagging, gateways };
 }
 
 /**
@@ -140,8 +151,9 @@ export async function startServer(config: Config, opts: { log?: Logger; /** Test
   const [s3Tls, adminTls] = [s3TlsFiles(config), adminTlsFiles(config)];
   const [s3Pem, adminPem] = [s3Tls && readTlsFiles(s3Tls), adminTls && readTlsFiles(adminTls)];
   fs.mkdirSync(dataDir, { recursive: true });
-  const { credentials, meta, hashPool, store, pool, metrics, objects, multipart, buckets, principals, accounts, accessControl, tagging } = await openServices(config, log, dataDir, opts.fsOps);
-  const adminToken = loadAdminToken(dataDir, config.adminToken);
+  const gatewayId = config.gatewayId ?? newGatewayId();
+  const { opened, credentials, meta, hashPool, store, pool, metrics, objects, multipart, buckets, principals, accounts, accessControl, tagging, gateways } = await openServices(config, log, dataDir, gatewayId, opts.fsOps);
+  const adminToken = opened.adminToken;
   const { lifecycle, lifecycleWorker } = lifecycleRunners({ meta, objects, multipart }, config, metrics, log);
   // Multipart expiry sweep (at start-up, then every min(1h, expiry/2)), GC, slow scrub, lifecycle.
   const stopJobs = startBackgroundJobs(
@@ -171,7 +183,9 @@ export async function startServer(config: Config, opts: { log?: Logger; /** Test
   const server = createS3Server(app.callback(), config, s3Pem);
   const { url, port } = await listen(server, config.port, config.host);
   const closeS3 = () => closeServer(server);
+  let registration: { stop(): Promise<void> } | undefined;
   const shutDown = async () => {
+    await registration?.stop();
     await stopJobs();
     await closeS3();
     await hashPool?.close();
@@ -181,15 +195,18 @@ export async function startServer(config: Config, opts: { log?: Logger; /** Test
   try {
     admin = await startAdminServer(
       {
-        records: meta.records, buckets, objects, principals, keys: new KeyService(meta.keys, { accounts, reserved: (id) => principals.isRoot(id) }), accounts, accessControl, tagging, pool, metrics, token: adminToken.token, log, region: config.region, credentials, s3Url: url,
+        records: meta.records, buckets, objects, principals, keys: new KeyService(meta.keys, { accounts, reserved: (id) => principals.isRoot(id) }), accounts, accessControl, tagging, pool, metrics, token: adminToken.check, log, region: config.region, credentials, s3Url: url,
         s3Wildcard: config.host === '0.0.0.0' || config.host === '::',
         gc: ({ dryRun, signal }) => runGc({ dataDir, meta, store }, { graceMs: config.gcGrace, multipartExpiryMs: config.multipartExpiry, dryRun, signal }),
         scrub: ({ quarantine, signal, onProgress }) => runScrub({ dataDir, meta, store }, { quarantine, signal, onProgress }),
         lifecycle: (o) => lifecycle({ ...o, trigger: 'cli' }), lastLifecycleRun: () => meta.lifecycle.lastRun(),
+        engine: meta.engine, gateways,
       },
       { port: config.adminPort, host: config.adminHost, tls: adminPem },
     );
+    registration = await registerGateway(meta.gateways, { id: gatewayId, s3Url: url, adminUrl: admin.url }, { timeoutMs: config.gatewayTimeout, log });
   } catch (err) {
+    await admin?.close();
     await shutDown();
     throw err;
   }
@@ -201,13 +218,13 @@ export async function startServer(config: Config, opts: { log?: Logger; /** Test
     pool,
     store,
     meta,
-    repo: meta.repo,
-    keys: new KeysRepository(meta.db),
-    db: meta.opened,
+    sqlite: opened.sqlite && { store: opened.sqlite, repo: opened.sqlite.repo, keys: new KeysRepository(opened.sqlite.db), db: opened.sqlite.opened },
+    gatewayId,
     dataDir,
     adminUrl: admin.url,
     adminToken: adminToken.token,
     adminTokenGenerated: adminToken.generated,
+    engine: meta.engine,
     metrics,
     reloadTls: () => reloadTls(reloadable([[s3Tls, server, 's3'], [adminTls, admin.server, 'admin']]), log),
     close: async () => {

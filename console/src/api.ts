@@ -9,6 +9,7 @@ import type { BucketSummary, ObjectRecord, ObjectSummary, StoreStats as StoreTot
 export type { BucketSummary, ChunkEntry, LockState, ObjectRecord, ObjectSummary, OwnerRef, VersionEntry } from '../../src/db/records/shapes.js';
 import type { OwnerRef } from '../../src/db/records/shapes.js';
 import type { LifecycleRunRow } from '../../src/store/lifecycle.js';
+import type { GatewayView } from '../../src/gateway/registry.js';
 
 export type Auth = { kind: 'token'; token: string } | { kind: 'key'; accessKeyId: string; secretAccessKey: string };
 
@@ -42,7 +43,13 @@ export interface StoreStats extends StoreTotals {
   pool: { total: number; free: number; inUse: number; waiters: number; bufferSize: number };
   /** The latest lifecycle pass (docs/lifecycle.md), null before the first. */
   lifecycle: LifecycleRun | null;
+  /** The metadata engine: 'sqlite' or 'postgres'. */
+  engine?: string;
+  /** The gateway registry, each with its state (alive: heartbeat within the timeout). */
+  gateways?: Gateway[];
 }
+/** A gateway's registry row as /v1/stats sends it (times in ms). */
+export type Gateway = GatewayView;
 /** A lifecycle pass as lifecycle_runs records it (times in ms): the store's row, as /v1/stats sends it. */
 export type LifecycleRun = LifecycleRunRow;
 /** GET /v1/accounts (docs/admin-contract.md). */

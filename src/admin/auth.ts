@@ -3,13 +3,13 @@ import { S3Error } from '../s3/errors.js';
 import type { Principals } from '../services/principals.js';
 import type { AdminPrincipal } from './console.js';
 import { sendError } from './http.js';
-import { bearerMatches } from './token.js';
+import { bearerMatches, type TokenCheck } from './token.js';
 
 // Who is asking the admin API: the bearer token (admin), or an access key pair that signed the
 // request with SigV4 as S3 checks it (the console signs in with one). Keys are looked up through
 // the Principals service, the S3 listener's own constant-time lookup. /health needs neither.
 
-export function authMiddleware(opts: { principals: Principals; token: string; region: string }): Koa.Middleware {
+export function authMiddleware(opts: { principals: Principals; token: TokenCheck; region: string }): Koa.Middleware {
   return async (ctx, next) => {
     if (ctx.path === '/health') {
       ctx.body = { status: 'ok' };

@@ -41,6 +41,17 @@ export type LifecycleSample = LifecycleCounts & { dryRun: boolean; durationMs: n
 /** The store totals counted at scrape time (the records' /v1/stats). */
 export type StoreTotals = Pick<StoreStats, 'buckets' | 'objects' | 'logicalBytes' | 'versions' | 'deleteMarkers' | 'versionBytes' | 'physicalBytes' | 'chunks'>;
 
+export interface MetricsOptions {
+  pool?: PoolLike;
+  totals?: () => Promise<StoreTotals>;
+  /** 'sqlite' or 'postgres' (cairn_metadata_engine_info). */
+  engine?: string;
+  /** Gateways alive and dead in the registry (cairn_gateways). */
+  gateways?: () => Promise<{ alive: number; dead: number }>;
+  /** Retried transactions so far, by cause (cairn_metadata_retries_total). */
+  retries?: () => { serialization: number; deadlock: number };
+}
+
 export interface PoolLike {
   readonly bufferSize: number;
   stats(): { total: number; inUse: number; waiters: number };
@@ -81,7 +92,7 @@ export class Metrics {
   private readonly scrubLastDuration: Gauge;
   private readonly scrubLastBroken: Gauge;
 
-  constructor(opts: { pool?: PoolLike; totals?: () => Promise<StoreTotals> } = {}) {
+  constructor(opts: MetricsOptions = {}) {
     const registers = [this.registry];
     // Node's own process metrics (RSS, heap, external/ArrayBuffer memory, event-loop lag, fds):
     // what an operator looks at first when memory or latency misbehaves.
@@ -149,6 +160,40 @@ export class Metrics {
       poolGauge('cairn_pool_buffer_size_bytes', 'Size of each write buffer (the chunk size)', () => pool.bufferSize);
     }
     if (opts.totals) this.storeGauges(opts.totals);
+    this.metadataGauges(opts);
+  }
+
+  /** The metadata engine, the gateway registry and retried transactions, read at scrape time. */
+  private metadataGauges(opts: MetricsOptions): void {
+    const registers = [this.registry];
+    if (opts.engine) new Gauge({ name: 'cairn_metadata_engine_info', help: 'The metadata engine this gateway runs on (value 1)', labelNames: ['engine'], registers }).set({ engine: opts.engine }, 1);
+    const gateways = opts.gateways;
+    if (gateways) {
+      new Gauge({
+        name: 'cairn_gateways',
+        help: 'Gateways in the registry, by state (alive: heartbeat within --gateway-timeout)',
+        labelNames: ['state'],
+        registers,
+        async collect() {
+          const n = await gateways();
+          this.set({ state: 'alive' }, n.alive);
+          this.set({ state: 'dead' }, n.dead);
+        },
+      });
+    }
+    const retries = opts.retries ?? (() => ({ serialization: 0, deadlock: 0 }));
+    new Counter({
+      name: 'cairn_metadata_retries_total',
+      help: 'Metadata transactions retried, by reason (serialization failure, deadlock); PostgreSQL only',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        const n = retries();
+        this.reset();
+        this.inc({ reason: 'serialization' }, n.serialization);
+        this.inc({ reason: 'deadlock' }, n.deadlock);
+      },
+    });
   }
 
   /**

@@ -28,13 +28,23 @@ export function loadAdminToken(dataDir: string, configured?: string): AdminToken
   return { token, generated: true };
 }
 
+/** The admin token as the PostgreSQL engine keeps it (settings): its SHA-256, hex. */
+export const tokenSha256 = (token: string): string => createHash('sha256').update(token).digest('hex');
+
+/**
+ * The token a gateway checks bearers against: the token itself, or only its SHA-256 (hex) when
+ * another gateway generated it and kept its hash in the metadata database.
+ */
+export type TokenCheck = string | { sha256: string };
+
 /**
  * Constant-time check of an Authorization header against the token. Both sides are hashed
  * first, so the comparison takes the same time whatever the length of the guess.
  */
-export function bearerMatches(header: string | undefined, token: string): boolean {
+export function bearerMatches(header: string | undefined, token: TokenCheck): boolean {
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-  const digest = (s: string) => createHash('sha256').update(s).digest();
-  const ok = timingSafeEqual(digest(m?.[1] ?? ''), digest(token));
+  const expected = Buffer.from(typeof token === 'string' ? tokenSha256(token) : token.sha256, 'hex');
+  const given = createHash('sha256').update(m?.[1] ?? '').digest();
+  const ok = expected.length === given.length && timingSafeEqual(given, expected);
   return ok && m !== null;
 }

@@ -48,6 +48,15 @@ export function readRootCredentials(
   return { accessKeyId: saved.accessKeyId, secretAccessKey: saved.secretAccessKey };
 }
 
+/** A new random root pair. */
+export function newRootPair(): CredentialPair {
+  const bytes = randomBytes(18);
+  // 20 characters, like an AWS access key id, so clients that check the shape accept it.
+  const accessKeyId = 'CA' + Array.from(bytes, (b) => ALNUM[b % ALNUM.length]).join('');
+  const secretAccessKey = randomBytes(30).toString('base64').replace(/[+/]/g, (c) => (c === '+' ? 'x' : 'y'));
+  return { accessKeyId, secretAccessKey };
+}
+
 /**
  * Root credentials for the server: as readRootCredentials, else a new pair written to the data
  * dir (mode 0600) so restarts keep working with the same keys.
@@ -56,10 +65,7 @@ export function loadRootCredentials(dataDir: string, fromConfig?: { accessKeyId?
   const found = readRootCredentials(dataDir, fromConfig);
   if (found) return { ...found, generated: false };
   const file = path.join(dataDir, CREDENTIALS_FILE);
-  const bytes = randomBytes(18);
-  // 20 characters, like an AWS access key id, so clients that check the shape accept it.
-  const accessKeyId = 'CA' + Array.from(bytes, (b) => ALNUM[b % ALNUM.length]).join('');
-  const secretAccessKey = randomBytes(30).toString('base64').replace(/[+/]/g, (c) => (c === '+' ? 'x' : 'y'));
+  const { accessKeyId, secretAccessKey } = newRootPair();
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, JSON.stringify({ accessKeyId, secretAccessKey }, null, 2) + '\n', { mode: 0o600 });
   fs.renameSync(tmp, file);

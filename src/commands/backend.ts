@@ -5,6 +5,7 @@ import type { GcResult } from '../storage/gc.js';
 import type { ScrubResult } from '../storage/scrub.js';
 import type { LifecycleResult } from '../storage/lifecycle.js';
 import type { LifecycleRunRow } from '../store/lifecycle.js';
+import type { GatewayView } from '../gateway/registry.js';
 import type { TargetFlags } from './common.js';
 import { resolveTarget } from './target.js';
 import { LocalBackend } from './local.js';
@@ -65,7 +66,7 @@ export interface Backend {
   /** The current version, or the version `versionId`. Throws CliError (exit 1) when there is none. */
   objectRecord(bucket: string, key: string, versionId?: string): Promise<ObjectRecord>;
   chunkRecord(sha256: string): Promise<ChunkRecord>;
-  stats(): Promise<StoreStats & { pool?: PoolStats; lifecycle?: LifecycleRunRow | null }>;
+  stats(): Promise<StoreStats & { pool?: PoolStats; lifecycle?: LifecycleRunRow | null; engine?: string; gateways?: GatewayView[] }>;
   /** For the account `owner` (a name or canonical id), default the root account. */
   createBucket(name: string, isPublic: boolean, owner?: string): Promise<BucketSummary>;
   /** S3's DeleteBucket rule: uploads in progress are aborted; objects keep the bucket. */
@@ -92,5 +93,5 @@ export interface Backend {
 /** `write`: the command changes the data dir (buckets, keys, gc, verify's quarantine). */
 export function openBackend(flags: TargetFlags, opts: { write: boolean }): Backend {
   const target = resolveTarget(flags);
-  return target.kind === 'remote' ? new RemoteBackend(target.url, target.token) : new LocalBackend(target.dataDir, opts);
+  return target.kind === 'remote' ? new RemoteBackend(target.url, target.token) : new LocalBackend(target.dataDir, { ...opts, metadata: target.metadata });
 }

@@ -24,6 +24,8 @@ export const usage = (message: string) => new CliError(message, EXIT_USAGE);
 /** Flags every record command takes. */
 export interface TargetFlags {
   dataDir?: string;
+  /** A postgres:// URL: the gateways' metadata database (chunk files stay in the data dir). */
+  metadata?: string;
   url?: string;
   token?: string;
   json?: boolean;
@@ -33,6 +35,7 @@ export interface TargetFlags {
 export function withTarget(cmd: Command, opts: { json?: boolean } = {}): Command {
   cmd
     .option('-d, --data-dir <dir>', 'read the data dir directly (server stopped or running) [env CAIRN_DATA_DIR, default ./data]')
+    .option('--metadata <url>', 'with --data-dir: the metadata database of PostgreSQL gateways, postgres://... [env CAIRN_METADATA_URL]')
     .option('--url <adminUrl>', "use a running server's admin API instead, e.g. http://127.0.0.1:9001")
     .option('--token <token>', 'admin API token for --url [env CAIRN_ADMIN_TOKEN]');
   if (opts.json !== false) cmd.option('--json', 'print one JSON document (the admin API shape) instead of a table');

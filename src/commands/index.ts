@@ -10,9 +10,10 @@ import { register as presign } from './presign.js';
 import { register as verify } from './verify.js';
 import { register as gc } from './gc.js';
 import { register as lifecycle } from './lifecycle.js';
+import { register as migrate } from './migrate.js';
 import { register as migrateMetadata } from './migrate-metadata.js';
 
-/** The record and maintenance commands (ls, find, inspect, stats, bucket, keys, accounts, presign, verify, gc, lifecycle, migrate-metadata). */
+/** The record and maintenance commands (ls, find, inspect, stats, bucket, keys, accounts, presign, verify, gc, lifecycle, migrate, migrate-metadata). */
 export function registerCommands(program: Command): void {
-  for (const register of [ls, find, inspect, stats, bucket, keys, accounts, presign, verify, gc, lifecycle, migrateMetadata]) register(program);
+  for (const register of [ls, find, inspect, stats, bucket, keys, accounts, presign, verify, gc, lifecycle, migrate, migrateMetadata]) register(program);
 }

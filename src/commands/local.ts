@@ -1,7 +1,11 @@
 import path from 'node:path';
 import { openDb } from '../db/client.js';
 import { SqliteStore } from '../db/sqlite-store.js';
-import { loadSettings } from '../config.js';
+import { loadSettings, redactUrl } from '../config.js';
+import type { MetadataStore } from '../store/metadata-store.js';
+import { metadataError } from '../gateway/metadata.js';
+import { ROOT_CREDENTIALS_SETTING } from '../gateway/shared-settings.js';
+import { listGateways } from '../gateway/registry.js';
 import { CredentialsFileError, readRootCredentials, type CredentialPair } from '../auth/credentials.js';
 import { S3Error } from '../s3/errors.js';
 import { presignUrl } from '../services/presign.js';
@@ -13,35 +17,60 @@ import type { Backend, LifecycleRunOptions, GcOptions, NewKey, OnProgress, Query
 import { CliError, EXIT_FAILED, usage } from './common.js';
 
 // The SQLite file of a data dir as a Backend (works beside a running server: SQLite WAL lets
-// readers in). Records are read through the metadata store's records queries; every change goes through the same
+// readers in), or with --metadata the PostgreSQL database of the gateways (chunks in the data dir). Records are read through the metadata store's records queries; every change goes through the same
 // services the server uses (src/services/local.ts), so a rule holds whichever front-end asks.
 
 export class LocalBackend implements Backend {
   readonly kind = 'local';
   readonly where: string;
-  private store?: SqliteStore;
+  private store?: MetadataStore;
+  private opening?: Promise<MetadataStore>;
   private built?: Promise<LocalServices>;
-  private readonly settings: { region: string; durability: 'fsync' | 'relaxed' };
+  private readonly settings: { region: string; durability: 'fsync' | 'relaxed'; gatewayTimeout: number };
 
   constructor(
     readonly dataDir: string,
-    private readonly opts: { write: boolean },
+    private readonly opts: { write: boolean; /** A postgres:// URL: the metadata engine instead of <dataDir>/cairn.db. */ metadata?: string },
   ) {
-    this.where = dataDir;
-    this.settings = loadSettings(['region', 'durability']);
+    this.where = opts.metadata ? redactUrl(opts.metadata) : dataDir;
+    this.settings = loadSettings(['region', 'durability', 'gatewayTimeout']);
   }
 
-  private get meta(): SqliteStore {
-    if (!this.store) {
-      const file = path.join(this.dataDir, 'cairn.db');
+  private meta(): Promise<MetadataStore> {
+    return (this.opening ??= this.open());
+  }
+
+  private async open(): Promise<MetadataStore> {
+    const url = this.opts.metadata;
+    if (url !== undefined) {
+      const { PgStore } = await import('../db/pg/pg-store.js');
       try {
-        // Read commands open read-only: no migrations, no journal-mode change, no locks held.
-        this.store = SqliteStore.over(openDb(file, { durability: this.settings.durability, readonly: !this.opts.write }));
+        // Migrations are `cairn migrate`'s (or a gateway's) to apply, not a record command's.
+        this.store = await PgStore.open({ url, poolSize: 2, migrate: false, applicationName: 'cairn cli' });
       } catch (err) {
-        throw new CliError(`cannot open ${file}: ${(err as Error).message}`, EXIT_FAILED);
+        throw new CliError(metadataError(url, err).message, EXIT_FAILED);
       }
+      return this.store;
+    }
+    const file = path.join(this.dataDir, 'cairn.db');
+    try {
+      // Read commands open read-only: no migrations, no journal-mode change, no locks held.
+      this.store = SqliteStore.over(openDb(file, { durability: this.settings.durability, readonly: !this.opts.write }));
+    } catch (err) {
+      throw new CliError(`cannot open ${file}: ${(err as Error).message}`, EXIT_FAILED);
     }
     return this.store;
+  }
+
+  /** The root pair: the environment, else credentials.json (SQLite) or the settings table (PostgreSQL). */
+  private async rootPair(): Promise<CredentialPair> {
+    if (this.opts.metadata === undefined) return rootCredentials(this.dataDir);
+    const fromEnv = loadSettings(['accessKeyId', 'secretAccessKey']);
+    if (fromEnv.accessKeyId && fromEnv.secretAccessKey) return { accessKeyId: fromEnv.accessKeyId, secretAccessKey: fromEnv.secretAccessKey };
+    const saved = await (await this.meta()).settings.get(ROOT_CREDENTIALS_SETTING);
+    const pair = saved === undefined ? undefined : (JSON.parse(saved) as CredentialPair);
+    if (!pair?.accessKeyId || !pair.secretAccessKey) throw usage('no root credentials: set CAIRN_ACCESS_KEY_ID and CAIRN_SECRET_ACCESS_KEY, or start a gateway on this database once');
+    return pair;
   }
 
   private writable(): void {
@@ -53,10 +82,13 @@ export class LocalBackend implements Backend {
    * listing commands start faster without it), with their errors in the CLI's words.
    */
   private async services<T>(use: (s: LocalServices) => Promise<T>): Promise<T> {
-    const meta = this.meta;
-    this.built ??= import('../services/local.js').then(({ localServices }) =>
-      localServices(meta, { dataDir: this.dataDir, durability: this.settings.durability, region: this.settings.region, reserved: rootKeyId(this.dataDir) }),
-    );
+    this.built ??= (async () => {
+      const meta = await this.meta();
+      // No key may take the root pair's id, when this process can know it.
+      const reserved = this.opts.metadata === undefined ? rootKeyId(this.dataDir) : await this.rootPair().then((p) => (id: string) => id === p.accessKeyId, () => undefined);
+      const { localServices } = await import('../services/local.js');
+      return localServices(meta, { dataDir: this.dataDir, durability: this.settings.durability, region: this.settings.region, reserved });
+    })();
     try {
       return await use(await this.built);
     } catch (err) {
@@ -65,21 +97,21 @@ export class LocalBackend implements Backend {
   }
 
   private async summary(name: string): Promise<BucketSummary> {
-    const s = await this.meta.records.bucket(name);
+    const s = await (await this.meta()).records.bucket(name);
     if (!s) throw new CliError(`no bucket ${name}`);
     return s;
   }
 
   async buckets(filter: { owner?: string } = {}) {
-    return this.meta.records.buckets(filter);
+    return (await this.meta()).records.buckets(filter);
   }
 
   async findObjects(params: QueryParams) {
-    return this.meta.records.findObjects(parseObjectQuery(params));
+    return (await this.meta()).records.findObjects(parseObjectQuery(params));
   }
 
   async objectRecord(bucket: string, key: string, versionId?: string) {
-    const rec = await this.meta.records.object(bucket, key, versionId);
+    const rec = await (await this.meta()).records.object(bucket, key, versionId);
     if (!rec) {
       await this.services((s) => s.buckets.require(bucket));
       throw new CliError(versionId === undefined ? `no object ${bucket}/${key}` : `no version ${versionId} of ${bucket}/${key}`);
@@ -88,13 +120,15 @@ export class LocalBackend implements Backend {
   }
 
   async chunkRecord(sha256: string) {
-    const rec = await this.meta.records.chunk(sha256);
+    const rec = await (await this.meta()).records.chunk(sha256);
     if (!rec) throw new CliError(`no chunk ${sha256}`);
     return rec;
   }
 
   async stats() {
-    return { ...(await this.meta.records.stats()), lifecycle: (await this.meta.lifecycle.lastRun()) ?? null };
+    const meta = await this.meta();
+    const gateways = await listGateways(meta.gateways, this.settings.gatewayTimeout);
+    return { ...(await meta.records.stats()), lifecycle: (await meta.lifecycle.lastRun()) ?? null, engine: meta.engine, gateways };
   }
 
   async createBucket(name: string, isPublic: boolean, owner?: string) {
@@ -155,7 +189,8 @@ export class LocalBackend implements Backend {
   }
 
   async presign(bucket: string, key: string, opts: { expiresSeconds: number; endpoint?: string; region?: string }) {
-    return { url: localPresign(this.dataDir, { bucket, key, ...opts }) };
+    if (this.opts.metadata === undefined) return { url: localPresign(this.dataDir, { bucket, key, ...opts }) };
+    return { url: localPresign(this.dataDir, { bucket, key, ...opts, credentials: await this.rootPair() }) };
   }
 
   async gc(opts: GcOptions, onProgress?: OnProgress) {
@@ -186,9 +221,13 @@ export class LocalBackend implements Backend {
   }
 
   close() {
-    // Synchronous: a store over its own connection has no commit thread or workers to wait for.
-    this.store?.opened.close();
+    // Synchronous for SQLite: a store over its own connection has no commit thread or workers to
+    // wait for. A PostgreSQL pool ends in the background (the process exits once it has).
+    const store = this.store;
+    if (store && 'opened' in store) (store as SqliteStore).opened.close();
+    else if (store) void store.close().catch(() => undefined);
     this.store = undefined;
+    this.opening = undefined;
     this.built = undefined;
   }
 }
@@ -249,7 +288,7 @@ export function rootCredentials(dataDir: string | undefined, env: NodeJS.Process
  */
 export function localPresign(
   dataDir: string | undefined,
-  o: { bucket: string; key: string; expiresSeconds: number; endpoint?: string; region?: string; env?: NodeJS.ProcessEnv },
+  o: { bucket: string; key: string; expiresSeconds: number; endpoint?: string; region?: string; env?: NodeJS.ProcessEnv; /** Known already (PostgreSQL settings). */ credentials?: CredentialPair },
 ): string {
   let endpoint: URL;
   try {
@@ -259,5 +298,5 @@ export function localPresign(
     throw usage(`--endpoint: not an http(s) URL: "${o.endpoint}"`);
   }
   const { region } = loadSettings(['region'], { region: o.region }, o.env);
-  return presignUrl({ credentials: rootCredentials(dataDir, o.env), region, endpoint, bucket: o.bucket, key: o.key, expiresSeconds: o.expiresSeconds });
+  return presignUrl({ credentials: o.credentials ?? rootCredentials(dataDir, o.env), region, endpoint, bucket: o.bucket, key: o.key, expiresSeconds: o.expiresSeconds });
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadSettings, parseDuration } from '../config.js';
 import { MAX_PRESIGN_SECONDS } from '../services/presign.js';
-import { RemoteBackend, localPresign, resolveTarget } from './backend.js';
+import { LocalBackend, RemoteBackend, localPresign, resolveTarget } from './backend.js';
 import { handle, requireObjectTarget, usage, withTarget, type TargetFlags } from './common.js';
 import { note, out, printJson } from './output.js';
 
@@ -47,8 +47,16 @@ export function register(program: Command): void {
         } else {
           // Credentials from the environment need no data dir at all.
           const fromEnv = loadSettings(['accessKeyId', 'secretAccessKey']).accessKeyId !== undefined;
-          const t = fromEnv && flags.dataDir === undefined ? undefined : resolveTarget(flags);
-          url = localPresign(t?.kind === 'local' ? t.dataDir : undefined, { bucket, key, expiresSeconds, endpoint: flags.endpoint, region: flags.region });
+          const t = fromEnv && flags.dataDir === undefined && flags.metadata === undefined ? undefined : resolveTarget(flags);
+          if (t?.kind === 'local' && t.metadata !== undefined) {
+            // PostgreSQL gateways keep the root pair in their database (LocalBackend reads it there).
+            const backend = new LocalBackend(t.dataDir, { write: false, metadata: t.metadata });
+            try {
+              url = (await backend.presign(bucket, key, { expiresSeconds, endpoint: flags.endpoint, region: flags.region })).url;
+            } finally {
+              backend.close();
+            }
+          } else url = localPresign(t?.kind === 'local' ? t.dataDir : undefined, { bucket, key, expiresSeconds, endpoint: flags.endpoint, region: flags.region });
         }
         if (flags.json) printJson({ url });
         else {

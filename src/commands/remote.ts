@@ -2,6 +2,7 @@ import type { AccessKeyInfo } from '../store/types.js';
 import type { AccountInfo } from '../services/accounts.js';
 import type { BucketSummary, ChunkRecord, ObjectRecord, StoreStats } from '../db/records/index.js';
 import type { GcResult } from '../storage/gc.js';
+import type { GatewayView } from '../gateway/registry.js';
 import type { LifecycleRunRow } from '../store/lifecycle.js';
 import type { ScrubResult } from '../storage/scrub.js';
 import type { LifecycleResult } from '../storage/lifecycle.js';
@@ -90,7 +91,7 @@ export class RemoteBackend implements Backend {
   }
 
   async stats() {
-    return this.call<StoreStats & { pool?: PoolStats; lifecycle?: LifecycleRunRow | null }>('GET', '/v1/stats');
+    return this.call<StoreStats & { pool?: PoolStats; lifecycle?: LifecycleRunRow | null; engine?: string; gateways?: GatewayView[] }>('GET', '/v1/stats');
   }
 
   async createBucket(name: string, isPublic: boolean, owner?: string) {

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { openBackend } from './backend.js';
 import { handle, withTarget, type TargetFlags } from './common.js';
-import { fields, humanSize, out, printJson } from './output.js';
+import { fields, humanSize, humanTime, out, printJson, table } from './output.js';
+import type { GatewayView } from '../gateway/registry.js';
 
 export function register(program: Command): void {
   withTarget(
@@ -13,7 +14,8 @@ export function register(program: Command): void {
       'after',
       '\nObjects and Logical size count current objects; Versions counts every version that holds data (current ones too),\n' +
         'Version size their bytes; the dedup ratio is version size over stored size.\n' +
-        '--json prints the admin API shape (StoreStats; with --url also the write-buffer pool).',
+        '--json prints the admin API shape (StoreStats; with --url also the write-buffer pool).\n' +
+        'Gateways: the registry (alive when its heartbeat is within --gateway-timeout, CAIRN_GATEWAY_TIMEOUT).',
     )
     .action(
       handle(async (flags: TargetFlags) => {
@@ -41,10 +43,18 @@ export function register(program: Command): void {
             const did = `${lc.versionsExpired} versions removed, ${lc.markersAdded} delete markers added, ${lc.markersRemoved} removed, ${lc.uploadsAborted} uploads aborted, ${humanSize(lc.bytesExpired)} freed`;
             pairs.push(['Last lifecycle pass', `${new Date(lc.startedAt).toISOString()} (${lc.trigger}): ${lc.finishedAt === null ? 'running' : lc.error ? `stopped: ${lc.error}` : did}`]);
           }
+          if (s.engine) pairs.push(['Metadata engine', s.engine]);
           out(fields(pairs));
+          if (s.gateways && s.gateways.length > 0) out('\n' + gatewayTable(s.gateways));
         } finally {
           backend.close();
         }
       }),
     );
+}
+
+/** The registry: one row per gateway, alive or dead. */
+export function gatewayTable(gateways: GatewayView[]): string {
+  const rows = gateways.map((g) => [g.id, g.state, g.host, String(g.pid), g.s3Url, humanTime(new Date(g.startedAt).toISOString()), `${Math.max(0, Math.round((Date.now() - g.heartbeatAt) / 1000))} s ago`]);
+  return table(['Gateway', 'State', 'Host', 'PID', 'S3 URL', 'Started', 'Heartbeat'], rows);
 }

@@ -5,7 +5,7 @@ import { usage, type TargetFlags } from './common.js';
 
 // Which data a command works on: a data dir (read directly) or a running server's admin API.
 
-export type Target = { kind: 'local'; dataDir: string } | { kind: 'remote'; url: string; token: string };
+export type Target = { kind: 'local'; dataDir: string; /** postgres:// URL of the metadata engine. */ metadata?: string } | { kind: 'remote'; url: string; token: string };
 
 /**
  * --url (+ --token or CAIRN_ADMIN_TOKEN) talks to a server; otherwise --data-dir, CAIRN_DATA_DIR
@@ -14,6 +14,7 @@ export type Target = { kind: 'local'; dataDir: string } | { kind: 'remote'; url:
  */
 export function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv = process.env): Target {
   if (flags.url !== undefined && flags.dataDir !== undefined) throw usage('use either --data-dir or --url, not both');
+  if (flags.url !== undefined && flags.metadata !== undefined) throw usage('use either --metadata or --url, not both');
   if (flags.url !== undefined) {
     let url: URL;
     try {
@@ -26,7 +27,9 @@ export function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv = proce
     if (!token) throw usage('--url needs an admin token: --token or CAIRN_ADMIN_TOKEN (the server keeps it in <data-dir>/admin-token)');
     return { kind: 'remote', url: url.toString().replace(/\/+$/, ''), token };
   }
-  const { dataDir: dir } = loadSettings(['dataDir'], { dataDir: flags.dataDir }, env);
+  const { dataDir: dir, metadata } = loadSettings(['dataDir', 'metadata'], { dataDir: flags.dataDir, metadata: flags.metadata }, env);
+  // On PostgreSQL the data dir holds chunk files only (and may not exist yet on this host).
+  if (metadata !== undefined) return { kind: 'local', dataDir: path.resolve(dir), metadata };
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
     throw usage(`no cairn data dir at ${dir} (use --data-dir or --url)`);
   }

@@ -2,7 +2,7 @@ import { asc, eq } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { accessKeys, accounts, keyGrants } from './schema.js';
 import { AccountsRepository } from './accounts-repository.js';
-import { KeyValidationError, newAccessKeyId, newSecret, validateImportedPair, validateNewKey } from '../store/keys.js';
+import { KeyValidationError, keyInfo as info, newAccessKeyId, newSecret, validateImportedPair, validateNewKey } from '../store/keys.js';
 import type { AccessKeyInfo, Grant, NewKeyOptions } from '../store/types.js';
 
 // Access keys besides the root pair (docs/admin-contract.md). The S3 layer asks secretFor() to
@@ -77,8 +77,4 @@ export class KeysRepository {
       return tx.delete(accessKeys).where(eq(accessKeys.id, id)).run().changes > 0;
     }, { behavior: 'immediate' });
   }
-}
-
-function info(row: KeyRow, grants: Grant[]): AccessKeyInfo {
-  return { id: row.id, accountId: row.accountId, description: row.description, createdAt: new Date(row.createdAt).toISOString(), grants };
 }

@@ -2,26 +2,13 @@ import { and, asc, desc, eq, gt, gte, inArray, lt, sql } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { lifecycleRuns, objects, objectTags } from './schema.js';
 import { prefixUpperBound } from './listing.js';
-import type { LifecycleCounts, LifecycleRunRow, LifecycleStore, LifecycleVersion } from '../store/lifecycle.js';
+import { lifecycleVersionColumns, type LifecycleCounts, type LifecycleRunRow, type LifecycleStore, type LifecycleVersion } from '../store/lifecycle.js';
 import type { TagSet } from '../store/types.js';
 
 // The lifecycle worker's reads (pages of versions by key, their tags) and the lifecycle_runs
 // record on SQLite. The worker's changes go through the object and multipart stores.
 
-const versionColumns = {
-  id: objects.id,
-  key: objects.key,
-  versionId: objects.versionId,
-  size: objects.size,
-  etag: objects.etag,
-  lastModified: objects.lastModified,
-  isCurrent: objects.isCurrent,
-  deleteMarker: objects.deleteMarker,
-  lockMode: objects.lockMode,
-  lockUntil: objects.lockUntil,
-  legalHold: objects.legalHold,
-  tagCount: objects.tagCount,
-};
+const versionColumns = lifecycleVersionColumns(objects);
 
 export class LifecycleRepository {
   constructor(

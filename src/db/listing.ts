@@ -23,6 +23,26 @@ export function prefixUpperBound(prefix: string): string | undefined {
   return undefined;
 }
 
+export interface ListBounds {
+  lower: '' | 'gt' | 'gte';
+  lowerValue?: string;
+  upperValue?: string;
+  /** Which bounds the query has: statements are prepared once per shape, not once per page. */
+  shape: string;
+}
+
+/**
+ * The bounds of a seek for keys > afterKey within prefix: ONE lower bound (the larger of the
+ * prefix and afterKey, which implies the other) and the prefix's upper bound. See Listing.
+ */
+export function listBounds(prefix: string, afterKey: string | undefined): ListBounds {
+  const upperValue = prefix ? prefixUpperBound(prefix) : undefined;
+  const bounds = (lower: '' | 'gt' | 'gte', lowerValue?: string) => ({ lower, lowerValue, upperValue, shape: `${lower}|${upperValue === undefined ? '' : 'upper'}` });
+  if (afterKey !== undefined && (!prefix || compareKeys(afterKey, prefix) >= 0)) return bounds('gt', afterKey);
+  if (prefix) return bounds('gte', prefix);
+  return bounds('');
+}
+
 export class Listing {
   constructor(
     private readonly db: Db,
@@ -117,13 +137,8 @@ export class Listing {
    * and filters by the other, so each page of a deep walk re-read everything from the prefix on
    * (20 s for a delimiter page at 1,000,000 keys). The larger bound implies the other.
    */
-  private listBounds(prefix: string, afterKey: string | undefined): { lower: '' | 'gt' | 'gte'; lowerValue?: string; upperValue?: string; shape: string } {
-    const upperValue = prefix ? prefixUpperBound(prefix) : undefined;
-    // Which bounds the query has: statements are prepared once per shape, not once per page.
-    const bounds = (lower: '' | 'gt' | 'gte', lowerValue?: string) => ({ lower, lowerValue, upperValue, shape: `${lower}|${upperValue === undefined ? '' : 'upper'}` });
-    if (afterKey !== undefined && (!prefix || compareKeys(afterKey, prefix) >= 0)) return bounds('gt', afterKey);
-    if (prefix) return bounds('gte', prefix);
-    return bounds('');
+  private listBounds(prefix: string, afterKey: string | undefined): ListBounds {
+    return listBounds(prefix, afterKey);
   }
 
   private listQuery(lower: '' | 'gt' | 'gte', lowerValue: unknown, upperValue: unknown, bucketId: unknown, limit: unknown) {

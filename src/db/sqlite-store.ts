@@ -13,6 +13,7 @@ import { MaintenanceRepository } from './maintenance-repository.js';
 import { sqliteRecords } from './records/sqlite-records.js';
 import { AggregateWorkers } from './records/aggregates.js';
 import { LifecycleRepository, lifecycleStore } from './lifecycle-repository.js';
+import { sqliteGateways, sqliteSettings } from './settings-repository.js';
 
 // The SQLite engine of the metadata store. better-sqlite3 is synchronous: each method runs its
 // statements at once and returns a settled promise, so no I/O callback runs between a read and
@@ -88,6 +89,8 @@ function assemble(opened: OpenedDb, repo: Repository, aggregates: AggregateWorke
     maintenance: maintenanceStore(new MaintenanceRepository(opened.db), repo),
     records: sqliteRecords(opened.db, aggregates),
     lifecycle: lifecycleStore(new LifecycleRepository(opened.db, (fn) => repo.read(fn))),
+    settings: sqliteSettings(opened.db),
+    gateways: sqliteGateways(opened.db),
     close: async () => {
       await aggregates.close();
       await finishCommits();

@@ -1,16 +1,13 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { objects } from './schema.js';
-import { S3Error } from '../s3/errors.js';
-import { writeConditionHolds } from '../s3/conditional.js';
-import { checkRemovable } from '../s3/object-lock.js';
-import type { ObjectRow, WriteCondition } from '../store/types.js';
+import { checkCondition, placementOf, toPromote, type Placement, type VersionLookup } from './version-rules.js';
+import type { WriteCondition } from '../store/types.js';
 
 // The version rules of the commit path on SQLite: which row a write replaces or adds, which row
 // is current, what a removal promotes. The repository runs them inside its transactions.
 
-/** What the commit path reads of a version: its identity, state, ETag and lock, not the whole row. */
-export type VersionRef = Pick<ObjectRow, 'id' | 'versionId' | 'isCurrent' | 'deleteMarker' | 'etag' | 'lockMode' | 'lockUntil' | 'legalHold' | 'tagCount'>;
+export type { VersionRef } from './version-rules.js';
 const REF_COLUMNS = {
   id: objects.id,
   versionId: objects.versionId,
@@ -44,41 +41,29 @@ export function versionStatements(db: Db) {
 }
 export type VersionStatements = ReturnType<typeof versionStatements>;
 
-/**
- * Checked at commit, against the current version as it is in this transaction. The caller
- * checked the same condition before receiving the body (412/404 there): failing now means
- * another write committed meanwhile, which S3 answers with 409.
- */
-export function checkAtCommit(st: VersionStatements, bucketId: number, key: string, condition: WriteCondition | undefined): void {
-  if (!condition) return;
-  const current = st.currentRef.get({ bucketId, key });
-  if (writeConditionHolds(condition, current) !== 'ok') throw new S3Error('ConditionalRequestConflict');
+/** The SQLite lookups of the shared rules (version-rules.ts): each a prepared statement, run only when asked. */
+function lookup(st: VersionStatements, bucketId: number, key: string): VersionLookup {
+  return {
+    current: () => st.currentRef.get({ bucketId, key }),
+    version: (versionId) => st.versionRef.get({ bucketId, key, versionId }),
+    newest: () => st.newestRef.get({ bucketId, key }),
+  };
 }
 
-/**
- * Where a new version goes. 'in-place': the key's null version is its newest row, and the
- * write rewrites it (same id: the bucket and key indexes are not touched, which is every
- * overwrite in an unversioned bucket). 'insert': a new row, after `retire` (an older null
- * version that a new null replaces) is removed and `demote` (the current version) stops being
- * current.
- */
-export type Placement = { kind: 'in-place'; old: VersionRef } | { kind: 'insert'; retire?: VersionRef; demote?: VersionRef };
+/** version-rules.ts checkCondition, against the current version in this transaction. */
+export function checkAtCommit(st: VersionStatements, bucketId: number, key: string, condition: WriteCondition | undefined): void {
+  if (!condition) return;
+  checkCondition(st.currentRef.get({ bucketId, key }), condition);
+}
+
+export type { Placement } from './version-rules.js';
 
 export function placementFor(st: VersionStatements, bucketId: number, key: string, versionId: string, bypassGovernance: boolean, now: number): Placement {
-  const current = st.currentRef.get({ bucketId, key });
-  if (versionId !== 'null') return { kind: 'insert', demote: current };
-  const nul = current?.versionId === 'null' ? current : st.versionRef.get({ bucketId, key, versionId: 'null' });
-  if (!nul) return { kind: 'insert', demote: current };
-  checkRemovable(nul, now, bypassGovernance);
-  if (nul.isCurrent) return { kind: 'in-place', old: nul };
-  // A null delete marker is the newest row when nothing newer was written after it.
-  const newest = st.newestRef.get({ bucketId, key });
-  if (newest?.id === nul.id) return { kind: 'in-place', old: nul };
-  return { kind: 'insert', retire: nul, demote: current };
+  return placementOf(lookup(st, bucketId, key), versionId, bypassGovernance, now);
 }
 
 /** After a version was removed: the newest remaining one becomes current unless it is a marker. */
 export function promoteNewest(st: VersionStatements, bucketId: number, key: string): void {
-  const newest = st.newestRef.get({ bucketId, key });
-  if (newest && !newest.deleteMarker && !newest.isCurrent) st.setState.run(1, 0, newest.id);
+  const newest = toPromote(st.newestRef.get({ bucketId, key }));
+  if (newest) st.setState.run(1, 0, newest.id);
 }

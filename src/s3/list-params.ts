@@ -146,7 +146,40 @@ export function paginate<T extends { key: string }>(
   p: ListParams,
   next: (afterKey: string | undefined, limit: number) => T[],
   opts: { groupHeads?: boolean } = {},
-): { contents: T[]; commonPrefixes: string[]; isTruncated: boolean; lastKey?: string } {
+): ListResult<T> {
+  return runWalk(paginateWalk<T>(p, opts), (q) => next(q.after, q.limit));
+}
+
+/** paginate over a source that answers asynchronously (an engine over the network). */
+export function paginateAsync<T extends { key: string }>(
+  p: ListParams,
+  next: (afterKey: string | undefined, limit: number) => Promise<T[]>,
+  opts: { groupHeads?: boolean } = {},
+): Promise<ListResult<T>> {
+  return runWalkAsync(paginateWalk<T>(p, opts), (q) => next(q.after, q.limit));
+}
+
+export type ListResult<T> = { contents: T[]; commonPrefixes: string[]; isTruncated: boolean; lastKey?: string };
+
+/**
+ * A paging walk written once for every engine: it yields each read it needs and is resumed with
+ * the rows, by runWalk (a synchronous source) or runWalkAsync.
+ */
+export type Walk<Q, R, Row> = Generator<Q, R, Row[]>;
+
+export function runWalk<Q, R, Row>(walk: Walk<Q, R, Row>, read: (q: Q) => Row[]): R {
+  let step = walk.next();
+  while (!step.done) step = walk.next(read(step.value));
+  return step.value;
+}
+
+export async function runWalkAsync<Q, R, Row>(walk: Walk<Q, R, Row>, read: (q: Q) => Promise<Row[]>): Promise<R> {
+  let step = walk.next();
+  while (!step.done) step = walk.next(await read(step.value));
+  return step.value;
+}
+
+function* paginateWalk<T extends { key: string }>(p: ListParams, opts: { groupHeads?: boolean }): Walk<{ after: string | undefined; limit: number }, ListResult<T>, T> {
   const contents: T[] = [];
   const commonPrefixes: string[] = [];
   let lastKey: string | undefined;
@@ -171,7 +204,7 @@ export function paginate<T extends { key: string }>(
   walk: for (;;) {
     // One more than still fits, so a full page also tells whether anything follows.
     const limit = Math.min(p.maxKeys - count, MAX_LIST_KEYS, batch) + 1;
-    const rows = next(after, limit);
+    const rows: T[] = yield { after, limit };
     let prev = after;
     let skippedRun = 0;
     for (const item of rows) {

@@ -2,7 +2,7 @@
 // ordered source of versions. Every engine gives the walk its rows; the rules live here.
 
 import { S3Error } from './errors.js';
-import { compareKeys, MAX_LIST_KEYS, skipPrefixKey } from './list-params.js';
+import { compareKeys, MAX_LIST_KEYS, runWalk, runWalkAsync, skipPrefixKey, type Walk } from './list-params.js';
 import { isVersionId } from './version-id.js';
 
 /** Rows per statement with a delimiter, and right after seeking past a group (see the walk). */
@@ -82,6 +82,19 @@ export function paginateVersions<T extends { key: string; id: number; versionId:
   start: VersionCursor,
   next: (cursor: VersionCursor, limit: number) => T[],
 ): VersionPage<T> {
+  return runWalk(versionWalk<T>(p, start), (q) => next(q.cursor, q.limit));
+}
+
+/** paginateVersions over a source that answers asynchronously. */
+export function paginateVersionsAsync<T extends { key: string; id: number; versionId: string }>(
+  p: VersionListParams,
+  start: VersionCursor,
+  next: (cursor: VersionCursor, limit: number) => Promise<T[]>,
+): Promise<VersionPage<T>> {
+  return runWalkAsync(versionWalk<T>(p, start), (q) => next(q.cursor, q.limit));
+}
+
+function* versionWalk<T extends { key: string; id: number; versionId: string }>(p: VersionListParams, start: VersionCursor): Walk<{ cursor: VersionCursor; limit: number }, VersionPage<T>, T> {
   const page: VersionPage<T> = { entries: [], commonPrefixes: [], isTruncated: false };
   if (p.maxKeys <= 0) return page;
   let cursor = start;
@@ -101,7 +114,7 @@ export function paginateVersions<T extends { key: string; id: number; versionId:
   let batch = p.delimiter === undefined ? MAX_LIST_KEYS : DELIMITER_BATCH;
   walk: for (;;) {
     const limit = Math.min(p.maxKeys - count, batch) + 1;
-    const rows = next(cursor, limit);
+    const rows: T[] = yield { cursor, limit };
     for (const row of rows) {
       cursor = { key: row.key, id: row.id };
       if (!row.key.startsWith(p.prefix)) {

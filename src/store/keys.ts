@@ -1,6 +1,6 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { validateBucketName } from '../s3/names.js';
-import type { Grant } from './types.js';
+import type { AccessKeyInfo, Grant } from './types.js';
 
 // What every engine checks and makes for a new access key: its id, its secret, and the
 // validation of the caller's description and grants (untrusted JSON from the admin API and CLI).
@@ -86,4 +86,9 @@ export function validateImportedPair(opts: { accessKeyId?: unknown; secretAccess
     throw new KeyValidationError('secretAccessKey', 'secretAccessKey must be 8 to 128 characters: letters, digits and + / = . _ ~ -');
   }
   return { id: accessKeyId, secret: secretAccessKey };
+}
+
+/** A key's row as the store gives it (no secret; createdAt in ISO 8601). */
+export function keyInfo(row: { id: string; accountId: string; description: string; createdAt: number }, grants: Grant[]): AccessKeyInfo {
+  return { id: row.id, accountId: row.accountId, description: row.description, createdAt: new Date(row.createdAt).toISOString(), grants };
 }

@@ -19,6 +19,27 @@ export interface LifecycleVersion {
   tagCount: number;
 }
 
+/** The objects columns a LifecycleVersion is made of (each engine selects these). */
+export const LIFECYCLE_VERSION_FIELDS = [
+  'id',
+  'key',
+  'versionId',
+  'size',
+  'etag',
+  'lastModified',
+  'isCurrent',
+  'deleteMarker',
+  'lockMode',
+  'lockUntil',
+  'legalHold',
+  'tagCount',
+] as const satisfies ReadonlyArray<keyof LifecycleVersion>;
+
+/** `table`'s columns named by LIFECYCLE_VERSION_FIELDS, for a select. */
+export function lifecycleVersionColumns<T extends Record<(typeof LIFECYCLE_VERSION_FIELDS)[number], unknown>>(table: T): Pick<T, (typeof LIFECYCLE_VERSION_FIELDS)[number]> {
+  return Object.fromEntries(LIFECYCLE_VERSION_FIELDS.map((f) => [f, table[f]])) as Pick<T, (typeof LIFECYCLE_VERSION_FIELDS)[number]>;
+}
+
 /** What a pass did (lifecycle_runs' counters). */
 export interface LifecycleCounts {
   /** Versions removed for good (current expiry on unversioned buckets, noncurrent expiry). */

@@ -15,6 +15,7 @@ import type {
   CompletedUploadRow,
   DeleteOptions,
   DeleteResult,
+  GatewayRow,
   Grant,
   LockMode,
   NewObject,
@@ -261,8 +262,27 @@ export interface RecordsStore {
   chunk(sha256: string): Promise<ChunkRecord | undefined>;
 }
 
+/**
+ * Settings every gateway shares (root credentials, the admin token), written once: gateways
+ * starting together all insert, one wins, and every one reads the winner back.
+ */
+export interface SettingsStore {
+  get(name: string): Promise<string | undefined>;
+  /** Stores `value` unless the name has one; returns the stored value (this one or the earlier). */
+  putIfAbsent(name: string, value: string): Promise<string>;
+}
+
+/** The gateway registry: each gateway's row, refreshed by its heartbeat. */
+export interface GatewayStore {
+  /** Inserts or replaces the row of `row.id`. */
+  heartbeat(row: GatewayRow): Promise<void>;
+  /** Every registered gateway, by id. */
+  list(): Promise<GatewayRow[]>;
+  remove(id: string): Promise<void>;
+}
+
 export interface MetadataStore {
-  /** 'sqlite' today. */
+  /** 'sqlite' or 'postgres'. */
   readonly engine: string;
   readonly buckets: BucketStore;
   readonly objects: ObjectStore;
@@ -273,6 +293,8 @@ export interface MetadataStore {
   readonly records: RecordsStore;
   /** The lifecycle worker's reads and the record of its passes. */
   readonly lifecycle: LifecycleStore;
+  readonly settings: SettingsStore;
+  readonly gateways: GatewayStore;
   /** Finishes pending commits and closes the engine's connections. */
   close(): Promise<void>;
 }

@@ -289,3 +289,16 @@ export interface AccessKeyInfo {
   createdAt: string;
   grants: Grant[];
 }
+
+/** A gateway's row in the registry (`gateways`): written at start, on each heartbeat, removed on a clean stop. */
+export interface GatewayRow {
+  id: string;
+  host: string;
+  pid: number;
+  s3Url: string;
+  adminUrl: string;
+  version: string;
+  /** ms since the epoch. */
+  startedAt: number;
+  heartbeatAt: number;
+}

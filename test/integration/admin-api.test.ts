@@ -282,8 +282,11 @@ describe('records match what the SDK uploaded', () => {
       // The API runs these sums on a worker thread with its own connection: same numbers as in-process.
       expect(buckets).toEqual(bucketSummaries(srv.db.db));
       // No lifecycle pass yet (docs/lifecycle.md): null.
-      const { pool: _pool, lifecycle, ...totals } = stats as typeof stats & { lifecycle: unknown };
+      const { pool: _pool, lifecycle, engine, gateways, ...totals } = stats as typeof stats & { lifecycle: unknown; engine: string; gateways: unknown };
       expect(lifecycle).toBeNull();
+      // One gateway (this server) in the registry, alive.
+      expect(engine).toBe('sqlite');
+      expect(gateways).toEqual([expect.objectContaining({ id: srv.gatewayId, s3Url: srv.url, adminUrl: srv.adminUrl, pid: process.pid, state: 'alive' })]);
       expect(totals).toEqual(storeStats(srv.db.db));
     } finally {
       await s3.send(new AbortMultipartUploadCommand({ Bucket: 'other', Key: 'open', UploadId: upload.UploadId! }));
@@ -375,7 +378,7 @@ describe('versions, delete markers and locks in the records', () => {
     const buckets = (await api<{ buckets: BucketSummary[] }>('/v1/buckets')).body.buckets;
     // doc.txt: first, second version, and first again (restored); held.txt: held, then a delete marker.
     expect(buckets.find((b) => b.name === 'locked')).toMatchObject({ objects: 1, logicalBytes: 5, versions: 4, deleteMarkers: 1, versionBytes: 5 + 14 + 5 + 4 });
-    const { pool: _pool, lifecycle: _lifecycle, ...stats } = (await api<StoreStats & { pool: unknown; lifecycle: unknown }>('/v1/stats')).body;
+    const { pool: _pool, lifecycle: _lifecycle, engine: _engine, gateways: _gateways, ...stats } = (await api<StoreStats & { pool: unknown; lifecycle: unknown; engine: unknown; gateways: unknown }>('/v1/stats')).body;
     const sum = (f: 'objects' | 'versions' | 'deleteMarkers' | 'logicalBytes' | 'versionBytes') => buckets.reduce((a, b) => a + b[f], 0);
     expect(stats).toMatchObject({ objects: sum('objects'), versions: sum('versions'), deleteMarkers: 1, logicalBytes: sum('logicalBytes'), versionBytes: sum('versionBytes') });
     expect(stats.versions).toBeGreaterThan(stats.objects);
@@ -412,9 +415,14 @@ describe('/metrics', () => {
       'cairn_gc_freed_bytes_total',
       'cairn_scrub_runs_total',
       'cairn_scrub_broken_chunks_total',
+      'cairn_gateways',
+      'cairn_metadata_retries_total',
+      'cairn_metadata_engine_info',
     ]) {
       expect(text, family).toContain(`# TYPE ${family} `);
     }
+    expect([m('cairn_gateways', { state: 'alive' }), m('cairn_gateways', { state: 'dead' }), m('cairn_metadata_engine_info', { engine: 'sqlite' })]).toEqual([1, 0, 1]);
+    expect(m('cairn_metadata_retries_total', { reason: 'serialization' }) + m('cairn_metadata_retries_total', { reason: 'deadlock' })).toBe(0);
   });
 
   it('request counters, latency, bytes, chunk writes and dedup hits move with S3 traffic', async () => {

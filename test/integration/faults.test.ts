@@ -236,7 +236,7 @@ describe('the server under disk faults', () => {
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  const referenced = (files: string[]) => files.filter((f) => server.repo.isChunkReferenced(path.basename(f)));
+  const referenced = (files: string[]) => files.filter((f) => server.sqlite!.repo.isChunkReferenced(path.basename(f)));
   async function expectReadable() {
     const got = await bodyOf(await s3.send(new GetObjectCommand({ Bucket, Key: 'keep' })));
     expect(md5(got)).toBe(md5(keep));
@@ -280,7 +280,7 @@ describe('the server under disk faults', () => {
 
   it('a GC collects what failed writes left, and verify stays clean', async () => {
     await gcNow();
-    const orphans = chunkFiles(server).filter((f) => !server.repo.isChunkReferenced(path.basename(f)));
+    const orphans = chunkFiles(server).filter((f) => !server.sqlite!.repo.isChunkReferenced(path.basename(f)));
     // The in-process GC keeps files younger than its grace period (1 h by default): they are
     // orphans, but none is referenced and none is visible through S3.
     expect(referenced(orphans)).toEqual([]);

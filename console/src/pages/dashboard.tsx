@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { BucketSummary, LifecycleRun, StoreStats, VerifyState } from '../api.js';
+import type { BucketSummary, Gateway, LifecycleRun, StoreStats, VerifyState } from '../api.js';
 import { formatAgo, formatBytes, formatDuration, formatRatio, plural, savedPercent } from '../lib/format.js';
 import { byOperation, gauge, parsePrometheus, rates, requestTotals, type Rates, type RequestTotals, type Sample } from '../lib/metrics.js';
 import { browseHref } from '../lib/paths.js';
@@ -76,6 +76,7 @@ export function DashboardPage() {
           {samples && <Requests samples={samples} rate={rate} />}
           <h2>Maintenance</h2>
           {samples && <Maintenance samples={samples} lifecycle={stats.data?.lifecycle ?? null} />}
+          {stats.data?.gateways && <Gateways gateways={stats.data.gateways} engine={stats.data.engine} />}
         </>
       )}
       {config.can.admin && <Verify />}
@@ -194,6 +195,47 @@ function Maintenance({ samples, lifecycle }: { samples: Sample[]; lifecycle: Lif
         sub={lifecycle ? lifecycleSub(lifecycle) : 'applies bucket expiry rules hourly by default'}
       />
     </div>
+  );
+}
+
+/** The gateway registry (docs/postgresql.md): one card with the count, one row per gateway. */
+function Gateways({ gateways, engine }: { gateways: Gateway[]; engine?: string }) {
+  const alive = gateways.filter((g) => g.state === 'alive').length;
+  return (
+    <>
+      <h2>Gateways</h2>
+      <div class="cards">
+        <Card label="Gateways" value={`${alive} alive`} sub={`${gateways.length - alive} dead; metadata on ${engine === 'postgres' ? 'PostgreSQL' : 'SQLite'}`} />
+      </div>
+      <div class="table-wrap">
+        <table class="ops" data-testid="gateways">
+          <thead>
+            <tr>
+              <th scope="col">Gateway</th>
+              <th scope="col">State</th>
+              <th scope="col">Host</th>
+              <th scope="col">S3 endpoint</th>
+              <th scope="col">Started</th>
+              <th scope="col">Heartbeat</th>
+            </tr>
+          </thead>
+          <tbody>
+            {gateways.map((g) => (
+              <tr key={g.id}>
+                <td>{g.id}</td>
+                <td>{g.state}</td>
+                <td>
+                  {g.host} (pid {g.pid})
+                </td>
+                <td>{g.s3Url}</td>
+                <td>{formatAgo(g.startedAt)}</td>
+                <td>{formatAgo(g.heartbeatAt)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </>
   );
 }
 

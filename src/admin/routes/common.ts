@@ -17,6 +17,8 @@ import type { GcSample, Metrics, ScrubSample } from '../metrics.js';
 import { AdminError } from '../http.js';
 import { QueryError } from '../../db/records/index.js';
 import type { AdminJobs } from '../jobs.js';
+import type { TokenCheck } from '../token.js';
+import type { GatewayView } from '../../gateway/registry.js';
 import type { LifecycleOptions, LifecycleResult } from '../../storage/lifecycle.js';
 import type { LifecycleRunRow } from '../../store/lifecycle.js';
 
@@ -40,7 +42,8 @@ export interface AdminDeps<G extends GcSample = GcSample, S extends ScrubSample 
   tagging?: TaggingService;
   pool: BufferPool;
   metrics: Metrics;
-  token: string;
+  /** The admin token, or its SHA-256 only (a token another gateway generated: admin/token.ts). */
+  token: TokenCheck;
   log: Logger;
   /** Region for presigned URLs and SigV4-signed admin requests. */
   region: string;
@@ -65,6 +68,10 @@ export interface AdminDeps<G extends GcSample = GcSample, S extends ScrubSample 
   lifecycle?: (opts: Pick<LifecycleOptions, 'dryRun' | 'now' | 'bucket' | 'signal'>) => Promise<LifecycleResult>;
   /** The latest lifecycle pass, for /v1/stats and the dashboard. */
   lastLifecycleRun?: () => Promise<LifecycleRunRow | undefined>;
+  /** The metadata engine ('sqlite', 'postgres'), for /v1/stats. */
+  engine?: string;
+  /** The gateway registry with each one's state, for /v1/stats and the dashboard. */
+  gateways?: () => Promise<GatewayView[]>;
 }
 
 /** Each routes file exports one of these: it adds its routes to the admin router. */

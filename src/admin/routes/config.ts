@@ -34,6 +34,7 @@ export const registerConfigRoutes: RegisterRoutes = (router, deps) => {
     const stats = await deps.records.stats();
     const p = deps.pool.stats();
     const lifecycle = (await deps.lastLifecycleRun?.()) ?? null;
-    ctx.body = { ...stats, pool: { total: p.total, free: p.free, inUse: p.inUse, waiters: p.waiters, bufferSize: deps.pool.bufferSize }, lifecycle };
+    const gateways = (await deps.gateways?.()) ?? [];
+    ctx.body = { ...stats, pool: { total: p.total, free: p.free, inUse: p.inUse, waiters: p.waiters, bufferSize: deps.pool.bufferSize }, lifecycle, engine: deps.engine ?? 'sqlite', gateways };
   });
 };

@@ -1,8 +1,108 @@
-import type { ObjectStore } from '../../store/metadata-store.js';
-import type { PgDb } from './client.js';
+import { sql, type SQL } from 'drizzle-orm';
+import type { ListPage, ObjectStore } from '../../store/metadata-store.js';
+import type { ChunkReadRow, ObjectChunkRow, ObjectPartRow, ObjectRow, TagSet } from '../../store/types.js';
+import { withTx, type PgDb, type PgTx } from './client.js';
+import { run } from './run.js';
+import { beforeNul, hasNul, objectColumnList } from './commit.js';
+import { listBounds } from '../listing.js';
+import { paginateAsync, type ListParams } from '../../s3/list-params.js';
+import { pgVersionPage } from './version-listing.js';
 
-// TODO(#22): to be written.
-export function pgObjectReads(db: PgDb): Pick<ObjectStore, 'get' | 'getForRead' | 'getVersion' | 'latest' | 'listVersions' | 'chunksForRead' | 'chunksForRange' | 'chunkList' | 'parts' | 'part' | 'listPage' | 'listKeys' | 'getTags' | 'isChunkReferenced'> {
-  void db;
-  return new Proxy({} as Pick<ObjectStore, 'get' | 'getForRead' | 'getVersion' | 'latest' | 'listVersions' | 'chunksForRead' | 'chunksForRange' | 'chunkList' | 'parts' | 'part' | 'listPage' | 'listKeys' | 'getTags' | 'isChunkReferenced'>, { get: (_t, name) => () => Promise.reject(new Error(`pg pgObjectReads.${String(name)}: not implemented yet`)) });
+// Object reads on PostgreSQL. No cache (every gateway reads what any other wrote): the reads of
+// GET and HEAD are one round trip each, as named (server-side prepared) statements. A key
+// containing NUL cannot be stored, so it is not found without asking the server.
+
+type Reads = Pick<ObjectStore, 'get' | 'getForRead' | 'getVersion' | 'latest' | 'listVersions' | 'chunksForRead' | 'chunksForRange' | 'chunkList' | 'parts' | 'part' | 'listPage' | 'listKeys' | 'getTags' | 'isChunkReferenced'>;
+
+const OBJ = objectColumnList();
+const CHUNK_READ = `oc.object_id as "objectId", oc.seq, oc."offset", oc.size, oc.chunk_hash as "chunkHash", c.size as "storedSize", c.crc32c, c.data
+  from object_chunks oc join chunks c on c.hash = oc.chunk_hash`;
+
+const Q = {
+  current: `select ${OBJ} from objects where bucket_id = $1 and key = $2 and is_current`,
+  version: `select ${OBJ} from objects where bucket_id = $1 and key = $2 and version_id = $3`,
+  newest: `select ${OBJ} from objects where bucket_id = $1 and key = $2 order by id desc limit 1`,
+  chunksAll: `select ${CHUNK_READ} where oc.object_id = $1 order by oc."offset"`,
+  // From the chunk holding byte $2 (an index seek to it) to the one holding byte $3.
+  chunksRange: `select ${CHUNK_READ} where oc.object_id = $1
+      and oc."offset" >= coalesce((select max("offset") from object_chunks where object_id = $1 and "offset" <= $2), 0)
+      and oc."offset" <= $3 order by oc."offset"`,
+  chunkList: `select object_id as "objectId", seq, "offset", size, chunk_hash as "chunkHash" from object_chunks where object_id = $1 order by seq`,
+  parts: `select object_id as "objectId", part_number as "partNumber", "offset", size, checksum_value as "checksumValue" from object_parts where object_id = $1 order by part_number`,
+  part: `select object_id as "objectId", part_number as "partNumber", "offset", size, checksum_value as "checksumValue" from object_parts where object_id = $1 and part_number = $2`,
+  tags: `select key, value from object_tags where object_id = $1 order by key`,
+  chunkExists: `select 1 as x from chunks where hash = $1`,
+};
+
+export function pgObjectReads(db: PgDb): Reads {
+  const pool = db.$client;
+  // Named statements: parsed and planned once per connection.
+  const run = async <T>(name: keyof typeof Q, values: unknown[]): Promise<T[]> => (await pool.query({ name: `cairn_obj_${name}`, text: Q[name], values })).rows as T[];
+  const first = async <T>(name: keyof typeof Q, values: unknown[]): Promise<T | undefined> => (await run<T>(name, values))[0];
+  const get = async (bucketId: number, key: string) => (hasNul(key) ? undefined : first<ObjectRow>('current', [bucketId, key]));
+  const chunksForRange = (objectId: number, start: number, end: number) =>
+    start === 0 ? run<ChunkReadRow>('chunksRange', [objectId, 0, end]) : run<ChunkReadRow>('chunksRange', [objectId, start, end]);
+
+  return {
+    get,
+    getForRead: get,
+    getVersion: async (bucketId, key, versionId) => (hasNul(key) ? undefined : first<ObjectRow>('version', [bucketId, key, versionId])),
+    latest: async (bucketId, key) => (hasNul(key) ? undefined : first<ObjectRow>('newest', [bucketId, key])),
+    chunksForRead: (obj, start, end) => (start === 0 && end >= obj.size - 1 ? run<ChunkReadRow>('chunksAll', [obj.id]) : chunksForRange(obj.id, start, end)),
+    chunksForRange,
+    chunkList: (objectId) => run<ObjectChunkRow>('chunkList', [objectId]),
+    parts: (objectId) => run<ObjectPartRow>('parts', [objectId]),
+    part: (objectId, partNumber) => first<ObjectPartRow>('part', [objectId, partNumber]),
+    getTags: async (objectId) => (await run<{ key: string; value: string }>('tags', [objectId])).map((r): [string, string] => [r.key, r.value]) as TagSet,
+    isChunkReferenced: async (hash) => (await run('chunkExists', [hash])).length > 0,
+    listKeys: async (bucketId, prefix, after, limit) => (hasNul(prefix) ? [] : rows<ObjectRow>(db, keysQuery(bucketId, prefix, after === undefined ? undefined : beforeNul(after), limit))),
+    listPage: (bucketId, p) => listPage(db, bucketId, p),
+    listVersions: (bucketId, p) => pgVersionPage(db, bucketId, p),
+  };
+}
+
+async function rows<T>(on: PgDb | PgTx, query: SQL): Promise<T[]> {
+  return run<T>(on, query);
+}
+
+/** Current versions with keys > afterKey within prefix, by key (the objects_current index). */
+function keysQuery(bucketId: number, prefix: string, afterKey: string | undefined, limit: number): SQL {
+  const b = listBounds(prefix, afterKey);
+  const lower = b.lower === 'gt' ? sql` and key > ${b.lowerValue}` : b.lower === 'gte' ? sql` and key >= ${b.lowerValue}` : sql``;
+  const upper = b.upperValue === undefined ? sql`` : sql` and key < ${b.upperValue}`;
+  return sql`select ${sql.raw(OBJ)} from objects where bucket_id = ${bucketId} and is_current${lower}${upper} order by key limit ${limit}`;
+}
+
+/**
+ * A delimiter listing's entries in one statement (listing.ts listGroupHeads explains the walk):
+ * a recursive query seeks past each group inside the server, and the rows of the entries come
+ * with it, so the page is one snapshot.
+ */
+function groupHeadsQuery(bucketId: number, prefix: string, delimiter: string, afterKey: string | undefined, limit: number): SQL {
+  const b = listBounds(prefix, afterKey);
+  const upper = b.upperValue === undefined ? sql`` : sql` and key < ${b.upperValue}::text`;
+  const lower = b.lower === 'gt' ? sql` and key > ${b.lowerValue}::text` : b.lower === 'gte' ? sql` and key >= ${b.lowerValue}::text` : sql``;
+  const pre = sql`length(${prefix}::text)`;
+  const cut = sql`strpos(substr(k, ${pre} + 1), ${delimiter}::text)`;
+  return sql`with recursive walk(k, n) as (
+      select (select key from objects where bucket_id = ${bucketId} and is_current${lower}${upper} order by key limit 1), 1
+      union all
+      select (select key from objects where bucket_id = ${bucketId} and is_current and key > greatest(k, case when ${cut} > 0
+                then substr(k, 1, ${pre} + ${cut} + length(${delimiter}::text) - 1) || chr(1114111) else '' end)${upper}
+              order by key limit 1), n + 1
+      from walk where k is not null and n < ${limit}
+    )
+    select ${sql.raw(objectColumnList('o'))} from walk join objects o on o.bucket_id = ${bucketId} and o.key = walk.k and o.is_current order by walk.n`;
+}
+
+/** One ListObjects page: without a delimiter one statement; with one, the walk in one read-only snapshot. */
+async function listPage(db: PgDb, bucketId: number, given: ListParams): Promise<ListPage> {
+  if (hasNul(given.prefix)) return { contents: [], commonPrefixes: [], isTruncated: false };
+  const p = { ...given, startAfterKey: given.startAfterKey === undefined ? undefined : beforeNul(given.startAfterKey), delimiter: given.delimiter && !hasNul(given.delimiter) ? given.delimiter : undefined };
+  const delimiter = p.delimiter;
+  if (delimiter === undefined) return paginateAsync(p, (after, limit) => rows<ObjectRow>(db, keysQuery(bucketId, p.prefix, after, limit)));
+  return withTx(db, (tx) => paginateAsync(p, (after, limit) => rows<ObjectRow>(tx, groupHeadsQuery(bucketId, p.prefix, delimiter, after, limit)), { groupHeads: true }), {
+    isolation: 'repeatable read',
+    readOnly: true,
+  });
 }

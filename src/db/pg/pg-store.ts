@@ -9,6 +9,7 @@ import { pgAccountStore } from './accounts.js';
 import { pgMaintenanceStore } from './maintenance.js';
 import { pgRecordsStore } from './records.js';
 import { pgLifecycleStore } from './lifecycle.js';
+import { pgGateways, pgSettings } from './settings.js';
 
 // The PostgreSQL engine of the metadata store (docs/postgresql.md). Stateless by design: it
 // keeps no cache of rows, so every gateway on the same database reads what any of them wrote
@@ -37,6 +38,8 @@ export const PgStore = {
       maintenance: pgMaintenanceStore(db),
       records: pgRecordsStore(db),
       lifecycle: pgLifecycleStore(db),
+      settings: pgSettings(db),
+      gateways: pgGateways(db),
       close: () => pg.close(),
     };
   },

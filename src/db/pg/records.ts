@@ -1,8 +1,20 @@
 import type { RecordsStore } from '../../store/metadata-store.js';
 import type { PgDb } from './client.js';
+import { chunkRecord } from './records/chunk.js';
+import { findObjects, objectRecord } from './records/objects.js';
+import { bucketSummaries, bucketSummary, storeStats } from './records/totals.js';
 
-// TODO(#22): to be written.
+/**
+ * The records queries on PostgreSQL (docs/admin-contract.md): the same filters, cursors and
+ * shapes as SQLite (src/db/records), compiled and read the PostgreSQL way.
+ */
 export function pgRecordsStore(db: PgDb): RecordsStore {
-  void db;
-  return new Proxy({} as RecordsStore, { get: (_t, name) => () => Promise.reject(new Error(`pg pgRecordsStore.${String(name)}: not implemented yet`)) });
+  return {
+    buckets: (filter) => bucketSummaries(db, filter),
+    bucket: (name) => bucketSummary(db, name),
+    stats: () => storeStats(db),
+    findObjects: (q) => findObjects(db, q),
+    object: (bucket, key, versionId) => objectRecord(db, bucket, key, versionId),
+    chunk: (sha256) => chunkRecord(db, sha256),
+  };
 }

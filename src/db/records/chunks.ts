@@ -3,15 +3,11 @@ import type { Db } from '../client.js';
 import type { ChunkRecord } from './shapes.js';
 import { buckets, chunks, objectChunks, objects } from '../schema.js';
 import { MaintenanceRepository } from '../maintenance-repository.js';
+import { CHUNK_REFERENCES_LISTED, chunkRecordOf } from './assemble.js';
 
-// A chunk's record: its row and who references it (object versions, multipart upload parts).
+// A chunk's record on SQLite: its row and who references it (object versions, multipart upload parts).
 
-/** A chunk record lists at most this many objects and as many upload parts. */
-export const CHUNK_REFERENCES_LISTED = 1000;
-
-export function isSha256(value: string): boolean {
-  return /^[0-9a-f]{64}$/.test(value);
-}
+export { CHUNK_REFERENCES_LISTED, isSha256 } from './assemble.js';
 
 export function chunkRecord(db: Db, sha256: string): ChunkRecord | undefined {
   const c = db.select({ hash: chunks.hash, size: chunks.size, crc32c: chunks.crc32c, refcount: chunks.refcount, createdAt: chunks.createdAt, data: sql<number | null>`length(${chunks.data})` }).from(chunks).where(eq(chunks.hash, sha256)).get();
@@ -26,16 +22,5 @@ export function chunkRecord(db: Db, sha256: string): ChunkRecord | undefined {
     .limit(CHUNK_REFERENCES_LISTED + 1)
     .all();
   const uploads = new MaintenanceRepository(db).uploadsUsing(sha256, CHUNK_REFERENCES_LISTED + 1);
-  const record: ChunkRecord = {
-    sha256: c.hash,
-    size: c.size,
-    crc32c: c.crc32c,
-    refcount: c.refcount,
-    stored: c.data === null ? 'file' : 'inline',
-    createdAt: new Date(c.createdAt).toISOString(),
-    objects: refs.slice(0, CHUNK_REFERENCES_LISTED),
-    uploads: uploads.slice(0, CHUNK_REFERENCES_LISTED),
-  };
-  if (refs.length > CHUNK_REFERENCES_LISTED || uploads.length > CHUNK_REFERENCES_LISTED) record.truncated = true;
-  return record;
+  return chunkRecordOf({ ...c, inline: c.data !== null }, refs, uploads);
 }

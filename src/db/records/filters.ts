@@ -3,7 +3,8 @@ import type { z } from 'zod';
 
 // The records filters, defined once: each one's parameter name, how it parses (zod), how it
 // compiles to SQL, its `cairn find` flag and help, and its field on the console's search page.
-// query.ts builds the admin API's parser from it, objects.ts the SQL, src/commands/find.ts the
+// query.ts builds the admin API's parser from it, compile.ts the SQL (with each engine's SqlKit:
+// objects.ts for SQLite, src/db/pg/records for PostgreSQL), src/commands/find.ts the
 // flags, console/src/lib/search.ts the form. Adding a filter is an entry here (and
 // docs/admin-contract.md, and a test).
 //
@@ -31,7 +32,7 @@ export interface ParseKit {
   flag: z.ZodType<boolean, string>;
 }
 
-/** The objects table's columns a filter may test: objects.ts hands over the table itself. */
+/** The objects table's columns a filter may test: each engine hands over its table itself. */
 export type FilterColumn =
   | 'id'
   | 'bucketId'
@@ -48,7 +49,7 @@ export type FilterColumn =
   | 'ownerId'
   | 'encryption';
 
-/** The SQL pieces a filter compiles to (objects.ts supplies them, bound to one Db). */
+/** The SQL pieces a filter compiles to (each engine supplies them, bound to one database). */
 export interface SqlKit {
   objects: Record<FilterColumn, Column>;
   eq: typeof eq;
@@ -64,6 +65,16 @@ export interface SqlKit {
   accountId(idOrName: string): string | undefined;
   /** The query's clock (ms): one value for every condition of one query. */
   now: number;
+  // Where the engines' SQL differs (SQLite stores booleans as 0/1 and JSON as text; PostgreSQL
+  // has real booleans and jsonb), the kit says it, so each filter is still written once.
+  /** The row is a current version. */
+  current: SQL;
+  /** A boolean column is true. */
+  isTrue(column: Column): SQL;
+  /** `text` occurs in the column: exact and case-sensitive, like keys (LIKE is neither). */
+  contains(column: Column, text: string): SQL;
+  /** The string member `name` of a JSON object column (`name` is a header token: nothing to escape). */
+  jsonMember(column: Column, name: string): SQL;
 }
 
 /** What a filter adds to the WHERE clause: conditions (ANDed), nothing, or NO_MATCH (no row can match). */
@@ -143,8 +154,8 @@ export const FILTERS = {
     cli: { arg: 'text', help: 'keys containing this text' },
     form: { label: 'Name contains', attrs: { placeholder: 'cat' } },
     parse: (k) => k.z.string().optional(),
-    // Substrings cannot use an index; instr() is exact and case-sensitive, like keys (LIKE is neither).
-    where: (text, k) => (text ? k.sql`instr(${k.objects.key}, ${text}) > 0` : undefined),
+    // Substrings cannot use an index.
+    where: (text, k) => (text ? k.contains(k.objects.key, text) : undefined),
   }),
   minSize: value({
     input: 'size',
@@ -199,8 +210,7 @@ export const FILTERS = {
     form: { label: 'Metadata', name: 'metadata', attrs: { placeholder: 'camera=x100; album=trip' } },
     // Header field-name characters: metadata names are x-amz-meta-<name> headers, stored lower-case.
     names: { pattern: /^[a-z0-9!#$%&'*+.^_`|~-]+$/, error: 'a metadata name (the part after x-amz-meta-)' },
-    // The name is a header token (no quotes or backslashes), so the JSON path cannot be escaped out of.
-    where: (meta, k) => Object.entries(meta).map(([name, v]) => k.sql`json_extract(${k.objects.userMetadata}, ${`$."${name}"`}) = ${v}`),
+    where: (meta, k) => Object.entries(meta).map(([name, v]) => k.sql`${k.jsonMember(k.objects.userMetadata, name)} = ${v}`),
   }),
   // Each tag is one seek of object_tags_key_value (key, value, object_id); several are ANDed.
   tag: pairs({
@@ -241,8 +251,7 @@ export const FILTERS = {
     cli: { help: 'every version and delete marker, not only current objects' },
     form: { label: 'Every version and delete marker' },
     parse: (k) => k.flag.default(false),
-    // Written out, not bound: SQLite uses the partial index objects_current only for this literal.
-    where: (all, k) => (all ? undefined : k.sql`is_current = 1`),
+    where: (all, k) => (all ? undefined : k.current),
   }),
   locked: value({
     input: 'switch',
@@ -250,7 +259,7 @@ export const FILTERS = {
     form: { label: 'Locked (retention or legal hold)' },
     parse: (k) => k.flag.optional(),
     where: (on, k) => {
-      const held = k.sql`(${k.objects.legalHold} = 1 or (${k.objects.lockMode} is not null and ${k.objects.lockUntil} > ${k.now}))`;
+      const held = k.sql`(${k.isTrue(k.objects.legalHold)} or (${k.objects.lockMode} is not null and ${k.objects.lockUntil} > ${k.now}))`;
       return on ? held : k.sql`not ${held}`;
     },
   }),

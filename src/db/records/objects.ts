@@ -1,22 +1,19 @@
 import { and, asc, desc, eq, gte, inArray, lt, lte, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../client.js';
-import type { LockState, ObjectRecord, ObjectSummary, OwnerRef, VersionEntry } from './shapes.js';
+import type { ObjectRecord, ObjectSummary } from './shapes.js';
 import { buckets, chunks, objectChunks, objectParts, objectTags, objects } from '../schema.js';
 import { prefixUpperBound } from '../listing.js';
-import { decodeCursor, encodeCursor, type Cursor } from './cursor.js';
-import { FILTER_LIST, NO_MATCH, type SortField, type SqlKit, type Where } from './filters.js';
+import { decodeCursor } from './cursor.js';
+import type { SqlKit } from './filters.js';
 import type { ObjectQuery } from './query.js';
-import { accountIdOf, accountNames, ownerRef } from './owners.js';
-import { encryptionInfo } from './encryption.js';
+import { accountIdOf, accountNames } from './owners.js';
+import { afterCursor, compileFilters, keysetOrder, pageOf } from './compile.js';
+import { objectRecordOf, objectSummary, ownerRef, VERSIONS_LISTED } from './assemble.js';
 
-// Object records: pure reads over the drizzle Db. Sorting and keyset paging use (sort column, id)
-// indexes, so a page costs an index seek whatever its depth. A row is a version: the `versions`
+// Object records on SQLite: pure reads over the drizzle Db. A row is a version: the `versions`
 // filter (filters.ts) keeps only current ones unless the query asks for every version.
 
-const SORT_COLUMNS = { key: objects.key, size: objects.size, modified: objects.lastModified } as const satisfies Record<SortField, unknown>;
-
-/** An object record lists at most this many of the key's versions. */
-export const VERSIONS_LISTED = 1000;
+export { VERSIONS_LISTED } from './assemble.js';
 
 /** The SQL pieces the filters' `where` compile with (filters.ts cannot import them: the console bundles it). */
 function sqlKit(db: Db, now: number): SqlKit {
@@ -34,22 +31,12 @@ function sqlKit(db: Db, now: number): SqlKit {
     bucketId: (name) => db.select({ id: buckets.id }).from(buckets).where(eq(buckets.name, name)).get()?.id,
     accountId: (idOrName) => accountIdOf(db, idOrName),
     now,
+    // Written out, not bound: SQLite uses the partial index objects_current only for this literal.
+    current: sql`is_current = 1`,
+    isTrue: (column) => sql`${column} = 1`,
+    contains: (column, text) => sql`instr(${column}, ${text}) > 0`,
+    jsonMember: (column, name) => sql`json_extract(${column}, ${`$."${name}"`})`,
   };
-}
-
-/**
- * Rows after the cursor. By key, ties run against the sort (newest first when ascending: the
- * order of objects_key and objects_versions); the other sorts tie on id in their own direction.
- */
-function afterCursor(q: ObjectQuery, c: Cursor): SQL {
-  const col = SORT_COLUMNS[q.sort];
-  if (q.sort === 'key') {
-    return q.order === 'asc'
-      ? sql`(${col} >= ${c.v} and (${col} > ${c.v} or ${objects.id} < ${c.i}))`
-      : sql`(${col} <= ${c.v} and (${col} < ${c.v} or ${objects.id} > ${c.i}))`;
-  }
-  // A row value comparison is a single index range on (column, rowid): the page seeks, never skips.
-  return q.order === 'asc' ? sql`(${col}, ${objects.id}) > (${c.v}, ${c.i})` : sql`(${col}, ${objects.id}) < (${c.v}, ${c.i})`;
 }
 
 /**
@@ -57,51 +44,34 @@ function afterCursor(q: ObjectQuery, c: Cursor): SQL {
  * match (the bucket does not exist).
  */
 export function objectsQuery(db: Db, q: ObjectQuery, now = Date.now()) {
-  const conds: SQL[] = [];
   // First: SQLite seeks by the first range term on a column, and the cursor's is the tightest
   // (a prefix's or a size filter's bound first would make a deep page walk from that bound).
-  if (q.cursor !== undefined) conds.push(afterCursor(q, decodeCursor(q.cursor, q)));
-  const kit = sqlKit(db, now);
-  for (const { name, def } of FILTER_LIST) {
-    const value = q[name];
-    if (value === undefined) continue;
-    // parseObjectQuery gave each filter the value its own parser makes, which its `where` takes.
-    const where = (def.where as (value: unknown, kit: SqlKit) => Where)(value, kit);
-    if (where === NO_MATCH) return undefined;
-    if (Array.isArray(where)) conds.push(...where);
-    else if (where !== undefined) conds.push(where);
-  }
-  const col = SORT_COLUMNS[q.sort];
-  const dir = q.order === 'asc' ? asc : desc;
-  const tie = q.sort !== 'key' ? dir : q.order === 'asc' ? desc : asc;
+  const conds: SQL[] = q.cursor !== undefined ? [afterCursor(q, decodeCursor(q.cursor, q), objects)] : [];
+  const filters = compileFilters(q, sqlKit(db, now));
+  if (!filters) return undefined;
+  conds.push(...filters);
   return db
     .select()
     .from(objects)
     .where(conds.length > 0 ? and(...conds) : undefined)
-    .orderBy(dir(col), tie(objects.id))
+    .orderBy(...keysetOrder(q, objects))
     .limit(q.limit + 1);
 }
 
 export function findObjects(db: Db, q: ObjectQuery): { objects: ObjectSummary[]; nextCursor?: string } {
   const query = objectsQuery(db, q);
   if (!query) return { objects: [] };
-  const rows = query.all();
-  const more = rows.length > q.limit;
-  if (more) rows.length = q.limit;
+  const { rows, nextCursor } = pageOf(q, query.all());
   const bucketsById = bucketInfo(db, rows.map((r) => r.bucketId));
   const owners = accountNames(db, rows.map((r) => r.ownerId ?? bucketsById.get(r.bucketId)!.ownerId));
   const latest = latestMarkers(db, rows);
   const out: { objects: ObjectSummary[]; nextCursor?: string } = {
     objects: rows.map((r) => {
       const b = bucketsById.get(r.bucketId)!;
-      return summary(r, b.name, r.isCurrent || latest.has(r.id), ownerRef(r.ownerId ?? b.ownerId, owners));
+      return objectSummary(r, b.name, r.isCurrent || latest.has(r.id), ownerRef(r.ownerId ?? b.ownerId, owners));
     }),
   };
-  if (more) {
-    const last = rows[rows.length - 1]!;
-    const v = q.sort === 'key' ? last.key : q.sort === 'size' ? last.size : last.lastModified;
-    out.nextCursor = encodeCursor(q, { v, i: last.id });
-  }
+  if (nextCursor !== undefined) out.nextCursor = nextCursor;
   return out;
 }
 
@@ -132,35 +102,6 @@ function latestMarkers(db: Db, rows: ObjectRow[]): Set<number> {
     .prepare();
   for (const r of markers) if (newest.get({ bucketId: r.bucketId, key: r.key })?.id === r.id) out.add(r.id);
   return out;
-}
-
-function lockState(r: Pick<ObjectRow, 'lockMode' | 'lockUntil' | 'legalHold'>): LockState {
-  const held = r.lockMode !== null && r.lockUntil !== null;
-  return { mode: held ? r.lockMode : null, retainUntil: held ? new Date(r.lockUntil!).toISOString() : null, legalHold: r.legalHold };
-}
-
-function summary(r: ObjectRow, bucket: string, isLatest: boolean, owner: OwnerRef): ObjectSummary {
-  return {
-    bucket,
-    key: r.key,
-    versionId: r.versionId,
-    owner,
-    isLatest,
-    deleteMarker: r.deleteMarker,
-    lock: lockState(r),
-    encryption: encryptionInfo(r),
-    size: r.size,
-    etag: r.etag,
-    lastModified: new Date(r.lastModified).toISOString(),
-    // What a GET answers for an object stored without a type (http/attributes.ts).
-    contentType: r.contentType ?? 'binary/octet-stream',
-    storageClass: r.storageClass,
-    checksumAlgorithm: r.checksumAlgorithm,
-    checksumValue: r.checksumValue,
-    checksumType: r.checksumType,
-    partCount: r.partCount,
-    metadata: JSON.parse(r.userMetadata) as Record<string, string>,
-  };
 }
 
 /** Where a chunk's bytes are, without reading them. */
@@ -207,38 +148,20 @@ export function objectRecord(db: Db, bucket: string, key: string, versionId?: st
     .where(eq(objectChunks.objectId, r.id))
     .orderBy(asc(objectChunks.seq))
     .all();
-  // A chunk repeated inside this object holds one reference per use: shared only beyond those.
-  const own = new Map<string, number>();
-  for (const c of list) own.set(c.sha256, (own.get(c.sha256) ?? 0) + 1);
   const parts = db
     .select({ partNumber: objectParts.partNumber, offset: objectParts.offset, size: objectParts.size, checksum: objectParts.checksumValue })
     .from(objectParts)
     .where(eq(objectParts.objectId, r.id))
     .orderBy(asc(objectParts.partNumber))
     .all();
-  const record: ObjectRecord = {
-    ...summary(r, bucket, versions[0]?.id === r.id, ownerRef(r.ownerId ?? b.ownerId, accountNames(db, [r.ownerId ?? b.ownerId]))),
-    contentEncoding: r.contentEncoding,
-    contentDisposition: r.contentDisposition,
-    contentLanguage: r.contentLanguage,
-    cacheControl: r.cacheControl,
-    expires: r.expires,
-    chunks: list.map((c) => ({ ...c, shared: c.refcount > own.get(c.sha256)! })),
+  const owner = r.ownerId ?? b.ownerId;
+  return objectRecordOf({
+    row: r,
+    bucket,
+    owner: ownerRef(owner, accountNames(db, [owner])),
+    versions,
+    chunks: list,
     parts,
     tags: r.tagCount > 0 ? db.select({ key: objectTags.key, value: objectTags.value }).from(objectTags).where(eq(objectTags.objectId, r.id)).orderBy(asc(objectTags.key)).all() : [],
-    versions: versions.slice(0, VERSIONS_LISTED).map(
-      (v, i): VersionEntry => ({
-        versionId: v.versionId,
-        isLatest: i === 0,
-        deleteMarker: v.deleteMarker,
-        size: v.size,
-        etag: v.etag,
-        lastModified: new Date(v.lastModified).toISOString(),
-        lock: lockState(v),
-        encryption: encryptionInfo(v),
-      }),
-    ),
-  };
-  if (versions.length > VERSIONS_LISTED) record.versionsTruncated = true;
-  return record;
+  });
 }

@@ -1,7 +1,6 @@
 import { eq, inArray } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import { accounts } from '../schema.js';
-import type { OwnerRef } from './shapes.js';
 
 // Owners in the records: an account's id and name, and the account an `owner` filter names.
 
@@ -12,15 +11,15 @@ export function accountNames(db: Db, ids: Iterable<string>): Map<string, string>
   return new Map(db.select({ id: accounts.id, name: accounts.name }).from(accounts).where(inArray(accounts.id, unique)).all().map((a) => [a.id, a.name]));
 }
 
-export function ownerRef(id: string, names: Map<string, string>): OwnerRef {
-  return { id, name: names.get(id) ?? null };
-}
+import { isCanonicalId } from './assemble.js';
+
+export { ownerRef } from './assemble.js';
 
 /**
  * The id of the account named by its canonical id or its name (a name never looks like an id:
  * src/store/accounts.ts); undefined when there is none.
  */
 export function accountIdOf(db: Db, idOrName: string): string | undefined {
-  const column = /^[0-9a-f]{64}$/.test(idOrName) ? accounts.id : accounts.name;
+  const column = isCanonicalId(idOrName) ? accounts.id : accounts.name;
   return db.select({ id: accounts.id }).from(accounts).where(eq(column, idOrName)).get()?.id;
 }

@@ -1,9 +1,9 @@
-import { bucketIsPublic } from '../../auth/public-access.js';
 import { asc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import type { BucketSummary, StoreStats } from './shapes.js';
 import { buckets, objectChunks, objects } from '../schema.js';
-import { accountIdOf, accountNames, ownerRef } from './owners.js';
+import { accountIdOf, accountNames } from './owners.js';
+import { bucketSummaryOf, NO_VERSIONS, storeStatsOf, type VersionTotals } from './assemble.js';
 
 // Totals: per-bucket and store-wide sums (the buckets list, stats).
 
@@ -29,9 +29,6 @@ export const AGGREGATE_SQL = {
     `(select count(*) from upload_parts) as multipartParts from (select ${VERSION_SUMS} from objects) v`,
 } as const;
 
-/** The per-version sums of a bucket or the store. */
-type VersionTotals = Pick<BucketSummary, 'objects' | 'logicalBytes' | 'versions' | 'deleteMarkers' | 'versionBytes'>;
-const NO_VERSIONS: VersionTotals = { objects: 0, logicalBytes: 0, versions: 0, deleteMarkers: 0, versionBytes: 0 };
 
 /** Runs read-only SQL statements (no parameters) and returns each one's rows. */
 export type AggregateRunner = (statements: string[]) => Promise<unknown[][]>;
@@ -68,21 +65,7 @@ function summarizeBuckets(db: Db, [logicalRows, physicalRows]: unknown[][], filt
     .orderBy(asc(buckets.name))
     .all();
   const names = accountNames(db, rows.map((b) => b.ownerId));
-  return rows.map((b) => ({ ...access(b, names), ...(logical.get(b.id) ?? NO_VERSIONS), physicalBytes: physical.get(b.id) ?? 0 }));
-}
-
-/** A summary's identity and access fields, before its totals. */
-function access(b: typeof buckets.$inferSelect, names: Map<string, string>) {
-  return {
-    name: b.name,
-    region: b.region,
-    owner: ownerRef(b.ownerId, names),
-    ownership: b.ownership,
-    hasPolicy: b.policy !== null,
-    public: bucketIsPublic(b),
-    defaultEncryption: b.defaultEncryption === 'AES256' ? ('SSE-S3' as const) : ('none' as const),
-    createdAt: new Date(b.createdAt).toISOString(),
-  };
+  return rows.map((b) => bucketSummaryOf(b, names, logical.get(b.id) ?? NO_VERSIONS, physical.get(b.id) ?? 0));
 }
 
 /** One bucket (after a change): the same numbers as bucketSummaries, over that bucket's rows only. */
@@ -94,7 +77,7 @@ export function bucketSummary(db: Db, name: string): BucketSummary | undefined {
     sql`select sum(size) as bytes from (select oc.chunk_hash, max(oc.size) as size from ${objects} o
         join ${objectChunks} oc on oc.object_id = o.id where o.bucket_id = ${b.id} group by oc.chunk_hash)`,
   );
-  return { ...access(b, accountNames(db, [b.ownerId])), ...logical, physicalBytes: physical?.bytes ?? 0 };
+  return bucketSummaryOf(b, accountNames(db, [b.ownerId]), logical!, physical?.bytes ?? 0);
 }
 
 export function storeStats(db: Db): StoreStats {
@@ -106,19 +89,5 @@ export async function storeStatsVia(run: AggregateRunner): Promise<StoreStats> {
 }
 
 function summarizeStats([rows]: unknown[][]): StoreStats {
-  const t = (rows as Array<Omit<StoreStats, 'dedupRatio'>>)[0]!;
-  return {
-    buckets: t.buckets,
-    objects: t.objects,
-    logicalBytes: t.logicalBytes,
-    versions: t.versions,
-    deleteMarkers: t.deleteMarkers,
-    versionBytes: t.versionBytes,
-    physicalBytes: t.physicalBytes,
-    chunks: t.chunks,
-    // Every version's bytes over the stored bytes: noncurrent versions sharing chunks are dedup too.
-    dedupRatio: t.physicalBytes === 0 ? 1 : Math.round((t.versionBytes / t.physicalBytes) * 1000) / 1000,
-    multipartUploads: t.multipartUploads,
-    multipartParts: t.multipartParts,
-  };
+  return storeStatsOf((rows as Array<Omit<StoreStats, 'dedupRatio'>>)[0]!);
 }
