@@ -1,6 +1,10 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { ImportResult } from '../db/pg/import-sqlite.js';
+import { CREDENTIALS_FILE, readRootCredentials } from '../auth/credentials.js';
+import { ADMIN_TOKEN_FILE, tokenSha256 } from '../admin/token.js';
+import { ADMIN_TOKEN_SETTING, ROOT_CREDENTIALS_SETTING } from '../gateway/shared-settings.js';
 import { CliError, EXIT_FAILED, handle, parsePositiveInt, usage, usageExits } from './common.js';
 import { humanDuration, note, out, printJson, table } from './output.js';
 import { progress, type ProgressReporter } from './progress.js';
@@ -29,6 +33,29 @@ export function parseTarget(value: string | undefined): string {
   return value;
 }
 
+/**
+ * The data dir's root pair and admin token as the settings rows PostgreSQL gateways read
+ * (src/gateway/shared-settings.ts): after the move, clients keep their root pair and the admin
+ * API its token, unless the gateways' environment sets others.
+ */
+export function dataDirSettings(from: string): Array<{ name: string; value: string; updatedAt: number }> {
+  const dir = fs.statSync(from, { throwIfNoEntry: false })?.isDirectory() ? from : path.dirname(from);
+  const rows: Array<{ name: string; value: string; updatedAt: number }> = [];
+  // The files' times: the same rows on every run, so a later --verify-only compares like with like.
+  const mtime = (file: string) => Math.floor(fs.statSync(path.join(dir, file)).mtimeMs);
+  let pair;
+  try {
+    pair = readRootCredentials(dir);
+  } catch (err) {
+    throw new CliError(`cannot read the root credentials of ${dir}: ${(err as Error).message}`);
+  }
+  if (pair) rows.push({ name: ROOT_CREDENTIALS_SETTING, value: JSON.stringify(pair), updatedAt: mtime(CREDENTIALS_FILE) });
+  const tokenFile = path.join(dir, ADMIN_TOKEN_FILE);
+  const token = fs.existsSync(tokenFile) ? fs.readFileSync(tokenFile, 'utf8').trim() : '';
+  if (token.length >= 16) rows.push({ name: ADMIN_TOKEN_SETTING, value: tokenSha256(token), updatedAt: mtime(ADMIN_TOKEN_FILE) });
+  return rows;
+}
+
 export function migrateReport(r: ImportResult, verifyOnly: boolean): string {
   const rows = r.tables.map((t) => [
     t.table,
@@ -43,6 +70,7 @@ export function migrateReport(r: ImportResult, verifyOnly: boolean): string {
   s += table(['TABLE', 'ROWS', 'COPIED', 'COPY TIME', 'IN TARGET', 'VERIFIED', 'CHECKSUM'], rows, ['left', 'right', 'right', 'right', 'right', 'left', 'left']);
   s += `\nNot copied (runtime state of the stopped server): ${r.skipped.join(', ')}\n`;
   if (Object.keys(r.replaced).length > 0) s += `Replaced (--force): ${Object.entries(r.replaced).map(([t, n]) => `${t} ${n}`).join(', ')}\n`;
+  if (r.settingsAdded > 0) s += `Root credentials and admin token of the data dir: kept in the settings table (${r.settingsAdded} row${r.settingsAdded === 1 ? '' : 's'})\n`;
   if (Object.keys(r.sequences).length > 0) s += `Ids continue at: ${Object.entries(r.sequences).map(([t, n]) => `${t} ${n}`).join(', ')}\n`;
   const bad = r.tables.filter((t) => !t.verify.ok);
   s += `\n${verifyOnly ? '' : `Copied in ${humanDuration(r.copyMs)} (indexes built in ${humanDuration(r.indexMs)}), `}verified in ${humanDuration(r.verifyMs)}: `;
@@ -96,6 +124,8 @@ export function register(program: Command): void {
         'A key or tag containing the NUL character cannot be stored in PostgreSQL: such rows are listed and\n' +
         'nothing is copied. Then every table is verified: row counts and a checksum of every column, computed\n' +
         'on both sides. Exit status 1 when anything differs or the move was refused, 2 on a usage error.\n\n' +
+        'The data dir\'s root credentials (credentials.json) and admin token go to the settings table, where the\n' +
+        'PostgreSQL gateways read them when their environment does not set them.\n' +
         'Chunk files are not moved: they stay in <data-dir>/chunks, which becomes the gateways\' shared chunk\n' +
         'folder (or is copied by the operator to the chunk store the gateways use).\n' +
         'Keep the password out of the process list: set CAIRN_METADATA_URL, or PGPASSWORD with a URL without one.',
@@ -112,6 +142,7 @@ export function register(program: Command): void {
           result = await importSqlite({
             from: flags.from,
             to,
+            extraSettings: dataDirSettings(flags.from),
             force: flags.force === true,
             verifyOnly: flags.verifyOnly === true,
             ...(batchRows ? { batchRows } : {}),

@@ -5,10 +5,24 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import path from 'node:path';
+import {
+  CreateBucketCommand,
+  GetBucketCorsCommand,
+  GetObjectCommand,
+  GetObjectRetentionCommand,
+  GetObjectTaggingCommand,
+  HeadObjectCommand,
+  ListBucketsCommand,
+  ListObjectVersionsCommand,
+  ListPartsCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { CLI } from '../helpers/process.js';
 import { describePg, freshPgDatabase } from '../helpers/pg.js';
+import { startGateways } from '../helpers/gateways.js';
 import { startTestServer } from '../helpers/server.js';
 import { populateStore, type StoreFixture } from '../helpers/store-fixture.js';
 
@@ -59,6 +73,7 @@ describePg('cairn migrate-metadata (SQLite data dir -> PostgreSQL)', () => {
     return db;
   };
   const dirs: string[] = [];
+  let moved = '';
 
   beforeAll(async () => {
     dataDir = await storeDir(async (srv) => {
@@ -76,6 +91,7 @@ describePg('cairn migrate-metadata (SQLite data dir -> PostgreSQL)', () => {
 
   it('copies every table, continues the ids and verifies each table', async () => {
     const db = await freshDb();
+    moved = db.url;
     const r = await cli(['migrate-metadata', '--from', dataDir, '--to', db.url, '--json']);
     expect(r.code, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout);
@@ -89,6 +105,9 @@ describePg('cairn migrate-metadata (SQLite data dir -> PostgreSQL)', () => {
       expect(byTable[t].verify.sourceChecksum).toBe(byTable[t].verify.targetChecksum);
     }
     expect(summary.to).not.toContain('password');
+    // The data dir's admin token (a file) is kept as the settings row PostgreSQL gateways read.
+    expect(summary.settingsAdded).toBe(1);
+    expect(byTable.settings.verify).toMatchObject({ ok: true, targetRows: 1 });
     // Types converted: booleans, bigints, inline chunk bytes.
     const [doc] = await sql<{ n: number }>(db.url, `select count(*)::int as n from objects where key = 'doc' and delete_marker`);
     expect(doc!.n).toBe(1);
@@ -114,6 +133,45 @@ describePg('cairn migrate-metadata (SQLite data dir -> PostgreSQL)', () => {
     expect(v.code, v.stderr).toBe(0);
     expect(v.stdout).toMatch(/verified in .*: all \d+ tables match/);
     expect(v.stdout).toMatch(/^objects\s+\d+\s+-\s+-\s+\d+\s+ok\s+[0-9a-f]{32}$/m);
+  });
+
+  it('serves the moved store from PostgreSQL gateways using the data dir as their chunk folder', async () => {
+    expect(moved).not.toBe('');
+    // No admin token configured: the gateways take the data dir's, moved into the settings table.
+    const gw = await startGateways(2, { dataDir, adminToken: undefined, gcInterval: 0, scrubInterval: 0, lifecycleInterval: 0 }, { dbUrl: moved });
+    try {
+      const s3 = gw.client();
+      const text = async (r: { Body?: { transformToString(): Promise<string> } }) => r.Body!.transformToString();
+      expect(await text(await s3.send(new GetObjectCommand({ Bucket: 'plain', Key: 'small.txt' })))).toBe('inline object');
+      const large = await s3.send(new GetObjectCommand({ Bucket: 'plain', Key: 'dir/large.bin' }));
+      expect(Buffer.from(await large.Body!.transformToByteArray()).equals(Buffer.alloc(200 * 1024, 7))).toBe(true);
+      const mp = await s3.send(new HeadObjectCommand({ Bucket: 'plain', Key: 'mp/done' }));
+      expect(mp.ETag).toBe(fixture.multipartEtag);
+      expect(mp.ContentLength).toBe(5 * 1024 * 1024 + 4);
+      const tags = await s3.send(new GetObjectTaggingCommand({ Bucket: 'plain', Key: 'small.txt' }));
+      expect(tags.TagSet).toEqual([{ Key: 'env', Value: 'prod' }, { Key: 'team', Value: 'a' }]);
+      const versions = await s3.send(new ListObjectVersionsCommand({ Bucket: 'locked' }));
+      expect(versions.Versions!.map((v) => v.VersionId).reverse()).toEqual(fixture.versions.slice(0, 3));
+      expect(versions.DeleteMarkers!.map((m) => m.VersionId)).toEqual([fixture.versions[3]]);
+      const retention = await s3.send(new GetObjectRetentionCommand({ Bucket: 'locked', Key: 'doc', VersionId: fixture.lockedVersion }));
+      expect(retention.Retention!.Mode).toBe('GOVERNANCE');
+      const parts = await s3.send(new ListPartsCommand({ Bucket: 'plain', Key: 'mp/open', UploadId: fixture.openUploadId }));
+      expect(parts.Parts!.map((p) => p.PartNumber)).toEqual([1]);
+      const cors = await s3.send(new GetBucketCorsCommand({ Bucket: 'plain' }));
+      expect(cors.CORSRules![0]!.AllowedOrigins).toEqual(['https://example.com']);
+      // Alice's key still works and sees her bucket; the old admin token still opens the admin API.
+      const alice = await gw.servers[0]!.meta.keys.secretFor(fixture.accessKeyId);
+      const asAlice = new S3Client({ endpoint: gw.proxyUrl, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: fixture.accessKeyId, secretAccessKey: alice! } });
+      expect((await asAlice.send(new ListBucketsCommand({}))).Buckets!.map((b) => b.Name)).toEqual(['alices']);
+      const token = fs.readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
+      const stats = await fetch(`${gw.servers[1]!.adminUrl}/v1/stats`, { headers: { authorization: `Bearer ${token}` } });
+      expect(stats.status).toBe(200);
+      // And the store takes new writes, ids continuing past the copied ones.
+      await s3.send(new PutObjectCommand({ Bucket: 'plain', Key: 'after-move', Body: 'new' }));
+      expect(await text(await s3.send(new GetObjectCommand({ Bucket: 'plain', Key: 'after-move' })))).toBe('new');
+    } finally {
+      await gw.close();
+    }
   });
 
   it('refuses a target that holds cairn data unless --force, and reports a changed row', async () => {

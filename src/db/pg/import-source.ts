@@ -68,6 +68,9 @@ export function liveHolders(file: string): number[] {
 }
 
 export class SqliteSource {
+  /** Rows the store holds outside the file (the data dir's root pair and admin token), by table. */
+  private readonly extra = new Map<string, unknown[][]>();
+
   private constructor(
     readonly file: string,
     private readonly db: Database.Database,
@@ -110,7 +113,21 @@ export class SqliteSource {
   }
 
   count(table: string): number {
-    return (this.db.prepare(`select count(*) as n from ${quote(table)}`).get() as { n: number }).n;
+    return (this.db.prepare(`select count(*) as n from ${quote(table)}`).get() as { n: number }).n + (this.extra.get(table)?.length ?? 0);
+  }
+
+  /**
+   * Adds rows to a table as if the file held them, unless a row with the same first primary key
+   * column value is there already: copied and verified with the file's own rows.
+   */
+  addRows(plan: TablePlan, rows: Array<Record<string, unknown>>): number {
+    const key = plan.primaryKey[0]!;
+    const has = this.db.prepare(`select 1 from ${quote(plan.name)} where ${quote(key)} = ?`).raw(true);
+    const fresh = rows.filter((r) => has.get(r[key]) === undefined);
+    const list = this.extra.get(plan.name) ?? [];
+    for (const r of fresh) list.push(plan.columns.map((c) => r[c.name] ?? null));
+    this.extra.set(plan.name, list);
+    return fresh.length;
   }
 
   /** The highest id ever handed out for an AUTOINCREMENT table (deleted rows included), 0 if none. */
@@ -160,6 +177,13 @@ export class SqliteSource {
         yield batch;
         batch = [];
         bytes = 0;
+      }
+    }
+    for (const row of this.extra.get(plan.name) ?? []) {
+      batch.push(row);
+      if (batch.length >= maxRows) {
+        yield batch;
+        batch = [];
       }
     }
     if (batch.length > 0) yield batch;

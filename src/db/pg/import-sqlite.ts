@@ -25,6 +25,12 @@ export interface ImportOptions {
   /** Rows per insert (default 5000) and a cap on the bytes of one batch (default 16 MiB: inline chunk data). */
   batchRows?: number;
   batchBytes?: number;
+  /**
+   * Settings the store keeps outside its SQLite file (the data dir's root pair and admin token
+   * hash, as the PostgreSQL gateways read them from the settings table): copied with the
+   * file's settings rows unless the file has one of that name.
+   */
+  extraSettings?: Array<{ name: string; value: string; updatedAt: number }>;
   onPhase?: (phase: 'preflight' | 'migrate' | 'copy' | 'indexes' | 'verify') => void;
   onProgress?: (phase: 'copy' | 'verify', table: string, done: number, total: number) => void;
 }
@@ -51,6 +57,8 @@ export interface ImportResult {
   /** Next id of each bigserial sequence. */
   sequences: Record<string, number>;
   migrationsApplied: number;
+  /** extraSettings rows added (those the file did not hold already). */
+  settingsAdded: number;
   /** The whole copy (indexes included), and the part spent building the secondary indexes. */
   copyMs: number;
   indexMs: number;
@@ -100,6 +108,8 @@ export async function importSqlite(opts: ImportOptions): Promise<ImportResult> {
   const source = SqliteSource.open(opts.from);
   let pool: pg.Pool | undefined;
   try {
+    const settingsPlan = plans.find((p) => p.name === 'settings');
+    const added = settingsPlan && opts.extraSettings?.length ? source.addRows(settingsPlan, opts.extraSettings.map((x) => ({ name: x.name, value: x.value, updated_at: x.updatedAt }))) : 0;
     const counts = await preflight(source, plans);
     pool = pgPool(opts.to, 2, 'cairn migrate-metadata');
     opts.onPhase?.('migrate');
@@ -139,6 +149,7 @@ export async function importSqlite(opts: ImportOptions): Promise<ImportResult> {
       replaced,
       sequences,
       migrationsApplied: applied,
+      settingsAdded: added,
       copyMs,
       indexMs,
       verifyMs: Date.now() - verifyStart,
