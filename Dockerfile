@@ -22,6 +22,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends python3 make g+
  && apt-get purge -y python3 make g++ && apt-get autoremove -y && rm -rf /var/lib/apt/lists/* /root/.npm
 COPY --from=build /app/dist ./dist
 COPY migrations ./migrations
+COPY migrations-pg ./migrations-pg
 RUN mkdir -p /data && chown node:node /data
 VOLUME /data
 EXPOSE 9000 9001

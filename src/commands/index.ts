@@ -11,8 +11,9 @@ import { register as verify } from './verify.js';
 import { register as gc } from './gc.js';
 import { register as lifecycle } from './lifecycle.js';
 import { register as migrate } from './migrate.js';
+import { register as migrateMetadata } from './migrate-metadata.js';
 
-/** The record and maintenance commands (ls, find, inspect, stats, bucket, keys, accounts, presign, verify, gc, lifecycle, migrate). */
+/** The record and maintenance commands (ls, find, inspect, stats, bucket, keys, accounts, presign, verify, gc, lifecycle, migrate, migrate-metadata). */
 export function registerCommands(program: Command): void {
-  for (const register of [ls, find, inspect, stats, bucket, keys, accounts, presign, verify, gc, lifecycle, migrate]) register(program);
+  for (const register of [ls, find, inspect, stats, bucket, keys, accounts, presign, verify, gc, lifecycle, migrate, migrateMetadata]) register(program);
 }
