@@ -1,9 +1,10 @@
 import { sql } from 'drizzle-orm';
 import type { ObjectStore } from '../../store/metadata-store.js';
-import type { ChunkPlacement, DeleteOptions, DeleteResult, NewObject, ObjectPartInput, ObjectRow, TagSet, WriteOptions } from '../../store/types.js';
+import type { ChunkPlacement, CommitResult, DeleteOptions, DeleteResult, NewObject, ObjectPartInput, ObjectRow, TagSet, WriteOptions } from '../../store/types.js';
 import { withTx, type PgDb, type PgTx } from './client.js';
 import { run } from './run.js';
-import { keyState, lockKey, objectColumnList, placeVersion, removeVersion } from './commit.js';
+import { withKeyTx } from './key-tx.js';
+import { keyStateQuery, lockKey, stateOf, type KeyState, type StateRow, objectColumnList, placeVersion, removeVersion } from './commit.js';
 import { checkCondition } from '../version-rules.js';
 import { checkRemovable, checkRetentionChange } from '../../s3/object-lock.js';
 import { S3Error } from '../../s3/errors.js';
@@ -19,12 +20,16 @@ const OBJ = objectColumnList();
 export function pgObjectWrites(db: PgDb): Writes {
   return {
     commit: (bucketId, key, row, placements, parts, opts) =>
-      withTx(db, async (tx) => {
-        await lockKey(tx, bucketId, key);
-        return placeVersion(tx, bucketId, key, row, placements, parts ?? [], opts);
-      }),
+      withKeyTx<StateRow, CommitResult>(db, bucketId, key, keyStateQuery(bucketId, key, 'null', true), (tx, rows) =>
+        placeVersion(tx, bucketId, key, row, placements, parts ?? [], opts, stateOf(rows, 'null')),
+      ),
     copy: (src, dst, build, opts) => withTx(db, (tx) => copyObject(tx, src, dst, build, opts)),
-    delete: (bucketId, key, opts) => withTx(db, (tx) => deleteObject(tx, bucketId, key, opts ?? {})),
+    delete: (bucketId, key, given) => {
+      const opts = given ?? {};
+      // A delete marker replaces the null version (if any); otherwise the version named goes.
+      const versionId = opts.versionId === undefined && opts.markerVersionId !== undefined ? 'null' : (opts.versionId ?? 'null');
+      return withKeyTx<StateRow, DeleteResult>(db, bucketId, key, keyStateQuery(bucketId, key, versionId, true), (tx, rows) => deleteObject(tx, bucketId, key, opts, stateOf(rows, versionId)));
+    },
     setRetention: (bucketId, key, versionId, next, bypass) =>
       withTx(db, async (tx) => {
         const row = await target(tx, bucketId, key, versionId);
@@ -112,19 +117,17 @@ async function copyObject(
  * DeleteObject: removes a version for good (opts.versionId, or the null version of an
  * unversioned bucket) or adds a delete marker (opts.markerVersionId), under object lock's rules.
  */
-async function deleteObject(tx: PgTx, bucketId: number, key: string, opts: DeleteOptions): Promise<DeleteResult> {
-  await lockKey(tx, bucketId, key);
+async function deleteObject(tx: PgTx, bucketId: number, key: string, opts: DeleteOptions, state: KeyState): Promise<DeleteResult> {
   const bypass = opts.bypassGovernance ?? false;
   if (opts.versionId === undefined && opts.markerVersionId !== undefined) {
     const marker: NewObject = {
       size: 0, etag: '', checksumAlgorithm: null, checksumValue: null, checksumType: null, partCount: null,
       lastModified: Date.now(), versionId: opts.markerVersionId, deleteMarker: true,
     };
-    const { object, freed } = await placeVersion(tx, bucketId, key, marker, [], [], { condition: opts.condition, bypassGovernance: bypass });
+    const { object, freed } = await placeVersion(tx, bucketId, key, marker, [], [], { condition: opts.condition, bypassGovernance: bypass }, state);
     return { deleted: true, freed, versionId: object.versionId, deleteMarker: true };
   }
   const versionId = opts.versionId ?? 'null';
-  const state = await keyState(tx, bucketId, key, versionId);
   checkCondition(state.current(), opts.condition);
   const row = state.version(versionId);
   if (!row) return { deleted: false, freed: [] };
