@@ -1,10 +1,9 @@
-import pg from 'pg';
 import { getTableColumns, sql, type SQL } from 'drizzle-orm';
 import { S3Error } from '../../s3/errors.js';
 import { objects } from './schema.js';
 import type { PgTx } from './client.js';
 import { deleteUnused, refDeltas, refUpsert } from './refs.js';
-import { run } from './run.js';
+import { run, value } from './run.js';
 import { checkCondition, placementOf, type VersionLookup, type VersionRef } from '../version-rules.js';
 import type { ChunkPlacement, CommitResult, NewObject, ObjectPartInput, ObjectRow, WriteOptions } from '../../store/types.js';
 
@@ -75,7 +74,7 @@ export type StateRow = VersionRef & { chunkHashes: string[] | null };
 
 /** keyState's query; `inline`: its values as literals (for a simple-protocol batch, key-tx.ts). */
 export function keyStateQuery(bucketId: number, key: string, versionId: string, inline = false): SQL {
-  const v = (x: string | number): SQL => (inline ? sql.raw(typeof x === 'number' ? String(Math.trunc(x)) : pg.escapeLiteral(x)) : sql`${x}`);
+  const v = (x: string | number): SQL => value(x, inline);
   return sql`select ${REF_COLUMNS},
       case when version_id = ${v(versionId)} then array(select chunk_hash from object_chunks where object_id = objects.id) end as "chunkHashes"
     from objects
