@@ -3,7 +3,7 @@ import { S3Error } from '../../s3/errors.js';
 import { objects } from './schema.js';
 import type { PgTx } from './client.js';
 import { deleteUnused, refDeltas, refUpsert } from './refs.js';
-import { run } from './run.js';
+import { run, value } from './run.js';
 import { checkCondition, placementOf, type VersionLookup, type VersionRef } from '../version-rules.js';
 import type { ChunkPlacement, CommitResult, NewObject, ObjectPartInput, ObjectRow, WriteOptions } from '../../store/types.js';
 
@@ -67,11 +67,22 @@ export type KeyState = VersionLookup & { rows: VersionRef[]; chunksOf(v: Version
  * are until the commit.
  */
 export async function keyState(tx: PgTx, bucketId: number, key: string, versionId = 'null'): Promise<KeyState> {
-  const rows = await run<VersionRef & { chunkHashes: string[] | null }>(tx, sql`select ${REF_COLUMNS},
-      case when version_id = ${versionId} then array(select chunk_hash from object_chunks where object_id = objects.id) end as "chunkHashes"
+  return stateOf(await run<StateRow>(tx, keyStateQuery(bucketId, key, versionId)), versionId);
+}
+
+export type StateRow = VersionRef & { chunkHashes: string[] | null };
+
+/** keyState's query; `inline`: its values as literals (for a simple-protocol batch, key-tx.ts). */
+export function keyStateQuery(bucketId: number, key: string, versionId: string, inline = false): SQL {
+  const v = (x: string | number): SQL => value(x, inline);
+  return sql`select ${REF_COLUMNS},
+      case when version_id = ${v(versionId)} then array(select chunk_hash from object_chunks where object_id = objects.id) end as "chunkHashes"
     from objects
-    where bucket_id = ${bucketId} and key = ${key}
-      and (is_current or version_id = ${versionId} or id = (select max(id) from objects where bucket_id = ${bucketId} and key = ${key}))`);
+    where bucket_id = ${v(bucketId)} and key = ${v(key)}
+      and (is_current or version_id = ${v(versionId)} or id = (select max(id) from objects where bucket_id = ${v(bucketId)} and key = ${v(key)}))`;
+}
+
+export function stateOf(rows: StateRow[], versionId: string): KeyState {
   let newest: VersionRef | undefined;
   for (const x of rows) if (!newest || x.id > newest.id) newest = x;
   return {
@@ -130,8 +141,18 @@ function refStatement(d: ReturnType<typeof refDeltas>): SQL {
  * the newest non-marker version. A caller that writes the chunk list itself (multipart
  * completion) passes no placements. Returns the row and the chunk files freed.
  */
-export async function placeVersion(tx: PgTx, bucketId: number, key: string, row: NewObject, placements: ChunkPlacement[], parts: ObjectPartInput[] = [], opts: WriteOptions = {}): Promise<CommitResult> {
-  const state = await keyState(tx, bucketId, key);
+export async function placeVersion(
+  tx: PgTx,
+  bucketId: number,
+  key: string,
+  row: NewObject,
+  placements: ChunkPlacement[],
+  parts: ObjectPartInput[] = [],
+  opts: WriteOptions = {},
+  /** keyState(tx, bucketId, key) when the caller read it already (key-tx.ts). */
+  known?: KeyState,
+): Promise<CommitResult> {
+  const state = known ?? (await keyState(tx, bucketId, key));
   checkCondition(state.current(), opts.condition);
   const place = placementOf(state, row.versionId ?? 'null', opts.bypassGovernance ?? false, Date.now());
   const old = place.kind === 'in-place' ? place.old : place.retire;

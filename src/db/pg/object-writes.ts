@@ -1,9 +1,10 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { ObjectStore } from '../../store/metadata-store.js';
-import type { ChunkPlacement, DeleteOptions, DeleteResult, NewObject, ObjectPartInput, ObjectRow, TagSet, WriteOptions } from '../../store/types.js';
+import type { ChunkPlacement, CommitResult, DeleteOptions, DeleteResult, NewObject, ObjectPartInput, ObjectRow, TagSet, WriteOptions } from '../../store/types.js';
 import { withTx, type PgDb, type PgTx } from './client.js';
-import { run } from './run.js';
-import { keyState, lockKey, objectColumnList, placeVersion, removeVersion } from './commit.js';
+import { run, value } from './run.js';
+import { withKeyTx } from './key-tx.js';
+import { keyStateQuery, lockKey, stateOf, type KeyState, type StateRow, objectColumnList, placeVersion, removeVersion } from './commit.js';
 import { checkCondition } from '../version-rules.js';
 import { checkRemovable, checkRetentionChange } from '../../s3/object-lock.js';
 import { S3Error } from '../../s3/errors.js';
@@ -19,64 +20,71 @@ const OBJ = objectColumnList();
 export function pgObjectWrites(db: PgDb): Writes {
   return {
     commit: (bucketId, key, row, placements, parts, opts) =>
-      withTx(db, async (tx) => {
-        await lockKey(tx, bucketId, key);
-        return placeVersion(tx, bucketId, key, row, placements, parts ?? [], opts);
-      }),
+      withKeyTx<StateRow, CommitResult>(db, bucketId, key, keyStateQuery(bucketId, key, 'null', true), (tx, rows) =>
+        placeVersion(tx, bucketId, key, row, placements, parts ?? [], opts, stateOf(rows, 'null')),
+      ),
     copy: (src, dst, build, opts) => withTx(db, (tx) => copyObject(tx, src, dst, build, opts)),
-    delete: (bucketId, key, opts) => withTx(db, (tx) => deleteObject(tx, bucketId, key, opts ?? {})),
+    delete: (bucketId, key, given) => {
+      const opts = given ?? {};
+      // A delete marker replaces the null version (if any); otherwise the version named goes.
+      const versionId = opts.versionId === undefined && opts.markerVersionId !== undefined ? 'null' : (opts.versionId ?? 'null');
+      return withKeyTx<StateRow, DeleteResult>(db, bucketId, key, keyStateQuery(bucketId, key, versionId, true), (tx, rows) => deleteObject(tx, bucketId, key, opts, stateOf(rows, versionId)));
+    },
     setRetention: (bucketId, key, versionId, next, bypass) =>
-      withTx(db, async (tx) => {
-        const row = await target(tx, bucketId, key, versionId);
-        if (!row) return undefined;
+      onVersion(db, bucketId, key, versionId, async (tx, row) => {
         checkRetentionChange(row, next, Date.now(), bypass);
         const set = { lockMode: next?.mode ?? null, lockUntil: next?.until ?? null };
         await run(tx, sql`update objects set lock_mode = ${set.lockMode}, lock_until = ${set.lockUntil} where id = ${row.id}`);
         return { ...row, ...set };
       }),
     setLegalHold: (bucketId, key, versionId, on) =>
-      withTx(db, async (tx) => {
-        const row = await target(tx, bucketId, key, versionId);
-        if (row) await run(tx, sql`update objects set legal_hold = ${on} where id = ${row.id}`);
-        return row && { ...row, legalHold: on };
+      onVersion(db, bucketId, key, versionId, async (tx, row) => {
+        await run(tx, sql`update objects set legal_hold = ${on} where id = ${row.id}`);
+        return { ...row, legalHold: on };
       }),
     setAcl: (bucketId, key, versionId, acl) =>
-      withTx(db, async (tx) => {
-        const row = await target(tx, bucketId, key, versionId);
-        if (row) await run(tx, sql`update objects set acl = ${acl} where id = ${row.id}`);
-        return row && { ...row, acl };
+      onVersion(db, bucketId, key, versionId, async (tx, row) => {
+        await run(tx, sql`update objects set acl = ${acl} where id = ${row.id}`);
+        return { ...row, acl };
       }),
-    setTags: (bucketId, key, versionId, tags) => withTx(db, (tx) => setTags(tx, bucketId, key, versionId, tags)),
+    // Put/DeleteObjectTagging: allowed on locked versions (no data changes). The old tags go
+    // before the new ones are written (the gate, as in commit.ts writeVersion).
+    setTags: (bucketId, key, versionId, tags) =>
+      onVersion(db, bucketId, key, versionId, async (tx, row) => {
+        const next = tags ?? [];
+        await run(tx, sql`with d as (delete from object_tags where object_id = ${row.id} returning 1),
+            t as (insert into object_tags (object_id, key, value)
+              select ${row.id}::int8, t.k, t.v from unnest(${sql.param(next.map((t) => t[0]))}::text[], ${sql.param(next.map((t) => t[1]))}::text[]) as t(k, v)
+              where (select count(*) from d) >= 0)
+          update objects set tag_count = ${next.length} where id = ${row.id}`);
+        return { ...row, tagCount: next.length };
+      }),
   };
 }
 
-async function readRow(tx: PgTx, bucketId: number, key: string, versionId: string | undefined): Promise<ObjectRow | undefined> {
-  const where = versionId === undefined ? sql`is_current` : sql`version_id = ${versionId}`;
-  const r = await run<ObjectRow>(tx, sql`select ${sql.raw(OBJ)} from objects where bucket_id = ${bucketId} and key = ${key} and ${where}`);
-  return r[0];
-}
-
 /**
- * The version a request names (the current one without a version id), under the key's lock; a
- * delete marker has no lock, ACL or tags to set (405, as GET of one).
+ * Changes the version a request names (the current one without a version id) under the key's
+ * lock; undefined when there is none. A delete marker has no lock, ACL or tags to set (405, as
+ * GET of one).
  */
-async function target(tx: PgTx, bucketId: number, key: string, versionId: string | undefined): Promise<ObjectRow | undefined> {
-  await lockKey(tx, bucketId, key);
-  const row = await readRow(tx, bucketId, key, versionId);
-  if (row?.deleteMarker) throw new S3Error('MethodNotAllowed', {}, undefined, { 'x-amz-delete-marker': 'true', 'x-amz-version-id': row.versionId });
-  return row;
+function onVersion(db: PgDb, bucketId: number, key: string, versionId: string | undefined, fn: (tx: PgTx, row: ObjectRow) => Promise<ObjectRow>): Promise<ObjectRow | undefined> {
+  return withKeyTx<ObjectRow, ObjectRow | undefined>(db, bucketId, key, rowQuery(bucketId, key, versionId, true), async (tx, rows) => {
+    const row = rows[0];
+    if (!row) return undefined;
+    if (row.deleteMarker) throw new S3Error('MethodNotAllowed', {}, undefined, { 'x-amz-delete-marker': 'true', 'x-amz-version-id': row.versionId });
+    return fn(tx, row);
+  });
 }
 
-/** Put/DeleteObjectTagging: allowed on locked versions (no data changes). */
-async function setTags(tx: PgTx, bucketId: number, key: string, versionId: string | undefined, tags: TagSet | null): Promise<ObjectRow | undefined> {
-  const row = await target(tx, bucketId, key, versionId);
-  if (!row) return undefined;
-  const next = tags ?? [];
-  if (row.tagCount > 0) await run(tx, sql`delete from object_tags where object_id = ${row.id}`);
-  await run(tx, sql`with t as (insert into object_tags (object_id, key, value)
-      select ${row.id}, t.k, t.v from unnest(${sql.param(next.map((t) => t[0]))}::text[], ${sql.param(next.map((t) => t[1]))}::text[]) as t(k, v))
-    update objects set tag_count = ${next.length} where id = ${row.id}`);
-  return { ...row, tagCount: next.length };
+/** A version's row (the current one without a version id); `inline`: values as literals (key-tx.ts). */
+function rowQuery(bucketId: number, key: string, versionId: string | undefined, inline = false): SQL {
+  const v = (x: string | number): SQL => value(x, inline);
+  const where = versionId === undefined ? sql`is_current` : sql`version_id = ${v(versionId)}`;
+  return sql`select ${sql.raw(OBJ)} from objects where bucket_id = ${v(bucketId)} and key = ${v(key)} and ${where}`;
+}
+
+async function readRow(tx: PgTx, bucketId: number, key: string, versionId: string | undefined): Promise<ObjectRow | undefined> {
+  return (await run<ObjectRow>(tx, rowQuery(bucketId, key, versionId)))[0];
 }
 
 /** CopyObject: both keys locked (in one order, so two copies crossing each other cannot deadlock). */
@@ -112,19 +120,17 @@ async function copyObject(
  * DeleteObject: removes a version for good (opts.versionId, or the null version of an
  * unversioned bucket) or adds a delete marker (opts.markerVersionId), under object lock's rules.
  */
-async function deleteObject(tx: PgTx, bucketId: number, key: string, opts: DeleteOptions): Promise<DeleteResult> {
-  await lockKey(tx, bucketId, key);
+async function deleteObject(tx: PgTx, bucketId: number, key: string, opts: DeleteOptions, state: KeyState): Promise<DeleteResult> {
   const bypass = opts.bypassGovernance ?? false;
   if (opts.versionId === undefined && opts.markerVersionId !== undefined) {
     const marker: NewObject = {
       size: 0, etag: '', checksumAlgorithm: null, checksumValue: null, checksumType: null, partCount: null,
       lastModified: Date.now(), versionId: opts.markerVersionId, deleteMarker: true,
     };
-    const { object, freed } = await placeVersion(tx, bucketId, key, marker, [], [], { condition: opts.condition, bypassGovernance: bypass });
+    const { object, freed } = await placeVersion(tx, bucketId, key, marker, [], [], { condition: opts.condition, bypassGovernance: bypass }, state);
     return { deleted: true, freed, versionId: object.versionId, deleteMarker: true };
   }
   const versionId = opts.versionId ?? 'null';
-  const state = await keyState(tx, bucketId, key, versionId);
   checkCondition(state.current(), opts.condition);
   const row = state.version(versionId);
   if (!row) return { deleted: false, freed: [] };

@@ -1,5 +1,5 @@
-import type pg from 'pg';
-import type { SQL } from 'drizzle-orm';
+import pg from 'pg';
+import { sql, type SQL } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import type { PgDb, PgTx } from './client.js';
 
@@ -25,4 +25,10 @@ export async function run<T>(on: PgDb | PgTx, query: SQL): Promise<T[]> {
   if (name === undefined && names.size < MAX_NAMES) names.set(text, (name = `cairn_${names.size}`));
   const r = await clientOf(on).query({ name, text, values: params as unknown[] });
   return r.rows as T[];
+}
+
+/** A value of a query: a parameter, or (`inline`) an escaped literal for a simple-protocol batch (key-tx.ts). */
+export function value(x: string | number, inline: boolean): SQL {
+  if (!inline) return sql`${x}`;
+  return sql.raw(typeof x === 'number' ? String(Math.trunc(x)) : pg.escapeLiteral(x));
 }
