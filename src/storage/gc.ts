@@ -23,6 +23,7 @@ import path from 'node:path';
 import type { MetadataStore } from '../store/metadata-store.js';
 import { ASIDE_RE, type ChunkStore } from './chunk-store.js';
 import { LocalDiskBackend } from './local-disk.js';
+import { readdirOrEmpty } from './tmp-folders.js';
 
 export interface GcResult {
   dryRun: boolean;
@@ -217,13 +218,4 @@ async function collectListed(deps: GcDeps, opts: GcOptions, dryRun: boolean, res
     if (batch.length >= 500) await flush();
   }
   await flush();
-}
-
-async function readdirOrEmpty(dir: string): Promise<string[]> {
-  try {
-    return await fs.readdir(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
 }

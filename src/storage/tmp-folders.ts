@@ -80,7 +80,8 @@ async function sweepDead(dir: string, cutoff: number, dryRun: boolean, out: { fi
   out.bytes += bytes;
 }
 
-async function readdirOrEmpty(dir: string): Promise<string[]> {
+/** A folder's names; none when it does not exist. */
+export async function readdirOrEmpty(dir: string): Promise<string[]> {
   try {
     return await fs.readdir(dir);
   } catch (err) {

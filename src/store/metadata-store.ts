@@ -59,8 +59,9 @@ export type { BucketFilter, BucketSummary, ChunkRecord, ObjectQuery, ObjectRecor
 // One more promise the chunk removal relies on (ObjectService.removeFreed, ChunkStore's discard
 // and collectOrphan): between `isChunkReferenced` resolving and the caller's next synchronous
 // step, no commit of this process can complete. The SQLite engine resolves without doing I/O
-// on the event loop, so only microtasks run in between; an engine that answers over the network
-// must take another route to the same guarantee (a later issue, with shared chunk stores).
+// on the event loop, so only microtasks run in between. An engine that answers over the network
+// cannot promise that: with it the chunk store runs in shared mode (ChunkStore's `shared`), where
+// nothing is removed inline and the collector removes chunks under the claims of `claims`.
 
 export interface BucketStore {
   get(name: string): Promise<BucketRow | undefined>;
