@@ -28,6 +28,12 @@ const types = {
   }) as typeof pg.types.getTypeParser,
 };
 
+// drizzle's node-postgres session passes its own parsers with each query, which bypass the
+// pool's: set the same two for the process, so raw `execute` rows and `sql<number>` aggregates
+// come back as numbers too.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v: string) => Number(v));
+
 export interface PgConnectOptions {
   url: string;
   /** Connections in this process's pool (default 10). */
