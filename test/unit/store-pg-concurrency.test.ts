@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { PgStore } from '../../src/db/pg/pg-store.js';
+import { withTx } from '../../src/db/pg/client.js';
+import { lockKey } from '../../src/db/pg/commit.js';
 import type { ChunkPlacement, NewObject } from '../../src/store/types.js';
 import { parseListParams } from '../../src/s3/list-params.js';
 import { parseVersionListParams } from '../../src/s3/version-list.js';
@@ -125,6 +127,26 @@ describePg('PostgreSQL object store, several gateways on one database', () => {
     expect(await violations()).toHaveLength(1);
     await audit.query(`update objects set is_current = true where key = 'two' and version_id = $1`, [vid(901)]);
     expect(await violations()).toEqual([]);
+  });
+
+  it('lockKey (parameters) and the key transaction (literals) take the same lock', async () => {
+    const key = "it's \\ the key";
+    let released = false;
+    let committed = false;
+    const commit = (async () => {
+      await new Promise((r) => setTimeout(r, 50));
+      await gw(1).objects.commit(bucketId, key, row('"after"'), [chunk(80)]);
+      committed = true;
+      expect(released).toBe(true);
+    })();
+    await withTx(stores[0]!.pg.db, async (tx) => {
+      await lockKey(tx, bucketId, key);
+      await new Promise((r) => setTimeout(r, 400));
+      expect(committed).toBe(false);
+      released = true;
+    });
+    await commit;
+    expect((await gw(2).objects.get(bucketId, key))!.etag).toBe('"after"');
   });
 
   it('sorts keys byte-wise in listings and versions', async () => {

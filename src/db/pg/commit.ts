@@ -2,7 +2,7 @@ import { getTableColumns, sql, type SQL } from 'drizzle-orm';
 import { S3Error } from '../../s3/errors.js';
 import { objects } from './schema.js';
 import type { PgTx } from './client.js';
-import { deleteUnused, refDeltas, refUpsert } from './refs.js';
+import { deleteUnused, refDeltas, refUpsert, ZEROS, type Zero } from './refs.js';
 import { run, value } from './run.js';
 import { checkCondition, placementOf, type VersionLookup, type VersionRef } from '../version-rules.js';
 import type { ChunkPlacement, CommitResult, NewObject, ObjectPartInput, ObjectRow, WriteOptions } from '../../store/types.js';
@@ -120,18 +120,18 @@ function rowValues(bucketId: number, key: string, row: NewObject): Map<string, u
  */
 export async function removeVersion(tx: PgTx, bucketId: number, key: string, state: KeyState, v: VersionRef): Promise<string[]> {
   const d = refDeltas([], state.chunksOf(v));
-  const r = await run<{ zeros: string[] | null }>(tx, sql`with gone as (delete from objects where id = ${v.id} returning 1),
+  const r = await run<{ zeros: Zero[] }>(tx, sql`with gone as (delete from objects where id = ${v.id} returning 1),
       r as (${refStatement(d)}),
       promoted as (update objects set is_current = true
         where id = (select id from objects where bucket_id = ${bucketId} and key = ${key} and id <> ${v.id} order by id desc limit 1)
           and not delete_marker and not is_current and (select count(*) from gone) >= 0)
-    select (select array_agg(hash) from r where refcount <= 0) as zeros`);
+    select ${ZEROS}`);
   return deleteUnused(tx, r[0]?.zeros ?? []);
 }
 
 /** The reference upsert of `d` as a CTE body (an empty one when nothing changes). */
 function refStatement(d: ReturnType<typeof refDeltas>): SQL {
-  return d.hashes.length > 0 ? refUpsert(d, Date.now()) : sql`select null::text as hash, 1::int8 as refcount where false`;
+  return d.hashes.length > 0 ? refUpsert(d, Date.now()) : sql`select null::text as hash, 1::int8 as refcount, false as file where false`;
 }
 
 /**
@@ -210,9 +210,9 @@ async function writeVersion(tx: PgTx, w: Write): Promise<CommitResult> {
       select o.id, t.n, t.off, t.size, t.cv from o, unnest(${sql.param(parts.map((p) => p.partNumber))}::int8[], ${sql.param(parts.map((p) => p.offset))}::int8[], ${sql.param(parts.map((p) => p.size))}::int8[], ${sql.param(parts.map((p) => p.checksumValue))}::text[]) as t(n, off, size, cv))` : sql``;
   const tagRows = tags.length > 0 ? sql`, g as (insert into object_tags (object_id, key, value)
       select o.id, t.k, t.v from o, unnest(${sql.param(tags.map((t) => t[0]))}::text[], ${sql.param(tags.map((t) => t[1]))}::text[]) as t(k, v))` : sql``;
-  const r = await run<ObjectRow & { zeros: string[] | null }>(tx, sql`with r as (${refStatement(refDeltas(pl, w.dropped))})${sql.join(ctes, sql``)}, o as (${write})${list}${partRows}${tagRows}
-    select o.*, (select array_agg(hash) from r where refcount <= 0) as zeros from o`);
+  const r = await run<ObjectRow & { zeros: Zero[] }>(tx, sql`with r as (${refStatement(refDeltas(pl, w.dropped))})${sql.join(ctes, sql``)}, o as (${write})${list}${partRows}${tagRows}
+    select o.*, ${ZEROS} from o`);
   const { zeros, ...object } = r[0]!;
-  const freed = await deleteUnused(tx, zeros ?? []);
+  const freed = await deleteUnused(tx, zeros);
   return { object, freed };
 }

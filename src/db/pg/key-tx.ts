@@ -3,11 +3,13 @@ import type { SQL } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import { isRetryable, retryCounts, type PgDb, type PgTx } from './client.js';
 import { refuseNul } from './commit.js';
+import type { DeferringTx } from './refs.js';
 
 // The transaction of a write to one key, in fewer round trips than client.ts withTx: BEGIN, the
 // key's advisory lock and the first read go to the server as one simple-protocol batch (values
 // as escaped literals). Each statement of a batch takes its own snapshot under READ COMMITTED,
 // so the read runs after the lock is granted and sees every commit of the writer before.
+// The chunk rows a write took to zero are deleted in the COMMIT's batch (refs.ts deleteUnused).
 // Retried on serialization failures and deadlocks as withTx is.
 
 const dialect = new PgDialect();
@@ -27,8 +29,10 @@ export async function withKeyTx<R, T>(db: PgDb, bucketId: number, key: string, r
     let broken: Error | undefined;
     try {
       const results = (await client.query(`begin isolation level read committed read write; ${lock}; ${readText}`)) as unknown as pg.QueryResult[];
-      const out = await fn({ session: { client } } as unknown as PgTx, results[2]!.rows as R[]);
-      await client.query('commit');
+      const handle: DeferringTx & { session: { client: pg.PoolClient } } = { session: { client }, deferredZeros: [] };
+      const out = await fn(handle as unknown as PgTx, results[2]!.rows as R[]);
+      const zeros = handle.deferredZeros;
+      await client.query(zeros.length === 0 ? 'commit' : `delete from chunks where hash in (${zeros.map((h) => pg.escapeLiteral(h)).join(', ')}) and refcount <= 0; commit`);
       return out;
     } catch (err) {
       await client.query('rollback').catch((e: Error) => (broken = e));

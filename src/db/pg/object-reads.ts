@@ -64,8 +64,7 @@ export function pgObjectReads(db: PgDb): Reads {
   const named = async <T>(name: keyof typeof Q, values: unknown[]): Promise<T[]> => (await pool.query({ name: `cairn_obj_${name}`, text: Q[name], values })).rows as T[];
   const first = async <T>(name: keyof typeof Q, values: unknown[]): Promise<T | undefined> => (await named<T>(name, values))[0];
   const get = async (bucketId: number, key: string) => (hasNul(key) ? undefined : first<ObjectRow>('current', [bucketId, key]));
-  const chunksForRange = (objectId: number, start: number, end: number) =>
-    start === 0 ? named<ChunkReadRow>('chunksRange', [objectId, 0, end]) : named<ChunkReadRow>('chunksRange', [objectId, start, end]);
+  const chunksForRange = (objectId: number, start: number, end: number) => named<ChunkReadRow>('chunksRange', [objectId, start, end]);
 
   const getForRead = async (bucketId: number, key: string): Promise<ObjectRow | undefined> => {
     if (hasNul(key)) return undefined;

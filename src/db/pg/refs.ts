@@ -47,8 +47,8 @@ export function refDeltas(add: ChunkPlacement[], drop: string[]): RefDeltas {
 }
 
 /**
- * The upsert applying `d`, returning (hash, refcount) of every row it touched: a CTE body or a
- * statement of its own.
+ * The upsert applying `d`, returning (hash, refcount, file) of every row it touched (file: its
+ * bytes are a file, not inline): a CTE body or a statement of its own.
  */
 export function refUpsert(d: RefDeltas, now: number): SQL {
   return sql`insert into chunks (hash, size, crc32c, refcount, created_at, data)
@@ -56,25 +56,40 @@ export function refUpsert(d: RefDeltas, now: number): SQL {
     from unnest(${sql.param(d.hashes)}::text[], ${sql.param(d.sizes)}::int8[], ${sql.param(d.crcs)}::int8[], ${sql.param(d.deltas)}::int8[], ${sql.param(d.datas)}::bytea[]) as t(hash, size, crc, delta, data)
     order by t.hash collate "C"
     on conflict (hash) do update set refcount = chunks.refcount + excluded.refcount
-    returning hash, refcount`;
+    returning hash, refcount, data is null as file`;
 }
 
-/** Deletes the rows whose count reached zero; the hashes of those with a file (not inline bytes). */
-export async function deleteUnused(tx: PgTx, zeros: string[]): Promise<string[]> {
+/** From an upsert CTE named r: the rows it took to zero, as JSON [[hash, file], ...]. */
+export const ZEROS = sql.raw(`(select coalesce(json_agg(json_build_array(hash, file)), '[]') from r where refcount <= 0) as zeros`);
+export type Zero = [hash: string, file: boolean];
+
+/**
+ * A transaction that deletes the chunk rows left at zero with its COMMIT (key-tx.ts): one round
+ * trip less. Safe to defer: this transaction updated those rows, so it holds their locks until then.
+ */
+export interface DeferringTx {
+  deferredZeros: string[];
+}
+
+/**
+ * Deletes the rows whose count reached zero (now, or with the COMMIT of a DeferringTx); returns
+ * the hashes of those whose bytes are a file (not inline), sorted.
+ */
+export async function deleteUnused(tx: PgTx, zeros: Zero[]): Promise<string[]> {
   if (zeros.length === 0) return [];
-  const r = await run<{ hash: string; file: boolean }>(
-    tx,
-    sql`delete from chunks where hash = any(${sql.param([...zeros].sort())}::text[]) and refcount <= 0 returning hash, data is null as file`,
-  );
-  return r.filter((x) => x.file).map((x) => x.hash).sort();
+  const hashes = zeros.map(([h]) => h).sort();
+  const deferring = (tx as unknown as Partial<DeferringTx>).deferredZeros;
+  if (deferring) deferring.push(...hashes);
+  else await run(tx, sql`delete from chunks where hash = any(${sql.param(hashes)}::text[]) and refcount <= 0`);
+  return zeros.filter(([, file]) => file).map(([h]) => h).sort();
 }
 
 /** Applies added and dropped references in this transaction; returns the hashes freed (files to remove). */
 export async function changeRefs(tx: PgTx, add: ChunkPlacement[], drop: string[]): Promise<string[]> {
   const d = refDeltas(add, drop);
   if (d.hashes.length === 0) return [];
-  const r = await run<{ hash: string; refcount: number }>(tx, refUpsert(d, Date.now()));
-  return deleteUnused(tx, r.filter((x) => x.refcount <= 0).map((x) => x.hash));
+  const r = await run<{ hash: string; refcount: number; file: boolean }>(tx, refUpsert(d, Date.now()));
+  return deleteUnused(tx, r.filter((x) => x.refcount <= 0).map((x): Zero => [x.hash, x.file]));
 }
 
 /** One reference per placement (a chunk used twice in one list counts twice). */

@@ -1,13 +1,11 @@
-import { and, asc, desc, eq, gte, inArray, lt, lte, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import type { ObjectRecord, ObjectSummary } from './shapes.js';
 import { buckets, chunks, objectChunks, objectParts, objectTags, objects } from '../schema.js';
-import { prefixUpperBound } from '../listing.js';
 import { decodeCursor } from './cursor.js';
-import type { SqlKit } from './filters.js';
 import type { ObjectQuery } from './query.js';
 import { accountIdOf, accountNames } from './owners.js';
-import { afterCursor, compileFilters, keysetOrder, pageOf } from './compile.js';
+import { afterCursor, chunkEntryColumns, compileFilters, keysetOrder, pageOf, sqlKit, versionColumns, type EngineSql } from './compile.js';
 import { objectRecordOf, objectSummary, ownerRef, VERSIONS_LISTED } from './assemble.js';
 
 // Object records on SQLite: pure reads over the drizzle Db. A row is a version: the `versions`
@@ -15,27 +13,18 @@ import { objectRecordOf, objectSummary, ownerRef, VERSIONS_LISTED } from './asse
 
 export { VERSIONS_LISTED } from './assemble.js';
 
-/** The SQL pieces the filters' `where` compile with (filters.ts cannot import them: the console bundles it). */
-function sqlKit(db: Db, now: number): SqlKit {
+/** SQLite's part of the filters' SqlKit. */
+function sqliteSql(db: Db): EngineSql {
   return {
-    objects,
-    eq,
-    gte,
-    lt,
-    lte,
-    sql,
-    startsWith: (column, prefix) => {
-      const upper = prefixUpperBound(prefix);
-      return upper === undefined ? [gte(column, prefix)] : [gte(column, prefix), lt(column, upper)];
-    },
     bucketId: (name) => db.select({ id: buckets.id }).from(buckets).where(eq(buckets.name, name)).get()?.id,
     accountId: (idOrName) => accountIdOf(db, idOrName),
-    now,
     // Written out, not bound: SQLite uses the partial index objects_current only for this literal.
     current: sql`is_current = 1`,
     isTrue: (column) => sql`${column} = 1`,
     contains: (column, text) => sql`instr(${column}, ${text}) > 0`,
     jsonMember: (column, name) => sql`json_extract(${column}, ${`$."${name}"`})`,
+    // Text compares by bytes (BINARY) unless a column says otherwise.
+    bytes: (column) => sql`${column}`,
   };
 }
 
@@ -47,7 +36,7 @@ export function objectsQuery(db: Db, q: ObjectQuery, now = Date.now()) {
   // First: SQLite seeks by the first range term on a column, and the cursor's is the tightest
   // (a prefix's or a size filter's bound first would make a deep page walk from that bound).
   const conds: SQL[] = q.cursor !== undefined ? [afterCursor(q, decodeCursor(q.cursor, q), objects)] : [];
-  const filters = compileFilters(q, sqlKit(db, now));
+  const filters = compileFilters(q, sqlKit(objects, now, sqliteSql(db)));
   if (!filters) return undefined;
   conds.push(...filters);
   return db
@@ -104,9 +93,6 @@ function latestMarkers(db: Db, rows: ObjectRow[]): Set<number> {
   return out;
 }
 
-/** Where a chunk's bytes are, without reading them. */
-const storedAs = sql<'file' | 'inline'>`CASE WHEN ${chunks.data} IS NULL THEN 'file' ELSE 'inline' END`;
-
 /**
  * An object's record: the current version, or the version `versionId` (a delete marker too),
  * with its chunk list, parts and the key's versions. Undefined when there is none.
@@ -123,26 +109,14 @@ export function objectRecord(db: Db, bucket: string, key: string, versionId?: st
     .get();
   if (!r) return undefined;
   const versions = db
-    .select({
-      id: objects.id,
-      versionId: objects.versionId,
-      deleteMarker: objects.deleteMarker,
-      size: objects.size,
-      etag: objects.etag,
-      lastModified: objects.lastModified,
-      lockMode: objects.lockMode,
-      lockUntil: objects.lockUntil,
-      legalHold: objects.legalHold,
-      encryption: objects.encryption,
-      sseCustomerKeyMd5: objects.sseCustomerKeyMd5,
-    })
+    .select(versionColumns(objects))
     .from(objects)
     .where(byKey)
     .orderBy(desc(objects.id))
     .limit(VERSIONS_LISTED + 1)
     .all();
   const list = db
-    .select({ seq: objectChunks.seq, offset: objectChunks.offset, size: objectChunks.size, sha256: objectChunks.chunkHash, crc32c: chunks.crc32c, refcount: chunks.refcount, stored: storedAs })
+    .select(chunkEntryColumns(objectChunks, chunks))
     .from(objectChunks)
     .innerJoin(chunks, eq(chunks.hash, objectChunks.chunkHash))
     .where(eq(objectChunks.objectId, r.id))

@@ -107,7 +107,7 @@ export interface ChunkEntry {
   sha256: string;
   crc32c: number;
   refcount: number;
-  /** 'file' (chunks/ab/cd/<sha256>) or 'inline' (bytes in the chunk's SQLite row). */
+  /** 'file' (chunks/ab/cd/<sha256>) or 'inline' (bytes in the chunk's metadata row, SQLite or PostgreSQL). */
   stored: 'file' | 'inline';
   /** Referenced by something other than this object (another object, copy or upload part). */
   shared: boolean;
@@ -136,7 +136,7 @@ export interface ChunkRecord {
   size: number;
   crc32c: number;
   refcount: number;
-  /** 'file' (chunks/ab/cd/<sha256>) or 'inline' (the bytes are in the chunk's SQLite row). */
+  /** 'file' (chunks/ab/cd/<sha256>) or 'inline' (the bytes are in the chunk's metadata row, SQLite or PostgreSQL). */
   stored: 'file' | 'inline';
   createdAt: string;
   /** Every version that uses it, current or not. */

@@ -1,15 +1,14 @@
-import { and, asc, desc, eq, gte, lt, lte, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, sql, type SQL } from 'drizzle-orm';
 import type { PgDb } from '../client.js';
 import { withTx } from '../client.js';
 import { accounts, buckets, chunks, objectChunks, objectParts, objectTags, objects } from '../schema.js';
 import { hasNul } from '../commit.js';
-import { prefixUpperBound } from '../../listing.js';
 import { decodeCursor } from '../../records/cursor.js';
 import { QueryError } from '../../records/errors.js';
 import type { SqlKit } from '../../records/filters.js';
 import type { ObjectQuery } from '../../records/query.js';
 import type { ObjectRecord, ObjectSummary } from '../../records/shapes.js';
-import { afterCursor, compileFilters, keysetOrder, pageOf } from '../../records/compile.js';
+import { afterCursor, chunkEntryColumns, compileFilters, keysetOrder, pageOf, sqlKit, versionColumns } from '../../records/compile.js';
 import { isCanonicalId, objectRecordOf, objectSummary, ownerRef, VERSIONS_LISTED } from '../../records/assemble.js';
 
 // Object records on PostgreSQL: the filters of filters.ts compiled with this engine's SqlKit, a
@@ -23,27 +22,16 @@ interface Lookups {
 }
 
 function pgKit(lookups: Lookups, now: number): SqlKit {
-  return {
-    objects,
-    eq,
-    gte,
-    lt,
-    lte,
-    sql,
-    // Byte order whatever the column's collation (content_type has the database's): the bound is a byte-order bound.
-    startsWith: (column, prefix) => {
-      const upper = prefixUpperBound(prefix);
-      const from = sql`${column} collate "C" >= ${prefix}`;
-      return upper === undefined ? [from] : [from, sql`${column} collate "C" < ${upper}`];
-    },
+  return sqlKit(objects, now, {
     bucketId: (name) => lookups.bucketId(name),
     accountId: (idOrName) => lookups.accountId(idOrName),
-    now,
     current: sql`${objects.isCurrent}`,
     isTrue: (column) => sql`${column}`,
     contains: (column, text) => sql`strpos(${column}, ${text}) > 0`,
     jsonMember: (column, name) => sql`(${column}::jsonb ->> ${name})`,
-  };
+    // content_type has the database's collation, which need not be byte order (keys have "C").
+    bytes: (column) => sql`${column} collate "C"`,
+  });
 }
 
 /** The column that finds an account by its canonical id or its name. */
@@ -137,33 +125,13 @@ export async function objectRecord(db: PgDb, bucket: string, key: string, versio
       const r = found.row;
       const byKey = and(eq(objects.bucketId, r.bucketId), eq(objects.key, key));
       const versions = await tx
-        .select({
-          id: objects.id,
-          versionId: objects.versionId,
-          deleteMarker: objects.deleteMarker,
-          size: objects.size,
-          etag: objects.etag,
-          lastModified: objects.lastModified,
-          lockMode: objects.lockMode,
-          lockUntil: objects.lockUntil,
-          legalHold: objects.legalHold,
-          encryption: objects.encryption,
-          sseCustomerKeyMd5: objects.sseCustomerKeyMd5,
-        })
+        .select(versionColumns(objects))
         .from(objects)
         .where(byKey)
         .orderBy(desc(objects.id))
         .limit(VERSIONS_LISTED + 1);
       const list = await tx
-        .select({
-          seq: objectChunks.seq,
-          offset: objectChunks.offset,
-          size: objectChunks.size,
-          sha256: objectChunks.chunkHash,
-          crc32c: chunks.crc32c,
-          refcount: chunks.refcount,
-          stored: sql<'file' | 'inline'>`case when ${chunks.data} is null then 'file' else 'inline' end`,
-        })
+        .select(chunkEntryColumns(objectChunks, chunks))
         .from(objectChunks)
         .innerJoin(chunks, eq(chunks.hash, objectChunks.chunkHash))
         .where(eq(objectChunks.objectId, r.id))
