@@ -89,10 +89,12 @@ function progressBars(enabled: boolean) {
   let current: { key: string; bar: ProgressReporter } | undefined;
   return {
     update(phase: string, tableName: string, done: number, total: number) {
+      // Empty tables get no bar: a line each would only bury the others.
+      if (total === 0 && done === 0) return;
       const key = `${phase} ${tableName}`;
       if (current?.key !== key) {
         current?.bar.stop();
-        current = { key, bar: progress(key, 'rows', { enabled }) };
+        current = { key, bar: progress(key, phase === 'verify' ? 'rows read (both sides)' : 'rows', { enabled }) };
       }
       current.bar.update(done, total);
     },

@@ -36,7 +36,8 @@ export function sqliteFileOf(from: string): string {
 }
 
 /**
- * Processes other than this one that have the SQLite file open, read from /proc/locks (Linux):
+ * Processes other than this one that have the SQLite file open, read from /proc/locks (Linux;
+ * 0 stands for one outside this PID namespace, e.g. the server's container beside this one):
  * every SQLite connection in WAL mode holds a shared lock on the -shm file while open, idle or
  * not. Empty where /proc/locks does not exist (the --help says to stop the server).
  */
@@ -62,7 +63,8 @@ export function liveHolders(file: string): number[] {
     // "1: POSIX  ADVISORY  READ 19316 fe:00:2148970 128 128" (a "->" marks a waiter).
     const at = f.indexOf('->') >= 0 ? 1 : 0;
     const pid = Number(f[4 + at]);
-    if (ids.has(f[5 + at] ?? '') && pid !== process.pid && pid > 0) pids.add(pid);
+    // 0: a process outside this PID namespace (another container sharing the volume).
+    if (ids.has(f[5 + at] ?? '') && pid !== process.pid && pid >= 0) pids.add(pid);
   }
   return [...pids].sort((a, b) => a - b);
 }
@@ -81,7 +83,9 @@ export class SqliteSource {
     const file = sqliteFileOf(from);
     const holders = liveHolders(file);
     if (holders.length > 0) {
-      throw new ImportRefusal(`${file} is open in another process (pid ${holders.join(', ')}): stop the cairn server (and any cairn command) using this data dir first`);
+      const who = holders.filter((p) => p > 0);
+      const where = `${who.length > 0 ? `pid ${who.join(', ')}` : ''}${holders.includes(0) ? `${who.length > 0 ? '; ' : ''}a process of another container` : ''}`;
+      throw new ImportRefusal(`${file} is open in another process (${where}): stop the cairn server (and any cairn command) using this data dir first`);
     }
     let db: Database.Database;
     try {

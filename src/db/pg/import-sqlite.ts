@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { redactUrl } from '../../config.js';
 import { migratePg, pgPool } from './client.js';
 import { copyAll, type CopiedTable } from './import-copy.js';
 import { copyPlan, SKIPPED_TABLES, type TablePlan } from './import-plan.js';
@@ -65,17 +66,6 @@ export interface ImportResult {
   verifyMs: number;
   /** Every table's count and checksum match. */
   ok: boolean;
-}
-
-/** The URL without its password, for messages and reports. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(invalid URL)';
-  }
 }
 
 function describeNul(rows: NulRow[]): string {

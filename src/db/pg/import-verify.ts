@@ -77,6 +77,16 @@ async function targetSum(client: pg.PoolClient, plan: TablePlan, tick: (n: numbe
   return sum;
 }
 
+async function sourceSum(source: SqliteSource, plan: TablePlan, tick: (n: number) => void): Promise<Sum> {
+  const sum = new Sum();
+  for (const rows of source.batches(plan, FETCH)) {
+    for (const row of rows) sum.add(row);
+    tick(rows.length);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return sum;
+}
+
 /** Compares every planned table of the source with the target; reports each table. */
 export async function verifyAll(pool: pg.Pool, source: SqliteSource, plans: TablePlan[], counts: Record<string, number>, onProgress?: Progress): Promise<TableCheck[]> {
   const client = await pool.connect();
@@ -91,12 +101,9 @@ export async function verifyAll(pool: pg.Pool, source: SqliteSource, plans: Tabl
         onProgress?.(plan.name, done, Math.max(total, done));
       };
       onProgress?.(plan.name, 0, total);
-      const src = new Sum();
-      for (const rows of source.batches(plan, FETCH)) {
-        for (const row of rows) src.add(row);
-        tick(rows.length);
-      }
-      const dst = await targetSum(client, plan, tick);
+      // Both sides at once: the SQLite side yields between batches, so PostgreSQL's pages
+      // arrive (and the server reads the next) while this process hashes.
+      const [src, dst] = await Promise.all([sourceSum(source, plan, tick), targetSum(client, plan, tick)]);
       checks.push({ table: plan.name, sourceRows: src.rows, targetRows: dst.rows, sourceChecksum: src.hex, targetChecksum: dst.hex, ok: src.rows === dst.rows && src.hex === dst.hex });
     }
     await client.query('commit');
