@@ -236,16 +236,19 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
   const meta = pgMode ? await prepareMetadata(opts.metadataUrl) : undefined;
   const n = pgMode ? (opts.gateways ?? 3) : 1;
   if (pgMode) report.gateways = emptyGatewaysReport(n);
-  const fleet = await startFleet({ dataDir, n, metadataUrl: meta?.url, env: enc?.env });
+  const fleet = await startFleet({ dataDir, n, metadataUrl: meta?.url, env: enc?.env }).catch(async (err: unknown) => {
+    await meta?.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  });
   const clients: Array<S3Client | undefined> = fleet.servers.map((s) => client(s!.url));
   const reconnect = (i: number) => {
     clients[i]?.destroy();
     clients[i] = client(fleet.servers[i]!.url);
   };
-  await clients[0]!.send(new CreateBucketCommand({ Bucket: BUCKET }));
-  await versioned.setup(clients[0]!);
-
   try {
+    await clients[0]!.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    await versioned.setup(clients[0]!);
     for (let cycle = 1; cycle <= opts.cycles; cycle++) {
       if (opts.budgetMs !== undefined && cycle > 1 && Date.now() - started > opts.budgetMs) break;
       report.cycles = cycle;
