@@ -123,7 +123,12 @@ export async function startFleet(o: { dataDir: string; n: number; metadataUrl?: 
     },
   };
   // Started together: they race to register and to store the shared settings.
-  await Promise.all(ids.map((_, i) => fleet.start(i)));
+  const started = await Promise.allSettled(ids.map((_, i) => fleet.start(i)));
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await fleet.stopAll();
+    throw failed.reason;
+  }
   return fleet;
 }
 

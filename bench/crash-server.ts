@@ -50,7 +50,11 @@ export async function startServer(dataDir: string, extraEnv: Record<string, stri
   child.stderr!.on('data', keep);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const ready = await new Promise<{ url: string; adminUrl: string }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`cairn not ready within 30 s:\n${out}`)), 30_000);
+    // Generous: several gateways start at once on two loaded cores.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`cairn not ready within 120 s:\n${out}`));
+    }, 120_000);
     const onExit = (code: number | null, signal: string | null) => {
       clearTimeout(timer);
       reject(new Error(`cairn exited before it was ready (${code ?? signal}):\n${out}`));

@@ -17,6 +17,7 @@
 //   npm run crash -- --encryption sse-s3   every write sealed (key file + encryptAll); sse-c: over
 //                                          https, the plain bucket's writes with a client key
 //                                          (bench/crash-encryption.ts: no chunk in clear, no plaintext)
+//   npm run crash -- --budget 1800     start no cycle after 30 min
 //   npm run crash -- --metadata postgres   two or three gateways on PostgreSQL and one shared
 //                                          chunk folder, one of them killed per cycle
 //                                          (bench/crash-gateways.ts; --gateways 2|3, default 3)
@@ -235,16 +236,19 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
   const meta = pgMode ? await prepareMetadata(opts.metadataUrl) : undefined;
   const n = pgMode ? (opts.gateways ?? 3) : 1;
   if (pgMode) report.gateways = emptyGatewaysReport(n);
-  const fleet = await startFleet({ dataDir, n, metadataUrl: meta?.url, env: enc?.env });
+  const fleet = await startFleet({ dataDir, n, metadataUrl: meta?.url, env: enc?.env }).catch(async (err: unknown) => {
+    await meta?.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  });
   const clients: Array<S3Client | undefined> = fleet.servers.map((s) => client(s!.url));
   const reconnect = (i: number) => {
     clients[i]?.destroy();
     clients[i] = client(fleet.servers[i]!.url);
   };
-  await clients[0]!.send(new CreateBucketCommand({ Bucket: BUCKET }));
-  await versioned.setup(clients[0]!);
-
   try {
+    await clients[0]!.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    await versioned.setup(clients[0]!);
     for (let cycle = 1; cycle <= opts.cycles; cycle++) {
       if (opts.budgetMs !== undefined && cycle > 1 && Date.now() - started > opts.budgetMs) break;
       report.cycles = cycle;
@@ -738,7 +742,8 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   if (metadata !== undefined && !CRASH_METADATA.includes(metadata)) throw new Error(`--metadata: expected one of ${CRASH_METADATA.join(', ')}`);
   const gateways = arg('gateways') === undefined ? undefined : Number(arg('gateways'));
   if (gateways !== undefined && !(gateways >= 2 && gateways <= 8)) throw new Error('--gateways: 2 to 8 (with --metadata postgres)');
-  const report = await runCampaign({ cycles, seed, killAfterMs: kill, buckets, encryption, metadata, gateways, metadataUrl: arg('metadata-url'), keep: process.argv.includes('--keep'), log: (l) => console.log(l) });
+  const budgetMs = arg('budget') === undefined ? undefined : Number(arg('budget')) * 1000;
+  const report = await runCampaign({ cycles, seed, killAfterMs: kill, buckets, encryption, metadata, gateways, metadataUrl: arg('metadata-url'), budgetMs, keep: process.argv.includes('--keep'), log: (l) => console.log(l) });
   console.log(`\n${formatReport(report)}`);
   console.log(`\n${JSON.stringify(report)}`);
   process.exitCode = campaignClean(report) ? 0 : 1;
