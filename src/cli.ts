@@ -29,6 +29,7 @@ program
   .addOption(new Option('--admin-host <host>', 'admin API address [env CAIRN_ADMIN_HOST, default 127.0.0.1]'))
   .addOption(new Option('--gc-interval <duration>', 'background GC period, 0 = off [env CAIRN_GC_INTERVAL, default 1h]'))
   .addOption(new Option('--gc-grace <duration>', 'orphan chunk/temp files younger than this are kept [env CAIRN_GC_GRACE, default 1h]'))
+  .addOption(new Option('--gc-claim-ttl <duration>', "several gateways: how long a dead gateway's chunk claims and GC lease outlive it [env CAIRN_GC_CLAIM_TTL, default 10m]"))
   .addOption(new Option('--lifecycle-interval <duration>', 'lifecycle worker period (bucket expiry rules), 0 = off [env CAIRN_LIFECYCLE_INTERVAL, default 1h]'))
   .addOption(new Option('--lifecycle-day-seconds <n>', 'testing aid: seconds in a lifecycle rule\'s "day" [env CAIRN_LIFECYCLE_DAY_SECONDS, default 86400]'))
   .addOption(new Option('--scrub-interval <duration>', 'background scrub period, 0 = off [env CAIRN_SCRUB_INTERVAL, default 24h]'))
