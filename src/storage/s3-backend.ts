@@ -104,7 +104,8 @@ export class S3ChunkBackend implements ChunkBackend {
     const Range = range ? `bytes=${range.offset}-${range.offset + range.length - 1}` : undefined;
     try {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range }));
-      return Buffer.from(await out.Body!.transformToByteArray());
+      const bytes = await out.Body!.transformToByteArray();
+      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     } catch (err) {
       if (missing(err)) throw chunkMissing(hash, err);
       // A range starting at or past the end: fewer bytes than asked, here none.
