@@ -40,7 +40,7 @@ async function openPostgres(url: string, config: Config, log: Logger, gatewayId:
   const [{ PgStore }, { migratePg, retryCounts }] = await Promise.all([import('../db/pg/pg-store.js'), import('../db/pg/client.js')]);
   let store;
   try {
-    store = await PgStore.open({ url, poolSize: config.metadataPool, migrate: false, applicationName: `cairn ${gatewayId}`.slice(0, 63) });
+    store = await PgStore.open({ url, poolSize: config.metadataPool, migrate: false, applicationName: `cairn ${gatewayId}`.slice(0, 63), freedTtlMs: config.gcGrace });
     const { applied } = await migratePg(store.pg.pool);
     if (applied > 0) log.info({ applied }, 'applied pending metadata migrations');
   } catch (err) {

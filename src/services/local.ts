@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { Durability } from '../storage/chunk-store.js';
 import { ChunkStore } from '../storage/chunk-store.js';
 import { BufferPool } from '../storage/pool.js';
@@ -28,7 +29,10 @@ export interface LocalServices {
 
 /** `reserved`: access key ids no key may take (the root pair's, when the caller knows it). */
 export function localServices(meta: MetadataStore, opts: { dataDir: string; durability: Durability; region: string; reserved?: (id: string) => boolean }): LocalServices {
-  const store = new ChunkStore({ dataDir: opts.dataDir, durability: opts.durability, gatewayId: SINGLE_NODE_TMP_ID });
+  // Beside PostgreSQL gateways this process is one more gateway on the shared chunks: its GC takes
+  // the collectors' lease and the claims protocol (shared-chunks.ts), its writes claim their chunks.
+  const shared = meta.engine !== 'sqlite' ? { claims: meta.claims, gatewayId: `cli-${os.hostname()}-${process.pid}`.slice(0, 64) } : undefined;
+  const store = new ChunkStore({ dataDir: opts.dataDir, durability: opts.durability, gatewayId: shared?.gatewayId ?? SINGLE_NODE_TMP_ID, shared });
   const objects = new ObjectService({ meta, store, pool: new BufferPool({ bufferSize: 64 * 1024, buffers: 1 }), maxBuffersPerRequest: 1 });
   const multipart = new MultipartService(meta, objects);
   const buckets = new BucketService(meta, opts.region, multipart);

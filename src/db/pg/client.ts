@@ -41,6 +41,8 @@ export interface PgConnectOptions {
   /** Apply pending migrations first (default true). */
   migrate?: boolean;
   applicationName?: string;
+  /** How long chunk files a commit frees stay claimed from collectors (the GC grace; refs.ts freedClaimsSql). */
+  freedTtlMs?: number;
 }
 
 export interface OpenedPg {
@@ -49,8 +51,10 @@ export interface OpenedPg {
   close(): Promise<void>;
 }
 
-export function pgPool(url: string, poolSize = 10, applicationName = 'cairn'): pg.Pool {
+export function pgPool(url: string, poolSize = 10, applicationName = 'cairn', freedTtlMs?: number): pg.Pool {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, types, application_name: applicationName, connectionTimeoutMillis: 10_000 });
+  // Queued on the new connection ahead of any query the pool then gives it.
+  if (freedTtlMs !== undefined) pool.on('connect', (c) => void c.query(`set cairn.freed_ttl_ms = '${Math.trunc(freedTtlMs)}'`).catch(() => undefined));
   // An idle connection that the server closes (restart, admin kill) must not crash the process.
   pool.on('error', () => undefined);
   return pool;
@@ -80,7 +84,7 @@ async function countApplied(client: pg.PoolClient): Promise<number> {
 }
 
 export async function openPg(opts: PgConnectOptions): Promise<OpenedPg> {
-  const pool = pgPool(opts.url, opts.poolSize, opts.applicationName);
+  const pool = pgPool(opts.url, opts.poolSize, opts.applicationName, opts.freedTtlMs);
   try {
     if (opts.migrate !== false) await migratePg(pool);
   } catch (err) {

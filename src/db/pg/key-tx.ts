@@ -3,7 +3,7 @@ import type { SQL } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import { isRetryable, retryCounts, type PgDb, type PgTx } from './client.js';
 import { refuseNul } from './commit.js';
-import type { DeferringTx } from './refs.js';
+import { freedClaimsSql, type DeferringTx } from './refs.js';
 
 // The transaction of a write to one key, in fewer round trips than client.ts withTx: BEGIN, the
 // key's advisory lock and the first read go to the server as one simple-protocol batch (values
@@ -29,10 +29,11 @@ export async function withKeyTx<R, T>(db: PgDb, bucketId: number, key: string, r
     let broken: Error | undefined;
     try {
       const results = (await client.query(`begin isolation level read committed read write; ${lock}; ${readText}`)) as unknown as pg.QueryResult[];
-      const handle: DeferringTx & { session: { client: pg.PoolClient } } = { session: { client }, deferredZeros: [] };
+      const handle: DeferringTx & { session: { client: pg.PoolClient } } = { session: { client }, deferredZeros: [], deferredFreed: [] };
       const out = await fn(handle as unknown as PgTx, results[2]!.rows as R[]);
       const zeros = handle.deferredZeros;
-      await client.query(zeros.length === 0 ? 'commit' : `delete from chunks where hash in (${zeros.map((h) => pg.escapeLiteral(h)).join(', ')}) and refcount <= 0; commit`);
+      const claims = handle.deferredFreed.length > 0 ? `${freedClaimsSql(handle.deferredFreed)}; ` : '';
+      await client.query(zeros.length === 0 ? 'commit' : `delete from chunks where hash in (${zeros.map((h) => pg.escapeLiteral(h)).join(', ')}) and refcount <= 0; ${claims}commit`);
       return out;
     } catch (err) {
       await client.query('rollback').catch((e: Error) => (broken = e));

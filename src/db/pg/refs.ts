@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { sql, type SQL } from 'drizzle-orm';
 import type { PgTx } from './client.js';
 import { run } from './run.js';
@@ -69,6 +70,22 @@ export type Zero = [hash: string, file: boolean];
  */
 export interface DeferringTx {
   deferredZeros: string[];
+  /** Chunk files freed: claimed with the COMMIT (freedClaimsSql). */
+  deferredFreed: string[];
+}
+
+/**
+ * The claims that keep chunk files this commit frees out of every gateway's collector for the GC
+ * grace (holder 'freed', as src/storage/shared-chunks.ts), written in the freeing transaction: a
+ * GET on another gateway that began before the commit may still be streaming them. The grace is
+ * the connection's `cairn.freed_ttl_ms` (set by PgStore), else an hour.
+ */
+export function freedClaimsSql(hashes: string[]): string {
+  const list = hashes.map((h) => pg.escapeLiteral(h)).join(', ');
+  return `insert into chunk_claims (hash, holder, kind, expires_at)
+    select h, 'freed', 'use', (extract(epoch from clock_timestamp()) * 1000)::int8 + coalesce(nullif(current_setting('cairn.freed_ttl_ms', true), '')::int8, 3600000)
+    from unnest(array[${list}]::text[]) as t(h)
+    on conflict (hash, holder, kind) do update set expires_at = greatest(chunk_claims.expires_at, excluded.expires_at)`;
 }
 
 /**
@@ -78,10 +95,16 @@ export interface DeferringTx {
 export async function deleteUnused(tx: PgTx, zeros: Zero[]): Promise<string[]> {
   if (zeros.length === 0) return [];
   const hashes = zeros.map(([h]) => h).sort();
-  const deferring = (tx as unknown as Partial<DeferringTx>).deferredZeros;
-  if (deferring) deferring.push(...hashes);
-  else await run(tx, sql`delete from chunks where hash = any(${sql.param(hashes)}::text[]) and refcount <= 0`);
-  return zeros.filter(([, file]) => file).map(([h]) => h).sort();
+  const files = zeros.filter(([, file]) => file).map(([h]) => h).sort();
+  const deferring = tx as unknown as Partial<DeferringTx>;
+  if (deferring.deferredZeros) {
+    deferring.deferredZeros.push(...hashes);
+    deferring.deferredFreed!.push(...files);
+  } else {
+    await run(tx, sql`delete from chunks where hash = any(${sql.param(hashes)}::text[]) and refcount <= 0`);
+    if (files.length > 0) await run(tx, sql.raw(freedClaimsSql(files)));
+  }
+  return files;
 }
 
 /** Applies added and dropped references in this transaction; returns the hashes freed (files to remove). */
