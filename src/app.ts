@@ -4,6 +4,7 @@ import type { AppDeps, S3State, S3Context } from './http/context.js';
 import { writeError } from './http/errors.js';
 import { resolveOperation } from './http/router.js';
 import { parseEndpoint } from './s3/endpoint.js';
+import { inRequestScope } from './services/request-memo.js';
 import { S3Error } from './s3/errors.js';
 import { authorizeRequest, concealMissing } from './auth/access.js';
 import { accessRequest } from './http/access-request.js';
@@ -52,7 +53,7 @@ export function createApp(deps: AppDeps): Koa<S3State> {
     countBytesIn(ctx);
     ctx.res.once('close', () => logRequest(ctx, deps, started));
     try {
-      await handle(ctx, deps);
+      await (deps.requestScope ? inRequestScope(() => handle(ctx, deps)) : handle(ctx, deps));
     } catch (err) {
       writeError(ctx, deps, err);
     }

@@ -186,6 +186,7 @@ export async function startServer(config: Config, opts: { log?: Logger; /** Test
     log,
     metrics,
     accounts, accessControl, tagging,
+    requestScope: meta.engine !== 'sqlite',
     accessLookups: { bucket: (name) => buckets.find(name), object: (b, key, v) => objects.aclTarget(b, key, v), tags: (b, key, v) => tagging.existingTags(b, key, v) },
   });
   const server = createS3Server(app.callback(), config, s3Pem);

@@ -196,7 +196,9 @@ async function listing(ctx: ScenarioContext, cluster: Cluster) {
 async function run(ctx: ScenarioContext) {
   // Durable settings (fsync, synchronous_commit on): a PUT's 200 waits for PostgreSQL's WAL flush
   // as it waits for SQLite's synchronous=FULL commit.
-  const cluster = await startCluster({ durable: true });
+  // CAIRN_BENCH_PG_UNSAFE=1 (a diagnostic, never the committed figures): fsync and
+  // synchronous_commit off, to tell the cost of PostgreSQL's WAL flush from the rest.
+  const cluster = await startCluster({ durable: process.env.CAIRN_BENCH_PG_UNSAFE !== '1' });
   try {
     const smallCells = await small(ctx, cluster);
     const largeFigs = await large(ctx, cluster);

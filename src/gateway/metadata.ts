@@ -1,3 +1,5 @@
+import { memoizedBuckets } from '../services/request-memo.js';
+import type { BucketStore } from '../store/metadata-store.js';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigError, redactUrl, type Config } from '../config.js';
@@ -50,6 +52,8 @@ async function openPostgres(url: string, config: Config, log: Logger, gatewayId:
   try {
     const credentials = await sharedRootCredentials(store.settings, config);
     const adminToken = await sharedAdminToken(store.settings, config.adminToken);
+    // A request reads its bucket once (services/request-memo.ts; app.ts gives each request its scope).
+    (store as { buckets: BucketStore }).buckets = memoizedBuckets(store.buckets);
     return { meta: store, credentials, adminToken, retries: () => ({ ...retryCounts }) };
   } catch (err) {
     await store.close().catch(() => undefined);

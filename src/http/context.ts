@@ -29,6 +29,8 @@ export interface AppDeps {
   tagging: TaggingService;
   /** What authorization looks up (buckets, an object's owner and ACL). */
   accessLookups: AccessLookups;
+  /** Each request in a scope of its own (services/request-memo.ts): set on engines without caches. */
+  requestScope?: boolean;
   log: Logger;
   /** Per-request Prometheus samples (admin /metrics); absent in tests that build the app alone. */
   metrics?: { observeRequest(sample: RequestSample): void };
