@@ -47,7 +47,9 @@ describePg('PostgreSQL: freed chunk files are claimed in the freeing commit', ()
       [h('a'), 'freed', 'use'],
       [h('b'), 'freed', 'use'],
     ]);
+    // The gateway's grace (freedTtlMs), not the engine's fallback of an hour.
     for (const r of rows) expect(r.left).toBeGreaterThan(TTL - 10_000);
+    for (const r of rows) expect(r.left).toBeLessThanOrEqual(TTL);
   });
 
   it('a replaced part and an aborted upload (the other commit path) claim theirs too', async () => {

@@ -52,9 +52,9 @@ export interface OpenedPg {
 }
 
 export function pgPool(url: string, poolSize = 10, applicationName = 'cairn', freedTtlMs?: number): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, types, application_name: applicationName, connectionTimeoutMillis: 10_000 });
-  // Queued on the new connection ahead of any query the pool then gives it.
-  if (freedTtlMs !== undefined) pool.on('connect', (c) => void c.query(`set cairn.freed_ttl_ms = '${Math.trunc(freedTtlMs)}'`).catch(() => undefined));
+  // The freed-chunk grace goes in the connection's start-up parameters: no statement of its own.
+  const options = freedTtlMs === undefined ? undefined : `-c cairn.freed_ttl_ms=${Math.trunc(freedTtlMs)}`;
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, types, application_name: applicationName, connectionTimeoutMillis: 10_000, options });
   // An idle connection that the server closes (restart, admin kill) must not crash the process.
   pool.on('error', () => undefined);
   return pool;
