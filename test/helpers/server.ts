@@ -26,6 +26,23 @@ export interface TestServer extends RunningServer {
   caFile?: string;
 }
 
+/** Environment for real CLI clients (aws, rclone) with this key pair, nothing from the user's files. */
+export function clientEnv(credentials: { accessKeyId: string; secretAccessKey: string }): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    AWS_DEFAULT_REGION: 'us-east-1',
+    AWS_REGION: 'us-east-1',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+  };
+  // rclone 1.60 rejects every remote when AWS_CA_BUNDLE is set, even over plain HTTP.
+  delete env.AWS_CA_BUNDLE;
+  return env;
+}
+
 /**
  * Starts the real server on 127.0.0.1, port 0, with a fresh temp data dir and the test root pair.
  * With `existingDataDir` (a data dir the caller made, e.g. a copy of a fixture; stop() removes
@@ -59,19 +76,7 @@ export async function startTestServer(
     if (opts.existingDataDir === undefined) fs.rmSync(dataDir, { recursive: true, force: true });
     throw err;
   }
-  const { accessKeyId, secretAccessKey } = running.credentials;
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    AWS_ACCESS_KEY_ID: accessKeyId,
-    AWS_SECRET_ACCESS_KEY: secretAccessKey,
-    AWS_DEFAULT_REGION: 'us-east-1',
-    AWS_REGION: 'us-east-1',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_CONFIG_FILE: '/dev/null',
-    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-  };
-  // rclone 1.60 rejects every remote when AWS_CA_BUNDLE is set, even over plain HTTP.
-  delete env.AWS_CA_BUNDLE;
+  const env = clientEnv(running.credentials);
   // Over TLS the SDK trusts the test certificate (its own CA) through an agent of its own.
   const caFile = config.tlsCert;
   const tlsHandler = () =>
@@ -88,7 +93,7 @@ export async function startTestServer(
         endpoint: running.url,
         region: 'us-east-1',
         forcePathStyle: true,
-        credentials: { accessKeyId, secretAccessKey },
+        credentials: { accessKeyId: running.credentials.accessKeyId, secretAccessKey: running.credentials.secretAccessKey },
         ...tlsHandler(),
         ...extra,
       }),

@@ -19,7 +19,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { hasClient, rcloneEnv, runOk } from '../helpers/clients.js';
 import { describePg, freshPgDatabase } from '../helpers/pg.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { clientEnv, startTestServer, type TestServer } from '../helpers/server.js';
 import { startGateways, type Gateways } from '../helpers/gateways.js';
 
 // The S3 clients against the PostgreSQL engine: one gateway, then three gateways on one database
@@ -172,17 +172,7 @@ describePg('S3 clients on PostgreSQL', () => {
   clientSuite('three gateways behind a round-robin proxy', async () => {
     const gw: Gateways = await startGateways(3);
     const credentials = gw.servers[0]!.credentials;
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-      AWS_DEFAULT_REGION: 'us-east-1',
-      AWS_REGION: 'us-east-1',
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_CONFIG_FILE: '/dev/null',
-      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    };
-    delete env.AWS_CA_BUNDLE;
+    const env = clientEnv(credentials);
     return {
       endpoint: { url: gw.proxyUrl, env, credentials, client: () => gw.client() },
       stop: () => gw.close(),
