@@ -37,6 +37,8 @@ export function pgBinDir(): string | undefined {
   return found ? path.dirname(found) : undefined;
 }
 
+// The tools run in the cluster's own folder: as `postgres` they may not read the caller's
+// working directory (a checkout under /root), which initdb and pg_ctl look up.
 function runAs(): { uid?: number; gid?: number } {
   if (process.getuid?.() !== 0) return {};
   const r = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
@@ -63,7 +65,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-pg-'));
   if (ids.uid !== undefined) fs.chownSync(dir, ids.uid, ids.gid!);
   const data = path.join(dir, 'data');
-  const init = spawnSync(path.join(bin, 'initdb'), ['-D', data, '-U', 'cairn', '--auth=trust', '--encoding=UTF8', '--locale=C.UTF-8', '--no-instructions'], { ...ids, encoding: 'utf8' });
+  const init = spawnSync(path.join(bin, 'initdb'), ['-D', data, '-U', 'cairn', '--auth=trust', '--encoding=UTF8', '--locale=C.UTF-8', '--no-instructions'], { ...ids, cwd: dir, encoding: 'utf8' });
   if (init.status !== 0) {
     fs.rmSync(dir, { recursive: true, force: true });
     throw new Error(`initdb failed: ${init.stderr || init.stdout}`);
@@ -79,7 +81,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   ];
   fs.appendFileSync(path.join(data, 'postgresql.conf'), '\n' + settings.join('\n') + '\n');
   const log = path.join(dir, 'server.log');
-  const start = spawnSync(path.join(bin, 'pg_ctl'), ['-D', data, '-l', log, '-w', '-t', '60', 'start'], { ...ids, encoding: 'utf8' });
+  const start = spawnSync(path.join(bin, 'pg_ctl'), ['-D', data, '-l', log, '-w', '-t', '60', 'start'], { ...ids, cwd: dir, encoding: 'utf8' });
   if (start.status !== 0) {
     const tail = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').slice(-2000) : '';
     fs.rmSync(dir, { recursive: true, force: true });
@@ -96,7 +98,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       if (stopped) return;
       stopped = true;
       await new Promise<void>((resolve) => {
-        const p = spawn(path.join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop'], { ...ids, stdio: 'ignore' });
+        const p = spawn(path.join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop'], { ...ids, cwd: os.tmpdir(), stdio: 'ignore' });
         p.on('close', () => resolve());
         p.on('error', () => resolve());
       });
