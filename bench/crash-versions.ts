@@ -60,7 +60,8 @@ export function emptyVersionsReport(): VersionsReport {
 }
 
 type Failure = 'lost' | 'corrupt' | 'resurrected' | 'unexpectedErrors' | 'lockViolations';
-interface Body { sha: string; size: number; etag: string; bytes?: Buffer }
+/** `lock`: the lock a write in flight asked for (an applied one is learnt from the server). */
+interface Body { sha: string; size: number; etag: string; bytes?: Buffer; lock?: Lock }
 type Lock = 'compliance' | 'hold';
 interface Version { body: Body; lock?: Lock; verified: boolean }
 interface VKey {
@@ -201,9 +202,9 @@ export class VersionedWorkload {
   }
 
   /** The write may have happened: a version with this body may exist, and the latest is unknown. */
-  private maybeVersion(k: VKey, body: Body): void {
+  private maybeVersion(k: VKey, body: Body, lock?: Lock): void {
     const { bytes: _bytes, ...kept } = body as Body & { bytes?: Buffer };
-    k.maybeBodies.push(kept);
+    k.maybeBodies.push({ ...kept, lock });
     k.latest = undefined;
   }
 
@@ -219,7 +220,7 @@ export class VersionedWorkload {
       this.ackVersion(k, res.VersionId, b, 'PUT', lock);
     } catch (err) {
       this.unexpected(err, `PUT ${this.bucket(k)}/${k.key}`);
-      if (!refused(err)) this.maybeVersion(k, b);
+      if (!refused(err)) this.maybeVersion(k, b, lock);
     }
   }
 
@@ -415,8 +416,10 @@ export class VersionedWorkload {
         this.d.fail('corrupt', `${Bucket}/${k.key}: unexpected version ${l.id} (${l.etag}, ${l.size} B)`);
         continue;
       }
-      const [body] = k.maybeBodies.splice(i, 1);
-      k.versions.set(l.id, { body: { ...body!, etag: l.etag }, verified: false });
+      const [{ lock, ...body }] = k.maybeBodies.splice(i, 1) as [Body];
+      k.versions.set(l.id, { body: { ...body, etag: l.etag }, verified: false });
+      // A PUT with a lock that applied while its answer was lost: checkLocks asks the server.
+      if (lock) k.maybeLocked.set(l.id, lock);
       this.d.report.inFlightApplied++;
     }
     await this.verifyBytes(s3, k);
