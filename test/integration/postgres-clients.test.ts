@@ -116,6 +116,10 @@ function clientSuite(name: string, start: () => Promise<{ endpoint: Endpoint; st
       for (const [k, v] of Object.entries({ 'a.txt': 'a', 'sub/b.txt': 'bb', 'sub/deeper/c.txt': 'ccc' })) {
         fs.mkdirSync(path.dirname(path.join(tree, k)), { recursive: true });
         fs.writeFileSync(path.join(tree, k), v);
+        // S3 times are whole seconds: a file written in the second of its upload would look newer
+        // than its copy to a second sync (the aws CLI compares mtimes), as on AWS.
+        const past = new Date(Date.now() - 10_000);
+        fs.utimesSync(path.join(tree, k), past, past);
       }
       await aws(['s3', 'sync', tree, 's3://cli/tree/']);
       const ls = await aws(['s3', 'ls', '--recursive', 's3://cli/']);
