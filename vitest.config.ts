@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import SlowFirstSequencer from './test/sequencer.js';
 
 export default defineConfig({
   test: {
@@ -10,5 +11,6 @@ export default defineConfig({
     maxWorkers: 2,
     // One throwaway PostgreSQL cluster for the run (the PostgreSQL engine's tests).
     globalSetup: ['test/global-pg.ts'],
+    sequence: { sequencer: SlowFirstSequencer },
   },
 });
