@@ -2,6 +2,7 @@ import { getTableColumns, sql, type SQL } from 'drizzle-orm';
 import { S3Error } from '../../s3/errors.js';
 import { objects } from './schema.js';
 import type { PgTx } from './client.js';
+import type { FinalTx } from './key-tx.js';
 import { deleteUnused, refDeltas, refUpsert, ZEROS, type Zero } from './refs.js';
 import { run, value } from './run.js';
 import { checkCondition, placementOf, type VersionLookup, type VersionRef } from '../version-rules.js';
@@ -210,8 +211,17 @@ async function writeVersion(tx: PgTx, w: Write): Promise<CommitResult> {
       select o.id, t.n, t.off, t.size, t.cv from o, unnest(${sql.param(parts.map((p) => p.partNumber))}::int8[], ${sql.param(parts.map((p) => p.offset))}::int8[], ${sql.param(parts.map((p) => p.size))}::int8[], ${sql.param(parts.map((p) => p.checksumValue))}::text[]) as t(n, off, size, cv))` : sql``;
   const tagRows = tags.length > 0 ? sql`, g as (insert into object_tags (object_id, key, value)
       select o.id, t.k, t.v from o, unnest(${sql.param(tags.map((t) => t[0]))}::text[], ${sql.param(tags.map((t) => t[1]))}::text[]) as t(k, v))` : sql``;
-  const r = await run<ObjectRow & { zeros: Zero[] }>(tx, sql`with r as (${refStatement(refDeltas(pl, w.dropped))})${sql.join(ctes, sql``)}, o as (${write})${list}${partRows}${tagRows}
-    select o.*, ${ZEROS} from o`);
+  const d = refDeltas(pl, w.dropped);
+  const statement = sql`with r as (${refStatement(d)})${sql.join(ctes, sql``)}, o as (${write})${list}${partRows}${tagRows}
+    select o.*, ${ZEROS} from o`;
+  const final = (tx as unknown as Partial<FinalTx>).finalStatement;
+  if (final) {
+    // Sent with the COMMIT (key-tx.ts): only the counts this write lowered can be at zero.
+    const { rows, freed } = await final(statement, d.hashes.filter((_, i) => d.deltas[i]! < 0));
+    const { zeros: _zeros, ...object } = rows[0] as ObjectRow & { zeros: Zero[] };
+    return { object, freed };
+  }
+  const r = await run<ObjectRow & { zeros: Zero[] }>(tx, statement);
   const { zeros, ...object } = r[0]!;
   const freed = await deleteUnused(tx, zeros);
   return { object, freed };

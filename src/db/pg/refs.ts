@@ -82,10 +82,26 @@ export interface DeferringTx {
  */
 export function freedClaimsSql(hashes: string[]): string {
   const list = hashes.map((h) => pg.escapeLiteral(h)).join(', ');
+  return claimsFrom(`unnest(array[${list}]::text[]) as t(h)`);
+}
+
+function claimsFrom(source: string): string {
   return `insert into chunk_claims (hash, holder, kind, expires_at)
     select h, 'freed', 'use', (extract(epoch from clock_timestamp()) * 1000)::int8 + coalesce(nullif(current_setting('cairn.freed_ttl_ms', true), '')::int8, 3600000)
-    from unnest(array[${list}]::text[]) as t(h)
+    from ${source}
     on conflict (hash, holder, kind) do update set expires_at = greatest(chunk_claims.expires_at, excluded.expires_at)`;
+}
+
+/**
+ * One statement (key-tx.ts, with the COMMIT): deletes the rows among `candidates` (hashes whose
+ * count this transaction lowered, so it holds their locks) left at zero, claims those that are
+ * files as freedClaimsSql does, and returns them as `freed` (sorted).
+ */
+export function zeroCleanupSql(candidates: string[]): string {
+  const list = candidates.map((h) => pg.escapeLiteral(h)).join(', ');
+  return `with z as (delete from chunks where hash in (${list}) and refcount <= 0 returning hash, data is null as file),
+      c as (${claimsFrom('z as t(h) where file')})
+    select coalesce(array_agg(hash order by hash collate "C") filter (where file), '{}') as freed from z`;
 }
 
 /**
