@@ -25,8 +25,26 @@ function nameOf(text: string): string | undefined {
   return name;
 }
 
-export async function run<T>(on: PgDb | PgTx, query: SQL): Promise<T[]> {
-  const { sql: text, params } = dialect.sqlToQuery(query);
+/**
+ * A statement written as text, its values added as parameters ($n) in order: the write path's
+ * big statement, whose drizzle SQL tree cost more gateway CPU to walk than the rest of a PUT.
+ */
+export class Statement {
+  text = '';
+  readonly params: unknown[] = [];
+  /** Adds a value; returns its placeholder. */
+  p(value: unknown): string {
+    this.params.push(value);
+    return `$${this.params.length}`;
+  }
+}
+
+function compile(query: SQL | Statement): { sql: string; params: unknown[] } {
+  return query instanceof Statement ? { sql: query.text, params: query.params } : dialect.sqlToQuery(query);
+}
+
+export async function run<T>(on: PgDb | PgTx, query: SQL | Statement): Promise<T[]> {
+  const { sql: text, params } = compile(query);
   const r = await clientOf(on).query({ name: nameOf(text), text, values: params as unknown[] });
   return r.rows as T[];
 }
@@ -54,8 +72,8 @@ function literal(v: unknown): string {
  * the values as literals, so it keeps its cached plan. The statement is prepared on this
  * connection first if it is not yet (PREPARE is not undone by a rollback).
  */
-export async function executeText(client: pg.PoolClient, query: SQL): Promise<string> {
-  const { sql: text, params } = dialect.sqlToQuery(query);
+export async function executeText(client: pg.PoolClient, query: SQL | Statement): Promise<string> {
+  const { sql: text, params } = compile(query);
   const name = nameOf(text);
   const values = (params as unknown[]).map(literal);
   if (name === undefined) return inlineParams(text, values);
@@ -71,10 +89,4 @@ export async function executeText(client: pg.PoolClient, query: SQL): Promise<st
 /** `text` with its $n placeholders replaced by `values` (past the statement cache's size only). */
 function inlineParams(text: string, values: string[]): string {
   return text.replace(/\$(\d+)/g, (_, n: string) => values[Number(n) - 1]!);
-}
-
-/** A value of a query: a parameter, or (`inline`) an escaped literal for a simple-protocol batch (key-tx.ts). */
-export function value(x: string | number, inline: boolean): SQL {
-  if (!inline) return sql`${x}`;
-  return sql.raw(typeof x === 'number' ? String(Math.trunc(x)) : pg.escapeLiteral(x));
 }
