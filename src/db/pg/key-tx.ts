@@ -7,8 +7,9 @@ import { executeText, type Statement } from './run.js';
 
 // The transaction of a write to one key, in fewer round trips than client.ts withTx: BEGIN, the
 // key's advisory lock and the first read go to the server as one simple-protocol batch (the read
-// as EXECUTE of its prepared statement, values as literals: run.ts executeText). Each statement of a batch takes its own snapshot under READ COMMITTED,
-// so the read runs after the lock is granted and sees every commit of the writer before.
+// as EXECUTE of its prepared statement, values as literals: run.ts executeText). Each statement
+// of a batch takes its own snapshot under READ COMMITTED, so the read runs after the lock is
+// granted and sees every commit of the writer before.
 // The chunk rows a write took to zero are deleted in the COMMIT's batch (refs.ts zeroCleanup).
 // A body whose last statement is its write (commit.ts writeVersion, through `finalStatement`)
 // sends that statement with the COMMIT: BEGIN ... COMMIT in two round trips.
