@@ -198,11 +198,14 @@ async function run(ctx: ScenarioContext) {
   // as it waits for SQLite's synchronous=FULL commit.
   // CAIRN_BENCH_PG_UNSAFE=1 (a diagnostic, never the committed figures): fsync and
   // synchronous_commit off, to tell the cost of PostgreSQL's WAL flush from the rest.
+  // CAIRN_BENCH_PG_PARTS=small (or small,large,listing): only those parts run (a diagnostic;
+  // the report leaves the others empty).
+  const parts = (process.env.CAIRN_BENCH_PG_PARTS ?? 'small,large,listing').split(',');
   const cluster = await startCluster({ durable: process.env.CAIRN_BENCH_PG_UNSAFE !== '1' });
   try {
-    const smallCells = await small(ctx, cluster);
-    const largeFigs = await large(ctx, cluster);
-    const lists = await listing(ctx, cluster);
+    const smallCells = parts.includes('small') ? await small(ctx, cluster) : new Map<string, LoadFigures[]>();
+    const largeFigs = parts.includes('large') ? await large(ctx, cluster) : new Map<string, number[]>();
+    const lists = parts.includes('listing') ? await listing(ctx, cluster) : new Map([['sqlite', { seedSeconds: 0, cases: [] }], ['postgres', { seedSeconds: 0, cases: [] }]]);
     return report(ctx, smallCells, largeFigs, lists);
   } finally {
     await cluster.stop();

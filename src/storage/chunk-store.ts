@@ -59,6 +59,9 @@ export class ChunkStore {
   // Chunks being written by this process, until the backend's put resolved (under fsync: durable):
   // a put of the same bytes waits rather than trusting a chunk that is in place but not yet durable.
   private readonly writing = new Map<string, Promise<void>>();
+  // Pinned chunks whose removal removeIfUnpinned skipped for the pin: the removal then falls to
+  // the pinner (receive.ts settle), who checks these only. Cleared with the last pin.
+  private readonly skipped = new Set<string>();
 
   /**
    * Where a chunk's ciphertext goes before it is stored: pool buffers of chunk size + the cipher's
@@ -176,12 +179,18 @@ export class ChunkStore {
     if (!n) throw new Error(`unpin of a chunk that is not pinned: ${hash}`);
     if (n === 1) {
       this.pins.delete(hash);
+      this.skipped.delete(hash);
       this.shared?.unused(hash);
     } else this.pins.set(hash, n - 1);
   }
 
   isPinned(hash: string): boolean {
     return this.pins.has(hash);
+  }
+
+  /** Whether a removal of `hash` was skipped because it was pinned (since it was last unpinned by all). */
+  removalSkipped(hash: string): boolean {
+    return this.skipped.has(hash);
   }
 
   /** Whether this process is removing, moving aside or quarantining the chunk right now. */
@@ -301,7 +310,10 @@ export class ChunkStore {
   removeIfUnpinned(hash: string): Promise<boolean> {
     const inProgress = this.deleting.get(hash);
     if (inProgress) return inProgress;
-    if (this.pins.has(hash)) return Promise.resolve(false);
+    if (this.pins.has(hash)) {
+      this.skipped.add(hash);
+      return Promise.resolve(false);
+    }
     // Shared: another gateway may be streaming it; claimed as freed, the collector takes it after the grace period.
     if (this.shared) return this.shared.freed([hash]).then(() => false);
     const p = this.backend.delete(hash).finally(() => this.deleting.delete(hash));

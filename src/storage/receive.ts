@@ -99,6 +99,8 @@ export function commitOutcome(err: unknown): false | 'unknown' {
 
 /** Unpins received chunks; when nothing committed them, removes the files this upload created. */
 export async function settle(deps: ReceiveDeps, chunks: WriteResult['chunks'], committed: boolean | 'unknown'): Promise<void> {
+  // Read before our unpins, which clear it with the last pin.
+  const skipped = new Set(chunks.filter((c) => deps.store.removalSkipped(c.hash)).map((c) => c.hash));
   for (const c of chunks) deps.store.unpin(c.hash);
   if (committed === 'unknown') return;
   if (!committed) {
@@ -107,8 +109,9 @@ export async function settle(deps: ReceiveDeps, chunks: WriteResult['chunks'], c
   }
   // Between our commit and this unpin a concurrent request (a re-sent part, an Abort, a PUT
   // of the same key) may have dropped the last reference to our chunks; its removal skipped
-  // them because we still pinned them, so the deletion falls to us.
-  for (const hash of new Set(chunks.map((c) => c.hash))) {
+  // them because we still pinned them, so the deletion falls to us (and only then: a database
+  // round trip per chunk saved on every other write).
+  for (const hash of skipped) {
     if (await deps.isReferenced(hash)) continue;
     await deps.store.removeIfUnpinned(hash).catch((e) => deps.onWarn?.(`removing chunk ${hash} failed`, e));
   }

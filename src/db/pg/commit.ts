@@ -2,8 +2,9 @@ import { getTableColumns, sql, type SQL } from 'drizzle-orm';
 import { S3Error } from '../../s3/errors.js';
 import { objects } from './schema.js';
 import type { PgTx } from './client.js';
+import type { FinalTx } from './key-tx.js';
 import { deleteUnused, refDeltas, refUpsert, ZEROS, type Zero } from './refs.js';
-import { run, value } from './run.js';
+import { run, Statement } from './run.js';
 import { checkCondition, placementOf, type VersionLookup, type VersionRef } from '../version-rules.js';
 import type { ChunkPlacement, CommitResult, NewObject, ObjectPartInput, ObjectRow, WriteOptions } from '../../store/types.js';
 
@@ -51,6 +52,8 @@ export function objectColumnList(alias = ''): string {
   return COLUMNS.map(([prop, col]) => `${p}"${col.name}" as "${prop}"`).join(', ');
 }
 
+const OBJECT_COLUMNS = objectColumnList();
+
 export function objectColumns(alias = ''): SQL {
   return sql.raw(objectColumnList(alias));
 }
@@ -72,14 +75,13 @@ export async function keyState(tx: PgTx, bucketId: number, key: string, versionI
 
 export type StateRow = VersionRef & { chunkHashes: string[] | null };
 
-/** keyState's query; `inline`: its values as literals (for a simple-protocol batch, key-tx.ts). */
-export function keyStateQuery(bucketId: number, key: string, versionId: string, inline = false): SQL {
-  const v = (x: string | number): SQL => value(x, inline);
+/** keyState's query. */
+export function keyStateQuery(bucketId: number, key: string, versionId: string): SQL {
   return sql`select ${REF_COLUMNS},
-      case when version_id = ${v(versionId)} then array(select chunk_hash from object_chunks where object_id = objects.id) end as "chunkHashes"
+      case when version_id = ${versionId} then array(select chunk_hash from object_chunks where object_id = objects.id) end as "chunkHashes"
     from objects
-    where bucket_id = ${v(bucketId)} and key = ${v(key)}
-      and (is_current or version_id = ${v(versionId)} or id = (select max(id) from objects where bucket_id = ${v(bucketId)} and key = ${v(key)}))`;
+    where bucket_id = ${bucketId} and key = ${key}
+      and (is_current or version_id = ${versionId} or id = (select max(id) from objects where bucket_id = ${bucketId} and key = ${key}))`;
 }
 
 export function stateOf(rows: StateRow[], versionId: string): KeyState {
@@ -120,18 +122,20 @@ function rowValues(bucketId: number, key: string, row: NewObject): Map<string, u
  */
 export async function removeVersion(tx: PgTx, bucketId: number, key: string, state: KeyState, v: VersionRef): Promise<string[]> {
   const d = refDeltas([], state.chunksOf(v));
-  const r = await run<{ zeros: Zero[] }>(tx, sql`with gone as (delete from objects where id = ${v.id} returning 1),
-      r as (${refStatement(d)}),
+  const q = new Statement();
+  q.text = `with gone as (delete from objects where id = ${q.p(v.id)} returning 1),
+      r as (${refStatement(q, d)}),
       promoted as (update objects set is_current = true
-        where id = (select id from objects where bucket_id = ${bucketId} and key = ${key} and id <> ${v.id} order by id desc limit 1)
+        where id = (select id from objects where bucket_id = ${q.p(bucketId)} and key = ${q.p(key)} and id <> ${q.p(v.id)} order by id desc limit 1)
           and not delete_marker and not is_current and (select count(*) from gone) >= 0)
-    select ${ZEROS}`);
+    select ${ZEROS}`;
+  const r = await run<{ zeros: Zero[] }>(tx, q);
   return deleteUnused(tx, r[0]?.zeros ?? []);
 }
 
 /** The reference upsert of `d` as a CTE body (an empty one when nothing changes). */
-function refStatement(d: ReturnType<typeof refDeltas>): SQL {
-  return d.hashes.length > 0 ? refUpsert(d, Date.now()) : sql`select null::text as hash, 1::int8 as refcount, false as file where false`;
+function refStatement(q: Statement, d: ReturnType<typeof refDeltas>): string {
+  return d.hashes.length > 0 ? refUpsert(q, d, Date.now()) : `select null::text as hash, 1::int8 as refcount, false as file where false`;
 }
 
 /**
@@ -189,29 +193,41 @@ interface Write {
  * chunks no longer referenced are deleted.
  */
 async function writeVersion(tx: PgTx, w: Write): Promise<CommitResult> {
-  const first: SQL[] = [];
+  const q = new Statement();
+  const d = refDeltas(w.placements, w.dropped);
+  const first: string[] = [];
   if (w.inPlace !== undefined) {
-    first.push(sql`delete from object_chunks where object_id = ${w.inPlace} returning 1`, sql`delete from object_parts where object_id = ${w.inPlace} returning 1`, sql`delete from object_tags where object_id = ${w.inPlace} returning 1`);
+    const id = q.p(w.inPlace);
+    first.push(`delete from object_chunks where object_id = ${id} returning 1`, `delete from object_parts where object_id = ${id} returning 1`, `delete from object_tags where object_id = ${id} returning 1`);
   }
-  if (w.retire !== undefined) first.push(sql`delete from objects where id = ${w.retire} returning 1`);
-  if (w.demote !== undefined) first.push(sql`update objects set is_current = false where id = ${w.demote} returning 1`);
-  const ctes = first.map((q, i) => sql`, f${sql.raw(String(i))} as (${q})`);
-  const gate = first.length === 0 ? sql`true` : sql.raw(first.map((_, i) => `(select count(*) from f${i})`).join(' + ') + ' >= 0');
-  const cols = sql.raw([...w.values.keys()].map((c) => `"${c}"`).join(', '));
-  const vals = sql.join([...w.values.entries()].map(([c, v]) => sql`${v}::${sql.raw(CASTS.get(c)!)}`), sql`, `);
+  if (w.retire !== undefined) first.push(`delete from objects where id = ${q.p(w.retire)} returning 1`);
+  if (w.demote !== undefined) first.push(`update objects set is_current = false where id = ${q.p(w.demote)} returning 1`);
+  const ctes = first.map((f, i) => `, f${i} as (${f})`).join('');
+  const gate = first.length === 0 ? 'true' : first.map((_, i) => `(select count(*) from f${i})`).join(' + ') + ' >= 0';
+  const cols = [...w.values.keys()].map((c) => `"${c}"`).join(', ');
+  const vals = [...w.values.entries()].map(([c, v]) => `${q.p(v)}::${CASTS.get(c)!}`).join(', ');
+  const ref = refStatement(q, d);
   const write =
     w.inPlace === undefined
-      ? sql`insert into objects (${cols}) select ${vals} where ${gate} returning ${objectColumns()}`
-      : sql`update objects set (${cols}) = row(${vals}) where id = ${w.inPlace} and ${gate} returning ${objectColumns()}`;
+      ? `insert into objects (${cols}) select ${vals} where ${gate} returning ${OBJECT_COLUMNS}`
+      : `update objects set (${cols}) = row(${vals}) where id = ${q.p(w.inPlace)} and ${gate} returning ${OBJECT_COLUMNS}`;
   const { placements: pl, parts, tags } = w;
-  const list = pl.length > 0 ? sql`, c as (insert into object_chunks (object_id, seq, "offset", size, chunk_hash)
-      select o.id, t.ord - 1, t.off, t.size, t.hash from o, unnest(${sql.param(pl.map((p) => p.offset))}::int8[], ${sql.param(pl.map((p) => p.size))}::int8[], ${sql.param(pl.map((p) => p.hash))}::text[]) with ordinality as t(off, size, hash, ord))` : sql``;
-  const partRows = parts.length > 0 ? sql`, p as (insert into object_parts (object_id, part_number, "offset", size, checksum_value)
-      select o.id, t.n, t.off, t.size, t.cv from o, unnest(${sql.param(parts.map((p) => p.partNumber))}::int8[], ${sql.param(parts.map((p) => p.offset))}::int8[], ${sql.param(parts.map((p) => p.size))}::int8[], ${sql.param(parts.map((p) => p.checksumValue))}::text[]) as t(n, off, size, cv))` : sql``;
-  const tagRows = tags.length > 0 ? sql`, g as (insert into object_tags (object_id, key, value)
-      select o.id, t.k, t.v from o, unnest(${sql.param(tags.map((t) => t[0]))}::text[], ${sql.param(tags.map((t) => t[1]))}::text[]) as t(k, v))` : sql``;
-  const r = await run<ObjectRow & { zeros: Zero[] }>(tx, sql`with r as (${refStatement(refDeltas(pl, w.dropped))})${sql.join(ctes, sql``)}, o as (${write})${list}${partRows}${tagRows}
-    select o.*, ${ZEROS} from o`);
+  const list = pl.length > 0 ? `, c as (insert into object_chunks (object_id, seq, "offset", size, chunk_hash)
+      select o.id, t.ord - 1, t.off, t.size, t.hash from o, unnest(${q.p(pl.map((p) => p.offset))}::int8[], ${q.p(pl.map((p) => p.size))}::int8[], ${q.p(pl.map((p) => p.hash))}::text[]) with ordinality as t(off, size, hash, ord))` : '';
+  const partRows = parts.length > 0 ? `, p as (insert into object_parts (object_id, part_number, "offset", size, checksum_value)
+      select o.id, t.n, t.off, t.size, t.cv from o, unnest(${q.p(parts.map((p) => p.partNumber))}::int8[], ${q.p(parts.map((p) => p.offset))}::int8[], ${q.p(parts.map((p) => p.size))}::int8[], ${q.p(parts.map((p) => p.checksumValue))}::text[]) as t(n, off, size, cv))` : '';
+  const tagRows = tags.length > 0 ? `, g as (insert into object_tags (object_id, key, value)
+      select o.id, t.k, t.v from o, unnest(${q.p(tags.map((t) => t[0]))}::text[], ${q.p(tags.map((t) => t[1]))}::text[]) as t(k, v))` : '';
+  q.text = `with r as (${ref})${ctes}, o as (${write})${list}${partRows}${tagRows}
+    select o.*, ${ZEROS} from o`;
+  const final = (tx as unknown as Partial<FinalTx>).finalStatement;
+  if (final) {
+    // Sent with the COMMIT (key-tx.ts): only the counts this write lowered can be at zero.
+    const { rows, freed } = await final(q, d.hashes.filter((_, i) => d.deltas[i]! < 0));
+    const { zeros: _zeros, ...object } = rows[0] as ObjectRow & { zeros: Zero[] };
+    return { object, freed };
+  }
+  const r = await run<ObjectRow & { zeros: Zero[] }>(tx, q);
   const { zeros, ...object } = r[0]!;
   const freed = await deleteUnused(tx, zeros);
   return { object, freed };

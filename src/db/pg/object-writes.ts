@@ -2,7 +2,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { ObjectStore } from '../../store/metadata-store.js';
 import type { ChunkPlacement, CommitResult, DeleteOptions, DeleteResult, NewObject, ObjectPartInput, ObjectRow, TagSet, WriteOptions } from '../../store/types.js';
 import { withTx, type PgDb, type PgTx } from './client.js';
-import { run, value } from './run.js';
+import { run } from './run.js';
 import { withKeyTx } from './key-tx.js';
 import { keyStateQuery, lockKey, stateOf, type KeyState, type StateRow, objectColumnList, placeVersion, removeVersion } from './commit.js';
 import { checkCondition } from '../version-rules.js';
@@ -20,7 +20,7 @@ const OBJ = objectColumnList();
 export function pgObjectWrites(db: PgDb): Writes {
   return {
     commit: (bucketId, key, row, placements, parts, opts) =>
-      withKeyTx<StateRow, CommitResult>(db, bucketId, key, keyStateQuery(bucketId, key, 'null', true), (tx, rows) =>
+      withKeyTx<StateRow, CommitResult>(db, bucketId, key, keyStateQuery(bucketId, key, 'null'), (tx, rows) =>
         placeVersion(tx, bucketId, key, row, placements, parts ?? [], opts, stateOf(rows, 'null')),
       ),
     copy: (src, dst, build, opts) => withTx(db, (tx) => copyObject(tx, src, dst, build, opts)),
@@ -28,7 +28,7 @@ export function pgObjectWrites(db: PgDb): Writes {
       const opts = given ?? {};
       // A delete marker replaces the null version (if any); otherwise the version named goes.
       const versionId = opts.versionId === undefined && opts.markerVersionId !== undefined ? 'null' : (opts.versionId ?? 'null');
-      return withKeyTx<StateRow, DeleteResult>(db, bucketId, key, keyStateQuery(bucketId, key, versionId, true), (tx, rows) => deleteObject(tx, bucketId, key, opts, stateOf(rows, versionId)));
+      return withKeyTx<StateRow, DeleteResult>(db, bucketId, key, keyStateQuery(bucketId, key, versionId), (tx, rows) => deleteObject(tx, bucketId, key, opts, stateOf(rows, versionId)));
     },
     setRetention: (bucketId, key, versionId, next, bypass) =>
       onVersion(db, bucketId, key, versionId, async (tx, row) => {
@@ -68,7 +68,7 @@ export function pgObjectWrites(db: PgDb): Writes {
  * GET of one).
  */
 function onVersion(db: PgDb, bucketId: number, key: string, versionId: string | undefined, fn: (tx: PgTx, row: ObjectRow) => Promise<ObjectRow>): Promise<ObjectRow | undefined> {
-  return withKeyTx<ObjectRow, ObjectRow | undefined>(db, bucketId, key, rowQuery(bucketId, key, versionId, true), async (tx, rows) => {
+  return withKeyTx<ObjectRow, ObjectRow | undefined>(db, bucketId, key, rowQuery(bucketId, key, versionId), async (tx, rows) => {
     const row = rows[0];
     if (!row) return undefined;
     if (row.deleteMarker) throw new S3Error('MethodNotAllowed', {}, undefined, { 'x-amz-delete-marker': 'true', 'x-amz-version-id': row.versionId });
@@ -76,11 +76,10 @@ function onVersion(db: PgDb, bucketId: number, key: string, versionId: string | 
   });
 }
 
-/** A version's row (the current one without a version id); `inline`: values as literals (key-tx.ts). */
-function rowQuery(bucketId: number, key: string, versionId: string | undefined, inline = false): SQL {
-  const v = (x: string | number): SQL => value(x, inline);
-  const where = versionId === undefined ? sql`is_current` : sql`version_id = ${v(versionId)}`;
-  return sql`select ${sql.raw(OBJ)} from objects where bucket_id = ${v(bucketId)} and key = ${v(key)} and ${where}`;
+/** A version's row (the current one without a version id). */
+function rowQuery(bucketId: number, key: string, versionId: string | undefined): SQL {
+  const where = versionId === undefined ? sql`is_current` : sql`version_id = ${versionId}`;
+  return sql`select ${sql.raw(OBJ)} from objects where bucket_id = ${bucketId} and key = ${key} and ${where}`;
 }
 
 async function readRow(tx: PgTx, bucketId: number, key: string, versionId: string | undefined): Promise<ObjectRow | undefined> {

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { sql, type SQL } from 'drizzle-orm';
 import type { PgTx } from './client.js';
-import { run } from './run.js';
+import { run, Statement } from './run.js';
 import type { ChunkPlacement } from '../../store/types.js';
 
 // Chunk reference counts on PostgreSQL. One statement changes every count a write touches: the
@@ -51,17 +51,17 @@ export function refDeltas(add: ChunkPlacement[], drop: string[]): RefDeltas {
  * The upsert applying `d`, returning (hash, refcount, file) of every row it touched (file: its
  * bytes are a file, not inline): a CTE body or a statement of its own.
  */
-export function refUpsert(d: RefDeltas, now: number): SQL {
-  return sql`insert into chunks (hash, size, crc32c, refcount, created_at, data)
-    select t.hash, t.size, t.crc, t.delta, ${now}::int8, t.data
-    from unnest(${sql.param(d.hashes)}::text[], ${sql.param(d.sizes)}::int8[], ${sql.param(d.crcs)}::int8[], ${sql.param(d.deltas)}::int8[], ${sql.param(d.datas)}::bytea[]) as t(hash, size, crc, delta, data)
+export function refUpsert(q: Statement, d: RefDeltas, now: number): string {
+  return `insert into chunks (hash, size, crc32c, refcount, created_at, data)
+    select t.hash, t.size, t.crc, t.delta, ${q.p(now)}::int8, t.data
+    from unnest(${q.p(d.hashes)}::text[], ${q.p(d.sizes)}::int8[], ${q.p(d.crcs)}::int8[], ${q.p(d.deltas)}::int8[], ${q.p(d.datas)}::bytea[]) as t(hash, size, crc, delta, data)
     order by t.hash collate "C"
     on conflict (hash) do update set refcount = chunks.refcount + excluded.refcount
     returning hash, refcount, data is null as file`;
 }
 
 /** From an upsert CTE named r: the rows it took to zero, as JSON [[hash, file], ...]. */
-export const ZEROS = sql.raw(`(select coalesce(json_agg(json_build_array(hash, file)), '[]') from r where refcount <= 0) as zeros`);
+export const ZEROS = `(select coalesce(json_agg(json_build_array(hash, file)), '[]') from r where refcount <= 0) as zeros`;
 export type Zero = [hash: string, file: boolean];
 
 /**
@@ -69,9 +69,8 @@ export type Zero = [hash: string, file: boolean];
  * trip less. Safe to defer: this transaction updated those rows, so it holds their locks until then.
  */
 export interface DeferringTx {
+  /** Deleted, and the files among them claimed, with the COMMIT (zeroCleanup). */
   deferredZeros: string[];
-  /** Chunk files freed: claimed with the COMMIT (freedClaimsSql). */
-  deferredFreed: string[];
 }
 
 /**
@@ -82,10 +81,25 @@ export interface DeferringTx {
  */
 export function freedClaimsSql(hashes: string[]): string {
   const list = hashes.map((h) => pg.escapeLiteral(h)).join(', ');
+  return claimsFrom(`unnest(array[${list}]::text[]) as t(h)`);
+}
+
+function claimsFrom(source: string): string {
   return `insert into chunk_claims (hash, holder, kind, expires_at)
     select h, 'freed', 'use', (extract(epoch from clock_timestamp()) * 1000)::int8 + coalesce(nullif(current_setting('cairn.freed_ttl_ms', true), '')::int8, 3600000)
-    from unnest(array[${list}]::text[]) as t(h)
+    from ${source}
     on conflict (hash, holder, kind) do update set expires_at = greatest(chunk_claims.expires_at, excluded.expires_at)`;
+}
+
+/**
+ * One statement (key-tx.ts, with the COMMIT): deletes the rows among `candidates` (hashes whose
+ * count this transaction lowered, so it holds their locks) left at zero, claims those that are
+ * files as freedClaimsSql does, and returns them as `freed` (sorted).
+ */
+export function zeroCleanup(candidates: string[]): SQL {
+  return sql`with z as (delete from chunks where hash = any(${sql.param(candidates)}::text[]) and refcount <= 0 returning hash, data is null as file),
+      c as (${sql.raw(claimsFrom('z as t(h) where file'))})
+    select coalesce(array_agg(hash order by hash collate "C") filter (where file), '{}') as freed from z`;
 }
 
 /**
@@ -99,7 +113,6 @@ export async function deleteUnused(tx: PgTx, zeros: Zero[]): Promise<string[]> {
   const deferring = tx as unknown as Partial<DeferringTx>;
   if (deferring.deferredZeros) {
     deferring.deferredZeros.push(...hashes);
-    deferring.deferredFreed!.push(...files);
   } else {
     await run(tx, sql`delete from chunks where hash = any(${sql.param(hashes)}::text[]) and refcount <= 0`);
     if (files.length > 0) await run(tx, sql.raw(freedClaimsSql(files)));
@@ -111,7 +124,9 @@ export async function deleteUnused(tx: PgTx, zeros: Zero[]): Promise<string[]> {
 export async function changeRefs(tx: PgTx, add: ChunkPlacement[], drop: string[]): Promise<string[]> {
   const d = refDeltas(add, drop);
   if (d.hashes.length === 0) return [];
-  const r = await run<{ hash: string; refcount: number; file: boolean }>(tx, refUpsert(d, Date.now()));
+  const q = new Statement();
+  q.text = refUpsert(q, d, Date.now());
+  const r = await run<{ hash: string; refcount: number; file: boolean }>(tx, q);
   return deleteUnused(tx, r.filter((x) => x.refcount <= 0).map((x): Zero => [x.hash, x.file]));
 }
 
