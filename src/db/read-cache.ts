@@ -57,7 +57,7 @@ export class ReadCache<O, C extends { data: Buffer | null }> {
   private changes = -1;
   private readonly objects = new Map<string, O>();
   /** null: the list is longer than MAX_CACHED_CHUNKS (the caller reads the range it needs). */
-  private readonly chunkLists = new Map<number, C[] | null>();
+  private readonly chunkLists = new Map<string, C[] | null>();
   private entries = 0;
   private bytes = 0;
   /** Lookups answered from memory and from the database (for the tests). */
@@ -86,17 +86,25 @@ export class ReadCache<O, C extends { data: Buffer | null }> {
    * The whole chunk list of an object. `load` reads at most MAX_CACHED_CHUNKS + 1 rows; a list
    * that long is remembered as null (too long to keep) and the caller reads its range instead.
    */
-  chunks(objectId: number, load: () => C[]): C[] | null {
+  chunks(version: string, load: () => C[]): C[] | null {
     this.validate();
-    const kept = this.chunkLists.get(objectId);
+    const kept = this.chunkLists.get(version);
     if (kept !== undefined) {
       this.stats.hits++;
       return kept;
     }
     this.stats.misses++;
-    const rows = load();
+    return this.keepChunks(version, load());
+  }
+
+  /**
+   * Keeps a chunk list read with its row (one snapshot). Keyed by the version (versionIdentity),
+   * not the row id: an overwrite in place keeps the id, and a read holding the old row must never
+   * be given the new version's list.
+   */
+  keepChunks(version: string, rows: C[]): C[] | null {
     const list = rows.length > MAX_CACHED_CHUNKS ? null : rows;
-    this.admit(list?.reduce((n, r) => n + (r.data?.length ?? 0), 0) ?? 0, () => this.chunkLists.set(objectId, list));
+    this.admit(list?.reduce((n, r) => n + (r.data?.length ?? 0), 0) ?? 0, () => this.chunkLists.set(version, list));
     return list;
   }
 

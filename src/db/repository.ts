@@ -9,7 +9,7 @@ import type { VersionListParams, VersionPage } from '../s3/version-list.js';
 import { addRefs, dropRefs, refStatements, type ChunkPlacement } from './chunk-refs.js';
 import type { GroupCommit } from './group-commit.js';
 import type { CommitThread } from './commit-thread.js';
-import { MAX_CACHED_CHUNKS, ReadCache } from './read-cache.js';
+import { ReadPath } from './read-path.js';
 import { checkAtCommit, placementFor, promoteNewest, versionStatements, type VersionStatements } from './versions.js';
 import { checkRemovable } from '../s3/object-lock.js';
 import { setRetention, setVersionColumns } from './version-attributes.js';
@@ -157,25 +157,23 @@ export class Repository extends BucketRepository {
     return this.hot.versions;
   }
 
-  /**
-   * getObject for GET and HEAD, through the read cache (read-cache.ts). The row may be shared
-   * with other requests: never modify it.
-   */
+  /** getObject for GET and HEAD (read-path.ts): the row may be shared with other requests, never modify it. */
   getObjectForRead(bucketId: number, key: string): ObjectRow | undefined {
-    return this.readCache.object(bucketId, key, () => this.getObject(bucketId, key));
+    return this.reads.object(bucketId, key);
   }
 
-  /** chunksForRange for GET: a short chunk list comes from the read cache (shared rows, read only). */
+  /** chunksForRange for GET, of the version `obj` is (read-path.ts): shared rows, read only. */
   chunksForRead(obj: ObjectRow, start: number, end: number): ChunkReadRow[] {
-    const all = this.readCache.chunks(obj.id, () => this.hot.chunksHead.all({ objectId: obj.id, limit: MAX_CACHED_CHUNKS + 1 }));
-    if (all === null) return this.chunksForRange(obj.id, start, end);
-    if (start === 0 && end === obj.size - 1) return all;
-    return all.filter((r) => r.offset <= end && r.offset + r.size > start);
+    return this.reads.chunks(obj, start, end);
   }
 
-  private cache?: ReadCache<ObjectRow, ChunkReadRow>;
-  private get readCache(): ReadCache<ObjectRow, ChunkReadRow> {
-    return (this.cache ??= new ReadCache(this.db.$client));
+  private readPath?: ReadPath;
+  private get reads(): ReadPath {
+    return (this.readPath ??= new ReadPath(this.db.$client, {
+      current: (bucketId, key) => this.getObject(bucketId, key),
+      chunksHead: (objectId, limit) => this.hot.chunksHead.all({ objectId, limit }),
+      chunksForRange: (objectId, start, end) => this.chunksForRange(objectId, start, end),
+    }));
   }
 
   chunkList(objectId: number): ObjectChunkRow[] {
@@ -280,7 +278,7 @@ export class Repository extends BucketRepository {
       // data_version is only asked once a millisecond, so the read cache is emptied here, before
       // the request is answered and a GET can follow it.
       return onThread(this.thread).then((result) => {
-        this.cache?.clear();
+        this.readPath?.cache.clear();
         return result;
       });
     }

@@ -11,10 +11,10 @@ import { commitOutcome, receivePayload, settle, type PayloadInput, type ReceiveD
 import { READ_PIECE_BYTES, readObjectPieces, type PieceStream } from './chunk-reader.js';
 import { open as openSealed } from './chunk-cipher.js';
 import { canShare, copyRewrite } from './copy-rewrite.js';
+import { changedDuringRead } from './read-race.js';
 import { checkCustomerKey, customerEtag, openKeys, resolveWrite, type CustomerKey, type EncryptionSettings, type WriteEncryption } from './encryption.js';
 
-// Orchestrates object writes, reads, copies and deletes over the chunk store and the
-// metadata store. It knows S3's rules (ETags, digests, limits) but nothing of HTTP.
+// Object writes, reads, copies and deletes over the chunk and metadata stores: S3's rules, no HTTP.
 
 export const MAX_PUT_SIZE = 5 * 1024 ** 3;
 
@@ -213,7 +213,7 @@ export class ObjectService {
   async openRead(obj: ObjectRow, start: number, end: number, customer?: CustomerKey): Promise<PieceStream | Buffer> {
     checkCustomerKey(obj, customer);
     const keys = openKeys(this.encryption, obj, customer);
-    const rows = obj.size === 0 ? [] : await this.deps.meta.objects.chunksForRead(obj, start, end);
+    const rows = obj.size === 0 ? [] : await this.deps.meta.objects.chunksForRead(obj, start, end).catch(changedDuringRead);
     const refs = rows.map((r) => ({ hash: r.chunkHash, size: r.size, storedSize: r.storedSize, crc32c: r.crc32c, offset: r.offset, data: r.data }));
     // An inline object came with its row: verify it here and answer with the bytes, no stream.
     if (refs.length > 0 && refs.every((r) => r.data)) {

@@ -112,7 +112,12 @@ export interface ObjectStore {
   latest(bucketId: number, key: string): Promise<ObjectRow | undefined>;
   /** One ListObjectVersions page (paginateVersions's rules): one snapshot. */
   listVersions(bucketId: number, p: VersionListParams): Promise<VersionPage<ObjectRow>>;
-  /** The chunks holding bytes [start, end] of the object, in order (shared rows, read only). */
+  /**
+   * The chunks holding bytes [start, end] of the version `obj` was read as, in order (shared rows,
+   * read only). An overwrite of a null version keeps its row: when the row no longer holds the
+   * version `obj` describes, this throws VersionChangedError rather than answer another
+   * version's chunks under `obj`'s headers.
+   */
   chunksForRead(obj: ObjectRow, start: number, end: number): Promise<ChunkReadRow[]>;
   /** chunksForRead without the cache (UploadPartCopy). */
   chunksForRange(objectId: number, start: number, end: number): Promise<ChunkReadRow[]>;

@@ -302,3 +302,19 @@ export interface GatewayRow {
   startedAt: number;
   heartbeatAt: number;
 }
+
+/**
+ * The version a read looked up was overwritten in place (a null version) or removed before its
+ * chunk list was read: the read must not go on with the row it has.
+ */
+export class VersionChangedError extends Error {
+  constructor(key: string) {
+    super(`${key}: the version changed while its read began`);
+    this.name = 'VersionChangedError';
+  }
+}
+
+/** What identifies one write of a row: an in-place overwrite changes at least one of these. */
+export function versionIdentity(obj: Pick<ObjectRow, 'id' | 'lastModified' | 'etag' | 'size'>): string {
+  return `${obj.id}/${obj.lastModified}/${obj.size}/${obj.etag}`;
+}

@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDb, type OpenedDb } from '../../src/db/client.js';
 import { Repository, type ChunkPlacement } from '../../src/db/repository.js';
 import { MAX_CACHED_CHUNKS, ReadCache, VERSION_CHECK_MS } from '../../src/db/read-cache.js';
+import { VersionChangedError } from '../../src/store/types.js';
 
 let dir: string;
 let db: OpenedDb;
@@ -19,7 +20,7 @@ const opened: OpenedDb[] = [];
 
 // Past the read cache's check interval for other connections' commits.
 const tick = () => new Promise<void>((r) => setTimeout(r, VERSION_CHECK_MS + 1));
-const cacheOf = (r: Repository) => (r as unknown as { readCache: ReadCache<unknown, { data: Buffer | null }> }).readCache;
+const cacheOf = (r: Repository) => (r as unknown as { reads: { cache: ReadCache<unknown, { data: Buffer | null }> } }).reads.cache;
 
 function inline(bytes: Buffer): ChunkPlacement {
   return { hash: createHash('sha256').update(bytes).digest('hex'), size: bytes.length, crc32c: 0, offset: 0, data: bytes };
@@ -95,6 +96,26 @@ describe('read cache', () => {
     otherRepo.deleteObject(bucketId, 'k');
     await tick();
     expect(repo.getObjectForRead(bucketId, 'k')).toBeUndefined();
+  });
+
+  it('a row read before an overwrite in place by another connection never gets the new chunk list', () => {
+    put(repo, 'k', [inline(Buffer.from('one'))]);
+    put(repo, 'long', chunked(MAX_CACHED_CHUNKS + 2, 10));
+    const before = repo.getObjectForRead(bucketId, 'k')!;
+    const longBefore = repo.getObjectForRead(bucketId, 'long')!;
+    // The commit thread's connection, committing between a GET's two lookups.
+    const other = openDb(path.join(dir, 'cairn.db'), { durability: 'relaxed' });
+    opened.push(other);
+    const otherRepo = new Repository(other.db);
+    expect(put(otherRepo, 'k', [inline(Buffer.from('two'))]).id).toBe(before.id);
+    expect(put(otherRepo, 'long', chunked(MAX_CACHED_CHUNKS + 2, 10)).id).toBe(longBefore.id);
+    // Once the cache has let go of the list read with the row (at once here: the other
+    // connection's commit is seen), the old row gets no list: VersionChangedError, never 'two'.
+    cacheOf(repo).clear();
+    expect(() => repo.chunksForRead(before, 0, 2)).toThrow(VersionChangedError);
+    expect(() => repo.chunksForRead(longBefore, 0, 9)).toThrow(VersionChangedError);
+    const now = repo.getObjectForRead(bucketId, 'k')!;
+    expect(repo.chunksForRead(now, 0, 2)[0]!.data!.toString()).toBe('two');
   });
 
   it('range reads from a kept list return the chunks chunksForRange returns', () => {
