@@ -19,6 +19,7 @@ export interface ReadStatements {
 export class ReadPath {
   readonly cache: ReadCache<ObjectRow, ChunkReadRow>;
   private readonly sameVersion: Database.Statement;
+  private readonly inSnapshot: Database.Transaction<(read: () => unknown) => unknown>;
 
   constructor(
     private readonly sqlite: Database.Database,
@@ -26,6 +27,7 @@ export class ReadPath {
   ) {
     this.cache = new ReadCache(sqlite);
     this.sameVersion = sqlite.prepare('select 1 from objects where id = ? and last_modified = ? and size = ? and etag = ?');
+    this.inSnapshot = sqlite.transaction((read: () => unknown) => read());
   }
 
   /** The current row for GET and HEAD; it may be shared with other requests: never modify it. */
@@ -56,6 +58,6 @@ export class ReadPath {
 
   /** One SQLite read transaction (one snapshot); inside another one, just the call. */
   private snapshot<T>(read: () => T): T {
-    return this.sqlite.inTransaction ? read() : this.sqlite.transaction(read).deferred();
+    return this.sqlite.inTransaction ? read() : (this.inSnapshot.deferred(read) as T);
   }
 }
