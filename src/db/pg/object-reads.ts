@@ -20,9 +20,10 @@ const CHUNK_READ = `oc.object_id as "objectId", oc.seq, oc."offset", oc.size, oc
   from object_chunks oc join chunks c on c.hash = oc.chunk_hash`;
 
 const Q = {
-  current: `select ${OBJ} from objects where bucket_id = $1 and key = $2 and is_current`,
-  version: `select ${OBJ} from objects where bucket_id = $1 and key = $2 and version_id = $3`,
-  newest: `select ${OBJ} from objects where bucket_id = $1 and key = $2 order by id desc limit 1`,
+  // One row as one json column (read-path.ts says why).
+  current: `select to_json(r) as o from (select ${OBJ} from objects where bucket_id = $1 and key = $2 and is_current) r`,
+  version: `select to_json(r) as o from (select ${OBJ} from objects where bucket_id = $1 and key = $2 and version_id = $3) r`,
+  newest: `select to_json(r) as o from (select ${OBJ} from objects where bucket_id = $1 and key = $2 order by id desc limit 1) r`,
   chunksAll: `select ${CHUNK_READ} where oc.object_id = $1 order by oc."offset"`,
   // From the chunk holding byte $2 (an index seek to it) to the one holding byte $3.
   chunksRange: `select ${CHUNK_READ} where oc.object_id = $1
@@ -40,7 +41,8 @@ export function pgObjectReads(db: PgDb): Reads {
   // Named statements: parsed and planned once per connection.
   const named = async <T>(name: keyof typeof Q, values: unknown[]): Promise<T[]> => (await pool.query({ name: `cairn_obj_${name}`, text: Q[name], values })).rows as T[];
   const first = async <T>(name: keyof typeof Q, values: unknown[]): Promise<T | undefined> => (await named<T>(name, values))[0];
-  const get = async (bucketId: number, key: string) => (hasNul(key) ? undefined : first<ObjectRow>('current', [bucketId, key]));
+  const row = async (name: 'current' | 'version' | 'newest', values: unknown[]): Promise<ObjectRow | undefined> => (await first<{ o: ObjectRow }>(name, values))?.o;
+  const get = async (bucketId: number, key: string) => (hasNul(key) ? undefined : row('current', [bucketId, key]));
   const chunksForRange = (objectId: number, start: number, end: number) => named<ChunkReadRow>('chunksRange', [objectId, start, end]);
 
   const getForRead = (bucketId: number, key: string) => objectForRead(pool, bucketId, key);
@@ -48,8 +50,8 @@ export function pgObjectReads(db: PgDb): Reads {
   return {
     get,
     getForRead,
-    getVersion: async (bucketId, key, versionId) => (hasNul(key) ? undefined : first<ObjectRow>('version', [bucketId, key, versionId])),
-    latest: async (bucketId, key) => (hasNul(key) ? undefined : first<ObjectRow>('newest', [bucketId, key])),
+    getVersion: async (bucketId, key, versionId) => (hasNul(key) ? undefined : row('version', [bucketId, key, versionId])),
+    latest: async (bucketId, key) => (hasNul(key) ? undefined : row('newest', [bucketId, key])),
     chunksForRead: async (obj, start, end) => {
       const all = chunksOfRow.get(obj);
       if (all) return start === 0 && end >= obj.size - 1 ? all : all.filter((r) => r.offset <= end && r.offset + r.size > start);
