@@ -14,10 +14,16 @@ export const BUCKET_COLUMNS = `id, name, region, created_at as "createdAt", owne
     object_lock as "objectLock", lock_default_mode as "lockDefaultMode", lock_default_days as "lockDefaultDays",
     lock_default_years as "lockDefaultYears", default_encryption as "defaultEncryption", tags, lifecycle`;
 
-/** The start of object `r.id`'s chunk list (one more than CHUNKS_WITH_ROW tells a longer one), as json. */
+/**
+ * The start of object `r.id`'s chunk list (one more than CHUNKS_WITH_ROW tells a longer one), as
+ * json. Each chunk row by its key (the lateral with a limit is not flattened into a join): on a
+ * small chunks table the planner's generic plan hashed the whole table on every GET.
+ */
 const CHUNKS_JSON = `(select json_agg(x order by x."offset") from (select oc.seq, oc."offset", oc.size, oc.chunk_hash as "chunkHash",
       c.size as "storedSize", c.crc32c, encode(c.data, 'base64') as data
-    from object_chunks oc join chunks c on c.hash = oc.chunk_hash where oc.object_id = r.id order by oc."offset" limit ${CHUNKS_WITH_ROW + 1}) x)`;
+    from object_chunks oc
+    join lateral (select size, crc32c, data from chunks where hash = oc.chunk_hash limit 1) c on true
+    where oc.object_id = r.id order by oc."offset" limit ${CHUNKS_WITH_ROW + 1}) x)`;
 
 /** The current version of key $2 in bucket `bucketId` (an expression) with its chunk list's start: columns o, c. */
 const objectJson = (bucketId: string, key: string) =>
