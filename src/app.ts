@@ -4,7 +4,7 @@ import type { AppDeps, S3State, S3Context } from './http/context.js';
 import { writeError } from './http/errors.js';
 import { resolveOperation } from './http/router.js';
 import { parseEndpoint } from './s3/endpoint.js';
-import { inRequestScope } from './services/request-memo.js';
+import { hintObjectRead, inRequestScope } from './services/request-memo.js';
 import { S3Error } from './s3/errors.js';
 import { authorizeRequest, concealMissing } from './auth/access.js';
 import { accessRequest } from './http/access-request.js';
@@ -146,6 +146,8 @@ async function handle(ctx: S3Context, deps: AppDeps): Promise<void> {
   if (ctx.state.auth?.presigned) hoistQueryHeaders(ctx);
   const op = resolveOperation({ method: ctx.method, bucket, key, query: ctx.state.query, copySource: ctx.req.headers['x-amz-copy-source'] !== undefined });
   ctx.state.operation = op.name;
+  // The bucket's row and the object's come in one read where the engine can (request-memo.ts).
+  if ((op.name === 'GetObject' || op.name === 'HeadObject') && bucket !== undefined && key !== undefined && !ctx.state.query.has('versionId')) hintObjectRead(bucket, key);
   if (ctx.state.auth === null && op.name === 'GetObject' && [...ctx.state.query.keys()].some((k) => k.startsWith('response-'))) {
     // Overrides would let anyone serve a public object as, say, text/html.
     throw new S3Error('InvalidRequest', {}, 'Request specific response headers cannot be used for anonymous GET requests.');

@@ -19,9 +19,15 @@ import { rowAt, s3Cases, timed } from './listing.js';
 
 type Setup = 'sqlite' | 'postgres' | 'postgres x3';
 const SETUPS: Setup[] = ['sqlite', 'postgres', 'postgres x3'];
+// CAIRN_BENCH_PG_X3=0 (a diagnostic) leaves out the three-gateway small cells.
+const SMALL_SETUPS = process.env.CAIRN_BENCH_PG_X3 === '0' ? SETUPS.slice(0, 2) : SETUPS;
 const CONNECTIONS = [16, 64];
 const SMALL = 4096;
 const KEYS = 1000;
+// CAIRN_BENCH_PG_PARTS (a diagnostic, never the committed figures): a comma list of the parts to
+// run (small, large, listing; default all); CAIRN_BENCH_PG_OPS the small cells' ops (PUT, GET).
+const PARTS = new Set((process.env.CAIRN_BENCH_PG_PARTS ?? 'small,large,listing').split(','));
+const SMALL_OPS = (process.env.CAIRN_BENCH_PG_OPS ?? 'PUT,GET').split(',').filter((o): o is 'PUT' | 'GET' => o === 'PUT' || o === 'GET');
 const QUIET = { CAIRN_GC_INTERVAL: '0', CAIRN_SCRUB_INTERVAL: '0', CAIRN_LIFECYCLE_INTERVAL: '0' };
 
 /** A gateway set: one target per gateway process. */
@@ -96,12 +102,12 @@ async function small(ctx: ScenarioContext, cluster: Cluster) {
   const [warmup, seconds, keys] = ctx.smoke ? [0.5, 1.5, 100] : [1, 10, KEYS];
   const cells = new Map<string, LoadFigures[]>();
   for (let r = 0; r < rounds; r++) {
-    for (const setup of SETUPS.map((_, i) => SETUPS[(i + r) % SETUPS.length]!)) {
+    for (const setup of SMALL_SETUPS.map((_, i) => SMALL_SETUPS[(i + r) % SMALL_SETUPS.length]!)) {
       const gw = await startGateways(setup, cluster);
       try {
         await seedObjects(gw.targets[0]!, keys, SMALL, (i) => `seeded/${i}`);
         for (const conns of CONNECTIONS) {
-          for (const op of ['PUT', 'GET'] as const) {
+          for (const op of SMALL_OPS) {
             const request = op === 'PUT' ? rotatingPuts(keys, SMALL, 'small/') : rotatingGets(keys, 'seeded/');
             const f = await spreadLoad(gw, conns, request, warmup, seconds);
             const k = `${setup}|${op}|${conns}`;
@@ -198,14 +204,11 @@ async function run(ctx: ScenarioContext) {
   // as it waits for SQLite's synchronous=FULL commit.
   // CAIRN_BENCH_PG_UNSAFE=1 (a diagnostic, never the committed figures): fsync and
   // synchronous_commit off, to tell the cost of PostgreSQL's WAL flush from the rest.
-  // CAIRN_BENCH_PG_PARTS=small (or small,large,listing): only those parts run (a diagnostic;
-  // the report leaves the others empty).
-  const parts = (process.env.CAIRN_BENCH_PG_PARTS ?? 'small,large,listing').split(',');
   const cluster = await startCluster({ durable: process.env.CAIRN_BENCH_PG_UNSAFE !== '1' });
   try {
-    const smallCells = parts.includes('small') ? await small(ctx, cluster) : new Map<string, LoadFigures[]>();
-    const largeFigs = parts.includes('large') ? await large(ctx, cluster) : new Map<string, number[]>();
-    const lists = parts.includes('listing') ? await listing(ctx, cluster) : new Map([['sqlite', { seedSeconds: 0, cases: [] }], ['postgres', { seedSeconds: 0, cases: [] }]]);
+    const smallCells = PARTS.has('small') ? await small(ctx, cluster) : new Map<string, LoadFigures[]>();
+    const largeFigs = PARTS.has('large') ? await large(ctx, cluster) : new Map<string, number[]>();
+    const lists = PARTS.has('listing') ? await listing(ctx, cluster) : new Map([['sqlite', { seedSeconds: 0, cases: [] }], ['postgres', { seedSeconds: 0, cases: [] }]]);
     return report(ctx, smallCells, largeFigs, lists);
   } finally {
     await cluster.stop();

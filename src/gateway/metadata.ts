@@ -1,5 +1,5 @@
-import { memoizedBuckets } from '../services/request-memo.js';
-import type { BucketStore } from '../store/metadata-store.js';
+import { memoizedBuckets, memoizedObjects } from '../services/request-memo.js';
+import type { BucketStore, ObjectStore } from '../store/metadata-store.js';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigError, redactUrl, type Config } from '../config.js';
@@ -39,7 +39,7 @@ export async function openMetadata(config: Config, log: Logger, dataDir: string,
 
 /** Opens the database, applies pending migrations (under the advisory lock) and reads the shared settings. */
 async function openPostgres(url: string, config: Config, log: Logger, gatewayId: string): Promise<OpenedMetadata> {
-  const [{ PgStore }, { migratePg, retryCounts }] = await Promise.all([import('../db/pg/pg-store.js'), import('../db/pg/client.js')]);
+  const [{ PgStore }, { migratePg, retryCounts }, { bucketAndObject }] = await Promise.all([import('../db/pg/pg-store.js'), import('../db/pg/client.js'), import('../db/pg/read-path.js')]);
   let store;
   try {
     store = await PgStore.open({ url, poolSize: config.metadataPool, migrate: false, applicationName: `cairn ${gatewayId}`.slice(0, 63), freedTtlMs: config.gcGrace });
@@ -52,8 +52,11 @@ async function openPostgres(url: string, config: Config, log: Logger, gatewayId:
   try {
     const credentials = await sharedRootCredentials(store.settings, config);
     const adminToken = await sharedAdminToken(store.settings, config.adminToken);
-    // A request reads its bucket once (services/request-memo.ts; app.ts gives each request its scope).
-    (store as { buckets: BucketStore }).buckets = memoizedBuckets(store.buckets);
+    // A request reads its bucket once, a GET's with its object (services/request-memo.ts; app.ts
+    // gives each request its scope).
+    const pool = store.pg.pool;
+    (store as { buckets: BucketStore }).buckets = memoizedBuckets(store.buckets, (name, key) => bucketAndObject(pool, name, key));
+    (store as { objects: ObjectStore }).objects = memoizedObjects(store.objects);
     return { meta: store, credentials, adminToken, retries: () => ({ ...retryCounts }) };
   } catch (err) {
     await store.close().catch(() => undefined);

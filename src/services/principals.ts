@@ -5,6 +5,7 @@ import { verifyPostSignature } from '../auth/post-signature.js';
 import type { Principal } from '../auth/authorize.js';
 import { S3Error } from '../s3/errors.js';
 import type { KeyStore } from '../store/metadata-store.js';
+import type { AccessKeyInfo } from '../store/types.js';
 
 // Who signed a request: the root pair (from the configuration or <data-dir>/credentials.json,
 // held in memory) or an access key of the metadata store. One lookup for the S3 listener and
@@ -63,6 +64,12 @@ export class Principals {
     return this.verify((lookup) => verifyPostSignature(fields, { region: opts.region, lookup }));
   }
 
+  private async keyAndSecret(id: string): Promise<[string | undefined, AccessKeyInfo | undefined]> {
+    if (!this.keys.withSecret) return Promise.all([this.keys.secretFor(id), this.keys.get(id)]);
+    const got = await this.keys.withSecret(id);
+    return [got?.secret, got?.key];
+  }
+
   private async verify(check: (lookup: SecretLookup) => AuthResult | null): Promise<Authenticated | null> {
     let auth: AuthResult | null;
     this.wanted = undefined;
@@ -71,7 +78,7 @@ export class Principals {
     } catch (err) {
       const id = this.wanted;
       if (err !== NEEDS_SECRET || id === undefined) throw err;
-      const [secret, key] = await Promise.all([this.keys.secretFor(id), this.keys.get(id)]);
+      const [secret, key] = await this.keyAndSecret(id);
       auth = check((asked) => (asked === id ? secret : undefined));
       if (!auth) return null;
       // Revoked between the two reads: unknown now.

@@ -220,6 +220,8 @@ export interface KeyStore {
   list(accountId?: string): Promise<AccessKeyInfo[]>;
   get(id: string): Promise<AccessKeyInfo | undefined>;
   secretFor(id: string): Promise<string | undefined>;
+  /** get and secretFor in one read, where an engine has it (one round trip on PostgreSQL). */
+  withSecret?(id: string): Promise<{ key: AccessKeyInfo; secret: string } | undefined>;
   /** False when there is no such key. */
   revoke(id: string): Promise<boolean>;
 }

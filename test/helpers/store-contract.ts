@@ -320,12 +320,15 @@ export function storeContract(name: string, factory: StoreFactory): void {
         const root = await store.accounts.root();
         expect(created.accountId).toBe(root.id);
         expect(await store.keys.get(created.id)).toEqual({ id: created.id, accountId: root.id, description: 'backup', createdAt: created.createdAt, grants: created.grants });
+        // The one-read form (an engine's option) answers what get and secretFor answer.
+        if (store.keys.withSecret) expect(await store.keys.withSecret(created.id)).toEqual({ key: await store.keys.get(created.id), secret: created.secret });
         const listed = await store.keys.list();
         expect(listed).toEqual([{ id: created.id, accountId: root.id, description: 'backup', createdAt: created.createdAt, grants: created.grants }]);
         expect(await store.keys.revoke(created.id)).toBe(true);
         expect(await store.keys.revoke(created.id)).toBe(false);
         expect(await store.keys.get(created.id)).toBeUndefined();
         expect(await store.keys.secretFor(created.id)).toBeUndefined();
+        expect(await store.keys.withSecret?.(created.id)).toBeUndefined();
       });
 
       it('refuses bad grants, naming the field, and stores nothing', async () => {

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
-import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteBucketCommand, DeleteBucketPolicyCommand, DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import pino from 'pino';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
@@ -259,6 +259,24 @@ describePg('read-after-write across gateways', () => {
         expect((await r.send(new ListObjectsV2Command({ Bucket: 'raw', Prefix: key }))).KeyCount).toBe(0);
       }
     }
+  });
+
+  // A GET or HEAD reads its bucket (policy, ACL) with its object in one statement: both as of the request.
+  it('a bucket policy set or removed on A, and the bucket deleted on A, govern the next GET and HEAD on B', async () => {
+    const [a, b] = gw.urls.map((u) => gw.client(u));
+    await a!.send(new CreateBucketCommand({ Bucket: 'pol' }));
+    await a!.send(new PutObjectCommand({ Bucket: 'pol', Key: 'k', Body: 'public now' }));
+    const anonymous = async (method: 'GET' | 'HEAD') => (await fetch(`${gw.urls[1]}/pol/k`, { method })).status;
+    expect([await anonymous('GET'), await anonymous('HEAD')]).toEqual([403, 403]);
+    const policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::pol/*' }] };
+    await a!.send(new PutBucketPolicyCommand({ Bucket: 'pol', Policy: JSON.stringify(policy) }));
+    expect([await anonymous('GET'), await anonymous('HEAD')]).toEqual([200, 200]);
+    await a!.send(new DeleteBucketPolicyCommand({ Bucket: 'pol' }));
+    expect([await anonymous('GET'), await anonymous('HEAD')]).toEqual([403, 403]);
+    await a!.send(new DeleteObjectCommand({ Bucket: 'pol', Key: 'k' }));
+    await a!.send(new DeleteBucketCommand({ Bucket: 'pol' }));
+    await expect(b!.send(new GetObjectCommand({ Bucket: 'pol', Key: 'k' }))).rejects.toMatchObject({ name: 'NoSuchBucket' });
+    expect(await anonymous('GET')).toBe(404);
   });
 
   it('through the round-robin proxy, each request on the next gateway', async () => {

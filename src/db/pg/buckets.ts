@@ -7,17 +7,10 @@ import { withTx, type PgDb } from './client.js';
 import { bucketCors, buckets, multipartUploads, objects } from './schema.js';
 import { isForeignKeyViolation } from './sqlstate.js';
 import { hasNul } from './commit.js';
+import { bucketByName } from './read-path.js';
 
 // Buckets and their CORS rules on PostgreSQL (the SQLite reference: bucket-repository.ts). No
 // cache of bucket rows: a bucket another gateway created, changed or deleted is seen at once.
-
-const BUCKET_BY_NAME = {
-  name: 'cairn_bucket_by_name',
-  text: `select id, name, region, created_at as "createdAt", owner_id as "ownerId", acl, ownership, policy, versioning,
-    object_lock as "objectLock", lock_default_mode as "lockDefaultMode", lock_default_days as "lockDefaultDays",
-    lock_default_years as "lockDefaultYears", default_encryption as "defaultEncryption", tags, lifecycle
-    from buckets where name = $1`,
-};
 
 export function pgBucketStore(db: PgDb): BucketStore {
   const setColumns = async (id: number, change: BucketColumnsChange | { tags: string | null }): Promise<void> => {
@@ -27,9 +20,8 @@ export function pgBucketStore(db: PgDb): BucketStore {
   const corsOf = (row: { rules: string } | undefined): CorsRule[] | undefined => (row ? (JSON.parse(row.rules) as CorsRule[]) : undefined);
 
   return {
-    // A name holding NUL (PostgreSQL text cannot) is no bucket's; the server never sees it.
     // Every S3 request asks: one server-side prepared statement, not a query built per call.
-    get: async (name) => (hasNul(name) ? undefined : ((await db.$client.query({ ...BUCKET_BY_NAME, values: [name] })).rows[0] as BucketRow | undefined)),
+    get: (name) => bucketByName(db.$client, name),
     list: async () => (await db.select().from(buckets).orderBy(asc(buckets.name))) as BucketRow[],
     listOwned: async (ownerId) => (await db.select().from(buckets).where(eq(buckets.ownerId, ownerId)).orderBy(asc(buckets.name))) as BucketRow[],
 

@@ -7,9 +7,10 @@ import { beforeNul, hasNul, objectColumnList } from './commit.js';
 import { listBounds } from '../listing.js';
 import { paginateAsync, type ListParams } from '../../s3/list-params.js';
 import { pgVersionPage } from './version-listing.js';
+import { chunksOfRow, objectForRead } from './read-path.js';
 
 // Object reads on PostgreSQL. No cache (every gateway reads what any other wrote): the reads of
-// GET and HEAD are one round trip each, as named (server-side prepared) statements. A key
+// GET and HEAD are one round trip each, as named (server-side prepared) statements (read-path.ts). A key
 // containing NUL cannot be stored, so it is not found without asking the server.
 
 type Reads = Pick<ObjectStore, 'get' | 'getForRead' | 'getVersion' | 'latest' | 'listVersions' | 'chunksForRead' | 'chunksForRange' | 'chunkList' | 'parts' | 'part' | 'listPage' | 'listKeys' | 'getTags' | 'isChunkReferenced'>;
@@ -18,19 +19,11 @@ const OBJ = objectColumnList();
 const CHUNK_READ = `oc.object_id as "objectId", oc.seq, oc."offset", oc.size, oc.chunk_hash as "chunkHash", c.size as "storedSize", c.crc32c, c.data
   from object_chunks oc join chunks c on c.hash = oc.chunk_hash`;
 
-/** Chunk lists up to this long come with the row of a GET or HEAD (one round trip for both). */
-const CHUNKS_WITH_ROW = 8;
-
 const Q = {
-  // The current version and the start of its chunk list, in one statement (one snapshot).
-  forRead: `select ${objectColumnList('o')}, ch.seq as c_seq, ch."offset" as c_offset, ch.size as c_size, ch.chunk_hash as c_hash,
-      ch.stored_size as c_stored, ch.crc32c as c_crc, ch.data as c_data
-    from objects o left join lateral (select oc.seq, oc."offset", oc.size, oc.chunk_hash, c.size as stored_size, c.crc32c, c.data
-      from object_chunks oc join chunks c on c.hash = oc.chunk_hash where oc.object_id = o.id order by oc."offset" limit ${CHUNKS_WITH_ROW + 1}) ch on true
-    where o.bucket_id = $1 and o.key = $2 and o.is_current order by ch."offset"`,
-  current: `select ${OBJ} from objects where bucket_id = $1 and key = $2 and is_current`,
-  version: `select ${OBJ} from objects where bucket_id = $1 and key = $2 and version_id = $3`,
-  newest: `select ${OBJ} from objects where bucket_id = $1 and key = $2 order by id desc limit 1`,
+  // One row as one json column (read-path.ts says why).
+  current: `select to_json(r) as o from (select ${OBJ} from objects where bucket_id = $1 and key = $2 and is_current) r`,
+  version: `select to_json(r) as o from (select ${OBJ} from objects where bucket_id = $1 and key = $2 and version_id = $3) r`,
+  newest: `select to_json(r) as o from (select ${OBJ} from objects where bucket_id = $1 and key = $2 order by id desc limit 1) r`,
   chunksAll: `select ${CHUNK_READ} where oc.object_id = $1 order by oc."offset"`,
   // From the chunk holding byte $2 (an index seek to it) to the one holding byte $3.
   chunksRange: `select ${CHUNK_READ} where oc.object_id = $1
@@ -43,45 +36,22 @@ const Q = {
   chunkExists: `select 1 as x from chunks where hash = $1`,
 };
 
-type ForReadRow = ObjectRow & { c_seq: number; c_offset: number; c_size: number; c_hash: string | null; c_stored: number; c_crc: number; c_data: Buffer | null };
-const CHUNK_FIELDS = ['c_seq', 'c_offset', 'c_size', 'c_hash', 'c_stored', 'c_crc', 'c_data'];
-
-function objectOf(r: ForReadRow): ObjectRow {
-  const o: Record<string, unknown> = { ...r };
-  for (const f of CHUNK_FIELDS) delete o[f];
-  return o as unknown as ObjectRow;
-}
-
-/**
- * The chunk list read with a GET's row (getForRead), for its chunksForRead: it belongs to that
- * row object, the same snapshot, and goes with it (not a cache shared between requests).
- */
-const chunksOfRow = new WeakMap<ObjectRow, ChunkReadRow[]>();
-
 export function pgObjectReads(db: PgDb): Reads {
   const pool = db.$client;
   // Named statements: parsed and planned once per connection.
   const named = async <T>(name: keyof typeof Q, values: unknown[]): Promise<T[]> => (await pool.query({ name: `cairn_obj_${name}`, text: Q[name], values })).rows as T[];
   const first = async <T>(name: keyof typeof Q, values: unknown[]): Promise<T | undefined> => (await named<T>(name, values))[0];
-  const get = async (bucketId: number, key: string) => (hasNul(key) ? undefined : first<ObjectRow>('current', [bucketId, key]));
+  const row = async (name: 'current' | 'version' | 'newest', values: unknown[]): Promise<ObjectRow | undefined> => (await first<{ o: ObjectRow }>(name, values))?.o;
+  const get = async (bucketId: number, key: string) => (hasNul(key) ? undefined : row('current', [bucketId, key]));
   const chunksForRange = (objectId: number, start: number, end: number) => named<ChunkReadRow>('chunksRange', [objectId, start, end]);
 
-  const getForRead = async (bucketId: number, key: string): Promise<ObjectRow | undefined> => {
-    if (hasNul(key)) return undefined;
-    const got = await named<ForReadRow>('forRead', [bucketId, key]);
-    if (got.length === 0) return undefined;
-    const object = objectOf(got[0]!);
-    if (got.length <= CHUNKS_WITH_ROW) {
-      chunksOfRow.set(object, got[0]!.c_hash === null ? [] : got.map((r) => ({ objectId: object.id, seq: r.c_seq, offset: r.c_offset, size: r.c_size, chunkHash: r.c_hash!, storedSize: r.c_stored, crc32c: r.c_crc, data: r.c_data })));
-    }
-    return object;
-  };
+  const getForRead = (bucketId: number, key: string) => objectForRead(pool, bucketId, key);
 
   return {
     get,
     getForRead,
-    getVersion: async (bucketId, key, versionId) => (hasNul(key) ? undefined : first<ObjectRow>('version', [bucketId, key, versionId])),
-    latest: async (bucketId, key) => (hasNul(key) ? undefined : first<ObjectRow>('newest', [bucketId, key])),
+    getVersion: async (bucketId, key, versionId) => (hasNul(key) ? undefined : row('version', [bucketId, key, versionId])),
+    latest: async (bucketId, key) => (hasNul(key) ? undefined : row('newest', [bucketId, key])),
     chunksForRead: async (obj, start, end) => {
       const all = chunksOfRow.get(obj);
       if (all) return start === 0 && end >= obj.size - 1 ? all : all.filter((r) => r.offset <= end && r.offset + r.size > start);
