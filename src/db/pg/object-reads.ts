@@ -1,6 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { ListPage, ObjectStore } from '../../store/metadata-store.js';
-import type { ChunkReadRow, ObjectChunkRow, ObjectPartRow, ObjectRow, TagSet } from '../../store/types.js';
+import { VersionChangedError, type ChunkReadRow, type ObjectChunkRow, type ObjectPartRow, type ObjectRow, type TagSet } from '../../store/types.js';
 import { withTx, type PgDb, type PgTx } from './client.js';
 import { run } from './run.js';
 import { beforeNul, hasNul, objectColumnList } from './commit.js';
@@ -24,11 +24,16 @@ const Q = {
   current: `select to_json(r) as o from (select ${OBJ} from objects where bucket_id = $1 and key = $2 and is_current) r`,
   version: `select to_json(r) as o from (select ${OBJ} from objects where bucket_id = $1 and key = $2 and version_id = $3) r`,
   newest: `select to_json(r) as o from (select ${OBJ} from objects where bucket_id = $1 and key = $2 order by id desc limit 1) r`,
-  chunksAll: `select ${CHUNK_READ} where oc.object_id = $1 order by oc."offset"`,
   // From the chunk holding byte $2 (an index seek to it) to the one holding byte $3.
   chunksRange: `select ${CHUNK_READ} where oc.object_id = $1
       and oc."offset" >= coalesce((select max("offset") from object_chunks where object_id = $1 and "offset" <= $2), 0)
       and oc."offset" <= $3 order by oc."offset"`,
+  // chunksForRead of a row read earlier: nothing when the row no longer holds that version (an
+  // overwrite of a null version keeps the row id); the check and the list are one snapshot.
+  chunksOfVersion: `select ${CHUNK_READ} where oc.object_id = $1 and oc."offset" <= $3
+      and oc."offset" >= coalesce((select max("offset") from object_chunks where object_id = $1 and "offset" <= $2), 0)
+      and exists (select 1 from objects o where o.id = $1 and o.last_modified = $4 and o.size = $5 and o.etag = $6)
+      order by oc."offset"`,
   chunkList: `select object_id as "objectId", seq, "offset", size, chunk_hash as "chunkHash" from object_chunks where object_id = $1 order by seq`,
   parts: `select object_id as "objectId", part_number as "partNumber", "offset", size, checksum_value as "checksumValue" from object_parts where object_id = $1 order by part_number`,
   part: `select object_id as "objectId", part_number as "partNumber", "offset", size, checksum_value as "checksumValue" from object_parts where object_id = $1 and part_number = $2`,
@@ -55,7 +60,10 @@ export function pgObjectReads(db: PgDb): Reads {
     chunksForRead: async (obj, start, end) => {
       const all = chunksOfRow.get(obj);
       if (all) return start === 0 && end >= obj.size - 1 ? all : all.filter((r) => r.offset <= end && r.offset + r.size > start);
-      return start === 0 && end >= obj.size - 1 ? named<ChunkReadRow>('chunksAll', [obj.id]) : chunksForRange(obj.id, start, end);
+      const rows = await named<ChunkReadRow>('chunksOfVersion', [obj.id, start, end, obj.lastModified, obj.size, obj.etag]);
+      // An object of some bytes has a chunk holding byte `start`: none means another version.
+      if (rows.length === 0) throw new VersionChangedError(obj.key);
+      return rows;
     },
     chunksForRange,
     chunkList: (objectId) => named<ObjectChunkRow>('chunkList', [objectId]),
