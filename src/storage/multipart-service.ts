@@ -125,7 +125,7 @@ export class MultipartService {
       return await this.commitPart(upload.id, partNumber, { size: received.size, etag, checksumValue }, placements, received.chunks, alg);
     } finally {
       for (const r of rows) store.unpin(r.chunkHash);
-      void this.objects.removeFreed([...new Set(rows.map((r) => r.chunkHash))]);
+      this.objects.removeFreed([...new Set(rows.map((r) => r.chunkHash))]).catch(() => undefined); // GC takes what stays
     }
   }
 
