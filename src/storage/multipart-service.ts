@@ -1,5 +1,6 @@
 import { randomBytes, createHash } from 'node:crypto';
 import { S3Error } from '../s3/errors.js';
+import { changedDuringRead } from './read-race.js';
 import { encodeTags } from '../s3/tagging.js';
 import type { ChecksumAlgorithm } from '../s3/checksums.js';
 import { combineCrcs, compositeChecksum, multipartEtag, type ChecksumType } from '../s3/multipart-checksums.js';
@@ -112,7 +113,7 @@ export class MultipartService {
   private async copyPartSealed(upload: UploadRow, partNumber: number, src: ObjectRow, start: number, end: number, keys: { source?: CustomerKey; upload?: CustomerKey }): Promise<PartResult> {
     const alg = upload.checksumAlgorithm as ChecksumAlgorithm | null;
     const size = src.size === 0 ? 0 : end - start + 1;
-    const rows = size === 0 ? [] : await this.meta.objects.chunksForRange(src.id, start, end);
+    const rows = size === 0 ? [] : await this.meta.objects.chunksForRead(src, start, end).catch(changedDuringRead);
     const store = this.objects.receiveDeps.store;
     for (const r of rows) store.pin(r.chunkHash);
     try {
@@ -152,7 +153,7 @@ export class MultipartService {
     if (size > MAX_PART_SIZE) throw new S3Error('EntityTooLarge', { ProposedSize: size, MaxSizeAllowed: MAX_PART_SIZE });
     if (src.encryption || upload.encryption) return { ...(await this.copyPartSealed(upload, partNumber, src, start, end, keys)), upload };
     const store = this.objects.receiveDeps.store;
-    const rows = size === 0 ? [] : await this.meta.objects.chunksForRange(src.id, start, end);
+    const rows = size === 0 ? [] : await this.meta.objects.chunksForRead(src, start, end).catch(changedDuringRead);
     const held: Array<{ hash: string; size: number; crc32c: number; offset: number; created: boolean }> = [];
     // Pin shared chunks first: the source may be deleted while we read.
     for (const r of rows) {

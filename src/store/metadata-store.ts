@@ -119,7 +119,7 @@ export interface ObjectStore {
    * version's chunks under `obj`'s headers.
    */
   chunksForRead(obj: ObjectRow, start: number, end: number): Promise<ChunkReadRow[]>;
-  /** chunksForRead without the cache (UploadPartCopy). */
+  /** The chunks holding bytes [start, end] of a row, by id alone (no version check: chunksForRead is the one reads use). */
   chunksForRange(objectId: number, start: number, end: number): Promise<ChunkReadRow[]>;
   /** The whole chunk list, in order. */
   chunkList(objectId: number): Promise<ObjectChunkRow[]>;
