@@ -3,15 +3,8 @@
 // CRCs run far below it.
 import crypto, { createHash } from 'node:crypto';
 import zlib from 'node:zlib';
-import { createRequire } from 'node:module';
-import type { checksums as CrtChecksums } from 'aws-crt';
+import { checksums as crt } from 'aws-crt';
 import { S3Error } from './errors.js';
-
-// aws-crt is loaded on the first CRC32C or CRC64NVME, not at import: every CLI command imports
-// this module, and loading the native library is a good part of a command's start-up.
-const requireCjs = createRequire(import.meta.url);
-let crtChecksums: typeof CrtChecksums | undefined;
-const crt = (): typeof CrtChecksums => (crtChecksums ??= (requireCjs('aws-crt') as { checksums: typeof CrtChecksums }).checksums);
 
 /**
  * crypto.hash (Node >= 20.12; package.json asks for >= 20.15): a digest in one call, without a
@@ -72,7 +65,7 @@ function crc64nvmeHasher(): Hasher {
   let state: DataView | undefined;
   return {
     update(data) {
-      state = crt().crc64nvme(data, state);
+      state = crt.crc64nvme(data, state);
     },
     digest() {
       if (!state) return Buffer.alloc(8);
@@ -98,7 +91,7 @@ export function createHasher(alg: ChecksumAlgorithm): Hasher {
     case 'CRC32':
       return crc32Hasher((d, p) => zlib.crc32(d, p));
     case 'CRC32C':
-      return crc32Hasher((d, p) => crt().crc32c(d, p));
+      return crc32Hasher((d, p) => crt.crc32c(d, p));
     case 'CRC64NVME':
       return crc64nvmeHasher();
     case 'SHA1':
@@ -110,7 +103,7 @@ export function createHasher(alg: ChecksumAlgorithm): Hasher {
 
 /** CRC32C of a chunk, recorded in SQLite and re-checked on every read. */
 export function crc32c(data: Buffer, previous?: number): number {
-  return crt().crc32c(data, previous) >>> 0;
+  return crt.crc32c(data, previous) >>> 0;
 }
 
 export function checksumHeader(alg: ChecksumAlgorithm): string {
