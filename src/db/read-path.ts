@@ -7,7 +7,7 @@
 // list read later is read with a check that the row still holds that version.
 import type Database from 'better-sqlite3';
 import { MAX_CACHED_CHUNKS, ReadCache } from './read-cache.js';
-import { VersionChangedError, versionIdentity, type ChunkReadRow, type ObjectRow } from '../store/types.js';
+import { VersionChangedError, chunksInRange, versionIdentity, type ChunkReadRow, type ObjectRow } from '../store/types.js';
 
 export interface ReadStatements {
   current(bucketId: number, key: string): ObjectRow | undefined;
@@ -45,8 +45,7 @@ export class ReadPath {
   chunks(obj: ObjectRow, start: number, end: number): ChunkReadRow[] {
     const all = this.cache.chunks(versionIdentity(obj), () => this.ofVersion(obj, () => this.reads.chunksHead(obj.id, MAX_CACHED_CHUNKS + 1)));
     if (all === null) return this.ofVersion(obj, () => this.reads.chunksForRange(obj.id, start, end));
-    if (start === 0 && end === obj.size - 1) return all;
-    return all.filter((r) => r.offset <= end && r.offset + r.size > start);
+    return chunksInRange(all, obj.size, start, end);
   }
 
   private ofVersion<T>(obj: ObjectRow, read: () => T): T {

@@ -126,7 +126,7 @@ export class MultipartService {
       return await this.commitPart(upload.id, partNumber, { size: received.size, etag, checksumValue }, placements, received.chunks, alg);
     } finally {
       for (const r of rows) store.unpin(r.chunkHash);
-      this.objects.removeFreed([...new Set(rows.map((r) => r.chunkHash))]).catch(() => undefined); // GC takes what stays
+      this.objects.removeFreed([...new Set(rows.map((r) => r.chunkHash))]).catch((e) => this.objects.receiveDeps.onWarn?.('removing chunks a copy held failed', e));
     }
   }
 

@@ -318,3 +318,8 @@ export class VersionChangedError extends Error {
 export function versionIdentity(obj: Pick<ObjectRow, 'id' | 'lastModified' | 'etag' | 'size'>): string {
   return `${obj.id}/${obj.lastModified}/${obj.size}/${obj.etag}`;
 }
+
+/** The rows of a whole chunk list that hold bytes [start, end] (the list itself for the whole object). */
+export function chunksInRange<C extends { offset: number; size: number }>(all: C[], objectSize: number, start: number, end: number): C[] {
+  return start === 0 && end >= objectSize - 1 ? all : all.filter((r) => r.offset <= end && r.offset + r.size > start);
+}

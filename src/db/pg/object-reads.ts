@@ -1,6 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { ListPage, ObjectStore } from '../../store/metadata-store.js';
-import { VersionChangedError, type ChunkReadRow, type ObjectChunkRow, type ObjectPartRow, type ObjectRow, type TagSet } from '../../store/types.js';
+import { VersionChangedError, chunksInRange, type ChunkReadRow, type ObjectChunkRow, type ObjectPartRow, type ObjectRow, type TagSet } from '../../store/types.js';
 import { withTx, type PgDb, type PgTx } from './client.js';
 import { run } from './run.js';
 import { beforeNul, hasNul, objectColumnList } from './commit.js';
@@ -19,19 +19,19 @@ const OBJ = objectColumnList();
 const CHUNK_READ = `oc.object_id as "objectId", oc.seq, oc."offset", oc.size, oc.chunk_hash as "chunkHash", c.size as "storedSize", c.crc32c, c.data
   from object_chunks oc join chunks c on c.hash = oc.chunk_hash`;
 
+/** Object $1's chunks from the one holding byte $2 (an index seek to it) to the one holding byte $3. */
+const CHUNK_RANGE = `oc.object_id = $1 and oc."offset" <= $3
+      and oc."offset" >= coalesce((select max("offset") from object_chunks where object_id = $1 and "offset" <= $2), 0)`;
+
 const Q = {
   // One row as one json column (read-path.ts says why).
   current: `select to_json(r) as o from (select ${OBJ} from objects where bucket_id = $1 and key = $2 and is_current) r`,
   version: `select to_json(r) as o from (select ${OBJ} from objects where bucket_id = $1 and key = $2 and version_id = $3) r`,
   newest: `select to_json(r) as o from (select ${OBJ} from objects where bucket_id = $1 and key = $2 order by id desc limit 1) r`,
-  // From the chunk holding byte $2 (an index seek to it) to the one holding byte $3.
-  chunksRange: `select ${CHUNK_READ} where oc.object_id = $1
-      and oc."offset" >= coalesce((select max("offset") from object_chunks where object_id = $1 and "offset" <= $2), 0)
-      and oc."offset" <= $3 order by oc."offset"`,
+  chunksRange: `select ${CHUNK_READ} where ${CHUNK_RANGE} order by oc."offset"`,
   // chunksForRead of a row read earlier: nothing when the row no longer holds that version (an
   // overwrite of a null version keeps the row id); the check and the list are one snapshot.
-  chunksOfVersion: `select ${CHUNK_READ} where oc.object_id = $1 and oc."offset" <= $3
-      and oc."offset" >= coalesce((select max("offset") from object_chunks where object_id = $1 and "offset" <= $2), 0)
+  chunksOfVersion: `select ${CHUNK_READ} where ${CHUNK_RANGE}
       and exists (select 1 from objects o where o.id = $1 and o.last_modified = $4 and o.size = $5 and o.etag = $6)
       order by oc."offset"`,
   chunkList: `select object_id as "objectId", seq, "offset", size, chunk_hash as "chunkHash" from object_chunks where object_id = $1 order by seq`,
@@ -59,7 +59,7 @@ export function pgObjectReads(db: PgDb): Reads {
     latest: async (bucketId, key) => (hasNul(key) ? undefined : row('newest', [bucketId, key])),
     chunksForRead: async (obj, start, end) => {
       const all = chunksOfRow.get(obj);
-      if (all) return start === 0 && end >= obj.size - 1 ? all : all.filter((r) => r.offset <= end && r.offset + r.size > start);
+      if (all) return chunksInRange(all, obj.size, start, end);
       const rows = await named<ChunkReadRow>('chunksOfVersion', [obj.id, start, end, obj.lastModified, obj.size, obj.etag]);
       // An object of some bytes has a chunk holding byte `start`: none means another version.
       if (rows.length === 0) throw new VersionChangedError(obj.key);
